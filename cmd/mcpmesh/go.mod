@@ -1,0 +1,3 @@
+module github.com/mcpmesh/mcpmesh/cmd/mcpmesh
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module github.com/mcpmesh/mcpmesh/services/gateway
+
+go 1.26.0
