@@ -1,0 +1,84 @@
+package registry
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+)
+
+// sweepLoop removes expired leases every sweep interval until ctx ends.
+func (s *Service) sweepLoop(ctx context.Context) {
+	ticker := time.NewTicker(s.cfg.SweepInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := s.sweep(ctx); err != nil {
+				s.log.ErrorContext(ctx, "sweep expired leases", "error", err)
+			}
+		}
+	}
+}
+
+// sweep removes the leases expired now and publishes the change, if any.
+func (s *Service) sweep(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	removed, err := s.store.DeleteExpired(ctx, s.now())
+	if err != nil || len(removed) == 0 {
+		return err
+	}
+	s.log.InfoContext(ctx, "provider leases expired", "providers", removed)
+	return s.publishLocked(ctx)
+}
+
+// Backoff bounds for describing static providers that are not up yet.
+const (
+	staticRetryFirst = 250 * time.Millisecond
+	staticRetryMax   = 30 * time.Second
+)
+
+// describeStatic describes a configured provider, retrying with jittered exponential
+// backoff until it answers or ctx ends, then stores it without a lease.
+func (s *Service) describeStatic(ctx context.Context, p StaticProvider) {
+	wait := staticRetryFirst
+	for attempt := 1; ; attempt++ {
+		desc, err := s.describe(ctx, p.Name, p.Address)
+		if err == nil {
+			rec := s.recordFrom(ctx, p.Name, p.Address, desc)
+			rec.RegisteredAt = s.now()
+			s.mu.Lock()
+			err = s.store.Put(ctx, rec)
+			if err == nil {
+				err = s.publishLocked(ctx)
+			}
+			s.mu.Unlock()
+			if err == nil {
+				s.log.InfoContext(ctx, "static provider described", "provider", p.Name, "address", p.Address, "attempts", attempt)
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.WarnContext(ctx, "static provider not described yet; retrying",
+			"provider", p.Name, "address", p.Address, "attempt", attempt, "retry_in", wait, "error", err)
+		timer := time.NewTimer(jitter(wait))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		wait = min(wait*2, staticRetryMax)
+	}
+}
+
+// jitter spreads retries over [d/2, d] so that replicas do not retry in step.
+func jitter(d time.Duration) time.Duration {
+	half := d / 2
+	return half + rand.N(half+1)
+}

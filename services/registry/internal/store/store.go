@@ -1,0 +1,57 @@
+// Package store keeps provider records for the registry behind a narrow interface, so
+// that the in-memory default and a PostgreSQL implementation are interchangeable.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+)
+
+// ErrNotFound means no live record matches: the name is unknown, the lease id does not
+// match, or the lease has expired.
+var ErrNotFound = errors.New("provider record not found")
+
+// Record is one provider as the registry knows it. Records are immutable once stored:
+// implementations and callers share them without copying.
+type Record struct {
+	Name    string
+	Address string
+	// LeaseID is empty for statically configured providers.
+	LeaseID string
+	// Lease is the length granted at registration; each heartbeat renews it.
+	Lease time.Duration
+	// LeaseExpiresAt is zero for statically configured providers (no expiry).
+	LeaseExpiresAt time.Time
+	RegisteredAt   time.Time
+	Version        string
+	Instructions   string
+	Catalogue      *mcpv1.Catalogue
+}
+
+// Static reports whether the record came from configuration rather than a lease.
+func (r Record) Static() bool { return r.LeaseID == "" }
+
+// Expired reports whether the lease has run out at now. Static records never expire.
+func (r Record) Expired(now time.Time) bool {
+	return !r.LeaseExpiresAt.IsZero() && !now.Before(r.LeaseExpiresAt)
+}
+
+// Store holds provider records by name. Implementations are safe for concurrent use.
+type Store interface {
+	// Put adds or replaces the record with the same name.
+	Put(ctx context.Context, rec Record) error
+	// Get returns the record named name, expired or not, or ErrNotFound.
+	Get(ctx context.Context, name string) (Record, error)
+	// Renew extends a live lease to now plus the record's Lease. It returns ErrNotFound
+	// when the name is unknown, the lease id differs or the lease expired at now.
+	Renew(ctx context.Context, name, leaseID string, now time.Time) (Record, error)
+	// Delete removes the record named name if its lease id is leaseID, or ErrNotFound.
+	Delete(ctx context.Context, name, leaseID string) error
+	// DeleteExpired removes every lease that expired at now and returns their names.
+	DeleteExpired(ctx context.Context, now time.Time) ([]string, error)
+	// List returns every record, in no particular order.
+	List(ctx context.Context) ([]Record, error)
+}

@@ -1,0 +1,187 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/watch"
+)
+
+// Conns hands out connections to providers by address; kit/dial.Dialer satisfies it.
+type Conns interface {
+	Conn(target string) (grpc.ClientConnInterface, error)
+}
+
+// Registrar is where the service registers its gRPC implementation;
+// kit/grpcserver.Server satisfies it.
+type Registrar interface {
+	Register(desc *grpc.ServiceDesc, impl any)
+}
+
+// Deps are the registry's collaborators.
+type Deps struct {
+	// Logger defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Conns reaches providers by address. Required.
+	Conns Conns
+	// Now is the clock; tests inject one. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Service implements registryv1.RegistryServiceServer.
+type Service struct {
+	registryv1.UnimplementedRegistryServiceServer
+
+	cfg    Config
+	log    *slog.Logger
+	conns  Conns
+	now    func() time.Time
+	store  store.Store
+	hub    *watch.Hub[*catalogue.Snapshot]
+	static map[string]string // name -> address
+
+	// mu serialises store writes with snapshot rebuilds, so that revisions follow the
+	// order of changes. It is never held across a call to a provider.
+	mu       sync.Mutex
+	revision int64
+
+	life    sync.Mutex
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	loops   sync.WaitGroup
+}
+
+var _ registryv1.RegistryServiceServer = (*Service)(nil)
+
+// New validates cfg and builds the service with the in-memory store.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("registry config: %w", err)
+	}
+	if deps.Conns == nil {
+		return nil, errors.New("registry: Deps.Conns is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	static := make(map[string]string, len(cfg.Providers))
+	for _, p := range cfg.Providers {
+		static[p.Name] = p.Address
+	}
+	const firstRevision = 1
+	empty, _ := catalogue.Build(firstRevision, nil)
+	return &Service{
+		cfg:      cfg,
+		log:      deps.Logger,
+		conns:    deps.Conns,
+		now:      deps.Now,
+		store:    store.NewMemory(),
+		hub:      watch.NewHub(empty),
+		static:   static,
+		revision: firstRevision,
+	}, nil
+}
+
+// Register adds the gRPC service to r.
+func (s *Service) Register(r Registrar) {
+	r.Register(&registryv1.RegistryService_ServiceDesc, s)
+}
+
+// Start launches the lease sweeper and describes static providers in the background
+// (retrying until each answers). It returns at once and never fails because a
+// provider is down.
+func (s *Service) Start(_ context.Context) error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.started || s.stopped {
+		return errors.New("registry: Start called twice or after Stop")
+	}
+	s.started = true
+	// Loops outlive Start's ctx, which only bounds starting; Stop ends them.
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.loops.Go(func() { s.sweepLoop(ctx) })
+	for _, p := range s.cfg.Providers {
+		s.loops.Go(func() { s.describeStatic(ctx, p) })
+	}
+	return nil
+}
+
+// Stop ends the background loops and every open WatchCatalogue stream (so a graceful
+// server drain is not held up by them), waiting for the loops until ctx ends.
+func (s *Service) Stop(ctx context.Context) error {
+	s.life.Lock()
+	if s.stopped {
+		s.life.Unlock()
+		return nil
+	}
+	s.stopped = true
+	cancel := s.cancel
+	s.life.Unlock()
+
+	s.hub.Close()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	done := make(chan struct{})
+	go func() {
+		s.loops.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("registry stop: %w", ctx.Err())
+	}
+}
+
+// publishLocked rebuilds the snapshot from the store and hands it to watchers when
+// anything routed or listed changed. s.mu must be held.
+func (s *Service) publishLocked(ctx context.Context) error {
+	records, err := s.store.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list provider records: %w", err)
+	}
+	next, report := catalogue.Build(s.revision+1, records)
+	if next.SameContent(s.hub.Current()) {
+		return nil
+	}
+	s.revision = next.Revision
+	if shadowed := describeShadowed(report); len(shadowed) > 0 {
+		// One line per change, not per lookup: clashes persist until a provider changes.
+		s.log.WarnContext(ctx, "resources offered by several providers; the provider whose name sorts first serves each",
+			"revision", next.Revision, "shadowed", shadowed)
+	}
+	s.hub.Publish(next)
+	return nil
+}
+
+// snapshot is the current routed catalogue.
+func (s *Service) snapshot() *catalogue.Snapshot { return s.hub.Current() }
+
+// describeShadowed renders URI clashes for the log, e.g. "file:///a (serving alpha; hidden beta)".
+func describeShadowed(r catalogue.Report) []string {
+	var out []string
+	for _, list := range [][]catalogue.Shadowed{r.ShadowedResources, r.ShadowedTemplates} {
+		for _, c := range list {
+			out = append(out, fmt.Sprintf("%s (serving %s; hidden %s)", c.Key, c.Winner, strings.Join(c.Losers, ", ")))
+		}
+	}
+	return out
+}
