@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/grpc"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
+	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
+)
+
+// Exchange handles one POST: decode, choose the generation, dispatch, frame. Every
+// outcome the client should see (including session failures) is written as a head and
+// messages; the RPC itself fails only when the gateway's stream is gone.
+func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
+	// The gateway's context ends when its client goes away: cancelling it cancels the
+	// session stream below, which is how a closed stateless stream cancels the request.
+	ctx, cancel := context.WithTimeout(stream.Context(), s.handleTimeout)
+	defer cancel()
+	out := exchangeSink{stream: stream}
+	md := req.GetMetadata()
+	if md == nil {
+		md = &transportv1.RequestMetadata{}
+	}
+
+	msg, derr := jsonrpc.Decode(req.GetBody())
+	if derr != nil {
+		return fail(out, 400, derr.ID, derr.Code, derr.Message, nil)
+	}
+	var params wire.Params
+	if msg.Kind != jsonrpc.KindResponse {
+		params = wire.ReadParams(msg.Params)
+	}
+	if wire.Choose(msg.Method, params, md.GetProtocolVersion(), md.GetSessionId()) == wire.Stateless {
+		return s.stateless(ctx, out, md, &msg, params)
+	}
+	return s.stateful(ctx, out, md, &msg)
+}
+
+// framingFor tells how the client wants a response: SSE is possible when it accepts
+// text/event-stream; JSON when it accepts application/json or says nothing usable.
+type framingFor struct {
+	sse    bool
+	jsonOK bool
+}
+
+func framingOf(md *transportv1.RequestMetadata) framingFor {
+	return framingFor{
+		sse:    md.GetAcceptsEventStream(),
+		jsonOK: md.GetAcceptsJson() || !md.GetAcceptsEventStream(),
+	}
+}
+
+// unsupportedStatefulMessage names the supported versions, as the spec asks of errors
+// about versions.
+var unsupportedStatefulMessage = "Bad Request: Unsupported protocol version (supported versions: " +
+	strings.Join(mcpversion.All, ", ") + ")"
+
+const msgSessionRequired = "Bad Request: Mcp-Session-Id header is required"

@@ -1,0 +1,161 @@
+package wire
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
+)
+
+// Failure is a rejected stateless request: HTTP status, JSON-RPC code, message and
+// optional raw data.
+type Failure struct {
+	HTTPStatus int
+	Code       int
+	Message    string
+	Data       []byte
+}
+
+// StatelessHeaders are the request headers the stateless generation checks.
+type StatelessHeaders struct {
+	ProtocolVersion string
+	Method          string
+	Name            string
+}
+
+// Methods whose Mcp-Name header carries params.name or params.uri.
+const (
+	methodToolsCall     = "tools/call"
+	methodPromptsGet    = "prompts/get"
+	methodResourcesRead = "resources/read"
+)
+
+// CheckStateless applies the 2026-07-28 server validation to one request or
+// notification, in this order: MCP-Protocol-Version present (-32020), equal to the
+// _meta version (-32020), supported (-32022 with data {supported, requested});
+// _meta version present (-32602); Mcp-Method present and equal to the method
+// (-32020; on notifications only checked when present, since the spec leaves
+// notification headers undefined); Mcp-Name present and equal to params.name or
+// params.uri for tools/call, prompts/get and resources/read (-32020, after decoding
+// "=?base64?...?="); _meta client capabilities present on requests (-32602).
+// Every failure is HTTP 400. It returns nil when the message may go on.
+func CheckStateless(method string, notification bool, p Params, h StatelessHeaders) *Failure {
+	if h.ProtocolVersion == "" {
+		return mismatch("Header mismatch: MCP-Protocol-Version header is required")
+	}
+	if p.HasProtocolVersion && p.ProtocolVersion != h.ProtocolVersion {
+		return mismatch(fmt.Sprintf("Header mismatch: MCP-Protocol-Version header value '%s' does not match body value '%s'",
+			clip(h.ProtocolVersion), clip(p.ProtocolVersion)))
+	}
+	if !mcpversion.IsStateless(h.ProtocolVersion) {
+		return UnsupportedVersion(h.ProtocolVersion)
+	}
+	if !p.HasProtocolVersion {
+		return invalidParams(`Invalid params: missing _meta "` + MetaProtocolVersion + `"`)
+	}
+	if h.Method == "" && !notification {
+		return mismatch("Header mismatch: Mcp-Method header is required")
+	}
+	if h.Method != "" && h.Method != method {
+		return mismatch(fmt.Sprintf("Header mismatch: Mcp-Method header value '%s' does not match body value '%s'", clip(h.Method), clip(method)))
+	}
+	if f := checkName(method, p, h.Name); f != nil {
+		return f
+	}
+	if !notification && (len(p.ClientCapabilities) == 0 || p.ClientCapabilities[0] != '{') {
+		return invalidParams(`Invalid params: missing _meta "` + MetaClientCapabilities + `"`)
+	}
+	return nil
+}
+
+func checkName(method string, p Params, header string) *Failure {
+	var body json.RawMessage
+	switch method {
+	case methodToolsCall, methodPromptsGet:
+		body = p.Name
+	case methodResourcesRead:
+		body = p.URI
+	default:
+		return nil
+	}
+	if header == "" {
+		return mismatch("Header mismatch: Mcp-Name header is required for " + method)
+	}
+	value, err := DecodeHeaderValue(header)
+	if err != nil {
+		return mismatch("Header mismatch: Mcp-Name header value is not valid base64")
+	}
+	bodyValue, _ := jsonrpc.DecodeString(body)
+	if value != bodyValue {
+		return mismatch(fmt.Sprintf("Header mismatch: Mcp-Name header value '%s' does not match body value '%s'", clip(value), clip(bodyValue)))
+	}
+	return nil
+}
+
+const (
+	b64Prefix = "=?base64?"
+	b64Suffix = "?="
+)
+
+// DecodeHeaderValue undoes the 2026-07-28 encoding of header values that are not
+// header-safe: "=?base64?<standard base64 of UTF-8>?=". Other values come back as is.
+func DecodeHeaderValue(v string) (string, error) {
+	if !strings.HasPrefix(v, b64Prefix) || !strings.HasSuffix(v, b64Suffix) || len(v) < len(b64Prefix)+len(b64Suffix) {
+		return v, nil
+	}
+	enc := v[len(b64Prefix) : len(v)-len(b64Suffix)]
+	dec, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		// Some clients drop the padding.
+		dec, err = base64.RawStdEncoding.DecodeString(enc)
+		if err != nil {
+			return "", fmt.Errorf("decode base64 header value: %w", err)
+		}
+	}
+	return string(dec), nil
+}
+
+// UnsupportedVersion is the stateless answer to a version the mesh does not serve.
+func UnsupportedVersion(requested string) *Failure {
+	return &Failure{
+		HTTPStatus: 400,
+		Code:       jsonrpc.CodeUnsupportedProtocolVersion,
+		Message:    "Unsupported protocol version",
+		Data:       VersionData(requested),
+	}
+}
+
+// VersionData builds {"supported":[...mcpversion.All],"requested":v}.
+func VersionData(requested string) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"supported":[`...)
+	for i, v := range mcpversion.All {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonrpc.AppendString(b, v)
+	}
+	b = append(b, `],"requested":`...)
+	b = jsonrpc.AppendString(b, requested)
+	return append(b, '}')
+}
+
+func mismatch(msg string) *Failure {
+	return &Failure{HTTPStatus: 400, Code: jsonrpc.CodeHeaderMismatch, Message: msg}
+}
+
+func invalidParams(msg string) *Failure {
+	return &Failure{HTTPStatus: 400, Code: jsonrpc.CodeInvalidParams, Message: msg}
+}
+
+// clip bounds client-supplied values echoed in error messages.
+func clip(s string) string {
+	const max = 100
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

@@ -1,0 +1,70 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/grpc"
+
+	"github.com/mcpmesh/mcpmesh/services/transport/internal/hub"
+	"github.com/mcpmesh/mcpmesh/services/transport/internal/server"
+)
+
+// Registrar is where services are registered; kit/grpcserver.Server satisfies it.
+type Registrar interface {
+	Register(desc *grpc.ServiceDesc, impl any)
+}
+
+// Deps are the transport's collaborators.
+type Deps struct {
+	Logger  *slog.Logger
+	Session sessionv1.SessionServiceClient
+}
+
+// Service is the transport service: it serves mcpmesh.transport.v1.TransportService.
+type Service struct {
+	impl *server.Server
+}
+
+// New validates cfg and builds the service.
+func New(cfg Config, deps Deps) (*Service, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if deps.Session == nil {
+		errs = append(errs, errors.New("transport: deps.Session is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("new transport service: %w", err)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := hub.NewMemory()
+	return &Service{impl: server.New(server.Settings{
+		Logger:        logger.With("service", "transport"),
+		Session:       deps.Session,
+		Hub:           h,
+		Closer:        h,
+		RetryMS:       int32(cfg.SSERetryMS),
+		HandleTimeout: cfg.HandleTimeout,
+	})}, nil
+}
+
+// Register adds the TransportService to r.
+func (s *Service) Register(r Registrar) {
+	r.Register(&transportv1.TransportService_ServiceDesc, s.impl)
+}
+
+// Start is a no-op: the transport has no background loops (streams live only as long
+// as their RPCs).
+func (s *Service) Start(context.Context) error { return nil }
+
+// Stop is a no-op; open streams end when the gRPC server drains.
+func (s *Service) Stop(context.Context) error { return nil }
