@@ -1,0 +1,62 @@
+package session
+
+import (
+	"errors"
+	"time"
+)
+
+// Config is the session service's configuration (section "session").
+type Config struct {
+	// ServerVersion is reported in serverInfo.version.
+	ServerVersion string `koanf:"server_version"`
+	// ToolCallTimeout bounds every provider call (tools/call, resources/read,
+	// prompts/get, completion/complete), so no request hangs.
+	ToolCallTimeout time.Duration `koanf:"tool_call_timeout"`
+	// SessionIdleTimeout ends sessions without activity for this long.
+	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
+	// SweepInterval is how often expired sessions are removed from the store.
+	SweepInterval time.Duration `koanf:"sweep_interval"`
+	// PageSize is the number of entries per page of tools/list and friends.
+	PageSize int `koanf:"page_size"`
+	// CacheTTL is the ttlMs hint on cacheable results of the stateless generation.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		ServerVersion:      "dev",
+		ToolCallTimeout:    60 * time.Second,
+		SessionIdleTimeout: 30 * time.Minute,
+		SweepInterval:      30 * time.Second,
+		PageSize:           100,
+		CacheTTL:           60 * time.Second,
+	}
+}
+
+// maxPageSize keeps a single page (and the response holding it) bounded.
+const maxPageSize = 10000
+
+// Validate reports every problem at once, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ServerVersion == "" {
+		errs = append(errs, errors.New("session.server_version: must not be empty"))
+	}
+	if c.ToolCallTimeout <= 0 {
+		errs = append(errs, errors.New("session.tool_call_timeout: must be > 0"))
+	}
+	if c.SessionIdleTimeout <= 0 {
+		errs = append(errs, errors.New("session.session_idle_timeout: must be > 0"))
+	}
+	if c.SweepInterval <= 0 {
+		errs = append(errs, errors.New("session.sweep_interval: must be > 0"))
+	}
+	if c.PageSize <= 0 || c.PageSize > maxPageSize {
+		errs = append(errs, errors.New("session.page_size: must be between 1 and 10000"))
+	}
+	if c.CacheTTL < 0 {
+		errs = append(errs, errors.New("session.cache_ttl: must be >= 0"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,13 @@
+// Package session is mcpmesh's session service: it holds MCP semantics. The transport
+// calls it with decoded messages; it negotiates versions and keeps session records for
+// the stateful generation, serves list calls from the catalogue it watches on the
+// registry, routes tools/call, resources/read, prompts/get and completion/complete
+// straight to providers, and answers with MCP result objects, notifications and
+// JSON-RPC error objects (never envelopes).
+//
+// gRPC status codes are kept for what the transport must turn into HTTP statuses:
+// NotFound (unknown or expired session: 404), FailedPrecondition (protocol version
+// differs from the session's: 400), InvalidArgument (malformed initialize params or
+// request framing: -32602), Canceled (the client cancelled: send nothing more).
+// Everything the client should read as a JSON-RPC error arrives as an error event.
+package session

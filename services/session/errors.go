@@ -1,0 +1,65 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Domain errors of the service edge.
+var (
+	errInvalidRequest  = errors.New("invalid request")
+	errVersionMismatch = errors.New("protocol version mismatch")
+)
+
+// publicError carries a message meant for the caller next to the domain error that
+// decides the status code.
+type publicError struct {
+	msg string
+	err error
+}
+
+func (e *publicError) Error() string { return e.msg }
+func (e *publicError) Unwrap() error { return e.err }
+
+func public(kind error, format string, args ...any) error {
+	return &publicError{msg: fmt.Sprintf(format, args...), err: kind}
+}
+
+// toStatus is the one place where domain errors become gRPC statuses. Errors it does
+// not know are logged with an id and reach the caller as Internal.
+func (s *Service) toStatus(ctx context.Context, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	msg := func(fallback string) string {
+		var pe *publicError
+		if errors.As(err, &pe) {
+			return pe.msg
+		}
+		return fallback
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return status.Error(codes.NotFound, msg("session not found"))
+	case errors.Is(err, errVersionMismatch):
+		return status.Error(codes.FailedPrecondition, msg("protocol version does not match the session"))
+	case errors.Is(err, errInvalidRequest):
+		return status.Error(codes.InvalidArgument, msg("invalid request"))
+	case dispatch.ErrCancelled(err), errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	default:
+		return grpcserver.MaskError(ctx, s.logger, method, err)
+	}
+}

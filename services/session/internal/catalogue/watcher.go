@@ -1,0 +1,88 @@
+package catalogue
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+)
+
+// Backoff bounds between reconnection attempts after the watch stream breaks.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// Watcher follows the registry's WatchCatalogue stream and keeps the latest snapshot.
+type Watcher struct {
+	registry registryv1.RegistryServiceClient
+	logger   *slog.Logger
+	current  atomic.Pointer[Snapshot]
+	// inOutage is owned by the Run goroutine.
+	inOutage bool
+}
+
+// NewWatcher returns a watcher that has no snapshot until Run receives one.
+func NewWatcher(registry registryv1.RegistryServiceClient, logger *slog.Logger) *Watcher {
+	return &Watcher{registry: registry, logger: logger}
+}
+
+// Current returns the latest snapshot, or nil before the first one arrived.
+func (w *Watcher) Current() *Snapshot { return w.current.Load() }
+
+// Set installs a snapshot (the watch loop uses it; tests may too).
+func (w *Watcher) Set(s *Snapshot) { w.current.Store(s) }
+
+// Run watches until ctx ends, reconnecting with capped exponential backoff. It logs a
+// warning once per outage, and once more when the catalogue flows again.
+func (w *Watcher) Run(ctx context.Context) {
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		received, err := w.watchOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if received {
+			backoff = minBackoff
+		}
+		if !w.inOutage {
+			w.logger.WarnContext(ctx, "catalogue watch broken; serving the last snapshot and retrying", "error", err)
+			w.inOutage = true
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// watchOnce reads one stream until it breaks. received tells whether at least one
+// snapshot arrived, which resets the backoff.
+func (w *Watcher) watchOnce(ctx context.Context) (received bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := w.registry.WatchCatalogue(ctx, &registryv1.WatchCatalogueRequest{})
+	if err != nil {
+		return false, err
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return received, err
+		}
+		// Snapshots are whole, so the latest one received always wins (revisions may
+		// restart when an in-memory registry restarts).
+		w.current.Store(Build(resp))
+		received = true
+		if w.inOutage {
+			w.logger.InfoContext(ctx, "catalogue watch restored", "revision", resp.GetRevision())
+			w.inOutage = false
+		}
+	}
+}

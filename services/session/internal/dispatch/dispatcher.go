@@ -1,0 +1,147 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+	"google.golang.org/grpc"
+)
+
+// Settings are the dispatcher's knobs, taken from the service config.
+type Settings struct {
+	ServerVersion   string
+	ToolCallTimeout time.Duration
+	PageSize        int
+	CacheTTL        time.Duration
+}
+
+// Conns hands out connections to providers by address.
+type Conns interface {
+	Conn(target string) (grpc.ClientConnInterface, error)
+}
+
+// Emit sends one event of the request's stream.
+type Emit func(*sessionv1.HandleResponse) error
+
+// Request is one decoded MCP message.
+type Request struct {
+	// Session is nil for the stateless generation.
+	Session         *store.Session
+	ProtocolVersion string
+	Method          string
+	Params          []byte
+	RequestID       []byte
+	Notification    bool
+}
+
+func (r *Request) stateless() bool { return r.Session == nil && mcpversion.IsStateless(r.ProtocolVersion) }
+
+func (r *Request) sessionID() string {
+	if r.Session == nil {
+		return ""
+	}
+	return r.Session.ID
+}
+
+// Dispatcher handles requests. It is safe for concurrent use.
+type Dispatcher struct {
+	settings  Settings
+	catalogue func() *catalogue.Snapshot
+	store     store.Store
+	conns     Conns
+	logger    *slog.Logger
+	inflight  inflight
+}
+
+// New returns a Dispatcher reading the catalogue through current (nil until loaded).
+func New(settings Settings, current func() *catalogue.Snapshot, st store.Store, conns Conns, logger *slog.Logger) *Dispatcher {
+	return &Dispatcher{
+		settings:  settings,
+		catalogue: current,
+		store:     st,
+		conns:     conns,
+		logger:    logger,
+		inflight:  inflight{calls: map[string]*inflightCall{}},
+	}
+}
+
+// Dispatch runs req. A request ends with exactly one result or error event; a
+// notification emits nothing. The returned error is for the transport (the client
+// went away, the request was cancelled, the stream broke), never a JSON-RPC error.
+func (d *Dispatcher) Dispatch(ctx context.Context, req *Request, emit Emit) error {
+	if req.Notification {
+		d.notify(ctx, req)
+		return nil
+	}
+	result, err := d.call(ctx, req, emit)
+	if err != nil {
+		var rpcErr *mcpjson.Error
+		if errors.As(err, &rpcErr) {
+			return emit(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{Error: &sessionv1.Error{
+				Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data,
+			}}})
+		}
+		return err
+	}
+	return emit(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Result{Result: result}})
+}
+
+func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
+	switch req.Method {
+	case "ping":
+		return d.ping(req)
+	case "server/discover":
+		return d.discover(req)
+	case "logging/setLevel":
+		return d.setLevel(ctx, req)
+	case "tools/list":
+		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Tools }, "tools")
+	case "resources/list":
+		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Resources }, "resources")
+	case "resources/templates/list":
+		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Templates }, "resourceTemplates")
+	case "prompts/list":
+		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Prompts }, "prompts")
+	case "tools/call":
+		return d.callTool(ctx, req, emit)
+	case "resources/read":
+		return d.readResource(ctx, req)
+	case "prompts/get":
+		return d.getPrompt(ctx, req)
+	case "completion/complete":
+		return d.complete(ctx, req)
+	default:
+		return nil, methodNotFound(req.Method)
+	}
+}
+
+func methodNotFound(method string) *mcpjson.Error {
+	return mcpjson.Errorf(mcpjson.CodeMethodNotFound, "Method not found: %s", method)
+}
+
+// result starts a result object: stateless results carry resultType.
+func (d *Dispatcher) result(req *Request, capacity int) *mcpjson.Object {
+	o := mcpjson.NewObject(make([]byte, 0, capacity))
+	if req.stateless() {
+		o.String("resultType", "complete")
+	}
+	return o
+}
+
+// cacheHints adds ttlMs and cacheScope, which stateless list and read results require.
+func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object) {
+	if req.stateless() {
+		o.Int("ttlMs", d.settings.CacheTTL.Milliseconds()).String("cacheScope", "public")
+	}
+}
+
+func (d *Dispatcher) ping(req *Request) ([]byte, error) {
+	return d.result(req, 32).Bytes(), nil
+}

@@ -1,0 +1,87 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+)
+
+// inflight maps (session, request id) to the cancel function of a provider call that
+// runs in this process, so notifications/cancelled can stop it. Entries live only
+// while the call runs.
+type inflight struct {
+	mu    sync.Mutex
+	calls map[string]*inflightCall
+}
+
+type inflightCall struct{ cancel context.CancelFunc }
+
+// requestKey normalises a JSON-RPC id so that "a" and "\u0061" (or " 7" and "7") match.
+// It returns "" for ids that cannot be cancelled.
+func requestKey(sessionID string, id []byte) string {
+	if sessionID == "" {
+		return ""
+	}
+	switch mcpjson.Kind(id) {
+	case '"':
+		var s string
+		if json.Unmarshal(id, &s) != nil {
+			return ""
+		}
+		return sessionID + "\x00s" + s
+	case '0':
+		// MCP ids are strings or integers, so the trimmed text is canonical enough.
+		return sessionID + "\x00n" + strings.TrimSpace(string(id))
+	default:
+		return ""
+	}
+}
+
+// track derives a cancellable context for a call. done must be called when the call
+// ends.
+func (f *inflight) track(ctx context.Context, sessionID string, id []byte) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	key := requestKey(sessionID, id)
+	if key == "" {
+		return ctx, cancel
+	}
+	call := &inflightCall{cancel: cancel}
+	f.mu.Lock()
+	f.calls[key] = call
+	f.mu.Unlock()
+	return ctx, func() {
+		f.mu.Lock()
+		// A later request may reuse the id; remove only our own entry.
+		if f.calls[key] == call {
+			delete(f.calls, key)
+		}
+		f.mu.Unlock()
+		cancel()
+	}
+}
+
+// cancel stops the call, if it runs here, and reports whether it did.
+func (f *inflight) cancel(sessionID string, id []byte) bool {
+	key := requestKey(sessionID, id)
+	if key == "" {
+		return false
+	}
+	f.mu.Lock()
+	call, ok := f.calls[key]
+	delete(f.calls, key)
+	f.mu.Unlock()
+	if ok {
+		call.cancel()
+	}
+	return ok
+}
+
+// size counts running tracked calls (for tests).
+func (f *inflight) size() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}

@@ -1,0 +1,61 @@
+package dispatch
+
+import (
+	"encoding/json"
+
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+)
+
+type listParams struct {
+	Cursor json.RawMessage `json:"cursor"`
+}
+
+// list serves one page of a catalogue listing: mostly copying pre-rendered bytes.
+func (d *Dispatcher) list(req *Request, entries func(*catalogue.Snapshot) []catalogue.Entry, member string) ([]byte, error) {
+	var p listParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return nil, err
+	}
+	cursor := ""
+	switch mcpjson.Kind(p.Cursor) {
+	case 0, 'n':
+	case '"':
+		if json.Unmarshal(p.Cursor, &cursor) != nil {
+			return nil, invalidParams("%s: params.cursor is not a valid string", req.Method)
+		}
+	default:
+		return nil, invalidParams("%s: params.cursor must be a string", req.Method)
+	}
+	after, err := mcpjson.DecodeCursor(cursor)
+	if err != nil {
+		return nil, invalidParams("%s: invalid cursor; use a nextCursor from an earlier response or none", req.Method)
+	}
+
+	var page []catalogue.Entry
+	more := false
+	if snap := d.catalogue(); snap != nil {
+		page, more = catalogue.Page(entries(snap), after, d.settings.PageSize)
+	}
+	class := catalogue.ClassOf(req.ProtocolVersion)
+	size := 2
+	for i := range page {
+		size += len(page[i].Render(class)) + 1
+	}
+	items := make([]byte, 0, size)
+	items = append(items, '[')
+	for i := range page {
+		if i > 0 {
+			items = append(items, ',')
+		}
+		items = append(items, page[i].Render(class)...)
+	}
+	items = append(items, ']')
+
+	o := d.result(req, len(items)+128).Raw(member, items)
+	if more {
+		o.String("nextCursor", mcpjson.EncodeCursor(page[len(page)-1].Key))
+	}
+	d.cacheHints(req, o)
+	return o.Bytes(), nil
+}

@@ -1,0 +1,63 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+)
+
+type getPromptParams struct {
+	Name      string            `json:"name"`
+	Arguments map[string]string `json:"arguments"`
+	Meta      json.RawMessage   `json:"_meta"`
+}
+
+func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error) {
+	var p getPromptParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return nil, err
+	}
+	if err := requireString(req.Method, "name", p.Name); err != nil {
+		return nil, err
+	}
+	cc, err := d.newCallContext(req, p.Meta)
+	if err != nil {
+		return nil, err
+	}
+	snap := d.catalogue()
+	if snap == nil {
+		return nil, errCatalogueNotLoaded
+	}
+	entry, ok := snap.Prompt(p.Name)
+	if !ok {
+		return nil, unknownPrompt(p.Name)
+	}
+	t := target{kind: "prompt", name: p.Name}
+	callCtx, providerCtx, done := d.startCall(ctx, req)
+	defer done()
+	client, err := d.provider(entry.Route)
+	if err != nil {
+		return nil, d.unreachable(callCtx, t, entry.Route, err)
+	}
+	resp, err := client.GetPrompt(providerCtx, &providerv1.GetPromptRequest{Name: entry.Route.Name, Arguments: p.Arguments, Context: cc.rc})
+	if err != nil {
+		return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownPrompt(p.Name))
+	}
+	if resp.GetInputRequired() != nil {
+		return nil, inputNotSupported(t)
+	}
+	messages := resp.GetMessages()
+	if len(messages) == 0 {
+		messages = []byte("[]")
+	}
+	if mcpjson.Kind(messages) != '[' || !json.Valid(messages) {
+		return nil, invalidResult(t)
+	}
+	o := d.result(req, len(messages)+128).StringIf("description", resp.GetDescription()).Raw("messages", messages)
+	if m := resp.GetMeta(); mcpjson.IsObject(m) && json.Valid(m) {
+		o.Raw("_meta", m)
+	}
+	return o.Bytes(), nil
+}

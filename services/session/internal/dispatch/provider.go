@@ -1,0 +1,104 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// errCancelled ends a request whose client cancelled it or went away: nothing more
+// may be sent for it.
+var errCancelled = errors.New("request cancelled by the client")
+
+// ErrCancelled reports whether err means the client cancelled the request.
+func ErrCancelled(err error) bool { return errors.Is(err, errCancelled) }
+
+var errCatalogueNotLoaded = mcpjson.Errorf(mcpjson.CodeInternal, "catalogue not loaded yet; try again shortly")
+
+// target names what a provider call is for, for messages.
+type target struct {
+	kind string // "tool", "prompt", "resource", "completion for"
+	name string
+}
+
+func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderServiceClient, error) {
+	if route.Address == "" {
+		return nil, errors.New("provider has no address")
+	}
+	conn, err := d.conns.Conn(route.Address)
+	if err != nil {
+		return nil, err
+	}
+	return providerv1.NewProviderServiceClient(conn), nil
+}
+
+// startCall prepares the context of one provider call: cancellable by
+// notifications/cancelled, bounded by the tool-call timeout. callCtx is what the
+// caller checks to tell a client cancellation from a provider failure.
+func (d *Dispatcher) startCall(ctx context.Context, req *Request) (callCtx, providerCtx context.Context, done func()) {
+	callCtx, untrack := d.inflight.track(ctx, req.sessionID(), req.RequestID)
+	providerCtx, cancel := context.WithTimeout(callCtx, d.settings.ToolCallTimeout)
+	return callCtx, providerCtx, func() { cancel(); untrack() }
+}
+
+// providerFailure turns a failed provider call into what the client sees. notFound is
+// the error for a provider that no longer knows the entry.
+func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route catalogue.Route, err error, notFound error) error {
+	if callCtx.Err() != nil {
+		return errCancelled
+	}
+	st, _ := status.FromError(err)
+	switch st.Code() {
+	case codes.NotFound:
+		return notFound
+	case codes.InvalidArgument:
+		// The provider's own explanation is meant for the caller.
+		return invalidParams("%s %s: %s", t.kind, t.name, st.Message())
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Unknown:
+		d.logger.WarnContext(callCtx, "provider did not answer", "kind", t.kind, "name", t.name,
+			"provider", route.Provider, "address", route.Address, "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s is unavailable: provider %s did not answer", t.kind, t.name, route.Provider)
+	default:
+		d.logger.WarnContext(callCtx, "provider failed", "kind", t.kind, "name", t.name,
+			"provider", route.Provider, "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s failed: provider %s returned an error", t.kind, t.name, route.Provider)
+	}
+}
+
+func (d *Dispatcher) unreachable(callCtx context.Context, t target, route catalogue.Route, err error) error {
+	d.logger.WarnContext(callCtx, "no connection to provider", "kind", t.kind, "name", t.name,
+		"provider", route.Provider, "address", route.Address, "error", err)
+	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s is unavailable: provider %s did not answer", t.kind, t.name, route.Provider)
+}
+
+func inputNotSupported(t target) error {
+	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which this mesh version does not support yet", t.kind, t.name)
+}
+
+func invalidResult(t target) error {
+	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s returned an invalid result", t.kind, t.name)
+}
+
+func unknownTool(name string) error {
+	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown tool: %s", name)
+}
+
+func unknownPrompt(name string) error {
+	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown prompt: %s", name)
+}
+
+// resourceNotFound is -32002 for the stateful generation and -32602 for the
+// stateless one, which must not emit -32002.
+func resourceNotFound(req *Request, uri string) error {
+	code := mcpjson.CodeResourceNotFound
+	if req.stateless() {
+		code = mcpjson.CodeInvalidParams
+	}
+	return (&mcpjson.Error{Code: code, Message: fmt.Sprintf("Resource not found: %s", uri)}).WithData(map[string]string{"uri": uri})
+}

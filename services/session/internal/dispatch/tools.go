@@ -1,0 +1,141 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+)
+
+type callToolParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+	Meta      json.RawMessage `json:"_meta"`
+}
+
+func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
+	var p callToolParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return nil, err
+	}
+	if err := requireString(req.Method, "name", p.Name); err != nil {
+		return nil, err
+	}
+	args, err := argumentsObject(req.Method, p.Arguments)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := d.newCallContext(req, p.Meta)
+	if err != nil {
+		return nil, err
+	}
+	snap := d.catalogue()
+	if snap == nil {
+		return nil, errCatalogueNotLoaded
+	}
+	entry, ok := snap.Tool(p.Name)
+	if !ok {
+		return nil, unknownTool(p.Name)
+	}
+	t := target{kind: "tool", name: p.Name}
+
+	callCtx, providerCtx, done := d.startCall(ctx, req)
+	defer done()
+	client, err := d.provider(entry.Route)
+	if err != nil {
+		return nil, d.unreachable(callCtx, t, entry.Route, err)
+	}
+	stream, err := client.CallTool(providerCtx, &providerv1.CallToolRequest{Name: entry.Route.Name, Arguments: args, Context: cc.rc})
+	if err != nil {
+		return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownTool(p.Name))
+	}
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				d.logger.WarnContext(callCtx, "provider ended a tool call without a result", "tool", p.Name, "provider", entry.Route.Provider)
+				return nil, invalidResult(t)
+			}
+			return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownTool(p.Name))
+		}
+		switch e := ev.GetEvent().(type) {
+		case *providerv1.CallToolResponse_Progress:
+			if cc.progressToken == nil {
+				continue
+			}
+			if err := emit(progressNotification(cc.progressToken, e.Progress)); err != nil {
+				return nil, err
+			}
+		case *providerv1.CallToolResponse_Log:
+			if !mcpjson.LogAllowed(e.Log.GetLevel(), cc.logLevel) {
+				continue
+			}
+			if err := emit(logNotification(e.Log)); err != nil {
+				return nil, err
+			}
+		case *providerv1.CallToolResponse_Result:
+			return d.toolResult(req, t, e.Result)
+		case *providerv1.CallToolResponse_InputRequired:
+			return nil, inputNotSupported(t)
+		}
+	}
+}
+
+func (d *Dispatcher) toolResult(req *Request, t target, r *mcpv1.ToolResult) ([]byte, error) {
+	content := r.GetContent()
+	switch mcpjson.Kind(content) {
+	case 0:
+		content = []byte("[]")
+	case '[':
+		if !json.Valid(content) {
+			return nil, invalidResult(t)
+		}
+	default:
+		return nil, invalidResult(t)
+	}
+	o := d.result(req, len(content)+len(r.GetStructuredContent())+64).Raw("content", content)
+	if sc := r.GetStructuredContent(); len(sc) > 0 && mcpversion.AtLeast(req.ProtocolVersion, mcpversion.V20250618) {
+		// Before 2026 structuredContent must be an object; the stateless generation
+		// allows any JSON value.
+		if json.Valid(sc) && (req.stateless() || mcpjson.IsObject(sc)) {
+			o.Raw("structuredContent", sc)
+		}
+	}
+	if r.GetIsError() {
+		o.Bool("isError", true)
+	}
+	if m := r.GetMeta(); mcpjson.IsObject(m) && json.Valid(m) {
+		o.Raw("_meta", m)
+	}
+	return o.Bytes(), nil
+}
+
+func progressNotification(token json.RawMessage, p *mcpv1.Progress) *sessionv1.HandleResponse {
+	o := mcpjson.NewObject(make([]byte, 0, 96)).Raw("progressToken", token).Float("progress", p.GetProgress())
+	if p.GetTotal() != 0 {
+		o.Float("total", p.GetTotal())
+	}
+	o.StringIf("message", p.GetMessage())
+	return &sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Notification{Notification: &sessionv1.Notification{
+		Method: "notifications/progress", Params: o.Bytes(),
+	}}}
+}
+
+func logNotification(l *mcpv1.LogMessage) *sessionv1.HandleResponse {
+	data := l.GetData()
+	if len(data) == 0 {
+		data = []byte("null")
+	} else if !json.Valid(data) {
+		data = mcpjson.AppendString(nil, string(data))
+	}
+	o := mcpjson.NewObject(make([]byte, 0, len(data)+64)).String("level", l.GetLevel()).StringIf("logger", l.GetLogger()).Raw("data", data)
+	return &sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Notification{Notification: &sessionv1.Notification{
+		Method: "notifications/message", Params: o.Bytes(),
+	}}}
+}

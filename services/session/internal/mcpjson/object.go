@@ -1,0 +1,161 @@
+package mcpjson
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Object appends the members of one JSON object to a byte slice. Keys are trusted
+// constants; values are raw JSON or strings that Object escapes.
+type Object struct {
+	buf   []byte
+	empty bool
+}
+
+// NewObject starts an object, reusing buf's capacity.
+func NewObject(buf []byte) *Object {
+	return &Object{buf: append(buf[:0], '{'), empty: true}
+}
+
+func (o *Object) key(k string) {
+	if !o.empty {
+		o.buf = append(o.buf, ',')
+	}
+	o.empty = false
+	o.buf = append(o.buf, '"')
+	o.buf = append(o.buf, k...)
+	o.buf = append(o.buf, '"', ':')
+}
+
+// Raw adds a member whose value is already JSON.
+func (o *Object) Raw(k string, v []byte) *Object {
+	o.key(k)
+	o.buf = append(o.buf, v...)
+	return o
+}
+
+// RawIf adds a member only when v is not empty.
+func (o *Object) RawIf(k string, v []byte) *Object {
+	if len(v) > 0 {
+		o.Raw(k, v)
+	}
+	return o
+}
+
+// String adds a string member.
+func (o *Object) String(k, v string) *Object {
+	o.key(k)
+	o.buf = AppendString(o.buf, v)
+	return o
+}
+
+// StringIf adds a string member only when v is not empty.
+func (o *Object) StringIf(k, v string) *Object {
+	if v != "" {
+		o.String(k, v)
+	}
+	return o
+}
+
+// Int adds an integer member.
+func (o *Object) Int(k string, v int64) *Object {
+	o.key(k)
+	o.buf = strconv.AppendInt(o.buf, v, 10)
+	return o
+}
+
+// Float adds a number member. NaN and infinities, which JSON cannot carry, become 0.
+func (o *Object) Float(k string, v float64) *Object {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	o.key(k)
+	o.buf = strconv.AppendFloat(o.buf, v, 'g', -1, 64)
+	return o
+}
+
+// Bool adds a boolean member.
+func (o *Object) Bool(k string, v bool) *Object {
+	o.key(k)
+	o.buf = strconv.AppendBool(o.buf, v)
+	return o
+}
+
+// Bytes closes the object and returns it.
+func (o *Object) Bytes() []byte {
+	return append(o.buf, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 break JavaScript parsers; escape them like encoding/json.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// Kind returns the JSON kind of a raw value by its first non-space byte: one of
+// '{', '[', '"', 'n' (null), 't'/'f' (booleans), '0' (numbers), or 0 when empty.
+func Kind(v json.RawMessage) byte {
+	for _, c := range v {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[', '"', 'n', 't', 'f':
+			return c
+		default:
+			return '0'
+		}
+	}
+	return 0
+}
+
+// IsObject reports whether v is a JSON object (by its first byte; v is assumed valid).
+func IsObject(v json.RawMessage) bool { return Kind(v) == '{' }

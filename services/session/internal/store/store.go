@@ -1,0 +1,46 @@
+// Package store keeps session records: small structs, created by initialize, touched
+// by every request, expired after a period of inactivity. The interface lets a
+// PostgreSQL implementation replace the in-memory one without touching the service.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound means the session does not exist: never created, deleted or expired.
+var ErrNotFound = errors.New("session not found")
+
+// ErrExists means a session with the same id is already stored.
+var ErrExists = errors.New("session already exists")
+
+// Session is one stateful MCP session. Byte slices are JSON objects and are never
+// modified after Create, so copies of a Session may share them.
+type Session struct {
+	ID                 string
+	ProtocolVersion    string
+	ClientInfo         []byte
+	ClientCapabilities []byte
+	// LogLevel is the level set by logging/setLevel; empty when none was set.
+	LogLevel       string
+	Initialized    bool
+	CreatedUnixMs  int64
+	LastSeenUnixMs int64
+}
+
+// Store keeps sessions. Every method is safe for concurrent use. Get, Touch,
+// SetLogLevel and MarkInitialized return ErrNotFound for a session that is missing or
+// has been idle for longer than the store's idle timeout, even before a sweep.
+type Store interface {
+	Create(ctx context.Context, s Session) error
+	Get(ctx context.Context, id string) (Session, error)
+	// Touch records activity at now.
+	Touch(ctx context.Context, id string, now time.Time) error
+	SetLogLevel(ctx context.Context, id, level string) error
+	MarkInitialized(ctx context.Context, id string) error
+	Delete(ctx context.Context, id string) error
+	// SweepExpired removes the sessions idle since before now minus the idle timeout
+	// and reports how many it removed.
+	SweepExpired(ctx context.Context, now time.Time) (int, error)
+}

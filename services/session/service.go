@@ -1,0 +1,164 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+	"google.golang.org/grpc"
+)
+
+// Registrar is where the service registers its gRPC implementation
+// (kit/grpcserver.Server satisfies it).
+type Registrar interface {
+	Register(desc *grpc.ServiceDesc, impl any)
+}
+
+// Conns hands out connections to providers by address (kit/dial.Dialer satisfies it).
+type Conns interface {
+	Conn(target string) (grpc.ClientConnInterface, error)
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Logger *slog.Logger
+	// Registry is watched for the catalogue and routing table.
+	Registry registryv1.RegistryServiceClient
+	// Conns reaches providers.
+	Conns Conns
+}
+
+// Service implements sessionv1.SessionServiceServer.
+type Service struct {
+	sessionv1.UnimplementedSessionServiceServer
+
+	cfg        Config
+	logger     *slog.Logger
+	store      store.Store
+	memory     *store.Memory
+	watcher    *catalogue.Watcher
+	dispatcher *dispatch.Dispatcher
+	now        func() time.Time
+	// touchEvery skips last-seen writes for sessions touched more recently: a busy
+	// session costs one store write per interval, not one per request.
+	touchEvery time.Duration
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+// New builds the service. Call Start to begin watching the catalogue and sweeping
+// sessions.
+func New(cfg Config, deps Deps) (*Service, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if deps.Registry == nil {
+		errs = append(errs, errors.New("session: Deps.Registry is required"))
+	}
+	if deps.Conns == nil {
+		errs = append(errs, errors.New("session: Deps.Conns is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("new session service: %w", err)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("service", "session")
+	mem := store.NewMemory(cfg.SessionIdleTimeout, time.Now)
+	watcher := catalogue.NewWatcher(deps.Registry, logger)
+	s := &Service{
+		cfg:        cfg,
+		logger:     logger,
+		store:      mem,
+		memory:     mem,
+		watcher:    watcher,
+		now:        time.Now,
+		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
+	}
+	s.dispatcher = dispatch.New(dispatch.Settings{
+		ServerVersion:   cfg.ServerVersion,
+		ToolCallTimeout: cfg.ToolCallTimeout,
+		PageSize:        cfg.PageSize,
+		CacheTTL:        cfg.CacheTTL,
+	}, watcher.Current, mem, deps.Conns, logger)
+	return s, nil
+}
+
+// Register registers the SessionService.
+func (s *Service) Register(r Registrar) {
+	r.Register(&sessionv1.SessionService_ServiceDesc, s)
+}
+
+// Ready reports whether a catalogue snapshot has arrived from the registry.
+func (s *Service) Ready() bool { return s.watcher.Current() != nil }
+
+// Start launches the catalogue watch and the session sweeper and returns at once.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		return errors.New("session service already started")
+	}
+	// The loops outlive the start-up context: only Stop ends them.
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.stopped = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { s.watcher.Run(loopCtx) })
+	wg.Go(func() { s.sweep(loopCtx) })
+	go func() {
+		wg.Wait()
+		close(s.stopped)
+	}()
+	return nil
+}
+
+// Stop ends the loops and waits for them, at most until ctx ends.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	cancel, stopped := s.cancel, s.stopped
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop session service: %w", ctx.Err())
+	}
+}
+
+// sweep removes expired sessions every SweepInterval.
+func (s *Service) sweep(ctx context.Context) {
+	ticker := time.NewTicker(s.cfg.SweepInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			n, err := s.store.SweepExpired(ctx, s.now())
+			if err != nil && ctx.Err() == nil {
+				s.logger.WarnContext(ctx, "sweep expired sessions", "error", err)
+			}
+			if n > 0 {
+				s.logger.DebugContext(ctx, "swept expired sessions", "count", n)
+			}
+		}
+	}
+}
