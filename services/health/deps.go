@@ -1,0 +1,33 @@
+package health
+
+import (
+	"log/slog"
+	"net/http"
+
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"google.golang.org/grpc"
+)
+
+// Conns hands out client connections by target; kit/dial.Dialer satisfies it.
+type Conns interface {
+	Conn(target string) (grpc.ClientConnInterface, error)
+}
+
+// Registrar registers a gRPC service; kit/grpcserver.Server satisfies it.
+type Registrar interface {
+	Register(desc *grpc.ServiceDesc, impl any)
+}
+
+// Deps are the health service's collaborators.
+type Deps struct {
+	// Logger may be nil (nothing is logged).
+	Logger *slog.Logger
+	// Conns reaches services and providers by target. Required when anything is
+	// checked over gRPC.
+	Conns Conns
+	// Registry lists providers; nil checks no providers.
+	Registry registryv1.RegistryServiceClient
+	// HTTPClient fetches /healthz of HTTP targets; nil uses a client of the service's
+	// own, whose idle connections Stop closes.
+	HTTPClient *http.Client
+}
