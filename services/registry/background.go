@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
-
 )
 
 // sweepLoop removes expired leases every sweep interval until ctx ends.
