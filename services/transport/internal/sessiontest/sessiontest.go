@@ -1,0 +1,191 @@
+// Package sessiontest is a small, real SessionService for the transport's tests: it
+// keeps sessions in a map and answers Handle with scripted events chosen by method.
+// It is test support only; nothing in the service imports it.
+package sessiontest
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// KnownSession exists from the start.
+const KnownSession = "known-session"
+
+// Scripted methods and what Handle does for them.
+const (
+	// MethodSlow emits two notifications/progress, then a result.
+	MethodSlow = "slow"
+	// MethodToolsCall and MethodToolsList return a result at once.
+	MethodToolsCall  = "tools/call"
+	MethodToolsList  = "tools/list"
+	MethodPromptsGet = "prompts/get"
+	MethodResources  = "resources/read"
+	// MethodBadParams returns a JSON-RPC -32602 error event.
+	MethodBadParams = "bad/params"
+	// MethodUnavailable, MethodInternal and MethodPrecondition fail with those codes.
+	MethodUnavailable  = "fail/unavailable"
+	MethodInternal     = "fail/internal"
+	MethodPrecondition = "fail/precondition"
+	// MethodNotifyThenFail emits a notification, then fails with Unavailable.
+	MethodNotifyThenFail = "fail/after-notification"
+	// MethodNoResult ends the stream without a result.
+	MethodNoResult = "fail/no-result"
+	// MethodBlock waits for its context to end and reports it on Blocked/Unblocked.
+	MethodBlock = "block"
+)
+
+// SecretDetail appears in internal error messages; it must never reach a client.
+const SecretDetail = "dsn=postgres://admin:hunter2@db"
+
+// ProgressParams are the params of the notifications MethodSlow emits.
+const ProgressParams = `{"progressToken":"t","progress":1}`
+
+// Service implements sessionv1.SessionServiceServer.
+type Service struct {
+	sessionv1.UnimplementedSessionServiceServer
+
+	mu            sync.Mutex
+	sessions      map[string]bool
+	next          int
+	notifications []string
+
+	// Blocked receives one value when a MethodBlock call starts; Unblocked when its
+	// context ends (buffered so a test need not read them).
+	Blocked   chan struct{}
+	Unblocked chan error
+}
+
+// New returns a Service knowing KnownSession.
+func New() *Service {
+	return &Service{
+		sessions:  map[string]bool{KnownSession: true},
+		Blocked:   make(chan struct{}, 64),
+		Unblocked: make(chan error, 64),
+	}
+}
+
+// Notifications lists the methods of the notifications handled so far.
+func (s *Service) Notifications() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.notifications...)
+}
+
+func (s *Service) known(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
+// Initialize creates a session when params carry a protocolVersion string.
+func (s *Service) Initialize(_ context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
+	var p struct {
+		ProtocolVersion string `json:"protocolVersion"`
+	}
+	if len(req.GetParams()) == 0 || json.Unmarshal(req.GetParams(), &p) != nil || p.ProtocolVersion == "" {
+		return nil, status.Error(codes.InvalidArgument, "protocolVersion is required")
+	}
+	s.mu.Lock()
+	s.next++
+	id := "session-" + strconv.Itoa(s.next)
+	s.sessions[id] = true
+	s.mu.Unlock()
+	return &sessionv1.InitializeResponse{
+		Result:  []byte(`{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"sessiontest","version":"1"}}`),
+		Session: &sessionv1.Session{Id: id, ProtocolVersion: "2025-11-25"},
+	}, nil
+}
+
+// Handle answers by method; an unknown non-empty session id is NOT_FOUND.
+func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
+	if id := req.GetSessionId(); id != "" && !s.known(id) {
+		return status.Error(codes.NotFound, "session not found")
+	}
+	if req.GetNotification() {
+		s.mu.Lock()
+		s.notifications = append(s.notifications, req.GetMethod())
+		s.mu.Unlock()
+		return nil
+	}
+	result := func(r string) error {
+		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Result{Result: []byte(r)}})
+	}
+	progress := func() error {
+		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Notification{
+			Notification: &sessionv1.Notification{Method: "notifications/progress", Params: []byte(ProgressParams)},
+		}})
+	}
+	switch req.GetMethod() {
+	case MethodSlow:
+		for range 2 {
+			if err := progress(); err != nil {
+				return err
+			}
+		}
+		return result(`{"resultType":"complete","done":true}`)
+	case MethodToolsCall, MethodPromptsGet, MethodResources:
+		return result(`{"resultType":"complete","content":[{"type":"text","text":"ok"}]}`)
+	case MethodToolsList:
+		return result(`{"resultType":"complete","tools":[],"ttlMs":0,"cacheScope":"private"}`)
+	case MethodBadParams:
+		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
+			Error: &sessionv1.Error{Code: -32602, Message: "Unknown tool: x", Data: []byte(`{"name":"x"}`)},
+		}})
+	case MethodUnavailable:
+		return status.Error(codes.Unavailable, "provider pool drained: "+SecretDetail)
+	case MethodInternal:
+		return status.Error(codes.Internal, SecretDetail)
+	case MethodPrecondition:
+		return status.Error(codes.FailedPrecondition, "session not initialized")
+	case MethodNotifyThenFail:
+		if err := progress(); err != nil {
+			return err
+		}
+		return status.Error(codes.Unavailable, SecretDetail)
+	case MethodNoResult:
+		return nil
+	case MethodBlock:
+		notify(s.Blocked, struct{}{})
+		<-stream.Context().Done()
+		notify(s.Unblocked, stream.Context().Err())
+		return stream.Context().Err()
+	default:
+		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
+			Error: &sessionv1.Error{Code: -32601, Message: "Method not found"},
+		}})
+	}
+}
+
+// GetSession reports whether a session exists.
+func (s *Service) GetSession(_ context.Context, req *sessionv1.GetSessionRequest) (*sessionv1.GetSessionResponse, error) {
+	if !s.known(req.GetSessionId()) {
+		return nil, status.Error(codes.NotFound, "session not found")
+	}
+	return &sessionv1.GetSessionResponse{Session: &sessionv1.Session{Id: req.GetSessionId()}}, nil
+}
+
+// DeleteSession forgets a session.
+func (s *Service) DeleteSession(_ context.Context, req *sessionv1.DeleteSessionRequest) (*sessionv1.DeleteSessionResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.sessions[req.GetSessionId()] {
+		return nil, status.Error(codes.NotFound, "session not found")
+	}
+	delete(s.sessions, req.GetSessionId())
+	return &sessionv1.DeleteSessionResponse{}, nil
+}
+
+// notify sends without blocking: nobody has to read the test signals.
+func notify[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
