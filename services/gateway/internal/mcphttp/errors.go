@@ -1,0 +1,69 @@
+package mcphttp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// JSON-RPC error codes the gateway itself emits.
+const (
+	codeInvalidRequest = -32600
+	codeInternalError  = -32603
+)
+
+// failure is what the client sees when the transport could not answer.
+type failure struct {
+	httpStatus int
+	message    string // generic; the error id is appended
+}
+
+// failureFor maps a gRPC error from the transport (before any head was written) to an
+// HTTP status and a message that shows no internals.
+func failureFor(err error) failure {
+	switch status.Code(err) {
+	case codes.Unavailable:
+		return failure{http.StatusServiceUnavailable, "service unavailable"}
+	case codes.DeadlineExceeded:
+		return failure{http.StatusGatewayTimeout, "upstream timeout"}
+	default:
+		return failure{http.StatusInternalServerError, "internal error"}
+	}
+}
+
+// appendRPCError appends an id-less JSON-RPC error response, as MCP allows for errors
+// not tied to a readable request.
+func appendRPCError(b []byte, code int, message string) []byte {
+	b = append(b, `{"jsonrpc":"2.0","error":{"code":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"message":`...)
+	msg, _ := json.Marshal(message) // a string always marshals
+	b = append(b, msg...)
+	return append(b, "}}"...)
+}
+
+// writeRPCError writes a complete JSON-RPC error response.
+func writeRPCError(w http.ResponseWriter, httpStatus, code int, message string) {
+	writeBody(w, httpStatus, appendRPCError(nil, code, message))
+}
+
+// writeBody writes a complete application/json response.
+func writeBody(w http.ResponseWriter, httpStatus int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(body)
+}
+
+// newErrorID returns a short random id that ties a client-visible error to a log line.
+func newErrorID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

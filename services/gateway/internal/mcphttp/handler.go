@@ -1,0 +1,253 @@
+package mcphttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// Gauge is the part of a Prometheus gauge the handler uses.
+type Gauge interface {
+	Inc()
+	Dec()
+}
+
+// Config configures a Handler.
+type Config struct {
+	MaxBodyBytes      int64
+	AllowedOrigins    []string
+	KeepaliveInterval time.Duration
+}
+
+// Handler serves /mcp.
+type Handler struct {
+	logger      *slog.Logger
+	transport   transportv1.TransportServiceClient
+	maxBody     int64
+	origins     originPolicy
+	keepalive   time.Duration
+	streamsOpen Gauge
+	// drain ends at shutdown: GET streams close so clients resume elsewhere.
+	drain context.Context
+
+	tooLarge  []byte // the 413 body, built once
+	exchanges sync.Pool
+}
+
+// maxPooledBody keeps one large request from pinning a large buffer in the pool.
+const maxPooledBody = 64 << 10
+
+// exchange holds what one POST needs, reused across requests.
+type exchange struct {
+	body []byte
+	md   transportv1.RequestMetadata
+	req  transportv1.ExchangeRequest
+}
+
+// New returns a Handler. drain ends when the server shuts down.
+func New(cfg Config, logger *slog.Logger, transport transportv1.TransportServiceClient, streamsOpen Gauge, drain context.Context) *Handler {
+	h := &Handler{
+		logger:      logger,
+		transport:   transport,
+		maxBody:     cfg.MaxBodyBytes,
+		origins:     newOriginPolicy(cfg.AllowedOrigins),
+		keepalive:   cfg.KeepaliveInterval,
+		streamsOpen: streamsOpen,
+		drain:       drain,
+		tooLarge: appendRPCError(nil, codeInvalidRequest,
+			fmt.Sprintf("request body exceeds the limit of %d bytes", cfg.MaxBodyBytes)),
+	}
+	h.exchanges.New = func() any { return new(exchange) }
+	return h
+}
+
+// Post handles a client message: checks, then transport.Exchange, then the stream.
+func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
+	if !h.checkOrigin(w, r) {
+		return
+	}
+	if !isJSONContentType(header(r.Header, "Content-Type")) {
+		writeRPCError(w, http.StatusUnsupportedMediaType, codeInvalidRequest,
+			"Unsupported Media Type: Content-Type must be application/json")
+		return
+	}
+	acc := parseAccept(r.Header["Accept"])
+	if !acc.json && !acc.eventStream {
+		writeRPCError(w, http.StatusNotAcceptable, codeInvalidRequest,
+			"Not Acceptable: Accept must include application/json or text/event-stream")
+		return
+	}
+
+	x := h.exchanges.Get().(*exchange)
+	defer h.release(x)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), x.body[:0], r.ContentLength, h.maxBody)
+	x.body = body
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeBody(w, http.StatusRequestEntityTooLarge, h.tooLarge)
+			return
+		}
+		// The client went away or sent a broken body; nobody may be listening.
+		h.logger.DebugContext(r.Context(), "read MCP request body", "error", err)
+		writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
+		return
+	}
+	fillMetadata(&x.md, r, acc)
+	x.req.Metadata = &x.md
+	x.req.Body = body
+
+	stream, err := h.transport.Exchange(r.Context(), &x.req)
+	if err != nil {
+		h.writeFailure(w, r, "exchange", err)
+		return
+	}
+	relay[transportv1.ExchangeResponse](h, w, r, stream, "exchange")
+}
+
+// Get opens the session's server-message stream: transport.Listen, as SSE.
+func (h *Handler) Get(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// http.ServeMux routes HEAD to GET patterns; a HEAD must not open a stream.
+		h.MethodNotAllowed(w, r)
+		return
+	}
+	if !h.checkOrigin(w, r) {
+		return
+	}
+	acc := parseAccept(r.Header["Accept"])
+	if !acc.eventStream {
+		writeRPCError(w, http.StatusNotAcceptable, codeInvalidRequest,
+			"Not Acceptable: Accept must include text/event-stream")
+		return
+	}
+	// The stream ends when the client leaves or the server shuts down, whichever is first.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stopDrain := context.AfterFunc(h.drain, cancel)
+	defer stopDrain()
+
+	var md transportv1.RequestMetadata
+	fillMetadata(&md, r, acc)
+	stream, err := h.transport.Listen(ctx, &transportv1.ListenRequest{Metadata: &md})
+	if err != nil {
+		h.writeFailure(w, r, "listen", err)
+		return
+	}
+	relay[transportv1.ListenResponse](h, w, r, stream, "listen")
+}
+
+// Delete ends a session: transport.Close.
+func (h *Handler) Delete(w http.ResponseWriter, r *http.Request) {
+	if !h.checkOrigin(w, r) {
+		return
+	}
+	var md transportv1.RequestMetadata
+	fillMetadata(&md, r, parseAccept(r.Header["Accept"]))
+	resp, err := h.transport.Close(r.Context(), &transportv1.CloseRequest{Metadata: &md})
+	if err != nil {
+		h.writeFailure(w, r, "close", err)
+		return
+	}
+	code, ok := validStatus(resp.GetHttpStatus())
+	if !ok {
+		h.writeFailure(w, r, "close", fmt.Errorf("transport answered HTTP status %d", resp.GetHttpStatus()))
+		return
+	}
+	if len(resp.GetBody()) == 0 || !bodyAllowed(code) {
+		w.WriteHeader(code)
+		return
+	}
+	writeBody(w, code, resp.GetBody())
+}
+
+// MethodNotAllowed answers methods /mcp does not serve.
+func (h *Handler) MethodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, POST, DELETE")
+	writeRPCError(w, http.StatusMethodNotAllowed, codeInvalidRequest, "Method Not Allowed")
+}
+
+func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if h.origins.allows(header(r.Header, "Origin"), r.Host) {
+		return true
+	}
+	writeRPCError(w, http.StatusForbidden, codeInvalidRequest, "Forbidden: Origin not allowed")
+	return false
+}
+
+// writeFailure answers a transport error that came before any response head.
+func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if r.Context().Err() != nil {
+		// The client left; there is nobody to answer.
+		h.logger.DebugContext(r.Context(), "MCP client went away", "op", op, "error", err)
+		return
+	}
+	f := failureFor(err)
+	id := newErrorID()
+	h.logger.ErrorContext(r.Context(), "MCP transport call failed",
+		"op", op, "error_id", id, "http_status", f.httpStatus, "error", err)
+	writeRPCError(w, f.httpStatus, codeInternalError, f.message+" (id "+id+")")
+}
+
+func (h *Handler) release(x *exchange) {
+	proto.Reset(&x.req)
+	proto.Reset(&x.md)
+	if cap(x.body) > maxPooledBody {
+		x.body = nil
+	}
+	x.body = x.body[:0]
+	h.exchanges.Put(x)
+}
+
+// fillMetadata copies the MCP headers the transport needs.
+func fillMetadata(md *transportv1.RequestMetadata, r *http.Request, acc accepts) {
+	md.SessionId = header(r.Header, "Mcp-Session-Id")
+	md.ProtocolVersion = header(r.Header, "Mcp-Protocol-Version")
+	md.McpMethod = header(r.Header, "Mcp-Method")
+	md.McpName = header(r.Header, "Mcp-Name")
+	md.LastEventId = header(r.Header, "Last-Event-Id")
+	md.AcceptsJson = acc.json
+	md.AcceptsEventStream = acc.eventStream
+}
+
+// readBody reads r into buf, sized from Content-Length when the client sent one.
+func readBody(r io.Reader, buf []byte, contentLength, limit int64) ([]byte, error) {
+	if contentLength > 0 && contentLength <= limit && int64(cap(buf)) < contentLength+1 {
+		// +1 so that the final Read that sees EOF needs no growth.
+		buf = make([]byte, 0, contentLength+1)
+	}
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, 512)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// validStatus accepts the statuses a handler may write.
+func validStatus(s int32) (int, bool) {
+	return int(s), s >= 200 && s <= 599
+}
+
+// bodyAllowed reports whether a response with this status may carry a body.
+func bodyAllowed(code int) bool {
+	return code != http.StatusNoContent && code != http.StatusNotModified
+}

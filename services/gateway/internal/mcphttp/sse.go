@@ -1,0 +1,145 @@
+package mcphttp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// errStreamClosed is returned by writes after close.
+var errStreamClosed = errors.New("event stream closed")
+
+// sseWriter writes server-sent events. A timer (not a goroutine) writes a keepalive
+// comment when the stream has been quiet for the keepalive interval; the mutex keeps
+// it from interleaving with events.
+type sseWriter struct {
+	w         http.ResponseWriter
+	flusher   http.Flusher
+	keepalive time.Duration
+
+	mu     sync.Mutex
+	timer  *time.Timer
+	closed bool
+	err    error // first write error; the stream is dead after it
+}
+
+func newSSEWriter(w http.ResponseWriter, keepalive time.Duration) *sseWriter {
+	s := &sseWriter{w: w, keepalive: keepalive}
+	s.flusher, _ = w.(http.Flusher)
+	if keepalive > 0 {
+		s.timer = time.AfterFunc(keepalive, s.ping)
+	}
+	return s
+}
+
+// event writes one message. Lines of data that contain line breaks become several
+// data: fields, so any JSON formatting survives; an id with a line break is dropped
+// (it would end the field early).
+func (s *sseWriter) event(id string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.err != nil {
+		return s.fail(errStreamClosed)
+	}
+	if id != "" && !strings.ContainsAny(id, "\r\n") {
+		s.write("id: ")
+		s.write(id)
+		s.write("\n")
+	}
+	if len(data) == 0 {
+		s.write("data:\n")
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexAny(data, "\r\n"); i < 0 {
+			data = nil
+		} else {
+			line = data[:i]
+			skip := 1
+			if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+				skip = 2
+			}
+			data = data[i+skip:]
+		}
+		s.write("data: ")
+		s.writeBytes(line)
+		s.write("\n")
+	}
+	s.write("\n")
+	return s.flushLocked()
+}
+
+// retry sends the reconnection delay hint.
+func (s *sseWriter) retry(ms int32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var buf [32]byte
+	b := append(buf[:0], "retry: "...)
+	b = strconv.AppendInt(b, int64(ms), 10)
+	b = append(b, "\n\n"...)
+	s.writeBytes(b)
+	return s.flushLocked()
+}
+
+// flush sends whatever is buffered (the headers, at the start).
+func (s *sseWriter) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+// ping is the keepalive timer's callback.
+func (s *sseWriter) ping() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.err != nil {
+		return
+	}
+	s.write(": keepalive\n\n")
+	_ = s.flushLocked()
+}
+
+// close stops the keepalive; after it returns no write touches the ResponseWriter.
+func (s *sseWriter) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
+func (s *sseWriter) write(str string) {
+	if s.err == nil {
+		_, s.err = io.WriteString(s.w, str)
+	}
+}
+
+func (s *sseWriter) writeBytes(b []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
+}
+
+// flushLocked flushes and re-arms the keepalive: it is due after a quiet interval.
+func (s *sseWriter) flushLocked() error {
+	if s.err == nil && s.flusher != nil {
+		s.flusher.Flush()
+	}
+	if s.timer != nil && s.err == nil {
+		s.timer.Reset(s.keepalive)
+	}
+	return s.err
+}
+
+func (s *sseWriter) fail(err error) error {
+	if s.err != nil {
+		return s.err
+	}
+	return err
+}

@@ -1,0 +1,67 @@
+package rest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// publicStatus is the status a REST caller may see for err. Codes whose messages can
+// carry internals (stack-level errors, dial errors with addresses) get a generic message
+// with an id that is also logged; the second result says whether the error was masked.
+// Other codes keep their message: peer services already mask their own internals.
+func publicStatus(err error) (*status.Status, bool) {
+	var httpErr *runtime.HTTPStatusError
+	if errors.As(err, &httpErr) {
+		err = httpErr.Err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return status.New(codes.Internal, "internal error"), true
+	}
+	switch st.Code() {
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		return status.New(st.Code(), "internal error"), true
+	case codes.Unavailable:
+		return status.New(codes.Unavailable, "service unavailable"), true
+	case codes.DeadlineExceeded:
+		return status.New(codes.DeadlineExceeded, "deadline exceeded"), true
+	default:
+		return st, false
+	}
+}
+
+// errorHandler writes grpc-gateway's usual error body (code, message, details) with the
+// HTTP status grpc-gateway maps from the code, after masking.
+func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		st, masked := publicStatus(err)
+		if masked {
+			id := errorID()
+			logger.ErrorContext(ctx, "REST call failed", "error_id", id, "path", r.URL.Path, "error", err)
+			st = status.New(st.Code(), st.Message()+" (id "+id+")")
+		}
+		var httpErr *runtime.HTTPStatusError
+		if errors.As(err, &httpErr) {
+			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpErr.HTTPStatus, Err: st.Err()})
+			return
+		}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
+	}
+}
+
+func errorID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Deps are the gateway's collaborators.
+type Deps struct {
+	Logger *slog.Logger
+	// Transport serves /mcp. Required.
+	Transport transportv1.TransportServiceClient
+	// Registry, Session and Health back the REST API; a nil client leaves its routes
+	// out (they answer 404).
+	Registry registryv1.RegistryServiceClient
+	Session  sessionv1.SessionServiceClient
+	Health   healthv1.HealthServiceClient
+	// Ready is what /readyz checks besides the gateway's own state, for example the
+	// other services of this process. Nil means always ready.
+	Ready func(ctx context.Context) error
+	// Metrics is where the gateway registers its collectors and what /metrics serves.
+	// Nil creates a registry with the Go and process collectors.
+	Metrics *prometheus.Registry
+}
+
+// Service is the HTTP edge. It holds no state another replica would need.
+type Service struct {
+	cfg     Config
+	logger  *slog.Logger
+	handler http.Handler
+	server  *http.Server
+	probes  *probes.State
+	// stopStreams ends long-lived GET streams when shutdown begins.
+	stopStreams context.CancelFunc
+}
+
+// New builds the gateway. It does not listen: call Serve.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("gateway config: %w", err)
+	}
+	if deps.Transport == nil {
+		return nil, errors.New("gateway: Deps.Transport is required")
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	reg := deps.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	metrics, err := httpmetrics.New(reg)
+	if err != nil {
+		return nil, fmt.Errorf("gateway metrics: %w", err)
+	}
+
+	streamsCtx, stopStreams := context.WithCancel(context.Background())
+	s := &Service{
+		cfg:         cfg,
+		logger:      logger,
+		probes:      probes.New(deps.Ready),
+		stopStreams: stopStreams,
+	}
+	mcp := mcphttp.New(mcphttp.Config{
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		KeepaliveInterval: cfg.KeepaliveInterval,
+	}, logger, deps.Transport, metrics.StreamsOpen, streamsCtx)
+	handler, err := newRouter(routes{
+		mcp:      mcp,
+		probes:   s.probes,
+		metrics:  metrics,
+		registry: reg,
+		deps:     deps,
+		logger:   logger,
+	})
+	if err != nil {
+		stopStreams()
+		return nil, err
+	}
+	s.handler = handler
+	s.server = &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		// No WriteTimeout: SSE streams stay open for as long as the session wants.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler is the gateway's whole HTTP surface, for tests and for embedding.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on lis until Shutdown; it returns nil after a shutdown.
+func (s *Service) Serve(lis net.Listener) error {
+	s.probes.MarkStarted()
+	s.logger.Info("gateway serving", "address", lis.Addr().String())
+	if err := s.server.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve HTTP on %s: %w", lis.Addr(), err)
+	}
+	return nil
+}
+
+// Shutdown turns readiness off, ends the GET streams (clients resume them with
+// Last-Event-ID on another replica) and drains in-flight requests for at most
+// shutdown_timeout (or until ctx ends), then closes what is left.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.probes.MarkStopping()
+	s.stopStreams()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.server.Shutdown(ctx); err != nil {
+		s.logger.WarnContext(ctx, "gateway drain timed out; closing connections", "error", err)
+		if cerr := s.server.Close(); cerr != nil {
+			return errors.Join(fmt.Errorf("drain HTTP: %w", err), fmt.Errorf("close HTTP: %w", cerr))
+		}
+		return fmt.Errorf("drain HTTP: %w", err)
+	}
+	return nil
+}
