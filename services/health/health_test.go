@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +10,9 @@ import (
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"go.uber.org/goleak"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	grpchealth "google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -329,4 +332,45 @@ func TestNewRequiresConnsForGRPCTargets(t *testing.T) {
 	if err := svc.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+}
+
+func TestRestartedServiceRecovers(t *testing.T) {
+	addr := refusedAddress(t)
+	cfg := health.DefaultConfig()
+	cfg.Services = map[string]string{"session": addr}
+	cfg.CheckInterval = 10 * time.Millisecond
+	svc, client := startHealth(t, cfg, nil)
+	if err := svc.Start(t.Context()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	stream, err := client.Watch(ctx, &healthv1.WatchRequest{})
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("Recv: %v", err)
+	}
+	assertHealth(t, msg.GetHealth(), down, []want{{svcKind, "session", down, "connection refused"}})
+
+	// The service comes up on the same address: the connection leaves its reconnect
+	// backoff and the next change shows it serving.
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("address %s was taken meanwhile: %v", addr, err)
+	}
+	srv := grpc.NewServer()
+	hs := grpchealth.NewServer()
+	hs.SetServingStatus(sessionName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+
+	msg, err = stream.Recv()
+	if err != nil {
+		t.Fatalf("Recv after restart: %v", err)
+	}
+	assertHealth(t, msg.GetHealth(), up, []want{{svcKind, "session", up, ""}})
 }
