@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/kit v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 )
 

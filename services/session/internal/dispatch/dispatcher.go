@@ -41,7 +41,9 @@ type Request struct {
 	Notification    bool
 }
 
-func (r *Request) stateless() bool { return r.Session == nil && mcpversion.IsStateless(r.ProtocolVersion) }
+func (r *Request) stateless() bool {
+	return r.Session == nil && mcpversion.IsStateless(r.ProtocolVersion)
+}
 
 func (r *Request) sessionID() string {
 	if r.Session == nil {
