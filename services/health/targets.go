@@ -3,6 +3,7 @@ package health
 import (
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/mcpmesh/mcpmesh/services/health/internal/checker"
 )
@@ -37,14 +38,6 @@ func serviceTargets(services map[string]string, logger *slog.Logger) []checker.S
 			targets = append(targets, checker.ServiceTarget{Name: name, Address: address, HealthName: healthNames[name]})
 		}
 	}
-	slices.SortFunc(targets, func(a, b checker.ServiceTarget) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(targets, func(a, b checker.ServiceTarget) int { return strings.Compare(a.Name, b.Name) })
 	return targets
 }
