@@ -7,6 +7,7 @@ package pagetoken
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -46,6 +47,11 @@ func Decode(kind Kind, token string) (string, error) {
 	if base64.RawURLEncoding.DecodedLen(len(token)) > 1+maxKeyBytes {
 		return "", ErrInvalid
 	}
+	// The decoder skips CR and LF; refusing them (and anything else outside the
+	// alphabet) keeps exactly one token per key.
+	if strings.IndexFunc(token, notInAlphabet) >= 0 {
+		return "", ErrInvalid
+	}
 	raw, err := strictEncoding.DecodeString(token)
 	if err != nil || len(raw) < 2 || Kind(raw[0]) != kind {
 		return "", ErrInvalid
@@ -59,3 +65,7 @@ func Decode(kind Kind, token string) (string, error) {
 
 // strictEncoding rejects non-zero trailing bits, so every key has exactly one token.
 var strictEncoding = base64.RawURLEncoding.Strict()
+
+func notInAlphabet(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+}

@@ -37,6 +37,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"kind only", Tools, Encode(Tools, "")},
 		{"other list", Prompts, Encode(Tools, "echo")},
 		{"invalid utf8", Tools, Encode(Tools, "\xff\xfe")},
+		{"line break inside", Tools, "\rAA0"},
 		{"too long", Tools, Encode(Tools, strings.Repeat("a", maxKeyBytes+1))},
 	}
 	for _, tt := range tests {
