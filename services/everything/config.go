@@ -1,0 +1,40 @@
+package everything
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Config is the everything provider's settings.
+type Config struct {
+	// Name is the provider's name in the mesh.
+	Name string `koanf:"name"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Name: "everything"}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if !isValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("everything.name: %q must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit", c.Name))
+	}
+	return errors.Join(errs...)
+}
+
+// isValidName accepts the short stable names the registry expects: 1-63 of [a-z0-9_-],
+// starting with a letter or digit.
+func isValidName(name string) bool {
+	if name == "" || len(name) > 63 || name[0] == '-' || name[0] == '_' {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
+}

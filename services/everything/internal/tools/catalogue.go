@@ -1,0 +1,79 @@
+package tools
+
+import (
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/media"
+)
+
+// JSON Schemas and annotations of the tools. Kept as literal JSON: they travel as raw
+// bytes and this is the form readers compare with the MCP documents.
+const (
+	schemaNoArgs = `{"type":"object","properties":{}}`
+	schemaEcho   = `{"type":"object","properties":{"message":{"type":"string","description":"Text to echo back"}},"required":["message"]}`
+	schemaAdd    = `{"type":"object","properties":{"a":{"type":"number","description":"First addend"},"b":{"type":"number","description":"Second addend"}},"required":["a","b"]}`
+	schemaSum    = `{"type":"object","properties":{"sum":{"type":"number","description":"a + b"}},"required":["sum"]}`
+	schemaSlow   = `{"type":"object","properties":{` +
+		`"duration_ms":{"type":"integer","minimum":0,"maximum":30000,"default":1000,"description":"Total run time in milliseconds"},` +
+		`"steps":{"type":"integer","minimum":1,"maximum":100,"default":5,"description":"Number of progress notifications, spaced evenly"}}}`
+	schemaPrompt      = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
+	schemaMessage     = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
+	schemaJSON2020_12 = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`
+
+	// annotateReadOnly: tools that only compute or return fixtures.
+	annotateReadOnly = `{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`
+	// annotateAsksClient: tools that ask the client (an LLM or a user) for input.
+	annotateAsksClient = `{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true}`
+)
+
+func def(name, title, description, input, output, annotations string) *mcpv1.Tool {
+	t := &mcpv1.Tool{Name: name, Title: title, Description: description, InputSchema: []byte(input)}
+	if output != "" {
+		t.OutputSchema = []byte(output)
+	}
+	if annotations != "" {
+		t.Annotations = []byte(annotations)
+	}
+	return t
+}
+
+// catalogue lists every tool: the provider's own simple names first, then the fixtures
+// of the MCP conformance suite under the suite's exact names.
+func catalogue(assets media.Assets, linked []*mcpv1.Resource) ([]Tool, error) {
+	f, err := newFixtures(assets, linked)
+	if err != nil {
+		return nil, err
+	}
+	return []Tool{
+		{def("echo", "Echo", "Returns the message prefixed with \"Echo: \".", schemaEcho, "", annotateReadOnly), runEcho},
+		{def("add", "Add", "Adds two numbers and returns the sum as structured content.", schemaAdd, schemaSum, annotateReadOnly), runAdd},
+		{def("slow", "Slow operation", "Runs for duration_ms, reporting progress after each of steps equal parts. Honours cancellation.", schemaSlow, "", annotateReadOnly), runSlow},
+		{def("long-running-operation", "Long-running operation", "Same as slow: runs for duration_ms with steps progress notifications.", schemaSlow, "", annotateReadOnly), runSlow},
+		{def("get-image", "Get image", "Returns a small PNG image.", schemaNoArgs, "", annotateReadOnly), fixed(f.image)},
+		{def("get-audio", "Get audio", "Returns a short WAV sound.", schemaNoArgs, "", annotateReadOnly), fixed(f.audio)},
+		{def("get-resource", "Get embedded resource", "Returns the text resource everything://static/1 embedded in the result.", schemaNoArgs, "", annotateReadOnly), fixed(f.embedded)},
+		{def("get-resource-links", "Get resource links", "Returns links to the provider's static resources.", schemaNoArgs, "", annotateReadOnly), fixed(f.links)},
+		{def("get-mixed-content", "Get mixed content", "Returns text, image, audio and an embedded resource in one result.", schemaNoArgs, "", annotateReadOnly), fixed(f.mixedAll)},
+		{def("fail", "Fail", "Always fails with a tool error (isError: true).", schemaNoArgs, "", annotateReadOnly), fixedError(f.failText)},
+		{def("log", "Log", "Sends log messages at debug, info, warning and error before returning; only levels at or above the client's log level are sent.", schemaNoArgs, "", annotateReadOnly), runLog},
+		{def("sample", "Sample", "Asks the client's LLM to answer the prompt (sampling) and returns the answer.", schemaPrompt, "", annotateAsksClient), runSampling},
+		{def("elicit", "Elicit", "Asks the user for a username and an email (elicitation) and returns the answer.", schemaMessage, "", annotateAsksClient), runElicitation},
+
+		{def("test_simple_text", "Simple text", "Tests simple text content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.simpleText)},
+		{def("test_image_content", "Image content", "Tests image content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.image)},
+		{def("test_audio_content", "Audio content", "Tests audio content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.audio)},
+		{def("test_embedded_resource", "Embedded resource", "Tests embedded resource content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.conformanceEmbedded)},
+		{def("test_multiple_content_types", "Multiple content types", "Tests response with multiple content types (text, image, resource).", schemaNoArgs, "", annotateReadOnly), fixed(f.mixed)},
+		{def("test_tool_with_logging", "Tool with logging", "Tests tool that emits log messages during execution.", schemaNoArgs, "", annotateReadOnly), runConformanceLogging},
+		{def("test_tool_with_progress", "Tool with progress", "Tests tool that reports progress notifications.", schemaNoArgs, "", annotateReadOnly), runConformanceProgress},
+		{def("test_error_handling", "Error handling", "Tests error response handling.", schemaNoArgs, "", annotateReadOnly), fixedError(conformanceErrorText)},
+		{def("test_sampling", "Sampling", "Tests server-initiated sampling (LLM completion request).", schemaPrompt, "", annotateAsksClient), runSampling},
+		{def("test_elicitation", "Elicitation", "Tests server-initiated elicitation (user input request).", schemaMessage, "", annotateAsksClient), runElicitation},
+		{def("test_elicitation_sep1034_defaults", "Elicitation with defaults", "Tests elicitation with default values per SEP-1034.", schemaNoArgs, "", annotateAsksClient), runElicitDefaults},
+		{def("test_elicitation_sep1330_enums", "Elicitation with enums", "Tests elicitation with enum schemas per SEP-1330.", schemaNoArgs, "", annotateAsksClient), runElicitEnums},
+		{def("json_schema_2020_12_tool", "JSON Schema 2020-12", "Tool with JSON Schema 2020-12 features", schemaJSON2020_12, "", annotateReadOnly), runJSONSchema2020},
+		{def("test_reconnection", "Reconnection", "Tests SSE stream disconnection and client reconnection (SEP-1699): waits briefly, then returns text. The transport closes the stream mid-call.", schemaNoArgs, "", annotateReadOnly), runReconnection},
+	}, nil
+}

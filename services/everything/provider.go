@@ -1,0 +1,182 @@
+package everything
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/completion"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/faults"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/media"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/prompts"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/resources"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/tools"
+)
+
+// Version is the provider's version, reported by Describe.
+const Version = "0.1.0"
+
+const instructions = "The everything provider exercises every MCP feature: echo and add for simple calls, " +
+	"slow for progress and cancellation, log for log messages, get-image/get-audio/get-resource for rich content, " +
+	"fail for tool errors, sample and elicit for client input; static resources under everything://static/, " +
+	"the template everything://items/{id}, and prompts simple, greet and resource-and-image. " +
+	"Names starting with test_ and test:// are the MCP conformance suite's fixtures."
+
+// Deps are the provider's dependencies.
+type Deps struct {
+	Logger *slog.Logger
+}
+
+// Registrar is where gRPC services are registered; kit/grpcserver.Server satisfies it.
+type Registrar interface {
+	Register(desc *grpc.ServiceDesc, impl any)
+}
+
+// Provider implements providerv1.ProviderServiceServer. It is stateless and safe for
+// concurrent use.
+type Provider struct {
+	providerv1.UnimplementedProviderServiceServer
+
+	logger    *slog.Logger
+	describe  *providerv1.DescribeResponse
+	tools     *tools.Set
+	resources *resources.Set
+	prompts   *prompts.Set
+}
+
+var _ providerv1.ProviderServiceServer = (*Provider)(nil)
+
+// New builds the provider and its catalogue.
+func New(cfg Config, deps Deps) (*Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("everything config: %w", err)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	assets, err := media.New()
+	if err != nil {
+		return nil, fmt.Errorf("generate media samples: %w", err)
+	}
+	res, err := resources.NewSet(assets)
+	if err != nil {
+		return nil, fmt.Errorf("build resources: %w", err)
+	}
+	ts, err := tools.NewSet(assets, res.Resources())
+	if err != nil {
+		return nil, fmt.Errorf("build tools: %w", err)
+	}
+	ps := prompts.NewSet(assets)
+	return &Provider{
+		logger: logger.With("provider", cfg.Name),
+		describe: &providerv1.DescribeResponse{
+			Name:         cfg.Name,
+			Version:      Version,
+			Instructions: instructions,
+			Catalogue: &mcpv1.Catalogue{
+				Tools:             ts.Definitions(),
+				Resources:         res.Resources(),
+				ResourceTemplates: res.Templates(),
+				Prompts:           ps.Definitions(),
+			},
+		},
+		tools:     ts,
+		resources: res,
+		prompts:   ps,
+	}, nil
+}
+
+// Register adds the ProviderService to r.
+func (p *Provider) Register(r Registrar) {
+	r.Register(&providerv1.ProviderService_ServiceDesc, p)
+}
+
+// Start is a no-op: the provider has no background work. Registration with a registry is
+// KeepRegistered's job, run by whoever serves the provider.
+func (p *Provider) Start(context.Context) error { return nil }
+
+// Stop is a no-op, like Start.
+func (p *Provider) Stop(context.Context) error { return nil }
+
+// Describe returns the catalogue. It returns a copy, so callers may keep or change it.
+func (p *Provider) Describe(context.Context, *providerv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
+	return proto.CloneOf(p.describe), nil
+}
+
+// CallTool runs a tool, streaming its progress and log events and then its outcome.
+func (p *Provider) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	ctx := stream.Context()
+	tool, ok := p.tools.Lookup(req.GetName())
+	if !ok {
+		return toStatus(ctx, p.logger, fmt.Errorf("%w: %q", faults.ErrUnknownTool, req.GetName()))
+	}
+	call := &tools.Call{
+		Name:      req.GetName(),
+		Arguments: req.GetArguments(),
+		Context:   req.GetContext(),
+		Emit:      tools.NewStreamEmitter(stream.Send, req.GetContext()),
+	}
+	out, err := tool.Run(ctx, call)
+	if err != nil {
+		return toStatus(ctx, p.logger, err)
+	}
+	resp := &providerv1.CallToolResponse{}
+	switch {
+	case out.InputRequired != nil:
+		resp.Event = &providerv1.CallToolResponse_InputRequired{InputRequired: out.InputRequired}
+	case out.Result != nil:
+		resp.Event = &providerv1.CallToolResponse_Result{Result: out.Result}
+	default:
+		return toStatus(ctx, p.logger, fmt.Errorf("tool %s ended without an outcome", req.GetName()))
+	}
+	if err := stream.Send(resp); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// ReadResource reads a static resource or one instance of a template.
+func (p *Provider) ReadResource(ctx context.Context, req *providerv1.ReadResourceRequest) (*providerv1.ReadResourceResponse, error) {
+	contents, err := p.resources.Read(req.GetUri())
+	if err != nil {
+		return nil, toStatus(ctx, p.logger, err)
+	}
+	return &providerv1.ReadResourceResponse{Contents: contents}, nil
+}
+
+// GetPrompt renders a prompt.
+func (p *Provider) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
+	description, messages, err := p.prompts.Get(req.GetName(), req.GetArguments())
+	if err != nil {
+		return nil, toStatus(ctx, p.logger, err)
+	}
+	return &providerv1.GetPromptResponse{Description: description, Messages: messages}, nil
+}
+
+// Complete offers values for a prompt argument or a template variable that start with
+// the value typed so far.
+func (p *Provider) Complete(ctx context.Context, req *providerv1.CompleteRequest) (*providerv1.CompleteResponse, error) {
+	ref, err := completion.ParseReference(req.GetRef())
+	if err != nil {
+		return nil, toStatus(ctx, p.logger, err)
+	}
+	var candidates []string
+	if ref.Type == completion.PromptRef {
+		candidates, err = p.prompts.CompletionValues(ref.Name, req.GetArgumentName())
+	} else {
+		candidates, err = p.resources.CompletionValues(ref.URI, req.GetArgumentName())
+	}
+	if err != nil {
+		return nil, toStatus(ctx, p.logger, err)
+	}
+	values, total, hasMore := completion.Filter(candidates, req.GetArgumentValue())
+	return &providerv1.CompleteResponse{Values: values, Total: int32(total), HasMore: hasMore}, nil
+}

@@ -1,0 +1,186 @@
+package everything
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+)
+
+// Timings of the registration loop.
+const (
+	// retryBase and retryCap bound the backoff between failed registry calls.
+	retryBase = 100 * time.Millisecond
+	retryCap  = 30 * time.Second
+	// maxCallTimeout bounds one registry call; shorter leases get a third of the lease.
+	maxCallTimeout = 5 * time.Second
+	// deregisterTimeout bounds the goodbye call made after ctx ends.
+	deregisterTimeout = 3 * time.Second
+)
+
+// KeepRegistered registers the provider name at address with the registry and keeps it
+// registered until ctx ends: it heartbeats at a third of the granted lease, registers
+// again when a heartbeat says the lease is gone (NotFound), and retries with capped
+// exponential backoff and jitter while the registry is unreachable, logging at warn
+// without logging every attempt. When ctx ends it deregisters (on a fresh, short-lived
+// context) and returns nil. It returns an error only for invalid arguments.
+func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient, name, address string, lease time.Duration, logger *slog.Logger) error {
+	if client == nil || name == "" || address == "" || lease < time.Second {
+		return errors.New("keep registered: need a registry client, a name, an address and a lease of at least 1s")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &registration{
+		client: client, name: name, address: address, lease: lease,
+		logger: logger.With("provider", name, "address", address),
+	}
+	r.run(ctx)
+	r.deregister(ctx)
+	return nil
+}
+
+// registration is the state of one KeepRegistered loop.
+type registration struct {
+	client  registryv1.RegistryServiceClient
+	name    string
+	address string
+	lease   time.Duration
+	logger  *slog.Logger
+
+	leaseID  string        // empty while not registered
+	interval time.Duration // heartbeat interval: a third of the granted lease
+	failures int           // consecutive failed calls
+}
+
+func (r *registration) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		var wait time.Duration
+		if r.leaseID == "" {
+			wait = r.register(ctx)
+		} else {
+			wait = r.heartbeat(ctx)
+		}
+		if !sleepCtx(ctx, wait) {
+			return
+		}
+	}
+}
+
+// register tries once and returns how long to wait before the next step.
+func (r *registration) register(ctx context.Context) time.Duration {
+	callCtx, cancel := context.WithTimeout(ctx, r.callTimeout())
+	defer cancel()
+	resp, err := r.client.RegisterProvider(callCtx, &registryv1.RegisterProviderRequest{
+		Name: r.name, Address: r.address, LeaseSeconds: leaseSeconds(r.lease),
+	})
+	if err != nil {
+		return r.failed(ctx, "register with the registry", err)
+	}
+	granted := time.Duration(resp.GetLeaseSeconds()) * time.Second
+	if granted <= 0 {
+		granted = r.lease
+	}
+	r.leaseID, r.interval = resp.GetLeaseId(), granted/3
+	r.recovered(ctx)
+	r.logger.InfoContext(ctx, "registered with the registry", "lease", granted)
+	return r.interval
+}
+
+// heartbeat renews the lease once and returns how long to wait before the next step.
+func (r *registration) heartbeat(ctx context.Context) time.Duration {
+	callCtx, cancel := context.WithTimeout(ctx, r.callTimeout())
+	defer cancel()
+	resp, err := r.client.Heartbeat(callCtx, &registryv1.HeartbeatRequest{Name: r.name, LeaseId: r.leaseID})
+	switch {
+	case status.Code(err) == codes.NotFound:
+		r.logger.InfoContext(ctx, "registry lease expired; registering again")
+		r.leaseID = ""
+		return 0
+	case err != nil:
+		return r.failed(ctx, "heartbeat to the registry", err)
+	}
+	if s := resp.GetLeaseSeconds(); s > 0 {
+		r.interval = time.Duration(s) * time.Second / 3
+	}
+	r.recovered(ctx)
+	return r.interval
+}
+
+// failed counts a failure, logs the 1st, 2nd, 4th, 8th... of a streak, and returns the
+// backoff before the next attempt.
+func (r *registration) failed(ctx context.Context, what string, err error) time.Duration {
+	if ctx.Err() != nil {
+		return 0
+	}
+	r.failures++
+	if r.failures&(r.failures-1) == 0 {
+		r.logger.WarnContext(ctx, "cannot "+what+"; retrying", "attempts", r.failures, "error", err)
+	}
+	return backoff(r.failures)
+}
+
+func (r *registration) recovered(ctx context.Context) {
+	if r.failures > 0 {
+		r.logger.InfoContext(ctx, "registry reachable again", "failed_attempts", r.failures)
+	}
+	r.failures = 0
+}
+
+// deregister says goodbye on a fresh context: ctx has already ended.
+func (r *registration) deregister(ctx context.Context) {
+	if r.leaseID == "" {
+		return
+	}
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deregisterTimeout)
+	defer cancel()
+	_, err := r.client.DeregisterProvider(callCtx, &registryv1.DeregisterProviderRequest{Name: r.name, LeaseId: r.leaseID})
+	if err != nil && status.Code(err) != codes.NotFound {
+		r.logger.WarnContext(callCtx, "cannot deregister from the registry; the lease will expire", "error", err)
+		return
+	}
+	r.logger.InfoContext(callCtx, "deregistered from the registry")
+}
+
+func (r *registration) callTimeout() time.Duration {
+	return min(max(r.lease/3, time.Second), maxCallTimeout)
+}
+
+// backoff is capped exponential backoff with equal jitter: half fixed, half random.
+func backoff(attempt int) time.Duration {
+	d := retryCap
+	if attempt < 20 {
+		d = min(retryBase<<(attempt-1), retryCap)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// leaseSeconds rounds a lease up to whole seconds, as the registry API counts them.
+func leaseSeconds(d time.Duration) int32 {
+	s := (d + time.Second - 1) / time.Second
+	if s > time.Duration(1<<31-1) {
+		return 1<<31 - 1
+	}
+	return int32(s)
+}
+
+// sleepCtx waits d; it reports false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
