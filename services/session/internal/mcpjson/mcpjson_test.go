@@ -1,0 +1,95 @@
+package mcpjson
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCursorRoundTrip(t *testing.T) {
+	for _, key := range []string{"a", "echo", "file:///{path}", "ünïcode", "with/slash?and=query"} {
+		got, err := DecodeCursor(EncodeCursor(key))
+		if err != nil || got != key {
+			t.Errorf("round trip %q = %q, %v", key, got, err)
+		}
+	}
+	tests := []struct {
+		cursor string
+		ok     bool
+	}{
+		{"", true},
+		{"!!!", false},
+		{"YQ", true},
+		{"YQ==", false}, // padded: not what EncodeCursor produces
+		{EncodeCursor("\xff\xfe"), false},
+	}
+	for _, tt := range tests {
+		if _, err := DecodeCursor(tt.cursor); (err == nil) != tt.ok {
+			t.Errorf("DecodeCursor(%q) error = %v, want ok=%v", tt.cursor, err, tt.ok)
+		}
+	}
+}
+
+func FuzzDecodeCursor(f *testing.F) {
+	for _, s := range []string{"", "YQ", "!!!", "ZWNobw", "____", "YQ==", EncodeCursor("filler_3")} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cursor string) {
+		key, err := DecodeCursor(cursor)
+		if err != nil {
+			return
+		}
+		if cursor != "" && (key == "" || !utf8.ValidString(key)) {
+			t.Fatalf("DecodeCursor(%q) accepted %q", cursor, key)
+		}
+		if again, err := DecodeCursor(EncodeCursor(key)); key != "" && (err != nil || again != key) {
+			t.Fatalf("re-encoding %q does not round-trip: %q %v", key, again, err)
+		}
+	})
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote\"back\\slash", "\n\t\x00\x1f", "\u2028\u2029", "\xff", "ü"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("AppendString(%q) = %s is not valid JSON: %v", s, out, err)
+		}
+		if utf8.ValidString(s) && back != s {
+			t.Fatalf("AppendString(%q) decodes to %q", s, back)
+		}
+	})
+}
+
+func TestObject(t *testing.T) {
+	got := string(NewObject(nil).String("a", "x\"y").RawIf("skip", nil).Raw("b", []byte(`[1]`)).Int("c", -3).
+		Bool("d", true).Float("e", 0.5).StringIf("f", "").Bytes())
+	want := `{"a":"x\"y","b":[1],"c":-3,"d":true,"e":0.5}`
+	if got != want {
+		t.Errorf("object = %s, want %s", got, want)
+	}
+}
+
+func TestLogAllowed(t *testing.T) {
+	tests := []struct {
+		level, threshold string
+		want             bool
+	}{
+		{"error", "warning", true},
+		{"warning", "warning", true},
+		{"info", "warning", false},
+		{"debug", "debug", true},
+		{"emergency", "debug", true},
+		{"error", "", false},
+		{"loud", "debug", false},
+		{"error", "loud", false},
+	}
+	for _, tt := range tests {
+		if got := LogAllowed(tt.level, tt.threshold); got != tt.want {
+			t.Errorf("LogAllowed(%q, %q) = %v", tt.level, tt.threshold, got)
+		}
+	}
+}
