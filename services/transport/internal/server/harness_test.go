@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
@@ -212,4 +213,13 @@ func decodeMessage(tb testing.TB, data []byte, wantID string) rpcMessage {
 		tb.Fatalf("message %s leaks internals", data)
 	}
 	return m
+}
+
+func validUTF8(values ...string) bool {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestMapSessionError(t *testing.T) {
+	const secret = "password=hunter2"
+	tests := []struct {
+		err     error
+		status  int
+		code    int
+		message string // substring
+	}{
+		{status.Error(codes.NotFound, secret), 404, -32600, "Session not found"},
+		{status.Error(codes.FailedPrecondition, "session not initialized"), 400, -32600, "session not initialized"},
+		{status.Error(codes.InvalidArgument, "protocolVersion is required"), 200, -32602, "protocolVersion is required"},
+		{status.Error(codes.InvalidArgument, ""), 200, -32602, "invalid argument"},
+		{status.Error(codes.Unauthenticated, secret), 401, -32600, "Unauthorized"},
+		{status.Error(codes.PermissionDenied, secret), 403, -32600, "Forbidden"},
+		{status.Error(codes.ResourceExhausted, secret), 429, -32603, "Too many"},
+		{status.Error(codes.Unavailable, secret), 503, -32603, "unavailable"},
+		{status.Error(codes.Canceled, secret), 503, -32603, "unavailable"},
+		{status.Error(codes.DeadlineExceeded, secret), 504, -32603, "timed out"},
+		{status.Error(codes.Internal, secret), 500, -32603, "Internal error"},
+		{status.Error(codes.Unimplemented, secret), 500, -32603, "Internal error"},
+		{errors.New(secret), 500, -32603, "Internal error"},
+		{errNoResult, 500, -32603, "Internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			f := mapSessionError(tt.err)
+			if f.httpStatus != tt.status || f.code != tt.code || !strings.Contains(f.message, tt.message) {
+				t.Fatalf("got %+v, want %d %d %q", f, tt.status, tt.code, tt.message)
+			}
+			if strings.Contains(f.message, secret) {
+				t.Fatalf("message %q leaks the session's detail", f.message)
+			}
+		})
+	}
+}
+
+func TestStatusOfErrorEvents(t *testing.T) {
+	for code, want := range map[int]int{-32601: 404, -32020: 400, -32021: 400, -32022: 400, -32602: 200, -32603: 200, 5: 200} {
+		if got := statelessErrorStatus(code); got != want {
+			t.Errorf("statelessErrorStatus(%d) = %d, want %d", code, got, want)
+		}
+		if got := statefulErrorStatus(code); got != 200 {
+			t.Errorf("statefulErrorStatus(%d) = %d, want 200", code, got)
+		}
+	}
+}
+
+func TestEventIDs(t *testing.T) {
+	var none *eventIDs
+	if none.next() != "" {
+		t.Fatal("nil eventIDs must give empty ids")
+	}
+	a, b := newEventIDs(), newEventIDs()
+	first, second := a.next(), a.next()
+	if first == second || !strings.HasPrefix(second, a.stream+"_") || !strings.HasSuffix(second, "_2") {
+		t.Fatalf("ids %q %q", first, second)
+	}
+	if a.stream == b.stream {
+		t.Fatal("two streams share an id prefix")
+	}
+}
