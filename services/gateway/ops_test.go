@@ -1,0 +1,255 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/services/gateway"
+	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	dto "github.com/prometheus/client_model/go"
+)
+
+func TestProbes(t *testing.T) {
+	tests := []struct {
+		name       string
+		ready      func(context.Context) error
+		path       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"liveness", nil, "/healthz", 200, "ok"},
+		{"ready without check", nil, "/readyz", 200, "ok"},
+		{"ready check passes", func(context.Context) error { return nil }, "/readyz", 200, "ok"},
+		{"ready check fails", func(context.Context) error { return errors.New("session service not serving") }, "/readyz", 503, "session service not serving"},
+		{"ready check has a deadline", func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				return errors.New("no deadline")
+			}
+			return nil
+		}, "/readyz", 200, "ok"},
+		{"startup before Serve", nil, "/startupz", 503, "starting"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{inProcess: true, ready: tc.ready})
+			h.t = t
+			resp, body := h.do(h.request(http.MethodGet, tc.path, "", nil))
+			if resp.StatusCode != tc.wantStatus || !strings.Contains(string(body), tc.wantBody) {
+				t.Fatalf("status %d body %q, want %d containing %q", resp.StatusCode, body, tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t, harnessOptions{inProcess: true})
+	h.t = t
+	h.do(h.request(http.MethodPost, "/mcp", rpc("json"), mcpHeaders(nil)))
+	h.do(h.request(http.MethodPost, "/v1/tools/echo:call", `{}`, map[string]string{"Content-Type": "application/json"}))
+	h.do(h.request(http.MethodGet, "/no/such/path/123", "", nil))
+	resp, body := h.do(h.request(http.MethodGet, "/metrics", "", nil))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "mcpmesh_http_requests_total") {
+		t.Fatalf("status %d; /metrics lacks mcpmesh_http_requests_total", resp.StatusCode)
+	}
+
+	families, err := h.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	var haveDuration, haveStreams bool
+	for _, f := range families {
+		switch f.GetName() {
+		case "mcpmesh_http_requests_total":
+			for _, m := range f.GetMetric() {
+				counts[labels(m)] = m.GetCounter().GetValue()
+			}
+		case "mcpmesh_http_request_duration_seconds":
+			haveDuration = true
+		case "mcpmesh_mcp_streams_open":
+			haveStreams = true
+		}
+	}
+	for _, want := range []string{
+		"code=200,method=POST,route=/mcp",
+		"code=200,method=POST,route=/v1/tools/{name=*}:call",
+		"code=404,method=GET,route=other",
+	} {
+		if counts[want] != 1 {
+			t.Errorf("counter %s = %v; have %v", want, counts[want], counts)
+		}
+	}
+	if !haveDuration || !haveStreams {
+		t.Errorf("duration histogram %v, streams gauge %v", haveDuration, haveStreams)
+	}
+}
+
+func labels(m *dto.Metric) string {
+	var parts []string
+	for _, l := range m.GetLabel() {
+		parts = append(parts, l.GetName()+"="+l.GetValue())
+	}
+	return strings.Join(parts, ",")
+}
+
+// TestServeAndShutdown runs the real server: startup turns ready, an open GET stream
+// ends when shutdown begins, and liveness turns 503.
+func TestServeAndShutdown(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	peers := grpcserver.New(grpcserver.Settings{Logger: logger})
+	tr := newTestTransport()
+	peers.Register(&transportv1.TransportService_ServiceDesc, tr)
+	t.Cleanup(func() { peers.Shutdown(context.Background()) })
+
+	cfg := gateway.DefaultConfig()
+	cfg.ShutdownTimeout = 5 * time.Second
+	gw, err := gateway.New(cfg, gateway.Deps{Logger: logger, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(lis) }()
+	base := "http://" + lis.Addr().String()
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+
+	get := func(path string) int {
+		t.Helper()
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get("/startupz"); s != 200 {
+		t.Fatalf("/startupz = %d after Serve", s)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/mcp", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", "sess-1")
+	stream, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	r := bufio.NewReader(stream.Body)
+	if ev, err := readEvent(r); err != nil || ev.id != "g1" {
+		t.Fatalf("first event = %+v, %v", ev, err)
+	}
+
+	if err := gw.Shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := io.ReadAll(r); err != nil {
+		t.Errorf("GET stream did not end cleanly at shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v after shutdown", err)
+	}
+	select {
+	case <-tr.canceled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Listen stream was not canceled at shutdown")
+	}
+	// The server no longer listens, but the handler still answers the probes honestly.
+	rec := &statusRecorder{header: http.Header{}}
+	gw.Handler().ServeHTTP(rec, httptestRequest(t, "/healthz"))
+	if rec.status != http.StatusServiceUnavailable {
+		t.Errorf("/healthz after shutdown = %d, want 503", rec.status)
+	}
+	rec = &statusRecorder{header: http.Header{}}
+	gw.Handler().ServeHTTP(rec, httptestRequest(t, "/readyz"))
+	if rec.status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz after shutdown = %d, want 503", rec.status)
+	}
+}
+
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(code int)        { r.status = code }
+
+func httptestRequest(t *testing.T, path string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://gateway"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		mutate   func(*gateway.Config)
+		wantKeys []string
+	}{
+		{"defaults", func(*gateway.Config) {}, nil},
+		{"allowed origins", func(c *gateway.Config) { c.AllowedOrigins = []string{"https://a.example", "http://localhost:3000", "*"} }, nil},
+		{"everything wrong", func(c *gateway.Config) {
+			c.Listen = "nope"
+			c.MaxBodyBytes = 0
+			c.AllowedOrigins = []string{"a.example", "https://a.example/path", "https://a.example/"}
+			c.KeepaliveInterval = 0
+			c.ReadHeaderTimeout = -1
+			c.IdleTimeout = 0
+			c.ShutdownTimeout = 0
+		}, []string{
+			"gateway.listen", "gateway.max_body_bytes", "gateway.allowed_origins[0]", "gateway.allowed_origins[1]",
+			"gateway.allowed_origins[2]", "gateway.keepalive_interval", "gateway.read_header_timeout",
+			"gateway.idle_timeout", "gateway.shutdown_timeout",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := gateway.DefaultConfig()
+			tc.mutate(&cfg)
+			err := cfg.Validate()
+			if len(tc.wantKeys) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, k := range tc.wantKeys {
+				if !strings.Contains(err.Error(), k+":") {
+					t.Errorf("error does not name %s: %v", k, err)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRequiresTransport(t *testing.T) {
+	if _, err := gateway.New(gateway.DefaultConfig(), gateway.Deps{}); err == nil {
+		t.Fatal("New without a transport client must fail")
+	}
+	cfg := gateway.DefaultConfig()
+	cfg.MaxBodyBytes = 0
+	if _, err := gateway.New(cfg, gateway.Deps{}); err == nil || !strings.Contains(err.Error(), "max_body_bytes") {
+		t.Fatalf("New must validate the config, got %v", err)
+	}
+}

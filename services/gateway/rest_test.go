@@ -1,0 +1,136 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestREST(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       string
+		wantStatus int
+		check      func(t *testing.T, body map[string]any)
+	}{
+		{name: "list tools", method: http.MethodGet, path: "/v1/tools", wantStatus: 200, check: func(t *testing.T, b map[string]any) {
+			tools, _ := b["tools"].([]any)
+			if len(tools) != 1 {
+				t.Fatalf("tools = %v", b["tools"])
+			}
+			tool, _ := tools[0].(map[string]any)
+			if tool["name"] != "echo" {
+				t.Errorf("tool = %v", tool)
+			}
+			schema, ok := tool["inputSchema"].(map[string]any) // camelCase: UseProtoNames false
+			if !ok || schema["type"] != "object" {
+				t.Errorf("inputSchema = %v", tool["inputSchema"])
+			}
+			if _, ok := tool["outputSchema"]; ok {
+				t.Errorf("unpopulated field emitted: %v", tool)
+			}
+		}},
+		{name: "call tool", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{"arguments":{"text":"hi"}}`, wantStatus: 200,
+			check: func(t *testing.T, b map[string]any) {
+				content, _ := b["content"].([]any)
+				if len(content) != 1 {
+					t.Fatalf("content = %v", b["content"])
+				}
+				if block, _ := content[0].(map[string]any); block["text"] != "hi" || block["type"] != "text" {
+					t.Errorf("content = %v", content)
+				}
+				if sc, _ := b["structuredContent"].(map[string]any); sc["text"] != "hi" {
+					t.Errorf("structuredContent = %v", b["structuredContent"])
+				}
+			}},
+		{name: "unknown tool", method: http.MethodPost, path: "/v1/tools/nope:call", body: `{}`, wantStatus: 404,
+			check: func(t *testing.T, b map[string]any) {
+				if msg, _ := b["message"].(string); !strings.Contains(msg, "unknown tool") {
+					t.Errorf("message = %v", b["message"])
+				}
+			}},
+		{name: "masked plain error", method: http.MethodPost, path: "/v1/tools/boom:call", body: `{}`, wantStatus: 500, check: noLeak},
+		{name: "masked internal status", method: http.MethodPost, path: "/v1/tools/raw-internal:call", body: `{}`, wantStatus: 500, check: noLeak},
+		{name: "bad JSON body", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{`, wantStatus: 400},
+		{name: "providers", method: http.MethodGet, path: "/v1/providers", wantStatus: 200, check: func(t *testing.T, b map[string]any) {
+			ps, _ := b["providers"].([]any)
+			if p, _ := ps[0].(map[string]any); len(ps) != 1 || p["name"] != "everything" || p["toolCount"] != float64(1) {
+				t.Errorf("providers = %v", b["providers"])
+			}
+		}},
+		{name: "health", method: http.MethodGet, path: "/v1/health", wantStatus: 200, check: func(t *testing.T, b map[string]any) {
+			if b["status"] != "STATUS_SERVING" {
+				t.Errorf("status = %v", b["status"])
+			}
+			cs, _ := b["components"].([]any)
+			if c, _ := cs[0].(map[string]any); len(cs) != 1 || c["name"] != "registry" {
+				t.Errorf("components = %v", b["components"])
+			}
+		}},
+		{name: "unimplemented prompts", method: http.MethodGet, path: "/v1/prompts", wantStatus: 501},
+		{name: "get session", method: http.MethodGet, path: "/v1/sessions/sess-9", wantStatus: 200, check: func(t *testing.T, b map[string]any) {
+			s, _ := b["session"].(map[string]any)
+			if s["id"] != "sess-9" || s["protocolVersion"] != "2025-11-25" {
+				t.Errorf("session = %v", b["session"])
+			}
+		}},
+		{name: "missing session", method: http.MethodGet, path: "/v1/sessions/x", wantStatus: 404},
+		{name: "delete session", method: http.MethodDelete, path: "/v1/sessions/sess-9", wantStatus: 200},
+		{name: "unknown REST path", method: http.MethodGet, path: "/v1/nothing", wantStatus: 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h.t = t
+			var headers map[string]string
+			if tc.body != "" {
+				headers = map[string]string{"Content-Type": "application/json"}
+			}
+			resp, raw := h.do(h.request(tc.method, tc.path, tc.body, headers))
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("status %d, want %d (body %q)", resp.StatusCode, tc.wantStatus, raw)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Fatalf("body %q is not JSON: %v", raw, err)
+			}
+			if tc.check != nil {
+				tc.check(t, body)
+			}
+		})
+	}
+}
+
+// noLeak checks a masked REST error: generic message with an id, no internal detail.
+func noLeak(t *testing.T, b map[string]any) {
+	t.Helper()
+	msg, _ := b["message"].(string)
+	if !strings.HasPrefix(msg, "internal error (id ") {
+		t.Errorf("message = %q, want the generic one with an id", msg)
+	}
+	raw, _ := json.Marshal(b)
+	if strings.Contains(string(raw), "10.9.8.7") || strings.Contains(string(raw), "dial") {
+		t.Errorf("error leaks internals: %s", raw)
+	}
+}
+
+func TestOpenAPI(t *testing.T) {
+	h := newHarness(t, harnessOptions{inProcess: true})
+	h.t = t
+	resp, raw := h.do(h.request(http.MethodGet, "/openapi.json", "", nil))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc.Paths["/v1/tools"]; !ok {
+		t.Errorf("paths lack /v1/tools: %d paths", len(doc.Paths))
+	}
+}
