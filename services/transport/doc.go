@@ -37,6 +37,61 @@
 // Close (DELETE): write CloseResponse.http_status; when body is non-empty (every non-2xx
 // answer), write it with Content-Type: application/json.
 //
-// See the service README-in-code in internal/server and internal/wire for the status
-// and error-code rules of each generation.
+// # Statuses and JSON-RPC codes
+//
+// Any POST (decoding, internal/jsonrpc):
+//
+//	malformed JSON, empty body                  400  -32700 "Parse error", no id
+//	JSON array (batch)                          400  -32600 "batches are not supported", no id
+//	not an object; bad "jsonrpc"; bad method;
+//	result/error on a request; bad response     400  -32600 (id echoed when it was valid)
+//	id null / fractional / exponent / object    400  -32600, no id
+//	params not an object                        400  -32602
+//
+// Generation: "initialize" is stateful; a _meta protocolVersion, a stateless
+// MCP-Protocol-Version header, or an unknown header without Mcp-Session-Id is
+// stateless; everything else is stateful.
+//
+// Stateful POST:
+//
+//	initialize OK                               200  JSON (SSE if only SSE accepted), head.session_id set
+//	initialize as a notification                400  -32600
+//	no Mcp-Session-Id                           400  -32600 "Bad Request: Mcp-Session-Id header is required"
+//	unsupported MCP-Protocol-Version            400  -32600, data {"supported":[...],"requested":v}
+//	(absent header: passed to the session as "", it uses the negotiated version)
+//	request OK                                  200  JSON, or SSE when notifications precede the result
+//	JSON-RPC error from the session             200  with the error
+//	notification accepted                       202  FRAMING_NONE
+//	client JSON-RPC response                    202  FRAMING_NONE (dropped for now)
+//
+// Stateless POST (2026-07-28), checked in this order:
+//
+//	MCP-Protocol-Version missing or != _meta    400  -32020
+//	version not a stateless one                 400  -32022, data {"supported":[...],"requested":v}
+//	_meta protocolVersion missing               400  -32602
+//	Mcp-Method missing (requests) or != method  400  -32020
+//	Mcp-Name missing or != params.name/uri      400  -32020 (tools/call, prompts/get, resources/read;
+//	                                                  "=?base64?...?=" decoded first)
+//	_meta clientCapabilities missing (requests) 400  -32602
+//	client JSON-RPC response                    400  -32600
+//	session error -32601                        404;  -32020/-32021/-32022: 400; other codes: 200
+//	notification accepted                       202  FRAMING_NONE
+//	SSE events carry no event ids; head.session_id is never set.
+//
+// Session gRPC failures (any call), before anything was written; after an SSE head the
+// same JSON-RPC error becomes the last event:
+//
+//	NOT_FOUND                                   404  -32600 "Session not found: re-initialize"
+//	FAILED_PRECONDITION                         400  -32600 (session's message)
+//	INVALID_ARGUMENT                            200  -32602 (session's message); 400 on GET/DELETE
+//	UNAUTHENTICATED / PERMISSION_DENIED         401 / 403  -32600
+//	RESOURCE_EXHAUSTED                          429  -32603
+//	UNAVAILABLE, CANCELED                       503  -32603
+//	DEADLINE_EXCEEDED (incl. handle_timeout)    504  -32603
+//	anything else, or no result                 500  -32603 "Internal error"
+//
+// GET (Listen) and DELETE (Close): stateless version header 405 (GET: no body; DELETE:
+// an error body), unsupported version 400 (-32600 with data), no session id 400,
+// unknown session 404; then GET streams 200 SSE until the client leaves or the
+// session is deleted, and DELETE answers 204.
 package transport

@@ -32,9 +32,8 @@ var errNoResult = errors.New("session stream ended without a result")
 //   - the session fails before anything was written: a mapped status and error body;
 //     after the SSE head: a final JSON-RPC error event.
 func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleRequest, o relayOptions) error {
-	// Ending this context after the final event releases the session stream.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// ctx is Exchange's: it is cancelled when Exchange returns, which releases the
+	// session stream after the final event.
 	events, err := s.session.Handle(ctx, req)
 	headSent := false
 	var ids *eventIDs
@@ -102,8 +101,6 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 // notify runs a notification through session.Handle and answers 202 once the session
 // has taken it.
 func (s *Server) notify(ctx context.Context, out sink, req *sessionv1.HandleRequest) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	events, err := s.session.Handle(ctx, req)
 	for err == nil {
 		_, err = events.Recv() // a notification has no answer: events are dropped
