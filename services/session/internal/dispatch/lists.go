@@ -38,21 +38,11 @@ func (d *Dispatcher) list(req *Request, entries func(*catalogue.Snapshot) []cata
 		page, more = catalogue.Page(entries(snap), after, d.settings.PageSize)
 	}
 	class := catalogue.ClassOf(req.ProtocolVersion)
-	size := 2
+	size := 128
 	for i := range page {
 		size += len(page[i].Render(class)) + 1
 	}
-	items := make([]byte, 0, size)
-	items = append(items, '[')
-	for i := range page {
-		if i > 0 {
-			items = append(items, ',')
-		}
-		items = append(items, page[i].Render(class)...)
-	}
-	items = append(items, ']')
-
-	o := d.result(req, len(items)+128).Raw(member, items)
+	o := d.result(req, size).Array(member, len(page), func(i int) []byte { return page[i].Render(class) })
 	if more {
 		o.String("nextCursor", mcpjson.EncodeCursor(page[len(page)-1].Key))
 	}

@@ -93,3 +93,11 @@ func TestLogAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectArray(t *testing.T) {
+	items := [][]byte{[]byte(`{"a":1}`), []byte(`2`)}
+	got := string(NewObject(nil).Array("x", 2, func(i int) []byte { return items[i] }).Array("y", 0, nil).Bytes())
+	if got != `{"x":[{"a":1},2],"y":[]}` {
+		t.Errorf("arrays = %s", got)
+	}
+}

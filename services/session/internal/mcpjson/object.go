@@ -44,6 +44,21 @@ func (o *Object) RawIf(k string, v []byte) *Object {
 	return o
 }
 
+// Array adds an array member of n raw JSON items, written straight into the object
+// (no intermediate buffer).
+func (o *Object) Array(k string, n int, item func(i int) []byte) *Object {
+	o.key(k)
+	o.buf = append(o.buf, '[')
+	for i := range n {
+		if i > 0 {
+			o.buf = append(o.buf, ',')
+		}
+		o.buf = append(o.buf, item(i)...)
+	}
+	o.buf = append(o.buf, ']')
+	return o
+}
+
 // String adds a string member.
 func (o *Object) String(k, v string) *Object {
 	o.key(k)
