@@ -205,7 +205,9 @@ func TestConfigValidate(t *testing.T) {
 		wantKeys []string
 	}{
 		{"defaults", func(*gateway.Config) {}, nil},
-		{"allowed origins", func(c *gateway.Config) { c.AllowedOrigins = []string{"https://a.example", "http://localhost:3000", "*"} }, nil},
+		{"allowed origins", func(c *gateway.Config) {
+			c.AllowedOrigins = []string{"https://a.example", "http://localhost:3000", "*"}
+		}, nil},
 		{"everything wrong", func(c *gateway.Config) {
 			c.Listen = "nope"
 			c.MaxBodyBytes = 0

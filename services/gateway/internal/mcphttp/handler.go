@@ -40,6 +40,9 @@ type Handler struct {
 
 	tooLarge  []byte // the 413 body, built once
 	exchanges sync.Pool
+	// Header values shared by every response, so setting them allocates nothing.
+	// net/http only reads them.
+	jsonType, eventStreamType, noCache, no []string
 }
 
 // maxPooledBody keeps one large request from pinning a large buffer in the pool.
@@ -50,6 +53,7 @@ type exchange struct {
 	body []byte
 	md   transportv1.RequestMetadata
 	req  transportv1.ExchangeRequest
+	resp transportv1.ExchangeResponse // reused for every event of the stream
 }
 
 // New returns a Handler. drain ends when the server shuts down.
@@ -64,6 +68,10 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		drain:       drain,
 		tooLarge: appendRPCError(nil, codeInvalidRequest,
 			fmt.Sprintf("request body exceeds the limit of %d bytes", cfg.MaxBodyBytes)),
+		jsonType:        []string{"application/json"},
+		eventStreamType: []string{"text/event-stream"},
+		noCache:         []string{"no-cache"},
+		no:              []string{"no"},
 	}
 	h.exchanges.New = func() any { return new(exchange) }
 	return h
@@ -110,7 +118,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, "exchange", err)
 		return
 	}
-	relay[transportv1.ExchangeResponse](h, w, r, stream, "exchange")
+	h.relay(w, r, stream, &x.resp, "exchange")
 }
 
 // Get opens the session's server-message stream: transport.Listen, as SSE.
@@ -142,7 +150,7 @@ func (h *Handler) Get(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, "listen", err)
 		return
 	}
-	relay[transportv1.ListenResponse](h, w, r, stream, "listen")
+	h.relay(w, r, stream, new(transportv1.ListenResponse), "listen")
 }
 
 // Delete ends a session: transport.Close.
@@ -200,6 +208,7 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 func (h *Handler) release(x *exchange) {
 	proto.Reset(&x.req)
 	proto.Reset(&x.md)
+	proto.Reset(&x.resp)
 	if cap(x.body) > maxPooledBody {
 		x.body = nil
 	}

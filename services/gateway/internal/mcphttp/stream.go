@@ -20,14 +20,8 @@ type event interface {
 }
 
 // relay writes a transport stream to the HTTP response: the head, then the messages in
-// the head's framing. T is ExchangeResponse or ListenResponse; one value is reused for
-// every event.
-func relay[T any, PT interface {
-	*T
-	event
-}](h *Handler, w http.ResponseWriter, r *http.Request, stream grpc.ClientStream, op string) {
-	var ev T
-	pe := PT(&ev)
+// the head's framing. pe (an ExchangeResponse or ListenResponse) receives every event.
+func (h *Handler) relay(w http.ResponseWriter, r *http.Request, stream grpc.ClientStream, pe event, op string) {
 	if err := stream.RecvMsg(pe); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("stream ended before its head")
@@ -74,7 +68,7 @@ func relayJSON(h *Handler, w http.ResponseWriter, r *http.Request, stream grpc.C
 	}
 	data := pe.GetMessage().GetData()
 	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
+	hdr["Content-Type"] = h.jsonType
 	if bodyAllowed(code) {
 		hdr.Set("Content-Length", strconv.Itoa(len(data)))
 	}
@@ -91,9 +85,9 @@ func relayJSON(h *Handler, w http.ResponseWriter, r *http.Request, stream grpc.C
 // keepalive comments while the stream is quiet.
 func relayEvents(h *Handler, w http.ResponseWriter, r *http.Request, stream grpc.ClientStream, pe event, code int, retryMs int32, op string) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no") // nginx would otherwise buffer the stream
+	hdr["Content-Type"] = h.eventStreamType
+	hdr["Cache-Control"] = h.noCache
+	hdr["X-Accel-Buffering"] = h.no // nginx would otherwise buffer the stream
 	w.WriteHeader(code)
 
 	h.streamsOpen.Inc()
