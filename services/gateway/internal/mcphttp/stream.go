@@ -9,6 +9,8 @@ import (
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -144,8 +146,9 @@ func drainStream(h *Handler, r *http.Request, stream grpc.ClientStream, pe event
 // logStreamEnd logs a stream that failed after its head was written: the status is gone,
 // so the client only sees the stream end.
 func (h *Handler) logStreamEnd(r *http.Request, op string, err error) {
-	if r.Context().Err() != nil {
-		h.logger.DebugContext(r.Context(), "MCP stream ended by the client", "op", op)
+	if r.Context().Err() != nil || status.Code(err) == codes.Canceled {
+		// The client left, or shutdown ended a GET stream: both are normal.
+		h.logger.DebugContext(r.Context(), "MCP stream canceled", "op", op)
 		return
 	}
 	h.logger.WarnContext(r.Context(), "MCP stream failed after its head", "op", op, "error", err)
