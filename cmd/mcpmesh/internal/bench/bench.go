@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+)
+
+// options are the flags of `mcpmesh bench`.
+type options struct {
+	concurrency   int
+	duration      time.Duration
+	binary        string
+	layouts       []string
+	idleSessions  int
+	warmup        time.Duration
+	jsonPath      string
+	sixGOMAXPROCS int
+}
+
+// parseOptions parses and checks the flags; every problem is reported at once.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("mcpmesh bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.IntVar(&o.concurrency, "c", 1000, "concurrent sessions, one request in flight each")
+	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each run")
+	fs.StringVar(&o.binary, "binary", "", "path to the mcpmesh binary (default: this executable)")
+	layouts := fs.String("layouts", strings.Join(knownLayouts, ","), "comma-separated layouts to run: "+strings.Join(knownLayouts, ", "))
+	fs.IntVar(&o.idleSessions, "idle-sessions", 10000, "idle sessions for the memory run (0 skips it)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before each measured window, not counted")
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
+	fs.IntVar(&o.sixGOMAXPROCS, "six-gomaxprocs", 1, "GOMAXPROCS of each process of the six layout (0 leaves it unset)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %v", fs.Args()))
+	}
+	for name := range strings.SplitSeq(*layouts, ",") {
+		name = strings.TrimSpace(name)
+		switch {
+		case name == "":
+		case !slices.Contains(knownLayouts, name):
+			errs = append(errs, fmt.Errorf("-layouts: unknown layout %q (want %s)", name, strings.Join(knownLayouts, ", ")))
+		case !slices.Contains(o.layouts, name):
+			o.layouts = append(o.layouts, name)
+		}
+	}
+	if o.concurrency < 1 {
+		errs = append(errs, errors.New("-c: must be >= 1"))
+	}
+	if o.duration <= 0 {
+		errs = append(errs, errors.New("-d: must be > 0"))
+	}
+	if o.warmup < 0 {
+		errs = append(errs, errors.New("-warmup: must be >= 0"))
+	}
+	if o.idleSessions < 0 {
+		errs = append(errs, errors.New("-idle-sessions: must be >= 0"))
+	}
+	if o.sixGOMAXPROCS < 0 {
+		errs = append(errs, errors.New("-six-gomaxprocs: must be >= 0"))
+	}
+	if len(o.layouts) == 0 && o.idleSessions == 0 {
+		errs = append(errs, errors.New("nothing to do: no layout and -idle-sessions=0"))
+	}
+	if o.binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-binary: %w", err))
+		}
+		o.binary = exe
+	}
+	return o, errors.Join(errs...)
+}
+
+// Main runs `mcpmesh bench`: each layout in turn under the same load, then the
+// idle-memory run, and prints a Markdown report to stdout (progress goes to stderr).
+// Every process it starts is stopped before it returns, also when ctx is cancelled.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	// The generator allocates a little per request; a lazier GC keeps its CPU share down.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+
+	st := starter{binary: opts.binary, sixGOMAXPROCS: opts.sixGOMAXPROCS}
+	rep := report{
+		Command:       commandLine(os.Args),
+		Concurrency:   opts.concurrency,
+		Duration:      opts.duration,
+		Warmup:        opts.warmup,
+		SixGOMAXPROCS: opts.sixGOMAXPROCS,
+		Started:       time.Now().UTC(),
+	}
+	rep.fillEnvironment()
+	var errs []error
+	for _, layout := range opts.layouts {
+		fmt.Fprintf(stderr, "bench: layout %s: starting\n", layout)
+		row, err := benchLayout(ctx, st, layout, opts, stderr)
+		rep.Rows = append(rep.Rows, row)
+		if err != nil {
+			errs = append(errs, err)
+			fmt.Fprintf(stderr, "bench: layout %s: %v\n", layout, err)
+		}
+		if ctx.Err() != nil {
+			return errors.Join(append(errs, ctx.Err())...)
+		}
+	}
+	if opts.idleSessions > 0 {
+		fmt.Fprintf(stderr, "bench: idle memory: starting layout all\n")
+		idle, err := benchIdle(ctx, st, opts, stderr)
+		rep.Idle = &idle
+		if err != nil {
+			rep.IdleError = err.Error()
+			errs = append(errs, err)
+			fmt.Fprintf(stderr, "bench: idle memory: %v\n", err)
+		}
+		if ctx.Err() != nil {
+			return errors.Join(append(errs, ctx.Err())...)
+		}
+	}
+	if err := rep.writeMarkdown(stdout); err != nil {
+		errs = append(errs, err)
+	}
+	if opts.jsonPath != "" {
+		if err := rep.writeJSONFile(opts.jsonPath); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// benchLayout starts one layout, runs the load against it and stops it.
+func benchLayout(ctx context.Context, st starter, layout string, opts options, progress io.Writer) (row row, err error) {
+	row.Layout = layout
+	defer func() {
+		if err != nil {
+			row.Error = err.Error()
+		}
+	}()
+	srv, err := st.start(ctx, layout)
+	if err != nil {
+		return row, err
+	}
+	defer func() { err = errors.Join(err, srv.stop()) }()
+	row.Processes = len(srv.processes)
+	fmt.Fprintf(progress, "bench: layout %s: %d sessions, %s warmup + %s measured against %s\n",
+		layout, opts.concurrency, opts.warmup, opts.duration, srv.endpoint)
+	res, err := runLoad(ctx, loadSpec{
+		Endpoint:    srv.endpoint,
+		Concurrency: opts.concurrency,
+		Warmup:      opts.warmup,
+		Duration:    opts.duration,
+		Stateful:    srv.stateful,
+		ServerPIDs:  srv.pids(),
+	})
+	if exitErr := srv.exited(); exitErr != nil {
+		return row, errors.Join(err, exitErr)
+	}
+	if err != nil {
+		return row, err
+	}
+	row.fill(res)
+	return row, nil
+}
+
+// benchIdle starts a fresh single-process mesh and measures idle-session memory.
+func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer) (res idleResult, err error) {
+	srv, err := st.start(ctx, layoutAll)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, srv.stop()) }()
+	res, err = measureIdle(ctx, srv, idleSpec{
+		Sessions:    opts.idleSessions,
+		Connections: idleConnections,
+		Warmup:      opts.warmup,
+		Settle:      idleSettle,
+	}, progress)
+	if exitErr := srv.exited(); exitErr != nil {
+		err = errors.Join(err, exitErr)
+	}
+	return res, err
+}
+
+// The idle-memory run opens its sessions over a small pool of shared connections and
+// lets the server settle before each RSS reading.
+const (
+	idleConnections = 32
+	idleSettle      = 3 * time.Second
+)
+
+// commandLine quotes args for a shell where needed.
+func commandLine(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?;&|<>()") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		quoted[i] = a
+	}
+	return strings.Join(quoted, " ")
+}

@@ -1,0 +1,111 @@
+package bench
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(options) bool
+		wantErr []string
+	}{
+		{"defaults", nil, func(o options) bool {
+			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 &&
+				o.warmup == 2*time.Second && o.sixGOMAXPROCS == 1 && o.binary != "" &&
+				slices.Equal(o.layouts, []string{"ceiling", "all", "six"})
+		}, nil},
+		{"layouts deduplicated in order", []string{"-layouts", "six, ceiling,six", "-binary", "/x/mcpmesh"}, func(o options) bool {
+			return slices.Equal(o.layouts, []string{"six", "ceiling"}) && o.binary == "/x/mcpmesh"
+		}, nil},
+		{"every problem at once", []string{"-c", "0", "-d", "0s", "-warmup", "-1s", "-idle-sessions", "-1", "-layouts", "ceiling,nine"},
+			nil, []string{"-c:", "-d:", "-warmup:", "-idle-sessions:", `unknown layout "nine"`}},
+		{"nothing to do", []string{"-layouts", "", "-idle-sessions", "0"}, nil, []string{"nothing to do"}},
+		{"stray argument", []string{"all"}, nil, []string{"unexpected arguments"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseOptions(tt.args, io.Discard)
+			if len(tt.wantErr) == 0 {
+				if err != nil || !tt.check(o) {
+					t.Fatalf("parseOptions(%q) = %+v, %v", tt.args, o, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("parseOptions(%q) accepted bad flags", tt.args)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestReportMarkdownAndJSON(t *testing.T) {
+	rep := report{
+		Command: "mcpmesh bench -c 10", Concurrency: 10, Duration: time.Second,
+		Rows: []row{
+			{Layout: "ceiling", Processes: 1, Requests: 2000, ReqPerSec: 2000, P50US: 900, P95US: 1500, P99US: 2000, MaxUS: 3000, ServerCPUUS: 20, GeneratorCPUUS: 30},
+			{Layout: "all", Processes: 1, Requests: 1000, ReqPerSec: 1000, P50US: 1800, Errors: 2, ServerCPUUS: 80.25, GeneratorCPUUS: 31,
+				FirstErrors: []string{"HTTP 500: boom"}},
+			{Layout: "six", Error: "layout six: start registry: exited"},
+		},
+		Idle: &idleResult{Sessions: 100, Opened: 100, Connections: 32, RSSBase: 10 << 20, RSSHalf: 11 << 20, RSSFull: 12 << 20,
+			PerSessionSlope: 2048, PerSessionOverall: 4096},
+	}
+	rep.fillEnvironment()
+	var b strings.Builder
+	if err := rep.writeMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | generator CPU µs/req |",
+		"| ceiling | 2000 | 1.00 | 900 µs | 1.50 ms | 2.00 ms | 3.00 ms | 0 | 20.0 | 30.0 |",
+		"| all | 1000 | 0.50 | 1.80 ms |",
+		"| 2 | 80.2 | 31.0 |",
+		"| six | failed |",
+		"error seen: HTTP 500: boom",
+		"**2.00 KiB per session**",
+		"command: `mcpmesh bench -c 10`",
+		"nproc: ", "go: go", "GOMAXPROCS: generator ", "date: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "bench.json")
+	if err := rep.writeJSONFile(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != 3 || back.Rows[1].RatioToCeiling != 0.5 || back.Idle.PerSessionSlope != 2048 {
+		t.Fatalf("JSON round trip: %+v", back)
+	}
+}
+
+func TestCommandLineQuotes(t *testing.T) {
+	got := commandLine([]string{"mcpmesh", "bench", "-layouts", "all,six", "-json", "my file.json", ""})
+	if want := `mcpmesh bench -layouts all,six -json 'my file.json' ''`; got != want {
+		t.Fatalf("commandLine = %s, want %s", got, want)
+	}
+}

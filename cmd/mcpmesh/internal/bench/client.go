@@ -1,0 +1,180 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// protocolVersion is the stateful MCP version the generator speaks.
+const protocolVersion = "2025-11-25"
+
+var (
+	headerContentType = []string{"application/json"}
+	headerAccept      = []string{"application/json, text/event-stream"}
+	resultKey         = []byte(`"result"`)
+	errNoResult       = errors.New("response has no result")
+)
+
+const (
+	initializeBody  = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + protocolVersion + `","capabilities":{},"clientInfo":{"name":"mcpmesh-bench","version":"1"}}}`
+	initializedBody = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+	callBodyPrefix  = `{"jsonrpc":"2.0","id":`
+	callBodySuffix  = `,"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"}}}`
+)
+
+// newTransport returns the one transport every worker shares: one keep-alive connection
+// per worker and no compression, so the generator spends as little CPU as it can.
+func newTransport(conns int) *http.Transport {
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          0, // no limit
+		MaxIdleConnsPerHost:   max(conns, http.DefaultMaxIdleConnsPerHost),
+		MaxConnsPerHost:       0,
+		IdleConnTimeout:       90 * time.Second,
+		DisableCompression:    true,
+		ExpectContinueTimeout: 0,
+	}
+}
+
+// statusError is a response with an unexpected HTTP status.
+type statusError struct {
+	code int
+	body string
+}
+
+func (e statusError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.code, e.body)
+}
+
+// client is one MCP client: a session (or none, against the ceiling) and the buffers
+// its requests reuse. It is used by one goroutine at a time.
+type client struct {
+	rt       http.RoundTripper
+	endpoint *url.URL
+	header   http.Header
+	body     []byte
+	resp     bytes.Buffer
+	nextID   int64
+}
+
+func newClient(rt http.RoundTripper, endpoint *url.URL) *client {
+	return &client{
+		rt:       rt,
+		endpoint: endpoint,
+		header:   http.Header{"Content-Type": headerContentType, "Accept": headerAccept},
+	}
+}
+
+// post sends one JSON-RPC message and reads the whole response into c.resp.
+func (c *client) post(ctx context.Context, header http.Header, body []byte) (*http.Response, error) {
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           c.endpoint,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Host:          c.endpoint.Host,
+	}).WithContext(ctx)
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	c.resp.Reset()
+	_, err = c.resp.ReadFrom(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	return resp, nil
+}
+
+// initialize opens a stateful session: initialize, then notifications/initialized.
+// Later calls carry the session id and the negotiated protocol version.
+func (c *client) initialize(ctx context.Context) error {
+	base := http.Header{"Content-Type": headerContentType, "Accept": headerAccept}
+	resp, err := c.post(ctx, base, []byte(initializeBody))
+	if err != nil {
+		return fmt.Errorf("initialize: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("initialize: %w", statusError{resp.StatusCode, snippet(c.resp.Bytes())})
+	}
+	session := resp.Header.Get("Mcp-Session-Id")
+	if session == "" {
+		return errors.New("initialize: no Mcp-Session-Id in the response")
+	}
+	version := negotiatedVersion(c.resp.Bytes())
+	if version == "" {
+		return fmt.Errorf("initialize: no protocolVersion in %s", snippet(c.resp.Bytes()))
+	}
+	c.header = http.Header{
+		"Content-Type":         headerContentType,
+		"Accept":               headerAccept,
+		"Mcp-Session-Id":       {session},
+		"Mcp-Protocol-Version": {version},
+	}
+	resp, err = c.post(ctx, c.header, []byte(initializedBody))
+	if err != nil {
+		return fmt.Errorf("notifications/initialized: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("notifications/initialized: %w", statusError{resp.StatusCode, snippet(c.resp.Bytes())})
+	}
+	return nil
+}
+
+// negotiatedVersion picks result.protocolVersion out of an initialize response (JSON or
+// SSE) without decoding it.
+func negotiatedVersion(body []byte) string {
+	const key = `"protocolVersion":"`
+	i := bytes.Index(body, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+// callEcho calls tools/call echo once and checks the answer cheaply: HTTP 200 and a
+// "result" member in the body (a JSON-RPC error has none).
+func (c *client) callEcho(ctx context.Context) error {
+	c.nextID++
+	c.body = append(c.body[:0], callBodyPrefix...)
+	c.body = strconv.AppendInt(c.body, c.nextID, 10)
+	c.body = append(c.body, callBodySuffix...)
+	resp, err := c.post(ctx, c.header, c.body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return statusError{resp.StatusCode, snippet(c.resp.Bytes())}
+	}
+	if !bytes.Contains(c.resp.Bytes(), resultKey) {
+		return fmt.Errorf("%w: %s", errNoResult, snippet(c.resp.Bytes()))
+	}
+	return nil
+}
+
+// snippet shortens a response body for an error message.
+func snippet(b []byte) string {
+	const limit = 200
+	if len(b) > limit {
+		return string(b[:limit]) + "..."
+	}
+	return string(b)
+}

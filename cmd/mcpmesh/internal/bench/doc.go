@@ -1,0 +1,11 @@
+// Package bench is the `mcpmesh bench` load generator. It measures the mesh against a
+// ceiling: a bare net/http server in its own process (`mcpmesh bench-ceiling`) that
+// answers every POST with a fixed JSON-RPC result. Every layout's throughput is reported
+// as a ratio to that ceiling, together with latency percentiles, errors and the CPU that
+// the server processes and the generator spend per request, read from /proc. A separate
+// run measures the resident memory of idle stateful sessions.
+//
+// The generator shares the machine with the server, so it is written to be cheap: one
+// shared http.Transport, one request in flight per session, per-worker histograms and
+// buffers, and no locks on the request path.
+package bench

@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// idleSpec describes the idle-memory run.
+type idleSpec struct {
+	Sessions    int
+	Connections int           // clients that open the sessions, one connection each
+	Warmup      time.Duration // echo calls before the baseline is read
+	Settle      time.Duration // pause before each RSS reading
+}
+
+// idleResult holds the server's RSS before any idle session, after half of them and
+// after all of them, and the two per-session figures derived from it.
+type idleResult struct {
+	Sessions    int    `json:"sessions"`
+	Opened      int    `json:"opened"`
+	Failed      int    `json:"failed"`
+	Connections int    `json:"connections"`
+	RSSBase     uint64 `json:"rss_base_bytes"`
+	RSSHalf     uint64 `json:"rss_half_bytes"`
+	RSSFull     uint64 `json:"rss_full_bytes"`
+	// PerSessionSlope is (RSSFull-RSSHalf) over the sessions of the second half: it
+	// leaves out one-off costs (connection buffers, first map growth) and is the figure
+	// bench reports.
+	PerSessionSlope float64 `json:"per_session_slope_bytes"`
+	// PerSessionOverall is (RSSFull-RSSBase) over every session opened.
+	PerSessionOverall float64  `json:"per_session_overall_bytes"`
+	FirstErrors       []string `json:"first_errors,omitempty"`
+}
+
+// idleOpenTimeout bounds opening all idle sessions.
+const idleOpenTimeout = 5 * time.Minute
+
+// measureIdle reads the RSS of the single process of srv while idle sessions pile up.
+func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Writer) (idleResult, error) {
+	if len(srv.processes) != 1 {
+		return idleResult{}, errors.New("idle memory: needs a single-process layout")
+	}
+	pid := srv.processes[0].Pid()
+	endpoint, err := url.Parse(srv.endpoint)
+	if err != nil {
+		return idleResult{}, fmt.Errorf("idle memory: %w", err)
+	}
+	transport := newTransport(spec.Connections)
+	defer transport.CloseIdleConnections()
+	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections}
+
+	if spec.Warmup > 0 {
+		fmt.Fprintf(progress, "bench: idle memory: warming up for %s\n", spec.Warmup)
+		_, err := runLoad(ctx, loadSpec{
+			Endpoint: srv.endpoint, Concurrency: spec.Connections, Duration: spec.Warmup,
+			Stateful: true, ServerPIDs: []int{pid}, Transport: transport,
+		})
+		if err != nil {
+			return res, fmt.Errorf("idle memory: warmup: %w", err)
+		}
+	}
+	read := func(into *uint64) error {
+		sleepUntil(ctx, time.Now().Add(spec.Settle))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rss, err := residentBytes(pid)
+		*into = rss
+		return err
+	}
+	if err := read(&res.RSSBase); err != nil {
+		return res, fmt.Errorf("idle memory: %w", err)
+	}
+	half := spec.Sessions / 2
+	var secondHalf int
+	for _, step := range []struct {
+		count  int
+		into   *uint64
+		opened *int
+	}{{half, &res.RSSHalf, new(int)}, {spec.Sessions - half, &res.RSSFull, &secondHalf}} {
+		fmt.Fprintf(progress, "bench: idle memory: opening %d sessions\n", step.count)
+		opened, errs := openIdle(ctx, transport, endpoint, step.count, spec.Connections)
+		*step.opened = opened
+		res.Opened += opened
+		res.Failed += len(errs)
+		res.FirstErrors = appendDistinct(res.FirstErrors, errs...)
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := read(step.into); err != nil {
+			return res, fmt.Errorf("idle memory: %w", err)
+		}
+	}
+	if res.Opened == 0 {
+		return res, fmt.Errorf("idle memory: no session opened: %v", res.FirstErrors)
+	}
+	if secondHalf > 0 {
+		res.PerSessionSlope = (float64(res.RSSFull) - float64(res.RSSHalf)) / float64(secondHalf)
+	}
+	res.PerSessionOverall = (float64(res.RSSFull) - float64(res.RSSBase)) / float64(res.Opened)
+	return res, nil
+}
+
+// openIdle opens count stateful sessions through workers clients and leaves them idle
+// (no GET stream). It returns how many opened and the errors of the others.
+func openIdle(ctx context.Context, transport http.RoundTripper, endpoint *url.URL, count, workers int) (int, []error) {
+	ctx, cancel := context.WithTimeout(ctx, idleOpenTimeout)
+	defer cancel()
+	var next atomic.Int64
+	var opened atomic.Int64
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for range min(workers, count) {
+		wg.Go(func() {
+			for next.Add(1) <= int64(count) && ctx.Err() == nil {
+				c := newClient(transport, endpoint)
+				if err := c.initialize(ctx); err != nil {
+					mu.Lock() // errors are rare and off the measured path
+					errs = append(errs, err)
+					mu.Unlock()
+					continue
+				}
+				opened.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(opened.Load()), errs
+}

@@ -1,0 +1,225 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// row is one layout's line of the report.
+type row struct {
+	Layout    string `json:"layout"`
+	Processes int    `json:"processes"`
+	// Requests counts the answers that arrived in the measured window, Errors those of
+	// them that failed; ReqPerSec counts successful ones only.
+	Requests       uint64   `json:"requests"`
+	Errors         uint64   `json:"errors"`
+	InitErrors     int      `json:"init_errors"`
+	WindowSeconds  float64  `json:"window_seconds"`
+	ReqPerSec      float64  `json:"req_per_sec"`
+	RatioToCeiling float64  `json:"ratio_to_ceiling,omitempty"`
+	P50US          float64  `json:"p50_us"`
+	P95US          float64  `json:"p95_us"`
+	P99US          float64  `json:"p99_us"`
+	MaxUS          float64  `json:"max_us"`
+	MeanUS         float64  `json:"mean_us"`
+	ServerCPUUS    float64  `json:"server_cpu_us_per_req"`
+	GeneratorCPUUS float64  `json:"generator_cpu_us_per_req"`
+	MachineBusy    float64  `json:"machine_cpu_busy"`
+	ServerShare    float64  `json:"server_cpu_share"`
+	GeneratorShare float64  `json:"generator_cpu_share"`
+	OtherShare     float64  `json:"other_processes_cpu_share"`
+	FirstErrors    []string `json:"first_errors,omitempty"`
+	Error          string   `json:"error,omitempty"`
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// fill copies a run's measurements into the row.
+func (r *row) fill(res loadResult) {
+	r.Requests = res.OK + res.Errors
+	r.Errors = res.Errors
+	r.InitErrors = res.InitErrors
+	r.WindowSeconds = res.Window.Seconds()
+	if res.Window > 0 {
+		r.ReqPerSec = float64(res.OK) / res.Window.Seconds()
+	}
+	r.P50US = micros(res.Latency.quantile(0.50))
+	r.P95US = micros(res.Latency.quantile(0.95))
+	r.P99US = micros(res.Latency.quantile(0.99))
+	r.MaxUS = micros(res.Latency.max)
+	r.MeanUS = micros(res.Latency.mean())
+	if r.Requests > 0 {
+		r.ServerCPUUS = micros(res.ServerCPU) / float64(r.Requests)
+		r.GeneratorCPUUS = micros(res.GeneratorCPU) / float64(r.Requests)
+	}
+	r.MachineBusy = res.MachineBusy
+	if res.MachineCPU > 0 {
+		r.ServerShare = float64(res.ServerCPU) / float64(res.MachineCPU)
+		r.GeneratorShare = float64(res.GeneratorCPU) / float64(res.MachineCPU)
+		r.OtherShare = max(0, r.MachineBusy-r.ServerShare-r.GeneratorShare)
+	}
+	r.FirstErrors = res.FirstErrors
+}
+
+// report is everything bench prints, and the -json document.
+type report struct {
+	Command       string        `json:"command"`
+	Concurrency   int           `json:"concurrency"`
+	Duration      time.Duration `json:"duration_ns"`
+	Warmup        time.Duration `json:"warmup_ns"`
+	SixGOMAXPROCS int           `json:"six_gomaxprocs"`
+	GOMAXPROCS    int           `json:"gomaxprocs"`
+	EnvGOMAXPROCS string        `json:"env_gomaxprocs,omitempty"`
+	NumCPU        int           `json:"nproc"`
+	GoVersion     string        `json:"go_version"`
+	Started       time.Time     `json:"date"`
+	Rows          []row         `json:"layouts"`
+	Idle          *idleResult   `json:"idle_memory,omitempty"`
+	IdleError     string        `json:"idle_memory_error,omitempty"`
+}
+
+func (r *report) fillEnvironment() {
+	r.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	r.EnvGOMAXPROCS = os.Getenv("GOMAXPROCS")
+	r.NumCPU = runtime.NumCPU()
+	r.GoVersion = runtime.Version()
+}
+
+// setRatios divides every layout's throughput by the ceiling's, when it was measured.
+func (r *report) setRatios() {
+	var ceiling float64
+	for _, row := range r.Rows {
+		if row.Layout == layoutCeiling && row.Error == "" {
+			ceiling = row.ReqPerSec
+		}
+	}
+	for i := range r.Rows {
+		r.Rows[i].RatioToCeiling = 0
+		if ceiling > 0 && r.Rows[i].Error == "" {
+			r.Rows[i].RatioToCeiling = r.Rows[i].ReqPerSec / ceiling
+		}
+	}
+}
+
+// formatLatency prints microseconds as µs below 1 ms and as ms above.
+func formatLatency(us float64) string {
+	if us < 1000 {
+		return fmt.Sprintf("%.0f µs", us)
+	}
+	return fmt.Sprintf("%.2f ms", us/1000)
+}
+
+// formatBytes prints a byte count with a binary unit.
+func formatBytes(b float64) string {
+	switch {
+	case b >= 1<<30 || b <= -(1<<30):
+		return fmt.Sprintf("%.2f GiB", b/(1<<30))
+	case b >= 1<<20 || b <= -(1<<20):
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10 || b <= -(1<<10):
+		return fmt.Sprintf("%.2f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+// writeMarkdown prints the report as a Markdown table and notes.
+func (r *report) writeMarkdown(w io.Writer) error {
+	r.setRatios()
+	var b strings.Builder
+	fmt.Fprintf(&b, "## mcpmesh bench: %d sessions, %s measured after %s warmup\n\n", r.Concurrency, r.Duration, r.Warmup)
+	if len(r.Rows) > 0 {
+		b.WriteString("| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | generator CPU µs/req |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, row := range r.Rows {
+			if row.Error != "" {
+				fmt.Fprintf(&b, "| %s | failed | | | | | | | | |\n", row.Layout)
+				continue
+			}
+			ratio := "n/a"
+			if row.RatioToCeiling > 0 {
+				ratio = fmt.Sprintf("%.2f", row.RatioToCeiling)
+			}
+			errs := fmt.Sprint(row.Errors)
+			if row.InitErrors > 0 {
+				errs += fmt.Sprintf(" (+%d sessions failed to open)", row.InitErrors)
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.1f | %.1f |\n",
+				row.Layout, row.ReqPerSec, ratio, formatLatency(row.P50US), formatLatency(row.P95US),
+				formatLatency(row.P99US), formatLatency(row.MaxUS), errs, row.ServerCPUUS, row.GeneratorCPUUS)
+		}
+		b.WriteString("\n")
+	}
+	if r.Idle != nil {
+		b.WriteString(r.idleLine())
+		b.WriteString("\n\n")
+	}
+	for _, row := range r.Rows {
+		switch {
+		case row.Error != "":
+			fmt.Fprintf(&b, "- %s failed: %s\n", row.Layout, strings.ReplaceAll(row.Error, "\n", "\n  "))
+		default:
+			fmt.Fprintf(&b, "- %s: %d process(es), %d answers in %.2f s, mean latency %s; machine CPU busy %.0f%% (server %.0f%%, generator %.0f%%, other processes %.0f%%)\n",
+				row.Layout, row.Processes, row.Requests, row.WindowSeconds, formatLatency(row.MeanUS),
+				100*row.MachineBusy, 100*row.ServerShare, 100*row.GeneratorShare, 100*row.OtherShare)
+			for _, e := range row.FirstErrors {
+				fmt.Fprintf(&b, "  - error seen: %s\n", e)
+			}
+		}
+	}
+	if r.IdleError != "" {
+		fmt.Fprintf(&b, "- idle memory failed: %s\n", strings.ReplaceAll(r.IdleError, "\n", "\n  "))
+	}
+	b.WriteString("- req/s counts successful tools/call answers; errors are non-200 answers, bodies without \"result\" and transport failures; CPU is utime+stime from /proc (10 ms ticks) over the measured window, divided by the answers in it\n")
+	fmt.Fprintf(&b, "\ncommand: `%s`  \n", r.Command)
+	env := "unset"
+	if r.EnvGOMAXPROCS != "" {
+		env = r.EnvGOMAXPROCS
+	}
+	fmt.Fprintf(&b, "GOMAXPROCS: generator %d (env %s; ceiling and all inherit the env), six %s per process  \n", r.GOMAXPROCS, env, sixProcs(r.SixGOMAXPROCS))
+	fmt.Fprintf(&b, "nproc: %d  \ngo: %s  \ndate: %s\n", r.NumCPU, r.GoVersion, r.Started.Format(time.RFC3339))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func sixProcs(n int) string {
+	if n == 0 {
+		return "inherited"
+	}
+	return fmt.Sprint(n)
+}
+
+// idleLine is the idle-memory sentence of the report.
+func (r *report) idleLine() string {
+	i := r.Idle
+	if i.Opened == 0 {
+		return fmt.Sprintf("Idle memory (layout all, %d sessions): not measured.", i.Sessions)
+	}
+	line := fmt.Sprintf("Idle memory (layout all, %d idle sessions over %d connections, %s settle): "+
+		"**%s per session** (slope of VmRSS between %d and %d sessions, used because it leaves out one-off costs and is less sensitive to GC timing); "+
+		"overall (RSS at %d - RSS before) / %d = %s; RSS %s -> %s -> %s.",
+		i.Opened, i.Connections, idleSettle, formatBytes(i.PerSessionSlope), i.Sessions/2, i.Sessions,
+		i.Sessions, i.Opened, formatBytes(i.PerSessionOverall),
+		formatBytes(float64(i.RSSBase)), formatBytes(float64(i.RSSHalf)), formatBytes(float64(i.RSSFull)))
+	if i.Failed > 0 {
+		line += fmt.Sprintf(" %d sessions failed to open (%s).", i.Failed, strings.Join(i.FirstErrors, "; "))
+	}
+	return line
+}
+
+// writeJSONFile writes the report as indented JSON.
+func (r *report) writeJSONFile(path string) error {
+	r.setRatios()
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bench: encode json: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: write json: %w", err)
+	}
+	return nil
+}
