@@ -1,3 +1,70 @@
 module github.com/mcpmesh/mcpmesh/cmd/mcpmesh
 
 go 1.26.0
+
+require (
+	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/everything v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/gateway v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/health v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/kit v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/registry v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/session v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/transport v0.0.0-00010101000000-000000000000
+	github.com/modelcontextprotocol/go-sdk v1.8.0
+	github.com/prometheus/client_golang v1.25.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	go.uber.org/goleak v1.3.0
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/bufbuild/protocompile v0.9.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/fatih/structs v1.1.0 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
+	github.com/fullstorydev/grpchan v1.1.2 // indirect
+	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
+	github.com/golang/protobuf v1.5.4 // indirect
+	github.com/google/jsonschema-go v0.4.3 // indirect
+	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.4 // indirect
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
+	github.com/jhump/protoreflect v1.15.6 // indirect
+	github.com/knadh/koanf/maps v0.1.2 // indirect
+	github.com/knadh/koanf/parsers/yaml v1.1.1 // indirect
+	github.com/knadh/koanf/providers/confmap v1.0.1 // indirect
+	github.com/knadh/koanf/providers/file v1.2.1 // indirect
+	github.com/knadh/koanf/providers/structs v1.0.0 // indirect
+	github.com/knadh/koanf/v2 v2.4.1 // indirect
+	github.com/mitchellh/copystructure v1.2.0 // indirect
+	github.com/mitchellh/reflectwalk v1.0.2 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/segmentio/asm v1.1.3 // indirect
+	github.com/segmentio/encoding v0.5.4 // indirect
+	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/oauth2 v0.37.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20261026165753-2ffab32bce7e // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace (
+	github.com/mcpmesh/mcpmesh/gen => ../../gen
+	github.com/mcpmesh/mcpmesh/services/everything => ../../services/everything
+	github.com/mcpmesh/mcpmesh/services/gateway => ../../services/gateway
+	github.com/mcpmesh/mcpmesh/services/health => ../../services/health
+	github.com/mcpmesh/mcpmesh/services/kit => ../../services/kit
+	github.com/mcpmesh/mcpmesh/services/registry => ../../services/registry
+	github.com/mcpmesh/mcpmesh/services/session => ../../services/session
+	github.com/mcpmesh/mcpmesh/services/transport => ../../services/transport
+)

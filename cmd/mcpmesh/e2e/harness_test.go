@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+)
+
+// binary is the mcpmesh binary built once by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "mcpmesh-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "mcpmesh")
+	build := exec.Command("go", "build", "-o", binary, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build mcpmesh:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// mesh is a running mesh under test: its processes and the gateway's base URL.
+type mesh struct {
+	base      string
+	processes map[string]*proc.Process
+}
+
+// start runs one mcpmesh process and stops it when the test ends, printing its logs
+// when the test failed.
+func start(t *testing.T, name string, args ...string) *proc.Process {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args = append([]string{"-log.level=debug"}, args...)
+	p, err := proc.Start(ctx, name, binary, nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Stop(20 * time.Second); err != nil {
+			select {
+			case <-p.Done(): // already gone (killed on purpose by the test)
+			default:
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if t.Failed() {
+			t.Logf("---- %s logs ----\n%s", name, p.Logs())
+		}
+	})
+	return p
+}
+
+// startAll starts the whole mesh in one process.
+func startAll(t *testing.T) *mesh {
+	p := start(t, "all", "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0")
+	m := &mesh{base: p.HTTP, processes: map[string]*proc.Process{"all": p}}
+	waitReady(t, m.base)
+	return m
+}
+
+// startSix starts every service and the everything provider as separate processes,
+// each on a free port, dependencies first.
+func startSix(t *testing.T) *mesh {
+	const anyPort = "-grpc.listen=127.0.0.1:0"
+	reg := start(t, "registry", "-target=registry", anyPort)
+	prov := start(t, "provider", "-target=provider-everything", anyPort, "-peers.registry="+reg.GRPC)
+	sess := start(t, "session", "-target=session", anyPort, "-peers.registry="+reg.GRPC)
+	tr := start(t, "transport", "-target=transport", anyPort, "-peers.session="+sess.GRPC)
+	hl := start(t, "health", "-target=health", anyPort, "-peers.registry="+reg.GRPC,
+		"-peers.transport="+tr.GRPC, "-peers.session="+sess.GRPC)
+	gw := start(t, "gateway", "-target=gateway", "-gateway.listen=127.0.0.1:0",
+		"-peers.transport="+tr.GRPC, "-peers.registry="+reg.GRPC, "-peers.session="+sess.GRPC, "-peers.health="+hl.GRPC)
+	m := &mesh{base: gw.HTTP, processes: map[string]*proc.Process{
+		"registry": reg, "provider": prov, "session": sess, "transport": tr, "health": hl, "gateway": gw,
+	}}
+	waitReady(t, m.base)
+	return m
+}
+
+// waitReady polls /readyz, then waits until the everything provider's tools are
+// routable (registration and the session's catalogue watch are asynchronous).
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && toolsListed(base) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mesh at %s not ready within 20s (last error %v)", base, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// toolsListed reports whether a stateless tools/list already shows the echo tool.
+func toolsListed(base string) bool {
+	resp, err := postStateless(base, "tools/list", "", `{}`)
+	if err != nil {
+		return false
+	}
+	var out struct {
+		Result struct {
+			Tools []struct{ Name string } `json:"tools"`
+		} `json:"result"`
+	}
+	if decodeJSON(resp, &out) != nil {
+		return false
+	}
+	for _, tool := range out.Result.Tools {
+		if tool.Name == "echo" {
+			return true
+		}
+	}
+	return false
+}
+
+// recorder returns a schema recorder that is verified when the test ends.
+func recorder(t *testing.T) *mcptest.Recorder {
+	r := mcptest.NewRecorder(mcptest.NewSchemas(mcptest.SpecDir(t)))
+	t.Cleanup(func() { r.Verify(t) })
+	return r
+}
