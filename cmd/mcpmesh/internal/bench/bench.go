@@ -23,6 +23,7 @@ type options struct {
 	warmup        time.Duration
 	jsonPath      string
 	sixGOMAXPROCS int
+	idleGOGC      int
 }
 
 // parseOptions parses and checks the flags; every problem is reported at once.
@@ -38,6 +39,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before each measured window, not counted")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.IntVar(&o.sixGOMAXPROCS, "six-gomaxprocs", 1, "GOMAXPROCS of each process of the six layout (0 leaves it unset)")
+	fs.IntVar(&o.idleGOGC, "idle-gogc", 10, "GOGC of the idle-memory server, so that its RSS tracks live memory rather than GC headroom (0 leaves it unset)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -66,6 +68,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.idleSessions < 0 {
 		errs = append(errs, errors.New("-idle-sessions: must be >= 0"))
+	}
+	if o.idleGOGC < 0 {
+		errs = append(errs, errors.New("-idle-gogc: must be >= 0"))
 	}
 	if o.sixGOMAXPROCS < 0 {
 		errs = append(errs, errors.New("-six-gomaxprocs: must be >= 0"))
@@ -177,6 +182,9 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 
 // benchIdle starts a fresh single-process mesh and measures idle-session memory.
 func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer) (res idleResult, err error) {
+	if opts.idleGOGC > 0 {
+		st.allEnv = []string{fmt.Sprintf("GOGC=%d", opts.idleGOGC)}
+	}
 	srv, err := st.start(ctx, layoutAll)
 	if err != nil {
 		return res, err
@@ -185,8 +193,9 @@ func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer
 	res, err = measureIdle(ctx, srv, idleSpec{
 		Sessions:    opts.idleSessions,
 		Connections: idleConnections,
-		Warmup:      opts.warmup,
+		WarmupCalls: idleWarmupCalls,
 		Settle:      idleSettle,
+		GOGC:        opts.idleGOGC,
 	}, progress)
 	if exitErr := srv.exited(); exitErr != nil {
 		err = errors.Join(err, exitErr)
@@ -199,6 +208,7 @@ func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer
 const (
 	idleConnections = 32
 	idleSettle      = 3 * time.Second
+	idleWarmupCalls = 20
 )
 
 // commandLine quotes args for a shell where needed.

@@ -15,9 +15,13 @@ import (
 // idleSpec describes the idle-memory run.
 type idleSpec struct {
 	Sessions    int
-	Connections int           // clients that open the sessions, one connection each
-	Warmup      time.Duration // echo calls before the baseline is read
+	Connections int // clients that open the sessions, one connection each
+	// WarmupCalls is how many echo calls each connection makes (in a session of its
+	// own) before the baseline is read: enough to initialise everything lazy, few
+	// enough not to inflate the heap with garbage before the baseline.
+	WarmupCalls int
 	Settle      time.Duration // pause before each RSS reading
+	GOGC        int           // of the server process, for the report (0: inherited)
 }
 
 // idleResult holds the server's RSS before any idle session, after half of them and
@@ -27,6 +31,7 @@ type idleResult struct {
 	Opened      int    `json:"opened"`
 	Failed      int    `json:"failed"`
 	Connections int    `json:"connections"`
+	GOGC        int    `json:"server_gogc,omitempty"`
 	RSSBase     uint64 `json:"rss_base_bytes"`
 	RSSHalf     uint64 `json:"rss_half_bytes"`
 	RSSFull     uint64 `json:"rss_full_bytes"`
@@ -54,17 +59,11 @@ func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Wr
 	}
 	transport := newTransport(spec.Connections)
 	defer transport.CloseIdleConnections()
-	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections}
+	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections, GOGC: spec.GOGC}
 
-	if spec.Warmup > 0 {
-		fmt.Fprintf(progress, "bench: idle memory: warming up for %s\n", spec.Warmup)
-		_, err := runLoad(ctx, loadSpec{
-			Endpoint: srv.endpoint, Concurrency: spec.Connections, Duration: spec.Warmup,
-			Stateful: true, ServerPIDs: []int{pid}, Transport: transport,
-		})
-		if err != nil {
-			return res, fmt.Errorf("idle memory: warmup: %w", err)
-		}
+	fmt.Fprintf(progress, "bench: idle memory: warming up with %d echo calls on each of %d connections\n", spec.WarmupCalls, spec.Connections)
+	if err := warmIdle(ctx, transport, endpoint, spec.Connections, spec.WarmupCalls); err != nil {
+		return res, fmt.Errorf("idle memory: warmup: %w", err)
 	}
 	read := func(into *uint64) error {
 		sleepUntil(ctx, time.Now().Add(spec.Settle))
@@ -134,4 +133,27 @@ func openIdle(ctx context.Context, transport http.RoundTripper, endpoint *url.UR
 	}
 	wg.Wait()
 	return int(opened.Load()), errs
+}
+
+// warmIdle opens one session per connection and calls echo calls times on each.
+func warmIdle(ctx context.Context, transport http.RoundTripper, endpoint *url.URL, connections, calls int) error {
+	ctx, cancel := context.WithTimeout(ctx, idleOpenTimeout)
+	defer cancel()
+	errs := make([]error, connections)
+	var wg sync.WaitGroup
+	for i := range connections {
+		wg.Go(func() {
+			c := newClient(transport, endpoint)
+			if errs[i] = c.initialize(ctx); errs[i] != nil {
+				return
+			}
+			for range calls {
+				if errs[i] = c.callEcho(ctx); errs[i] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

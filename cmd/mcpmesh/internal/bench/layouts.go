@@ -87,6 +87,8 @@ func tail(s string, n int) string {
 type starter struct {
 	binary        string
 	sixGOMAXPROCS int
+	// allEnv is added to the environment of the single-process layout.
+	allEnv []string
 }
 
 // start runs a layout and waits until it serves the echo tool. On error nothing it
@@ -98,7 +100,7 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	case layoutCeiling:
 		_, err = s.add(ctx, st.binary, "ceiling", nil, "bench-ceiling")
 	case layoutAll:
-		_, err = s.add(ctx, st.binary, "all", nil, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+		_, err = s.add(ctx, st.binary, "all", st.allEnv, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
 	case layoutSix:
 		err = st.startSix(ctx, s)
 	default:

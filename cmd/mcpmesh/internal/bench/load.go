@@ -30,9 +30,13 @@ type loadResult struct {
 	OK         uint64 // successful tools/call responses
 	Errors     uint64
 	InitErrors int           // workers that could not open their session
-	Window     time.Duration // the measured window
-	Latency    *histogram
-	ServerCPU  time.Duration
+	Window     time.Duration // the measured window, in which answers are counted
+	// CPUWindow is the time between the two CPU snapshots: nominally Window, longer or
+	// shifted when the snapshot goroutine was scheduled late on a busy machine. CPU
+	// figures are rates over CPUWindow.
+	CPUWindow time.Duration
+	Latency   *histogram
+	ServerCPU time.Duration
 	// GeneratorCPU is this process's CPU time over the window.
 	GeneratorCPU time.Duration
 	MachineBusy  float64
@@ -168,7 +172,8 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		return res, fmt.Errorf("load: %w", err)
 	}
 
-	res.Window = after.at.Sub(before.at)
+	res.Window = until.Sub(measureFrom)
+	res.CPUWindow = after.at.Sub(before.at)
 	res.ServerCPU = after.server - before.server
 	res.GeneratorCPU = after.generator - before.generator
 	res.MachineBusy = busyFraction(before.machine, after.machine)

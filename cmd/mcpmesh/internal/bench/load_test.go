@@ -219,3 +219,21 @@ func TestOpenIdle(t *testing.T) {
 		t.Fatalf("idle sessions made %d calls, want none", mcp.calls.Load())
 	}
 }
+
+func TestWarmIdle(t *testing.T) {
+	mcp := newFakeMCP()
+	srv := httptest.NewServer(mcp)
+	defer srv.Close()
+	endpoint, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := newTransport(3)
+	defer transport.CloseIdleConnections()
+	if err := warmIdle(testContext(t), transport, endpoint, 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := mcp.calls.Load(); got != 15 {
+		t.Fatalf("server saw %d echo calls, want 3 connections x 5", got)
+	}
+}

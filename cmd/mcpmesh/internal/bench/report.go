@@ -16,25 +16,27 @@ type row struct {
 	Processes int    `json:"processes"`
 	// Requests counts the answers that arrived in the measured window, Errors those of
 	// them that failed; ReqPerSec counts successful ones only.
-	Requests       uint64   `json:"requests"`
-	Errors         uint64   `json:"errors"`
-	InitErrors     int      `json:"init_errors"`
-	WindowSeconds  float64  `json:"window_seconds"`
-	ReqPerSec      float64  `json:"req_per_sec"`
-	RatioToCeiling float64  `json:"ratio_to_ceiling,omitempty"`
-	P50US          float64  `json:"p50_us"`
-	P95US          float64  `json:"p95_us"`
-	P99US          float64  `json:"p99_us"`
-	MaxUS          float64  `json:"max_us"`
-	MeanUS         float64  `json:"mean_us"`
-	ServerCPUUS    float64  `json:"server_cpu_us_per_req"`
-	GeneratorCPUUS float64  `json:"generator_cpu_us_per_req"`
-	MachineBusy    float64  `json:"machine_cpu_busy"`
-	ServerShare    float64  `json:"server_cpu_share"`
-	GeneratorShare float64  `json:"generator_cpu_share"`
-	OtherShare     float64  `json:"other_processes_cpu_share"`
-	FirstErrors    []string `json:"first_errors,omitempty"`
-	Error          string   `json:"error,omitempty"`
+	Requests      uint64  `json:"requests"`
+	Errors        uint64  `json:"errors"`
+	InitErrors    int     `json:"init_errors"`
+	WindowSeconds float64 `json:"window_seconds"`
+	// CPUWindowSeconds is the time between the CPU snapshots (see loadResult).
+	CPUWindowSeconds float64  `json:"cpu_window_seconds"`
+	ReqPerSec        float64  `json:"req_per_sec"`
+	RatioToCeiling   float64  `json:"ratio_to_ceiling,omitempty"`
+	P50US            float64  `json:"p50_us"`
+	P95US            float64  `json:"p95_us"`
+	P99US            float64  `json:"p99_us"`
+	MaxUS            float64  `json:"max_us"`
+	MeanUS           float64  `json:"mean_us"`
+	ServerCPUUS      float64  `json:"server_cpu_us_per_req"`
+	GeneratorCPUUS   float64  `json:"generator_cpu_us_per_req"`
+	MachineBusy      float64  `json:"machine_cpu_busy"`
+	ServerShare      float64  `json:"server_cpu_share"`
+	GeneratorShare   float64  `json:"generator_cpu_share"`
+	OtherShare       float64  `json:"other_processes_cpu_share"`
+	FirstErrors      []string `json:"first_errors,omitempty"`
+	Error            string   `json:"error,omitempty"`
 }
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -53,9 +55,13 @@ func (r *row) fill(res loadResult) {
 	r.P99US = micros(res.Latency.quantile(0.99))
 	r.MaxUS = micros(res.Latency.max)
 	r.MeanUS = micros(res.Latency.mean())
-	if r.Requests > 0 {
-		r.ServerCPUUS = micros(res.ServerCPU) / float64(r.Requests)
-		r.GeneratorCPUUS = micros(res.GeneratorCPU) / float64(r.Requests)
+	r.CPUWindowSeconds = res.CPUWindow.Seconds()
+	if r.Requests > 0 && res.CPUWindow > 0 {
+		// CPU rate over the snapshot window divided by the answer rate over the
+		// counting window: robust to a late snapshot in a steady run.
+		perSecond := float64(r.Requests) / res.Window.Seconds()
+		r.ServerCPUUS = micros(res.ServerCPU) / res.CPUWindow.Seconds() / perSecond
+		r.GeneratorCPUUS = micros(res.GeneratorCPU) / res.CPUWindow.Seconds() / perSecond
 	}
 	r.MachineBusy = res.MachineBusy
 	if res.MachineCPU > 0 {
@@ -166,6 +172,10 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "- %s: %d process(es), %d answers in %.2f s, mean latency %s; machine CPU busy %.0f%% (server %.0f%%, generator %.0f%%, other processes %.0f%%)\n",
 				row.Layout, row.Processes, row.Requests, row.WindowSeconds, formatLatency(row.MeanUS),
 				100*row.MachineBusy, 100*row.ServerShare, 100*row.GeneratorShare, 100*row.OtherShare)
+			if lag := row.CPUWindowSeconds - row.WindowSeconds; lag > 0.1*row.WindowSeconds || -lag > 0.1*row.WindowSeconds {
+				fmt.Fprintf(&b, "  - CPU snapshots spanned %.2f s instead of %.2f s (the machine was overloaded); CPU figures are rates over that span\n",
+					row.CPUWindowSeconds, row.WindowSeconds)
+			}
 			for _, e := range row.FirstErrors {
 				fmt.Fprintf(&b, "  - error seen: %s\n", e)
 			}
@@ -199,10 +209,14 @@ func (r *report) idleLine() string {
 	if i.Opened == 0 {
 		return fmt.Sprintf("Idle memory (layout all, %d sessions): not measured.", i.Sessions)
 	}
-	line := fmt.Sprintf("Idle memory (layout all, %d idle sessions over %d connections, %s settle): "+
+	gogc := "inherited GOGC"
+	if i.GOGC > 0 {
+		gogc = fmt.Sprintf("server GOGC=%d so RSS tracks live memory", i.GOGC)
+	}
+	line := fmt.Sprintf("Idle memory (layout all, %d idle sessions over %d connections, %s, %s settle): "+
 		"**%s per session** (slope of VmRSS between %d and %d sessions, used because it leaves out one-off costs and is less sensitive to GC timing); "+
 		"overall (RSS at %d - RSS before) / %d = %s; RSS %s -> %s -> %s.",
-		i.Opened, i.Connections, idleSettle, formatBytes(i.PerSessionSlope), i.Sessions/2, i.Sessions,
+		i.Opened, i.Connections, gogc, idleSettle, formatBytes(i.PerSessionSlope), i.Sessions/2, i.Sessions,
 		i.Sessions, i.Opened, formatBytes(i.PerSessionOverall),
 		formatBytes(float64(i.RSSBase)), formatBytes(float64(i.RSSHalf)), formatBytes(float64(i.RSSFull)))
 	if i.Failed > 0 {
