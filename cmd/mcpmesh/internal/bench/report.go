@@ -172,6 +172,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "- %s: %d process(es), %d answers in %.2f s, mean latency %s; machine CPU busy %.0f%% (server %.0f%%, generator %.0f%%, other processes %.0f%%)\n",
 				row.Layout, row.Processes, row.Requests, row.WindowSeconds, formatLatency(row.MeanUS),
 				100*row.MachineBusy, 100*row.ServerShare, 100*row.GeneratorShare, 100*row.OtherShare)
+			if row.OtherShare > 0.10 {
+				fmt.Fprintf(&b, "  - WARNING: other processes used %.0f%% of the machine during this run; its figures are disturbed, rerun on a quiet machine\n", 100*row.OtherShare)
+			}
 			if lag := row.CPUWindowSeconds - row.WindowSeconds; lag > 0.1*row.WindowSeconds || -lag > 0.1*row.WindowSeconds {
 				fmt.Fprintf(&b, "  - CPU snapshots spanned %.2f s instead of %.2f s (the machine was overloaded); CPU figures are rates over that span\n",
 					row.CPUWindowSeconds, row.WindowSeconds)
