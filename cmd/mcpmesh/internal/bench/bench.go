@@ -171,7 +171,7 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 		ServerPIDs:  srv.pids(),
 	})
 	if exitErr := srv.exited(); exitErr != nil {
-		return row, errors.Join(err, exitErr)
+		return row, exitErr // whatever else failed followed from this
 	}
 	if err != nil {
 		return row, err
