@@ -43,7 +43,7 @@ func ping(ctx context.Context, base string, timeout time.Duration) error {
 		}
 		return fmt.Errorf("cannot reach %s: %w", base, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))

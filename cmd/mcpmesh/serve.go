@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if grpcAddr != "" {
 		fmt.Fprintf(stdout, "  gRPC           %s\n", grpcAddr)
 	}
-	fmt.Fprintln(stdout, proc.BannerEnd+" (SIGTERM drains gracefully).")
+	_, _ = fmt.Fprintln(stdout, proc.BannerEnd+" (SIGTERM drains gracefully).")
 	return m.Run(ctx)
 }
 

@@ -2,6 +2,7 @@ package everything
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -137,7 +138,7 @@ func (p *Provider) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 	default:
 		return toStatus(ctx, p.logger, fmt.Errorf("tool %s ended without an outcome", req.GetName()))
 	}
-	if err := stream.Send(resp); err != nil && err != io.EOF {
+	if err := stream.Send(resp); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	return nil

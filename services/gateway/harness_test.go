@@ -51,7 +51,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	peers.Register(&healthv1.HealthService_ServiceDesc, testHealth{})
 	peers.Register(&sessionv1.SessionService_ServiceDesc, testSession{})
 
-	var conn grpc.ClientConnInterface = peers.InProcess()
+	conn := peers.InProcess()
 	if o.inProcess {
 		// The server was never served, but its stream workers run until it stops.
 		t.Cleanup(func() { peers.Shutdown(context.Background()) })

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -297,7 +298,7 @@ func TestMCPEventStreamFraming(t *testing.T) {
 			t.Errorf("event %d = %s", i, ev.data)
 		}
 	}
-	if _, err := readEvent(r); err != io.EOF {
+	if _, err := readEvent(r); !errors.Is(err, io.EOF) {
 		t.Errorf("stream did not end after the result: %v", err)
 	}
 }

@@ -90,7 +90,9 @@ func Load[T any](defaults T, src Sources) (Loaded[T], error) {
 	}}); err != nil {
 		problems = append(problems, err)
 	}
-	if v, ok := any(&out).(Validator); ok && len(problems) == 0 {
+	// Validate even when decoding failed, so every problem shows at once; a field that
+	// failed to decode may add a follow-on complaint, which still names its key.
+	if v, ok := any(&out).(Validator); ok {
 		if err := v.Validate(); err != nil {
 			problems = append(problems, err)
 		}

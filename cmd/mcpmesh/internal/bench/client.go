@@ -103,7 +103,7 @@ func (c *client) post(ctx context.Context, header http.Header, body []byte) (*ht
 // Later calls carry the session id and the negotiated protocol version.
 func (c *client) initialize(ctx context.Context) error {
 	base := http.Header{"Content-Type": headerContentType, "Accept": headerAccept}
-	resp, err := c.post(ctx, base, []byte(initializeBody))
+	resp, err := c.post(ctx, base, []byte(initializeBody)) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
 	}
@@ -124,7 +124,7 @@ func (c *client) initialize(ctx context.Context) error {
 		"Mcp-Session-Id":       {session},
 		"Mcp-Protocol-Version": {version},
 	}
-	resp, err = c.post(ctx, c.header, []byte(initializedBody))
+	resp, err = c.post(ctx, c.header, []byte(initializedBody)) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return fmt.Errorf("notifications/initialized: %w", err)
 	}
@@ -157,7 +157,7 @@ func (c *client) callEcho(ctx context.Context) error {
 	c.body = append(c.body[:0], callBodyPrefix...)
 	c.body = strconv.AppendInt(c.body, c.nextID, 10)
 	c.body = append(c.body, callBodySuffix...)
-	resp, err := c.post(ctx, c.header, c.body)
+	resp, err := c.post(ctx, c.header, c.body) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger) (_ *Mesh, err error) {
 	m := &Mesh{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
-			m.closeListeners()
+			m.Close()
 		}
 	}()
 	if cfg.RunsGRPC() {
@@ -335,10 +335,20 @@ func (m *Mesh) Run(ctx context.Context) error {
 	return runErr
 }
 
-func (m *Mesh) closeListeners() {
+// Close releases a mesh that will not Run (or failed to build): listeners, the gRPC
+// server's workers and connections.
+func (m *Mesh) Close() {
 	for _, l := range []net.Listener{m.grpcLis, m.httpLis} {
 		if l != nil {
 			_ = l.Close()
 		}
+	}
+	if m.grpcServer != nil {
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		m.grpcServer.Shutdown(stopped) // a done context stops at once
+	}
+	if m.dialer != nil {
+		_ = m.dialer.Close()
 	}
 }

@@ -128,8 +128,8 @@ func (c Config) Validate() error {
 	if len(targets) == 0 {
 		errs = append(errs, errors.New("target: name at least one of all, "+strings.Join(Services, ", ")))
 	}
-	for _, t := range targets {
-		if !slices.Contains(Services, t) {
+	for _, t := range strings.Split(c.Target, ",") {
+		if t = strings.TrimSpace(t); t != "" && t != TargetAll && !slices.Contains(Services, t) {
 			errs = append(errs, fmt.Errorf("target: unknown target %q (want all or %s)", t, strings.Join(Services, ", ")))
 		}
 	}

@@ -34,7 +34,8 @@ type Process struct {
 
 // Start runs binary with args (Go flags) and waits until it printed its addresses.
 func Start(ctx context.Context, name, binary string, env []string, args ...string) (*Process, error) {
-	cmd := exec.Command(binary, args...)
+	// The process outlives ctx, which only bounds the start; Stop and Kill end it.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -67,5 +67,5 @@ func Decode(kind Kind, token string) (string, error) {
 var strictEncoding = base64.RawURLEncoding.Strict()
 
 func notInAlphabet(r rune) bool {
-	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
 }

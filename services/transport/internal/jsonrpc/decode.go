@@ -55,7 +55,7 @@ func validate(env *envelope) (Message, *Error) {
 		if !validID(env.ID) {
 			// A null id is allowed only on an error response (the client could not
 			// read our request's id); everything else is answered without an id.
-			if !(isNull(env.ID) && env.Error != nil && env.Method == nil) {
+			if !isNull(env.ID) || env.Error == nil || env.Method != nil {
 				return Message{}, errBadID
 			}
 		} else {

@@ -1,0 +1,67 @@
+package meshconfig
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestTargetsExpandInDependencyOrder(t *testing.T) {
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"all", Services},
+		{"gateway,registry", []string{TargetRegistry, TargetGateway}},
+		{" session , session ", []string{TargetSession}},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.Target = tt.target
+		if got := c.Targets(); !slices.Equal(got, tt.want) {
+			t.Errorf("Targets(%q) = %v, want %v", tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr []string // substrings; empty means valid
+	}{
+		{"default is valid", func(*Config) {}, nil},
+		{"gateway alone needs its peers", func(c *Config) { c.Target = "gateway" },
+			[]string{"peers.transport", "peers.registry", "peers.session", "peers.health"}},
+		{"gateway with peers", func(c *Config) {
+			c.Target = "gateway"
+			c.Peers = Peers{Transport: "t:1", Registry: "r:1", Session: "s:1", Health: "h:1"}
+		}, nil},
+		{"transport needs session", func(c *Config) { c.Target = "transport" }, []string{"peers.session"}},
+		{"registry alone needs nothing", func(c *Config) { c.Target = "registry" }, nil},
+		{"unknown target", func(c *Config) { c.Target = "registry,frontend" }, []string{`"frontend"`}},
+		{"empty target", func(c *Config) { c.Target = " , " }, []string{"target:"}},
+		{"bad shutdown", func(c *Config) { c.GRPC.ShutdownTimeout = 0 }, []string{"grpc.shutdown_timeout"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+		})
+	}
+}
