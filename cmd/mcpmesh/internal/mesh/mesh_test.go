@@ -71,14 +71,25 @@ func start(t testing.TB) string {
 // without leaking goroutines (TestMain checks).
 func TestRunAndShutdown(t *testing.T) {
 	base := start(t)
-	resp, err := http.Get(base + "/v1/providers")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "everything") {
-		t.Fatalf("GET /v1/providers: %d %s", resp.StatusCode, body)
+	// The provider registers in the background; wait for it to show.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/v1/providers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /v1/providers: %d %s", resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), "everything") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the everything provider never registered: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
