@@ -20,8 +20,7 @@ help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
-tools: $(BUF) ## Install the pinned buf (npm) and the Go code generators.
-	go build -o /dev/null tool 2>/dev/null || true
+tools: $(BUF) $(GOLANGCI_LINT) ## Install the pinned buf (npm) and golangci-lint; the protoc plugins build on first use (tools/go.mod).
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error
