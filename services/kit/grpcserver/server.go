@@ -11,7 +11,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -31,7 +30,7 @@ type Settings struct {
 type Server struct {
 	logger *slog.Logger
 	grpc   *grpc.Server
-	inproc *inprocgrpc.Channel
+	inproc *inprocChannel
 	health *health.Server
 	names  []string
 }
@@ -42,10 +41,10 @@ func New(s Settings) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	unary, stream := interceptors(logger, s.DefaultDeadline)
+	ic := chain{logger: logger, defaultDeadline: s.DefaultDeadline}
 	opts := append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(unary...),
-		grpc.ChainStreamInterceptor(stream...),
+		grpc.UnaryInterceptor(ic.unary),
+		grpc.StreamInterceptor(ic.stream),
 		// A few stream workers avoid a goroutine per stream on the hot path.
 		grpc.NumStreamWorkers(4),
 	}, s.ExtraOptions...)
@@ -54,9 +53,7 @@ func New(s Settings) *Server {
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	ch := new(inprocgrpc.Channel)
-	ch.WithServerUnaryInterceptor(chainUnary(unary))
-	ch.WithServerStreamInterceptor(chainStream(stream))
+	ch := newInprocChannel(ic.unary, ic.stream)
 	healthpb.RegisterHealthServer(ch, hs)
 	return &Server{logger: logger, grpc: gs, inproc: ch, health: hs}
 }

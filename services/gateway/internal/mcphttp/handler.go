@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // Gauge is the part of a Prometheus gauge the handler uses.
@@ -38,19 +36,17 @@ type Handler struct {
 	// drain ends at shutdown: GET streams close so clients resume elsewhere.
 	drain context.Context
 
-	tooLarge  []byte // the 413 body, built once
-	exchanges sync.Pool
+	tooLarge []byte // the 413 body, built once
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
 	jsonType, eventStreamType, noCache, no []string
 }
 
-// maxPooledBody keeps one large request from pinning a large buffer in the pool.
-const maxPooledBody = 64 << 10
-
-// exchange holds what one POST needs, reused across requests.
+// exchange holds what one POST needs, in one allocation. It is not reused: in-process
+// calls share the request (and its body bytes) with the transport, the session and the
+// provider instead of copying it, and a handler down the chain may still read them
+// after the gateway is done (a cancelled call, a provider finishing after its result).
 type exchange struct {
-	body []byte
 	md   transportv1.RequestMetadata
 	req  transportv1.ExchangeRequest
 	resp transportv1.ExchangeResponse // reused for every event of the stream
@@ -73,7 +69,6 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		noCache:         []string{"no-cache"},
 		no:              []string{"no"},
 	}
-	h.exchanges.New = func() any { return new(exchange) }
 	return h
 }
 
@@ -94,10 +89,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	x := h.exchanges.Get().(*exchange)
-	defer h.release(x)
-	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), x.body[:0], r.ContentLength, h.maxBody)
-	x.body = body
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -109,6 +101,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
 		return
 	}
+	x := new(exchange)
 	fillMetadata(&x.md, r, acc)
 	x.req.Metadata = &x.md
 	x.req.Body = body
@@ -203,17 +196,6 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 	h.logger.ErrorContext(r.Context(), "MCP transport call failed",
 		"op", op, "error_id", id, "http_status", f.httpStatus, "error", err)
 	writeRPCError(w, f.httpStatus, codeInternalError, f.message+" (id "+id+")")
-}
-
-func (h *Handler) release(x *exchange) {
-	proto.Reset(&x.req)
-	proto.Reset(&x.md)
-	proto.Reset(&x.resp)
-	if cap(x.body) > maxPooledBody {
-		x.body = nil
-	}
-	x.body = x.body[:0]
-	h.exchanges.Put(x)
 }
 
 // fillMetadata copies the MCP headers the transport needs.

@@ -1,0 +1,339 @@
+package grpcserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// inprocChannel is a grpc.ClientConnInterface that calls the services registered on it
+// in the same process: no codec, no transport, no copies.
+//
+// Messages are handed over, not copied. The message a caller sends (a unary request, a
+// stream message) is what the handler reads, and the message a handler returns or sends
+// is moved into the caller's reply with a shallow struct copy: both sides then share
+// the nested messages and byte slices. That is safe because the mesh keeps one rule on
+// both sides of every call, which the network channel does not need but this one does:
+//
+//	a message, and everything it references, is never modified after it has been
+//	sent or returned, and a received message is only read, never modified.
+//
+// In particular a caller must not reuse the buffers of a request while any handler
+// down the chain may still read them: after a call that failed or was cancelled, the
+// handler may still be running.
+//
+// Unary calls run on the caller's goroutine. A stream runs its handler on a goroutine
+// of its own and hands messages over through a small buffered channel. The server
+// context derives from the caller's (values, deadline and cancellation pass through)
+// and ends when the handler returns; outgoing metadata arrives as incoming metadata.
+// Call options (headers, trailers, compression) are ignored, and handlers cannot
+// set headers or trailers: nothing in the mesh uses them.
+type inprocChannel struct {
+	// methods maps "/package.Service/Method" to its handler. It is replaced, never
+	// changed, on registration, so calls read it without a lock.
+	methods atomic.Pointer[map[string]inprocMethod]
+	mu      sync.Mutex // serialises registrations
+
+	unaryInt  grpc.UnaryServerInterceptor
+	streamInt grpc.StreamServerInterceptor
+	workers   workerPool
+}
+
+type inprocMethod struct {
+	impl   any
+	unary  *grpc.MethodDesc
+	stream *grpc.StreamDesc
+	// unaryInfo and streamInfo are built once, not per call.
+	unaryInfo  *grpc.UnaryServerInfo
+	streamInfo *grpc.StreamServerInfo
+}
+
+// streamBuffer is how many messages a stream handler may send before a caller reads.
+// Most mesh streams carry one to three messages.
+const streamBuffer = 4
+
+func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor) *inprocChannel {
+	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool()}
+	c.methods.Store(&map[string]inprocMethod{})
+	return c
+}
+
+// RegisterService makes impl's methods callable through the channel. It panics, like
+// grpc.Server.RegisterService, when impl does not implement desc.HandlerType.
+func (c *inprocChannel) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	if impl != nil {
+		ht := reflect.TypeOf(desc.HandlerType).Elem()
+		if !reflect.TypeOf(impl).Implements(ht) {
+			panic(fmt.Sprintf("grpcserver: in-process RegisterService: %T does not implement %v", impl, ht))
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.methods.Load()
+	next := make(map[string]inprocMethod, len(old)+len(desc.Methods)+len(desc.Streams))
+	for k, v := range old {
+		next[k] = v
+	}
+	for i := range desc.Methods {
+		md := &desc.Methods[i]
+		name := "/" + desc.ServiceName + "/" + md.MethodName
+		next[name] = inprocMethod{impl: impl, unary: md, unaryInfo: &grpc.UnaryServerInfo{Server: impl, FullMethod: name}}
+	}
+	for i := range desc.Streams {
+		sd := &desc.Streams[i]
+		name := "/" + desc.ServiceName + "/" + sd.StreamName
+		next[name] = inprocMethod{impl: impl, stream: sd, streamInfo: &grpc.StreamServerInfo{
+			FullMethod: name, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams,
+		}}
+	}
+	c.methods.Store(&next)
+}
+
+func (c *inprocChannel) lookup(method string) (inprocMethod, bool) {
+	m, ok := (*c.methods.Load())[method]
+	return m, ok
+}
+
+// serverContext is the handler's view of the caller's context: outgoing metadata
+// becomes incoming metadata, as on the network.
+func serverContext(ctx context.Context) context.Context {
+	if md, ok := metadata.FromOutgoingContext(ctx); ok {
+		return metadata.NewIncomingContext(ctx, md)
+	}
+	return ctx
+}
+
+// Invoke runs a unary call on the caller's goroutine.
+func (c *inprocChannel) Invoke(ctx context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
+	m, ok := c.lookup(method)
+	if !ok || m.unary == nil {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
+	}
+	if err := ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	sctx, cancel := context.WithCancel(serverContext(ctx))
+	defer cancel()
+	dec := func(in any) error { return moveMessage(in, args) }
+	resp, err := m.unary.Handler(m.impl, sctx, dec, c.unaryInt)
+	if err != nil {
+		return toStatusError(ctx, err)
+	}
+	if err := ctx.Err(); err != nil {
+		// The network would not have delivered an answer that came after the end.
+		return status.FromContextError(err).Err()
+	}
+	return moveMessage(reply, resp)
+}
+
+// toStatusError makes err what a gRPC client would see: a status.
+func toStatusError(ctx context.Context, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return status.FromContextError(ctxErr).Err()
+	}
+	return status.Error(codes.Unknown, err.Error())
+}
+
+// moveMessage fills dst with src. Both are pointers to the same generated message
+// type in practice, and a shallow copy of the struct is all it takes: src is a message
+// its sender has let go of (see inprocChannel), so dst may share what it references.
+// Different types of the same message fall back to a deep proto.Merge.
+func moveMessage(dst, src any) error {
+	if dst == src {
+		return nil
+	}
+	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
+	if dv.Kind() == reflect.Pointer && dv.Type() == sv.Type() && !dv.IsNil() && !sv.IsNil() {
+		dv.Elem().Set(sv.Elem())
+		return nil
+	}
+	dm, dok := dst.(proto.Message)
+	sm, sok := src.(proto.Message)
+	if dok && sok && sv.Kind() == reflect.Pointer && !sv.IsNil() &&
+		dm.ProtoReflect().Descriptor().FullName() == sm.ProtoReflect().Descriptor().FullName() {
+		proto.Reset(dm)
+		proto.Merge(dm, sm)
+		return nil
+	}
+	return status.Errorf(codes.Internal, "in-process call: cannot deliver %T as %T", src, dst)
+}
+
+// NewStream starts a stream. For a server stream (one request) the handler starts
+// when the request is sent; otherwise at once.
+func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, _ ...grpc.CallOption) (grpc.ClientStream, error) {
+	m, ok := c.lookup(method)
+	if !ok || m.stream == nil {
+		return nil, status.Errorf(codes.Unimplemented, "unknown method %s", method)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	s := &inprocStream{
+		clientCtx:     ctx,
+		ch:            c,
+		method:        m,
+		clientStreams: desc.ClientStreams || m.stream.ClientStreams,
+		resps:         make(chan any, streamBuffer),
+		done:          make(chan struct{}),
+	}
+	if s.clientStreams {
+		s.reqs = make(chan any)
+		s.reqsClosed = make(chan struct{})
+		s.start()
+	}
+	return (*inprocClientStream)(s), nil
+}
+
+// inprocStream is both ends of one stream; inprocClientStream and inprocServerStream
+// give each end its methods.
+type inprocStream struct {
+	clientCtx, serverCtx context.Context
+	cancel               context.CancelFunc
+	ch                   *inprocChannel
+	method               inprocMethod
+	clientStreams        bool
+
+	// Server streams: the one request, set by the client's SendMsg before start.
+	req      any
+	reqTaken bool
+	started  bool
+	// Client streams: requests, closed by CloseSend (reqsClosed guards the close).
+	reqs       chan any
+	reqsClosed chan struct{}
+	closeOnce  sync.Once
+
+	resps chan any
+	done  chan struct{} // closed when the handler has returned; err is set before
+	err   error
+}
+
+// start derives the server context (here, so that a stream that never starts leaves
+// nothing registered on the caller's context) and runs the handler.
+func (s *inprocStream) start() {
+	s.started = true
+	s.serverCtx, s.cancel = context.WithCancel(serverContext(s.clientCtx))
+	s.ch.workers.run(s)
+}
+
+func (s *inprocStream) run() {
+	defer close(s.done)
+	defer s.cancel()
+	var err error
+	ss := (*inprocServerStream)(s)
+	if s.ch.streamInt != nil {
+		err = s.ch.streamInt(s.method.impl, ss, s.method.streamInfo, s.method.stream.Handler)
+	} else {
+		err = s.method.stream.Handler(s.method.impl, ss)
+	}
+	if err != nil {
+		err = toStatusError(s.serverCtx, err)
+	}
+	s.err = err
+}
+
+// inprocClientStream is the caller's end.
+type inprocClientStream inprocStream
+
+func (s *inprocClientStream) Header() (metadata.MD, error) { return nil, nil }
+func (s *inprocClientStream) Trailer() metadata.MD         { return nil }
+func (s *inprocClientStream) Context() context.Context     { return s.clientCtx }
+
+func (s *inprocClientStream) CloseSend() error {
+	if s.clientStreams {
+		s.closeOnce.Do(func() { close(s.reqsClosed) })
+	}
+	return nil
+}
+
+func (s *inprocClientStream) SendMsg(m any) error {
+	if !s.clientStreams {
+		if s.started {
+			return status.Error(codes.Internal, "in-process stream: a server stream takes one request")
+		}
+		s.req = m
+		(*inprocStream)(s).start()
+		return nil
+	}
+	select {
+	case s.reqs <- m:
+		return nil
+	case <-s.reqsClosed:
+		return status.Error(codes.Internal, "in-process stream: SendMsg after CloseSend")
+	case <-s.done:
+		return io.EOF // as on the network: the status comes from RecvMsg
+	case <-s.clientCtx.Done():
+		return status.FromContextError(s.clientCtx.Err()).Err()
+	}
+}
+
+func (s *inprocClientStream) RecvMsg(m any) error {
+	select {
+	case v := <-s.resps:
+		return moveMessage(m, v)
+	case <-s.done:
+		// Messages sent before the handler returned come before its end.
+		select {
+		case v := <-s.resps:
+			return moveMessage(m, v)
+		default:
+		}
+		if s.err != nil {
+			return s.err
+		}
+		return io.EOF
+	case <-s.clientCtx.Done():
+		return status.FromContextError(s.clientCtx.Err()).Err()
+	}
+}
+
+// inprocServerStream is the handler's end.
+type inprocServerStream inprocStream
+
+func (s *inprocServerStream) SetHeader(metadata.MD) error  { return nil }
+func (s *inprocServerStream) SendHeader(metadata.MD) error { return nil }
+func (s *inprocServerStream) SetTrailer(metadata.MD)       {}
+func (s *inprocServerStream) Context() context.Context     { return s.serverCtx }
+
+func (s *inprocServerStream) SendMsg(m any) error {
+	select {
+	case s.resps <- m:
+		return nil
+	case <-s.serverCtx.Done():
+		return status.FromContextError(s.serverCtx.Err()).Err()
+	}
+}
+
+func (s *inprocServerStream) RecvMsg(m any) error {
+	if !s.clientStreams {
+		if s.reqTaken {
+			return io.EOF
+		}
+		s.reqTaken = true
+		return moveMessage(m, s.req)
+	}
+	select {
+	case v := <-s.reqs:
+		return moveMessage(m, v)
+	case <-s.reqsClosed:
+		select {
+		case v := <-s.reqs:
+			return moveMessage(m, v)
+		default:
+		}
+		return io.EOF
+	case <-s.serverCtx.Done():
+		return status.FromContextError(s.serverCtx.Err()).Err()
+	}
+}
