@@ -18,6 +18,12 @@ var mainRunning atomic.Bool
 // goroutines leaked (goleak.Find with opts, like goleak.VerifyTestMain), and exits.
 // Call it from TestMain; DSN refuses to run without it.
 func Main(m *testing.M, opts ...goleak.Option) {
+	os.Exit(Run(m, opts...))
+}
+
+// Run is Main without the exit, for a TestMain that has its own clean-up to do after
+// the tests: it returns the exit code.
+func Run(m *testing.M, opts ...goleak.Option) int {
 	mainRunning.Store(true)
 	code := m.Run()
 	if err := local.stop(); err != nil {
@@ -32,5 +38,5 @@ func Main(m *testing.M, opts ...goleak.Option) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
