@@ -8,6 +8,12 @@
 // gRPC status codes are kept for what the transport must turn into HTTP statuses:
 // NotFound (unknown or expired session: 404), FailedPrecondition (protocol version
 // differs from the session's: 400), InvalidArgument (malformed initialize params or
-// request framing: -32602), Canceled (the client cancelled: send nothing more).
+// request framing: -32602), Canceled (the client cancelled: send nothing more),
+// Unavailable (the session store's database is unreachable: "session store
+// unavailable, retry", for a 503 the client may retry on any replica).
 // Everything the client should read as a JSON-RPC error arrives as an error event.
+//
+// Session records live in memory by default, or in PostgreSQL when Deps.DB is set
+// (tables created by Migrate); then any replica serves any session. Later slices add a
+// short read cache invalidated by LISTEN/NOTIFY and cross-replica notifications.
 package session

@@ -12,19 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
-	"go.uber.org/goleak"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // testRegistry serves WatchCatalogue with a fixed snapshot (or nothing when snapshot
 // is nil) and keeps the stream open.
@@ -166,6 +167,13 @@ type harness struct {
 // catalogue from ever loading.
 func newHarness(t *testing.T, snapshot bool, adjust func(*Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, nil, snapshot, adjust)
+}
+
+// newHarnessOn is newHarness with session records in db (nil: in memory). Harnesses on
+// the same db are replicas of one deployment.
+func newHarnessOn(t *testing.T, db *pgxpool.Pool, snapshot bool, adjust func(*Config)) *harness {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 
 	prov := &testProvider{blockStarted: make(chan struct{}, 1), blockEnded: make(chan error, 1)}
@@ -207,7 +215,7 @@ func newHarness(t *testing.T, snapshot bool, adjust func(*Config)) *harness {
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	svc, err := New(cfg, Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer})
+	svc, err := New(cfg, Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
@@ -34,6 +36,9 @@ type Deps struct {
 	Registry registryv1.RegistryServiceClient
 	// Conns reaches providers.
 	Conns Conns
+	// DB, when set, keeps session records in PostgreSQL (tables created by Migrate),
+	// shared by every replica; nil keeps them in this process's memory.
+	DB *pgxpool.Pool
 }
 
 // Service implements sessionv1.SessionServiceServer.
@@ -43,7 +48,7 @@ type Service struct {
 	cfg        Config
 	logger     *slog.Logger
 	store      store.Store
-	memory     *store.Memory
+	memory     *store.Memory // nil when records live in PostgreSQL
 	watcher    *catalogue.Watcher
 	dispatcher *dispatch.Dispatcher
 	now        func() time.Time
@@ -77,12 +82,21 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		logger = slog.Default()
 	}
 	logger = logger.With("service", "session")
-	mem := store.NewMemory(cfg.SessionIdleTimeout, time.Now)
+	var (
+		st  store.Store
+		mem *store.Memory
+	)
+	if deps.DB != nil {
+		st = store.NewPostgres(deps.DB, cfg.SessionIdleTimeout, time.Now)
+	} else {
+		mem = store.NewMemory(cfg.SessionIdleTimeout, time.Now)
+		st = mem
+	}
 	watcher := catalogue.NewWatcher(deps.Registry, logger)
 	s := &Service{
 		cfg:        cfg,
 		logger:     logger,
-		store:      mem,
+		store:      st,
 		memory:     mem,
 		watcher:    watcher,
 		now:        time.Now,
@@ -93,7 +107,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		ToolCallTimeout: cfg.ToolCallTimeout,
 		PageSize:        cfg.PageSize,
 		CacheTTL:        cfg.CacheTTL,
-	}, watcher.Current, mem, deps.Conns, logger)
+	}, watcher.Current, st, deps.Conns, logger)
 	return s, nil
 }
 

@@ -547,6 +547,7 @@ func TestToStatus(t *testing.T) {
 		{context.Canceled, codes.Canceled, "request cancelled"},
 		{fmt.Errorf("call: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "deadline exceeded"},
 		{status.Error(codes.Unavailable, "gone"), codes.Unavailable, "gone"},
+		{fmt.Errorf("get session x: %w: %w", store.ErrUnavailable, errors.New("dial tcp 10.0.0.7:5432: connection refused")), codes.Unavailable, "session store unavailable, retry"},
 		{errors.New("disk on fire at /var/x"), codes.Internal, "internal error"},
 	}
 	for _, tt := range tests {
@@ -555,7 +556,7 @@ func TestToStatus(t *testing.T) {
 		if st.Code() != tt.code || !strings.Contains(st.Message(), tt.msg) {
 			t.Errorf("toStatus(%v) = %v, want %v %q", tt.err, got, tt.code, tt.msg)
 		}
-		if strings.Contains(st.Message(), "/var/x") {
+		if strings.Contains(st.Message(), "/var/x") || strings.Contains(st.Message(), "10.0.0.7") {
 			t.Errorf("internal detail leaked: %q", st.Message())
 		}
 	}

@@ -1,6 +1,9 @@
 // Package store keeps session records: small structs, created by initialize, touched
-// by every request, expired after a period of inactivity. The interface lets a
-// PostgreSQL implementation replace the in-memory one without touching the service.
+// by every request, expired after a period of inactivity. Memory is the single-process
+// default; Postgres is shared by replicas, so any replica serves any session.
+//
+// Not done yet (later slices): a short read cache in front of Postgres invalidated by
+// LISTEN/NOTIFY, and notifications that reach the replica holding a client's stream.
 package store
 
 import (
@@ -14,6 +17,10 @@ var ErrNotFound = errors.New("session not found")
 
 // ErrExists means a session with the same id is already stored.
 var ErrExists = errors.New("session already exists")
+
+// ErrUnavailable means the store could not be reached (the database is down or
+// unreachable); the request may succeed when retried.
+var ErrUnavailable = errors.New("session store unavailable")
 
 // Session is one stateful MCP session. Byte slices are JSON objects and are never
 // modified after Create, so copies of a Session may share them.

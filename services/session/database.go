@@ -1,0 +1,18 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/migrations"
+)
+
+// Migrate creates or upgrades the session service's tables on pool. It is safe to call
+// from several replicas at once (pgdb.Migrate holds an advisory lock) and does
+// nothing when the schema is current.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return pgdb.Migrate(ctx, pool, "session", migrations.FS, logger)
+}

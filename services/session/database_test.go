@@ -1,0 +1,99 @@
+package session
+
+import (
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// newDB returns a pool on a fresh, migrated database.
+func newDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	for range 2 { // replicas starting together each migrate; the second finds nothing to do
+		if err := Migrate(t.Context(), pool, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+	}
+	return pool
+}
+
+// TestSessionOnAnyReplica runs one session across three replicas sharing a database:
+// initialize on one, requests on another, delete on a third.
+func TestSessionOnAnyReplica(t *testing.T) {
+	db := newDB(t)
+	a, b, c := newHarnessOn(t, db, true, nil), newHarnessOn(t, db, true, nil), newHarnessOn(t, db, true, nil)
+	sess := a.initialize(t, "2025-11-25")
+
+	b.mustResult(t, stateful(sess, "logging/setLevel", `{"level":"error"}`))
+	if _, err := b.handle(t, &sessionv1.HandleRequest{SessionId: sess.GetId(), Method: "notifications/initialized", Notification: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.client.GetSession(t.Context(), &sessionv1.GetSessionRequest{SessionId: sess.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.GetSession(); s.GetLogLevel() != "error" || !s.GetInitialized() || string(s.GetClientInfo()) != `{"name":"test","version":"1"}` {
+		t.Fatalf("session seen by the third replica = %v", s)
+	}
+	a.mustResult(t, stateful(sess, "tools/list", `{}`))
+
+	if _, err := c.client.DeleteSession(t.Context(), &sessionv1.DeleteSessionRequest{SessionId: sess.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]*harness{"a": a, "b": b} {
+		if _, err := h.handle(t, stateful(sess, "ping", "")); status.Code(err) != codes.NotFound {
+			t.Errorf("replica %s after delete elsewhere: %v, want NotFound", name, err)
+		}
+	}
+}
+
+// TestStoreUnavailable checks that requests needing an unreachable database fail at
+// once with a retryable status and a message a person can act on.
+func TestStoreUnavailable(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	db, err := pgxpool.New(t.Context(), "postgres://postgres@"+addr+"/none?sslmode=disable&connect_timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	h := newHarnessOn(t, db, true, nil)
+
+	_, err = h.client.Initialize(t.Context(), &sessionv1.InitializeRequest{
+		Params: []byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"1"}}`),
+	})
+	wantUnavailable(t, "initialize", err, addr)
+	_, err = h.handle(t, stateful(&sessionv1.Session{Id: "some-session"}, "ping", ""))
+	wantUnavailable(t, "handle", err, addr)
+	_, err = h.client.GetSession(t.Context(), &sessionv1.GetSessionRequest{SessionId: "some-session"})
+	wantUnavailable(t, "get", err, addr)
+	_, err = h.client.DeleteSession(t.Context(), &sessionv1.DeleteSessionRequest{SessionId: "some-session"})
+	wantUnavailable(t, "delete", err, addr)
+}
+
+func wantUnavailable(t *testing.T, what string, err error, addr string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.Unavailable || st.Message() != "session store unavailable, retry" {
+		t.Errorf("%s with the database down: %v, want Unavailable", what, err)
+	}
+	if strings.Contains(st.Message(), addr) {
+		t.Errorf("%s: database address leaked to the caller: %q", what, st.Message())
+	}
+}
