@@ -16,6 +16,7 @@ import (
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
 )
 
 func TestCallToolRouting(t *testing.T) {
@@ -127,6 +128,8 @@ func TestStatusOfMapping(t *testing.T) {
 		{"provider timeout", fail(errProviderTimeout, cause, "too slow"), codes.DeadlineExceeded, "too slow"},
 		{"provider failed", fail(errProviderFailed, cause, "tool t failed"), codes.Internal, "tool t failed"},
 		{"shutting down", fail(errShuttingDown, nil, "bye"), codes.Unavailable, "bye"},
+		{"store unavailable", fmt.Errorf("renew p: %w: %w", store.ErrUnavailable, cause), codes.Unavailable, "registry store unavailable, retry"},
+		{"store unavailable under a domain error", fail(errProviderFailed, fmt.Errorf("list: %w", store.ErrUnavailable), "x"), codes.Unavailable, "registry store unavailable, retry"},
 		{"wrapped domain error", fmt.Errorf("outer: %w", fail(errNotFound, nil, "inner")), codes.NotFound, "inner"},
 		{"canceled", context.Canceled, codes.Canceled, ""},
 		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), codes.DeadlineExceeded, ""},
@@ -157,7 +160,7 @@ func TestEveryDomainErrorIsMapped(t *testing.T) {
 		mapped[m.kind] = true
 	}
 	for _, kind := range []error{errInvalidArgument, errNotFound, errAlreadyExists, errInputRequired,
-		errProviderUnavailable, errProviderTimeout, errProviderFailed, errShuttingDown} {
+		errProviderUnavailable, errProviderTimeout, errProviderFailed, errShuttingDown, errStoreUnavailable} {
 		if !mapped[kind] {
 			t.Errorf("%v has no gRPC code", kind)
 		}

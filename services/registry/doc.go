@@ -6,4 +6,16 @@
 //
 // The registry is not on the MCP hot path: the session service watches the catalogue
 // and calls providers directly.
+//
+// Provider records live in memory by default, or in PostgreSQL when Deps.DB is set
+// (tables created by Migrate); then any replica accepts registrations, heartbeats and
+// deregistrations of any provider, lease checks are atomic in SQL, and ListProviders
+// reads the shared table. An unreachable database is reported as Unavailable
+// ("registry store unavailable, retry").
+//
+// TODO(cross-replica): each replica rebuilds its catalogue snapshot (WatchCatalogue,
+// the list calls, CallTool routing) only after its own writes, so a change written by
+// another replica shows there only with the next local change. A later slice rebuilds
+// on PostgreSQL LISTEN/NOTIFY (the providers.revision column says what changed), with a
+// periodic poll as the fallback while the listener reconnects.
 package registry

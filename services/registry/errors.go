@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
 )
 
 // Domain errors. Handlers return them wrapped in a *clientError that carries the
@@ -23,6 +24,7 @@ var (
 	errProviderTimeout     = errors.New("provider timed out")
 	errProviderFailed      = errors.New("provider failed")
 	errShuttingDown        = errors.New("registry shutting down")
+	errStoreUnavailable    = errors.New("registry store unavailable")
 )
 
 // codeOf is the one mapping from domain errors to gRPC codes.
@@ -38,6 +40,7 @@ var codeOf = []struct {
 	{errProviderTimeout, codes.DeadlineExceeded},
 	{errProviderFailed, codes.Internal},
 	{errShuttingDown, codes.Unavailable},
+	{errStoreUnavailable, codes.Unavailable},
 }
 
 // clientError is a domain error with a message safe to show callers. The cause stays
@@ -69,6 +72,9 @@ func fail(kind, cause error, format string, args ...any) error {
 func statusOf(ctx context.Context, logger *slog.Logger, method string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		err = fail(errStoreUnavailable, err, "registry store unavailable, retry")
 	}
 	var ce *clientError
 	if errors.As(err, &ce) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -19,9 +19,10 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // testProvider is a small real ProviderService. Tools behave by name:
 //   - "ask" asks for client input;
@@ -149,11 +150,18 @@ type harness struct {
 // with a real dialer for providers and a fake clock. Start is left to the test.
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarnessOn(t, cfg, nil)
+}
+
+// newHarnessOn is newHarness with provider records in db (nil: in memory). Harnesses
+// on the same db are replicas of one deployment.
+func newHarnessOn(t *testing.T, cfg Config, db *pgxpool.Pool) *harness {
+	t.Helper()
 	logger := testLogger(t)
 	dialer := dial.New(nil)
 	t.Cleanup(func() { _ = dialer.Close() })
 	clock := newFakeClock()
-	svc, err := New(cfg, Deps{Logger: logger, Conns: dialer, Now: clock.Now})
+	svc, err := New(cfg, Deps{Logger: logger, Conns: dialer, Now: clock.Now, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

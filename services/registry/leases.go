@@ -120,19 +120,19 @@ func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshPr
 		return nil, statusOf(ctx, s.log, method, err)
 	}
 	fresh := s.recordFrom(ctx, name, before.Address, desc)
+	fresh.LeaseID = before.LeaseID
 
 	s.mu.Lock()
-	current, err := s.store.Get(ctx, name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = fail(errNotFound, nil, "provider %s left while it was refreshed", name)
-	case err != nil:
-	case current.LeaseID != before.LeaseID || current.Address != before.Address:
-		// It registered again meanwhile; that registration described it already.
-	default:
-		current.Version, current.Instructions, current.Catalogue = fresh.Version, fresh.Instructions, fresh.Catalogue
-		if err = s.store.Put(ctx, current); err == nil {
-			err = s.publishLocked(ctx)
+	// The store applies the new description only if the lease and address are still
+	// the ones read above, so a registration on another replica meanwhile is kept.
+	current, err := s.store.Redescribe(ctx, fresh)
+	if err == nil {
+		err = s.publishLocked(ctx)
+	} else if errors.Is(err, store.ErrNotFound) {
+		// It registered again meanwhile (that registration described it already), or left.
+		current, err = s.store.Get(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			err = fail(errNotFound, nil, "provider %s left while it was refreshed", name)
 		}
 	}
 	s.mu.Unlock()

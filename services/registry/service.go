@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
@@ -36,6 +37,9 @@ type Deps struct {
 	Conns Conns
 	// Now is the clock; tests inject one. Defaults to time.Now.
 	Now func() time.Time
+	// DB, when set, keeps provider records in PostgreSQL (tables created by Migrate),
+	// shared by every replica; nil keeps them in this process's memory.
+	DB *pgxpool.Pool
 }
 
 // Service implements registryv1.RegistryServiceServer.
@@ -64,7 +68,7 @@ type Service struct {
 
 var _ registryv1.RegistryServiceServer = (*Service)(nil)
 
-// New validates cfg and builds the service with the in-memory store.
+// New validates cfg and builds the service, with its records in deps.DB or in memory.
 func New(cfg Config, deps Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("registry config: %w", err)
@@ -82,6 +86,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	for _, p := range cfg.Providers {
 		static[p.Name] = p.Address
 	}
+	var st store.Store = store.NewMemory()
+	if deps.DB != nil {
+		st = store.NewPostgres(deps.DB)
+	}
 	const firstRevision = 1
 	empty, _ := catalogue.Build(firstRevision, nil)
 	return &Service{
@@ -89,7 +97,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		log:      deps.Logger,
 		conns:    deps.Conns,
 		now:      deps.Now,
-		store:    store.NewMemory(),
+		store:    st,
 		hub:      watch.NewHub(empty),
 		static:   static,
 		revision: firstRevision,

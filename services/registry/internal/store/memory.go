@@ -50,6 +50,19 @@ func (m *Memory) Renew(_ context.Context, name, leaseID string, now time.Time) (
 	return rec, nil
 }
 
+// Redescribe implements Store.
+func (m *Memory) Redescribe(_ context.Context, rec Record) (Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.records[rec.Name]
+	if !ok || cur.LeaseID != rec.LeaseID || cur.Address != rec.Address {
+		return Record{}, fmt.Errorf("redescribe %s: %w", rec.Name, ErrNotFound)
+	}
+	cur.Version, cur.Instructions, cur.Catalogue = rec.Version, rec.Instructions, rec.Catalogue
+	m.records[rec.Name] = cur
+	return cur, nil
+}
+
 // Delete implements Store.
 func (m *Memory) Delete(_ context.Context, name, leaseID string) error {
 	m.mu.Lock()

@@ -1,5 +1,14 @@
 // Package store keeps provider records for the registry behind a narrow interface, so
 // that the in-memory default and a PostgreSQL implementation are interchangeable.
+// Memory serves a single process; Postgres is shared by replicas and checks leases
+// atomically in SQL, so several replicas may register, renew, deregister and sweep at
+// once.
+//
+// TODO(cross-replica): a replica rebuilds its catalogue snapshot only after its own
+// writes. Changes written by another replica (registrations, deregistrations, expiries
+// it swept) reach this replica's watchers only with its next own change. A later slice
+// NOTIFYs on every write (the rows' revision column says what changed) and has each
+// replica LISTEN, with a periodic poll as the fallback while reconnecting.
 package store
 
 import (
@@ -13,6 +22,10 @@ import (
 // ErrNotFound means no live record matches: the name is unknown, the lease id does not
 // match, or the lease has expired.
 var ErrNotFound = errors.New("provider record not found")
+
+// ErrUnavailable means the store could not be reached (its database is down or
+// unreachable); the call may succeed when retried.
+var ErrUnavailable = errors.New("registry store unavailable")
 
 // Record is one provider as the registry knows it. Records are immutable once stored:
 // implementations and callers share them without copying.
@@ -48,6 +61,11 @@ type Store interface {
 	// Renew extends a live lease to now plus the record's Lease. It returns ErrNotFound
 	// when the name is unknown, the lease id differs or the lease expired at now.
 	Renew(ctx context.Context, name, leaseID string, now time.Time) (Record, error)
+	// Redescribe replaces the Version, Instructions and Catalogue of the record named
+	// rec.Name, provided it still has rec's LeaseID and Address: a registration that
+	// happened in between (on any replica) wins. It returns the updated record, or
+	// ErrNotFound when no record matches.
+	Redescribe(ctx context.Context, rec Record) (Record, error)
 	// Delete removes the record named name if its lease id is leaseID, or ErrNotFound.
 	Delete(ctx context.Context, name, leaseID string) error
 	// DeleteExpired removes every lease that expired at now and returns their names.

@@ -1,0 +1,18 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
+	"github.com/mcpmesh/mcpmesh/services/registry/internal/migrations"
+)
+
+// Migrate creates or upgrades the registry's tables on pool. It is safe to call from
+// several replicas at once (pgdb.Migrate holds an advisory lock) and does nothing when
+// the schema is current.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return pgdb.Migrate(ctx, pool, "registry", migrations.FS, logger)
+}
