@@ -100,7 +100,7 @@ func FuzzDispatch(f *testing.F) {
 func TestInflightCancel(t *testing.T) {
 	var f inflight
 	f.calls = map[string]*inflightCall{}
-	ctx, done := f.track(t.Context(), "s", []byte(`"a"`))
+	ctx, done := f.track(t.Context(), "s", []byte(`"a"`), 0)
 	if !f.cancel("s", []byte(`"\u0061"`)) || ctx.Err() == nil {
 		t.Fatal("escaped id did not cancel the call")
 	}
@@ -109,8 +109,8 @@ func TestInflightCancel(t *testing.T) {
 		t.Fatalf("%d calls left", f.size())
 	}
 	// A reused id: ending the first call must not drop the second's entry.
-	_, done1 := f.track(t.Context(), "s", []byte(`7`))
-	ctx2, done2 := f.track(t.Context(), "s", []byte(` 7`))
+	_, done1 := f.track(t.Context(), "s", []byte(`7`), time.Minute)
+	ctx2, done2 := f.track(t.Context(), "s", []byte(` 7`), 0)
 	done1()
 	if !f.cancel("s", []byte(`7`)) || ctx2.Err() == nil {
 		t.Fatal("second call with a reused id was not cancellable")
@@ -118,5 +118,34 @@ func TestInflightCancel(t *testing.T) {
 	done2()
 	if f.cancel("other", []byte(`7`)) || f.cancel("", []byte(`7`)) {
 		t.Fatal("cancelled a call that does not exist")
+	}
+}
+
+func TestClientCancelledTellsTimeoutFromCancel(t *testing.T) {
+	var f inflight
+	f.calls = map[string]*inflightCall{}
+	timedOut, done := f.track(t.Context(), "s", []byte(`1`), time.Nanosecond)
+	defer done()
+	<-timedOut.Done()
+	if clientCancelled(timedOut) {
+		t.Error("a tool-call timeout counted as a client cancellation")
+	}
+	cancelled, done2 := f.track(t.Context(), "s", []byte(`2`), time.Minute)
+	defer done2()
+	f.cancel("s", []byte(`2`))
+	if !clientCancelled(cancelled) {
+		t.Error("notifications/cancelled did not count as a client cancellation")
+	}
+	parent, cancelParent := context.WithCancel(t.Context())
+	gone, done3 := f.track(parent, "s", []byte(`3`), time.Minute)
+	defer done3()
+	cancelParent()
+	if !clientCancelled(gone) {
+		t.Error("the client going away did not count as a client cancellation")
+	}
+	live, done4 := f.track(t.Context(), "s", []byte(`4`), time.Minute)
+	defer done4()
+	if clientCancelled(live) {
+		t.Error("a running call counted as cancelled")
 	}
 }

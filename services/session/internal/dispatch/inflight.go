@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -40,10 +41,16 @@ func requestKey(sessionID string, id []byte) string {
 	}
 }
 
-// track derives a cancellable context for a call. done must be called when the call
+// track derives a cancellable context for a call, bounded by timeout when it is
+// positive (with errToolCallTimeout as the cause). done must be called when the call
 // ends.
-func (f *inflight) track(ctx context.Context, sessionID string, id []byte) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
+func (f *inflight) track(ctx context.Context, sessionID string, id []byte, timeout time.Duration) (context.Context, func()) {
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errToolCallTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	key := requestKey(sessionID, id)
 	if key == "" {
 		return ctx, cancel

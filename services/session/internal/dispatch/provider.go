@@ -38,19 +38,31 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	return providerv1.NewProviderServiceClient(conn), nil
 }
 
+// errToolCallTimeout is the cause of a provider call's context when the tool-call
+// timeout ended it, which tells it from a client cancellation.
+var errToolCallTimeout = errors.New("tool-call timeout")
+
 // startCall prepares the context of one provider call: cancellable by
 // notifications/cancelled, bounded by the tool-call timeout. callCtx is what the
-// caller checks to tell a client cancellation from a provider failure.
+// caller checks (with clientCancelled) to tell a client cancellation from a provider
+// failure; providerCtx is what the provider call runs under. They are one context
+// (one derivation per call instead of two, on the hot path): the timeout is told
+// apart by its cause.
 func (d *Dispatcher) startCall(ctx context.Context, req *Request) (callCtx, providerCtx context.Context, done func()) {
-	callCtx, untrack := d.inflight.track(ctx, req.sessionID(), req.RequestID)
-	providerCtx, cancel := context.WithTimeout(callCtx, d.settings.ToolCallTimeout)
-	return callCtx, providerCtx, func() { cancel(); untrack() }
+	callCtx, done = d.inflight.track(ctx, req.sessionID(), req.RequestID, d.settings.ToolCallTimeout)
+	return callCtx, callCtx, done
+}
+
+// clientCancelled reports whether the call's context ended for another reason than
+// the tool-call timeout: notifications/cancelled, or the client going away.
+func clientCancelled(callCtx context.Context) bool {
+	return callCtx.Err() != nil && !errors.Is(context.Cause(callCtx), errToolCallTimeout)
 }
 
 // providerFailure turns a failed provider call into what the client sees. notFound is
 // the error for a provider that no longer knows the entry.
 func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route catalogue.Route, err error, notFound error) error {
-	if callCtx.Err() != nil {
+	if clientCancelled(callCtx) {
 		return errCancelled
 	}
 	st, _ := status.FromError(err)
