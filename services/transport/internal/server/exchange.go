@@ -30,11 +30,18 @@ func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerSt
 	if derr != nil {
 		return fail(out, 400, derr.ID, derr.Code, derr.Message, nil)
 	}
+	// The params matter to the stateless generation, and to the choice only when they
+	// may carry a _meta protocol version: a stateful request (most traffic) usually
+	// skips decoding them here.
 	var params wire.Params
-	if msg.Kind != jsonrpc.KindResponse {
-		params = wire.ReadParams(msg.Params)
+	read := false
+	if msg.Kind != jsonrpc.KindResponse && wire.MayHaveProtocolVersion(msg.Params) {
+		params, read = wire.ReadParams(msg.Params), true
 	}
 	if wire.Choose(msg.Method, params, md.GetProtocolVersion(), md.GetSessionId()) == wire.Stateless {
+		if !read && msg.Kind != jsonrpc.KindResponse {
+			params = wire.ReadParams(msg.Params)
+		}
 		return s.stateless(ctx, out, md, &msg, params)
 	}
 	return s.stateful(ctx, out, md, &msg)

@@ -38,6 +38,38 @@ type paramsView struct {
 	URI  json.RawMessage `json:"uri"`
 }
 
+// MayHaveProtocolVersion is a cheap screen run before ReadParams: false means that
+// ReadParams(raw) would not report a _meta protocol version, so a request whose
+// generation the headers already settle needs no decoding of its params here (the
+// session decodes them anyway). It looks for the key's last word the way
+// encoding/json matches keys (ASCII case-insensitively) and gives up, answering true,
+// on escapes and non-ASCII bytes, which could spell the key in other ways.
+func MayHaveProtocolVersion(raw []byte) bool {
+	const word = "protocolversion"
+	for i, c := range raw {
+		if c == '\\' || c >= 0x80 {
+			return true
+		}
+		if c|0x20 == word[0] && hasFoldPrefix(raw[i:], word) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasFoldPrefix reports whether b starts with lower (ASCII letters only), in any case.
+func hasFoldPrefix(b []byte, lower string) bool {
+	if len(b) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		if b[i]|0x20 != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // ReadParams extracts the transport's view of a params object. raw must be a JSON
 // object (as validated by the decoder) or empty. A _meta that is not an object is
 // treated as absent.

@@ -156,3 +156,45 @@ func TestDecodeHeaderValue(t *testing.T) {
 		t.Error("invalid base64 accepted")
 	}
 }
+
+func TestMayHaveProtocolVersion(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want bool
+	}{
+		{``, false},
+		{`{"name":"echo","arguments":{"message":"hi"}}`, false},
+		{`{"name":"echo","_meta":{"progressToken":1}}`, false},
+		{`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`, true},
+		{`{"_META":{"IO.MODELCONTEXTPROTOCOL/PROTOCOLVERSION":"x"}}`, true},
+		{`{"_meta":{"io.modelcontextprotocol/protocol\u0056ersion":"x"}}`, true},
+		{`{"_meta":{"io.modelcontextprotocol/protocolVerſion":"x"}}`, true},
+		{`{"name":"protocolVersio"}`, false},
+	}
+	for _, tt := range tests {
+		if got := MayHaveProtocolVersion([]byte(tt.raw)); got != tt.want {
+			t.Errorf("MayHaveProtocolVersion(%s) = %v, want %v", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// FuzzMayHaveProtocolVersion checks the screen against ReadParams: it may answer true
+// needlessly, never false when ReadParams finds a version.
+func FuzzMayHaveProtocolVersion(f *testing.F) {
+	for _, s := range []string{
+		`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`,
+		`{"_meta":{"IO.modelcontextprotocol/PROTOCOLversion":null}}`,
+		`{"_Meta":{"io.modelcontextprotocol/protocolVersion":1}}`,
+		`{"name":"a","_meta":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		if !MayHaveProtocolVersion(raw) && ReadParams(raw).HasProtocolVersion {
+			t.Fatalf("screen said no version, ReadParams found one in %s", raw)
+		}
+	})
+}
