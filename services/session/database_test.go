@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
@@ -95,5 +96,27 @@ func wantUnavailable(t *testing.T, what string, err error, addr string) {
 	}
 	if strings.Contains(st.Message(), addr) {
 		t.Errorf("%s: database address leaked to the caller: %q", what, st.Message())
+	}
+}
+
+// TestExpirySweepOnPostgres checks that the service's sweeper removes idle sessions
+// from the shared table.
+func TestExpirySweepOnPostgres(t *testing.T) {
+	db := newDB(t)
+	h := newHarnessOn(t, db, true, func(c *Config) {
+		c.SessionIdleTimeout = 50 * time.Millisecond
+		c.SweepInterval = 10 * time.Millisecond
+	})
+	sess := h.initialize(t, "2025-11-25")
+	rows := func() int {
+		var n int
+		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, "the sweeper to remove the idle session", func() bool { return rows() == 0 })
+	if _, err := h.handle(t, stateful(sess, "ping", "")); status.Code(err) != codes.NotFound {
+		t.Fatalf("expired session: %v", err)
 	}
 }

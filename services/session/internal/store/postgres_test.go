@@ -83,3 +83,31 @@ func TestPostgresUnreachableIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPostgresLoadSession measures what a request of a stateful session costs
+// the store: a Get, plus a Touch every touch interval (here: every request, the worst
+// case).
+func BenchmarkPostgresLoadSession(b *testing.B) {
+	pool, err := pgxpool.New(b.Context(), pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if err := pgdb.Migrate(b.Context(), pool, "session", migrations.FS, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	st := NewPostgres(pool, time.Hour, nil)
+	now := time.Now()
+	if err := st.Create(b.Context(), Session{ID: "s", ProtocolVersion: "2025-11-25", ClientInfo: []byte(`{}`), ClientCapabilities: []byte(`{}`),
+		CreatedUnixMs: now.UnixMilli(), LastSeenUnixMs: now.UnixMilli()}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := st.Get(b.Context(), "s"); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Touch(b.Context(), "s", now.Add(time.Duration(i+1)*time.Millisecond)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
