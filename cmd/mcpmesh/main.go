@@ -39,6 +39,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		switch args[0] {
 		case "config":
 			return runConfig(args[1:], environ, stdout, stderr)
+		case "migrate":
+			return runMigrate(ctx, args[1:], environ, stdout, stderr)
 		case "ping":
 			return runPing(ctx, args[1:], stdout, stderr)
 		case "version":

@@ -22,6 +22,34 @@ func (s *Service) sweepLoop(ctx context.Context) {
 	}
 }
 
+// refreshLoop re-reads shared records every refresh interval and publishes a new
+// snapshot when another replica changed them. Polling keeps every replica's watchers
+// within one interval of the shared table; LISTEN/NOTIFY would cut that delay and is a
+// planned addition, with this poll as its fallback while the listener reconnects.
+func (s *Service) refreshLoop(ctx context.Context) {
+	ticker := time.NewTicker(s.cfg.RefreshInterval)
+	defer ticker.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			s.mu.Lock()
+			err := s.publishLocked(ctx)
+			s.mu.Unlock()
+			switch {
+			case err != nil && !failing && ctx.Err() == nil:
+				s.log.WarnContext(ctx, "refresh shared provider records failed; retrying", "error", err)
+				failing = true
+			case err == nil && failing:
+				s.log.InfoContext(ctx, "refresh of shared provider records recovered")
+				failing = false
+			}
+		}
+	}
+}
+
 // sweep removes the leases expired now and publishes the change, if any.
 func (s *Service) sweep(ctx context.Context) error {
 	s.mu.Lock()

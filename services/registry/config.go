@@ -18,6 +18,9 @@ type Config struct {
 	DescribeTimeout time.Duration `koanf:"describe_timeout"`
 	// CallTimeout bounds a tool call routed through the registry's CallTool.
 	CallTimeout time.Duration `koanf:"call_timeout"`
+	// RefreshInterval is how often a replica whose records are shared (PostgreSQL)
+	// re-reads them, so that changes written by other replicas reach its watchers.
+	RefreshInterval time.Duration `koanf:"refresh_interval"`
 	// DefaultPageSize is the page size of list calls that ask for none.
 	DefaultPageSize int `koanf:"default_page_size"`
 	// Providers are configured statically: described at start, never expiring.
@@ -44,6 +47,7 @@ func DefaultConfig() Config {
 		SweepInterval:   time.Second,
 		DescribeTimeout: 5 * time.Second,
 		CallTimeout:     30 * time.Second,
+		RefreshInterval: 2 * time.Second,
 		DefaultPageSize: 100,
 	}
 }
@@ -62,6 +66,9 @@ func (c Config) Validate() error {
 	}
 	if c.SweepInterval <= 0 {
 		problem("sweep_interval", "must be > 0")
+	}
+	if c.RefreshInterval <= 0 {
+		problem("refresh_interval", "must be > 0")
 	}
 	if c.DescribeTimeout <= 0 {
 		problem("describe_timeout", "must be > 0")

@@ -114,3 +114,42 @@ func TestStoreUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesReachOtherReplicas registers on one replica and watches on another: the
+// watcher sees the provider's tools within a refresh interval, and sees them go when
+// the provider deregisters on the first replica.
+func TestChangesReachOtherReplicas(t *testing.T) {
+	db := newDB(t)
+	cfg := DefaultConfig()
+	cfg.RefreshInterval = 20 * time.Millisecond
+	a, b := newHarnessOn(t, cfg, db), newHarnessOn(t, cfg, db)
+	if err := b.svc.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := b.client.WatchCatalogue(t.Context(), &registryv1.WatchCatalogueRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := stream.Recv(); err != nil || len(first.GetTools()) != 0 {
+		t.Fatalf("first snapshot: %v %v", first, err)
+	}
+	addr, _ := serveProvider(t, newTestProvider(&mcpv1.Catalogue{Tools: tools("echo")}))
+	lease := a.register(t, "alpha", addr, 10)
+	next, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next.GetTools()) != 1 || next.GetTools()[0].GetName() != "echo" || !next.GetToolsChanged() {
+		t.Fatalf("the other replica's watcher saw %v", next.GetTools())
+	}
+	if _, err := a.client.DeregisterProvider(t.Context(), &registryv1.DeregisterProviderRequest{Name: "alpha", LeaseId: lease.GetLeaseId()}); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gone.GetTools()) != 0 {
+		t.Fatalf("tools after deregistration on the other replica: %v", gone.GetTools())
+	}
+}

@@ -13,9 +13,9 @@
 // reads the shared table. An unreachable database is reported as Unavailable
 // ("registry store unavailable, retry").
 //
-// TODO(cross-replica): each replica rebuilds its catalogue snapshot (WatchCatalogue,
-// the list calls, CallTool routing) only after its own writes, so a change written by
-// another replica shows there only with the next local change. A later slice rebuilds
-// on PostgreSQL LISTEN/NOTIFY (the providers.revision column says what changed), with a
-// periodic poll as the fallback while the listener reconnects.
+// With shared records each replica re-reads them every refresh interval and publishes
+// a new snapshot (WatchCatalogue, the list calls, CallTool routing) when another
+// replica changed them. TODO(cross-replica): rebuild on PostgreSQL LISTEN/NOTIFY (the
+// providers.revision column says what changed) and keep the poll as the fallback while
+// the listener reconnects.
 package registry

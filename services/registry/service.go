@@ -53,6 +53,7 @@ type Service struct {
 	store  store.Store
 	hub    *watch.Hub[*catalogue.Snapshot]
 	static map[string]string // name -> address
+	shared bool              // records live in a store other replicas write too
 
 	// mu serialises store writes with snapshot rebuilds, so that revisions follow the
 	// order of changes. It is never held across a call to a provider.
@@ -98,6 +99,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		conns:    deps.Conns,
 		now:      deps.Now,
 		store:    st,
+		shared:   deps.DB != nil,
 		hub:      watch.NewHub(empty),
 		static:   static,
 		revision: firstRevision,
@@ -123,6 +125,9 @@ func (s *Service) Start(_ context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.loops.Go(func() { s.sweepLoop(ctx) })
+	if s.shared {
+		s.loops.Go(func() { s.refreshLoop(ctx) })
+	}
 	for _, p := range s.cfg.Providers {
 		s.loops.Go(func() { s.describeStatic(ctx, p) })
 	}

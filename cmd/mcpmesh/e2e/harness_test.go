@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
 // binary is the mcpmesh binary built once by TestMain.
@@ -35,7 +38,14 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "build mcpmesh:", err)
 		return 1
 	}
-	return m.Run()
+	// pgtest starts a throwaway PostgreSQL for the tests that need one and stops it
+	// afterwards; it also checks for leaked goroutines. Idle keep-alive connections of
+	// HTTP clients are not leaks.
+	http.DefaultClient.CloseIdleConnections()
+	return pgtest.Run(m,
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
 }
 
 // mesh is a running mesh under test: its processes and the gateway's base URL.
@@ -48,10 +58,16 @@ type mesh struct {
 // when the test failed.
 func start(t *testing.T, name string, args ...string) *proc.Process {
 	t.Helper()
+	return startWithEnv(t, name, nil, args...)
+}
+
+// startWithEnv is start with extra environment variables (KEY=value).
+func startWithEnv(t *testing.T, name string, env []string, args ...string) *proc.Process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	args = append([]string{"-log.level=debug"}, args...)
-	p, err := proc.Start(ctx, name, binary, nil, args...)
+	p, err := proc.Start(ctx, name, binary, env, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
@@ -22,6 +23,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
@@ -53,6 +55,7 @@ type Mesh struct {
 	session    *session.Service
 	provider   *everything.Provider
 	registry   registryv1.RegistryServiceClient
+	db         *pgxpool.Pool // nil when state is in memory
 }
 
 // New builds the targets of cfg and binds their listeners, so that Addresses is valid
@@ -75,6 +78,9 @@ func New(cfg meshconfig.Config, logger *slog.Logger) (_ *Mesh, err error) {
 		local = m.grpcServer.InProcess()
 	}
 	m.dialer = dial.New(local)
+	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
+		return nil, err
+	}
 
 	conn := func(target string) (grpc.ClientConnInterface, error) {
 		if cfg.Runs(target) {
@@ -143,7 +149,7 @@ func (m *Mesh) build(target string, c clients) error {
 	cfg, logger := m.cfg, m.logger
 	switch target {
 	case meshconfig.TargetRegistry:
-		s, err := registry.New(cfg.Registry, registry.Deps{Logger: logger.With("service", "registry"), Conns: m.dialer})
+		s, err := registry.New(cfg.Registry, registry.Deps{Logger: logger.With("service", "registry"), Conns: m.dialer, DB: m.db})
 		if err != nil {
 			return err
 		}
@@ -157,7 +163,7 @@ func (m *Mesh) build(target string, c clients) error {
 		p.Register(m.grpcServer)
 		m.provider = p
 	case meshconfig.TargetSession:
-		s, err := session.New(cfg.Session, session.Deps{Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer})
+		s, err := session.New(cfg.Session, session.Deps{Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer, DB: m.db})
 		if err != nil {
 			return err
 		}
@@ -223,6 +229,11 @@ func (m *Mesh) watchedServices() map[string]string {
 // check, and an in-process session service has loaded the catalogue.
 func (m *Mesh) readiness(c clients) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
+		if m.db != nil {
+			if err := pgdb.Ping(ctx, m.db); err != nil {
+				return errors.New("database: unreachable")
+			}
+		}
 		if m.session != nil && !m.session.Ready() {
 			return errors.New("session: catalogue not loaded yet")
 		}
@@ -332,6 +343,9 @@ func (m *Mesh) Run(ctx context.Context) error {
 	if err := m.dialer.Close(); err != nil {
 		m.logger.Warn("closing connections", "error", err)
 	}
+	if m.db != nil {
+		m.db.Close()
+	}
 	return runErr
 }
 
@@ -350,5 +364,8 @@ func (m *Mesh) Close() {
 	}
 	if m.dialer != nil {
 		_ = m.dialer.Close()
+	}
+	if m.db != nil {
+		m.db.Close()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
@@ -48,6 +49,8 @@ type Config struct {
 	Health     health.Config     `koanf:"health"`
 	Provider   Provider          `koanf:"provider"`
 	Everything everything.Config `koanf:"everything"`
+	// Database holds session and registry state when set; empty means in memory.
+	Database pgdb.Config `koanf:"database"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -98,6 +101,7 @@ func Default() Config {
 		Health:     health.DefaultConfig(),
 		Provider:   Provider{Lease: 30 * time.Second},
 		Everything: everything.DefaultConfig(),
+		Database:   pgdb.DefaultConfig(),
 	}
 }
 
@@ -175,6 +179,11 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.Database.Enabled() {
+		if err := c.Database.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.Runs(TargetProviderEverything) && c.Provider.Lease < 5*time.Second {
 		errs = append(errs, errors.New("provider.lease: must be at least 5s"))
 	}
@@ -204,4 +213,10 @@ func (c Config) RunsGRPC() bool {
 		}
 	}
 	return false
+}
+
+// UsesDatabase reports whether a target of the process keeps its state in PostgreSQL:
+// the session and registry services do when database.url is set.
+func (c Config) UsesDatabase() bool {
+	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry))
 }
