@@ -1,5 +1,6 @@
 // Package logging builds the process logger: log/slog, JSON for machines or text for a
-// terminal, with a level that can be changed while running.
+// terminal, with a level that can be changed while running, and the trace and span
+// ids of the context on every line.
 package logging
 
 import (
@@ -45,7 +46,8 @@ func ParseLevel(name string) (slog.Level, error) {
 }
 
 // New returns a logger writing to w and the LevelVar that controls it, so the level can
-// be changed at run time.
+// be changed at run time. Records logged with a span in their context carry trace_id
+// and span_id.
 func New(w io.Writer, cfg Config) (*slog.Logger, *slog.LevelVar, error) {
 	level, err := ParseLevel(cfg.Level)
 	if err != nil {
@@ -60,5 +62,5 @@ func New(w io.Writer, cfg Config) (*slog.Logger, *slog.LevelVar, error) {
 	} else {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(h), &lv, nil
+	return slog.New(WithTraceIDs(h)), &lv, nil
 }

@@ -1,0 +1,81 @@
+package telemetry_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// traceRecorder is a health server that remembers the trace id its handler saw.
+type traceRecorder struct {
+	*health.Server
+	seen chan trace.SpanContext
+}
+
+func (r traceRecorder) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	r.seen <- trace.SpanContextFromContext(ctx)
+	return r.Server.Check(ctx, req)
+}
+
+func TestGRPCOptionsPropagateAndMeasure(t *testing.T) {
+	tel := setup(t)
+	defer func() { _ = tel.Shutdown(context.Background()) }()
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(tel.GRPCServerOption())
+	rec := traceRecorder{Server: health.NewServer(), seen: make(chan trace.SpanContext, 1)}
+	healthpb.RegisterHealthServer(srv, rec)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), tel.GRPCDialOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	// A sampled caller, as if the request had come in with a traceparent header.
+	ctx := tel.Propagator().Extract(context.Background(), metadataCarrier{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := (<-rec.seen).TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Fatalf("server handler saw trace %s, want the caller's", got)
+	}
+
+	families, text := scrape(t, tel)
+	for _, prefix := range []string{"rpc_server_", "rpc_client_"} {
+		found := false
+		for name := range families {
+			if strings.HasPrefix(name, prefix) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s* metric after a call:\n%s", prefix, text)
+		}
+	}
+}
+
+type metadataCarrier map[string]string
+
+func (c metadataCarrier) Get(k string) string { return c[k] }
+func (c metadataCarrier) Set(k, v string)     { c[k] = v }
+func (c metadataCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
