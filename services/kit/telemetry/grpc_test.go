@@ -78,4 +78,3 @@ func (c metadataCarrier) Keys() []string {
 	}
 	return keys
 }
-
