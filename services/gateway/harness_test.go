@@ -39,6 +39,7 @@ type harnessOptions struct {
 	inProcess bool // in-process channel instead of loopback gRPC
 	configure func(*gateway.Config)
 	ready     func(context.Context) error
+	wrap      func(http.Handler) http.Handler
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -85,13 +86,14 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	reg := prometheus.NewRegistry()
 	gw, err := gateway.New(cfg, gateway.Deps{
-		Logger:    logger,
-		Transport: transportv1.NewTransportServiceClient(conn),
-		Registry:  registryv1.NewRegistryServiceClient(conn),
-		Session:   sessionv1.NewSessionServiceClient(conn),
-		Health:    healthv1.NewHealthServiceClient(conn),
-		Ready:     o.ready,
-		Metrics:   reg,
+		Logger:     logger,
+		Transport:  transportv1.NewTransportServiceClient(conn),
+		Registry:   registryv1.NewRegistryServiceClient(conn),
+		Session:    sessionv1.NewSessionServiceClient(conn),
+		Health:     healthv1.NewHealthServiceClient(conn),
+		Ready:      o.ready,
+		Metrics:    reg,
+		Middleware: o.wrap,
 	})
 	if err != nil {
 		t.Fatal(err)

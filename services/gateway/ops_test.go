@@ -255,3 +255,20 @@ func TestNewRequiresTransport(t *testing.T) {
 		t.Fatalf("New must validate the config, got %v", err)
 	}
 }
+
+func TestMiddlewareWrapsEveryRoute(t *testing.T) {
+	wrap := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Wrapped", r.URL.Path)
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := newHarness(t, harnessOptions{inProcess: true, wrap: wrap})
+	h.t = t
+	for _, path := range []string{"/healthz", "/metrics", "/no/such/path"} {
+		resp, _ := h.do(h.request(http.MethodGet, path, "", nil))
+		if got := resp.Header.Get("X-Wrapped"); got != path {
+			t.Errorf("GET %s: X-Wrapped = %q, want the middleware to see the request", path, got)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type Deps struct {
 	// Metrics is where the gateway registers its collectors and what /metrics serves.
 	// Nil creates a registry with the Go and process collectors.
 	Metrics *prometheus.Registry
+	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
+	// with OpenTelemetry's otelhttp handler.
+	Middleware func(http.Handler) http.Handler
 }
 
 // Service is the HTTP edge. It holds no state another replica would need.
@@ -93,6 +96,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		stopStreams()
 		return nil, err
+	}
+	if deps.Middleware != nil {
+		handler = deps.Middleware(handler)
 	}
 	s.handler = handler
 	s.server = &http.Server{
