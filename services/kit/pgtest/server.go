@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -59,74 +60,112 @@ func (s *server) ensure() (url, unavailable string, err error) {
 }
 
 func (s *server) start() (url, unavailable string, err error) {
-	binDir := findBinDir()
-	if binDir == "" {
-		return "", "no initdb and postgres in " + binGlob + " or on PATH", nil
+	c, unavailable, err := newCluster()
+	if unavailable != "" || err != nil {
+		s.dir, s.lock = c.dir, c.lock
+		return "", unavailable, err
 	}
-	attr, chown, reason := processAttr()
-	if reason != "" {
-		return "", reason, nil
-	}
-	removeStaleDirs()
-	s.dir, s.lock, err = makeLockedDir()
-	if err != nil {
-		return "", "", err
-	}
-	if err := chown(s.dir); err != nil {
-		return "", "", err
-	}
-	pwfile := filepath.Join(s.dir, "pwfile")
-	if err := os.WriteFile(pwfile, []byte(superuserPassword+"\n"), 0o600); err != nil {
-		return "", "", err
-	}
-	if err := chown(pwfile); err != nil {
-		return "", "", err
-	}
-	data := filepath.Join(s.dir, "data")
-	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
-	defer cancel()
-	initdb := exec.CommandContext(ctx, filepath.Join(binDir, "initdb"), "-D", data, "-U", superuser,
-		"--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile="+pwfile,
-		"-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions")
-	initdb.SysProcAttr = attr()
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("initdb: %w\n%s", err, out)
-	}
+	s.dir, s.lock = c.dir, c.lock
 	for attempt := 1; ; attempt++ {
-		url, err := s.startPostmaster(binDir, data, attr)
-		if err == nil || attempt == startAttempts || !errors.Is(err, errPortInUse) {
-			return url, "", err
+		err := c.run(0)
+		if err == nil {
+			s.cmd, s.exited = c.cmd, c.exited
+			return c.url(), "", nil
+		}
+		if attempt == startAttempts || !errors.Is(err, errPortInUse) {
+			return "", "", err
 		}
 	}
 }
 
+// cluster is one initialised PostgreSQL data directory and, while running, its
+// postmaster.
+type cluster struct {
+	binDir string
+	dir    string   // holds data/, the log, the password file and the unix socket
+	lock   *os.File // flock held while dir is in use; see removeStaleDirs
+	attr   func() *syscall.SysProcAttr
+	port   int
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the postmaster has exited
+}
+
+// newCluster runs initdb in a fresh locked temp dir. unavailable says why PostgreSQL
+// cannot run here; dir and lock are set (for clean-up) once they exist, even on error.
+func newCluster() (c *cluster, unavailable string, err error) {
+	c = &cluster{binDir: findBinDir()}
+	if c.binDir == "" {
+		return c, "no initdb and postgres in " + binGlob + " or on PATH", nil
+	}
+	attr, chown, reason := processAttr()
+	if reason != "" {
+		return c, reason, nil
+	}
+	c.attr = attr
+	removeStaleDirs()
+	c.dir, c.lock, err = makeLockedDir()
+	if err != nil {
+		return c, "", err
+	}
+	if err := chown(c.dir); err != nil {
+		return c, "", err
+	}
+	pwfile := filepath.Join(c.dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(superuserPassword+"\n"), 0o600); err != nil {
+		return c, "", err
+	}
+	if err := chown(pwfile); err != nil {
+		return c, "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	initdb := exec.CommandContext(ctx, filepath.Join(c.binDir, "initdb"), "-D", c.dataDir(), "-U", superuser,
+		"--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile="+pwfile,
+		"-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions")
+	initdb.SysProcAttr = attr()
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return c, "", fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return c, "", nil
+}
+
+func (c *cluster) dataDir() string { return filepath.Join(c.dir, "data") }
+
+// url is the superuser URL of the cluster's "postgres" database.
+func (c *cluster) url() string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", superuser, superuserPassword, c.port)
+}
+
 var errPortInUse = errors.New("port in use")
 
-// startPostmaster runs postgres as a child of the test binary on a free port and waits
+// run starts postgres as a child of the test binary on port (0: a free one) and waits
 // until it accepts connections. The child gets SIGQUIT (immediate shutdown) if the test
-// binary dies without reaching Main's cleanup (timeout panic, kill), so no cluster is
+// binary dies without reaching its cleanup (timeout panic, kill), so no cluster is
 // left behind.
-func (s *server) startPostmaster(binDir, data string, attr func() *syscall.SysProcAttr) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
+func (c *cluster) run(port int) error {
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return err
+		}
 	}
-	logPath := filepath.Join(s.dir, "postgres.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	logPath := filepath.Join(c.dir, "postgres.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer func() { _ = logFile.Close() }() // the child has its own descriptor
+	logStart, _ := logFile.Seek(0, io.SeekEnd)
 	// Not CommandContext: the server outlives this call; stop and Pdeathsig end it.
-	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", s.dir,
+	args := []string{"-D", c.dataDir(), "-p", strconv.Itoa(port), "-k", c.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200"}
-	cmd := exec.Command(filepath.Join(binDir, "postgres"), args...) //nolint:noctx // see above
+	cmd := exec.Command(filepath.Join(c.binDir, "postgres"), args...) //nolint:noctx // see above
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = attr()
+	cmd.SysProcAttr = c.attr()
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
 	exited := make(chan struct{})
 	var exitErr error
@@ -134,30 +173,71 @@ func (s *server) startPostmaster(binDir, data string, attr func() *syscall.SysPr
 		exitErr = cmd.Wait()
 		close(exited)
 	}()
+	readLog := func() string {
+		b, _ := os.ReadFile(logPath)
+		if int64(len(b)) >= logStart {
+			b = b[logStart:]
+		}
+		return string(b)
+	}
 
-	url := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", superuser, superuserPassword, port)
+	c.port = port
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		select {
 		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			if strings.Contains(string(log), "could not bind") || strings.Contains(string(log), "already in use") {
-				return "", fmt.Errorf("%w: %d", errPortInUse, port)
+			log := readLog()
+			if strings.Contains(log, "could not bind") || strings.Contains(log, "already in use") {
+				return fmt.Errorf("%w: %d", errPortInUse, port)
 			}
-			return "", fmt.Errorf("postgres exited (%w):\n%s", exitErr, log)
+			return fmt.Errorf("postgres exited (%w):\n%s", exitErr, log)
 		default:
 		}
-		if err := tryConnect(url); err == nil {
-			s.cmd, s.exited = cmd, exited
-			return url, nil
+		if err := tryConnect(c.url()); err == nil {
+			c.cmd, c.exited = cmd, exited
+			return nil
 		} else if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			<-exited
-			log, _ := os.ReadFile(logPath)
-			return "", fmt.Errorf("postgres not ready after %s: %w\n%s", readyTimeout, err, log)
+			return fmt.Errorf("postgres not ready after %s: %w\n%s", readyTimeout, err, readLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// halt stops the postmaster with sig (SIGINT: fast shutdown, SIGQUIT: immediate) and
+// waits up to stopTimeout before killing it. It is a no-op when it is not running.
+func (c *cluster) halt(sig syscall.Signal) error {
+	if c.cmd == nil {
+		return nil
+	}
+	defer func() { c.cmd = nil }()
+	var errs []error
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		errs = append(errs, fmt.Errorf("signal postgres: %w", err))
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(stopTimeout):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		errs = append(errs, fmt.Errorf("postgres did not stop within %s; killed", stopTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// remove deletes the cluster's files and releases its lock (after halt).
+func (c *cluster) remove() error {
+	var err error
+	if c.dir != "" {
+		err = os.RemoveAll(c.dir)
+		c.dir = ""
+	}
+	if c.lock != nil {
+		_ = c.lock.Close() // releases the flock
+		c.lock = nil
+	}
+	return err
 }
 
 func tryConnect(url string) error {
@@ -175,31 +255,10 @@ func tryConnect(url string) error {
 func (s *server) stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
-	if s.cmd != nil {
-		if err := s.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-			errs = append(errs, fmt.Errorf("signal postgres: %w", err))
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(stopTimeout):
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-			errs = append(errs, fmt.Errorf("postgres did not stop within %s; killed", stopTimeout))
-		}
-		s.cmd = nil
-	}
-	if s.dir != "" {
-		if err := os.RemoveAll(s.dir); err != nil {
-			errs = append(errs, err)
-		}
-		s.dir = ""
-	}
-	if s.lock != nil {
-		_ = s.lock.Close() // releases the flock
-		s.lock = nil
-	}
-	return errors.Join(errs...)
+	c := &cluster{dir: s.dir, lock: s.lock, cmd: s.cmd, exited: s.exited}
+	err := errors.Join(c.halt(syscall.SIGQUIT), c.remove())
+	s.cmd, s.dir, s.lock = nil, "", nil
+	return err
 }
 
 // findBinDir returns the newest /usr/lib/postgresql/<version>/bin holding initdb and
@@ -263,3 +322,5 @@ func freePort() (int, error) {
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+func isPortInUse(err error) bool { return errors.Is(err, errPortInUse) }
