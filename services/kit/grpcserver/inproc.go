@@ -186,7 +186,6 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 		method:        m,
 		clientStreams: desc.ClientStreams || m.stream.ClientStreams,
 		resps:         make(chan any, streamBuffer),
-		done:          make(chan struct{}),
 	}
 	if s.clientStreams {
 		s.reqs = make(chan any)
@@ -214,8 +213,9 @@ type inprocStream struct {
 	reqsClosed chan struct{}
 	closeOnce  sync.Once
 
+	// resps carries the handler's messages and is closed when the handler returns
+	// (err is set before), so the caller reads every message, then the end.
 	resps chan any
-	done  chan struct{} // closed when the handler has returned; err is set before
 	err   error
 }
 
@@ -228,7 +228,7 @@ func (s *inprocStream) start() {
 }
 
 func (s *inprocStream) run() {
-	defer close(s.done)
+	defer close(s.resps)
 	defer s.cancel()
 	var err error
 	ss := (*inprocServerStream)(s)
@@ -271,7 +271,7 @@ func (s *inprocClientStream) SendMsg(m any) error {
 		return nil
 	case <-s.reqsClosed:
 		return status.Error(codes.Internal, "in-process stream: SendMsg after CloseSend")
-	case <-s.done:
+	case <-s.serverCtx.Done():
 		return io.EOF // as on the network: the status comes from RecvMsg
 	case <-s.clientCtx.Done():
 		return status.FromContextError(s.clientCtx.Err()).Err()
@@ -280,15 +280,11 @@ func (s *inprocClientStream) SendMsg(m any) error {
 
 func (s *inprocClientStream) RecvMsg(m any) error {
 	select {
-	case v := <-s.resps:
-		return moveMessage(m, v)
-	case <-s.done:
-		// Messages sent before the handler returned come before its end.
-		select {
-		case v := <-s.resps:
+	case v, ok := <-s.resps:
+		if ok {
 			return moveMessage(m, v)
-		default:
 		}
+		// The handler has returned; the messages it sent came first.
 		if s.err != nil {
 			return s.err
 		}
@@ -298,7 +294,9 @@ func (s *inprocClientStream) RecvMsg(m any) error {
 	}
 }
 
-// inprocServerStream is the handler's end.
+// inprocServerStream is the handler's end. As with any gRPC stream, it must not be
+// used after the handler has returned (SendMsg would then panic: its channel is
+// closed).
 type inprocServerStream inprocStream
 
 func (s *inprocServerStream) SetHeader(metadata.MD) error  { return nil }
