@@ -30,6 +30,7 @@ func configFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs.String("peers.registry", "", "gRPC address of the registry service, when not in this process")
 	fs.String("peers.health", "", "gRPC address of the health service, when not in this process")
 	fs.String("provider.advertise", "", "address the registry uses to reach this provider (default: the gRPC listener)")
+	fs.String("admin.listen", d.Admin.Listen, "HTTP address serving /metrics for processes without a gateway (empty: none)")
 	return fs, file
 }
 
@@ -55,12 +56,12 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	m, err := mesh.New(cfg, logger)
+	m, err := mesh.New(cfg, logger, mesh.WithVersion(version()))
 	if err != nil {
 		return err
 	}
 	grpcAddr, httpAddr := m.Addresses()
-	logger.Info("mcpmesh serving", "version", version(), "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr)
+	logger.Info("mcpmesh serving", "version", version(), "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr, "admin", m.AdminAddress())
 	if httpAddr != "" {
 		base := "http://" + httpAddr
 		fmt.Fprintf(stdout, "mcpmesh %s serving %v\n  MCP endpoint   %s/mcp\n  REST API       %s/v1/tools  %s/v1/providers  %s/v1/health\n  OpenAPI        %s/openapi.json\n  probes         %s/healthz  %s/readyz\n  metrics        %s/metrics\n",
@@ -68,6 +69,9 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	if grpcAddr != "" {
 		fmt.Fprintf(stdout, "  gRPC           %s\n", grpcAddr)
+	}
+	if adminAddr := m.AdminAddress(); adminAddr != "" {
+		fmt.Fprintf(stdout, "  admin          http://%s/metrics\n", adminAddr)
 	}
 	_, _ = fmt.Fprintln(stdout, proc.BannerEnd+" (SIGTERM drains gracefully).")
 	return m.Run(ctx)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -24,11 +25,10 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
+	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -56,19 +56,36 @@ type Mesh struct {
 	provider   *everything.Provider
 	registry   registryv1.RegistryServiceClient
 	db         *pgxpool.Pool // nil when state is in memory
+	tel        *telemetry.Telemetry
+	adminLis   net.Listener // nil unless admin.listen is set
+	admin      *http.Server
 }
 
 // New builds the targets of cfg and binds their listeners, so that Addresses is valid
 // as soon as New returns. Nothing serves until Run.
-func New(cfg meshconfig.Config, logger *slog.Logger) (_ *Mesh, err error) {
+func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	m := &Mesh{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
+	if m.tel, err = setupTelemetry(cfg, logger, o); err != nil {
+		return nil, err
+	}
+	if err := m.listenAdmin(); err != nil {
+		return nil, err
+	}
 	if cfg.RunsGRPC() {
-		m.grpcServer = grpcserver.New(grpcserver.Settings{Logger: logger, DefaultDeadline: cfg.GRPC.DefaultDeadline})
+		m.grpcServer = grpcserver.New(grpcserver.Settings{
+			Logger:          logger,
+			DefaultDeadline: cfg.GRPC.DefaultDeadline,
+			ExtraOptions:    []grpc.ServerOption{m.tel.GRPCServerOption()},
+		})
 		if m.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen); err != nil {
 			return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPC.Listen, err)
 		}
@@ -77,7 +94,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger) (_ *Mesh, err error) {
 	if m.grpcServer != nil {
 		local = m.grpcServer.InProcess()
 	}
-	m.dialer = dial.New(local)
+	m.dialer = dial.New(local, m.tel.GRPCDialOption())
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}
@@ -189,8 +206,6 @@ func (m *Mesh) build(target string, c clients) error {
 		s.Register(m.grpcServer)
 		m.services = append(m.services, s)
 	case meshconfig.TargetGateway:
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		s, err := gateway.New(cfg.Gateway, gateway.Deps{
 			Logger:    logger.With("service", "gateway"),
 			Transport: c.transport,
@@ -198,7 +213,10 @@ func (m *Mesh) build(target string, c clients) error {
 			Session:   c.session,
 			Health:    c.health,
 			Ready:     m.readiness(c),
-			Metrics:   reg,
+			// The gateway's client_golang collectors share the process registry with
+			// the OTel metrics, so /metrics shows both.
+			Metrics:    m.tel.Registry(),
+			Middleware: func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
 		})
 		if err != nil {
 			return err
@@ -264,11 +282,12 @@ func (m *Mesh) Addresses() (grpcAddr, httpAddr string) {
 
 // Run serves until ctx ends, then shuts down in order: readiness off and HTTP drained,
 // the provider deregistered, gRPC reported NOT_SERVING, a drain delay for load
-// balancers, services stopped, gRPC drained with a hard-stop timer, connections closed.
+// balancers, services stopped, gRPC drained with a hard-stop timer, the admin listener
+// closed, connections closed, telemetry flushed (bounded by its own timer).
 func (m *Mesh) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	var wg sync.WaitGroup
 	for _, s := range m.services {
 		if err := s.Start(runCtx); err != nil {
@@ -282,6 +301,10 @@ func (m *Mesh) Run(ctx context.Context) error {
 	if m.gateway != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.gateway.Serve(m.httpLis) }()
+	}
+	if m.admin != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.serveAdmin() }()
 	}
 	providerDone := make(chan struct{})
 	providerCtx, stopProvider := context.WithCancel(runCtx)
@@ -338,6 +361,12 @@ func (m *Mesh) Run(ctx context.Context) error {
 	if m.grpcServer != nil {
 		m.grpcServer.Shutdown(shutdownCtx)
 	}
+	if m.admin != nil {
+		// Last to go, so the final state of the process can still be scraped.
+		if err := m.admin.Shutdown(shutdownCtx); err != nil {
+			_ = m.admin.Close()
+		}
+	}
 	cancel()
 	wg.Wait()
 	if err := m.dialer.Close(); err != nil {
@@ -346,13 +375,14 @@ func (m *Mesh) Run(ctx context.Context) error {
 	if m.db != nil {
 		m.db.Close()
 	}
+	m.shutdownTelemetry(ctx)
 	return runErr
 }
 
 // Close releases a mesh that will not Run (or failed to build): listeners, the gRPC
 // server's workers and connections.
 func (m *Mesh) Close() {
-	for _, l := range []net.Listener{m.grpcLis, m.httpLis} {
+	for _, l := range []net.Listener{m.grpcLis, m.httpLis, m.adminLis} {
 		if l != nil {
 			_ = l.Close()
 		}
@@ -368,4 +398,5 @@ func (m *Mesh) Close() {
 	if m.db != nil {
 		m.db.Close()
 	}
+	m.shutdownTelemetry(context.Background())
 }

@@ -50,7 +50,9 @@ type Config struct {
 	Provider   Provider          `koanf:"provider"`
 	Everything everything.Config `koanf:"everything"`
 	// Database holds session and registry state when set; empty means in memory.
-	Database pgdb.Config `koanf:"database"`
+	Database  pgdb.Config `koanf:"database"`
+	Telemetry Telemetry   `koanf:"telemetry"`
+	Admin     Admin       `koanf:"admin"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -102,6 +104,7 @@ func Default() Config {
 		Provider:   Provider{Lease: 30 * time.Second},
 		Everything: everything.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
+		Telemetry:  defaultTelemetry(),
 	}
 }
 
@@ -138,6 +141,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Log.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Telemetry.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.GRPC.ShutdownTimeout <= 0 {

@@ -25,6 +25,8 @@ type Process struct {
 	GRPC string
 	// HTTP is the gateway's base URL ("" when the process runs no gateway).
 	HTTP string
+	// Metrics is the admin listener's /metrics URL ("" when admin.listen is not set).
+	Metrics string
 
 	cmd  *exec.Cmd
 	logs *syncBuffer
@@ -65,7 +67,8 @@ func Start(ctx context.Context, name, binary string, env []string, args ...strin
 	}
 }
 
-// readBanner parses the start-up banner: "MCP endpoint <url>/mcp", "gRPC <addr>", and
+// readBanner parses the start-up banner: "MCP endpoint <url>/mcp", "gRPC <addr>",
+// "admin <url>/metrics", and
 // the closing line that starts with "Press Ctrl+C".
 func (p *Process) readBanner(r io.Reader, ready chan<- error) {
 	sc := bufio.NewScanner(r)
@@ -79,6 +82,8 @@ func (p *Process) readBanner(r io.Reader, ready chan<- error) {
 			p.HTTP = strings.TrimSuffix(fields[2], "/mcp")
 		case len(fields) == 2 && fields[0] == "gRPC":
 			p.GRPC = fields[1]
+		case len(fields) == 2 && fields[0] == "admin":
+			p.Metrics = fields[1]
 		case strings.HasPrefix(line, BannerEnd):
 			ready <- nil
 			sent = true
