@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
@@ -24,32 +25,73 @@ type replicatedMesh struct {
 	lb       *httptest.Server
 	gateways []string
 	hits     []atomic.Int64
+	// processes by name: registry-1, session-2, transport-1, gateway-2, provider, health.
+	processes map[string]*proc.Process
+	// sessionLB and transportLB are the layer-4 balancers of a cross-wired layout (nil
+	// otherwise): every transport reaches the sessions, and every gateway the
+	// transports, through them.
+	sessionLB, transportLB *tcpBalancer
+}
+
+// replicaOptions vary the replicated layout.
+type replicaOptions struct {
+	// databaseURL is the database to use; empty: a fresh one from pgtest.NewDatabase.
+	databaseURL string
+	// crossWired puts a tcpBalancer in front of the session replicas and one in front of
+	// the transport replicas, so that losing one replica of either leaves every gateway
+	// a working chain. Without it, gateway i talks to transport i, which talks to
+	// session i.
+	crossWired bool
 }
 
 func startReplicated(t *testing.T) *replicatedMesh {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	return startReplicatedWith(t, replicaOptions{})
+}
+
+func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
+	t.Helper()
+	dsn := o.databaseURL
+	if dsn == "" {
+		dsn = pgtest.NewDatabase(t)
+	}
 	env := []string{"MCPMESH_DATABASE_URL=" + dsn, "MCPMESH_REGISTRY_REFRESH_INTERVAL=100ms"}
 	migrate := exec.Command(binary, "migrate")
 	migrate.Env = append(migrate.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("mcpmesh migrate: %v\n%s", err, out)
 	}
+	m := &replicatedMesh{hits: make([]atomic.Int64, 2), processes: map[string]*proc.Process{}}
+	run := func(name string, env []string, args ...string) *proc.Process {
+		p := startWithEnv(t, name, env, args...)
+		m.processes[name] = p
+		return p
+	}
 	const anyPort = "-grpc.listen=127.0.0.1:0"
-	reg1 := startWithEnv(t, "registry-1", env, "-target=registry", anyPort)
-	reg2 := startWithEnv(t, "registry-2", env, "-target=registry", anyPort)
-	start(t, "provider", "-target=provider-everything", anyPort, "-peers.registry="+reg1.GRPC)
-	s1 := startWithEnv(t, "session-1", env, "-target=session", anyPort, "-peers.registry="+reg1.GRPC)
-	s2 := startWithEnv(t, "session-2", env, "-target=session", anyPort, "-peers.registry="+reg2.GRPC)
-	t1 := start(t, "transport-1", "-target=transport", anyPort, "-peers.session="+s1.GRPC)
-	t2 := start(t, "transport-2", "-target=transport", anyPort, "-peers.session="+s2.GRPC)
-	hl := start(t, "health", "-target=health", anyPort, "-peers.registry="+reg1.GRPC,
-		"-peers.transport="+t1.GRPC, "-peers.session="+s1.GRPC)
-	g1 := start(t, "gateway-1", "-target=gateway", "-gateway.listen=127.0.0.1:0",
-		"-peers.transport="+t1.GRPC, "-peers.registry="+reg1.GRPC, "-peers.session="+s1.GRPC, "-peers.health="+hl.GRPC)
-	g2 := start(t, "gateway-2", "-target=gateway", "-gateway.listen=127.0.0.1:0",
-		"-peers.transport="+t2.GRPC, "-peers.registry="+reg2.GRPC, "-peers.session="+s2.GRPC, "-peers.health="+hl.GRPC)
-	m := &replicatedMesh{gateways: []string{g1.HTTP, g2.HTTP}, hits: make([]atomic.Int64, 2)}
+	reg1 := run("registry-1", env, "-target=registry", anyPort)
+	reg2 := run("registry-2", env, "-target=registry", anyPort)
+	run("provider", nil, "-target=provider-everything", anyPort, "-peers.registry="+reg1.GRPC)
+	s1 := run("session-1", env, "-target=session", anyPort, "-peers.registry="+reg1.GRPC)
+	s2 := run("session-2", env, "-target=session", anyPort, "-peers.registry="+reg2.GRPC)
+	sessionPeer := []string{s1.GRPC, s2.GRPC}
+	if o.crossWired {
+		m.sessionLB = newTCPBalancer(t, s1.GRPC, s2.GRPC)
+		sessionPeer = []string{m.sessionLB.addr(), m.sessionLB.addr()}
+	}
+	t1 := run("transport-1", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[0])
+	t2 := run("transport-2", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[1])
+	transportPeer := []string{t1.GRPC, t2.GRPC}
+	if o.crossWired {
+		m.transportLB = newTCPBalancer(t, t1.GRPC, t2.GRPC)
+		transportPeer = []string{m.transportLB.addr(), m.transportLB.addr()}
+	}
+	hl := run("health", nil, "-target=health", anyPort, "-peers.registry="+reg1.GRPC,
+		"-peers.transport="+transportPeer[0], "-peers.session="+sessionPeer[0])
+	g1 := run("gateway-1", nil, "-target=gateway", "-gateway.listen=127.0.0.1:0",
+		"-peers.transport="+transportPeer[0], "-peers.registry="+reg1.GRPC, "-peers.session="+sessionPeer[0], "-peers.health="+hl.GRPC)
+	g2 := run("gateway-2", nil, "-target=gateway", "-gateway.listen=127.0.0.1:0",
+		"-peers.transport="+transportPeer[1], "-peers.registry="+reg2.GRPC, "-peers.session="+sessionPeer[1], "-peers.health="+hl.GRPC)
+	m.gateways = []string{g1.HTTP, g2.HTTP}
 	for _, g := range m.gateways {
 		waitReady(t, g) // also waits until both registries route the provider's tools
 	}
