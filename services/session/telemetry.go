@@ -1,0 +1,311 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+)
+
+// instrumentationName is the OpenTelemetry scope of the session service's spans and
+// metrics.
+const instrumentationName = "github.com/mcpmesh/mcpmesh/services/session"
+
+// Attribute keys of the OpenTelemetry semantic conventions for MCP.
+const (
+	attrMethod          = attribute.Key("mcp.method.name")
+	attrSessionID       = attribute.Key("mcp.session.id")
+	attrProtocolVersion = attribute.Key("mcp.protocol.version")
+	attrRequestID       = attribute.Key("jsonrpc.request.id")
+	attrToolName        = attribute.Key("gen_ai.tool.name")
+	attrPromptName      = attribute.Key("gen_ai.prompt.name")
+	attrResourceURI     = attribute.Key("mcp.resource.uri")
+	attrNetTransport    = attribute.Key("network.transport")
+	attrErrorType       = attribute.Key("error.type")
+	attrRPCStatusCode   = attribute.Key("rpc.response.status_code")
+)
+
+// operationBuckets are the bucket boundaries the semantic conventions recommend for
+// mcp.server.operation.duration, in seconds.
+var operationBuckets = []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300}
+
+// Telemetry are the OpenTelemetry providers the service reports to. Nil providers
+// report nothing.
+type Telemetry struct {
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+}
+
+// Observed is the service with every MCP request traced and measured following the
+// OpenTelemetry semantic conventions for MCP. Register it instead of the Service.
+type Observed struct {
+	*Service
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	duration   metric.Float64Histogram
+	created    metric.Int64Counter
+}
+
+// Observe wraps s with MCP spans and metrics:
+//   - span "{mcp.method.name} {target}" (e.g. "tools/call echo"), kind server, child of
+//     the caller's span, or of params._meta.traceparent when the request carries a
+//     trace of its own (the caller's span is then linked);
+//   - mcp.server.operation.duration (s) by mcp.method.name, mcp.protocol.version and
+//     error.type;
+//   - mcpmesh.sessions.created and mcpmesh.sessions.active (in-memory store only).
+func Observe(s *Service, t Telemetry) (*Observed, error) {
+	tp, mp := t.TracerProvider, t.MeterProvider
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	if mp == nil {
+		mp = metricnoop.NewMeterProvider()
+	}
+	meter := mp.Meter(instrumentationName)
+	o := &Observed{
+		Service:    s,
+		tracer:     tp.Tracer(instrumentationName),
+		propagator: propagation.TraceContext{},
+	}
+	var err error
+	if o.duration, err = meter.Float64Histogram("mcp.server.operation.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("Duration of MCP requests handled by the session service."),
+		metric.WithExplicitBucketBoundaries(operationBuckets...)); err != nil {
+		return nil, err
+	}
+	if o.created, err = meter.Int64Counter("mcpmesh.sessions.created",
+		metric.WithUnit("{session}"),
+		metric.WithDescription("Stateful MCP sessions created.")); err != nil {
+		return nil, err
+	}
+	if s.memory != nil {
+		mem := s.memory
+		if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
+			metric.WithUnit("{session}"),
+			metric.WithDescription("Stateful MCP sessions held by this replica's in-memory store."),
+			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
+				obs.Observe(int64(mem.Len()))
+				return nil
+			})); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// Register registers the observed SessionService.
+func (o *Observed) Register(r Registrar) {
+	r.Register(&sessionv1.SessionService_ServiceDesc, o)
+}
+
+// Initialize is Service.Initialize, traced and measured.
+func (o *Observed) Initialize(ctx context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
+	start := time.Now()
+	ctx, span := o.startSpan(ctx, "initialize", req.GetParams())
+	resp, err := o.Service.Initialize(ctx, req)
+	version := resp.GetSession().GetProtocolVersion()
+	if span.IsRecording() && version != "" {
+		span.SetAttributes(attrProtocolVersion.String(version), attrSessionID.String(resp.GetSession().GetId()))
+	}
+	errorType := grpcErrorType(err)
+	if err == nil && resp.GetSession().GetId() != "" {
+		o.created.Add(ctx, 1)
+	}
+	o.end(ctx, span, start, "initialize", version, errorType, err)
+	return resp, err
+}
+
+// Handle is Service.Handle, traced and measured.
+func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
+	start := time.Now()
+	method := req.GetMethod()
+	ctx, span := o.startSpan(stream.Context(), method, req.GetParams())
+	if span.IsRecording() {
+		attrs := []attribute.KeyValue{attrProtocolVersion.String(req.GetProtocolVersion())}
+		if id := req.GetSessionId(); id != "" {
+			attrs = append(attrs, attrSessionID.String(id))
+		}
+		if id := requestID(req.GetRequestId()); id != "" {
+			attrs = append(attrs, attrRequestID.String(id))
+		}
+		span.SetAttributes(attrs...)
+	}
+	observed := &observedStream{ServerStreamingServer: stream, ctx: ctx, toolCall: method == "tools/call"}
+	err := o.Service.Handle(req, observed)
+	errorType := observed.errorType
+	if err != nil {
+		errorType = grpcErrorType(err)
+	}
+	o.end(ctx, span, start, method, req.GetProtocolVersion(), errorType, err)
+	return err
+}
+
+// startSpan starts the MCP server span of one request. Its name and target attributes
+// need params decoded, which is done only for recorded spans.
+func (o *Observed) startSpan(ctx context.Context, method string, params []byte) (context.Context, trace.Span) {
+	opts := []trace.SpanStartOption{
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attrMethod.String(method), attrNetTransport.String("tcp")),
+	}
+	// A trace context in _meta (SEP-414) names the client's own trace: when it is not
+	// the one the request arrived in (the HTTP request carried none), the MCP span
+	// continues the client's trace and links the transport's.
+	if bytes.Contains(params, []byte("traceparent")) {
+		var p struct {
+			Meta struct {
+				TraceParent string `json:"traceparent"`
+				TraceState  string `json:"tracestate"`
+			} `json:"_meta"`
+		}
+		if json.Unmarshal(params, &p) == nil && p.Meta.TraceParent != "" {
+			carrier := propagation.MapCarrier{"traceparent": p.Meta.TraceParent}
+			if p.Meta.TraceState != "" {
+				carrier["tracestate"] = p.Meta.TraceState
+			}
+			metaCtx := o.propagator.Extract(context.Background(), carrier)
+			meta := trace.SpanContextFromContext(metaCtx)
+			incoming := trace.SpanContextFromContext(ctx)
+			if meta.IsValid() && meta.TraceID() != incoming.TraceID() {
+				if incoming.IsValid() {
+					opts = append(opts, trace.WithLinks(trace.Link{SpanContext: incoming}))
+				}
+				ctx = trace.ContextWithRemoteSpanContext(ctx, meta)
+			}
+		}
+	}
+	ctx, span := o.tracer.Start(ctx, method, opts...)
+	if span.IsRecording() {
+		name, attr := spanTarget(method, params)
+		if attr.Valid() {
+			span.SetAttributes(attr)
+		}
+		if name != "" {
+			span.SetName(method + " " + name)
+		}
+	}
+	return ctx, span
+}
+
+// end records the duration and closes the span.
+func (o *Observed) end(ctx context.Context, span trace.Span, start time.Time, method, version, errorType string, err error) {
+	attrs := make([]attribute.KeyValue, 0, 3)
+	attrs = append(attrs, attrMethod.String(method))
+	if version != "" {
+		attrs = append(attrs, attrProtocolVersion.String(version))
+	}
+	if errorType != "" {
+		attrs = append(attrs, attrErrorType.String(errorType))
+		if span.IsRecording() {
+			span.SetAttributes(attrErrorType.String(errorType))
+			if code, convErr := strconv.Atoi(errorType); convErr == nil {
+				span.SetAttributes(attrRPCStatusCode.Int(code))
+			}
+			desc := errorType
+			if err != nil {
+				desc = status.Convert(err).Message()
+			}
+			span.SetStatus(codes.Error, desc)
+		}
+	}
+	o.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
+	span.End()
+}
+
+// observedStream hands the handler the span's context and notes how the request
+// ended.
+type observedStream struct {
+	grpc.ServerStreamingServer[sessionv1.HandleResponse]
+	ctx       context.Context
+	toolCall  bool
+	errorType string
+}
+
+func (s *observedStream) Context() context.Context { return s.ctx }
+
+func (s *observedStream) Send(r *sessionv1.HandleResponse) error {
+	switch ev := r.GetEvent().(type) {
+	case *sessionv1.HandleResponse_Error:
+		// The semantic conventions use the JSON-RPC error code.
+		s.errorType = strconv.Itoa(int(ev.Error.GetCode()))
+	case *sessionv1.HandleResponse_Result:
+		if s.toolCall && isToolError(ev.Result) {
+			s.errorType = "tool_error"
+		}
+	}
+	return s.ServerStreamingServer.Send(r)
+}
+
+// isToolError reports whether a CallToolResult has isError set.
+func isToolError(result []byte) bool {
+	if !bytes.Contains(result, []byte(`"isError"`)) {
+		return false
+	}
+	var r struct {
+		IsError bool `json:"isError"`
+	}
+	return json.Unmarshal(result, &r) == nil && r.IsError
+}
+
+// spanTarget decodes what a request acts on: the name that completes the span name
+// (tools and prompts) and the attribute that names it.
+func spanTarget(method string, params []byte) (string, attribute.KeyValue) {
+	switch method {
+	case "tools/call", "prompts/get":
+		var p struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(params, &p) != nil || p.Name == "" {
+			return "", attribute.KeyValue{}
+		}
+		if method == "tools/call" {
+			return p.Name, attrToolName.String(p.Name)
+		}
+		return p.Name, attrPromptName.String(p.Name)
+	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+		// The URI is an attribute, not part of the name: span names must stay few.
+		var p struct {
+			URI string `json:"uri"`
+		}
+		if json.Unmarshal(params, &p) != nil || p.URI == "" {
+			return "", attribute.KeyValue{}
+		}
+		return "", attrResourceURI.String(p.URI)
+	}
+	return "", attribute.KeyValue{}
+}
+
+// requestID renders a raw JSON-RPC id: strings unquoted, numbers as written.
+func requestID(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// grpcErrorType is the error.type of a failed call: its gRPC status code name.
+func grpcErrorType(err error) string {
+	if err == nil {
+		return ""
+	}
+	return status.Code(err).String()
+}
