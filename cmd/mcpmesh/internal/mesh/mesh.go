@@ -184,7 +184,11 @@ func (m *Mesh) build(target string, c clients) error {
 		if err != nil {
 			return err
 		}
-		s.Register(m.grpcServer)
+		observed, err := session.Observe(s, session.Telemetry{TracerProvider: m.tel.TracerProvider(), MeterProvider: m.tel.MeterProvider()})
+		if err != nil {
+			return err
+		}
+		observed.Register(m.grpcServer)
 		m.session = s
 		m.services = append(m.services, s)
 	case meshconfig.TargetTransport:
