@@ -92,6 +92,8 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		metric.WithDescription("Stateful MCP sessions created.")); err != nil {
 		return nil, err
 	}
+	// The series exists from the start, so rate() and absent() see a zero, not nothing.
+	o.created.Add(context.Background(), 0)
 	if s.memory != nil {
 		mem := s.memory
 		if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
