@@ -1,0 +1,50 @@
+package stdio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func FuzzParseMessage(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"a"}}`))
+	f.Add([]byte(`[{"id":1,"method":"a"},{"method":"b"}]`))
+	f.Add([]byte(`{"id":"x","result":null}`))
+	f.Add([]byte(`{"id":{},"method":1}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		m := parseMessage(line)
+		if m.kind == kindRequest && (!isID(m.id) || m.method == "" && !bytes.Contains(line, []byte(`"method"`))) {
+			t.Errorf("request without a usable id or method: %+v", m)
+		}
+		if m.hasName && m.statelessVersion == "" && m.method != "tools/call" && m.method != "prompts/get" && m.method != "resources/read" {
+			t.Errorf("name set for %q", m.method)
+		}
+		_ = encodeHeaderValue(m.name)
+	})
+}
+
+func FuzzSSEReader(f *testing.F) {
+	f.Add([]byte("id: a\ndata:\n\nretry: 10\ndata: {\"a\":1}\ndata: 2\n\n: c\n\n"))
+	f.Add([]byte("data: x\r\n\r\nid: \x00\n\n"))
+	f.Add([]byte("data"))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		r := newSSEReader(bytes.NewReader(stream))
+		for i := 0; ; i++ {
+			ev, err := r.next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if i > len(stream) {
+				t.Fatal("more events than bytes")
+			}
+			if len(ev.data) > len(stream) {
+				t.Fatal("data longer than the stream")
+			}
+		}
+	})
+}
