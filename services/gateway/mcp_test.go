@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -464,5 +465,29 @@ func TestMCPPostCanceledByClient(t *testing.T) {
 	case <-h.transport.canceled:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the transport stream was not canceled after the client left")
+	}
+}
+
+// The in-process channel hands the request to the transport without copying it, and
+// the transport, the session and the provider may keep reading it (a cancelled call, a
+// provider finishing after its result): the gateway must not reuse the request's
+// memory for a later request.
+func TestMCPRequestsAreNotReused(t *testing.T) {
+	h := newHarness(t, harnessOptions{inProcess: true})
+	h.t = t
+	first := `{"jsonrpc":"2.0","id":1,"method":"json","params":{"n":"first"}}`
+	if resp, body := h.do(h.request(http.MethodPost, "/mcp", first, mcpHeaders(map[string]string{"Mcp-Session-Id": "s1"}))); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	kept, meta := h.transport.body(), h.transport.meta()
+	for i := range 5 {
+		later := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"json","params":{"n":"lat-%d"}}`, i+2, i) // same length
+		h.do(h.request(http.MethodPost, "/mcp", later, mcpHeaders(map[string]string{"Mcp-Session-Id": "s2"})))
+	}
+	if string(kept) != first {
+		t.Errorf("the first request's body changed under the transport: %q", kept)
+	}
+	if meta.GetSessionId() != "s1" {
+		t.Errorf("the first request's metadata changed under the transport: session %q", meta.GetSessionId())
 	}
 }

@@ -40,6 +40,7 @@ type testTransport struct {
 
 	mu       sync.Mutex
 	lastMeta *transportv1.RequestMetadata
+	lastBody []byte        // as received: not copied, so a reused buffer would show
 	canceled chan struct{} // closed when a hang or Listen stream sees its context end
 	once     sync.Once
 }
@@ -52,6 +53,12 @@ func (t *testTransport) meta() *transportv1.RequestMetadata {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.lastMeta
+}
+
+func (t *testTransport) body() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastBody
 }
 
 func (t *testTransport) markCanceled() { t.once.Do(func() { close(t.canceled) }) }
@@ -71,6 +78,7 @@ func message(id string, data string) *transportv1.ExchangeResponse {
 func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
 	t.mu.Lock()
 	t.lastMeta = req.GetMetadata()
+	t.lastBody = req.GetBody()
 	t.mu.Unlock()
 	var msg struct {
 		ID     json.RawMessage `json:"id"`
