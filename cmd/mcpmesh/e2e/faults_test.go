@@ -50,7 +50,9 @@ func TestKillReplicasUnderLoad(t *testing.T) {
 		t.Logf("SIGKILLed session-%s and transport-%s in %s", session, transport, time.Since(now).Round(time.Millisecond))
 	})
 	loadStart := time.Now()
-	runLoad(c, m.lb.URL, all, loadStart.Add(steady+after))
+	loadCtx, stopLoad := context.WithDeadline(ctx, loadStart.Add(steady+after))
+	defer stopLoad()
+	runLoad(loadCtx, c, m.lb.URL, all)
 	wg.Wait()
 	killed := <-killAt
 

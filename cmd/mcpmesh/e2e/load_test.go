@@ -121,8 +121,14 @@ func openLoadSessions(ctx context.Context, c *http.Client, base string, n int) (
 
 // echo calls the echo tool once in session s and checks the answer.
 func echo(ctx context.Context, c *http.Client, base string, s *loadSession, seq int) error {
+	return echoTool(ctx, c, base, s, seq, "echo")
+}
+
+// echoTool is echo with the tool's exposed name ("<provider>.echo" when several
+// providers offer echo).
+func echoTool(ctx context.Context, c *http.Client, base string, s *loadSession, seq int, tool string) error {
 	msg := s.id[:min(8, len(s.id))] + "-" + strconv.Itoa(seq)
-	body := `{"jsonrpc":"2.0","id":` + strconv.Itoa(seq+2) + `,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + msg + `"}}}`
+	body := `{"jsonrpc":"2.0","id":` + strconv.Itoa(seq+2) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{"message":"` + msg + `"}}}`
 	_, _, out, err := mcpPost(ctx, c, base, s, body)
 	if err != nil {
 		return err
@@ -139,13 +145,13 @@ func echo(ctx context.Context, c *http.Client, base string, s *loadSession, seq 
 	return nil
 }
 
-// runLoad has every session call echo in a loop until the deadline, recording each
-// outcome. Requests started before the deadline finish (bounded by requestTimeout).
-func runLoad(c *http.Client, base string, sessions []*loadSession, until time.Time) {
+// runLoad has every session call echo in a loop until ctx ends, recording each
+// outcome. Requests started before then finish (bounded by requestTimeout).
+func runLoad(ctx context.Context, c *http.Client, base string, sessions []*loadSession) {
 	var wg sync.WaitGroup
 	for _, s := range sessions {
 		wg.Go(func() {
-			for seq := 0; time.Now().Before(until); seq++ {
+			for seq := 0; ctx.Err() == nil; seq++ {
 				o := outcome{start: time.Now()}
 				if err := echo(context.Background(), c, base, s, seq); err != nil {
 					o.failure = err.Error()

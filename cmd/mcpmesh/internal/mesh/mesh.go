@@ -298,6 +298,8 @@ func (m *Mesh) Run(ctx context.Context) error {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
+	stopWatching := m.watchDependencies(runCtx, m.dependencyChecks())
+	defer stopWatching()
 	if m.grpcServer != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.grpcServer.Serve(m.grpcLis) }()
@@ -336,6 +338,7 @@ func (m *Mesh) Run(ctx context.Context) error {
 	case runErr = <-errc:
 	}
 	m.logger.Info("shutting down")
+	stopWatching()
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.GRPC.ShutdownTimeout)
 	defer cancelShutdown()
 	if m.gateway != nil {
