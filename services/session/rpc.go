@@ -138,10 +138,10 @@ func sessionProto(s store.Session) *sessionv1.Session {
 // Handle runs one request or notification.
 func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
 	ctx := stream.Context()
-	return s.toStatus(ctx, methodHandle, s.handle(ctx, req, stream.Send))
+	return s.toStatus(ctx, methodHandle, s.handle(ctx, req, stream))
 }
 
-func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, emit dispatch.Emit) error {
+func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
 	dreq := dispatch.Request{
 		ProtocolVersion: req.GetProtocolVersion(),
 		Method:          req.GetMethod(),
@@ -159,6 +159,9 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, emit
 		}
 		dreq.Session = &sess
 		dreq.ProtocolVersion = sess.ProtocolVersion
+		if o, ok := stream.(*observedStream); ok {
+			o.version = sess.ProtocolVersion // for the metrics of a request that named no version
+		}
 	} else {
 		switch v := req.GetProtocolVersion(); {
 		case v == "":
@@ -167,7 +170,7 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, emit
 			return public(errInvalidRequest, "protocol version %s is not supported; supported: %s", v, strings.Join(mcpversion.All, ", "))
 		}
 	}
-	return s.dispatcher.Dispatch(ctx, &dreq, emit)
+	return s.dispatcher.Dispatch(ctx, &dreq, stream.Send)
 }
 
 // loadSession fetches a session and records activity, writing last-seen at most once

@@ -137,7 +137,10 @@ func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 	method := req.GetMethod()
 	ctx, span := o.startSpan(stream.Context(), method, req.GetParams())
 	if span.IsRecording() {
-		attrs := []attribute.KeyValue{attrProtocolVersion.String(req.GetProtocolVersion())}
+		var attrs []attribute.KeyValue
+		if v := req.GetProtocolVersion(); v != "" {
+			attrs = append(attrs, attrProtocolVersion.String(v))
+		}
 		if id := req.GetSessionId(); id != "" {
 			attrs = append(attrs, attrSessionID.String(id))
 		}
@@ -146,13 +149,16 @@ func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 		}
 		span.SetAttributes(attrs...)
 	}
-	observed := &observedStream{ServerStreamingServer: stream, ctx: ctx, toolCall: method == "tools/call"}
+	observed := &observedStream{ServerStreamingServer: stream, ctx: ctx, toolCall: method == "tools/call", version: req.GetProtocolVersion()}
 	err := o.Service.Handle(req, observed)
 	errorType := observed.errorType
 	if err != nil {
 		errorType = grpcErrorType(err)
 	}
-	o.end(ctx, span, start, method, req.GetProtocolVersion(), errorType, err)
+	if span.IsRecording() && observed.version != req.GetProtocolVersion() {
+		span.SetAttributes(attrProtocolVersion.String(observed.version))
+	}
+	o.end(ctx, span, start, method, observed.version, errorType, err)
 	return err
 }
 
@@ -234,6 +240,9 @@ type observedStream struct {
 	ctx       context.Context
 	toolCall  bool
 	errorType string
+	// version is the request's protocol version, or the session's when the request
+	// named none.
+	version string
 }
 
 func (s *observedStream) Context() context.Context { return s.ctx }

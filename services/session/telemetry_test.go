@@ -189,9 +189,8 @@ func TestObservedMetaTraceParent(t *testing.T) {
 func TestObservedMetrics(t *testing.T) {
 	h := newObservedHarness(t)
 	sess := h.initialize(t, "2025-11-25")
-	req := stateful(sess, "tools/call", `{"name":"echo","arguments":{}}`)
-	req.ProtocolVersion = "2025-11-25"
-	h.mustResult(t, req)
+	// No version on the request: the session's negotiated one is reported.
+	h.mustResult(t, stateful(sess, "tools/call", `{"name":"echo","arguments":{}}`))
 	h.mustError(t, stateless("tools/call", `{"name":"no-such-tool",`+statelessMeta+`}`), -32602)
 
 	var rm metricdata.ResourceMetrics
