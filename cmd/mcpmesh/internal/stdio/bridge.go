@@ -33,6 +33,8 @@ type bridge struct {
 	// listenBackoff is the first wait before reconnecting the GET stream.
 	listenBackoff time.Duration
 
+	params paramHeaders // x-mcp-header annotations of the tools the client listed
+
 	requestSlots chan struct{}
 	controlSlots chan struct{}
 	inflight     sync.WaitGroup

@@ -440,3 +440,62 @@ func TestUnreachableMeshAtStart(t *testing.T) {
 		t.Errorf("exit: %v, extra lines %q", err, rest)
 	}
 }
+
+func TestTimeoutPerRequest(t *testing.T) {
+	mesh := newFakeMesh(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if methodOf(body) == "ping" {
+			writeJSON(w, http.StatusOK, result(body, `{}`))
+			return
+		}
+		writeEvents(w, ": working\n\n")
+		<-r.Context().Done()
+	})
+	h := startBridge(t, mesh.url(), "-timeout", "100ms")
+	h.send(`{"jsonrpc":"2.0","id":"t","method":"tools/call","params":{"name":"slow"}}`)
+	l := decodeLine(t, h.next())
+	if string(l.ID) != `"t"` || l.Error == nil || !strings.Contains(l.Error.Message, "no answer from the mesh within 100ms (-timeout)") {
+		t.Fatalf("want a timeout error for the request, got %+v", l)
+	}
+	h.send(`{"jsonrpc":"2.0","id":"p","method":"ping"}`)
+	if l := decodeLine(t, h.next()); string(l.ID) != `"p"` || l.Error != nil {
+		t.Errorf("a quick request after the timeout: %+v", l)
+	}
+	if rest, err := h.closeStdin(); err != nil || len(rest) != 0 {
+		t.Errorf("exit: %v, extra lines %q", err, rest)
+	}
+}
+
+func TestBatchFailureAnswersEachRequest(t *testing.T) {
+	mesh := newFakeMesh(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	h := startBridge(t, mesh.url())
+	h.send(`[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","id":"b","method":"ping"}]`)
+	for _, id := range []string{"1", `"b"`} {
+		if l := decodeLine(t, h.next()); string(l.ID) != id || l.Error == nil || !strings.Contains(l.Error.Message, "502") {
+			t.Errorf("want a 502 error for %s, got %+v", id, l)
+		}
+	}
+	if rest, err := h.closeStdin(); err != nil || len(rest) != 0 {
+		t.Errorf("exit: %v, extra lines %q", err, rest)
+	}
+}
+
+func TestClosedStdoutEndsTheBridge(t *testing.T) {
+	mesh := statefulMesh(t, nil, nil)
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	_ = outR.Close() // the client stopped reading
+	done := make(chan error, 1)
+	go func() {
+		done <- Main(t.Context(), []string{"-url", mesh.url()}, inR, outW, io.Discard)
+	}()
+	if _, err := io.WriteString(inW, initializeLine+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	mesh.awaitRequest(t, func(s seen) bool { return s.method == http.MethodDelete })
+	if err := <-done; err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	_ = inW.Close()
+}

@@ -14,8 +14,11 @@
 // notifications on it; the client's answers come back on stdin and are POSTed like any
 // message. A 2026-07-28 message (params._meta carries the protocol version) is sent
 // without a session and with the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers
-// that generation requires; a client's notifications/cancelled for such a request
-// closes its stream, which is how that generation cancels.
+// that generation requires, plus Mcp-Param-* headers for tool arguments annotated with
+// x-mcp-header in the tools/list answers the client received (tools with invalid
+// annotations are left out of those answers, as the spec asks of HTTP clients); a
+// client's notifications/cancelled for such a request closes its stream, which is how
+// that generation cancels.
 //
 // HTTP failures become JSON-RPC errors for the request that failed (-32603 naming the
 // HTTP status or the network error); failures of notifications are logged to stderr.

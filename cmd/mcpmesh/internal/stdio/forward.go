@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,6 +47,9 @@ func (b *bridge) forward(work context.Context, m *message) {
 	switch {
 	case stateless:
 		setStatelessHeaders(req.Header, m)
+		if m.method == "tools/call" && m.hasName {
+			b.params.apply(req.Header, m.name, m.arguments)
+		}
 	case m.method != "initialize":
 		setSessionHeaders(req.Header, sess)
 	default:
@@ -165,6 +169,9 @@ func (b *bridge) deliver(m *message, data []byte, sess sessionState) (answered b
 				answered = true
 				if m.method == "initialize" && m.statelessVersion == "" && r.Result != nil {
 					b.openSession(sessionState{id: sess.id, version: r.Result.ProtocolVersion})
+				}
+				if m.method == "tools/list" && m.statelessVersion != "" && r.Result != nil {
+					data = b.learnParamHeaders(data)
 				}
 			}
 		case kindBatch, kindInvalid:
@@ -357,4 +364,62 @@ func clip(body []byte) string {
 		s = s[:max] + "..."
 	}
 	return s
+}
+
+// learnParamHeaders remembers the x-mcp-header annotations of a tools/list answer.
+// Tools with invalid annotations are left out of the answer, as the 2026-07-28
+// transport requires of HTTP clients.
+func (b *bridge) learnParamHeaders(answer []byte) []byte {
+	var r struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if json.Unmarshal(answer, &r) != nil {
+		return answer
+	}
+	invalid := b.params.learn(r.Result)
+	if len(invalid) == 0 {
+		return answer
+	}
+	for _, tool := range invalid {
+		b.log.Warn("leaving out a tool with an invalid x-mcp-header annotation", "tool", tool)
+	}
+	if out, err := withoutTools(answer, invalid); err == nil {
+		return out
+	}
+	return answer
+}
+
+// withoutTools removes the named tools from a tools/list answer, keeping every other
+// field as it was.
+func withoutTools(answer []byte, names []string) ([]byte, error) {
+	var msg map[string]json.RawMessage
+	if err := json.Unmarshal(answer, &msg); err != nil {
+		return nil, err
+	}
+	var result map[string]json.RawMessage
+	if err := json.Unmarshal(msg["result"], &result); err != nil {
+		return nil, err
+	}
+	var tools []json.RawMessage
+	if err := json.Unmarshal(result["tools"], &tools); err != nil {
+		return nil, err
+	}
+	kept := tools[:0]
+	for _, t := range tools {
+		var tool struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(t, &tool) == nil && slices.Contains(names, tool.Name) {
+			continue
+		}
+		kept = append(kept, t)
+	}
+	var err error
+	if result["tools"], err = json.Marshal(kept); err != nil {
+		return nil, err
+	}
+	if msg["result"], err = json.Marshal(result); err != nil {
+		return nil, err
+	}
+	return json.Marshal(msg)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +46,30 @@ func FuzzSSEReader(f *testing.F) {
 			}
 			if len(ev.data) > len(stream) {
 				t.Fatal("data longer than the stream")
+			}
+		}
+	})
+}
+
+func FuzzParamHeaders(f *testing.F) {
+	f.Add([]byte(`{"tools":[{"name":"t","inputSchema":{"properties":{"a":{"x-mcp-header":"A"},"o":{"properties":{"b":{"type":"integer","x-mcp-header":"B"}}}}}}]}`),
+		[]byte(`{"a":"x","o":{"b":3}}`))
+	f.Add([]byte(`{"tools":[{"name":"t","inputSchema":{"properties":{"a":{"x-mcp-header":1}}}}]}`), []byte(`{"a":[1]}`))
+	f.Fuzz(func(t *testing.T, result, arguments []byte) {
+		var p paramHeaders
+		p.learn(result)
+		h := http.Header{}
+		for tool := range p.byTool {
+			p.apply(h, tool, arguments)
+		}
+		for k, vs := range h {
+			if !strings.HasPrefix(k, headerParamPrefix) || !validHeaderName(k) {
+				t.Errorf("bad header name %q", k)
+			}
+			for _, v := range vs {
+				if !headerSafe(v) {
+					t.Errorf("%s: value %q is not header-safe", k, v)
+				}
 			}
 		}
 	})

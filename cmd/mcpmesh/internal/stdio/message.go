@@ -27,6 +27,8 @@ type message struct {
 	// name is params.name (tools/call, prompts/get) or params.uri (resources/read).
 	name    string
 	hasName bool
+	// arguments is params.arguments of tools/call, for Mcp-Param-* headers.
+	arguments json.RawMessage
 	// cancelID is params.requestId of notifications/cancelled (compact).
 	cancelID json.RawMessage
 	// batchIDs are the ids of the requests in a batch.
@@ -50,6 +52,7 @@ type routingParams struct {
 	Name      json.RawMessage `json:"name"`
 	URI       json.RawMessage `json:"uri"`
 	RequestID json.RawMessage `json:"requestId"`
+	Arguments json.RawMessage `json:"arguments"`
 }
 
 // parseMessage classifies one line from the client. It never fails: what it cannot
@@ -95,7 +98,10 @@ func parseMessage(line []byte) message {
 	}
 	m.statelessVersion = p.Meta.ProtocolVersion
 	switch m.method {
-	case "tools/call", "prompts/get":
+	case "tools/call":
+		m.name, m.hasName = jsonString(p.Name)
+		m.arguments = p.Arguments
+	case "prompts/get":
 		m.name, m.hasName = jsonString(p.Name)
 	case "resources/read":
 		m.name, m.hasName = jsonString(p.URI)
