@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -18,6 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
 // instrumentationName is the OpenTelemetry scope of the session service's spans and
@@ -57,7 +61,17 @@ type Observed struct {
 	propagator propagation.TextMapPropagator
 	duration   metric.Float64Histogram
 	created    metric.Int64Counter
+	// attrSets caches the attribute sets of the duration histogram (a few dozen:
+	// methods, versions and error types are bounded, see operationKey), so recording
+	// allocates nothing.
+	attrMu   sync.RWMutex
+	attrSets map[operationKey]metric.MeasurementOption
+	// serverSpan is the start option of every MCP span, made once.
+	serverSpan []trace.SpanStartOption
 }
+
+// operationKey is the attributes of one mcp.server.operation.duration series.
+type operationKey struct{ method, version, errorType string }
 
 // Observe wraps s with MCP spans and metrics:
 //   - span "{mcp.method.name} {target}" (e.g. "tools/call echo"), kind server, child of
@@ -79,6 +93,8 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		Service:    s,
 		tracer:     tp.Tracer(instrumentationName),
 		propagator: propagation.TraceContext{},
+		attrSets:   map[operationKey]metric.MeasurementOption{},
+		serverSpan: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 	}
 	var err error
 	if o.duration, err = meter.Float64Histogram("mcp.server.operation.duration",
@@ -165,10 +181,7 @@ func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 // startSpan starts the MCP server span of one request. Its name and target attributes
 // need params decoded, which is done only for recorded spans.
 func (o *Observed) startSpan(ctx context.Context, method string, params []byte) (context.Context, trace.Span) {
-	opts := []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attrMethod.String(method), attrNetTransport.String("tcp")),
-	}
+	opts := o.serverSpan
 	// A trace context in _meta (SEP-414) names the client's own trace: when it is not
 	// the one the request arrived in (the HTTP request carried none), the MCP span
 	// continues the client's trace and links the transport's.
@@ -189,7 +202,7 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 			incoming := trace.SpanContextFromContext(ctx)
 			if meta.IsValid() && meta.TraceID() != incoming.TraceID() {
 				if incoming.IsValid() {
-					opts = append(opts, trace.WithLinks(trace.Link{SpanContext: incoming}))
+					opts = append(slices.Clip(opts), trace.WithLinks(trace.Link{SpanContext: incoming}))
 				}
 				ctx = trace.ContextWithRemoteSpanContext(ctx, meta)
 			}
@@ -197,6 +210,7 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 	}
 	ctx, span := o.tracer.Start(ctx, method, opts...)
 	if span.IsRecording() {
+		span.SetAttributes(attrMethod.String(method), attrNetTransport.String("tcp"))
 		name, attr := spanTarget(method, params)
 		if attr.Valid() {
 			span.SetAttributes(attr)
@@ -210,6 +224,42 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 
 // end records the duration and closes the span.
 func (o *Observed) end(ctx context.Context, span trace.Span, start time.Time, method, version, errorType string, err error) {
+	if errorType != "" && span.IsRecording() {
+		span.SetAttributes(attrErrorType.String(errorType))
+		if code, convErr := strconv.Atoi(errorType); convErr == nil {
+			span.SetAttributes(attrRPCStatusCode.Int(code))
+		}
+		desc := errorType
+		if err != nil {
+			desc = status.Convert(err).Message()
+		}
+		span.SetStatus(codes.Error, desc)
+	}
+	o.duration.Record(ctx, time.Since(start).Seconds(), o.operationAttributes(method, version, errorType))
+	span.End()
+}
+
+// otherValue replaces attribute values chosen by clients that the mesh does not know,
+// so that a client cannot create series at will.
+const otherValue = "_OTHER"
+
+// methodNotFoundType is the error.type of a request for a method the mesh lacks.
+var methodNotFoundType = strconv.Itoa(int(mcpjson.CodeMethodNotFound))
+
+func (o *Observed) operationAttributes(method, version, errorType string) metric.MeasurementOption {
+	if errorType == methodNotFoundType {
+		method = otherValue
+	}
+	if version != "" && !mcpversion.IsSupported(version) {
+		version = otherValue
+	}
+	key := operationKey{method, version, errorType}
+	o.attrMu.RLock()
+	opt, ok := o.attrSets[key]
+	o.attrMu.RUnlock()
+	if ok {
+		return opt
+	}
 	attrs := make([]attribute.KeyValue, 0, 3)
 	attrs = append(attrs, attrMethod.String(method))
 	if version != "" {
@@ -217,20 +267,12 @@ func (o *Observed) end(ctx context.Context, span trace.Span, start time.Time, me
 	}
 	if errorType != "" {
 		attrs = append(attrs, attrErrorType.String(errorType))
-		if span.IsRecording() {
-			span.SetAttributes(attrErrorType.String(errorType))
-			if code, convErr := strconv.Atoi(errorType); convErr == nil {
-				span.SetAttributes(attrRPCStatusCode.Int(code))
-			}
-			desc := errorType
-			if err != nil {
-				desc = status.Convert(err).Message()
-			}
-			span.SetStatus(codes.Error, desc)
-		}
 	}
-	o.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
-	span.End()
+	opt = metric.WithAttributeSet(attribute.NewSet(attrs...))
+	o.attrMu.Lock()
+	o.attrSets[key] = opt
+	o.attrMu.Unlock()
+	return opt
 }
 
 // observedStream hands the handler the span's context and notes how the request

@@ -239,3 +239,53 @@ func TestObservedMetrics(t *testing.T) {
 		t.Errorf("sessions active = %d, want 1", got)
 	}
 }
+
+// discardStream is a Handle stream that drops what it is sent.
+type discardStream struct {
+	grpc.ServerStreamingServer[sessionv1.HandleResponse]
+	ctx context.Context
+}
+
+func (d discardStream) Context() context.Context             { return d.ctx }
+func (d discardStream) Send(*sessionv1.HandleResponse) error { return nil }
+
+// BenchmarkObservedPing measures what Observe adds to a request that does little
+// else: unsampled is the default without an exporter, sampled records every span.
+func BenchmarkObservedPing(b *testing.B) {
+	logger := slog.New(slog.DiscardHandler)
+	server := grpcserver.New(grpcserver.Settings{Logger: logger})
+	server.Register(&registryv1.RegistryService_ServiceDesc, &testRegistry{})
+	defer server.Shutdown(b.Context())
+	svc, err := New(DefaultConfig(), Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dial.New(nil)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := stateless("ping", `{`+statelessMeta+`}`)
+	stream := discardStream{ctx: context.Background()}
+	run := func(b *testing.B, handle func(*sessionv1.HandleRequest, grpc.ServerStreamingServer[sessionv1.HandleResponse]) error) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := handle(req, stream); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("plain", func(b *testing.B) { run(b, svc.Handle) })
+	for _, tc := range []struct {
+		name    string
+		sampler sdktrace.Sampler
+	}{
+		{"unsampled", sdktrace.ParentBased(sdktrace.NeverSample())},
+		{"sampled", sdktrace.AlwaysSample()},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tc.sampler))
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			o, err := Observe(svc, Telemetry{TracerProvider: tp, MeterProvider: mp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(b, o.Handle)
+		})
+	}
+}
