@@ -284,6 +284,38 @@ func TestSixProcessesTelemetry(t *testing.T) {
 		}
 	})
 
+	t.Run("_meta.traceparent without HTTP headers", func(t *testing.T) {
+		_, clientTrace, clientSpan := newTraceParent(t)
+		body := strings.Replace(statelessBody("tools/call", `{"name":"echo","arguments":{"message":"meta"}}`), `"_meta":{`, `"_meta":{"traceparent":"00-`+clientTrace+`-`+clientSpan+`-01",`, 1)
+		resp, err := postRaw(m.base, body, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "echo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out rpcResponse
+		if err := decodeJSON(resp, &out); err != nil || out.Error != nil {
+			t.Fatalf("tools/call: err %v, response %+v", err, out)
+		}
+		// The client's trace holds the MCP span (under the client's span) and what it
+		// called; the gateway and transport spans stay in the trace the HTTP request
+		// started, which the MCP span links.
+		spans := waitForTrace(t, receiver, clientTrace, "mcpmesh-session", "mcpmesh-provider-everything")
+		mcpSpan, ok := find(spans, "mcpmesh-session", "tools/call echo", tracepb.Span_SPAN_KIND_SERVER)
+		if !ok {
+			t.Fatalf("no MCP span in the client's trace%s", describe(spans))
+		}
+		if got := hex.EncodeToString(mcpSpan.span.GetParentSpanId()); got != clientSpan {
+			t.Errorf("MCP span parent %s, want the client's span %s", got, clientSpan)
+		}
+		links := mcpSpan.span.GetLinks()
+		if len(links) != 1 {
+			t.Fatalf("MCP span has %d links, want one to the transport's span", len(links))
+		}
+		linked := waitForTrace(t, receiver, hex.EncodeToString(links[0].GetTraceId()), "mcpmesh-gateway", "mcpmesh-transport")
+		if hasService(linked, "mcpmesh-provider-everything") {
+			t.Errorf("the provider call went to the HTTP request's trace, not the client's%s", describe(linked))
+		}
+	})
+
 	t.Run("REST tool call is one trace", func(t *testing.T) {
 		traceparent, traceID, clientSpan := newTraceParent(t)
 		req, err := http.NewRequest(http.MethodPost, m.base+"/v1/tools/echo:call", strings.NewReader(`{"arguments":{"message":"rest"}}`))
@@ -325,7 +357,7 @@ func TestSixProcessesTelemetry(t *testing.T) {
 			"transport": {"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds"},
 			"session":   {"rpc_server_call_duration_seconds", "mcp_server_operation_duration_seconds", "mcpmesh_sessions_created_total", "mcpmesh_sessions_active"},
 			"provider":  {"rpc_server_call_duration_seconds"},
-			"registry":  {"rpc_server_call_duration_seconds"},
+			"registry":  {"rpc_server_call_duration_seconds", "mcpmesh_registry_providers", "mcpmesh_registry_catalogue_entries"},
 			"health":    {"go_goroutines"},
 		}
 		for name, url := range urls {
@@ -349,6 +381,21 @@ func TestSixProcessesTelemetry(t *testing.T) {
 		}
 	})
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// postRaw posts a 2026-07-28 body to /mcp with the usual headers plus extra.
+func postRaw(base, body string, extra map[string]string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", stateless)
+	for k, v := range extra {
+		req.Header.Set(k, v)
+	}
+	return http.DefaultClient.Do(req)
 }
 
 func label(m *dto.Metric, name string) string {

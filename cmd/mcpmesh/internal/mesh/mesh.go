@@ -170,6 +170,9 @@ func (m *Mesh) build(target string, c clients) error {
 		if err != nil {
 			return err
 		}
+		if err := registry.Observe(s, m.tel.MeterProvider()); err != nil {
+			return err
+		}
 		s.Register(m.grpcServer)
 		m.services = append(m.services, s)
 	case meshconfig.TargetProviderEverything:
