@@ -59,6 +59,16 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 		done; \
 	done
 
+CONFORMANCE_SUITE := tools/conformance/node_modules/.package-lock.json
+
+.PHONY: conformance
+conformance: build $(CONFORMANCE_SUITE) ## Run the official MCP conformance suite against the six-process layout and -target=all.
+	tools/conformance/run.sh
+
+$(CONFORMANCE_SUITE): tools/conformance/package.json tools/conformance/package-lock.json
+	cd tools/conformance && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONFORMANCE_SUITE)
+
 .PHONY: lint
 lint: $(BUF) $(GOLANGCI_LINT) ## buf lint and format check, go vet, golangci-lint.
 	$(BUF) lint
@@ -84,6 +94,14 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 .PHONY: bench
 bench: build ## Measure throughput, latency and memory against a bare net/http ceiling.
 	./bin/mcpmesh bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+
+# make dr-drill: sessions the disaster-recovery drill creates through the API.
+DR_SESSIONS ?= 10000
+
+.PHONY: dr-drill
+dr-drill: ## Disaster-recovery drill: fill a throwaway PostgreSQL through the API, pg_dump -Fc, drop, pg_restore, check; prints dump/restore times.
+	cd cmd/mcpmesh && MCPMESH_CI=1 MCPMESH_DR_SESSIONS=$(DR_SESSIONS) GOWORK=off \
+		go test -count=1 -timeout=10m -run '^TestDisasterRecoveryDrill$$' -v ./e2e/
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module.
