@@ -98,6 +98,11 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}
+	if m.db != nil {
+		if err := pgdb.ObservePool(m.db, "mcpmesh", m.tel.MeterProvider()); err != nil {
+			return nil, fmt.Errorf("database metrics: %w", err)
+		}
+	}
 
 	conn := func(target string) (grpc.ClientConnInterface, error) {
 		if cfg.Runs(target) {
