@@ -154,8 +154,12 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, stre
 		if err != nil {
 			return err
 		}
-		if v := req.GetProtocolVersion(); v != "" && v != sess.ProtocolVersion {
-			return public(errVersionMismatch, "protocol version %s does not match version %s negotiated for this session", v, sess.ProtocolVersion)
+		// The transport already rejected unsupported versions. A different stateful
+		// version is accepted (the official conformance suite sends one) and the
+		// session keeps the version it negotiated; only a stateless version cannot
+		// address a stateful session.
+		if v := req.GetProtocolVersion(); v != "" && v != sess.ProtocolVersion && !mcpversion.IsStateful(v) {
+			return public(errVersionMismatch, "protocol version %s cannot be used with this session, which negotiated %s", v, sess.ProtocolVersion)
 		}
 		dreq.Session = &sess
 		dreq.ProtocolVersion = sess.ProtocolVersion

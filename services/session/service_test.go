@@ -105,9 +105,12 @@ func TestHandleSessionChecks(t *testing.T) {
 	if status.Code(err) != codes.NotFound || !strings.Contains(status.Convert(err).Message(), "session nope not found") {
 		t.Fatalf("unknown session: %v", err)
 	}
-	_, err = h.handle(t, &sessionv1.HandleRequest{SessionId: sess.GetId(), ProtocolVersion: "2025-11-25", Method: "ping", RequestId: []byte("1")})
+	// Another stateful version is accepted (the session keeps its own); a stateless
+	// version cannot address a stateful session.
+	h.mustResult(t, &sessionv1.HandleRequest{SessionId: sess.GetId(), ProtocolVersion: "2025-11-25", Method: "ping", RequestId: []byte("1")})
+	_, err = h.handle(t, &sessionv1.HandleRequest{SessionId: sess.GetId(), ProtocolVersion: "2026-07-28", Method: "ping", RequestId: []byte("1")})
 	if status.Code(err) != codes.FailedPrecondition {
-		t.Fatalf("version mismatch: %v", err)
+		t.Fatalf("stateless version on a stateful session: %v", err)
 	}
 	h.mustResult(t, &sessionv1.HandleRequest{SessionId: sess.GetId(), ProtocolVersion: "2025-06-18", Method: "ping", RequestId: []byte("1")})
 

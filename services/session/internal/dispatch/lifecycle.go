@@ -10,7 +10,9 @@ import (
 )
 
 // serverCapabilities is what mcpmesh offers, in every generation (no tasks yet).
-var serverCapabilities = []byte(`{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"prompts":{"listChanged":true},"logging":{},"completions":{}}`)
+// Subscriptions and list_changed notifications are not served yet, so they are not
+// advertised: a client must not wait for notifications that never come.
+var serverCapabilities = []byte(`{"tools":{},"resources":{},"prompts":{},"logging":{},"completions":{}}`)
 
 // ServerCapabilities returns the capabilities object (callers must not modify it).
 func ServerCapabilities() []byte { return serverCapabilities }
