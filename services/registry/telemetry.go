@@ -30,8 +30,8 @@ func Observe(s *Service, mp metric.MeterProvider) error {
 	if err != nil {
 		return err
 	}
+	// No unit: a revision is a sequence number, not a ratio ("1" would add _ratio).
 	revision, err := meter.Int64ObservableGauge("mcpmesh.registry.catalogue.revision",
-		metric.WithUnit("1"),
 		metric.WithDescription("Revision of the catalogue; it moves on every change."))
 	if err != nil {
 		return err
