@@ -106,7 +106,7 @@ func (h *observedHarness) span(t *testing.T, name string) sdktrace.ReadOnlySpan 
 func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 	out := map[attribute.Key]string{}
 	for _, kv := range s.Attributes() {
-		out[kv.Key] = kv.Value.Emit()
+		out[kv.Key] = kv.Value.String()
 	}
 	return out
 }
@@ -210,7 +210,7 @@ func TestObservedMetrics(t *testing.T) {
 	type key struct{ method, version, errorType string }
 	counts := map[key]uint64{}
 	for _, dp := range hist.DataPoints {
-		get := func(k attribute.Key) string { v, _ := dp.Attributes.Value(k); return v.Emit() }
+		get := func(k attribute.Key) string { v, _ := dp.Attributes.Value(k); return v.String() }
 		counts[key{get("mcp.method.name"), get("mcp.protocol.version"), get("error.type")}] += dp.Count
 	}
 	for _, k := range []key{
