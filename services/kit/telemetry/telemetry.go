@@ -72,13 +72,15 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// Later detectors win: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the
+	// names given here, as operators expect.
 	res, err := resource.New(ctx,
-		resource.WithFromEnv(),
 		resource.WithTelemetrySDK(),
 		resource.WithAttributes(
 			attribute.String("service.name", s.ServiceName),
 			attribute.String("service.version", s.Version),
 		),
+		resource.WithFromEnv(),
 	)
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("telemetry resource: %w", err)

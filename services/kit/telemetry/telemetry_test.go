@@ -172,3 +172,19 @@ func scrape(t *testing.T, tel *telemetry.Telemetry) (map[string]*dto.MetricFamil
 	}
 	return families, string(body)
 }
+
+func TestServiceNameFromEnvironmentWins(t *testing.T) {
+	t.Setenv("OTEL_SERVICE_NAME", "mcpmesh-renamed")
+	tel := setup(t)
+	defer func() { _ = tel.Shutdown(context.Background()) }()
+	families, _ := scrape(t, tel)
+	for _, l := range families["target_info"].GetMetric()[0].GetLabel() {
+		if l.GetName() == "service_name" {
+			if l.GetValue() != "mcpmesh-renamed" {
+				t.Fatalf("service_name = %q, want OTEL_SERVICE_NAME's", l.GetValue())
+			}
+			return
+		}
+	}
+	t.Fatal("target_info has no service_name")
+}
