@@ -155,7 +155,12 @@ func moveMessage(dst, src any) error {
 		return nil
 	}
 	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
-	if dv.Kind() == reflect.Pointer && dv.Type() == sv.Type() && !dv.IsNil() && !sv.IsNil() {
+	if dv.Kind() == reflect.Pointer && dv.Type() == sv.Type() && !dv.IsNil() {
+		if sv.IsNil() {
+			// A handler returned a nil message: the network would deliver an empty one.
+			dv.Elem().SetZero()
+			return nil
+		}
 		dv.Elem().Set(sv.Elem())
 		return nil
 	}

@@ -364,6 +364,11 @@ func TestMoveMessage(t *testing.T) {
 		t.Errorf("dynamic copy differs: %v vs %v", dyn, src)
 	}
 
+	filled := &testgrpc.SimpleRequest{ResponseSize: 9}
+	if err := moveMessage(filled, (*testgrpc.SimpleRequest)(nil)); err != nil || !proto.Equal(filled, &testgrpc.SimpleRequest{}) {
+		t.Errorf("nil message: %v %v, want an empty message", filled, err)
+	}
+
 	if err := moveMessage(&testgrpc.Empty{}, src); status.Code(err) != codes.Internal {
 		t.Errorf("different messages: %v, want Internal", err)
 	}

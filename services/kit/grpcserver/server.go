@@ -43,8 +43,9 @@ func New(s Settings) *Server {
 	}
 	ic := chain{logger: logger, defaultDeadline: s.DefaultDeadline}
 	opts := append([]grpc.ServerOption{
-		grpc.UnaryInterceptor(ic.unary),
-		grpc.StreamInterceptor(ic.stream),
+		// Chain (of one), so that ExtraOptions may add interceptors after ours.
+		grpc.ChainUnaryInterceptor(ic.unary),
+		grpc.ChainStreamInterceptor(ic.stream),
 		// A few stream workers avoid a goroutine per stream on the hot path.
 		grpc.NumStreamWorkers(4),
 	}, s.ExtraOptions...)
