@@ -143,4 +143,3 @@ func waitReadyz(t *testing.T, base string, status int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-

@@ -101,8 +101,11 @@ func openLoadSession(ctx context.Context, c *http.Client, base string) (*loadSes
 	}
 	s.id = id
 	status, _, _, err := mcpPost(ctx, c, base, s, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
-	if err != nil || status != http.StatusAccepted {
-		return nil, fmt.Errorf("notifications/initialized: status %d, %v", status, err)
+	if err != nil {
+		return nil, fmt.Errorf("notifications/initialized: %w", err)
+	}
+	if status != http.StatusAccepted {
+		return nil, fmt.Errorf("notifications/initialized: status %d, want 202", status)
 	}
 	return s, nil
 }
@@ -168,6 +171,7 @@ func runLoad(ctx context.Context, c *http.Client, base string, sessions []*loadS
 type loadReport struct {
 	requests, failures   int
 	failedBefore         int // failures of requests that ended before the event
+	failedStartedAfter   int // failures of requests started at or after the event (none in flight at it)
 	failedAfterGrace     int // failures of requests started at or after event+grace
 	lastFailureEnd       time.Time
 	sessionsWithoutLater int // sessions with no success started at or after event+grace
@@ -189,6 +193,9 @@ func summarise(sessions []*loadSession, event time.Time, grace time.Duration) lo
 			r.kinds[failureKind(o.failure)]++
 			if o.end.Before(event) {
 				r.failedBefore++
+			}
+			if !o.start.Before(event) {
+				r.failedStartedAfter++
 			}
 			if after {
 				r.failedAfterGrace++
@@ -218,6 +225,6 @@ func (r loadReport) String() string {
 		kinds = append(kinds, fmt.Sprintf("%d× %s", n, k))
 	}
 	sort.Strings(kinds)
-	return fmt.Sprintf("%d requests, %d failed (%d ended before the event, %d started after the grace period); failures: [%s]",
-		r.requests, r.failures, r.failedBefore, r.failedAfterGrace, strings.Join(kinds, "; "))
+	return fmt.Sprintf("%d requests, %d failed (%d ended before the event, %d started after it, %d started after the grace period); failures: [%s]",
+		r.requests, r.failures, r.failedBefore, r.failedStartedAfter, r.failedAfterGrace, strings.Join(kinds, "; "))
 }

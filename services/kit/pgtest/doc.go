@@ -14,4 +14,9 @@
 // and asks for a database per test:
 //
 //	url := pgtest.NewDatabase(t) // dropped WITH (FORCE) at t.Cleanup
+//
+// A test that must stop and restart PostgreSQL (outages, backup drills) starts a
+// dedicated cluster instead, removed at t.Cleanup:
+//
+//	srv := pgtest.NewServer(t) // srv.URL(), srv.Stop() (fast shutdown), srv.Start(), srv.Tool("pg_dump")
 package pgtest
