@@ -52,11 +52,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	cfg := loaded.Value
-	logger, _, err := logging.New(stderr, cfg.Log)
+	logger, level, err := logging.New(stderr, cfg.Log)
 	if err != nil {
 		return err
 	}
-	m, err := mesh.New(cfg, logger, mesh.WithVersion(version()))
+	m, err := mesh.New(cfg, logger, mesh.WithVersion(version()), mesh.WithLogLevel(level))
 	if err != nil {
 		return err
 	}

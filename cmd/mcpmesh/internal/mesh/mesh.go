@@ -58,6 +58,7 @@ type Mesh struct {
 	db         *pgxpool.Pool // nil when state is in memory
 	tel        *telemetry.Telemetry
 	adminLis   net.Listener // nil unless admin.listen is set
+	opts       options
 	admin      *http.Server
 }
 
@@ -68,7 +69,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	for _, opt := range opts {
 		opt(&o)
 	}
-	m := &Mesh{cfg: cfg, logger: logger}
+	m := &Mesh{cfg: cfg, logger: logger, opts: o}
 	defer func() {
 		if err != nil {
 			m.Close()

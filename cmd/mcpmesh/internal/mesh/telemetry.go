@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 )
 
@@ -22,11 +24,15 @@ const telemetryShutdownTimeout = 5 * time.Second
 type Option func(*options)
 
 type options struct {
-	version string
+	version  string
+	logLevel *slog.LevelVar
 }
 
 // WithVersion sets the service.version reported with traces and metrics.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithLogLevel lets the admin listener read and change the process's log level.
+func WithLogLevel(lv *slog.LevelVar) Option { return func(o *options) { o.logLevel = lv } }
 
 // ServiceName is the service.name of a process running cfg's targets:
 // "mcpmesh-all" for the whole mesh, else "mcpmesh-" and the targets joined by "+".
@@ -54,10 +60,33 @@ func setupTelemetry(cfg meshconfig.Config, logger *slog.Logger, o options) (*tel
 	return tel, nil
 }
 
-// newAdminServer serves /metrics for processes whose metrics no gateway serves.
-func newAdminServer(tel *telemetry.Telemetry, logger *slog.Logger) *http.Server {
+// newAdminServer serves /metrics for processes whose metrics no gateway serves, and
+// /loglevel (GET to read, PUT with debug, info, warn or error to change) when lv is
+// set. It belongs on a private address: it is not authenticated.
+func newAdminServer(tel *telemetry.Telemetry, logger *slog.Logger, lv *slog.LevelVar) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.MetricsHandler())
+	if lv != nil {
+		mux.HandleFunc("GET /loglevel", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, strings.ToLower(lv.Level().String())+"\n")
+		})
+		mux.HandleFunc("PUT /loglevel", func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 64))
+			if err != nil {
+				http.Error(w, "read body", http.StatusBadRequest)
+				return
+			}
+			level, err := logging.ParseLevel(strings.TrimSpace(string(body)))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			old := lv.Level()
+			lv.Set(level)
+			logger.InfoContext(r.Context(), "log level changed", "from", old.String(), "to", level.String())
+			_, _ = io.WriteString(w, strings.ToLower(level.String())+"\n")
+		})
+	}
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -103,6 +132,6 @@ func (m *Mesh) listenAdmin() error {
 		return fmt.Errorf("listen for admin HTTP on %s: %w", m.cfg.Admin.Listen, err)
 	}
 	m.adminLis = lis
-	m.admin = newAdminServer(m.tel, m.logger)
+	m.admin = newAdminServer(m.tel, m.logger, m.opts.logLevel)
 	return nil
 }

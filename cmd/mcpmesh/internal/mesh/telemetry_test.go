@@ -41,7 +41,8 @@ func TestAdminListenerServesMetrics(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(cfg, slog.New(slog.DiscardHandler))
+	var level slog.LevelVar
+	m, err := New(cfg, slog.New(slog.DiscardHandler), WithLogLevel(&level))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +101,32 @@ func TestAdminListenerServesMetrics(t *testing.T) {
 	}
 	if !found {
 		t.Error(`target_info lacks service_name="mcpmesh-registry"`)
+	}
+
+	// The log level can be read and changed at run time.
+	levelURL := "http://" + m.AdminAddress() + "/loglevel"
+	for _, tc := range []struct {
+		method, body string
+		wantStatus   int
+		wantLevel    slog.Level
+	}{
+		{http.MethodGet, "", http.StatusOK, slog.LevelInfo},
+		{http.MethodPut, "debug", http.StatusOK, slog.LevelDebug},
+		{http.MethodPut, "loud", http.StatusBadRequest, slog.LevelDebug},
+		{http.MethodPut, "warn\n", http.StatusOK, slog.LevelWarn},
+	} {
+		req, err := http.NewRequest(tc.method, levelURL, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != tc.wantStatus || level.Level() != tc.wantLevel {
+			t.Errorf("%s /loglevel %q: status %d, level %v; want %d, %v", tc.method, tc.body, resp.StatusCode, level.Level(), tc.wantStatus, tc.wantLevel)
+		}
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
