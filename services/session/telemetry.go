@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,6 +226,9 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 // end records the duration and closes the span.
 func (o *Observed) end(ctx context.Context, span trace.Span, start time.Time, method, version, errorType string, err error) {
 	if errorType != "" && span.IsRecording() {
+		if errorType == methodNotFoundType {
+			span.SetName(otherValue) // the name must not be the client's to choose
+		}
 		span.SetAttributes(attrErrorType.String(errorType))
 		if code, convErr := strconv.Atoi(errorType); convErr == nil {
 			span.SetAttributes(attrRPCStatusCode.Int(code))
@@ -246,8 +250,17 @@ const otherValue = "_OTHER"
 // methodNotFoundType is the error.type of a request for a method the mesh lacks.
 var methodNotFoundType = strconv.Itoa(int(mcpjson.CodeMethodNotFound))
 
+// knownNotifications are the client notifications of MCP. Unknown requests are told
+// by their -32601 answer; unknown notifications get no answer, hence this list.
+var knownNotifications = map[string]bool{
+	"notifications/initialized":        true,
+	"notifications/cancelled":          true,
+	"notifications/progress":           true,
+	"notifications/roots/list_changed": true,
+}
+
 func (o *Observed) operationAttributes(method, version, errorType string) metric.MeasurementOption {
-	if errorType == methodNotFoundType {
+	if errorType == methodNotFoundType || (strings.HasPrefix(method, "notifications/") && !knownNotifications[method]) {
 		method = otherValue
 	}
 	if version != "" && !mcpversion.IsSupported(version) {

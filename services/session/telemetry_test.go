@@ -192,6 +192,12 @@ func TestObservedMetrics(t *testing.T) {
 	// No version on the request: the session's negotiated one is reported.
 	h.mustResult(t, stateful(sess, "tools/call", `{"name":"echo","arguments":{}}`))
 	h.mustError(t, stateless("tools/call", `{"name":"no-such-tool",`+statelessMeta+`}`), -32602)
+	h.mustError(t, stateless("nope/nothing", `{`+statelessMeta+`}`), -32601)
+	notify := stateful(sess, "notifications/made-up", `{}`)
+	notify.Notification, notify.RequestId = true, nil
+	if _, err := h.handle(t, notify); err != nil {
+		t.Fatal(err)
+	}
 
 	var rm metricdata.ResourceMetrics
 	if err := h.reader.Collect(t.Context(), &rm); err != nil {
@@ -217,6 +223,8 @@ func TestObservedMetrics(t *testing.T) {
 		{"initialize", "2025-11-25", ""},
 		{"tools/call", "2025-11-25", ""},
 		{"tools/call", "2026-07-28", "-32602"},
+		{"_OTHER", "2026-07-28", "-32601"},
+		{"_OTHER", "2025-11-25", ""},
 	} {
 		if counts[k] != 1 {
 			t.Errorf("operation duration count for %+v = %d, want 1 (all: %v)", k, counts[k], counts)
