@@ -37,6 +37,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	defer func() { stopLoad(); load.Wait() }()
 	time.Sleep(500 * time.Millisecond) // some calls succeed before the outage
 
+	rowsBefore := tableCounts(ctx, t, db.URL())
 	stopped := time.Now()
 	if err := db.Stop(); err != nil {
 		t.Fatal(err)
@@ -72,6 +73,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		t.Logf("gateway-%d ready again %s after PostgreSQL started", i+1, time.Since(restarted).Round(time.Millisecond))
 	}
 	readyAgain := time.Now()
+	// Nothing written before the outage is gone (and nothing was created during it).
+	if rowsAfter := tableCounts(ctx, t, db.URL()); !mapsEqual(rowsBefore, rowsAfter) {
+		t.Errorf("rows per table before the outage %v, after it %v", rowsBefore, rowsAfter)
+	}
 	time.Sleep(time.Second) // the load goes on after the outage
 	stopLoad()
 	load.Wait()
