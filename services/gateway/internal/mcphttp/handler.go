@@ -23,6 +23,11 @@ type Config struct {
 	MaxBodyBytes      int64
 	AllowedOrigins    []string
 	KeepaliveInterval time.Duration
+	// MaxActive bounds the POST exchanges running at once (see admission); 0 means
+	// 32 per CPU. ActiveHold is how long an exchange keeps its slot at most; 0 means
+	// 50 ms.
+	MaxActive  int
+	ActiveHold time.Duration
 }
 
 // Handler serves /mcp.
@@ -37,6 +42,7 @@ type Handler struct {
 	drain context.Context
 
 	tooLarge []byte // the 413 body, built once
+	admit    *admission
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
 	jsonType, eventStreamType, noCache, no []string
@@ -64,6 +70,7 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		drain:       drain,
 		tooLarge: appendRPCError(nil, codeInvalidRequest,
 			fmt.Sprintf("request body exceeds the limit of %d bytes", cfg.MaxBodyBytes)),
+		admit:           newAdmission(cfg.MaxActive, cfg.ActiveHold),
 		jsonType:        []string{"application/json"},
 		eventStreamType: []string{"text/event-stream"},
 		noCache:         []string{"no-cache"},
@@ -106,6 +113,11 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	x.req.Metadata = &x.md
 	x.req.Body = body
 
+	active := h.admit.enter(r.Context())
+	if active == nil {
+		return // the client left while waiting for its turn
+	}
+	defer active.release()
 	stream, err := h.transport.Exchange(r.Context(), &x.req)
 	if err != nil {
 		h.writeFailure(w, r, "exchange", err)
