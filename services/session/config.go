@@ -20,6 +20,12 @@ type Config struct {
 	PageSize int `koanf:"page_size"`
 	// CacheTTL is the ttlMs hint on cacheable results of the stateless generation.
 	CacheTTL time.Duration `koanf:"cache_ttl"`
+	// RequestStateKey signs the requestState of 2026-07-28 input_required results
+	// (HMAC-SHA256), so clients cannot alter it. Every replica must share it. Empty
+	// means a random key per process: a retry must then reach the same process.
+	RequestStateKey string `koanf:"request_state_key"`
+	// RequestStateTTL is how long a requestState stays valid.
+	RequestStateTTL time.Duration `koanf:"request_state_ttl"`
 }
 
 // DefaultConfig returns the defaults.
@@ -31,8 +37,13 @@ func DefaultConfig() Config {
 		SweepInterval:      30 * time.Second,
 		PageSize:           100,
 		CacheTTL:           60 * time.Second,
+		RequestStateTTL:    10 * time.Minute,
 	}
 }
+
+// minRequestStateKey is the shortest accepted signing key (256 bits, as HMAC-SHA256
+// wants).
+const minRequestStateKey = 32
 
 // maxPageSize keeps a single page (and the response holding it) bounded.
 const maxPageSize = 10000
@@ -57,6 +68,12 @@ func (c Config) Validate() error {
 	}
 	if c.CacheTTL < 0 {
 		errs = append(errs, errors.New("session.cache_ttl: must be >= 0"))
+	}
+	if c.RequestStateKey != "" && len(c.RequestStateKey) < minRequestStateKey {
+		errs = append(errs, errors.New("session.request_state_key: must be at least 32 bytes when set"))
+	}
+	if c.RequestStateTTL <= 0 {
+		errs = append(errs, errors.New("session.request_state_ttl: must be > 0"))
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,25 @@ func (p *testProvider) CallTool(req *providerv1.CallToolRequest, stream grpc.Ser
 		return status.Error(codes.NotFound, "no such tool")
 	case "p_input":
 		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: &mcpv1.InputRequired{}}})
+	case "p_struct":
+		// Returns the structured content and isError the arguments ask for.
+		var args struct {
+			Out     json.RawMessage `json:"out"`
+			IsError bool            `json:"isError"`
+		}
+		_ = json.Unmarshal(req.GetArguments(), &args)
+		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: &mcpv1.ToolResult{
+			Content: []byte(`[{"type":"text","text":"structured"}]`), StructuredContent: args.Out, IsError: args.IsError,
+		}}})
+	case "p_ask":
+		// Asks for the input requests in its arguments until answered, then reports the
+		// answers and its own state.
+		if ir := askOrAnswer(req.GetArguments(), req.GetContext()); ir != nil {
+			return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: ir}})
+		}
+		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: &mcpv1.ToolResult{
+			Content: answeredContent(req.GetContext()),
+		}}})
 	}
 	return status.Error(codes.Internal, "unexpected tool")
 }
@@ -91,6 +111,12 @@ func (p *testProvider) ReadResource(_ context.Context, req *providerv1.ReadResou
 }
 
 func (p *testProvider) GetPrompt(_ context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
+	if req.GetName() == "p_ask_prompt" {
+		if ir := askOrAnswer([]byte(req.GetArguments()["requests"]), req.GetContext()); ir != nil {
+			return &providerv1.GetPromptResponse{InputRequired: ir}, nil
+		}
+		return &providerv1.GetPromptResponse{Messages: []byte(`[{"role":"user","content":` + string(answeredContent(req.GetContext())[1:len(answeredContent(req.GetContext()))-1]) + `}]`)}, nil
+	}
 	if req.GetName() != "p_greet" {
 		return nil, status.Error(codes.NotFound, "no prompt")
 	}
@@ -105,6 +131,44 @@ func (p *testProvider) GetPrompt(_ context.Context, req *providerv1.GetPromptReq
 
 func (p *testProvider) Complete(_ context.Context, req *providerv1.CompleteRequest) (*providerv1.CompleteResponse, error) {
 	return &providerv1.CompleteResponse{Values: []string{string(req.GetRef()), req.GetArgumentName() + "=" + req.GetArgumentValue()}, Total: 2}, nil
+}
+
+// askOrAnswer returns the input_required for the requests in args ({"requests":{...}}
+// or the requests object itself) unless the context already carries answers.
+func askOrAnswer(args []byte, rc *mcpv1.RequestContext) *mcpv1.InputRequired {
+	if len(rc.GetInputResponses()) > 0 {
+		return nil
+	}
+	var wrapped struct {
+		Requests map[string]json.RawMessage `json:"requests"`
+	}
+	requests := map[string]json.RawMessage{}
+	if json.Unmarshal(args, &wrapped) == nil && wrapped.Requests != nil {
+		requests = wrapped.Requests
+	} else {
+		_ = json.Unmarshal(args, &requests)
+	}
+	ir := &mcpv1.InputRequired{InputRequests: map[string][]byte{}, RequestState: []byte("provider-state-1")}
+	for k, v := range requests {
+		ir.InputRequests[k] = v
+	}
+	return ir
+}
+
+// answeredContent reports the answers and the provider state a retry carried, as one
+// text block.
+func answeredContent(rc *mcpv1.RequestContext) []byte {
+	keys := make([]string, 0, len(rc.GetInputResponses()))
+	for k := range rc.GetInputResponses() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	text := "state=" + string(rc.GetRequestState())
+	for _, k := range keys {
+		text += " " + k + "=" + string(rc.GetInputResponses()[k])
+	}
+	quoted, _ := json.Marshal(text)
+	return []byte(`[{"type":"text","text":` + string(quoted) + `}]`)
 }
 
 // fullTool has every optional field, to check what each version keeps.
@@ -174,6 +238,18 @@ func newHarness(t *testing.T, snapshot bool, adjust func(*Config)) *harness {
 // the same db are replicas of one deployment.
 func newHarnessOn(t *testing.T, db *pgxpool.Pool, snapshot bool, adjust func(*Config)) *harness {
 	t.Helper()
+	fixture := catalogueFixture
+	if !snapshot {
+		fixture = nil
+	}
+	return newHarnessWith(t, db, fixture, adjust)
+}
+
+// newHarnessWith is newHarnessOn with the registry serving fixture(provider address,
+// refusing address); nil serves no catalogue.
+func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, downAddr string) *registryv1.WatchCatalogueResponse, adjust func(*Config)) *harness {
+	t.Helper()
+	snapshot := fixture != nil
 	logger := slog.New(slog.DiscardHandler)
 
 	prov := &testProvider{blockStarted: make(chan struct{}, 1), blockEnded: make(chan error, 1)}
@@ -196,7 +272,7 @@ func newHarnessOn(t *testing.T, db *pgxpool.Pool, snapshot bool, adjust func(*Co
 
 	reg := &testRegistry{}
 	if snapshot {
-		reg.snapshot = catalogueFixture(provLis.Addr().String(), downAddr)
+		reg.snapshot = fixture(provLis.Addr().String(), downAddr)
 	}
 	server := grpcserver.New(grpcserver.Settings{Logger: logger})
 	server.Register(&registryv1.RegistryService_ServiceDesc, reg)

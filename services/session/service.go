@@ -102,11 +102,16 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
 	}
+	if cfg.RequestStateKey == "" {
+		logger.Warn("session.request_state_key is not set: a random key signs requestState, so the retry of a 2026-07-28 input_required request must reach this same process; set the key on every replica")
+	}
 	s.dispatcher = dispatch.New(dispatch.Settings{
 		ServerVersion:   cfg.ServerVersion,
 		ToolCallTimeout: cfg.ToolCallTimeout,
 		PageSize:        cfg.PageSize,
 		CacheTTL:        cfg.CacheTTL,
+		RequestStateKey: []byte(cfg.RequestStateKey),
+		RequestStateTTL: cfg.RequestStateTTL,
 	}, watcher.Current, st, deps.Conns, logger)
 	return s, nil
 }

@@ -569,9 +569,9 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	bad := Config{PageSize: 0, CacheTTL: -1}
+	bad := Config{PageSize: 0, CacheTTL: -1, RequestStateKey: "too short"}
 	err := bad.Validate()
-	for _, key := range []string{"server_version", "tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl"} {
+	for _, key := range []string{"server_version", "tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl", "request_state_key", "request_state_ttl"} {
 		if err == nil || !strings.Contains(err.Error(), "session."+key) {
 			t.Errorf("Validate does not name session.%s: %v", key, err)
 		}

@@ -25,6 +25,10 @@ type Entry struct {
 	Key   string
 	JSON  [numClasses][]byte
 	Route Route
+	// InputSchema and OutputSchema are a tool's JSON Schemas as the provider gave them
+	// (nil when absent or not a JSON object); the session validates calls against them.
+	InputSchema  []byte
+	OutputSchema []byte
 }
 
 // Render returns the entry's JSON for class c.
@@ -61,7 +65,12 @@ func Build(resp *registryv1.WatchCatalogueResponse) *Snapshot {
 	s := &Snapshot{Revision: resp.GetRevision(), Instructions: strings.Join(instructions, "\n\n")}
 
 	for _, t := range resp.GetTools() {
-		e := Entry{Key: t.GetName(), Route: Route{Provider: t.GetProvider(), Address: addr[t.GetProvider()], Name: t.GetTool().GetName()}}
+		e := Entry{
+			Key:          t.GetName(),
+			Route:        Route{Provider: t.GetProvider(), Address: addr[t.GetProvider()], Name: t.GetTool().GetName()},
+			InputSchema:  rawOf(t.GetTool().GetInputSchema(), '{'),
+			OutputSchema: rawOf(t.GetTool().GetOutputSchema(), '{'),
+		}
 		for c := range numClasses {
 			e.JSON[c] = renderTool(t.GetName(), t.GetTool(), c)
 		}

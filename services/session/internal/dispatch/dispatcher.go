@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"time"
@@ -20,6 +21,11 @@ type Settings struct {
 	ToolCallTimeout time.Duration
 	PageSize        int
 	CacheTTL        time.Duration
+	// RequestStateKey signs the requestState of 2026-07-28 input_required results;
+	// empty means a random key for this dispatcher (retries must reach it).
+	RequestStateKey []byte
+	// RequestStateTTL is how long a requestState stays valid.
+	RequestStateTTL time.Duration
 }
 
 // Conns hands out connections to providers by address.
@@ -60,10 +66,21 @@ type Dispatcher struct {
 	conns     Conns
 	logger    *slog.Logger
 	inflight  inflight
+	schemas   schemaCache
+	states    stateSigner
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).
 func New(settings Settings, current func() *catalogue.Snapshot, st store.Store, conns Conns, logger *slog.Logger) *Dispatcher {
+	key := settings.RequestStateKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails
+	}
+	ttl := settings.RequestStateTTL
+	if ttl <= 0 {
+		ttl = DefaultRequestStateTTL
+	}
 	return &Dispatcher{
 		settings:  settings,
 		catalogue: current,
@@ -71,8 +88,12 @@ func New(settings Settings, current func() *catalogue.Snapshot, st store.Store, 
 		conns:     conns,
 		logger:    logger,
 		inflight:  inflight{calls: map[string]*inflightCall{}},
+		states:    stateSigner{key: key, ttl: ttl, now: time.Now},
 	}
 }
+
+// DefaultRequestStateTTL is the lifetime of a requestState when none is configured.
+const DefaultRequestStateTTL = 10 * time.Minute
 
 // Dispatch runs req. A request ends with exactly one result or error event; a
 // notification emits nothing. The returned error is for the transport (the client

@@ -12,6 +12,7 @@ type getPromptParams struct {
 	Name      string            `json:"name"`
 	Arguments map[string]string `json:"arguments"`
 	Meta      json.RawMessage   `json:"_meta"`
+	retryParams
 }
 
 func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error) {
@@ -35,6 +36,9 @@ func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error
 		return nil, unknownPrompt(p.Name)
 	}
 	t := target{kind: "prompt", name: p.Name}
+	if err := d.applyRetry(req, cc, p.Name, &p.retryParams); err != nil {
+		return nil, err
+	}
 	callCtx, providerCtx, done := d.startCall(ctx, req)
 	defer done()
 	client, err := d.provider(entry.Route)
@@ -45,8 +49,8 @@ func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error
 	if err != nil {
 		return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownPrompt(p.Name))
 	}
-	if resp.GetInputRequired() != nil {
-		return nil, inputNotSupported(t)
+	if ir := resp.GetInputRequired(); ir != nil {
+		return d.inputRequired(callCtx, req, cc, t, p.Name, ir)
 	}
 	messages := resp.GetMessages()
 	if len(messages) == 0 {

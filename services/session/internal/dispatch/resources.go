@@ -11,6 +11,7 @@ import (
 type readResourceParams struct {
 	URI  string          `json:"uri"`
 	Meta json.RawMessage `json:"_meta"`
+	retryParams
 }
 
 func (d *Dispatcher) readResource(ctx context.Context, req *Request) ([]byte, error) {
@@ -34,6 +35,9 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request) ([]byte, er
 		return nil, resourceNotFound(req, p.URI)
 	}
 	t := target{kind: "resource", name: p.URI}
+	if err := d.applyRetry(req, cc, p.URI, &p.retryParams); err != nil {
+		return nil, err
+	}
 	callCtx, providerCtx, done := d.startCall(ctx, req)
 	defer done()
 	client, err := d.provider(entry.Route)
@@ -44,8 +48,8 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request) ([]byte, er
 	if err != nil {
 		return nil, d.providerFailure(callCtx, t, entry.Route, err, resourceNotFound(req, p.URI))
 	}
-	if resp.GetInputRequired() != nil {
-		return nil, inputNotSupported(t)
+	if ir := resp.GetInputRequired(); ir != nil {
+		return d.inputRequired(callCtx, req, cc, t, p.URI, ir)
 	}
 	contents := resp.GetContents()
 	if len(contents) == 0 {

@@ -17,6 +17,7 @@ type callToolParams struct {
 	Name      string          `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
 	Meta      json.RawMessage `json:"_meta"`
+	retryParams
 }
 
 func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
@@ -44,6 +45,15 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 		return nil, unknownTool(p.Name)
 	}
 	t := target{kind: "tool", name: p.Name}
+	// Arguments are checked before any provider work (and before a requestState is
+	// accepted, so a bad retry says what is wrong with its arguments first).
+	schemas := d.schemas.get(ctx, d.logger, snap.Revision, entry)
+	if err := d.checkArguments(schemas, p.Name, args); err != nil {
+		return nil, err
+	}
+	if err := d.applyRetry(req, cc, p.Name, &p.retryParams); err != nil {
+		return nil, err
+	}
 
 	callCtx, providerCtx, done := d.startCall(ctx, req)
 	defer done()
@@ -80,9 +90,15 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 				return nil, err
 			}
 		case *providerv1.CallToolResponse_Result:
+			// Tool errors (isError) need not match the output schema.
+			if !e.Result.GetIsError() {
+				if err := d.checkStructured(callCtx, schemas, t, entry.Route, e.Result.GetStructuredContent()); err != nil {
+					return nil, err
+				}
+			}
 			return d.toolResult(req, t, e.Result)
 		case *providerv1.CallToolResponse_InputRequired:
-			return nil, inputNotSupported(t)
+			return d.inputRequired(callCtx, req, cc, t, p.Name, e.InputRequired)
 		}
 	}
 }

@@ -11,6 +11,8 @@ const (
 	CodeInvalidParams    int32 = -32602
 	CodeInternal         int32 = -32603
 	CodeResourceNotFound int32 = -32002
+	// CodeMissingClientCapability is MissingRequiredClientCapability (2026-07-28).
+	CodeMissingClientCapability int32 = -32021
 )
 
 // Error is a JSON-RPC error object. It is an error so that handlers can return it;

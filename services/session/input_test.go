@@ -1,0 +1,251 @@
+package session
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+)
+
+const (
+	addInputSchema = `{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`
+	sumSchema      = `{"type":"object","properties":{"sum":{"type":"number"}},"required":["sum"]}`
+	// The everything provider's json_schema_2020_12_tool input schema.
+	jsonSchema202012 = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`
+)
+
+// inputFixture routes tools with schemas and tools that ask for client input to the
+// test provider.
+func inputFixture(providerAddr, _ string) *registryv1.WatchCatalogueResponse {
+	tool := func(exposed, own, input, output string) *registryv1.RoutedTool {
+		t := &mcpv1.Tool{Name: own, InputSchema: []byte(input)}
+		if output != "" {
+			t.OutputSchema = []byte(output)
+		}
+		return &registryv1.RoutedTool{Name: exposed, Provider: "p", Tool: t}
+	}
+	return &registryv1.WatchCatalogueResponse{
+		Revision:  7,
+		Providers: []*registryv1.Provider{{Name: "p", Address: providerAddr}},
+		Tools: []*registryv1.RoutedTool{
+			tool("add", "p_echo", addInputSchema, ""),
+			tool("json_schema_2020_12_tool", "p_echo", jsonSchema202012, ""),
+			tool("broken", "p_echo", `{"type":"object","properties":{"a":{"$ref":"#/$defs/nowhere"}}}`, ""),
+			tool("struct", "p_struct", `{"type":"object"}`, sumSchema),
+			tool("ask", "p_ask", `{"type":"object"}`, ""),
+			tool("ask2", "p_ask", `{"type":"object"}`, ""),
+		},
+		Resources: []*registryv1.RoutedResource{{Provider: "p", Resource: &mcpv1.Resource{Uri: "mem://a", Name: "a"}}},
+		Prompts:   []*registryv1.RoutedPrompt{{Name: "askp", Provider: "p", Prompt: &mcpv1.Prompt{Name: "p_ask_prompt"}}},
+	}
+}
+
+// statelessCall is a 2026-07-28 request with the given client capabilities and
+// clientInfo name; extra params follow the _meta.
+func statelessCall(method, caps, client, params string) *sessionv1.HandleRequest {
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":` + caps +
+		`,"io.modelcontextprotocol/clientInfo":{"name":"` + client + `","version":"1"}}`
+	return stateless(method, "{"+meta+","+strings.TrimPrefix(params, "{"))
+}
+
+func TestToolArgumentValidation(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	sess := h.initialize(t, "2025-11-25")
+	tests := []struct {
+		name, tool, args string
+		wantMsg          string // "" when the call must reach the provider
+	}{
+		{"conforming", "add", `{"a":1,"b":2}`, ""},
+		{"wrong type", "add", `{"a":"1","b":2}`, "invalid arguments for tool add: /a: got string, want number (keyword type)"},
+		{"missing required", "add", `{"a":1}`, "invalid arguments for tool add: (root): missing property 'b' (keyword required)"},
+		{"2020-12 fixture with $ref", "json_schema_2020_12_tool", `{"name":"Ada","address":{"street":"1 Main","city":"Town"}}`, ""},
+		{"2020-12 fixture, bad $ref target", "json_schema_2020_12_tool", `{"address":{"city":5}}`, "invalid arguments for tool json_schema_2020_12_tool: /address/city: got number, want string"},
+		{"2020-12 fixture, additionalProperties", "json_schema_2020_12_tool", `{"extra":1}`, "additional properties 'extra' not allowed (keyword additionalProperties)"},
+		{"schema that does not compile: not validated", "broken", `{"a":"anything"}`, ""},
+	}
+	for _, tt := range tests {
+		for _, gen := range []string{"stateless", "stateful"} {
+			t.Run(tt.name+"/"+gen, func(t *testing.T) {
+				params := `{"name":"` + tt.tool + `","arguments":` + tt.args + `}`
+				req := stateful(sess, "tools/call", params)
+				if gen == "stateless" {
+					req = statelessCall("tools/call", `{}`, "c", params)
+				}
+				if tt.wantMsg == "" {
+					ev := h.mustResult(t, req)
+					if !strings.Contains(string(ev.rawResult), "text") {
+						t.Errorf("result %s", ev.rawResult)
+					}
+					return
+				}
+				h.provider.mu.Lock()
+				h.provider.lastCall = nil
+				h.provider.mu.Unlock()
+				e := h.mustError(t, req, -32602)
+				if !strings.Contains(e.GetMessage(), tt.wantMsg) {
+					t.Errorf("message %q, want %q", e.GetMessage(), tt.wantMsg)
+				}
+				h.provider.mu.Lock()
+				defer h.provider.mu.Unlock()
+				if h.provider.lastCall != nil {
+					t.Error("the provider was called with invalid arguments")
+				}
+			})
+		}
+	}
+}
+
+func TestStructuredContentValidation(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	tests := []struct {
+		name, args string
+		wantCode   int32 // 0: a result
+	}{
+		{"conforming", `{"out":{"sum":3}}`, 0},
+		{"not matching the outputSchema", `{"out":{"sum":"3"}}`, -32603},
+		{"missing a required member", `{"out":{}}`, -32603},
+		{"no structured content", `{}`, 0},
+		{"tool errors are not checked", `{"out":{"sum":"3"},"isError":true}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := statelessCall("tools/call", `{}`, "c", `{"name":"struct","arguments":`+tt.args+`}`)
+			if tt.wantCode == 0 {
+				h.mustResult(t, req)
+				return
+			}
+			e := h.mustError(t, req, tt.wantCode)
+			if e.GetMessage() != "tool struct returned structured content that does not match its outputSchema" {
+				t.Errorf("message %q", e.GetMessage())
+			}
+		})
+	}
+}
+
+const samplingRequest = `{"method":"sampling/createMessage","params":{"messages":[{"role":"user","content":{"type":"text","text":"2+2?"}}],"maxTokens":10}}`
+
+// inputRequiredResult is an InputRequiredResult as a test reads it.
+type inputRequiredResult struct {
+	ResultType    string                     `json:"resultType"`
+	InputRequests map[string]json.RawMessage `json:"inputRequests"`
+	RequestState  string                     `json:"requestState"`
+}
+
+func askFirst(t *testing.T, h *harness, req *sessionv1.HandleRequest) inputRequiredResult {
+	t.Helper()
+	ev := h.mustResult(t, req)
+	var ir inputRequiredResult
+	if err := json.Unmarshal(ev.rawResult, &ir); err != nil || ir.ResultType != "input_required" || ir.RequestState == "" {
+		t.Fatalf("want an InputRequiredResult, got %s", ev.rawResult)
+	}
+	return ir
+}
+
+func TestInputRequiredRoundTrip(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	caps := `{"sampling":{},"elicitation":{}}`
+	elicit := `{"method":"elicitation/create","params":{"mode":"form","message":"who?","requestedSchema":{"type":"object","properties":{"name":{"type":"string"}}}}}`
+
+	t.Run("tools/call", func(t *testing.T) {
+		ir := askFirst(t, h, statelessCall("tools/call", caps, "c", `{"name":"ask","arguments":{"requests":{"s":`+samplingRequest+`,"e":`+elicit+`}}}`))
+		if len(ir.InputRequests) != 2 || !strings.Contains(string(ir.InputRequests["s"]), "sampling/createMessage") {
+			t.Fatalf("inputRequests %v", ir.InputRequests)
+		}
+		if strings.Contains(ir.RequestState, "provider-state") {
+			t.Error("requestState is not wrapped")
+		}
+		retry := statelessCall("tools/call", caps, "c", `{"name":"ask","arguments":{"requests":{}},"inputResponses":{"s":{"role":"assistant","content":{"type":"text","text":"4"},"model":"m"},"e":{"action":"accept","content":{"name":"Ada"}}},"requestState":"`+ir.RequestState+`"}`)
+		ev := h.mustResult(t, retry)
+		text := string(ev.rawResult)
+		for _, want := range []string{`"resultType":"complete"`, `state=provider-state-1`, `e={\"action\":\"accept\"`, `s={\"role\":\"assistant\"`} {
+			if !strings.Contains(text, want) {
+				t.Errorf("retry result %s lacks %s", text, want)
+			}
+		}
+	})
+
+	t.Run("prompts/get", func(t *testing.T) {
+		ir := askFirst(t, h, statelessCall("prompts/get", caps, "c", `{"name":"askp","arguments":{"requests":"{\"s\":`+strings.ReplaceAll(samplingRequest, `"`, `\"`)+`}"}}`))
+		retry := statelessCall("prompts/get", caps, "c", `{"name":"askp","inputResponses":{"s":{"role":"assistant","content":{"type":"text","text":"4"},"model":"m"}},"requestState":"`+ir.RequestState+`"}`)
+		ev := h.mustResult(t, retry)
+		if !strings.Contains(string(ev.rawResult), "state=provider-state-1") {
+			t.Errorf("retry result %s", ev.rawResult)
+		}
+	})
+
+	t.Run("a retry without requestState is a new request", func(t *testing.T) {
+		ev := h.mustResult(t, statelessCall("tools/call", caps, "c", `{"name":"ask","arguments":{},"inputResponses":{"s":{"action":"decline"}}}`))
+		if !strings.Contains(string(ev.rawResult), `"state= s=`) {
+			t.Errorf("result %s: want the answers without provider state", ev.rawResult)
+		}
+	})
+}
+
+func TestInputRequiredErrors(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	caps := `{"sampling":{}}`
+	askSampling := `{"name":"ask","arguments":{"requests":{"s":` + samplingRequest + `}}}`
+	token := askFirst(t, h, statelessCall("tools/call", caps, "c", askSampling)).RequestState
+	forged := []byte(token)
+	forged[len(forged)-3] ^= 1
+	retry := func(tool, client, state string) *sessionv1.HandleRequest {
+		return statelessCall("tools/call", caps, client, `{"name":"`+tool+`","arguments":{},"inputResponses":{"s":{"role":"assistant","content":{"type":"text","text":"4"},"model":"m"}},"requestState":"`+state+`"}`)
+	}
+	sess := h.initialize(t, "2025-11-25")
+
+	tests := []struct {
+		name    string
+		req     *sessionv1.HandleRequest
+		code    int32
+		wantMsg string
+		data    string
+	}{
+		{"forged requestState", retry("ask", "c", string(forged)), -32602, "requestState is not valid", ""},
+		{"garbage requestState", retry("ask", "c", "not-a-token"), -32602, "requestState is not valid", ""},
+		{"requestState of another tool", retry("ask2", "c", token), -32602, "issued for another request", ""},
+		{"requestState of another client", retry("ask", "other", token), -32602, "issued to another client", ""},
+		{"requestState not a string", statelessCall("tools/call", caps, "c", `{"name":"ask","requestState":5}`), -32602, "params.requestState must be a string", ""},
+		{"inputResponses not results", statelessCall("tools/call", caps, "c", `{"name":"ask","inputResponses":{"s":1}}`), -32602, `params.inputResponses["s"] must be a result object`, ""},
+		{"sampling not declared", statelessCall("tools/call", `{"elicitation":{}}`, "c", askSampling), -32021, "Server requires the sampling client capability", `{"requiredCapabilities":{"sampling":{}}}`},
+		{"url elicitation not declared", statelessCall("tools/call", `{"elicitation":{"form":{}}}`, "c",
+			`{"name":"ask","arguments":{"requests":{"u":{"method":"elicitation/create","params":{"mode":"url","message":"m","url":"https://example.com","elicitationId":"1"}},"r":{"method":"roots/list","params":{}}}}}`),
+			-32021, "Server requires the elicitation and roots client capability", `{"requiredCapabilities":{"elicitation":{"url":{}},"roots":{}}}`},
+		{"a method MRTR does not allow", statelessCall("tools/call", caps, "c", `{"name":"ask","arguments":{"requests":{"x":{"method":"tools/call","params":{}}}}}`), -32603, "tool ask returned an invalid result", ""},
+		{"stateful sessions keep -32603", stateful(sess, "tools/call", askSampling), -32603, "tool ask needs client input", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := h.mustError(t, tt.req, tt.code)
+			if !strings.Contains(e.GetMessage(), tt.wantMsg) {
+				t.Errorf("message %q, want %q", e.GetMessage(), tt.wantMsg)
+			}
+			if tt.data != "" && string(e.GetData()) != tt.data {
+				t.Errorf("data %s, want %s", e.GetData(), tt.data)
+			}
+		})
+	}
+
+	t.Run("expired requestState", func(t *testing.T) {
+		short := newHarnessWith(t, nil, inputFixture, func(c *Config) { c.RequestStateTTL = time.Nanosecond })
+		token := askFirst(t, short, statelessCall("tools/call", caps, "c", askSampling)).RequestState
+		e := short.mustError(t, retry("ask", "c", token), -32602)
+		if !strings.Contains(e.GetMessage(), "requestState has expired") {
+			t.Errorf("message %q", e.GetMessage())
+		}
+	})
+
+	t.Run("a replica with the same key accepts the retry", func(t *testing.T) {
+		key := func(c *Config) { c.RequestStateKey = strings.Repeat("k", 32) }
+		a, b := newHarnessWith(t, nil, inputFixture, key), newHarnessWith(t, nil, inputFixture, key)
+		token := askFirst(t, a, statelessCall("tools/call", caps, "c", askSampling)).RequestState
+		b.mustResult(t, retry("ask", "c", token))
+		other := newHarnessWith(t, nil, inputFixture, func(c *Config) { c.RequestStateKey = strings.Repeat("x", 32) })
+		other.mustError(t, retry("ask", "c", token), -32602)
+	})
+}

@@ -1,0 +1,69 @@
+package dispatch
+
+import (
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestRequestState(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	signer := &stateSigner{key: []byte("0123456789abcdef0123456789abcdef"), ttl: 10 * time.Minute, now: func() time.Time { return now }}
+	target := retryTarget("tools/call", "sample")
+	client := clientDigest([]byte(`{"name":"c","version":"1"}`))
+	token := signer.sign([]byte(`{"tool":"sample"}`), target, client)
+
+	flipped := []byte(token)
+	flipped[len(flipped)/2] ^= 1
+	otherKey := &stateSigner{key: []byte("another key that is long enough!!"), ttl: time.Minute, now: signer.now}
+	later := &stateSigner{key: signer.key, ttl: signer.ttl, now: func() time.Time { return now.Add(10*time.Minute + time.Millisecond) }}
+	raw, _ := base64.RawURLEncoding.DecodeString(token)
+
+	tests := []struct {
+		name   string
+		signer *stateSigner
+		token  string
+		target [digestLen]byte
+		client [digestLen]byte
+		want   error
+	}{
+		{"valid", signer, token, target, client, nil},
+		{"same client info, other member order", signer, token, target, clientDigest([]byte(`{"version":"1","name":"c"}`)), nil},
+		{"altered", signer, string(flipped), target, client, errStateForged},
+		{"not base64", signer, "!!!", target, client, errStateForged},
+		{"empty", signer, "", target, client, errStateForged},
+		{"truncated", signer, base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]), target, client, errStateForged},
+		{"signed with another key", otherKey, token, target, client, errStateForged},
+		{"expired", later, token, target, client, errStateExpired},
+		{"another tool", signer, token, retryTarget("tools/call", "elicit"), client, errStateTarget},
+		{"another method", signer, token, retryTarget("prompts/get", "sample"), client, errStateTarget},
+		{"another client", signer, token, target, clientDigest([]byte(`{"name":"other","version":"1"}`)), errStateClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state, err := tt.signer.verify(tt.token, tt.target, tt.client)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("verify: %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && string(state) != `{"tool":"sample"}` {
+				t.Errorf("provider state %q", state)
+			}
+		})
+	}
+}
+
+// FuzzRequestState: a hostile token never panics and never verifies.
+func FuzzRequestState(f *testing.F) {
+	signer := &stateSigner{key: []byte("0123456789abcdef0123456789abcdef"), ttl: time.Minute, now: time.Now}
+	target, client := retryTarget("tools/call", "t"), clientDigest(nil)
+	issued := signer.sign([]byte("s"), target, client)
+	f.Add(issued)
+	f.Add("")
+	f.Add("AQ")
+	f.Fuzz(func(t *testing.T, token string) {
+		if _, err := signer.verify(token, target, client); err == nil && token != issued {
+			t.Fatalf("a token this signer did not issue verified: %q", token)
+		}
+	})
+}
