@@ -170,13 +170,32 @@ func (r *Recorder) Check(msg []byte, version string) {
 	case envelope.Method != "" && len(envelope.ID) == 0:
 		r.validate(version, "ServerNotification", msg, msg)
 	case len(envelope.Result) > 0:
-		if def, ok := resultDefinitions[method]; ok {
+		def, ok := resultDefinitions[method]
+		if inputRequired(envelope.Result) {
+			// A multi round-trip answer (2026-07-28): only these three requests may
+			// end with one (MRTR "Supported Requests").
+			if !mrtrMethods[method] {
+				r.fail("%s answered with input_required: %s", method, msg)
+			}
+			def, ok = "InputRequiredResult", true
+		}
+		if ok {
 			r.validate(version, def, envelope.Result, msg)
 		}
 	}
 	r.mu.Lock()
 	r.checked++
 	r.mu.Unlock()
+}
+
+// mrtrMethods may answer with an InputRequiredResult.
+var mrtrMethods = map[string]bool{"tools/call": true, "prompts/get": true, "resources/read": true}
+
+func inputRequired(result json.RawMessage) bool {
+	var r struct {
+		ResultType string `json:"resultType"`
+	}
+	return json.Unmarshal(result, &r) == nil && r.ResultType == "input_required"
 }
 
 // schemaVersion maps a version without a schema (an unsupported one a test sent on

@@ -55,6 +55,8 @@ func FuzzDispatch(f *testing.F) {
 		`{"uri":"mem://zz"}`, `{"level":"info"}`, `{"requestId":1}`, `{"name":"pr","arguments":{"a":1}}`,
 		`{"ref":{"type":"ref/resource","uri":"mem://{x}"},"argument":{"name":"x","value":""}}`,
 		`{"_meta":[]}`, `{"name":"t","_meta":{"progressToken":{}}}`, `{"name":`,
+		`{"name":"t","requestState":"AQ","inputResponses":{"a":{}}}`, `{"name":"pr","requestState":5}`,
+		`{"uri":"mem://a","inputResponses":{"a":1}}`, `{"name":"t","inputResponses":[]}`,
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s), i%2 == 0)
