@@ -13,6 +13,13 @@
 // unavailable, retry", for a 503 the client may retry on any replica).
 // Everything the client should read as a JSON-RPC error arrives as an error event.
 //
+// JSON-RPC errors of tools/call worth knowing: -32602 for arguments that fail the tool's
+// inputSchema (message and data name the instance path and keyword) and for a forged,
+// expired or misdirected requestState; -32603 for structuredContent that fails the
+// outputSchema (a provider bug) and for client input asked on a stateful session (its
+// adapter is a later slice); -32021 when a provider asks a 2026-07-28 client for input
+// it did not declare in _meta clientCapabilities.
+//
 // Session records live in memory by default, or in PostgreSQL when Deps.DB is set
 // (tables created by Migrate); then any replica serves any session. Later slices add a
 // short read cache invalidated by LISTEN/NOTIFY and cross-replica notifications.

@@ -37,7 +37,7 @@ type toolSchemas struct {
 }
 
 // schemaCache holds the compiled schemas of the current catalogue revision, by exposed
-// tool name. A newer revision replaces the whole cache, so a changed tool is
+// tool name. Another revision replaces the whole cache, so a changed tool is
 // recompiled and removed tools are forgotten.
 type schemaCache struct {
 	mu       sync.RWMutex
@@ -56,18 +56,15 @@ func (c *schemaCache) get(ctx context.Context, logger *slog.Logger, rev int64, e
 	c.mu.RUnlock()
 	if ts == nil || !current {
 		c.mu.Lock()
-		switch {
-		case rev > c.revision || c.tools == nil:
+		// Any other revision starts a new cache: revisions normally grow, but a
+		// restarted in-memory registry starts again from 1. (A request still holding the
+		// previous snapshot during a change costs one extra compilation.)
+		if rev != c.revision || c.tools == nil {
 			c.revision, c.tools = rev, map[string]*toolSchemas{}
-			fallthrough
-		case rev == c.revision:
-			if ts = c.tools[e.Key]; ts == nil {
-				ts = &toolSchemas{}
-				c.tools[e.Key] = ts
-			}
-		default:
-			// A request still holding an older snapshot: compile without caching.
+		}
+		if ts = c.tools[e.Key]; ts == nil {
 			ts = &toolSchemas{}
+			c.tools[e.Key] = ts
 		}
 		c.mu.Unlock()
 	}
