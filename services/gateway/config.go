@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +19,11 @@ type Config struct {
 	// AllowedOrigins lists the Origin values (scheme://host[:port]) that may call /mcp
 	// besides the same origin as the Host header. "*" allows every origin.
 	AllowedOrigins []string `koanf:"allowed_origins"`
+	// AllowedHosts lists Host header values (host, or host:port for one port) that may
+	// call /mcp. On a loopback listen address localhost, 127.0.0.1 and [::1] are always
+	// allowed and every other Host gets 403 (DNS-rebinding protection); on other
+	// addresses an empty list allows every Host. "*" turns the check off.
+	AllowedHosts []string `koanf:"allowed_hosts"`
 	// KeepaliveInterval is how long an SSE stream may stay silent before the gateway
 	// writes a comment line, so proxies do not close it.
 	KeepaliveInterval time.Duration `koanf:"keepalive_interval"`
@@ -36,6 +42,7 @@ func DefaultConfig() Config {
 		Listen:            "127.0.0.1:8080",
 		MaxBodyBytes:      4 << 20,
 		AllowedOrigins:    []string{},
+		AllowedHosts:      []string{},
 		KeepaliveInterval: 25 * time.Second,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -55,6 +62,11 @@ func (c Config) Validate() error {
 	for i, o := range c.AllowedOrigins {
 		if err := validateOrigin(o); err != nil {
 			errs = append(errs, fmt.Errorf("gateway.allowed_origins[%d]: %w", i, err))
+		}
+	}
+	for i, h := range c.AllowedHosts {
+		if err := validateHost(h); err != nil {
+			errs = append(errs, fmt.Errorf("gateway.allowed_hosts[%d]: %w", i, err))
 		}
 	}
 	positive := []struct {
@@ -88,6 +100,49 @@ func validateOrigin(o string) error {
 	}
 	if strings.HasSuffix(o, "/") {
 		return fmt.Errorf("%q is not an origin: drop the trailing slash", o)
+	}
+	return nil
+}
+
+// validateHost accepts "*" or a Host header value: a name or IP, with an optional
+// numeric port; IPv6 addresses in brackets when a port follows ("[::1]:8080").
+func validateHost(h string) error {
+	if h == "*" {
+		return nil
+	}
+	if h == "" || strings.ContainsAny(h, "/?#@ \t") {
+		return fmt.Errorf("%q is not a host: want host or host:port", h)
+	}
+	if net.ParseIP(h) != nil {
+		return nil // a bare IPv4 or IPv6 address
+	}
+	name, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 || net.ParseIP(h[1:end]) == nil {
+			return fmt.Errorf("%q is not a host: want [IPv6] or [IPv6]:port", h)
+		}
+		name, port = h[1:end], h[end+1:]
+		if port != "" && !strings.HasPrefix(port, ":") {
+			return fmt.Errorf("%q is not a host: want [IPv6]:port", h)
+		}
+		port = strings.TrimPrefix(port, ":")
+		if port == "" && strings.HasSuffix(h, ":") {
+			return fmt.Errorf("%q is not a host: empty port", h)
+		}
+	} else if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i+1:]
+		if port == "" {
+			return fmt.Errorf("%q is not a host: empty port", h)
+		}
+	}
+	if name == "" || (strings.Contains(name, ":") && net.ParseIP(name) == nil) {
+		return fmt.Errorf("%q is not a host: want host or host:port", h)
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q is not a host: port must be 1-65535", h)
+		}
 	}
 	return nil
 }

@@ -150,6 +150,78 @@ func TestMCPOriginAllowed(t *testing.T) {
 	}
 }
 
+// TestMCPHostCheck is the DNS-rebinding protection: on a loopback bind a Host other
+// than a loopback name (or a listed one) gets 403, even with a matching Origin; on a
+// public bind only gateway.allowed_hosts applies.
+func TestMCPHostCheck(t *testing.T) {
+	const evil = "evil.example.com"
+	tests := []struct {
+		name   string
+		listen string
+		hosts  []string
+		host   string // "" keeps the test server's own 127.0.0.1:port
+		origin string
+		want   int // 200: let through, 403: rejected
+	}{
+		{name: "loopback rebinding", listen: "127.0.0.1:8080", host: evil, origin: "http://" + evil, want: 403},
+		{name: "loopback rebinding without origin", listen: "127.0.0.1:8080", host: evil + ":8080", want: 403},
+		{name: "loopback own host", listen: "127.0.0.1:8080", want: 200},
+		{name: "loopback own host and origin", listen: "127.0.0.1:8080", origin: "same", want: 200},
+		{name: "loopback localhost", listen: "localhost:8080", host: "localhost:9999", origin: "http://localhost:9999", want: 200},
+		{name: "loopback [::1]", listen: "[::1]:8080", host: "[::1]:8080", want: 200},
+		{name: "loopback listed", listen: "127.0.0.1:8080", hosts: []string{"mcp.test"}, host: "mcp.test:8080", origin: "http://mcp.test:8080", want: 200},
+		{name: "loopback listed, foreign origin", listen: "127.0.0.1:8080", hosts: []string{"mcp.test"}, host: "mcp.test", origin: "http://" + evil, want: 403},
+		{name: "loopback star", listen: "127.0.0.1:8080", hosts: []string{"*"}, host: evil, origin: "http://" + evil, want: 200},
+		{name: "public any host", listen: "0.0.0.0:8080", host: evil, origin: "http://" + evil, want: 200},
+		{name: "public listed", listen: ":8080", hosts: []string{"mcp.example.com"}, host: "mcp.example.com", want: 200},
+		{name: "public not listed", listen: ":8080", hosts: []string{"mcp.example.com"}, host: evil, want: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{configure: func(c *gateway.Config) {
+				c.Listen = tc.listen
+				c.AllowedHosts = tc.hosts
+			}})
+			extra := map[string]string{}
+			if tc.host != "" {
+				extra["Host"] = tc.host
+			}
+			switch tc.origin {
+			case "":
+			case "same":
+				extra["Origin"] = h.server.URL
+			default:
+				extra["Origin"] = tc.origin
+			}
+			// A GET that passes opens a stream that stays open: only rejected ones are sent.
+			methods := map[string]int{http.MethodPost: 200, http.MethodDelete: 204}
+			if tc.want == 403 {
+				methods = map[string]int{http.MethodPost: 403, http.MethodGet: 403, http.MethodDelete: 403}
+			}
+			for method, want := range methods {
+				headers := mcpHeaders(extra)
+				headers["Mcp-Session-Id"] = "sess-1"
+				if method == http.MethodGet {
+					headers["Accept"] = "text/event-stream"
+				}
+				body := rpc("json")
+				if method != http.MethodPost {
+					body = ""
+				}
+				resp, got := h.do(h.request(method, "/mcp", body, headers))
+				if resp.StatusCode != want {
+					t.Fatalf("%s: status %d, want %d (body %q)", method, resp.StatusCode, want, got)
+				}
+				if want == 403 {
+					if e := parseRPCError(t, got); !strings.Contains(e.Error.Message, "Forbidden") {
+						t.Errorf("%s: message %q", method, e.Error.Message)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestMCPJSONFraming(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	tests := []struct {

@@ -208,6 +208,15 @@ func TestConfigValidate(t *testing.T) {
 		{"allowed origins", func(c *gateway.Config) {
 			c.AllowedOrigins = []string{"https://a.example", "http://localhost:3000", "*"}
 		}, nil},
+		{"allowed hosts", func(c *gateway.Config) {
+			c.AllowedHosts = []string{"mcp.example.com", "mcp.example.com:8443", "10.0.0.1", "::1", "[::1]", "[::1]:8080", "*"}
+		}, nil},
+		{"bad allowed hosts", func(c *gateway.Config) {
+			c.AllowedHosts = []string{"", "http://a.example", "a.example:", "a.example:99999", "[::1", "a b", "a:b:c", "[::1]x"}
+		}, []string{
+			"gateway.allowed_hosts[0]", "gateway.allowed_hosts[1]", "gateway.allowed_hosts[2]", "gateway.allowed_hosts[3]",
+			"gateway.allowed_hosts[4]", "gateway.allowed_hosts[5]", "gateway.allowed_hosts[6]", "gateway.allowed_hosts[7]",
+		}},
 		{"everything wrong", func(c *gateway.Config) {
 			c.Listen = "nope"
 			c.MaxBodyBytes = 0

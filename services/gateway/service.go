@@ -83,6 +83,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	mcp := mcphttp.New(mcphttp.Config{
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		AllowedOrigins:    cfg.AllowedOrigins,
+		AllowedHosts:      cfg.AllowedHosts,
+		LoopbackBind:      mcphttp.IsLoopbackListen(cfg.Listen),
 		KeepaliveInterval: cfg.KeepaliveInterval,
 	}, logger, deps.Transport, metrics.StreamsOpen, streamsCtx)
 	handler, err := newRouter(routes{

@@ -20,8 +20,14 @@ type Gauge interface {
 
 // Config configures a Handler.
 type Config struct {
-	MaxBodyBytes      int64
-	AllowedOrigins    []string
+	MaxBodyBytes   int64
+	AllowedOrigins []string
+	// AllowedHosts are Host header values accepted besides the loopback names on a
+	// loopback bind; on other binds, the only ones accepted (empty: any). "*": any.
+	AllowedHosts []string
+	// LoopbackBind says the gateway listens on a loopback address only, which turns
+	// on DNS-rebinding protection (see hostPolicy).
+	LoopbackBind      bool
 	KeepaliveInterval time.Duration
 	// MaxActive bounds the POST exchanges running at once (see admission); 0 means
 	// 32 per CPU. ActiveHold is how long an exchange keeps its slot at most; 0 means
@@ -36,6 +42,7 @@ type Handler struct {
 	transport   transportv1.TransportServiceClient
 	maxBody     int64
 	origins     originPolicy
+	hosts       hostPolicy
 	keepalive   time.Duration
 	streamsOpen Gauge
 	// drain ends at shutdown: GET streams close so clients resume elsewhere.
@@ -65,6 +72,7 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		transport:   transport,
 		maxBody:     cfg.MaxBodyBytes,
 		origins:     newOriginPolicy(cfg.AllowedOrigins),
+		hosts:       newHostPolicy(cfg.AllowedHosts, cfg.LoopbackBind),
 		keepalive:   cfg.KeepaliveInterval,
 		streamsOpen: streamsOpen,
 		drain:       drain,
@@ -188,7 +196,13 @@ func (h *Handler) MethodNotAllowed(w http.ResponseWriter, _ *http.Request) {
 	writeRPCError(w, http.StatusMethodNotAllowed, codeInvalidRequest, "Method Not Allowed")
 }
 
+// checkOrigin answers 403 unless the Host is one this gateway serves under (DNS
+// rebinding) and the Origin, when present, is the same origin or an allowed one.
 func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if !h.hosts.allows(r.Host) {
+		writeRPCError(w, http.StatusForbidden, codeInvalidRequest, "Forbidden: Host not allowed")
+		return false
+	}
 	if h.origins.allows(header(r.Header, "Origin"), r.Host) {
 		return true
 	}
