@@ -352,16 +352,16 @@ func TestMCPEventStreamFraming(t *testing.T) {
 	}
 	r := bufio.NewReader(resp.Body)
 	first, err := readEvent(r)
-	if err != nil || first.retry != 1500 {
-		t.Fatalf("first block = %+v, %v; want retry 1500", first, err)
+	if err != nil || first.id != "e0" || first.retry != 1500 || first.data != "" {
+		t.Fatalf("first event = %+v, %v; want the priming event: id e0, retry 1500, no data", first, err)
 	}
 	for i := 1; i <= 3; i++ {
 		ev, err := readEvent(r)
 		if err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
-		if ev.id != "e"+strconv.Itoa(i) {
-			t.Errorf("event %d id = %q", i, ev.id)
+		if ev.id != "e"+strconv.Itoa(i) || ev.retry != 0 {
+			t.Errorf("event %d id = %q, retry %d", i, ev.id, ev.retry)
 		}
 		var msg map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(ev.data), &msg); err != nil {

@@ -103,6 +103,9 @@ func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.S
 		if err := stream.Send(head(200, transportv1.Framing_FRAMING_EVENT_STREAM, "sess-1", 1500)); err != nil {
 			return err
 		}
+		if err := stream.Send(message("e0", "")); err != nil { // the priming event
+			return err
+		}
 		for i := 1; i <= 3; i++ {
 			data := fmt.Sprintf(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":%d}}`, i)
 			if i == 3 {

@@ -21,17 +21,21 @@
 //   - FRAMING_JSON: Content-Type: application/json; exactly one Message follows, whose
 //     data is the whole body. Error statuses (4xx/5xx) always use this framing.
 //   - FRAMING_EVENT_STREAM: Content-Type: text/event-stream (plus Cache-Control:
-//     no-cache and X-Accel-Buffering: no); if head.retry_ms > 0, first write
-//     "retry: <retry_ms>\n\n"; then for each Message: "id: <event_id>\n" when event_id
-//     is non-empty, "data: <data>\n\n" (data is one line of compact JSON from the
+//     no-cache and X-Accel-Buffering: no); then for each Message: "id: <event_id>\n"
+//     when event_id is non-empty, "retry: <retry_ms>\n" in the first event only when
+//     head.retry_ms > 0, "data: <data>\n\n" (data is one line of compact JSON from the
 //     session; the gateway must still split on newlines into several data: lines if
-//     any appear), flushing after each event. The stream ends when the gRPC stream
+//     any appear; empty data is written "data:\n"), flushing after each event. The stream ends when the gRPC stream
 //     ends: after the final response on Exchange, when the client or the session goes
 //     away on Listen. The gateway should send ": keep-alive" comments on idle Listen
 //     streams.
 //
-// Every Message.data is exactly one JSON-RPC message (never a batch). Event ids
-// ("<stream-id>_<seq>") are set only on stateful SSE streams; stateless ones have none.
+// Every Message.data is exactly one JSON-RPC message (never a batch), except the
+// priming event: every stateful SSE stream (POST answers and GET) starts with a Message
+// that has an event id and empty data (SEP-1699), so it goes out as
+// "id: <id>\nretry: <retry_ms>\ndata:\n\n" and clients learn a Last-Event-ID at once.
+// Event ids ("<stream-id>_<seq>") are set on every event of stateful SSE streams;
+// stateless ones have none and no priming event.
 // Cancelling the Exchange RPC (client disconnected) cancels the session's work.
 //
 // Close (DELETE): write CloseResponse.http_status; when body is non-empty (every non-2xx

@@ -26,6 +26,9 @@ type sseWriter struct {
 	timer  *time.Timer
 	closed bool
 	err    error // first write error; the stream is dead after it
+	// retryMs, when > 0, is written as the retry field of the next event (the
+	// transport's priming event), then cleared.
+	retryMs int32
 }
 
 func newSSEWriter(w http.ResponseWriter, keepalive time.Duration) *sseWriter {
@@ -39,7 +42,8 @@ func newSSEWriter(w http.ResponseWriter, keepalive time.Duration) *sseWriter {
 
 // event writes one message. Lines of data that contain line breaks become several
 // data: fields, so any JSON formatting survives; an id with a line break is dropped
-// (it would end the field early).
+// (it would end the field early). Empty data is the priming event of a resumable
+// stream: "id: X\ndata:\n\n", which clients skip after noting its id.
 func (s *sseWriter) event(id string, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -50,6 +54,13 @@ func (s *sseWriter) event(id string, data []byte) error {
 		s.write("id: ")
 		s.write(id)
 		s.write("\n")
+	}
+	if s.retryMs > 0 {
+		var buf [32]byte
+		b := append(buf[:0], "retry: "...)
+		b = strconv.AppendInt(b, int64(s.retryMs), 10)
+		s.writeBytes(append(b, '\n'))
+		s.retryMs = 0
 	}
 	if len(data) == 0 {
 		s.write("data:\n")
@@ -74,16 +85,13 @@ func (s *sseWriter) event(id string, data []byte) error {
 	return s.flushLocked()
 }
 
-// retry sends the reconnection delay hint.
-func (s *sseWriter) retry(ms int32) error {
+// retryWithNextEvent sets the reconnection delay hint (ms) that the next event
+// carries; the transport's priming event comes first on stateful streams, so the hint
+// arrives with the first event id, as MCP asks (SEP-1699).
+func (s *sseWriter) retryWithNextEvent(ms int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var buf [32]byte
-	b := append(buf[:0], "retry: "...)
-	b = strconv.AppendInt(b, int64(ms), 10)
-	b = append(b, "\n\n"...)
-	s.writeBytes(b)
-	return s.flushLocked()
+	s.retryMs = ms
 }
 
 // flush sends whatever is buffered (the headers, at the start).

@@ -40,7 +40,11 @@ func TestSSEWriterEvent(t *testing.T) {
 func TestSSEWriterRetryAndClose(t *testing.T) {
 	rec := httptest.NewRecorder()
 	w := newSSEWriter(rec, time.Hour)
-	if err := w.retry(1500); err != nil {
+	w.retryWithNextEvent(1500)
+	if err := w.event("s_1", nil); err != nil { // the priming event carries the hint
+		t.Fatal(err)
+	}
+	if err := w.event("s_2", []byte("{}")); err != nil { // later events do not
 		t.Fatal(err)
 	}
 	w.close()
@@ -48,7 +52,7 @@ func TestSSEWriterRetryAndClose(t *testing.T) {
 	if err := w.event("x", []byte("{}")); err == nil {
 		t.Error("event after close must fail")
 	}
-	if got := rec.Body.String(); got != "retry: 1500\n\n" {
-		t.Errorf("wrote %q", got)
+	if got, want := rec.Body.String(), "id: s_1\nretry: 1500\ndata:\n\nid: s_2\ndata: {}\n\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
 	}
 }

@@ -96,11 +96,8 @@ func relayEvents(h *Handler, w http.ResponseWriter, r *http.Request, stream grpc
 	defer h.streamsOpen.Dec()
 	sw := newSSEWriter(w, h.keepalive)
 	defer sw.close()
-	if retryMs > 0 {
-		if err := sw.retry(retryMs); err != nil {
-			return
-		}
-	} else if err := sw.flush(); err != nil { // headers now: the client knows the stream is open
+	sw.retryWithNextEvent(retryMs)
+	if err := sw.flush(); err != nil { // headers now: the client knows the stream is open
 		return
 	}
 	for {

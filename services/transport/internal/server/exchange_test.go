@@ -65,7 +65,7 @@ func metaParams(extra string) string { return `{` + extra + `,` + meta26 + `}` }
 
 // want describes one expected message.
 type want struct {
-	kind string // result | error | notification
+	kind string // priming | result | error | notification
 	id   string // "" = no id
 	code int    // for errors
 }
@@ -102,9 +102,9 @@ func TestExchange(t *testing.T) {
 		{name: "stateful missing session id", md: statefulMD("", v25, acceptBoth), body: rpc("5", "tools/list", ""), status: 400, framing: asJSON, msgs: []want{{"error", "5", -32600}}, errSubstr: "Mcp-Session-Id header is required"},
 		{name: "stateful unknown session", md: statefulMD("nope", v25, acceptBoth), body: rpc("6", "tools/list", ""), status: 404, framing: asJSON, msgs: []want{{"error", "6", -32600}}, errSubstr: "Session not found"},
 		{name: "stateful unsupported version", md: statefulMD(known, "1900-01-01", acceptBoth), body: rpc("7", "tools/list", ""), status: 400, framing: asJSON, msgs: []want{{"error", "7", -32600}}, errSubstr: "2025-11-25"},
-		{name: "stateful SSE when notifications come first", md: statefulMD(known, v25, acceptBoth), body: rpc("8", sessiontest.MethodSlow, ""), status: 200, framing: asSSE, msgs: []want{{"notification", "", 0}, {"notification", "", 0}, {"result", "8", 0}}, eventIDs: true, retryMS: 2500},
+		{name: "stateful SSE when notifications come first", md: statefulMD(known, v25, acceptBoth), body: rpc("8", sessiontest.MethodSlow, ""), status: 200, framing: asSSE, msgs: []want{{"priming", "", 0}, {"notification", "", 0}, {"notification", "", 0}, {"result", "8", 0}}, eventIDs: true, retryMS: 2500},
 		{name: "stateful JSON-only client drops notifications", md: statefulMD(known, v25, acceptJSON), body: rpc("9", sessiontest.MethodSlow, ""), status: 200, framing: asJSON, msgs: []want{{"result", "9", 0}}},
-		{name: "stateful SSE-only client", md: statefulMD(known, v25, acceptSSE), body: rpc("10", "tools/call", `{"name":"x"}`), status: 200, framing: asSSE, msgs: []want{{"result", "10", 0}}, eventIDs: true, retryMS: 2500},
+		{name: "stateful SSE-only client", md: statefulMD(known, v25, acceptSSE), body: rpc("10", "tools/call", `{"name":"x"}`), status: 200, framing: asSSE, msgs: []want{{"priming", "", 0}, {"result", "10", 0}}, eventIDs: true, retryMS: 2500},
 		{name: "stateful notification", md: statefulMD(known, v25, acceptBoth), body: rpc("", "notifications/initialized", ""), status: 202, framing: none},
 		{name: "stateful notification unknown session", md: statefulMD("nope", v25, acceptBoth), body: rpc("", "notifications/initialized", ""), status: 404, framing: asJSON, msgs: []want{{"error", "", -32600}}},
 		{name: "stateful notification without session", md: statefulMD("", v25, acceptBoth), body: rpc("", "notifications/initialized", ""), status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}},
@@ -115,7 +115,7 @@ func TestExchange(t *testing.T) {
 		{name: "session unavailable", md: statefulMD(known, v25, acceptBoth), body: rpc("13", sessiontest.MethodUnavailable, ""), status: 503, framing: asJSON, msgs: []want{{"error", "13", -32603}}},
 		{name: "session internal error", md: statefulMD(known, v25, acceptBoth), body: rpc("14", sessiontest.MethodInternal, ""), status: 500, framing: asJSON, msgs: []want{{"error", "14", -32603}}},
 		{name: "session precondition", md: statefulMD(known, v25, acceptBoth), body: rpc("15", sessiontest.MethodPrecondition, ""), status: 400, framing: asJSON, msgs: []want{{"error", "15", -32600}}, errSubstr: "not initialized"},
-		{name: "session fails after notification", md: statefulMD(known, v25, acceptBoth), body: rpc("16", sessiontest.MethodNotifyThenFail, ""), status: 200, framing: asSSE, msgs: []want{{"notification", "", 0}, {"error", "16", -32603}}, eventIDs: true, retryMS: 2500},
+		{name: "session fails after notification", md: statefulMD(known, v25, acceptBoth), body: rpc("16", sessiontest.MethodNotifyThenFail, ""), status: 200, framing: asSSE, msgs: []want{{"priming", "", 0}, {"notification", "", 0}, {"error", "16", -32603}}, eventIDs: true, retryMS: 2500},
 		{name: "session ends without result", md: statefulMD(known, v25, acceptBoth), body: rpc("17", sessiontest.MethodNoResult, ""), status: 500, framing: asJSON, msgs: []want{{"error", "17", -32603}}},
 		{name: "initialize notification", md: statefulMD("", "", acceptBoth), body: rpc("", "initialize", `{"protocolVersion":"2025-11-25"}`), status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}},
 		{name: "initialize invalid params", md: statefulMD("", "", acceptBoth), body: rpc("18", "initialize", `{}`), status: 200, framing: asJSON, msgs: []want{{"error", "18", -32602}}},
@@ -164,6 +164,15 @@ func TestExchange(t *testing.T) {
 			}
 			checkEventIDs(t, a.msgs, tt.eventIDs)
 			for i, w := range tt.msgs {
+				if w.kind == "priming" {
+					if !isPriming(a.msgs[i]) {
+						t.Fatalf("message %d: want a priming event (id, no data): %v", i, a.msgs[i])
+					}
+					continue
+				}
+				if isPriming(a.msgs[i]) {
+					t.Fatalf("message %d: unexpected priming event", i)
+				}
 				m := decodeMessage(t, a.msgs[i].GetData(), w.id)
 				switch w.kind {
 				case "result":

@@ -162,11 +162,24 @@ func checkFraming(tb testing.TB, a answer) {
 	default:
 		tb.Fatalf("framing %v", a.head.GetFraming())
 	}
-	for _, m := range a.msgs {
+	for i, m := range a.msgs {
+		if len(m.GetData()) == 0 {
+			// Only the priming event of a stateful event stream has no data, and it
+			// comes first, with an id.
+			if i != 0 || a.head.GetFraming() != transportv1.Framing_FRAMING_EVENT_STREAM || m.GetEventId() == "" {
+				tb.Fatalf("message %d of %d has no data (event id %q, framing %v)", i, len(a.msgs), m.GetEventId(), a.head.GetFraming())
+			}
+			continue
+		}
 		if !json.Valid(m.GetData()) {
 			tb.Fatalf("message is not JSON: %q", m.GetData())
 		}
 	}
+}
+
+// isPriming reports a priming event: an event id and no data.
+func isPriming(m *transportv1.Message) bool {
+	return len(m.GetData()) == 0 && m.GetEventId() != ""
 }
 
 // rpcMessage is an emitted JSON-RPC message, decoded with encoding/json.

@@ -14,9 +14,9 @@ import (
 
 const msgMethodNotAllowed = "Method Not Allowed: the stateless protocol has no GET or DELETE"
 
-// Listen handles a GET: after the checks, an SSE head and then the session's
-// server-initiated messages from the hub, until the client goes away or the session
-// is closed. Last-Event-ID replay is not implemented yet.
+// Listen handles a GET: after the checks, an SSE head, a priming event and then the
+// session's server-initiated messages from the hub, until the client goes away or the
+// session is closed. Last-Event-ID replay is not implemented yet.
 func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStreamingServer[transportv1.ListenResponse]) error {
 	ctx := stream.Context()
 	out := listenSink{stream: stream}
@@ -43,6 +43,9 @@ func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStream
 		Framing:    transportv1.Framing_FRAMING_EVENT_STREAM,
 		RetryMs:    s.retryMS,
 	}); err != nil {
+		return err
+	}
+	if err := prime(out, ids); err != nil {
 		return err
 	}
 	return pump(ctx, out, feed, ids)

@@ -16,7 +16,8 @@ import (
 type relayOptions struct {
 	id      json.RawMessage
 	framing framingFor
-	// resumable streams (stateful) number their SSE events and carry a retry hint.
+	// resumable streams (stateful) start with a priming event, number their SSE events
+	// and carry a retry hint.
 	resumable bool
 	// errorStatus is the HTTP status of a JSON-RPC error that is the first event.
 	errorStatus func(code int) int
@@ -44,7 +45,10 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 			ids = newEventIDs()
 		}
 		headSent = true
-		return out.head(head)
+		if err := out.head(head); err != nil {
+			return err
+		}
+		return prime(out, ids)
 	}
 	// final writes the one response of the request.
 	final := func(status int, data []byte) error {

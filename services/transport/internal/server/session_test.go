@@ -52,6 +52,10 @@ func TestSessionLifecycle(t *testing.T) {
 	if err != nil || first.GetHead().GetHttpStatus() != 200 || first.GetHead().GetFraming() != asSSE || first.GetHead().GetRetryMs() != 1000 {
 		t.Fatalf("Listen head = %v, %v", first, err)
 	}
+	priming, err := listen.Recv()
+	if err != nil || !isPriming(priming.GetMessage()) {
+		t.Fatalf("Listen priming event = %v, %v; want an event id and no data", priming, err)
+	}
 	// The head is sent after the subscription, so the publish cannot miss it.
 	serverRequest := []byte(`{"jsonrpc":"2.0","id":"s1","method":"roots/list"}`)
 	if !h.hub.Publish(sid, serverRequest) {
@@ -60,6 +64,9 @@ func TestSessionLifecycle(t *testing.T) {
 	ev, err := listen.Recv()
 	if err != nil || string(ev.GetMessage().GetData()) != string(serverRequest) || ev.GetMessage().GetEventId() == "" {
 		t.Fatalf("Listen message = %v, %v", ev, err)
+	}
+	if ev.GetMessage().GetEventId() == priming.GetMessage().GetEventId() {
+		t.Fatalf("priming event and message share the id %q", ev.GetMessage().GetEventId())
 	}
 
 	closed, err := h.client.Close(ctx, &transportv1.CloseRequest{Metadata: statefulMD(sid, v25, acceptBoth)})
@@ -83,10 +90,10 @@ func TestSessionLifecycle(t *testing.T) {
 func TestInitializeSSEOnly(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	a := h.exchange(t, statefulMD("", "", acceptSSE), initBody)
-	if a.head.GetFraming() != asSSE || a.head.GetSessionId() == "" || len(a.msgs) != 1 || a.msgs[0].GetEventId() == "" {
-		t.Fatalf("initialize over SSE = %v %v", a.head, a.msgs)
+	if a.head.GetFraming() != asSSE || a.head.GetSessionId() == "" || len(a.msgs) != 2 || !isPriming(a.msgs[0]) || a.msgs[1].GetEventId() == "" {
+		t.Fatalf("initialize over SSE = %v %v, want a priming event and the result", a.head, a.msgs)
 	}
-	decodeMessage(t, a.msgs[0].GetData(), "0")
+	decodeMessage(t, a.msgs[1].GetData(), "0")
 }
 
 func TestListenAndCloseRejections(t *testing.T) {
@@ -156,6 +163,9 @@ func TestListenEndsWithClient(t *testing.T) {
 	}
 	if ev, err := stream.Recv(); err != nil || ev.GetHead().GetHttpStatus() != 200 {
 		t.Fatalf("head = %v, %v", ev, err)
+	}
+	if ev, err := stream.Recv(); err != nil || !isPriming(ev.GetMessage()) {
+		t.Fatalf("priming event = %v, %v", ev, err)
 	}
 	cancel()
 	if _, err := stream.Recv(); status.Code(err) != codes.Canceled {

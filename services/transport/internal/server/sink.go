@@ -43,6 +43,17 @@ func (s listenSink) message(data []byte, eventID string) error {
 	}})
 }
 
+// prime writes the priming event that opens a resumable (stateful) event stream: an
+// event id and no data (SEP-1699). It gives the client a Last-Event-ID before the first
+// message, so even a stream that breaks at once can be resumed; clients skip events
+// with empty data. Stateless streams (nil ids) are not resumable and get none.
+func prime(out sink, ids *eventIDs) error {
+	if ids == nil {
+		return nil
+	}
+	return out.message(nil, ids.next())
+}
+
 // headOnly answers with a status and no body (202 Accepted, 405).
 func headOnly(out sink, status int) error {
 	return out.head(&transportv1.ResponseHead{HttpStatus: int32(status), Framing: transportv1.Framing_FRAMING_NONE})

@@ -75,5 +75,8 @@ func (s *Server) initialize(ctx context.Context, out sink, md *transportv1.Reque
 	if err := out.head(head); err != nil {
 		return err
 	}
+	if err := prime(out, ids); err != nil {
+		return err
+	}
 	return out.message(jsonrpc.AppendResult(nil, msg.ID, resp.GetResult()), ids.next())
 }
