@@ -30,7 +30,8 @@
 //     away on Listen. The gateway should send ": keep-alive" comments on idle Listen
 //     streams.
 //
-// Every Message.data is exactly one JSON-RPC message (never a batch), except the
+// Every Message.data is exactly one JSON-RPC message (a batch answer: one JSON array of
+// them, see "Batches"), except the
 // priming event: every stateful SSE stream (POST answers and GET) starts with a Message
 // that has an event id and empty data (SEP-1699), so it goes out as
 // "id: <id>\nretry: <retry_ms>\ndata:\n\n" and clients learn a Last-Event-ID at once.
@@ -46,7 +47,8 @@
 // Any POST (decoding, internal/jsonrpc):
 //
 //	malformed JSON, empty body                  400  -32700 "Parse error", no id
-//	JSON array (batch)                          400  -32600 "batches are not supported", no id
+//	JSON array (batch), see "Batches" below     400  -32600 "... only supported for protocol
+//	                                                  version 2025-03-26", no id
 //	not an object; bad "jsonrpc"; bad method;
 //	result/error on a request; bad response     400  -32600 (id echoed when it was valid)
 //	id null / fractional / exponent / object    400  -32600, no id
@@ -81,6 +83,26 @@
 //	session error -32601                        404;  -32020/-32021/-32022: 400; other codes: 200
 //	notification accepted                       202  FRAMING_NONE
 //	SSE events carry no event ids; head.session_id is never set.
+//
+// Batches (a JSON array body): only on a stateful session that negotiated 2025-03-26
+// (checked with GetSession; an MCP-Protocol-Version header other than 2025-03-26 is
+// refused at once). Checked in this order, each answered as a whole, with no id:
+//
+//	malformed JSON                              400  -32700
+//	empty array                                 400  -32600 "empty batch"
+//	version header not 2025-03-26               400  -32600 "only supported for ... 2025-03-26"
+//	initialize inside                           400  -32600
+//	no Mcp-Session-Id                           400  -32600
+//	unknown session                             404  -32600
+//	session negotiated another version          400  -32600 "... (this session uses <v>)"
+//
+// Then notifications go to the session first, in order; client responses are dropped;
+// requests run concurrently (at most 8 at once). The answer is 200 with one JSON array
+// holding a response per request, in request order (an element that is not a valid
+// message gets its -32600/-32602 error in place; session failures become -32603 etc.
+// errors with the request's id); an SSE-only client gets the array as the one event
+// after the priming event. Nothing to answer (only notifications or responses): 202.
+// Progress and log notifications of batched requests are dropped.
 //
 // Session gRPC failures (any call), before anything was written; after an SSE head the
 // same JSON-RPC error becomes the last event:

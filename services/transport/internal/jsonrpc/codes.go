@@ -4,8 +4,11 @@
 // request's raw id, so the hot path builds an envelope with one allocation at most.
 //
 // Validation choices (MCP is stricter than plain JSON-RPC):
-//   - the body must be one JSON object; an array (a batch) is -32600 "batches are not
-//     supported", any other JSON value is -32600; malformed JSON is -32700 with no id;
+//   - Decode takes one JSON object; an array (a batch) is -32600 "batches are not
+//     supported", any other JSON value is -32600; malformed JSON is -32700 with no id.
+//     Batches (2025-03-26 only, the server decides) go through IsBatch, SplitBatch
+//     (malformed -32700, empty -32600) and DecodeElement per element (a nested array
+//     is -32600); AppendBatch encodes the array of responses;
 //   - "jsonrpc" must be the string "2.0";
 //   - an id must be a string or an integer written without fraction or exponent; null,
 //     fractions, objects, arrays and booleans are -32600 (answered without an id);

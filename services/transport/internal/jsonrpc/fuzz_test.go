@@ -68,3 +68,35 @@ func idMember(id []byte) []byte {
 	}
 	return append([]byte(`,"id":`), id...)
 }
+
+// FuzzBatch: any body that looks like a batch splits into elements or yields an error
+// that answers as valid JSON; every element decodes or yields one too.
+func FuzzBatch(f *testing.F) {
+	for _, seed := range []string{
+		`[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","method":"n"}]`,
+		`[]`, `[1,"x",null,[]]`, `[{"jsonrpc":"2.0","id":1,`, ` [ {"jsonrpc":"2.0","id":"a","result":{}} ] `,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !IsBatch(body) {
+			return
+		}
+		elems, derr := SplitBatch(body)
+		if derr != nil {
+			if answer := AppendError(nil, derr.ID, derr.Code, derr.Message, nil); !json.Valid(answer) {
+				t.Fatalf("batch error answer is not JSON: %s", answer)
+			}
+			return
+		}
+		answers := make([][]byte, 0, len(elems))
+		for _, e := range elems {
+			if _, err := DecodeElement(e); err != nil {
+				answers = append(answers, AppendError(nil, err.ID, err.Code, err.Message, nil))
+			}
+		}
+		if len(answers) > 0 && !json.Valid(AppendBatch(nil, answers)) {
+			t.Fatalf("batch answer is not JSON: %s", AppendBatch(nil, answers))
+		}
+	})
+}

@@ -26,6 +26,9 @@ func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerSt
 		md = &transportv1.RequestMetadata{}
 	}
 
+	if jsonrpc.IsBatch(req.GetBody()) {
+		return s.batch(ctx, out, md, req.GetBody())
+	}
 	msg, derr := jsonrpc.Decode(req.GetBody())
 	if derr != nil {
 		return fail(out, 400, derr.ID, derr.Code, derr.Message, nil)

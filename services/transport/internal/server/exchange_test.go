@@ -86,7 +86,7 @@ func TestExchange(t *testing.T) {
 		// Decoding.
 		{name: "parse error", md: statefulMD(known, v25, acceptBoth), body: `{"jsonrpc":"2.0","id":1,`, status: 400, framing: asJSON, msgs: []want{{"error", "", -32700}}},
 		{name: "empty body", md: statefulMD(known, v25, acceptBoth), body: ``, status: 400, framing: asJSON, msgs: []want{{"error", "", -32700}}},
-		{name: "batch", md: statefulMD(known, v25, acceptBoth), body: `[` + rpc("1", "ping", "") + `]`, status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}, errSubstr: "batches"},
+		{name: "batch", md: statefulMD(known, v25, acceptBoth), body: `[` + rpc("1", "ping", "") + `]`, status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}, errSubstr: "batches are only supported for protocol version 2025-03-26"},
 		{name: "not an object", md: statefulMD(known, v25, acceptBoth), body: `"ping"`, status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}},
 		{name: "wrong jsonrpc", md: statefulMD(known, v25, acceptBoth), body: `{"jsonrpc":"1.0","id":1,"method":"ping"}`, status: 400, framing: asJSON, msgs: []want{{"error", "1", -32600}}},
 		{name: "null id", md: statefulMD(known, v25, acceptBoth), body: `{"jsonrpc":"2.0","id":null,"method":"ping"}`, status: 400, framing: asJSON, msgs: []want{{"error", "", -32600}}},
@@ -187,7 +187,7 @@ func TestExchange(t *testing.T) {
 					if m.Error == nil || m.Error.Code != w.code {
 						t.Fatalf("message %d: want error %d: %s", i, w.code, a.msgs[i].GetData())
 					}
-					if m.Error.Code == -32022 || (m.Error.Code == -32600 && strings.Contains(m.Error.Message, "version")) {
+					if m.Error.Code == -32022 || (m.Error.Code == -32600 && strings.Contains(m.Error.Message, "Unsupported protocol version")) {
 						checkVersionData(t, m.Error.Data)
 					}
 				}

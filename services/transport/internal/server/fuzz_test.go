@@ -28,6 +28,8 @@ func FuzzExchange(f *testing.F) {
 		{rpc("", "notifications/initialized", ""), known, "", "", "", 0},
 		{`{"jsonrpc":"2.0","id":"s","result":{}}`, known, v25, "", "", 3},
 		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, "", "", "", "", 3},
+		{`[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","method":"n"},1,[]]`, sessiontest.KnownSession20250326, "", "", "", 3},
+		{`[]`, sessiontest.KnownSession20250326, "2025-03-26", "", "", 2},
 		{`{"jsonrpc":"2.0","id":1,`, "", "", "", "", 3},
 		{rpc("2", sessiontest.MethodNotifyThenFail, ""), known, v25, "", "", 2},
 		{rpc("2", sessiontest.MethodInternal, ""), known, v25, "", "", 1},
@@ -67,8 +69,13 @@ func FuzzExchange(f *testing.F) {
 				continue // checkFraming allows it only first on an event stream
 			}
 			var v map[string]json.RawMessage
-			if err := json.Unmarshal(m.GetData(), &v); err != nil {
-				t.Fatalf("message %q is not a JSON object: %v", m.GetData(), err)
+			if err := json.Unmarshal(m.GetData(), &v); err == nil {
+				continue
+			}
+			// The answer to a batch: an array of response objects.
+			var batch []map[string]json.RawMessage
+			if err := json.Unmarshal(m.GetData(), &batch); err != nil || len(batch) == 0 {
+				t.Fatalf("message %q is neither a JSON object nor a batch answer: %v", m.GetData(), err)
 			}
 		}
 	})

@@ -13,10 +13,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 )
 
-// KnownSession exists from the start.
+// KnownSession exists from the start; it negotiated 2025-11-25.
 const KnownSession = "known-session"
+
+// KnownSession20250326 exists from the start; it negotiated 2025-03-26, the version
+// with JSON-RPC batches.
+const KnownSession20250326 = "known-session-2025-03-26"
 
 // Scripted methods and what Handle does for them.
 const (
@@ -52,7 +58,7 @@ type Service struct {
 	sessionv1.UnimplementedSessionServiceServer
 
 	mu            sync.Mutex
-	sessions      map[string]bool
+	sessions      map[string]string // id -> negotiated version
 	next          int
 	notifications []string
 
@@ -62,10 +68,10 @@ type Service struct {
 	Unblocked chan error
 }
 
-// New returns a Service knowing KnownSession.
+// New returns a Service knowing KnownSession and KnownSession20250326.
 func New() *Service {
 	return &Service{
-		sessions:  map[string]bool{KnownSession: true},
+		sessions:  map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
 		Blocked:   make(chan struct{}, 64),
 		Unblocked: make(chan error, 64),
 	}
@@ -79,12 +85,19 @@ func (s *Service) Notifications() []string {
 }
 
 func (s *Service) known(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sessions[id]
+	_, ok := s.version(id)
+	return ok
 }
 
-// Initialize creates a session when params carry a protocolVersion string.
+func (s *Service) version(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.sessions[id]
+	return v, ok
+}
+
+// Initialize creates a session when params carry a protocolVersion string; it
+// negotiates the requested version when stateful, else 2025-11-25.
 func (s *Service) Initialize(_ context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
 	var p struct {
 		ProtocolVersion string `json:"protocolVersion"`
@@ -92,14 +105,18 @@ func (s *Service) Initialize(_ context.Context, req *sessionv1.InitializeRequest
 	if len(req.GetParams()) == 0 || json.Unmarshal(req.GetParams(), &p) != nil || p.ProtocolVersion == "" {
 		return nil, status.Error(codes.InvalidArgument, "protocolVersion is required")
 	}
+	version := mcpversion.V20251125
+	if mcpversion.IsStateful(p.ProtocolVersion) {
+		version = p.ProtocolVersion
+	}
 	s.mu.Lock()
 	s.next++
 	id := "session-" + strconv.Itoa(s.next)
-	s.sessions[id] = true
+	s.sessions[id] = version
 	s.mu.Unlock()
 	return &sessionv1.InitializeResponse{
-		Result:  []byte(`{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"sessiontest","version":"1"}}`),
-		Session: &sessionv1.Session{Id: id, ProtocolVersion: "2025-11-25"},
+		Result:  []byte(`{"protocolVersion":"` + version + `","capabilities":{"tools":{}},"serverInfo":{"name":"sessiontest","version":"1"}}`),
+		Session: &sessionv1.Session{Id: id, ProtocolVersion: version},
 	}, nil
 }
 
@@ -163,19 +180,20 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 	}
 }
 
-// GetSession reports whether a session exists.
+// GetSession returns a session's id and negotiated version.
 func (s *Service) GetSession(_ context.Context, req *sessionv1.GetSessionRequest) (*sessionv1.GetSessionResponse, error) {
-	if !s.known(req.GetSessionId()) {
+	v, ok := s.version(req.GetSessionId())
+	if !ok {
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
-	return &sessionv1.GetSessionResponse{Session: &sessionv1.Session{Id: req.GetSessionId()}}, nil
+	return &sessionv1.GetSessionResponse{Session: &sessionv1.Session{Id: req.GetSessionId(), ProtocolVersion: v}}, nil
 }
 
 // DeleteSession forgets a session.
 func (s *Service) DeleteSession(_ context.Context, req *sessionv1.DeleteSessionRequest) (*sessionv1.DeleteSessionResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.sessions[req.GetSessionId()] {
+	if _, ok := s.sessions[req.GetSessionId()]; !ok {
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
 	delete(s.sessions, req.GetSessionId())
