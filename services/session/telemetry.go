@@ -62,11 +62,14 @@ type Observed struct {
 	propagator propagation.TextMapPropagator
 	duration   metric.Float64Histogram
 	created    metric.Int64Counter
+	providers  metric.Float64Histogram
 	// attrSets caches the attribute sets of the duration histogram (a few dozen:
 	// methods, versions and error types are bounded, see operationKey), so recording
 	// allocates nothing.
 	attrMu   sync.RWMutex
 	attrSets map[operationKey]metric.MeasurementOption
+	// providerSets caches the attribute sets of the provider call histogram.
+	providerSets map[providerCallKey]metric.MeasurementOption
 	// serverSpan is the start option of every MCP span, made once.
 	serverSpan []trace.SpanStartOption
 }
@@ -80,7 +83,10 @@ type operationKey struct{ method, version, errorType string }
 //     trace of its own (the caller's span is then linked);
 //   - mcp.server.operation.duration (s) by mcp.method.name, mcp.protocol.version and
 //     error.type;
-//   - mcpmesh.sessions.created and mcpmesh.sessions.active (in-memory store only).
+//   - mcpmesh.sessions.created and mcpmesh.sessions.active (in-memory store only);
+//   - mcpmesh.provider.call.duration (s) by provider, rpc.method and outcome ("ok",
+//     "tool_error", "input_required", "no_result" or a gRPC code such as
+//     "unavailable").
 func Observe(s *Service, t Telemetry) (*Observed, error) {
 	tp, mp := t.TracerProvider, t.MeterProvider
 	if tp == nil {
@@ -91,11 +97,12 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 	}
 	meter := mp.Meter(instrumentationName)
 	o := &Observed{
-		Service:    s,
-		tracer:     tp.Tracer(instrumentationName),
-		propagator: propagation.TraceContext{},
-		attrSets:   map[operationKey]metric.MeasurementOption{},
-		serverSpan: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
+		Service:      s,
+		tracer:       tp.Tracer(instrumentationName),
+		propagator:   propagation.TraceContext{},
+		attrSets:     map[operationKey]metric.MeasurementOption{},
+		providerSets: map[providerCallKey]metric.MeasurementOption{},
+		serverSpan:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 	}
 	var err error
 	if o.duration, err = meter.Float64Histogram("mcp.server.operation.duration",
@@ -111,6 +118,13 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 	}
 	// The series exists from the start, so rate() and absent() see a zero, not nothing.
 	o.created.Add(context.Background(), 0)
+	if o.providers, err = meter.Float64Histogram("mcpmesh.provider.call.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("Duration of calls to providers by provider, ProviderService method and outcome."),
+		metric.WithExplicitBucketBoundaries(operationBuckets...)); err != nil {
+		return nil, err
+	}
+	s.dispatcher.ObserveProviderCalls(o.observeProviderCall)
 	if s.memory != nil {
 		mem := s.memory
 		if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
@@ -124,6 +138,29 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		}
 	}
 	return o, nil
+}
+
+// providerCallKey is the attributes of one mcpmesh.provider.call.duration series.
+type providerCallKey struct{ provider, method, outcome string }
+
+// observeProviderCall records one provider call. Provider names come from the
+// registry, methods and outcomes from fixed lists, so the series stay few.
+func (o *Observed) observeProviderCall(ctx context.Context, provider, method, outcome string, elapsed time.Duration) {
+	key := providerCallKey{provider, method, outcome}
+	o.attrMu.RLock()
+	opt, ok := o.providerSets[key]
+	o.attrMu.RUnlock()
+	if !ok {
+		opt = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String("provider", provider),
+			attribute.String("rpc.method", method),
+			attribute.String("outcome", outcome),
+		))
+		o.attrMu.Lock()
+		o.providerSets[key] = opt
+		o.attrMu.Unlock()
+	}
+	o.providers.Record(ctx, elapsed.Seconds(), opt)
 }
 
 // Register registers the observed SessionService.

@@ -193,6 +193,7 @@ func TestObservedMetrics(t *testing.T) {
 	h.mustResult(t, stateful(sess, "tools/call", `{"name":"echo","arguments":{}}`))
 	h.mustError(t, stateless("tools/call", `{"name":"no-such-tool",`+statelessMeta+`}`), -32602)
 	h.mustError(t, stateless("nope/nothing", `{`+statelessMeta+`}`), -32601)
+	h.mustError(t, stateless("tools/call", `{"name":"flaky",`+statelessMeta+`}`), -32603) // provider "down" refuses
 	notify := stateful(sess, "notifications/made-up", `{}`)
 	notify.Notification, notify.RequestId = true, nil
 	if _, err := h.handle(t, notify); err != nil {
@@ -239,6 +240,21 @@ func TestObservedMetrics(t *testing.T) {
 		}
 		t.Fatalf("%s missing: %+v", name, byName[name])
 		return 0
+	}
+	calls, ok := byName["mcpmesh.provider.call.duration"].Data.(metricdata.Histogram[float64])
+	if !ok {
+		t.Fatalf("mcpmesh.provider.call.duration missing: %+v", byName["mcpmesh.provider.call.duration"])
+	}
+	type callKey struct{ provider, method, outcome string }
+	callCounts := map[callKey]uint64{}
+	for _, dp := range calls.DataPoints {
+		get := func(k attribute.Key) string { v, _ := dp.Attributes.Value(k); return v.String() }
+		callCounts[callKey{get("provider"), get("rpc.method"), get("outcome")}] += dp.Count
+	}
+	for _, k := range []callKey{{"p", "CallTool", "ok"}, {"down", "CallTool", "unavailable"}} {
+		if callCounts[k] != 1 {
+			t.Errorf("provider calls %+v = %d, want 1 (all: %v)", k, callCounts[k], callCounts)
+		}
 	}
 	if got := sum("mcpmesh.sessions.created"); got != 1 {
 		t.Errorf("sessions created = %d, want 1", got)

@@ -355,7 +355,7 @@ func TestSixProcessesTelemetry(t *testing.T) {
 		want := map[string][]string{
 			"gateway":   {"http_server_request_duration_seconds", "mcpmesh_http_requests_total", "rpc_client_call_duration_seconds"},
 			"transport": {"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds"},
-			"session":   {"rpc_server_call_duration_seconds", "mcp_server_operation_duration_seconds", "mcpmesh_sessions_created_total", "mcpmesh_sessions_active"},
+			"session":   {"rpc_server_call_duration_seconds", "mcp_server_operation_duration_seconds", "mcpmesh_sessions_created_total", "mcpmesh_sessions_active", "mcpmesh_provider_call_duration_seconds"},
 			"provider":  {"rpc_server_call_duration_seconds"},
 			"registry":  {"rpc_server_call_duration_seconds", "mcpmesh_registry_providers", "mcpmesh_registry_catalogue_entries"},
 			"health":    {"go_goroutines"},
@@ -378,6 +378,16 @@ func TestSixProcessesTelemetry(t *testing.T) {
 		}
 		if calls == 0 {
 			t.Errorf("mcp_server_operation_duration_seconds counted no successful tools/call")
+		}
+		// So did the provider call histogram, under the provider's name.
+		var providerCalls uint64
+		for _, metric := range scrapeMetrics(t, urls["session"])["mcpmesh_provider_call_duration_seconds"].GetMetric() {
+			if label(metric, "provider") == "everything" && label(metric, "rpc_method") == "CallTool" && label(metric, "outcome") == "ok" {
+				providerCalls += metric.GetHistogram().GetSampleCount()
+			}
+		}
+		if providerCalls == 0 {
+			t.Errorf("mcpmesh_provider_call_duration_seconds counted no successful CallTool to provider everything")
 		}
 	})
 	http.DefaultClient.CloseIdleConnections()

@@ -68,6 +68,7 @@ type Dispatcher struct {
 	inflight  inflight
 	schemas   schemaCache
 	states    stateSigner
+	observe   ProviderCallObserver // nil: provider calls are not observed
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).

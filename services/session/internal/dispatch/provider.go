@@ -35,6 +35,9 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	if err != nil {
 		return nil, err
 	}
+	if d.observe != nil {
+		conn = observedConn{ClientConnInterface: conn, provider: route.Provider, observe: d.observe}
+	}
 	return providerv1.NewProviderServiceClient(conn), nil
 }
 
