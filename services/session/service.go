@@ -81,7 +81,6 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger = logger.With("service", "session")
 	var (
 		st  store.Store
 		mem *store.Memory
@@ -103,7 +102,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
 	}
 	if cfg.RequestStateKey == "" {
-		logger.Warn("session.request_state_key is not set: a random key signs requestState, so the retry of a 2026-07-28 input_required request must reach this same process; set the key on every replica")
+		// Fine for one process; with several session replicas the retry of an
+		// input_required request may reach another one, which would refuse the token.
+		logger.Info("session.request_state_key is not set: a random key signs requestState; set the same key on every replica when running more than one")
 	}
 	s.dispatcher = dispatch.New(dispatch.Settings{
 		ServerVersion:   cfg.ServerVersion,

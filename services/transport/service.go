@@ -48,7 +48,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	h := hub.NewMemory()
 	return &Service{impl: server.New(server.Settings{
-		Logger:        logger.With("service", "transport"),
+		Logger:        logger,
 		Session:       deps.Session,
 		Hub:           h,
 		Closer:        h,
