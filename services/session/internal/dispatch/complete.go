@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
@@ -95,7 +96,7 @@ func (d *Dispatcher) complete(ctx context.Context, req *Request) ([]byte, error)
 		if i > 0 {
 			list = append(list, ',')
 		}
-		list = mcpjson.AppendString(list, v)
+		list = jsonenc.AppendString(list, v)
 	}
 	list = append(list, ']')
 	completion := mcpjson.NewObject(make([]byte, 0, len(list)+48)).Raw("values", list)

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"slices"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
@@ -120,7 +121,7 @@ func (d *Dispatcher) inputRequired(ctx context.Context, req *Request, cc *callCo
 
 // jsonKey escapes a provider-chosen key for Object, which writes keys verbatim.
 func jsonKey(k string) string {
-	quoted := mcpjson.AppendString(nil, k)
+	quoted := jsonenc.AppendString(nil, k)
 	return string(quoted[1 : len(quoted)-1])
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"io"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
@@ -148,7 +149,7 @@ func logNotification(l *mcpv1.LogMessage) *sessionv1.HandleResponse {
 	if len(data) == 0 {
 		data = []byte("null")
 	} else if !json.Valid(data) {
-		data = mcpjson.AppendString(nil, string(data))
+		data = jsonenc.AppendString(nil, string(data))
 	}
 	o := mcpjson.NewObject(make([]byte, 0, len(data)+64)).String("level", l.GetLevel()).StringIf("logger", l.GetLogger()).Raw("data", data)
 	return &sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Notification{Notification: &sessionv1.Notification{

@@ -2,9 +2,9 @@ package mcpjson
 
 import (
 	"encoding/json"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"math"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Object appends the members of one JSON object to a byte slice. Keys are trusted
@@ -62,7 +62,7 @@ func (o *Object) Array(k string, n int, item func(i int) []byte) *Object {
 // String adds a string member.
 func (o *Object) String(k, v string) *Object {
 	o.key(k)
-	o.buf = AppendString(o.buf, v)
+	o.buf = jsonenc.AppendString(o.buf, v)
 	return o
 }
 
@@ -101,59 +101,6 @@ func (o *Object) Bool(k string, v bool) *Object {
 // Bytes closes the object and returns it.
 func (o *Object) Bytes() []byte {
 	return append(o.buf, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does.
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 break JavaScript parsers; escape them like encoding/json.
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // Kind returns the JSON kind of a raw value by its first non-space byte: one of

@@ -1,8 +1,8 @@
 package jsonrpc
 
 import (
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"strconv"
-	"unicode/utf8"
 )
 
 // The encoders append to dst and return the extended slice. Raw inputs (ids, params,
@@ -32,7 +32,7 @@ func AppendError(dst, id []byte, code int, message string, data []byte) []byte {
 	dst = append(dst, `,"error":{"code":`...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, `,"message":`...)
-	dst = AppendString(dst, message)
+	dst = jsonenc.AppendString(dst, message)
 	if len(data) > 0 {
 		dst = append(dst, `,"data":`...)
 		dst = append(dst, data...)
@@ -60,56 +60,10 @@ func appendID(dst, id []byte) []byte {
 
 func appendMethodParams(dst []byte, method string, params []byte) []byte {
 	dst = append(dst, `,"method":`...)
-	dst = AppendString(dst, method)
+	dst = jsonenc.AppendString(dst, method)
 	if len(params) > 0 {
 		dst = append(dst, `,"params":`...)
 		dst = append(dst, params...)
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. Control characters, quotes and backslashes
-// are escaped; invalid UTF-8 becomes U+FFFD, as encoding/json does, so the output is
-// always valid JSON.
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

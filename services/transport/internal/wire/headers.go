@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"strings"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
@@ -136,10 +137,10 @@ func VersionData(requested string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonrpc.AppendString(b, v)
+		b = jsonenc.AppendString(b, v)
 	}
 	b = append(b, `],"requested":`...)
-	b = jsonrpc.AppendString(b, requested)
+	b = jsonenc.AppendString(b, requested)
 	return append(b, '}')
 }
 
