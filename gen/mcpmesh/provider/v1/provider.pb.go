@@ -700,6 +700,99 @@ func (x *CompleteResponse) GetHasMore() bool {
 	return false
 }
 
+// WatchResourcesRequest opens the provider's resource change stream.
+type WatchResourcesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchResourcesRequest) Reset() {
+	*x = WatchResourcesRequest{}
+	mi := &file_mcpmesh_provider_v1_provider_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchResourcesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchResourcesRequest) ProtoMessage() {}
+
+func (x *WatchResourcesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_provider_v1_provider_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchResourcesRequest.ProtoReflect.Descriptor instead.
+func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_provider_v1_provider_proto_rawDescGZIP(), []int{10}
+}
+
+// WatchResourcesResponse says that one resource changed.
+type WatchResourcesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The URI of the changed resource (concrete, not a template).
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// Unique per change and the same on every stream of the provider, so that replicas
+	// of the mesh that all receive the change record it once.
+	ChangeId      string `protobuf:"bytes,2,opt,name=change_id,json=changeId,proto3" json:"change_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchResourcesResponse) Reset() {
+	*x = WatchResourcesResponse{}
+	mi := &file_mcpmesh_provider_v1_provider_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchResourcesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchResourcesResponse) ProtoMessage() {}
+
+func (x *WatchResourcesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_provider_v1_provider_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchResourcesResponse.ProtoReflect.Descriptor instead.
+func (*WatchResourcesResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_provider_v1_provider_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *WatchResourcesResponse) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *WatchResourcesResponse) GetChangeId() string {
+	if x != nil {
+		return x.ChangeId
+	}
+	return ""
+}
+
 var File_mcpmesh_provider_v1_provider_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_provider_v1_provider_proto_rawDesc = "" +
@@ -752,13 +845,18 @@ const file_mcpmesh_provider_v1_provider_proto_rawDesc = "" +
 	"\x10CompleteResponse\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x05R\x05total\x12\x19\n" +
-	"\bhas_more\x18\x03 \x01(\bR\ahasMore2\xdf\x03\n" +
+	"\bhas_more\x18\x03 \x01(\bR\ahasMore\"\x17\n" +
+	"\x15WatchResourcesRequest\"G\n" +
+	"\x16WatchResourcesResponse\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x1b\n" +
+	"\tchange_id\x18\x02 \x01(\tR\bchangeId2\xcc\x04\n" +
 	"\x0fProviderService\x12W\n" +
 	"\bDescribe\x12$.mcpmesh.provider.v1.DescribeRequest\x1a%.mcpmesh.provider.v1.DescribeResponse\x12Y\n" +
 	"\bCallTool\x12$.mcpmesh.provider.v1.CallToolRequest\x1a%.mcpmesh.provider.v1.CallToolResponse0\x01\x12c\n" +
 	"\fReadResource\x12(.mcpmesh.provider.v1.ReadResourceRequest\x1a).mcpmesh.provider.v1.ReadResourceResponse\x12Z\n" +
 	"\tGetPrompt\x12%.mcpmesh.provider.v1.GetPromptRequest\x1a&.mcpmesh.provider.v1.GetPromptResponse\x12W\n" +
-	"\bComplete\x12$.mcpmesh.provider.v1.CompleteRequest\x1a%.mcpmesh.provider.v1.CompleteResponseB?Z=github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1;providerv1b\x06proto3"
+	"\bComplete\x12$.mcpmesh.provider.v1.CompleteRequest\x1a%.mcpmesh.provider.v1.CompleteResponse\x12k\n" +
+	"\x0eWatchResources\x12*.mcpmesh.provider.v1.WatchResourcesRequest\x1a+.mcpmesh.provider.v1.WatchResourcesResponse0\x01B?Z=github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1;providerv1b\x06proto3"
 
 var (
 	file_mcpmesh_provider_v1_provider_proto_rawDescOnce sync.Once
@@ -772,53 +870,57 @@ func file_mcpmesh_provider_v1_provider_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_provider_v1_provider_proto_rawDescData
 }
 
-var file_mcpmesh_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mcpmesh_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_mcpmesh_provider_v1_provider_proto_goTypes = []any{
-	(*DescribeRequest)(nil),      // 0: mcpmesh.provider.v1.DescribeRequest
-	(*DescribeResponse)(nil),     // 1: mcpmesh.provider.v1.DescribeResponse
-	(*CallToolRequest)(nil),      // 2: mcpmesh.provider.v1.CallToolRequest
-	(*CallToolResponse)(nil),     // 3: mcpmesh.provider.v1.CallToolResponse
-	(*ReadResourceRequest)(nil),  // 4: mcpmesh.provider.v1.ReadResourceRequest
-	(*ReadResourceResponse)(nil), // 5: mcpmesh.provider.v1.ReadResourceResponse
-	(*GetPromptRequest)(nil),     // 6: mcpmesh.provider.v1.GetPromptRequest
-	(*GetPromptResponse)(nil),    // 7: mcpmesh.provider.v1.GetPromptResponse
-	(*CompleteRequest)(nil),      // 8: mcpmesh.provider.v1.CompleteRequest
-	(*CompleteResponse)(nil),     // 9: mcpmesh.provider.v1.CompleteResponse
-	nil,                          // 10: mcpmesh.provider.v1.GetPromptRequest.ArgumentsEntry
-	nil,                          // 11: mcpmesh.provider.v1.CompleteRequest.ContextArgumentsEntry
-	(*v1.Catalogue)(nil),         // 12: mcpmesh.mcp.v1.Catalogue
-	(*v1.RequestContext)(nil),    // 13: mcpmesh.mcp.v1.RequestContext
-	(*v1.Progress)(nil),          // 14: mcpmesh.mcp.v1.Progress
-	(*v1.LogMessage)(nil),        // 15: mcpmesh.mcp.v1.LogMessage
-	(*v1.ToolResult)(nil),        // 16: mcpmesh.mcp.v1.ToolResult
-	(*v1.InputRequired)(nil),     // 17: mcpmesh.mcp.v1.InputRequired
+	(*DescribeRequest)(nil),        // 0: mcpmesh.provider.v1.DescribeRequest
+	(*DescribeResponse)(nil),       // 1: mcpmesh.provider.v1.DescribeResponse
+	(*CallToolRequest)(nil),        // 2: mcpmesh.provider.v1.CallToolRequest
+	(*CallToolResponse)(nil),       // 3: mcpmesh.provider.v1.CallToolResponse
+	(*ReadResourceRequest)(nil),    // 4: mcpmesh.provider.v1.ReadResourceRequest
+	(*ReadResourceResponse)(nil),   // 5: mcpmesh.provider.v1.ReadResourceResponse
+	(*GetPromptRequest)(nil),       // 6: mcpmesh.provider.v1.GetPromptRequest
+	(*GetPromptResponse)(nil),      // 7: mcpmesh.provider.v1.GetPromptResponse
+	(*CompleteRequest)(nil),        // 8: mcpmesh.provider.v1.CompleteRequest
+	(*CompleteResponse)(nil),       // 9: mcpmesh.provider.v1.CompleteResponse
+	(*WatchResourcesRequest)(nil),  // 10: mcpmesh.provider.v1.WatchResourcesRequest
+	(*WatchResourcesResponse)(nil), // 11: mcpmesh.provider.v1.WatchResourcesResponse
+	nil,                            // 12: mcpmesh.provider.v1.GetPromptRequest.ArgumentsEntry
+	nil,                            // 13: mcpmesh.provider.v1.CompleteRequest.ContextArgumentsEntry
+	(*v1.Catalogue)(nil),           // 14: mcpmesh.mcp.v1.Catalogue
+	(*v1.RequestContext)(nil),      // 15: mcpmesh.mcp.v1.RequestContext
+	(*v1.Progress)(nil),            // 16: mcpmesh.mcp.v1.Progress
+	(*v1.LogMessage)(nil),          // 17: mcpmesh.mcp.v1.LogMessage
+	(*v1.ToolResult)(nil),          // 18: mcpmesh.mcp.v1.ToolResult
+	(*v1.InputRequired)(nil),       // 19: mcpmesh.mcp.v1.InputRequired
 }
 var file_mcpmesh_provider_v1_provider_proto_depIdxs = []int32{
-	12, // 0: mcpmesh.provider.v1.DescribeResponse.catalogue:type_name -> mcpmesh.mcp.v1.Catalogue
-	13, // 1: mcpmesh.provider.v1.CallToolRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
-	14, // 2: mcpmesh.provider.v1.CallToolResponse.progress:type_name -> mcpmesh.mcp.v1.Progress
-	15, // 3: mcpmesh.provider.v1.CallToolResponse.log:type_name -> mcpmesh.mcp.v1.LogMessage
-	16, // 4: mcpmesh.provider.v1.CallToolResponse.result:type_name -> mcpmesh.mcp.v1.ToolResult
-	17, // 5: mcpmesh.provider.v1.CallToolResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
-	13, // 6: mcpmesh.provider.v1.ReadResourceRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
-	17, // 7: mcpmesh.provider.v1.ReadResourceResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
-	10, // 8: mcpmesh.provider.v1.GetPromptRequest.arguments:type_name -> mcpmesh.provider.v1.GetPromptRequest.ArgumentsEntry
-	13, // 9: mcpmesh.provider.v1.GetPromptRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
-	17, // 10: mcpmesh.provider.v1.GetPromptResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
-	11, // 11: mcpmesh.provider.v1.CompleteRequest.context_arguments:type_name -> mcpmesh.provider.v1.CompleteRequest.ContextArgumentsEntry
-	13, // 12: mcpmesh.provider.v1.CompleteRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
+	14, // 0: mcpmesh.provider.v1.DescribeResponse.catalogue:type_name -> mcpmesh.mcp.v1.Catalogue
+	15, // 1: mcpmesh.provider.v1.CallToolRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
+	16, // 2: mcpmesh.provider.v1.CallToolResponse.progress:type_name -> mcpmesh.mcp.v1.Progress
+	17, // 3: mcpmesh.provider.v1.CallToolResponse.log:type_name -> mcpmesh.mcp.v1.LogMessage
+	18, // 4: mcpmesh.provider.v1.CallToolResponse.result:type_name -> mcpmesh.mcp.v1.ToolResult
+	19, // 5: mcpmesh.provider.v1.CallToolResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
+	15, // 6: mcpmesh.provider.v1.ReadResourceRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
+	19, // 7: mcpmesh.provider.v1.ReadResourceResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
+	12, // 8: mcpmesh.provider.v1.GetPromptRequest.arguments:type_name -> mcpmesh.provider.v1.GetPromptRequest.ArgumentsEntry
+	15, // 9: mcpmesh.provider.v1.GetPromptRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
+	19, // 10: mcpmesh.provider.v1.GetPromptResponse.input_required:type_name -> mcpmesh.mcp.v1.InputRequired
+	13, // 11: mcpmesh.provider.v1.CompleteRequest.context_arguments:type_name -> mcpmesh.provider.v1.CompleteRequest.ContextArgumentsEntry
+	15, // 12: mcpmesh.provider.v1.CompleteRequest.context:type_name -> mcpmesh.mcp.v1.RequestContext
 	0,  // 13: mcpmesh.provider.v1.ProviderService.Describe:input_type -> mcpmesh.provider.v1.DescribeRequest
 	2,  // 14: mcpmesh.provider.v1.ProviderService.CallTool:input_type -> mcpmesh.provider.v1.CallToolRequest
 	4,  // 15: mcpmesh.provider.v1.ProviderService.ReadResource:input_type -> mcpmesh.provider.v1.ReadResourceRequest
 	6,  // 16: mcpmesh.provider.v1.ProviderService.GetPrompt:input_type -> mcpmesh.provider.v1.GetPromptRequest
 	8,  // 17: mcpmesh.provider.v1.ProviderService.Complete:input_type -> mcpmesh.provider.v1.CompleteRequest
-	1,  // 18: mcpmesh.provider.v1.ProviderService.Describe:output_type -> mcpmesh.provider.v1.DescribeResponse
-	3,  // 19: mcpmesh.provider.v1.ProviderService.CallTool:output_type -> mcpmesh.provider.v1.CallToolResponse
-	5,  // 20: mcpmesh.provider.v1.ProviderService.ReadResource:output_type -> mcpmesh.provider.v1.ReadResourceResponse
-	7,  // 21: mcpmesh.provider.v1.ProviderService.GetPrompt:output_type -> mcpmesh.provider.v1.GetPromptResponse
-	9,  // 22: mcpmesh.provider.v1.ProviderService.Complete:output_type -> mcpmesh.provider.v1.CompleteResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
+	10, // 18: mcpmesh.provider.v1.ProviderService.WatchResources:input_type -> mcpmesh.provider.v1.WatchResourcesRequest
+	1,  // 19: mcpmesh.provider.v1.ProviderService.Describe:output_type -> mcpmesh.provider.v1.DescribeResponse
+	3,  // 20: mcpmesh.provider.v1.ProviderService.CallTool:output_type -> mcpmesh.provider.v1.CallToolResponse
+	5,  // 21: mcpmesh.provider.v1.ProviderService.ReadResource:output_type -> mcpmesh.provider.v1.ReadResourceResponse
+	7,  // 22: mcpmesh.provider.v1.ProviderService.GetPrompt:output_type -> mcpmesh.provider.v1.GetPromptResponse
+	9,  // 23: mcpmesh.provider.v1.ProviderService.Complete:output_type -> mcpmesh.provider.v1.CompleteResponse
+	11, // 24: mcpmesh.provider.v1.ProviderService.WatchResources:output_type -> mcpmesh.provider.v1.WatchResourcesResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -841,7 +943,7 @@ func file_mcpmesh_provider_v1_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_provider_v1_provider_proto_rawDesc), len(file_mcpmesh_provider_v1_provider_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,11 +23,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ProviderService_Describe_FullMethodName     = "/mcpmesh.provider.v1.ProviderService/Describe"
-	ProviderService_CallTool_FullMethodName     = "/mcpmesh.provider.v1.ProviderService/CallTool"
-	ProviderService_ReadResource_FullMethodName = "/mcpmesh.provider.v1.ProviderService/ReadResource"
-	ProviderService_GetPrompt_FullMethodName    = "/mcpmesh.provider.v1.ProviderService/GetPrompt"
-	ProviderService_Complete_FullMethodName     = "/mcpmesh.provider.v1.ProviderService/Complete"
+	ProviderService_Describe_FullMethodName       = "/mcpmesh.provider.v1.ProviderService/Describe"
+	ProviderService_CallTool_FullMethodName       = "/mcpmesh.provider.v1.ProviderService/CallTool"
+	ProviderService_ReadResource_FullMethodName   = "/mcpmesh.provider.v1.ProviderService/ReadResource"
+	ProviderService_GetPrompt_FullMethodName      = "/mcpmesh.provider.v1.ProviderService/GetPrompt"
+	ProviderService_Complete_FullMethodName       = "/mcpmesh.provider.v1.ProviderService/Complete"
+	ProviderService_WatchResources_FullMethodName = "/mcpmesh.provider.v1.ProviderService/WatchResources"
 )
 
 // ProviderServiceClient is the client API for ProviderService service.
@@ -48,6 +49,11 @@ type ProviderServiceClient interface {
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error)
 	// Complete offers completions for a prompt argument or template variable.
 	Complete(ctx context.Context, in *CompleteRequest, opts ...grpc.CallOption) (*CompleteResponse, error)
+	// WatchResources streams a notice each time the contents of one of the provider's
+	// resources change, for resources/subscribe and subscriptions/listen. Each session
+	// replica keeps one stream per provider. Providers whose resources never change
+	// leave it unimplemented.
+	WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResourcesResponse], error)
 }
 
 type providerServiceClient struct {
@@ -117,6 +123,25 @@ func (c *providerServiceClient) Complete(ctx context.Context, in *CompleteReques
 	return out, nil
 }
 
+func (c *providerServiceClient) WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResourcesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ProviderService_ServiceDesc.Streams[1], ProviderService_WatchResources_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchResourcesRequest, WatchResourcesResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ProviderService_WatchResourcesClient = grpc.ServerStreamingClient[WatchResourcesResponse]
+
 // ProviderServiceServer is the server API for ProviderService service.
 // All implementations must embed UnimplementedProviderServiceServer
 // for forward compatibility.
@@ -135,6 +160,11 @@ type ProviderServiceServer interface {
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error)
 	// Complete offers completions for a prompt argument or template variable.
 	Complete(context.Context, *CompleteRequest) (*CompleteResponse, error)
+	// WatchResources streams a notice each time the contents of one of the provider's
+	// resources change, for resources/subscribe and subscriptions/listen. Each session
+	// replica keeps one stream per provider. Providers whose resources never change
+	// leave it unimplemented.
+	WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[WatchResourcesResponse]) error
 	mustEmbedUnimplementedProviderServiceServer()
 }
 
@@ -159,6 +189,9 @@ func (UnimplementedProviderServiceServer) GetPrompt(context.Context, *GetPromptR
 }
 func (UnimplementedProviderServiceServer) Complete(context.Context, *CompleteRequest) (*CompleteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Complete not implemented")
+}
+func (UnimplementedProviderServiceServer) WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[WatchResourcesResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchResources not implemented")
 }
 func (UnimplementedProviderServiceServer) mustEmbedUnimplementedProviderServiceServer() {}
 func (UnimplementedProviderServiceServer) testEmbeddedByValue()                         {}
@@ -264,6 +297,17 @@ func _ProviderService_Complete_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ProviderService_WatchResources_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchResourcesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServiceServer).WatchResources(m, &grpc.GenericServerStream[WatchResourcesRequest, WatchResourcesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ProviderService_WatchResourcesServer = grpc.ServerStreamingServer[WatchResourcesResponse]
+
 // ProviderService_ServiceDesc is the grpc.ServiceDesc for ProviderService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -292,6 +336,11 @@ var ProviderService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "CallTool",
 			Handler:       _ProviderService_CallTool_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchResources",
+			Handler:       _ProviderService_WatchResources_Handler,
 			ServerStreams: true,
 		},
 	},

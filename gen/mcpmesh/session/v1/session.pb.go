@@ -327,6 +327,7 @@ type HandleResponse struct {
 	//	*HandleResponse_Notification
 	//	*HandleResponse_Result
 	//	*HandleResponse_Error
+	//	*HandleResponse_Request
 	Event         isHandleResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -396,6 +397,15 @@ func (x *HandleResponse) GetError() *Error {
 	return nil
 }
 
+func (x *HandleResponse) GetRequest() *ServerRequest {
+	if x != nil {
+		if x, ok := x.Event.(*HandleResponse_Request); ok {
+			return x.Request
+		}
+	}
+	return nil
+}
+
 type isHandleResponse_Event interface {
 	isHandleResponse_Event()
 }
@@ -415,11 +425,83 @@ type HandleResponse_Error struct {
 	Error *Error `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
 }
 
+type HandleResponse_Request struct {
+	// A server-to-client request to write on the request's stream (stateful
+	// generation); the client answers it with a later POST, which reaches Respond.
+	Request *ServerRequest `protobuf:"bytes,4,opt,name=request,proto3,oneof"`
+}
+
 func (*HandleResponse_Notification) isHandleResponse_Event() {}
 
 func (*HandleResponse_Result) isHandleResponse_Event() {}
 
 func (*HandleResponse_Error) isHandleResponse_Event() {}
+
+func (*HandleResponse_Request) isHandleResponse_Event() {}
+
+// ServerRequest is a JSON-RPC request from the server to the client, without its
+// envelope.
+type ServerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The JSON-RPC id as raw JSON (a string chosen by the session service).
+	Id     []byte `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// The params as a JSON object.
+	Params        []byte `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServerRequest) Reset() {
+	*x = ServerRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServerRequest) ProtoMessage() {}
+
+func (x *ServerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServerRequest.ProtoReflect.Descriptor instead.
+func (*ServerRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ServerRequest) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *ServerRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ServerRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
 
 // Notification is a JSON-RPC notification without its envelope.
 type Notification struct {
@@ -433,7 +515,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[5]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +527,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[5]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +540,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{5}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Notification) GetMethod() string {
@@ -488,7 +570,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[6]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +582,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[6]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +595,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{6}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Error) GetCode() int32 {
@@ -547,7 +629,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[7]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +641,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[7]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +654,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{7}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetSessionRequest) GetSessionId() string {
@@ -592,7 +674,7 @@ type GetSessionResponse struct {
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[8]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +686,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[8]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +699,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{8}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -637,7 +719,7 @@ type DeleteSessionRequest struct {
 
 func (x *DeleteSessionRequest) Reset() {
 	*x = DeleteSessionRequest{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[9]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +731,7 @@ func (x *DeleteSessionRequest) String() string {
 func (*DeleteSessionRequest) ProtoMessage() {}
 
 func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[9]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +744,7 @@ func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSessionRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{9}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteSessionRequest) GetSessionId() string {
@@ -681,7 +763,7 @@ type DeleteSessionResponse struct {
 
 func (x *DeleteSessionResponse) Reset() {
 	*x = DeleteSessionResponse{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[10]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -693,7 +775,7 @@ func (x *DeleteSessionResponse) String() string {
 func (*DeleteSessionResponse) ProtoMessage() {}
 
 func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[10]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -706,7 +788,356 @@ func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSessionResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{10}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{11}
+}
+
+// ListenRequest opens the server-message stream of a session.
+type ListenRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The Last-Event-ID the client sent when reconnecting; empty for a new stream.
+	LastEventId   string `protobuf:"bytes,2,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenRequest) Reset() {
+	*x = ListenRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenRequest) ProtoMessage() {}
+
+func (x *ListenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenRequest.ProtoReflect.Descriptor instead.
+func (*ListenRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListenRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *ListenRequest) GetLastEventId() string {
+	if x != nil {
+		return x.LastEventId
+	}
+	return ""
+}
+
+// ListenResponse is one event of a Listen stream.
+type ListenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The SSE event id of this event. For opened, the position the stream starts
+	// from (the id to prime the stream with).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*ListenResponse_Opened
+	//	*ListenResponse_Notification
+	//	*ListenResponse_Request
+	Event         isListenResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenResponse) Reset() {
+	*x = ListenResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenResponse) ProtoMessage() {}
+
+func (x *ListenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenResponse.ProtoReflect.Descriptor instead.
+func (*ListenResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListenResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ListenResponse) GetEvent() isListenResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *ListenResponse) GetOpened() *ListenOpened {
+	if x != nil {
+		if x, ok := x.Event.(*ListenResponse_Opened); ok {
+			return x.Opened
+		}
+	}
+	return nil
+}
+
+func (x *ListenResponse) GetNotification() *Notification {
+	if x != nil {
+		if x, ok := x.Event.(*ListenResponse_Notification); ok {
+			return x.Notification
+		}
+	}
+	return nil
+}
+
+func (x *ListenResponse) GetRequest() *ServerRequest {
+	if x != nil {
+		if x, ok := x.Event.(*ListenResponse_Request); ok {
+			return x.Request
+		}
+	}
+	return nil
+}
+
+type isListenResponse_Event interface {
+	isListenResponse_Event()
+}
+
+type ListenResponse_Opened struct {
+	// Always the first event.
+	Opened *ListenOpened `protobuf:"bytes,2,opt,name=opened,proto3,oneof"`
+}
+
+type ListenResponse_Notification struct {
+	Notification *Notification `protobuf:"bytes,3,opt,name=notification,proto3,oneof"`
+}
+
+type ListenResponse_Request struct {
+	Request *ServerRequest `protobuf:"bytes,4,opt,name=request,proto3,oneof"`
+}
+
+func (*ListenResponse_Opened) isListenResponse_Event() {}
+
+func (*ListenResponse_Notification) isListenResponse_Event() {}
+
+func (*ListenResponse_Request) isListenResponse_Event() {}
+
+// ListenOpened describes where a Listen stream starts.
+type ListenOpened struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when last_event_id was given but could not be resumed (unknown, or older
+	// than the event store keeps): the stream starts from now instead.
+	Restarted     bool `protobuf:"varint,1,opt,name=restarted,proto3" json:"restarted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenOpened) Reset() {
+	*x = ListenOpened{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenOpened) ProtoMessage() {}
+
+func (x *ListenOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenOpened.ProtoReflect.Descriptor instead.
+func (*ListenOpened) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListenOpened) GetRestarted() bool {
+	if x != nil {
+		return x.Restarted
+	}
+	return false
+}
+
+// RespondRequest is the client's answer to a server-to-client request.
+type RespondRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The JSON-RPC id of the answered request, as raw JSON.
+	RequestId []byte `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*RespondRequest_Result
+	//	*RespondRequest_Error
+	Outcome       isRespondRequest_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RespondRequest) Reset() {
+	*x = RespondRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RespondRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RespondRequest) ProtoMessage() {}
+
+func (x *RespondRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RespondRequest.ProtoReflect.Descriptor instead.
+func (*RespondRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RespondRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *RespondRequest) GetRequestId() []byte {
+	if x != nil {
+		return x.RequestId
+	}
+	return nil
+}
+
+func (x *RespondRequest) GetOutcome() isRespondRequest_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *RespondRequest) GetResult() []byte {
+	if x != nil {
+		if x, ok := x.Outcome.(*RespondRequest_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+func (x *RespondRequest) GetError() *Error {
+	if x != nil {
+		if x, ok := x.Outcome.(*RespondRequest_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isRespondRequest_Outcome interface {
+	isRespondRequest_Outcome()
+}
+
+type RespondRequest_Result struct {
+	// The result as a JSON object.
+	Result []byte `protobuf:"bytes,3,opt,name=result,proto3,oneof"`
+}
+
+type RespondRequest_Error struct {
+	Error *Error `protobuf:"bytes,4,opt,name=error,proto3,oneof"`
+}
+
+func (*RespondRequest_Result) isRespondRequest_Outcome() {}
+
+func (*RespondRequest_Error) isRespondRequest_Outcome() {}
+
+// RespondResponse confirms that the answer was delivered.
+type RespondResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RespondResponse) Reset() {
+	*x = RespondResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RespondResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RespondResponse) ProtoMessage() {}
+
+func (x *RespondResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RespondResponse.ProtoReflect.Descriptor instead.
+func (*RespondResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{16}
 }
 
 var File_mcpmesh_session_v1_session_proto protoreflect.FileDescriptor
@@ -737,12 +1168,17 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x06params\x18\x04 \x01(\fR\x06params\x12\"\n" +
 	"\fnotification\x18\x05 \x01(\bR\fnotification\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\fR\trequestId\"\xae\x01\n" +
+	"request_id\x18\x06 \x01(\fR\trequestId\"\xed\x01\n" +
 	"\x0eHandleResponse\x12F\n" +
 	"\fnotification\x18\x01 \x01(\v2 .mcpmesh.session.v1.NotificationH\x00R\fnotification\x12\x18\n" +
 	"\x06result\x18\x02 \x01(\fH\x00R\x06result\x121\n" +
-	"\x05error\x18\x03 \x01(\v2\x19.mcpmesh.session.v1.ErrorH\x00R\x05errorB\a\n" +
-	"\x05event\">\n" +
+	"\x05error\x18\x03 \x01(\v2\x19.mcpmesh.session.v1.ErrorH\x00R\x05error\x12=\n" +
+	"\arequest\x18\x04 \x01(\v2!.mcpmesh.session.v1.ServerRequestH\x00R\arequestB\a\n" +
+	"\x05event\"O\n" +
+	"\rServerRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x16\n" +
+	"\x06params\x18\x03 \x01(\fR\x06params\">\n" +
 	"\fNotification\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
 	"\x06params\x18\x02 \x01(\fR\x06params\"I\n" +
@@ -758,14 +1194,37 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x14DeleteSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\x17\n" +
-	"\x15DeleteSessionResponse2\x83\x03\n" +
+	"\x15DeleteSessionResponse\"R\n" +
+	"\rListenRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\"\n" +
+	"\rlast_event_id\x18\x02 \x01(\tR\vlastEventId\"\xf7\x01\n" +
+	"\x0eListenResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12:\n" +
+	"\x06opened\x18\x02 \x01(\v2 .mcpmesh.session.v1.ListenOpenedH\x00R\x06opened\x12F\n" +
+	"\fnotification\x18\x03 \x01(\v2 .mcpmesh.session.v1.NotificationH\x00R\fnotification\x12=\n" +
+	"\arequest\x18\x04 \x01(\v2!.mcpmesh.session.v1.ServerRequestH\x00R\arequestB\a\n" +
+	"\x05event\",\n" +
+	"\fListenOpened\x12\x1c\n" +
+	"\trestarted\x18\x01 \x01(\bR\trestarted\"\xa6\x01\n" +
+	"\x0eRespondRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\fR\trequestId\x12\x18\n" +
+	"\x06result\x18\x03 \x01(\fH\x00R\x06result\x121\n" +
+	"\x05error\x18\x04 \x01(\v2\x19.mcpmesh.session.v1.ErrorH\x00R\x05errorB\t\n" +
+	"\aoutcome\"\x11\n" +
+	"\x0fRespondResponse2\xaa\x04\n" +
 	"\x0eSessionService\x12[\n" +
 	"\n" +
 	"Initialize\x12%.mcpmesh.session.v1.InitializeRequest\x1a&.mcpmesh.session.v1.InitializeResponse\x12Q\n" +
 	"\x06Handle\x12!.mcpmesh.session.v1.HandleRequest\x1a\".mcpmesh.session.v1.HandleResponse0\x01\x12[\n" +
 	"\n" +
 	"GetSession\x12%.mcpmesh.session.v1.GetSessionRequest\x1a&.mcpmesh.session.v1.GetSessionResponse\x12d\n" +
-	"\rDeleteSession\x12(.mcpmesh.session.v1.DeleteSessionRequest\x1a).mcpmesh.session.v1.DeleteSessionResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
+	"\rDeleteSession\x12(.mcpmesh.session.v1.DeleteSessionRequest\x1a).mcpmesh.session.v1.DeleteSessionResponse\x12Q\n" +
+	"\x06Listen\x12!.mcpmesh.session.v1.ListenRequest\x1a\".mcpmesh.session.v1.ListenResponse0\x01\x12R\n" +
+	"\aRespond\x12\".mcpmesh.session.v1.RespondRequest\x1a#.mcpmesh.session.v1.RespondResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
 
 var (
 	file_mcpmesh_session_v1_session_proto_rawDescOnce sync.Once
@@ -779,38 +1238,53 @@ func file_mcpmesh_session_v1_session_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_session_v1_session_proto_rawDescData
 }
 
-var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_mcpmesh_session_v1_session_proto_goTypes = []any{
 	(*Session)(nil),               // 0: mcpmesh.session.v1.Session
 	(*InitializeRequest)(nil),     // 1: mcpmesh.session.v1.InitializeRequest
 	(*InitializeResponse)(nil),    // 2: mcpmesh.session.v1.InitializeResponse
 	(*HandleRequest)(nil),         // 3: mcpmesh.session.v1.HandleRequest
 	(*HandleResponse)(nil),        // 4: mcpmesh.session.v1.HandleResponse
-	(*Notification)(nil),          // 5: mcpmesh.session.v1.Notification
-	(*Error)(nil),                 // 6: mcpmesh.session.v1.Error
-	(*GetSessionRequest)(nil),     // 7: mcpmesh.session.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),    // 8: mcpmesh.session.v1.GetSessionResponse
-	(*DeleteSessionRequest)(nil),  // 9: mcpmesh.session.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil), // 10: mcpmesh.session.v1.DeleteSessionResponse
+	(*ServerRequest)(nil),         // 5: mcpmesh.session.v1.ServerRequest
+	(*Notification)(nil),          // 6: mcpmesh.session.v1.Notification
+	(*Error)(nil),                 // 7: mcpmesh.session.v1.Error
+	(*GetSessionRequest)(nil),     // 8: mcpmesh.session.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),    // 9: mcpmesh.session.v1.GetSessionResponse
+	(*DeleteSessionRequest)(nil),  // 10: mcpmesh.session.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil), // 11: mcpmesh.session.v1.DeleteSessionResponse
+	(*ListenRequest)(nil),         // 12: mcpmesh.session.v1.ListenRequest
+	(*ListenResponse)(nil),        // 13: mcpmesh.session.v1.ListenResponse
+	(*ListenOpened)(nil),          // 14: mcpmesh.session.v1.ListenOpened
+	(*RespondRequest)(nil),        // 15: mcpmesh.session.v1.RespondRequest
+	(*RespondResponse)(nil),       // 16: mcpmesh.session.v1.RespondResponse
 }
 var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.session.v1.InitializeResponse.session:type_name -> mcpmesh.session.v1.Session
-	5,  // 1: mcpmesh.session.v1.HandleResponse.notification:type_name -> mcpmesh.session.v1.Notification
-	6,  // 2: mcpmesh.session.v1.HandleResponse.error:type_name -> mcpmesh.session.v1.Error
-	0,  // 3: mcpmesh.session.v1.GetSessionResponse.session:type_name -> mcpmesh.session.v1.Session
-	1,  // 4: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
-	3,  // 5: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
-	7,  // 6: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
-	9,  // 7: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
-	2,  // 8: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
-	4,  // 9: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
-	8,  // 10: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
-	10, // 11: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	6,  // 1: mcpmesh.session.v1.HandleResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	7,  // 2: mcpmesh.session.v1.HandleResponse.error:type_name -> mcpmesh.session.v1.Error
+	5,  // 3: mcpmesh.session.v1.HandleResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
+	0,  // 4: mcpmesh.session.v1.GetSessionResponse.session:type_name -> mcpmesh.session.v1.Session
+	14, // 5: mcpmesh.session.v1.ListenResponse.opened:type_name -> mcpmesh.session.v1.ListenOpened
+	6,  // 6: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	5,  // 7: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
+	7,  // 8: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
+	1,  // 9: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
+	3,  // 10: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
+	8,  // 11: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
+	10, // 12: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
+	12, // 13: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
+	15, // 14: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
+	2,  // 15: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
+	4,  // 16: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
+	9,  // 17: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
+	11, // 18: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
+	13, // 19: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
+	16, // 20: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
+	15, // [15:21] is the sub-list for method output_type
+	9,  // [9:15] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_session_v1_session_proto_init() }
@@ -822,6 +1296,16 @@ func file_mcpmesh_session_v1_session_proto_init() {
 		(*HandleResponse_Notification)(nil),
 		(*HandleResponse_Result)(nil),
 		(*HandleResponse_Error)(nil),
+		(*HandleResponse_Request)(nil),
+	}
+	file_mcpmesh_session_v1_session_proto_msgTypes[13].OneofWrappers = []any{
+		(*ListenResponse_Opened)(nil),
+		(*ListenResponse_Notification)(nil),
+		(*ListenResponse_Request)(nil),
+	}
+	file_mcpmesh_session_v1_session_proto_msgTypes[15].OneofWrappers = []any{
+		(*RespondRequest_Result)(nil),
+		(*RespondRequest_Error)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -829,7 +1313,7 @@ func file_mcpmesh_session_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_session_v1_session_proto_rawDesc), len(file_mcpmesh_session_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,8 @@ const (
 	SessionService_Handle_FullMethodName        = "/mcpmesh.session.v1.SessionService/Handle"
 	SessionService_GetSession_FullMethodName    = "/mcpmesh.session.v1.SessionService/GetSession"
 	SessionService_DeleteSession_FullMethodName = "/mcpmesh.session.v1.SessionService/DeleteSession"
+	SessionService_Listen_FullMethodName        = "/mcpmesh.session.v1.SessionService/Listen"
+	SessionService_Respond_FullMethodName       = "/mcpmesh.session.v1.SessionService/Respond"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -47,6 +49,17 @@ type SessionServiceClient interface {
 	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*GetSessionResponse, error)
 	// DeleteSession ends a session. NOT_FOUND when it does not exist.
 	DeleteSession(ctx context.Context, in *DeleteSessionRequest, opts ...grpc.CallOption) (*DeleteSessionResponse, error)
+	// Listen streams the server-initiated messages of a stateful session (the client's
+	// GET stream): resources/updated, list_changed. It starts with an opened event,
+	// replays the events after last_event_id from the event store, and goes on until
+	// the caller ends it or the session is deleted. NOT_FOUND when the session does not
+	// exist.
+	Listen(ctx context.Context, in *ListenRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListenResponse], error)
+	// Respond hands the session the client's answer to a server-to-client request
+	// (sampling, elicitation, roots) sent on one of its streams. The answer may reach any
+	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
+	// or the request is unknown (already answered, cancelled or never sent).
+	Respond(ctx context.Context, in *RespondRequest, opts ...grpc.CallOption) (*RespondResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -106,6 +119,35 @@ func (c *sessionServiceClient) DeleteSession(ctx context.Context, in *DeleteSess
 	return out, nil
 }
 
+func (c *sessionServiceClient) Listen(ctx context.Context, in *ListenRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListenResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &SessionService_ServiceDesc.Streams[1], SessionService_Listen_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListenRequest, ListenResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SessionService_ListenClient = grpc.ServerStreamingClient[ListenResponse]
+
+func (c *sessionServiceClient) Respond(ctx context.Context, in *RespondRequest, opts ...grpc.CallOption) (*RespondResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RespondResponse)
+	err := c.cc.Invoke(ctx, SessionService_Respond_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -124,6 +166,17 @@ type SessionServiceServer interface {
 	GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error)
 	// DeleteSession ends a session. NOT_FOUND when it does not exist.
 	DeleteSession(context.Context, *DeleteSessionRequest) (*DeleteSessionResponse, error)
+	// Listen streams the server-initiated messages of a stateful session (the client's
+	// GET stream): resources/updated, list_changed. It starts with an opened event,
+	// replays the events after last_event_id from the event store, and goes on until
+	// the caller ends it or the session is deleted. NOT_FOUND when the session does not
+	// exist.
+	Listen(*ListenRequest, grpc.ServerStreamingServer[ListenResponse]) error
+	// Respond hands the session the client's answer to a server-to-client request
+	// (sampling, elicitation, roots) sent on one of its streams. The answer may reach any
+	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
+	// or the request is unknown (already answered, cancelled or never sent).
+	Respond(context.Context, *RespondRequest) (*RespondResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -145,6 +198,12 @@ func (UnimplementedSessionServiceServer) GetSession(context.Context, *GetSession
 }
 func (UnimplementedSessionServiceServer) DeleteSession(context.Context, *DeleteSessionRequest) (*DeleteSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteSession not implemented")
+}
+func (UnimplementedSessionServiceServer) Listen(*ListenRequest, grpc.ServerStreamingServer[ListenResponse]) error {
+	return status.Error(codes.Unimplemented, "method Listen not implemented")
+}
+func (UnimplementedSessionServiceServer) Respond(context.Context, *RespondRequest) (*RespondResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Respond not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -232,6 +291,35 @@ func _SessionService_DeleteSession_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_Listen_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListenRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(SessionServiceServer).Listen(m, &grpc.GenericServerStream[ListenRequest, ListenResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SessionService_ListenServer = grpc.ServerStreamingServer[ListenResponse]
+
+func _SessionService_Respond_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RespondRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).Respond(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_Respond_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).Respond(ctx, req.(*RespondRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -251,11 +339,20 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DeleteSession",
 			Handler:    _SessionService_DeleteSession_Handler,
 		},
+		{
+			MethodName: "Respond",
+			Handler:    _SessionService_Respond_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Handle",
 			Handler:       _SessionService_Handle_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Listen",
+			Handler:       _SessionService_Listen_Handler,
 			ServerStreams: true,
 		},
 	},
