@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -53,17 +54,30 @@ func TestGRPCOptionsPropagateAndMeasure(t *testing.T) {
 		t.Fatalf("server handler saw trace %s, want the caller's", got)
 	}
 
-	families, text := scrape(t, tel)
-	for _, prefix := range []string{"rpc_server_", "rpc_client_"} {
-		found := false
-		for name := range families {
-			if strings.HasPrefix(name, prefix) {
-				found = true
+	// The server's stats handler records the call after the response has left, so
+	// the client may see the answer first: wait for the server's series.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		families, text := scrape(t, tel)
+		var missing []string
+		for _, prefix := range []string{"rpc_server_", "rpc_client_"} {
+			found := false
+			for name := range families {
+				if strings.HasPrefix(name, prefix) {
+					found = true
+				}
+			}
+			if !found {
+				missing = append(missing, prefix)
 			}
 		}
-		if !found {
-			t.Errorf("no %s* metric after a call:\n%s", prefix, text)
+		if len(missing) == 0 {
+			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %v* metric after a call:\n%s", missing, text)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
