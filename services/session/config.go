@@ -26,6 +26,11 @@ type Config struct {
 	RequestStateKey string `koanf:"request_state_key"`
 	// RequestStateTTL is how long a requestState stays valid.
 	RequestStateTTL time.Duration `koanf:"request_state_ttl"`
+	// EventsPerSession is how many server-initiated events (resources/updated,
+	// list_changed) of one session the event store keeps for Last-Event-ID replay.
+	EventsPerSession int `koanf:"events_per_session"`
+	// EventRetention is how long the event store keeps an event for replay.
+	EventRetention time.Duration `koanf:"event_retention"`
 }
 
 // DefaultConfig returns the defaults.
@@ -38,6 +43,8 @@ func DefaultConfig() Config {
 		PageSize:           100,
 		CacheTTL:           60 * time.Second,
 		RequestStateTTL:    10 * time.Minute,
+		EventsPerSession:   256,
+		EventRetention:     15 * time.Minute,
 	}
 }
 
@@ -75,5 +82,14 @@ func (c Config) Validate() error {
 	if c.RequestStateTTL <= 0 {
 		errs = append(errs, errors.New("session.request_state_ttl: must be > 0"))
 	}
+	if c.EventsPerSession <= 0 || c.EventsPerSession > maxEventsPerSession {
+		errs = append(errs, errors.New("session.events_per_session: must be between 1 and 100000"))
+	}
+	if c.EventRetention <= 0 {
+		errs = append(errs, errors.New("session.event_retention: must be > 0"))
+	}
 	return errors.Join(errs...)
 }
+
+// maxEventsPerSession keeps one session's replay buffer bounded.
+const maxEventsPerSession = 100000

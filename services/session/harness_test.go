@@ -336,8 +336,8 @@ func (h *harness) initialize(t *testing.T, version string) *sessionv1.Session {
 	return resp.GetSession()
 }
 
-// events is the outcome of one Handle call.
-type events struct {
+// handled is the outcome of one Handle call.
+type handled struct {
 	notifications []*sessionv1.Notification
 	result        map[string]any
 	rawResult     []byte
@@ -346,15 +346,15 @@ type events struct {
 
 // handle runs a Handle call to its end and checks its shape: at most one terminal
 // event, and it comes last.
-func (h *harness) handle(t *testing.T, req *sessionv1.HandleRequest) (events, error) {
+func (h *harness) handle(t *testing.T, req *sessionv1.HandleRequest) (handled, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	stream, err := h.client.Handle(ctx, req)
 	if err != nil {
-		return events{}, err
+		return handled{}, err
 	}
-	var ev events
+	var ev handled
 	terminal := 0
 	for {
 		resp, err := stream.Recv()
@@ -394,7 +394,7 @@ func (h *harness) handle(t *testing.T, req *sessionv1.HandleRequest) (events, er
 }
 
 // mustResult runs a request that must succeed with a result.
-func (h *harness) mustResult(t *testing.T, req *sessionv1.HandleRequest) events {
+func (h *harness) mustResult(t *testing.T, req *sessionv1.HandleRequest) handled {
 	t.Helper()
 	ev, err := h.handle(t, req)
 	if err != nil {

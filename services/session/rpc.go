@@ -26,6 +26,8 @@ const (
 	methodHandle        = "/mcpmesh.session.v1.SessionService/Handle"
 	methodGetSession    = "/mcpmesh.session.v1.SessionService/GetSession"
 	methodDeleteSession = "/mcpmesh.session.v1.SessionService/DeleteSession"
+	methodListen        = "/mcpmesh.session.v1.SessionService/Listen"
+	methodRespond       = "/mcpmesh.session.v1.SessionService/Respond"
 )
 
 // Initialize negotiates a version and creates a session.
@@ -220,6 +222,10 @@ func (s *Service) DeleteSession(ctx context.Context, req *sessionv1.DeleteSessio
 	}
 	if err := s.store.Delete(ctx, req.GetSessionId()); err != nil {
 		return nil, s.toStatus(ctx, methodDeleteSession, notFound(req.GetSessionId(), err))
+	}
+	// The session is gone either way; its events only wait for the sweep if this fails.
+	if err := s.events.Forget(ctx, req.GetSessionId()); err != nil {
+		s.logger.WarnContext(ctx, "forget the events of a deleted session", "error", err)
 	}
 	return &sessionv1.DeleteSessionResponse{}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,6 +15,9 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
 )
@@ -51,7 +55,18 @@ type Service struct {
 	memory     *store.Memory // nil when records live in PostgreSQL
 	watcher    *catalogue.Watcher
 	dispatcher *dispatch.Dispatcher
-	now        func() time.Time
+	conns      Conns
+	// events keeps the server-initiated messages of stateful sessions for their GET
+	// streams; waker wakes those streams on this replica.
+	events events.Log
+	waker  *events.Waker
+	// listeners are the subscriptions/listen requests open on this replica.
+	listeners *fanout.Hub
+	// resources hears resource changes from providers (nil until Start).
+	resources atomic.Pointer[resourcewatch.Watcher]
+	// stopping is closed by Stop, which ends the Listen streams.
+	stopping chan struct{}
+	now      func() time.Time
 	// touchEvery skips last-seen writes for sessions touched more recently: a busy
 	// session costs one store write per interval, not one per request.
 	touchEvery time.Duration
@@ -92,12 +107,18 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		st = mem
 	}
 	watcher := catalogue.NewWatcher(deps.Registry, logger)
+	waker := events.NewWaker()
 	s := &Service{
 		cfg:        cfg,
 		logger:     logger,
 		store:      st,
 		memory:     mem,
 		watcher:    watcher,
+		conns:      deps.Conns,
+		events:     events.NewMemory(cfg.EventsPerSession, waker, time.Now),
+		waker:      waker,
+		listeners:  fanout.New(),
+		stopping:   make(chan struct{}),
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
 	}
@@ -114,6 +135,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		RequestStateKey: []byte(cfg.RequestStateKey),
 		RequestStateTTL: cfg.RequestStateTTL,
 	}, watcher.Current, st, deps.Conns, logger)
+	s.dispatcher.UseListeners(s.listeners)
+	watcher.OnChange(s.catalogueChanged)
 	return s, nil
 }
 
@@ -136,21 +159,31 @@ func (s *Service) Start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.stopped = make(chan struct{})
+	resources := resourcewatch.New(loopCtx, s.conns, s.logger, s.resourceChanged)
+	s.resources.Store(resources)
 	var wg sync.WaitGroup
 	wg.Go(func() { s.watcher.Run(loopCtx) })
 	wg.Go(func() { s.sweep(loopCtx) })
 	go func() {
 		wg.Wait()
+		resources.Wait()
 		close(s.stopped)
 	}()
 	return nil
 }
 
-// Stop ends the loops and waits for them, at most until ctx ends.
+// Stop ends the long-lived streams (Listen, subscriptions/listen) and the loops and
+// waits for the loops, at most until ctx ends.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	cancel, stopped := s.cancel, s.stopped
+	select {
+	case <-s.stopping:
+	default:
+		close(s.stopping)
+	}
 	s.mu.Unlock()
+	s.listeners.Close()
 	if cancel == nil {
 		return nil
 	}
@@ -178,6 +211,9 @@ func (s *Service) sweep(ctx context.Context) {
 			}
 			if n > 0 {
 				s.logger.DebugContext(ctx, "swept expired sessions", "count", n)
+			}
+			if _, err := s.events.Sweep(ctx, s.now().Add(-s.cfg.EventRetention)); err != nil && ctx.Err() == nil {
+				s.logger.WarnContext(ctx, "sweep old events", "error", err)
 			}
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc"
 
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/hub"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/server"
 )
 
@@ -46,12 +45,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := hub.NewMemory()
 	return &Service{impl: server.New(server.Settings{
 		Logger:        logger,
 		Session:       deps.Session,
-		Hub:           h,
-		Closer:        h,
 		RetryMS:       int32(cfg.SSERetryMS),
 		HandleTimeout: cfg.HandleTimeout,
 	})}, nil

@@ -1103,9 +1103,12 @@ func (*RespondRequest_Result) isRespondRequest_Outcome() {}
 
 func (*RespondRequest_Error) isRespondRequest_Outcome() {}
 
-// RespondResponse confirms that the answer was delivered.
+// RespondResponse says what became of the answer.
 type RespondResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when no request with that id waits (unknown, already answered, cancelled
+	// or expired): the answer was dropped.
+	Delivered     bool `protobuf:"varint,1,opt,name=delivered,proto3" json:"delivered,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1138,6 +1141,13 @@ func (x *RespondResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use RespondResponse.ProtoReflect.Descriptor instead.
 func (*RespondResponse) Descriptor() ([]byte, []int) {
 	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RespondResponse) GetDelivered() bool {
+	if x != nil {
+		return x.Delivered
+	}
+	return false
 }
 
 var File_mcpmesh_session_v1_session_proto protoreflect.FileDescriptor
@@ -1214,8 +1224,9 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\fR\trequestId\x12\x18\n" +
 	"\x06result\x18\x03 \x01(\fH\x00R\x06result\x121\n" +
 	"\x05error\x18\x04 \x01(\v2\x19.mcpmesh.session.v1.ErrorH\x00R\x05errorB\t\n" +
-	"\aoutcome\"\x11\n" +
-	"\x0fRespondResponse2\xaa\x04\n" +
+	"\aoutcome\"/\n" +
+	"\x0fRespondResponse\x12\x1c\n" +
+	"\tdelivered\x18\x01 \x01(\bR\tdelivered2\xaa\x04\n" +
 	"\x0eSessionService\x12[\n" +
 	"\n" +
 	"Initialize\x12%.mcpmesh.session.v1.InitializeRequest\x1a&.mcpmesh.session.v1.InitializeResponse\x12Q\n" +

@@ -58,7 +58,7 @@ type SessionServiceClient interface {
 	// Respond hands the session the client's answer to a server-to-client request
 	// (sampling, elicitation, roots) sent on one of its streams. The answer may reach any
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
-	// or the request is unknown (already answered, cancelled or never sent).
+	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(ctx context.Context, in *RespondRequest, opts ...grpc.CallOption) (*RespondResponse, error)
 }
 
@@ -175,7 +175,7 @@ type SessionServiceServer interface {
 	// Respond hands the session the client's answer to a server-to-client request
 	// (sampling, elicitation, roots) sent on one of its streams. The answer may reach any
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
-	// or the request is unknown (already answered, cancelled or never sent).
+	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(context.Context, *RespondRequest) (*RespondResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }

@@ -42,6 +42,8 @@ type Snapshot struct {
 	Resources    []Entry
 	Templates    []Entry
 	Prompts      []Entry
+	// Providers maps each provider's name to its address.
+	Providers map[string]string
 
 	toolIndex     map[string]int
 	resourceIndex map[string]int
@@ -62,7 +64,7 @@ func Build(resp *registryv1.WatchCatalogueResponse) *Snapshot {
 			instructions = append(instructions, s)
 		}
 	}
-	s := &Snapshot{Revision: resp.GetRevision(), Instructions: strings.Join(instructions, "\n\n")}
+	s := &Snapshot{Revision: resp.GetRevision(), Instructions: strings.Join(instructions, "\n\n"), Providers: addr}
 
 	for _, t := range resp.GetTools() {
 		e := Entry{

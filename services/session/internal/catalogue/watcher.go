@@ -20,6 +20,7 @@ type Watcher struct {
 	registry registryv1.RegistryServiceClient
 	logger   *slog.Logger
 	current  atomic.Pointer[Snapshot]
+	onChange func(old, new *Snapshot)
 	// inOutage is owned by the Run goroutine.
 	inOutage bool
 }
@@ -28,6 +29,10 @@ type Watcher struct {
 func NewWatcher(registry registryv1.RegistryServiceClient, logger *slog.Logger) *Watcher {
 	return &Watcher{registry: registry, logger: logger}
 }
+
+// OnChange sets a function that Run calls (from its goroutine, in order) after each
+// new snapshot is installed; old is nil for the first. Set it before Run.
+func (w *Watcher) OnChange(fn func(old, new *Snapshot)) { w.onChange = fn }
 
 // Current returns the latest snapshot, or nil before the first one arrived.
 func (w *Watcher) Current() *Snapshot { return w.current.Load() }
@@ -78,7 +83,11 @@ func (w *Watcher) watchOnce(ctx context.Context) (received bool, err error) {
 		}
 		// Snapshots are whole, so the latest one received always wins (revisions may
 		// restart when an in-memory registry restarts).
-		w.current.Store(Build(resp))
+		next := Build(resp)
+		old := w.current.Swap(next)
+		if w.onChange != nil {
+			w.onChange(old, next)
+		}
 		received = true
 		if w.inOutage {
 			w.logger.InfoContext(ctx, "catalogue watch restored", "revision", resp.GetRevision())

@@ -10,6 +10,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
@@ -69,6 +70,7 @@ type Dispatcher struct {
 	schemas   schemaCache
 	states    stateSigner
 	observe   ProviderCallObserver // nil: provider calls are not observed
+	listeners *fanout.Hub          // nil: subscriptions/listen is not served
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).
@@ -141,6 +143,12 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 		return d.getPrompt(ctx, req)
 	case "completion/complete":
 		return d.complete(ctx, req)
+	case "resources/subscribe":
+		return d.subscribe(ctx, req, true)
+	case "resources/unsubscribe":
+		return d.subscribe(ctx, req, false)
+	case "subscriptions/listen":
+		return d.listen(ctx, req, emit)
 	default:
 		return nil, methodNotFound(req.Method)
 	}

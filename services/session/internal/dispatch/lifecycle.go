@@ -9,10 +9,10 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
-// serverCapabilities is what mcpmesh offers, in every generation (no tasks yet).
-// Subscriptions and list_changed notifications are not served yet, so they are not
-// advertised: a client must not wait for notifications that never come.
-var serverCapabilities = []byte(`{"tools":{},"resources":{},"prompts":{},"logging":{},"completions":{}}`)
+// serverCapabilities is what mcpmesh offers, in every generation (no tasks yet):
+// list_changed for every list and resource subscriptions (resources/subscribe in the
+// stateful generation, subscriptions/listen in the stateless one).
+var serverCapabilities = []byte(`{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"prompts":{"listChanged":true},"logging":{},"completions":{}}`)
 
 // ServerCapabilities returns the capabilities object (callers must not modify it).
 func ServerCapabilities() []byte { return serverCapabilities }

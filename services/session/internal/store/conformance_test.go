@@ -69,10 +69,7 @@ func (e *conformanceEnv) wantNotFound(t *testing.T, id string) {
 
 // conformanceCases hold every Store implementation to the same behaviour. Each case
 // gets an empty store whose clock starts at t0 and whose idle timeout is testIdle.
-var conformanceCases = []struct {
-	name string
-	run  func(t *testing.T, e *conformanceEnv)
-}{
+var conformanceCases = []conformanceCase{
 	{"create then get returns the record byte for byte", func(t *testing.T, e *conformanceEnv) {
 		s := e.newSession("a")
 		// Key order and spacing a jsonb column would lose.
@@ -285,6 +282,11 @@ var conformanceCases = []struct {
 			t.Fatalf("last seen = %d, want %d", got.LastSeenUnixMs, base.Add(9*time.Second).UnixMilli())
 		}
 	}},
+}
+
+type conformanceCase struct {
+	name string
+	run  func(t *testing.T, e *conformanceEnv)
 }
 
 // testSweepBatch is the PostgreSQL store's sweep batch in these tests: small, so

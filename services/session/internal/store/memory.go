@@ -18,6 +18,7 @@ type Memory struct {
 	now    func() time.Time
 	seed   maphash.Seed
 	shards [shardCount]shard
+	subs   subscriptions
 }
 
 type shard struct {
@@ -36,6 +37,7 @@ func NewMemory(idle time.Duration, now func() time.Time) *Memory {
 	for i := range m.shards {
 		m.shards[i].sessions = map[string]*Session{}
 	}
+	m.subs = newSubscriptions()
 	return m
 }
 
@@ -114,6 +116,7 @@ func (m *Memory) Delete(_ context.Context, id string) error {
 		return fmt.Errorf("delete session %s: %w", id, ErrNotFound)
 	}
 	delete(sh.sessions, id)
+	m.subs.drop(id)
 	if m.expired(s, m.now()) {
 		return fmt.Errorf("delete session %s: %w", id, ErrNotFound)
 	}
@@ -133,6 +136,7 @@ func (m *Memory) SweepExpired(ctx context.Context, now time.Time) (int, error) {
 		for id, s := range sh.sessions {
 			if m.expired(s, now) {
 				delete(sh.sessions, id)
+				m.subs.drop(id)
 				removed++
 			}
 		}

@@ -35,7 +35,7 @@ func migratedPool(t *testing.T) *pgxpool.Pool {
 var postgresImplementation = implementation{"postgres", func(t *testing.T) func(*testing.T, *clock) Store {
 	pool := migratedPool(t)
 	return func(t *testing.T, clk *clock) Store {
-		if _, err := pool.Exec(t.Context(), `TRUNCATE sessions`); err != nil {
+		if _, err := pool.Exec(t.Context(), `TRUNCATE sessions CASCADE`); err != nil {
 			t.Fatal(err)
 		}
 		return NewPostgres(pool, testIdle, clk.Now, WithSweepBatch(testSweepBatch))

@@ -2,8 +2,10 @@
 // by every request, expired after a period of inactivity. Memory is the single-process
 // default; Postgres is shared by replicas, so any replica serves any session.
 //
-// Not done yet (later slices): a short read cache in front of Postgres invalidated by
-// LISTEN/NOTIFY, and notifications that reach the replica holding a client's stream.
+// Sessions also keep their resource subscriptions (resources/subscribe), so that any
+// replica can tell who to notify when a resource changes.
+//
+// Not done yet: a short read cache in front of Postgres invalidated by LISTEN/NOTIFY.
 package store
 
 import (
@@ -17,6 +19,13 @@ var ErrNotFound = errors.New("session not found")
 
 // ErrExists means a session with the same id is already stored.
 var ErrExists = errors.New("session already exists")
+
+// ErrTooManySubscriptions means a session reached MaxSubscriptions.
+var ErrTooManySubscriptions = errors.New("too many resource subscriptions in this session")
+
+// MaxSubscriptions bounds the resource subscriptions of one session, so a client
+// cannot grow its record without limit.
+const MaxSubscriptions = 1000
 
 // ErrUnavailable means the store could not be reached (the database is down or
 // unreachable); the request may succeed when retried.
@@ -47,6 +56,13 @@ type Store interface {
 	SetLogLevel(ctx context.Context, id, level string) error
 	MarkInitialized(ctx context.Context, id string) error
 	Delete(ctx context.Context, id string) error
+	// Subscribe adds a resource subscription (idempotent); ErrTooManySubscriptions
+	// past MaxSubscriptions.
+	Subscribe(ctx context.Context, id, uri string) error
+	// Unsubscribe removes a resource subscription; removing an absent one is fine.
+	Unsubscribe(ctx context.Context, id, uri string) error
+	// Subscribers lists the live sessions subscribed to uri.
+	Subscribers(ctx context.Context, uri string) ([]string, error)
 	// SweepExpired removes the sessions idle since before now minus the idle timeout
 	// and reports how many it removed.
 	SweepExpired(ctx context.Context, now time.Time) (int, error)

@@ -9,7 +9,8 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
-// Close handles a DELETE: it ends the session and its local Listen streams. Every
+// Close handles a DELETE: it ends the session (the session service then ends its
+// Listen streams). Every
 // outcome is an HTTP answer; the RPC fails only when the caller is gone.
 func (s *Server) Close(ctx context.Context, req *transportv1.CloseRequest) (*transportv1.CloseResponse, error) {
 	md := req.GetMetadata()
@@ -22,9 +23,6 @@ func (s *Server) Close(ctx context.Context, req *transportv1.CloseRequest) (*tra
 			return nil, gone
 		}
 		return closeFailure(errorOnlyStatus(s.sessionFailure(ctx, "DELETE", err)), nil), nil
-	}
-	if s.closer != nil {
-		s.closer.CloseSession(sessionID)
 	}
 	return &transportv1.CloseResponse{HttpStatus: 204}, nil
 }

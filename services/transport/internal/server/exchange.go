@@ -18,8 +18,7 @@ import (
 func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
 	// The gateway's context ends when its client goes away: cancelling it cancels the
 	// session stream below, which is how a closed stateless stream cancels the request.
-	ctx, cancel := context.WithTimeout(stream.Context(), s.handleTimeout)
-	defer cancel()
+	ctx := stream.Context()
 	out := exchangeSink{stream: stream}
 	md := req.GetMetadata()
 	if md == nil {
@@ -27,12 +26,23 @@ func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerSt
 	}
 
 	if jsonrpc.IsBatch(req.GetBody()) {
+		ctx, cancel := context.WithTimeout(ctx, s.handleTimeout)
+		defer cancel()
 		return s.batch(ctx, out, md, req.GetBody())
 	}
 	msg, derr := jsonrpc.Decode(req.GetBody())
 	if derr != nil {
 		return fail(out, 400, derr.ID, derr.Code, derr.Message, nil)
 	}
+	// subscriptions/listen lasts as long as the client wants it; everything else is
+	// bounded.
+	var cancel context.CancelFunc
+	if msg.Method == methodListen && msg.Kind == jsonrpc.KindRequest {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, s.handleTimeout)
+	}
+	defer cancel()
 	// The params matter to the stateless generation, and to the choice only when they
 	// may carry a _meta protocol version: a stateful request (most traffic) usually
 	// skips decoding them here.
@@ -49,6 +59,9 @@ func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerSt
 	}
 	return s.stateful(ctx, out, md, &msg)
 }
+
+// methodListen is the stateless generation's long-lived subscription request.
+const methodListen = "subscriptions/listen"
 
 // framingFor tells how the client wants a response: SSE is possible when it accepts
 // text/event-stream; JSON when it accepts application/json or says nothing usable.

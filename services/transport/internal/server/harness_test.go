@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/hub"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/server"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/sessiontest"
 )
@@ -32,7 +31,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type harness struct {
 	client  transportv1.TransportServiceClient
 	session *sessiontest.Service
-	hub     *hub.Memory
 }
 
 type harnessOptions struct {
@@ -49,12 +47,9 @@ func newHarness(tb testing.TB, opts harnessOptions) *harness {
 	srv := grpcserver.New(grpcserver.Settings{Logger: logger})
 	sess := sessiontest.New()
 	srv.Register(&sessionv1.SessionService_ServiceDesc, sess)
-	h := hub.NewMemory()
 	srv.Register(&transportv1.TransportService_ServiceDesc, server.New(server.Settings{
 		Logger:        logger,
 		Session:       sessionv1.NewSessionServiceClient(srv.InProcess()),
-		Hub:           h,
-		Closer:        h,
 		RetryMS:       opts.retryMS,
 		HandleTimeout: opts.handleTimeout,
 	}))
@@ -77,7 +72,7 @@ func newHarness(tb testing.TB, opts harnessOptions) *harness {
 			tb.Errorf("serve: %v", err)
 		}
 	})
-	return &harness{client: transportv1.NewTransportServiceClient(conn), session: sess, hub: h}
+	return &harness{client: transportv1.NewTransportServiceClient(conn), session: sess}
 }
 
 // answer is one Exchange or Listen stream as the gateway sees it.

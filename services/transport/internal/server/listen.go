@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
@@ -14,9 +16,11 @@ import (
 
 const msgMethodNotAllowed = "Method Not Allowed: the stateless protocol has no GET or DELETE"
 
-// Listen handles a GET: after the checks, an SSE head, a priming event and then the
-// session's server-initiated messages from the hub, until the client goes away or the
-// session is closed. Last-Event-ID replay is not implemented yet.
+// Listen handles a GET: after the checks, the session service's Listen stream framed
+// as SSE. The first session event says where the stream starts; its id primes the
+// stream, so a client that reconnects with that Last-Event-ID (on any replica) misses
+// nothing. The session service replays what the client missed and owns the event
+// ids; the stream ends when the client leaves, the session ends or the service stops.
 func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStreamingServer[transportv1.ListenResponse]) error {
 	ctx := stream.Context()
 	out := listenSink{stream: stream}
@@ -27,17 +31,26 @@ func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStream
 		}
 		return fail(out, f.httpStatus, nil, f.code, f.message, f.data)
 	}
-	sessionID := md.GetSessionId()
-	if _, err := s.session.GetSession(ctx, &sessionv1.GetSessionRequest{SessionId: sessionID}); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // releases the session stream
+	events, err := s.session.Listen(ctx, &sessionv1.ListenRequest{
+		SessionId:   md.GetSessionId(),
+		LastEventId: md.GetLastEventId(),
+	})
+	var opened *sessionv1.ListenResponse
+	if err == nil {
+		opened, err = events.Recv()
+	}
+	if err == nil && opened.GetOpened() == nil {
+		err = errors.New("session Listen stream did not start with opened")
+	}
+	if err != nil {
 		if gone := s.clientGone(ctx); gone != nil {
 			return gone
 		}
 		f := errorOnlyStatus(s.sessionFailure(ctx, "GET", err))
 		return fail(out, f.httpStatus, nil, f.code, f.message, nil)
 	}
-	feed, unsubscribe := s.hub.Subscribe(sessionID)
-	defer unsubscribe()
-	ids := newEventIDs()
 	if err := out.head(&transportv1.ResponseHead{
 		HttpStatus: 200,
 		Framing:    transportv1.Framing_FRAMING_EVENT_STREAM,
@@ -45,25 +58,29 @@ func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStream
 	}); err != nil {
 		return err
 	}
-	if err := prime(out, ids); err != nil {
+	if err := out.message(nil, opened.GetEventId()); err != nil {
 		return err
 	}
-	return pump(ctx, out, feed, ids)
-}
-
-// pump writes hub messages until the client leaves or the feed closes.
-func pump(ctx context.Context, out sink, feed <-chan []byte, ids *eventIDs) error {
 	for {
-		select {
-		case <-ctx.Done():
-			return nil // the client closed the GET stream: a normal end
-		case data, ok := <-feed:
-			if !ok {
-				return nil // the session was closed
+		ev, err := events.Recv()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, io.EOF) {
+				// The client reconnects with its Last-Event-ID; nothing is lost.
+				s.logger.InfoContext(ctx, "session Listen stream broke; ending the GET stream", "error", err)
 			}
-			if err := out.message(data, ids.next()); err != nil {
-				return err
-			}
+			return nil
+		}
+		var data []byte
+		switch e := ev.GetEvent().(type) {
+		case *sessionv1.ListenResponse_Notification:
+			data = jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams())
+		case *sessionv1.ListenResponse_Request:
+			data = jsonrpc.AppendRequest(nil, e.Request.GetId(), e.Request.GetMethod(), e.Request.GetParams())
+		default:
+			continue
+		}
+		if err := out.message(data, ev.GetEventId()); err != nil {
+			return err
 		}
 	}
 }

@@ -25,6 +25,11 @@ type relayOptions struct {
 
 var errNoResult = errors.New("session stream ended without a result")
 
+// msgInputNeedsSSE answers a request that needs client input (sampling, elicitation,
+// roots) from a client that accepts only application/json: the server's request can
+// only travel on an event stream.
+const msgInputNeedsSSE = "this request needs input from the client (sampling, elicitation or roots), which is sent on an event stream: send Accept: application/json, text/event-stream"
+
 // relay runs one request through session.Handle and frames its events:
 //   - the result or error comes first: one message, JSON (SSE when the client accepts
 //     only text/event-stream);
@@ -82,6 +87,19 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 				}
 			}
 			data := jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams())
+			if err := out.message(data, ids.next()); err != nil {
+				return err
+			}
+		case *sessionv1.HandleResponse_Request:
+			if !o.framing.sse {
+				return final(200, jsonrpc.AppendError(nil, o.id, jsonrpc.CodeInternalError, msgInputNeedsSSE, nil))
+			}
+			if !headSent {
+				if err := startSSE(); err != nil {
+					return err
+				}
+			}
+			data := jsonrpc.AppendRequest(nil, e.Request.GetId(), e.Request.GetMethod(), e.Request.GetParams())
 			if err := out.message(data, ids.next()); err != nil {
 				return err
 			}

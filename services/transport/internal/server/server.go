@@ -10,22 +10,12 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
-
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/hub"
 )
-
-// SessionCloser ends the local streams of a deleted session. hub.Memory satisfies it.
-type SessionCloser interface {
-	CloseSession(sessionID string)
-}
 
 // Settings are the server's dependencies and tunables.
 type Settings struct {
 	Logger  *slog.Logger
 	Session sessionv1.SessionServiceClient
-	Hub     hub.Hub
-	// Closer, when set, is told about deleted sessions.
-	Closer SessionCloser
 	// RetryMS is the SSE retry hint of stateful streams; 0 sends none.
 	RetryMS int32
 	// HandleTimeout bounds a whole Exchange.
@@ -37,19 +27,15 @@ type Server struct {
 	transportv1.UnimplementedTransportServiceServer
 	logger        *slog.Logger
 	session       sessionv1.SessionServiceClient
-	hub           hub.Hub
-	closer        SessionCloser
 	retryMS       int32
 	handleTimeout time.Duration
 }
 
-// New builds a Server; Settings must carry a Session client, a Hub and a Logger.
+// New builds a Server; Settings must carry a Session client and a Logger.
 func New(s Settings) *Server {
 	return &Server{
 		logger:        s.Logger,
 		session:       s.Session,
-		hub:           s.Hub,
-		closer:        s.Closer,
 		retryMS:       s.RetryMS,
 		handleTimeout: s.HandleTimeout,
 	}

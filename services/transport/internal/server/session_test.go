@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -41,7 +42,7 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatalf("tools/list: %v", a.head)
 	}
 
-	// GET stream: head, then a message published on the hub, then the end on DELETE.
+	// GET stream: head, then a message published by the session, then the end on DELETE.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	listen, err := h.client.Listen(ctx, &transportv1.ListenRequest{Metadata: statefulMD(sid, v25, acceptSSE)})
@@ -53,20 +54,28 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatalf("Listen head = %v, %v", first, err)
 	}
 	priming, err := listen.Recv()
-	if err != nil || !isPriming(priming.GetMessage()) {
-		t.Fatalf("Listen priming event = %v, %v; want an event id and no data", priming, err)
+	if err != nil || !isPriming(priming.GetMessage()) || priming.GetMessage().GetEventId() != sessiontest.ListenOpenedID {
+		t.Fatalf("Listen priming event = %v, %v; want the session's opening event id and no data", priming, err)
 	}
-	// The head is sent after the subscription, so the publish cannot miss it.
-	serverRequest := []byte(`{"jsonrpc":"2.0","id":"s1","method":"roots/list"}`)
-	if !h.hub.Publish(sid, serverRequest) {
-		t.Fatal("no Listen stream subscribed on the hub")
+	// The head is sent after the session's stream opened, so the publish cannot miss it.
+	published := []*sessionv1.ListenResponse{
+		{EventId: "s1", Event: &sessionv1.ListenResponse_Notification{Notification: &sessionv1.Notification{
+			Method: "notifications/resources/updated", Params: []byte(`{"uri":"test://a"}`)}}},
+		{EventId: "s2", Event: &sessionv1.ListenResponse_Request{Request: &sessionv1.ServerRequest{
+			Id: []byte(`"r1"`), Method: "roots/list", Params: []byte(`{}`)}}},
 	}
-	ev, err := listen.Recv()
-	if err != nil || string(ev.GetMessage().GetData()) != string(serverRequest) || ev.GetMessage().GetEventId() == "" {
-		t.Fatalf("Listen message = %v, %v", ev, err)
+	want := []string{
+		`{"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"test://a"}}`,
+		`{"jsonrpc":"2.0","id":"r1","method":"roots/list","params":{}}`,
 	}
-	if ev.GetMessage().GetEventId() == priming.GetMessage().GetEventId() {
-		t.Fatalf("priming event and message share the id %q", ev.GetMessage().GetEventId())
+	for i, ev := range published {
+		if n := h.session.Publish(sid, ev); n != 1 {
+			t.Fatalf("published to %d Listen streams, want 1", n)
+		}
+		got, err := listen.Recv()
+		if err != nil || string(got.GetMessage().GetData()) != want[i] || got.GetMessage().GetEventId() != ev.GetEventId() {
+			t.Fatalf("Listen message = %v, %v; want %s with id %s", got, err, want[i], ev.GetEventId())
+		}
 	}
 
 	closed, err := h.client.Close(ctx, &transportv1.CloseRequest{Metadata: statefulMD(sid, v25, acceptBoth)})

@@ -14,10 +14,7 @@ import (
 // stateful serves the initialize handshake generation (2025-03-26 .. 2025-11-25).
 func (s *Server) stateful(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message) error {
 	if msg.Kind == jsonrpc.KindResponse {
-		// A client answering a server-to-client request. Correlating it with the
-		// pending request is later work; accepting it keeps clients going.
-		s.logger.DebugContext(ctx, "client response accepted and dropped", "session_id", md.GetSessionId())
-		return headOnly(out, 202)
+		return s.respond(ctx, out, md, msg)
 	}
 	if msg.Method == wire.MethodInitialize {
 		if msg.Kind != jsonrpc.KindRequest {

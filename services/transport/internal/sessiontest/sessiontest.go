@@ -45,7 +45,12 @@ const (
 	MethodNoResult = "fail/no-result"
 	// MethodBlock waits for its context to end and reports it on Blocked/Unblocked.
 	MethodBlock = "block"
+	// MethodAsk sends a server-to-client request (AskRequest), then a result.
+	MethodAsk = "ask"
 )
+
+// AskRequest is what MethodAsk sends the client, as JSON-RPC.
+const AskRequest = `{"jsonrpc":"2.0","id":"q1","method":"roots/list","params":{}}`
 
 // SecretDetail appears in internal error messages; it must never reach a client.
 const SecretDetail = "dsn=postgres://admin:hunter2@db"
@@ -61,6 +66,10 @@ type Service struct {
 	sessions      map[string]string // id -> negotiated version
 	next          int
 	notifications []string
+	// feeds are the open Listen streams by session; deleting a session closes them.
+	feeds map[string][]chan *sessionv1.ListenResponse
+	// responses are the answers Respond took.
+	responses []*sessionv1.RespondRequest
 
 	// Blocked receives one value when a MethodBlock call starts; Unblocked when its
 	// context ends (buffered so a test need not read them).
@@ -72,6 +81,7 @@ type Service struct {
 func New() *Service {
 	return &Service{
 		sessions:  map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
+		feeds:     map[string][]chan *sessionv1.ListenResponse{},
 		Blocked:   make(chan struct{}, 64),
 		Unblocked: make(chan error, 64),
 	}
@@ -168,6 +178,13 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 		return status.Error(codes.Unavailable, SecretDetail)
 	case MethodNoResult:
 		return nil
+	case MethodAsk:
+		if err := stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Request{
+			Request: &sessionv1.ServerRequest{Id: []byte(`"q1"`), Method: "roots/list", Params: []byte(`{}`)},
+		}}); err != nil {
+			return err
+		}
+		return result(`{"content":[]}`)
 	case MethodBlock:
 		notify(s.Blocked, struct{}{})
 		<-stream.Context().Done()
@@ -197,7 +214,78 @@ func (s *Service) DeleteSession(_ context.Context, req *sessionv1.DeleteSessionR
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
 	delete(s.sessions, req.GetSessionId())
+	for _, feed := range s.feeds[req.GetSessionId()] {
+		close(feed)
+	}
+	delete(s.feeds, req.GetSessionId())
 	return &sessionv1.DeleteSessionResponse{}, nil
+}
+
+// ListenOpenedID is the event id of the opened event of every Listen stream.
+const ListenOpenedID = "s0"
+
+// UnknownRequestID is a server-request id that Respond reports as not delivered.
+const UnknownRequestID = `"nobody-waits"`
+
+// Listen sends an opened event, then whatever Publish hands it, until the session is
+// deleted or the caller leaves.
+func (s *Service) Listen(req *sessionv1.ListenRequest, stream grpc.ServerStreamingServer[sessionv1.ListenResponse]) error {
+	feed := make(chan *sessionv1.ListenResponse, 16)
+	s.mu.Lock()
+	if _, ok := s.sessions[req.GetSessionId()]; !ok {
+		s.mu.Unlock()
+		return status.Error(codes.NotFound, "session not found")
+	}
+	s.feeds[req.GetSessionId()] = append(s.feeds[req.GetSessionId()], feed)
+	s.mu.Unlock()
+	if err := stream.Send(&sessionv1.ListenResponse{EventId: ListenOpenedID, Event: &sessionv1.ListenResponse_Opened{Opened: &sessionv1.ListenOpened{}}}); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case ev, ok := <-feed:
+			if !ok {
+				return nil
+			}
+			if err := stream.Send(ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Publish hands ev to the open Listen streams of a session and reports how many
+// took it.
+func (s *Service) Publish(sessionID string, ev *sessionv1.ListenResponse) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, feed := range s.feeds[sessionID] {
+		feed <- ev
+	}
+	return len(s.feeds[sessionID])
+}
+
+// Respond records an answer; UnknownRequestID is not delivered.
+func (s *Service) Respond(_ context.Context, req *sessionv1.RespondRequest) (*sessionv1.RespondResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[req.GetSessionId()]; !ok {
+		return nil, status.Error(codes.NotFound, "session not found")
+	}
+	if string(req.GetRequestId()) == UnknownRequestID {
+		return &sessionv1.RespondResponse{}, nil
+	}
+	s.responses = append(s.responses, req)
+	return &sessionv1.RespondResponse{Delivered: true}, nil
+}
+
+// Responses lists the answers Respond delivered.
+func (s *Service) Responses() []*sessionv1.RespondRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*sessionv1.RespondRequest(nil), s.responses...)
 }
 
 // notify sends without blocking: nobody has to read the test signals.
