@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,25 +18,14 @@ type inflight struct {
 
 type inflightCall struct{ cancel context.CancelFunc }
 
-// requestKey normalises a JSON-RPC id so that "a" and "\u0061" (or " 7" and "7") match.
-// It returns "" for ids that cannot be cancelled.
+// requestKey normalises a JSON-RPC id (see mcpjson.NormalizeID). It returns "" for
+// ids that cannot be cancelled.
 func requestKey(sessionID string, id []byte) string {
-	if sessionID == "" {
+	norm, ok := mcpjson.NormalizeID(id)
+	if sessionID == "" || !ok {
 		return ""
 	}
-	switch mcpjson.Kind(id) {
-	case '"':
-		var s string
-		if json.Unmarshal(id, &s) != nil {
-			return ""
-		}
-		return sessionID + "\x00s" + s
-	case '0':
-		// MCP ids are strings or integers, so the trimmed text is canonical enough.
-		return sessionID + "\x00n" + strings.TrimSpace(string(id))
-	default:
-		return ""
-	}
+	return sessionID + "\x00" + norm
 }
 
 // track derives a cancellable context for a call, bounded by timeout when it is
