@@ -77,7 +77,8 @@ func ParseID(id string) (seq int64, ok bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || n < 0 {
+	// Only the canonical form ID makes: no sign, no leading zeros.
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != rest {
 		return 0, false
 	}
 	return n, true

@@ -80,3 +80,14 @@ func (r *Watch) Close() {
 		delete(r.waker.entries, r.sessionID)
 	}
 }
+
+// WakeAll wakes the readers of every session: after a gap in cross-replica
+// notifications (a reconnect, a poll) they re-read the store and catch up.
+func (w *Waker) WakeAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.entries {
+		close(e.ch)
+		e.ch = make(chan struct{})
+	}
+}

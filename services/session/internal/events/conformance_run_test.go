@@ -1,0 +1,7 @@
+package events
+
+import "testing"
+
+func TestConformance(t *testing.T) {
+	runConformance(t, []implementation{memoryImplementation, postgresImplementation})
+}
