@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -23,6 +25,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/promql/promqltest"
+	"github.com/prometheus/prometheus/rules"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -715,4 +719,315 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// series is the synthetic scrape data of an alert scenario: "load 1m" lines of the
+// PromQL test language by series, e.g. `up{job="mcpmesh-gateway"}` -> "1+0x120".
+type series map[string]string
+
+// healthySeries is a healthy replicated mesh under steady load for 3 hours: 10 MCP
+// requests a second, all fast and successful, every component up, the database pool
+// busy with readiness pings, two registry replicas that agree.
+func healthySeries() series {
+	const gw, sess, reg = `job="mcpmesh-gateway", instance="gw-1"`, `job="mcpmesh-session", instance="s-1"`, `job="mcpmesh-registry"`
+	const call = sess + `, mcp_method_name="tools/call", mcp_protocol_version="2026-07-28"`
+	const pool = sess + `, db_client_connection_pool_name="mcpmesh"`
+	return series{
+		`up{job="mcpmesh-gateway", instance="gw-1"}`:                                                                                      "1+0x180",
+		`up{job="mcpmesh-transport", instance="t-1"}`:                                                                                     "1+0x180",
+		`up{job="mcpmesh-session", instance="s-1"}`:                                                                                       "1+0x180",
+		`up{job="mcpmesh-registry", instance="r-1"}`:                                                                                      "1+0x180",
+		`up{job="mcpmesh-registry", instance="r-2"}`:                                                                                      "1+0x180",
+		`up{job="mcpmesh-health", instance="h-1"}`:                                                                                        "1+0x180",
+		`up{job="mcpmesh-provider", instance="p-1"}`:                                                                                      "1+0x180",
+		`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="200"}`:                      "0+600x180",
+		`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="404"}`:                      "0+6x180",
+		`http_server_request_duration_seconds_count{` + gw + `, http_route="/readyz", http_response_status_code="200"}`:                   "0+12x180",
+		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.2"}`:                                                            "0+597x180",
+		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="+Inf"}`:                                                           "0+600x180",
+		`mcp_server_operation_duration_seconds_count{` + call + `}`:                                                                       "0+600x180",
+		`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="ok"}`:          "0+600x180",
+		`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="unavailable"}`: "0+1x180",
+		`mcpmesh_registry_providers{` + reg + `, instance="r-1"}`:                                                                         "2+0x180",
+		`mcpmesh_registry_providers{` + reg + `, instance="r-2"}`:                                                                         "2+0x180",
+		`mcpmesh_registry_catalogue_entries{` + reg + `, instance="r-1", kind="tool"}`:                                                    "27+0x180",
+		`mcpmesh_registry_catalogue_entries{` + reg + `, instance="r-2", kind="tool"}`:                                                    "27+0x180",
+		`process_start_time_seconds{` + sess + `}`:                                                                                        "1000+0x180",
+		`process_resident_memory_bytes{` + sess + `}`:                                                                                     "100000000+0x180",
+		`go_gc_gomemlimit_bytes{` + sess + `}`:                                                                                            "9223372036854775807+0x180",
+		`container_memory_working_set_bytes{namespace="mcpmesh", pod="session-1", container="mcpmesh"}`:                                   "100000000+0x180",
+		`kube_pod_container_resource_limits{namespace="mcpmesh", pod="session-1", container="mcpmesh", resource="memory"}`:                "536870912+0x180",
+		`db_client_connection_count{` + pool + `, db_client_connection_state="idle"}`:                                                     "2+0x180",
+		`db_client_connection_count{` + pool + `, db_client_connection_state="used"}`:                                                     "1+0x180",
+		`db_client_connection_max{` + pool + `}`:                                                                                          "10+0x180",
+		`mcpmesh_db_pool_acquires_total{` + pool + `}`:                                                                                    "0+240x180",
+		`mcpmesh_db_pool_canceled_acquires_total{` + pool + `}`:                                                                           "0+0x180",
+	}
+}
+
+// with returns s changed by changes; an empty value removes the series.
+func (s series) with(changes series) series {
+	out := series{}
+	for k, v := range s {
+		out[k] = v
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (s series) load() string {
+	lines := make([]string, 0, len(s))
+	for k, v := range s {
+		lines = append(lines, "  "+k+" "+v)
+	}
+	sort.Strings(lines)
+	return "load 1m\n" + strings.Join(lines, "\n") + "\n"
+}
+
+// firingAlerts evaluates the rule files every minute over the scenario's first
+// 90 minutes, as Prometheus would (recording rules first, so alerts read their
+// output), and returns the labels of the alerts firing at the end, by alert name.
+func firingAlerts(t *testing.T, data series) map[string][]labels.Labels {
+	t.Helper()
+	loader, err := promqltest.NewLazyLoader(data.load(), promqltest.LazyLoaderOpts{EnableAtModifier: true, EnableNegativeOffset: true})
+	if err != nil {
+		t.Fatalf("scenario series: %v", err)
+	}
+	defer func() {
+		if err := loader.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	manager := rules.NewManager(&rules.ManagerOptions{
+		QueryFunc:  rules.EngineQueryFunc(loader.QueryEngine(), loader.Storage()),
+		Appendable: loader.Storage(),
+		Queryable:  loader.Storage(),
+		Context:    context.Background(),
+		NotifyFunc: func(context.Context, string, ...*rules.Alert) {},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	var files []string
+	for _, name := range ruleFiles {
+		files = append(files, filepath.Join(observabilityDir, name))
+	}
+	byKey, errs := manager.LoadGroups(time.Minute, labels.EmptyLabels(), "", nil, false, files...)
+	if len(errs) > 0 {
+		t.Fatalf("load rules: %v", errs)
+	}
+	// Evaluate in file order (recording.yaml first), groups in the order they appear.
+	groups := slices.Collect(maps.Values(byKey))
+	order := func(g *rules.Group) (int, int) {
+		return slices.Index(files, g.File()), slices.IndexFunc(groupNames(t, g.File()), func(n string) bool { return n == g.Name() })
+	}
+	slices.SortFunc(groups, func(a, b *rules.Group) int {
+		fa, ga := order(a)
+		fb, gb := order(b)
+		return cmp.Or(cmp.Compare(fa, fb), cmp.Compare(ga, gb))
+	})
+	for _, g := range groups {
+		for _, r := range g.Rules() {
+			if ar, ok := r.(*rules.AlertingRule); ok {
+				ar.SetRestored(true) // as after a restart with nothing to restore
+			}
+		}
+	}
+	start := time.Unix(0, 0).UTC()
+	for ts := start; !ts.After(start.Add(90 * time.Minute)); ts = ts.Add(time.Minute) {
+		loader.WithSamplesTill(ts, func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range groups {
+				g.Eval(loader.Context(), ts)
+				for _, r := range g.Rules() {
+					if err := r.LastError(); err != nil {
+						t.Fatalf("rule %s at %s: %v", r.Name(), ts.Sub(start), err)
+					}
+				}
+			}
+		})
+	}
+	firing := map[string][]labels.Labels{}
+	for _, g := range groups {
+		for _, r := range g.Rules() {
+			ar, ok := r.(*rules.AlertingRule)
+			if !ok {
+				continue
+			}
+			for _, a := range ar.ActiveAlerts() {
+				if a.State == rules.StateFiring {
+					firing[ar.Name()] = append(firing[ar.Name()], a.Labels)
+				}
+			}
+		}
+	}
+	return firing
+}
+
+// groupNames lists the rule group names of a file in order.
+func groupNames(t *testing.T, file string) []string {
+	t.Helper()
+	groups, errs := rulefmt.ParseFile(file, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var names []string
+	for _, g := range groups.Groups {
+		names = append(names, g.Name)
+	}
+	return names
+}
+
+// TestObservabilityAlertsFire runs the rules over synthetic series, as promtool test
+// rules does: a healthy mesh fires nothing, and each failure fires exactly the alerts
+// meant for it, with the labels that say where. Together with
+// TestObservabilityMetricsExist (the series names and labels are the mesh's), this
+// shows the alerts would fire on the real thing.
+func TestObservabilityAlertsFire(t *testing.T) {
+	const gw, sess, reg = `job="mcpmesh-gateway", instance="gw-1"`, `job="mcpmesh-session", instance="s-1"`, `job="mcpmesh-registry"`
+	const call = sess + `, mcp_method_name="tools/call", mcp_protocol_version="2026-07-28"`
+	const pool = sess + `, db_client_connection_pool_name="mcpmesh"`
+	healthy := healthySeries()
+	for _, tc := range []struct {
+		name    string
+		changes series
+		// want maps each alert that must fire to label values every one of its firing
+		// instances must carry; no other alert may fire.
+		want map[string]map[string]string
+	}{
+		{name: "healthy", want: map[string]map[string]string{}},
+		{
+			name:    "the gateway answers 10% of MCP requests with 503",
+			changes: series{`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="503"}`: "0+60x180"},
+			want: map[string]map[string]string{
+				"MCPAvailabilityBudgetBurnFast": {"severity": "page", "slo": "mcp-availability"},
+				"MCPAvailabilityBudgetBurnSlow": {"severity": "ticket", "slo": "mcp-availability"},
+			},
+		},
+		{
+			name:    "30% of tools/call take over 200 ms",
+			changes: series{`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.2"}`: "0+420x180"},
+			want: map[string]map[string]string{
+				"ToolsCallLatencyBudgetBurnFast": {"severity": "page", "slo": "tools-call-latency"},
+				"ToolsCallLatencyBudgetBurnSlow": {"severity": "ticket", "slo": "tools-call-latency"},
+			},
+		},
+		{
+			name: "a sixth of MCP requests end with -32603",
+			changes: series{
+				`mcp_server_operation_duration_seconds_bucket{` + call + `, error_type="-32603", le="0.2"}`:  "0+120x180",
+				`mcp_server_operation_duration_seconds_bucket{` + call + `, error_type="-32603", le="+Inf"}`: "0+120x180",
+				`mcp_server_operation_duration_seconds_count{` + call + `, error_type="-32603"}`:             "0+120x180",
+			},
+			want: map[string]map[string]string{"MCPServerErrorRatioHigh": {"severity": "page"}},
+		},
+		{
+			name:    "two thirds of the calls to a provider are unavailable",
+			changes: series{`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="unavailable"}`: "0+1200x180"},
+			want:    map[string]map[string]string{"ProviderDown": {"provider": "everything", "severity": "page"}},
+		},
+		{
+			name: "the registry lost every provider",
+			changes: series{
+				`mcpmesh_registry_providers{` + reg + `, instance="r-1"}`: "0+0x180",
+				`mcpmesh_registry_providers{` + reg + `, instance="r-2"}`: "0+0x180",
+			},
+			want: map[string]map[string]string{"NoProvidersRegistered": {"job": "mcpmesh-registry"}},
+		},
+		{
+			name: "one registry replica is behind",
+			changes: series{
+				`mcpmesh_registry_providers{` + reg + `, instance="r-2"}`:                      "1+0x180",
+				`mcpmesh_registry_catalogue_entries{` + reg + `, instance="r-2", kind="tool"}`: "20+0x180",
+			},
+			want: map[string]map[string]string{"CatalogueStoreLag": {"job": "mcpmesh-registry"}},
+		},
+		{
+			name: "PostgreSQL is unreachable",
+			changes: series{
+				`mcpmesh_db_pool_acquires_total{` + pool + `}`:                                "5000+0x180",
+				`db_client_connection_count{` + pool + `, db_client_connection_state="idle"}`: "0+0x180",
+				`db_client_connection_count{` + pool + `, db_client_connection_state="used"}`: "0+0x180",
+			},
+			want: map[string]map[string]string{"DatabaseUnreachable": {"job": "mcpmesh-session", "instance": "s-1"}},
+		},
+		{
+			name: "the pool is exhausted",
+			changes: series{
+				`db_client_connection_count{` + pool + `, db_client_connection_state="idle"}`: "0+0x180",
+				`db_client_connection_count{` + pool + `, db_client_connection_state="used"}`: "10+0x180",
+			},
+			want: map[string]map[string]string{"DatabasePoolSaturated": {"instance": "s-1", "severity": "ticket"}},
+		},
+		{
+			name:    "acquires time out waiting for a connection",
+			changes: series{`mcpmesh_db_pool_canceled_acquires_total{` + pool + `}`: "0+5x180"},
+			want:    map[string]map[string]string{"DatabasePoolSaturated": {"instance": "s-1"}},
+		},
+		{
+			name:    "no gateway is ready",
+			changes: series{`up{job="mcpmesh-gateway", instance="gw-1"}`: ""},
+			want:    map[string]map[string]string{"NoReadyReplicas": {"job": "mcpmesh-gateway"}},
+		},
+		{
+			name:    "the only session replica does not answer scrapes",
+			changes: series{`up{job="mcpmesh-session", instance="s-1"}`: "0+0x180"},
+			want:    map[string]map[string]string{"NoReadyReplicas": {"job": "mcpmesh-session"}},
+		},
+		{
+			name: "a gateway answers /readyz with 503",
+			changes: series{
+				`http_server_request_duration_seconds_count{` + gw + `, http_route="/readyz", http_response_status_code="200"}`: "12+0x180",
+				`http_server_request_duration_seconds_count{` + gw + `, http_route="/readyz", http_response_status_code="503"}`: "0+12x180",
+			},
+			want: map[string]map[string]string{"GatewayNotReady": {"instance": "gw-1"}},
+		},
+		{
+			name:    "a process restarts every 10 minutes",
+			changes: series{`process_start_time_seconds{` + sess + `}`: "1000 1000 1000 1000 1000 1000 1000 1000 1000 1000 1600+0x9 2200+0x9 2800+0x9 3400+0x9 4000+0x9 4600+0x9 5200+0x9 5800+0x9 6400+0x9 7000+0x9"},
+			want:    map[string]map[string]string{"ProcessRestarting": {"instance": "s-1"}},
+		},
+		{
+			name:    "a container's working set is at 95% of its limit",
+			changes: series{`container_memory_working_set_bytes{namespace="mcpmesh", pod="session-1", container="mcpmesh"}`: "510000000+0x180"},
+			want:    map[string]map[string]string{"MemoryNearLimit": {"pod": "session-1"}},
+		},
+		{
+			name: "a process is at 95% of its GOMEMLIMIT",
+			changes: series{
+				`go_gc_gomemlimit_bytes{` + sess + `}`:        "200000000+0x180",
+				`process_resident_memory_bytes{` + sess + `}`: "190000000+0x180",
+			},
+			want: map[string]map[string]string{"MemoryNearLimit": {"instance": "s-1"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			firing := firingAlerts(t, healthy.with(tc.changes))
+			for name, instances := range firing {
+				want, ok := tc.want[name]
+				if !ok {
+					t.Errorf("%s fired unexpectedly: %v", name, instances)
+					continue
+				}
+				for _, l := range instances {
+					for k, v := range want {
+						if got := l.Get(k); got != v {
+							t.Errorf("%s fired with %s=%q, want %q (labels %v)", name, k, got, v, l)
+						}
+					}
+				}
+			}
+			for name := range tc.want {
+				if len(firing[name]) == 0 {
+					t.Errorf("%s did not fire", name)
+				}
+			}
+		})
+	}
 }
