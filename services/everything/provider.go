@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -19,6 +21,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/prompts"
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/resources"
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/tools"
+	"github.com/mcpmesh/mcpmesh/services/everything/internal/watched"
 )
 
 // Version is the provider's version, reported by Describe.
@@ -26,7 +29,8 @@ const Version = "0.1.0"
 
 const instructions = "The everything provider exercises every MCP feature: echo and add for simple calls, " +
 	"slow for progress and cancellation, log for log messages, get-image/get-audio/get-resource for rich content, " +
-	"fail for tool errors, sample and elicit for client input; static resources under everything://static/, " +
+	"fail for tool errors, sample and elicit for client input, touch-resource to change test://watched-resource " +
+	"(which also changes on a timer) for subscriptions; static resources under everything://static/, " +
 	"the template everything://items/{id}, and prompts simple, greet and resource-and-image. " +
 	"Names starting with test_ and test:// are the MCP conformance suite's fixtures."
 
@@ -50,6 +54,12 @@ type Provider struct {
 	tools     *tools.Set
 	resources *resources.Set
 	prompts   *prompts.Set
+	watched   *watched.Resource
+	interval  time.Duration
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	stopped chan struct{}
 }
 
 var _ providerv1.ProviderServiceServer = (*Provider)(nil)
@@ -71,7 +81,14 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build resources: %w", err)
 	}
-	ts, err := tools.NewSet(assets, res.Resources())
+	w := watched.New()
+	ts, err := tools.NewSet(assets, res.Resources(), func(uri string) error {
+		if uri != watched.URI {
+			return fmt.Errorf("%w: %q cannot be touched; only %s changes", faults.ErrUnknownResource, uri, watched.URI)
+		}
+		w.Touch()
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("build tools: %w", err)
 	}
@@ -92,6 +109,8 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 		tools:     ts,
 		resources: res,
 		prompts:   ps,
+		watched:   w,
+		interval:  cfg.WatchedInterval,
 	}, nil
 }
 
@@ -100,12 +119,61 @@ func (p *Provider) Register(r Registrar) {
 	r.Register(&providerv1.ProviderService_ServiceDesc, p)
 }
 
-// Start is a no-op: the provider has no background work. Registration with a registry is
-// KeepRegistered's job, run by whoever serves the provider.
-func (p *Provider) Start(context.Context) error { return nil }
+// Start begins changing the watched resource on its timer. Registration with a
+// registry is KeepRegistered's job, run by whoever serves the provider.
+func (p *Provider) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cancel != nil {
+		return errors.New("everything provider already started")
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel, p.stopped = cancel, make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		p.watched.Run(loopCtx, p.interval)
+	}()
+	return nil
+}
 
-// Stop is a no-op, like Start.
-func (p *Provider) Stop(context.Context) error { return nil }
+// Stop ends the timer and the WatchResources streams.
+func (p *Provider) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	cancel, stopped := p.cancel, p.stopped
+	p.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop everything provider: %w", ctx.Err())
+	}
+}
+
+// WatchResources streams every change of the watched resource until the caller leaves
+// or the provider stops.
+func (p *Provider) WatchResources(_ *providerv1.WatchResourcesRequest, stream grpc.ServerStreamingServer[providerv1.WatchResourcesResponse]) error {
+	p.mu.Lock()
+	stopped := p.stopped
+	p.mu.Unlock()
+	changes, unsubscribe := p.watched.Subscribe()
+	defer unsubscribe()
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case <-stopped: // nil before Start: never ready
+			return nil
+		case c := <-changes:
+			if err := stream.Send(&providerv1.WatchResourcesResponse{Uri: c.URI, ChangeId: c.ID}); err != nil {
+				return err
+			}
+		}
+	}
+}
 
 // Describe returns the catalogue. It returns a copy, so callers may keep or change it.
 func (p *Provider) Describe(context.Context, *providerv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
@@ -146,7 +214,11 @@ func (p *Provider) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 
 // ReadResource reads a static resource or one instance of a template.
 func (p *Provider) ReadResource(ctx context.Context, req *providerv1.ReadResourceRequest) (*providerv1.ReadResourceResponse, error) {
-	contents, err := p.resources.Read(req.GetUri())
+	read := p.resources.Read
+	if req.GetUri() == watched.URI {
+		read = func(string) ([]byte, error) { return p.watched.Contents() }
+	}
+	contents, err := read(req.GetUri())
 	if err != nil {
 		return nil, toStatus(ctx, p.logger, err)
 	}

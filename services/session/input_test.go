@@ -217,7 +217,7 @@ func TestInputRequiredErrors(t *testing.T) {
 			`{"name":"ask","arguments":{"requests":{"u":{"method":"elicitation/create","params":{"mode":"url","message":"m","url":"https://example.com","elicitationId":"1"}},"r":{"method":"roots/list","params":{}}}}}`),
 			-32021, "Server requires the elicitation and roots client capability", `{"requiredCapabilities":{"elicitation":{"url":{}},"roots":{}}}`},
 		{"a method MRTR does not allow", statelessCall("tools/call", caps, "c", `{"name":"ask","arguments":{"requests":{"x":{"method":"tools/call","params":{}}}}}`), -32603, "tool ask returned an invalid result", ""},
-		{"stateful sessions keep -32603", stateful(sess, "tools/call", askSampling), -32603, "tool ask needs client input", ""},
+		{"stateful session without the capability", stateful(sess, "tools/call", askSampling), -32021, "Server requires the sampling client capability", `{"requiredCapabilities":{"sampling":{}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
@@ -62,6 +63,8 @@ type Service struct {
 	waker  *events.Waker
 	// listeners are the subscriptions/listen requests open on this replica.
 	listeners *fanout.Hub
+	// pending correlates server-to-client requests with the clients' answers.
+	pending pending.Store
 	// resources hears resource changes from providers (nil until Start).
 	resources atomic.Pointer[resourcewatch.Watcher]
 	// stopping is closed by Stop, which ends the Listen streams.
@@ -118,6 +121,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		events:     events.NewMemory(cfg.EventsPerSession, waker, time.Now),
 		waker:      waker,
 		listeners:  fanout.New(),
+		pending:    pending.NewMemory(),
 		stopping:   make(chan struct{}),
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
@@ -136,6 +140,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		RequestStateTTL: cfg.RequestStateTTL,
 	}, watcher.Current, st, deps.Conns, logger)
 	s.dispatcher.UseListeners(s.listeners)
+	s.dispatcher.UsePending(s.pending)
 	watcher.OnChange(s.catalogueChanged)
 	return s, nil
 }

@@ -188,6 +188,7 @@ func (m *Mesh) build(target string, c clients) error {
 		}
 		p.Register(m.grpcServer)
 		m.provider = p
+		m.services = append(m.services, p) // its Stop ends the resource watch streams
 	case meshconfig.TargetSession:
 		s, err := session.New(cfg.Session, session.Deps{Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer, DB: m.db})
 		if err != nil {
@@ -226,10 +227,11 @@ func (m *Mesh) build(target string, c clients) error {
 			Session:   c.session,
 			Health:    c.health,
 			Ready:     m.readiness(c),
-			// The gateway's client_golang collectors share the process registry with
-			// the OTel metrics, so /metrics shows both.
-			Metrics:    m.tel.Registry(),
-			Middleware: func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
+			// The gateway's metrics go through the process's OTel meter provider, and
+			// its /metrics shows every metric of the process.
+			MeterProvider:  m.tel.MeterProvider(),
+			MetricsHandler: m.tel.MetricsHandler(),
+			Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
 		})
 		if err != nil {
 			return err

@@ -22,6 +22,10 @@ const (
 		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
 		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`
 
+	schemaTouch = `{"type":"object","properties":{"uri":{"type":"string","description":"The resource to change","default":"test://watched-resource"}}}`
+
+	// annotateTouches: changes a resource of this provider only.
+	annotateTouches = `{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}`
 	// annotateReadOnly: tools that only compute or return fixtures.
 	annotateReadOnly = `{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`
 	// annotateAsksClient: tools that ask the client (an LLM or a user) for input.
@@ -41,7 +45,7 @@ func def(name, title, description, input, output, annotations string) *mcpv1.Too
 
 // catalogue lists every tool: the provider's own simple names first, then the fixtures
 // of the MCP conformance suite under the suite's exact names.
-func catalogue(assets media.Assets, linked []*mcpv1.Resource) ([]Tool, error) {
+func catalogue(assets media.Assets, linked []*mcpv1.Resource, touch func(uri string) error) ([]Tool, error) {
 	f, err := newFixtures(assets, linked)
 	if err != nil {
 		return nil, err
@@ -59,6 +63,7 @@ func catalogue(assets media.Assets, linked []*mcpv1.Resource) ([]Tool, error) {
 		{def("fail", "Fail", "Always fails with a tool error (isError: true).", schemaNoArgs, "", annotateReadOnly), fixedError(f.failText)},
 		{def("log", "Log", "Sends log messages at debug, info, warning and error before returning; only levels at or above the client's log level are sent.", schemaNoArgs, "", annotateReadOnly), runLog},
 		{def("sample", "Sample", "Asks the client's LLM to answer the prompt (sampling) and returns the answer.", schemaPrompt, "", annotateAsksClient), runSampling},
+		{def("touch-resource", "Touch resource", "Changes the contents of a changing resource (test://watched-resource), which notifies its subscribers.", schemaTouch, "", annotateTouches), runTouch(touch)},
 		{def("elicit", "Elicit", "Asks the user for a username and an email (elicitation) and returns the answer.", schemaMessage, "", annotateAsksClient), runElicitation},
 
 		{def("test_simple_text", "Simple text", "Tests simple text content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.simpleText)},

@@ -48,8 +48,8 @@ type Set struct {
 
 // NewSet builds every tool. assets supplies the image and audio samples; linked are the
 // resources the get-resource-links tool points to.
-func NewSet(assets media.Assets, linked []*mcpv1.Resource) (*Set, error) {
-	list, err := catalogue(assets, linked)
+func NewSet(assets media.Assets, linked []*mcpv1.Resource, touch func(uri string) error) (*Set, error) {
+	list, err := catalogue(assets, linked, touch)
 	if err != nil {
 		return nil, err
 	}

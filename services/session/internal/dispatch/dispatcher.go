@@ -12,6 +12,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
 )
@@ -71,6 +72,7 @@ type Dispatcher struct {
 	states    stateSigner
 	observe   ProviderCallObserver // nil: provider calls are not observed
 	listeners *fanout.Hub          // nil: subscriptions/listen is not served
+	pending   pending.Store        // nil: stateful sessions cannot be asked for input
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).
@@ -138,9 +140,9 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 	case "tools/call":
 		return d.callTool(ctx, req, emit)
 	case "resources/read":
-		return d.readResource(ctx, req)
+		return d.readResource(ctx, req, emit)
 	case "prompts/get":
-		return d.getPrompt(ctx, req)
+		return d.getPrompt(ctx, req, emit)
 	case "completion/complete":
 		return d.complete(ctx, req)
 	case "resources/subscribe":

@@ -69,13 +69,31 @@ func (d *Dispatcher) applyRetry(req *Request, cc *callContext, name string, p *r
 	return nil
 }
 
-// inputRequired turns a provider's input_required into what the client gets: the
-// InputRequiredResult for the stateless generation; for stateful sessions the
-// adapter that relays the requests on the client's stream is not there yet (-32603).
+// inputRequired turns a provider's input_required into the InputRequiredResult of the
+// stateless generation (stateful sessions get the requests on their stream instead:
+// see askClient).
 func (d *Dispatcher) inputRequired(ctx context.Context, req *Request, cc *callContext, t target, name string, ir *mcpv1.InputRequired) ([]byte, error) {
-	if !req.stateless() {
-		return nil, inputNotSupported(t)
+	keys, size, err := d.checkInputRequests(ctx, cc, t, ir)
+	if err != nil {
+		return nil, err
 	}
+	token := d.states.sign(ir.GetRequestState(), retryTarget(req.Method, name), clientDigest(cc.rc.GetClient().GetClientInfo()))
+	o := mcpjson.NewObject(make([]byte, 0, size+len(token))).String("resultType", "input_required")
+	if len(keys) > 0 {
+		requests := mcpjson.NewObject(make([]byte, 0, size))
+		for _, k := range keys {
+			requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
+		}
+		o.Raw("inputRequests", requests.Bytes())
+	}
+	return o.String("requestState", token).Bytes(), nil
+}
+
+// checkInputRequests validates a provider's input requests against the protocol and
+// the client's declared capabilities. It returns the keys in a stable order and the
+// size of the requests, or the error for the client: -32021 naming the missing
+// capabilities, or an invalid-result error for a malformed request.
+func (d *Dispatcher) checkInputRequests(ctx context.Context, cc *callContext, t target, ir *mcpv1.InputRequired) ([]string, int, error) {
 	keys := make([]string, 0, len(ir.GetInputRequests()))
 	for k := range ir.GetInputRequests() {
 		keys = append(keys, k)
@@ -92,12 +110,12 @@ func (d *Dispatcher) inputRequired(ctx context.Context, req *Request, cc *callCo
 		var r inputRequest
 		if !mcpjson.IsObject(v) || json.Unmarshal(v, &r) != nil || !mcpjson.IsObject(r.Params) {
 			d.logger.WarnContext(ctx, "provider asked for client input with a malformed request", "kind", t.kind, "name", t.name, "key", k)
-			return nil, invalidResult(t)
+			return nil, 0, invalidResult(t)
 		}
 		capability, ok := requiredCapability(r, caps)
 		if capability == "" {
 			d.logger.WarnContext(ctx, "provider asked for client input the protocol does not define", "kind", t.kind, "name", t.name, "key", k, "method", r.Method)
-			return nil, invalidResult(t)
+			return nil, 0, invalidResult(t)
 		}
 		if !ok {
 			missing[capability] = capabilityShape(r, capability)
@@ -105,18 +123,9 @@ func (d *Dispatcher) inputRequired(ctx context.Context, req *Request, cc *callCo
 		size += len(k) + len(v) + 8
 	}
 	if len(missing) > 0 {
-		return nil, missingCapabilities(missing)
+		return nil, 0, missingCapabilities(missing)
 	}
-	token := d.states.sign(ir.GetRequestState(), retryTarget(req.Method, name), clientDigest(cc.rc.GetClient().GetClientInfo()))
-	o := mcpjson.NewObject(make([]byte, 0, size+len(token))).String("resultType", "input_required")
-	if len(keys) > 0 {
-		requests := mcpjson.NewObject(make([]byte, 0, size))
-		for _, k := range keys {
-			requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
-		}
-		o.Raw("inputRequests", requests.Bytes())
-	}
-	return o.String("requestState", token).Bytes(), nil
+	return keys, size, nil
 }
 
 // jsonKey escapes a provider-chosen key for Object, which writes keys verbatim.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -15,7 +16,7 @@ type getPromptParams struct {
 	retryParams
 }
 
-func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) getPrompt(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	var p getPromptParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
 		return nil, err
@@ -45,13 +46,19 @@ func (d *Dispatcher) getPrompt(ctx context.Context, req *Request) ([]byte, error
 	if err != nil {
 		return nil, d.unreachable(callCtx, t, entry.Route, err)
 	}
-	resp, err := client.GetPrompt(providerCtx, &providerv1.GetPromptRequest{Name: entry.Route.Name, Arguments: p.Arguments, Context: cc.rc})
-	if err != nil {
-		return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownPrompt(p.Name))
+	call := func() (*providerv1.GetPromptResponse, *mcpv1.InputRequired, error) {
+		resp, err := client.GetPrompt(providerCtx, &providerv1.GetPromptRequest{Name: entry.Route.Name, Arguments: p.Arguments, Context: cc.rc})
+		if err != nil {
+			return nil, nil, d.providerFailure(callCtx, t, entry.Route, err, unknownPrompt(p.Name))
+		}
+		return resp, resp.GetInputRequired(), nil
 	}
-	if ir := resp.GetInputRequired(); ir != nil {
-		return d.inputRequired(callCtx, req, cc, t, p.Name, ir)
-	}
+	return withClientInput(d, callCtx, req, cc, t, p.Name, emit, call, func(resp *providerv1.GetPromptResponse) ([]byte, error) {
+		return d.promptResult(req, t, resp)
+	})
+}
+
+func (d *Dispatcher) promptResult(req *Request, t target, resp *providerv1.GetPromptResponse) ([]byte, error) {
 	messages := resp.GetMessages()
 	if len(messages) == 0 {
 		messages = []byte("[]")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -14,7 +15,7 @@ type readResourceParams struct {
 	retryParams
 }
 
-func (d *Dispatcher) readResource(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	var p readResourceParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
 		return nil, err
@@ -44,13 +45,19 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request) ([]byte, er
 	if err != nil {
 		return nil, d.unreachable(callCtx, t, entry.Route, err)
 	}
-	resp, err := client.ReadResource(providerCtx, &providerv1.ReadResourceRequest{Uri: p.URI, Context: cc.rc})
-	if err != nil {
-		return nil, d.providerFailure(callCtx, t, entry.Route, err, resourceNotFound(req, p.URI))
+	call := func() (*providerv1.ReadResourceResponse, *mcpv1.InputRequired, error) {
+		resp, err := client.ReadResource(providerCtx, &providerv1.ReadResourceRequest{Uri: p.URI, Context: cc.rc})
+		if err != nil {
+			return nil, nil, d.providerFailure(callCtx, t, entry.Route, err, resourceNotFound(req, p.URI))
+		}
+		return resp, resp.GetInputRequired(), nil
 	}
-	if ir := resp.GetInputRequired(); ir != nil {
-		return d.inputRequired(callCtx, req, cc, t, p.URI, ir)
-	}
+	return withClientInput(d, callCtx, req, cc, t, p.URI, emit, call, func(resp *providerv1.ReadResourceResponse) ([]byte, error) {
+		return d.resourceResult(req, t, resp)
+	})
+}
+
+func (d *Dispatcher) resourceResult(req *Request, t target, resp *providerv1.ReadResourceResponse) ([]byte, error) {
 	contents := resp.GetContents()
 	if len(contents) == 0 {
 		contents = []byte("[]")

@@ -11,6 +11,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
@@ -62,18 +63,30 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 	if err != nil {
 		return nil, d.unreachable(callCtx, t, entry.Route, err)
 	}
-	stream, err := client.CallTool(providerCtx, &providerv1.CallToolRequest{Name: entry.Route.Name, Arguments: args, Context: cc.rc})
+	call := func() (*mcpv1.ToolResult, *mcpv1.InputRequired, error) {
+		return d.runTool(callCtx, providerCtx, client, entry.Route, t, p.Name, args, cc, schemas, emit)
+	}
+	return withClientInput(d, callCtx, req, cc, t, p.Name, emit, call, func(r *mcpv1.ToolResult) ([]byte, error) {
+		return d.toolResult(req, t, r)
+	})
+}
+
+// runTool makes one provider call and relays its progress and log events: it ends
+// with a checked result, or the provider's input_required.
+func (d *Dispatcher) runTool(callCtx, providerCtx context.Context, client providerv1.ProviderServiceClient, route catalogue.Route,
+	t target, name string, args []byte, cc *callContext, schemas *toolSchemas, emit Emit) (*mcpv1.ToolResult, *mcpv1.InputRequired, error) {
+	stream, err := client.CallTool(providerCtx, &providerv1.CallToolRequest{Name: route.Name, Arguments: args, Context: cc.rc})
 	if err != nil {
-		return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownTool(p.Name))
+		return nil, nil, d.providerFailure(callCtx, t, route, err, unknownTool(name))
 	}
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				d.logger.WarnContext(callCtx, "provider ended a tool call without a result", "tool", p.Name, "provider", entry.Route.Provider)
-				return nil, invalidResult(t)
+				d.logger.WarnContext(callCtx, "provider ended a tool call without a result", "tool", name, "provider", route.Provider)
+				return nil, nil, invalidResult(t)
 			}
-			return nil, d.providerFailure(callCtx, t, entry.Route, err, unknownTool(p.Name))
+			return nil, nil, d.providerFailure(callCtx, t, route, err, unknownTool(name))
 		}
 		switch e := ev.GetEvent().(type) {
 		case *providerv1.CallToolResponse_Progress:
@@ -81,25 +94,25 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 				continue
 			}
 			if err := emit(progressNotification(cc.progressToken, e.Progress)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case *providerv1.CallToolResponse_Log:
 			if !mcpjson.LogAllowed(e.Log.GetLevel(), cc.logLevel) {
 				continue
 			}
 			if err := emit(logNotification(e.Log)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case *providerv1.CallToolResponse_Result:
 			// Tool errors (isError) need not match the output schema.
 			if !e.Result.GetIsError() {
-				if err := d.checkStructured(callCtx, schemas, t, entry.Route, e.Result.GetStructuredContent()); err != nil {
-					return nil, err
+				if err := d.checkStructured(callCtx, schemas, t, route, e.Result.GetStructuredContent()); err != nil {
+					return nil, nil, err
 				}
 			}
-			return d.toolResult(req, t, e.Result)
+			return e.Result, nil, nil
 		case *providerv1.CallToolResponse_InputRequired:
-			return d.inputRequired(callCtx, req, cc, t, p.Name, e.InputRequired)
+			return nil, e.InputRequired, nil
 		}
 	}
 }

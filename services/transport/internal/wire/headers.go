@@ -37,7 +37,7 @@ const (
 // CheckStateless applies the 2026-07-28 server validation to one request or
 // notification, in this order: MCP-Protocol-Version present (-32020), equal to the
 // _meta version (-32020), supported (-32022 with data {supported, requested});
-// _meta version present (-32602); Mcp-Method present and equal to the method
+// _meta version present on requests (-32602); Mcp-Method present and equal to the method
 // (-32020; on notifications only checked when present, since the spec leaves
 // notification headers undefined); Mcp-Name present and equal to params.name or
 // params.uri for tools/call, prompts/get and resources/read (-32020, after decoding
@@ -54,7 +54,9 @@ func CheckStateless(method string, notification bool, p Params, h StatelessHeade
 	if !mcpversion.IsStateless(h.ProtocolVersion) {
 		return UnsupportedVersion(h.ProtocolVersion)
 	}
-	if !p.HasProtocolVersion {
+	// The _meta triple is defined for requests only: a notification (such as the
+	// notifications/cancelled some clients send when closing a stream) may omit it.
+	if !p.HasProtocolVersion && !notification {
 		return invalidParams(`Invalid params: missing _meta "` + MetaProtocolVersion + `"`)
 	}
 	if h.Method == "" && !notification {

@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+)
+
+const watchedURI = "test://watched-resource"
+
+// TestServerMessages: real clients of both generations get what the server starts:
+// resource updates for their subscriptions, tools/list_changed when a provider joins
+// or leaves, and sampling and elicitation round trips in the middle of a tool call
+// (server-to-client requests for stateful sessions, input_required for stateless).
+func TestServerMessages(t *testing.T) {
+	m := startAll(t)
+	rec := recorder(t)
+	for _, v := range []string{"2025-11-25", "2025-03-26", ""} {
+		t.Run("version="+v, func(t *testing.T) { runServerMessages(t, m, v, rec) })
+	}
+}
+
+func runServerMessages(t *testing.T, m *mesh, version string, rec *mcptest.Recorder) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	updated := make(chan string, 64)
+	listChanged := make(chan struct{}, 64)
+	var sampled atomic.Int32
+	client := mcp.NewClient(&mcp.Implementation{Name: "server-messages-e2e", Version: "1.0.0"}, &mcp.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, req *mcp.ResourceUpdatedNotificationRequest) {
+			updated <- req.Params.URI
+		},
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			listChanged <- struct{}{}
+		},
+		CreateMessageHandler: func(_ context.Context, req *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+			sampled.Add(1)
+			return &mcp.CreateMessageResult{Role: "assistant", Model: "test-model", Content: &mcp.TextContent{Text: "sampled answer"}}, nil
+		},
+		ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"username": "ada", "email": "ada@example.com"}}, nil
+		},
+	})
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: m.base + "/mcp", HTTPClient: rec.Client(), MaxRetries: -1},
+		&mcp.ClientSessionOptions{ProtocolVersion: version})
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer session.Close()
+	caps := session.InitializeResult().Capabilities
+	if caps.Resources == nil || !caps.Resources.Subscribe || caps.Tools == nil || !caps.Tools.ListChanged {
+		t.Fatalf("capabilities %+v do not offer subscriptions and list_changed", caps)
+	}
+
+	callText := func(tool, args string) string {
+		t.Helper()
+		res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: json.RawMessage(args)})
+		if err != nil {
+			t.Fatalf("call %s: %v", tool, err)
+		}
+		if res.IsError || len(res.Content) == 0 {
+			t.Fatalf("call %s: result %+v", tool, res)
+		}
+		tc, ok := res.Content[0].(*mcp.TextContent)
+		if !ok {
+			t.Fatalf("call %s: content %+v", tool, res.Content[0])
+		}
+		return tc.Text
+	}
+
+	t.Run("sampling and elicitation", func(t *testing.T) {
+		if got := callText("sample", `{"prompt":"2+2?"}`); !strings.Contains(got, "sampled answer") {
+			t.Errorf("sample returned %q", got)
+		}
+		if sampled.Load() == 0 {
+			t.Error("the client's sampling handler was never called")
+		}
+		if got := callText("elicit", `{"message":"who?"}`); !strings.Contains(got, "action=accept") || !strings.Contains(got, "ada") {
+			t.Errorf("elicit returned %q", got)
+		}
+	})
+
+	t.Run("resource subscription", func(t *testing.T) {
+		if err := session.Subscribe(ctx, &mcp.SubscribeParams{URI: watchedURI}); err != nil {
+			t.Fatalf("subscribe: %v", err)
+		}
+		// The client's stream opens asynchronously: change the resource until an
+		// update arrives.
+		waitFor(t, ctx, func() { callText("touch-resource", `{}`) }, func() bool {
+			select {
+			case uri := <-updated:
+				if uri != watchedURI {
+					t.Fatalf("update for %q, want %q", uri, watchedURI)
+				}
+				return true
+			default:
+				return false
+			}
+		})
+		read, err := session.ReadResource(ctx, &mcp.ReadResourceParams{URI: watchedURI})
+		if err != nil || len(read.Contents) == 0 || !strings.Contains(read.Contents[0].Text, "revision") {
+			t.Fatalf("read after the update = %+v, %v", read, err)
+		}
+		if err := session.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: watchedURI}); err != nil {
+			t.Fatalf("unsubscribe: %v", err)
+		}
+	})
+
+	t.Run("tools list_changed", func(t *testing.T) {
+		// A provider joining and leaving changes the tool list; repeat until the
+		// notification arrives (the client's listening stream opens asynchronously).
+		n := 0
+		waitFor(t, ctx, func() {
+			n++
+			extra := startWithEnv(t, "extra-provider", []string{"MCPMESH_EVERYTHING_NAME=extra"},
+				"-target=provider-everything", "-grpc.listen=127.0.0.1:0", "-peers.registry="+m.processes["all"].GRPC)
+			waitUntil(t, ctx, func() bool { return toolListed(m.base, "extra") })
+			if err := extra.Stop(10 * time.Second); err != nil {
+				t.Fatalf("stop the extra provider: %v", err)
+			}
+		}, func() bool {
+			select {
+			case <-listChanged:
+				return true
+			default:
+				return false
+			}
+		})
+	})
+}
+
+// toolListed reports whether a stateless tools/list (uncached, unlike a client's)
+// shows a tool whose name contains part.
+func toolListed(base, part string) bool {
+	resp, err := postStateless(base, "tools/list", "", `{}`)
+	if err != nil {
+		return false
+	}
+	var out struct {
+		Result struct {
+			Tools []struct{ Name string } `json:"tools"`
+		} `json:"result"`
+	}
+	if decodeJSON(resp, &out) != nil {
+		return false
+	}
+	for _, tool := range out.Result.Tools {
+		if strings.Contains(tool.Name, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitFor runs act until done reports true, checking done often between acts.
+func waitFor(t *testing.T, ctx context.Context, act func(), done func() bool) {
+	t.Helper()
+	for ctx.Err() == nil {
+		act()
+		for range 20 {
+			if done() {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}
+	t.Fatal("gave up waiting")
+}
+
+// waitUntil polls cond until it holds.
+func waitUntil(t *testing.T, ctx context.Context, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("gave up waiting")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
