@@ -58,7 +58,7 @@ func (s *Service) resourceChanged(ctx context.Context, c resourcewatch.Change) {
 	method, params := dispatch.ChangeNotification(notice)
 	draft := events.Draft{Method: method, Params: params}
 	if c.ChangeID != "" {
-		draft.Origin = c.Provider + "\x00" + c.ChangeID
+		draft.Origin = c.Provider + "/" + c.ChangeID // provider names have no "/"
 	}
 	for _, id := range ids {
 		if err := s.events.Append(ctx, id, draft); err != nil {

@@ -31,6 +31,10 @@ type Config struct {
 	EventsPerSession int `koanf:"events_per_session"`
 	// EventRetention is how long the event store keeps an event for replay.
 	EventRetention time.Duration `koanf:"event_retention"`
+	// NotifyPollInterval bounds how late a message between replicas can be when a
+	// PostgreSQL notification is lost (they are not durable): every interval each
+	// replica re-checks its open streams and waiting requests. Only with a database.
+	NotifyPollInterval time.Duration `koanf:"notify_poll_interval"`
 }
 
 // DefaultConfig returns the defaults.
@@ -45,6 +49,7 @@ func DefaultConfig() Config {
 		RequestStateTTL:    10 * time.Minute,
 		EventsPerSession:   256,
 		EventRetention:     15 * time.Minute,
+		NotifyPollInterval: 2 * time.Second,
 	}
 }
 
@@ -87,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventRetention <= 0 {
 		errs = append(errs, errors.New("session.event_retention: must be > 0"))
+	}
+	if c.NotifyPollInterval <= 0 {
+		errs = append(errs, errors.New("session.notify_poll_interval: must be > 0"))
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -51,7 +53,7 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, msg("session not found"))
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, events.ErrUnavailable), errors.Is(err, pending.ErrUnavailable):
 		// The cause (host, port, driver detail) is for operators, not callers.
 		s.logger.WarnContext(ctx, "session store unavailable", "grpc.method", method, "error", err)
 		return status.Error(codes.Unavailable, "session store unavailable, retry")

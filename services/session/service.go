@@ -18,6 +18,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
@@ -65,6 +66,11 @@ type Service struct {
 	listeners *fanout.Hub
 	// pending correlates server-to-client requests with the clients' answers.
 	pending pending.Store
+	// With a database: the shared pending store (its loop claims answers for this
+	// replica) and the LISTEN connection that wakes this replica's readers and waiters
+	// when another replica appends an event or delivers an answer. Both nil without.
+	pendingPG *pending.Postgres
+	listener  *pgnotify.Listener
 	// resources hears resource changes from providers (nil until Start).
 	resources atomic.Pointer[resourcewatch.Watcher]
 	// stopping is closed by Stop, which ends the Listen streams.
@@ -111,6 +117,34 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	watcher := catalogue.NewWatcher(deps.Registry, logger)
 	waker := events.NewWaker()
+	var (
+		eventLog  events.Log
+		answers   pending.Store
+		pendingPG *pending.Postgres
+		listener  *pgnotify.Listener
+	)
+	if deps.DB != nil {
+		eventLog = events.NewPostgres(deps.DB, cfg.EventsPerSession, waker, time.Now)
+		pendingPG = pending.NewPostgres(deps.DB, time.Now, logger)
+		answers = pendingPG
+		listener = pgnotify.NewFromPool(deps.DB, pgnotify.Settings{
+			Handlers: map[string]pgnotify.Handler{
+				events.NotifyChannel:  waker.Wake,         // payload: a session id
+				pending.NotifyChannel: pendingPG.Notified, // payload: pending.EncodePayload
+			},
+			// After every (re)connect and every poll: NOTIFY is not durable, so catch
+			// up on whatever may have been missed.
+			OnResync: func() {
+				waker.WakeAll()
+				pendingPG.Resync()
+			},
+			PollInterval: cfg.NotifyPollInterval,
+			Logger:       logger,
+		})
+	} else {
+		eventLog = events.NewMemory(cfg.EventsPerSession, waker, time.Now)
+		answers = pending.NewMemory()
+	}
 	s := &Service{
 		cfg:        cfg,
 		logger:     logger,
@@ -118,10 +152,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		memory:     mem,
 		watcher:    watcher,
 		conns:      deps.Conns,
-		events:     events.NewMemory(cfg.EventsPerSession, waker, time.Now),
+		events:     eventLog,
 		waker:      waker,
 		listeners:  fanout.New(),
-		pending:    pending.NewMemory(),
+		pending:    answers,
+		pendingPG:  pendingPG,
+		listener:   listener,
 		stopping:   make(chan struct{}),
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
@@ -169,6 +205,10 @@ func (s *Service) Start(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.watcher.Run(loopCtx) })
 	wg.Go(func() { s.sweep(loopCtx) })
+	if s.listener != nil {
+		wg.Go(func() { s.listener.Run(loopCtx) })
+		wg.Go(func() { s.pendingPG.Run(loopCtx) })
+	}
 	go func() {
 		wg.Wait()
 		resources.Wait()
@@ -219,6 +259,12 @@ func (s *Service) sweep(ctx context.Context) {
 			}
 			if _, err := s.events.Sweep(ctx, s.now().Add(-s.cfg.EventRetention)); err != nil && ctx.Err() == nil {
 				s.logger.WarnContext(ctx, "sweep old events", "error", err)
+			}
+			if s.pendingPG != nil {
+				// Older than any request can wait for its client's answer.
+				if _, err := s.pendingPG.Sweep(ctx, s.now().Add(-s.cfg.SessionIdleTimeout)); err != nil && ctx.Err() == nil {
+					s.logger.WarnContext(ctx, "sweep pending answers", "error", err)
+				}
 			}
 		}
 	}

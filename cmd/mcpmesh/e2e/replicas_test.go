@@ -55,7 +55,9 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	if dsn == "" {
 		dsn = pgtest.NewDatabase(t)
 	}
-	env := []string{"MCPMESH_DATABASE_URL=" + dsn, "MCPMESH_REGISTRY_REFRESH_INTERVAL=100ms"}
+	env := []string{"MCPMESH_DATABASE_URL=" + dsn, "MCPMESH_REGISTRY_REFRESH_INTERVAL=100ms",
+		// Every session replica must accept the requestState another one signed.
+		"MCPMESH_SESSION_REQUEST_STATE_KEY=" + strings.Repeat("replicated-mesh-test-key-", 2)}
 	migrate := exec.Command(binary, "migrate")
 	migrate.Env = append(migrate.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {
@@ -122,6 +124,14 @@ func TestReplicasWithoutStickySessions(t *testing.T) {
 	rec := recorder(t)
 	for _, v := range []string{"2025-11-25", ""} {
 		t.Run("version="+v, func(t *testing.T) { runSDKScenario(t, m.lb.URL, v, rec) })
+	}
+	// Subscriptions, list_changed and client input through the balancer: the
+	// notification and the answer of a request usually arrive at another replica than
+	// the one holding the client's stream (PostgreSQL carries them across).
+	for _, v := range []string{"2025-11-25", ""} {
+		t.Run("server messages version="+v, func(t *testing.T) {
+			runServerMessages(t, m.lb.URL, m.gateways, m.processes["registry-1"].GRPC, v, rec)
+		})
 	}
 	for i := range m.hits {
 		if m.hits[i].Load() < 5 {

@@ -23,11 +23,14 @@ func TestServerMessages(t *testing.T) {
 	m := startAll(t)
 	rec := recorder(t)
 	for _, v := range []string{"2025-11-25", "2025-03-26", ""} {
-		t.Run("version="+v, func(t *testing.T) { runServerMessages(t, m, v, rec) })
+		t.Run("version="+v, func(t *testing.T) { runServerMessages(t, m.base, []string{m.base}, m.processes["all"].GRPC, v, rec) })
 	}
 }
 
-func runServerMessages(t *testing.T, m *mesh, version string, rec *mcptest.Recorder) {
+// runServerMessages drives one client at version through base; an extra provider
+// registers with the registry at registryAddr to change the tool list, and replicas
+// (the gateways behind base) are each waited for until they route without it again.
+func runServerMessages(t *testing.T, base string, replicas []string, registryAddr, version string, rec *mcptest.Recorder) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	updated := make(chan string, 64)
@@ -48,7 +51,7 @@ func runServerMessages(t *testing.T, m *mesh, version string, rec *mcptest.Recor
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"username": "ada", "email": "ada@example.com"}}, nil
 		},
 	})
-	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: m.base + "/mcp", HTTPClient: rec.Client(), MaxRetries: -1},
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: rec.Client(), MaxRetries: -1},
 		&mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -120,10 +123,15 @@ func runServerMessages(t *testing.T, m *mesh, version string, rec *mcptest.Recor
 		waitFor(t, ctx, func() {
 			n++
 			extra := startWithEnv(t, "extra-provider", []string{"MCPMESH_EVERYTHING_NAME=extra"},
-				"-target=provider-everything", "-grpc.listen=127.0.0.1:0", "-peers.registry="+m.processes["all"].GRPC)
-			waitUntil(t, ctx, func() bool { return toolListed(m.base, "extra") })
+				"-target=provider-everything", "-grpc.listen=127.0.0.1:0", "-peers.registry="+registryAddr)
+			waitUntil(t, ctx, func() bool { return toolListed(replicas[0], "extra") })
 			if err := extra.Stop(10 * time.Second); err != nil {
 				t.Fatalf("stop the extra provider: %v", err)
+			}
+			// Wait until every replica routes without it again: names are qualified
+			// ("everything.sample") while two providers offer the same tools.
+			for _, r := range replicas {
+				waitUntil(t, ctx, func() bool { return !toolListed(r, "extra") && toolListed(r, "sample") })
 			}
 		}, func() bool {
 			select {
@@ -137,7 +145,7 @@ func runServerMessages(t *testing.T, m *mesh, version string, rec *mcptest.Recor
 }
 
 // toolListed reports whether a stateless tools/list (uncached, unlike a client's)
-// shows a tool whose name contains part.
+// shows a tool named part, or a tool qualified by a provider named part ("part.x").
 func toolListed(base, part string) bool {
 	resp, err := postStateless(base, "tools/list", "", `{}`)
 	if err != nil {
@@ -152,7 +160,7 @@ func toolListed(base, part string) bool {
 		return false
 	}
 	for _, tool := range out.Result.Tools {
-		if strings.Contains(tool.Name, part) {
+		if tool.Name == part || strings.HasPrefix(tool.Name, part+".") {
 			return true
 		}
 	}
