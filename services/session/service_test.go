@@ -379,7 +379,7 @@ func TestToolsCallErrors(t *testing.T) {
 		{`{"name":"nope"}`, -32602, "Unknown tool: nope"},
 		{`{"name":"gone"}`, -32602, "Unknown tool: gone"},
 		{`{"name":"flaky"}`, -32603, "tool flaky is unavailable: provider down did not answer"},
-		{`{"name":"input"}`, -32603, "tool input needs client input, which this mesh version does not support yet"},
+		{`{"name":"input"}`, -32603, "tool input asked for client input 8 times; giving up"},
 		{`{}`, -32602, "params.name is required"},
 		{`{"name":"echo","arguments":[1]}`, -32602, "arguments must be a JSON object"},
 		{`{"name":5}`, -32602, "params.name must be a string"},
