@@ -18,7 +18,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
-	"github.com/mcpmesh/mcpmesh/services/session/internal/pgnotify"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"

@@ -1,4 +1,4 @@
-package pgnotify_test
+package events_test
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/migrations"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
-	"github.com/mcpmesh/mcpmesh/services/session/internal/pgnotify"
 )
 
 // replica is one session replica's share of the cross-replica machinery, wired the
