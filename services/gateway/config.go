@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -33,6 +34,39 @@ type Config struct {
 	IdleTimeout time.Duration `koanf:"idle_timeout"`
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// AccessLog writes one info line per request on /mcp and /v1 when it ends.
+	AccessLog bool `koanf:"access_log"`
+	// RateLimit bounds the request rate of this replica on /mcp and /v1.
+	RateLimit RateLimitConfig `koanf:"rate_limit"`
+	// Admission bounds the POST exchanges on /mcp that run at once.
+	Admission AdmissionConfig `koanf:"admission"`
+}
+
+// RateLimitConfig is one token bucket per gateway replica, shared by /mcp and /v1.
+type RateLimitConfig struct {
+	// RequestsPerSecond is the bucket's refill rate; 0 turns the limit off.
+	RequestsPerSecond float64 `koanf:"requests_per_second"`
+	// Burst is how many requests may arrive at once above the rate; 0 means the rate
+	// rounded up (at least 1).
+	Burst int `koanf:"burst"`
+}
+
+// burst is the bucket size to use.
+func (c RateLimitConfig) burst() int {
+	if c.Burst > 0 {
+		return c.Burst
+	}
+	return max(1, int(math.Ceil(c.RequestsPerSecond)))
+}
+
+// AdmissionConfig bounds how many POST exchanges are active at once; the others wait
+// in arrival order (see internal/mcphttp/admission.go for why this helps latency).
+type AdmissionConfig struct {
+	// MaxInFlightPerCPU is the number of active exchanges per CPU (GOMAXPROCS).
+	MaxInFlightPerCPU int `koanf:"max_in_flight_per_cpu"`
+	// QueueTimeout is how long an exchange keeps its slot at most: a slower one (a
+	// slow tool, a long event stream) gives it up, so it never holds the others back.
+	QueueTimeout time.Duration `koanf:"queue_timeout"`
 }
 
 // DefaultConfig binds loopback (the MCP spec asks local servers to) with a 4 MiB body
@@ -47,6 +81,12 @@ func DefaultConfig() Config {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
+		AccessLog:         true,
+		// No limit by default: one replica cannot know what the deployment behind it
+		// can take. Operators set it from a load test (see docs/performance.md).
+		RateLimit: RateLimitConfig{RequestsPerSecond: 0, Burst: 0},
+		// 32 per CPU and 50 ms: measured on 2 cores (see internal/mcphttp/admission.go).
+		Admission: AdmissionConfig{MaxInFlightPerCPU: 32, QueueTimeout: 50 * time.Millisecond},
 	}
 }
 
@@ -77,11 +117,21 @@ func (c Config) Validate() error {
 		{"gateway.read_header_timeout", c.ReadHeaderTimeout},
 		{"gateway.idle_timeout", c.IdleTimeout},
 		{"gateway.shutdown_timeout", c.ShutdownTimeout},
+		{"gateway.admission.queue_timeout", c.Admission.QueueTimeout},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be > 0", p.key))
 		}
+	}
+	if c.RateLimit.RequestsPerSecond < 0 || math.IsNaN(c.RateLimit.RequestsPerSecond) || math.IsInf(c.RateLimit.RequestsPerSecond, 0) {
+		errs = append(errs, errors.New("gateway.rate_limit.requests_per_second: must be a number >= 0 (0 turns the limit off)"))
+	}
+	if c.RateLimit.Burst < 0 {
+		errs = append(errs, errors.New("gateway.rate_limit.burst: must be >= 0 (0 means the rate, rounded up)"))
+	}
+	if c.Admission.MaxInFlightPerCPU <= 0 {
+		errs = append(errs, errors.New("gateway.admission.max_in_flight_per_cpu: must be > 0"))
 	}
 	return errors.Join(errs...)
 }

@@ -17,7 +17,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -32,12 +32,13 @@ type harness struct {
 	gateway   *gateway.Service
 	server    *httptest.Server
 	client    *http.Client
-	metrics   *prometheus.Registry
+	metrics   *telemetry.Telemetry
 }
 
 type harnessOptions struct {
 	inProcess bool // in-process channel instead of loopback gRPC
 	configure func(*gateway.Config)
+	logger    *slog.Logger // nil discards
 	ready     func(context.Context) error
 	wrap      func(http.Handler) http.Handler
 }
@@ -84,16 +85,27 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
-	reg := prometheus.NewRegistry()
+	tel, err := telemetry.Setup(context.Background(), telemetry.Settings{
+		ServiceName: "mcpmesh-gateway-test", SampleRatio: 1, Getenv: func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	gwLogger := logger
+	if o.logger != nil {
+		gwLogger = o.logger
+	}
 	gw, err := gateway.New(cfg, gateway.Deps{
-		Logger:     logger,
-		Transport:  transportv1.NewTransportServiceClient(conn),
-		Registry:   registryv1.NewRegistryServiceClient(conn),
-		Session:    sessionv1.NewSessionServiceClient(conn),
-		Health:     healthv1.NewHealthServiceClient(conn),
-		Ready:      o.ready,
-		Metrics:    reg,
-		Middleware: o.wrap,
+		Logger:         gwLogger,
+		Transport:      transportv1.NewTransportServiceClient(conn),
+		Registry:       registryv1.NewRegistryServiceClient(conn),
+		Session:        sessionv1.NewSessionServiceClient(conn),
+		Health:         healthv1.NewHealthServiceClient(conn),
+		Ready:          o.ready,
+		MeterProvider:  tel.MeterProvider(),
+		MetricsHandler: tel.MetricsHandler(),
+		Middleware:     o.wrap,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +116,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		client.CloseIdleConnections()
 		srv.Close()
 	})
-	h := &harness{transport: tr, gateway: gw, server: srv, client: client, metrics: reg}
+	h := &harness{transport: tr, gateway: gw, server: srv, client: client, metrics: tel}
 	if tt, ok := t.(*testing.T); ok {
 		h.t = tt
 	}

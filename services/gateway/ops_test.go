@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func TestProbes(t *testing.T) {
@@ -56,28 +59,11 @@ func TestMetrics(t *testing.T) {
 	h.do(h.request(http.MethodPost, "/mcp", rpc("json"), mcpHeaders(nil)))
 	h.do(h.request(http.MethodPost, "/v1/tools/echo:call", `{}`, map[string]string{"Content-Type": "application/json"}))
 	h.do(h.request(http.MethodGet, "/no/such/path/123", "", nil))
-	resp, body := h.do(h.request(http.MethodGet, "/metrics", "", nil))
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "mcpmesh_http_requests_total") {
-		t.Fatalf("status %d; /metrics lacks mcpmesh_http_requests_total", resp.StatusCode)
-	}
+	families := scrapeMetrics(t, h)
 
-	families, err := h.metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	counts := map[string]float64{}
-	var haveDuration, haveStreams bool
-	for _, f := range families {
-		switch f.GetName() {
-		case "mcpmesh_http_requests_total":
-			for _, m := range f.GetMetric() {
-				counts[labels(m)] = m.GetCounter().GetValue()
-			}
-		case "mcpmesh_http_request_duration_seconds":
-			haveDuration = true
-		case "mcpmesh_mcp_streams_open":
-			haveStreams = true
-		}
+	for _, m := range families["mcpmesh_http_requests_total"].GetMetric() {
+		counts[labels(m)] = m.GetCounter().GetValue()
 	}
 	for _, want := range []string{
 		"code=200,method=POST,route=/mcp",
@@ -88,9 +74,39 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("counter %s = %v; have %v", want, counts[want], counts)
 		}
 	}
-	if !haveDuration || !haveStreams {
-		t.Errorf("duration histogram %v, streams gauge %v", haveDuration, haveStreams)
+	durations := map[string]uint64{}
+	for _, m := range families["mcpmesh_http_request_duration_seconds"].GetMetric() {
+		durations[labels(m)] = m.GetHistogram().GetSampleCount()
 	}
+	if durations["method=POST,route=/mcp"] != 1 {
+		t.Errorf("duration histogram: %v, want one POST /mcp", durations)
+	}
+	streams := families["mcpmesh_mcp_streams_open"]
+	if streams == nil || streams.GetType() != dto.MetricType_GAUGE || len(streams.GetMetric()) != 1 || streams.GetMetric()[0].GetGauge().GetValue() != 0 {
+		t.Errorf("mcpmesh_mcp_streams_open: %v, want one gauge at 0", streams)
+	}
+	limited := map[string]float64{}
+	for _, m := range families["mcpmesh_gateway_rate_limited_total"].GetMetric() {
+		limited[labels(m)] = m.GetCounter().GetValue()
+	}
+	if len(limited) != 2 || limited["route=mcp"] != 0 || limited["route=rest"] != 0 {
+		t.Errorf("mcpmesh_gateway_rate_limited_total: %v, want route=mcp and route=rest at 0 from the start", limited)
+	}
+}
+
+// scrapeMetrics reads /metrics through the gateway and parses it as Prometheus does.
+func scrapeMetrics(t *testing.T, h *harness) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, body := h.do(h.request(http.MethodGet, "/metrics", "", nil))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v\n%s", err, body)
+	}
+	return families
 }
 
 func labels(m *dto.Metric) string {
@@ -225,11 +241,17 @@ func TestConfigValidate(t *testing.T) {
 			c.ReadHeaderTimeout = -1
 			c.IdleTimeout = 0
 			c.ShutdownTimeout = 0
+			c.RateLimit.RequestsPerSecond = -1
+			c.RateLimit.Burst = -1
+			c.Admission.MaxInFlightPerCPU = 0
+			c.Admission.QueueTimeout = 0
 		}, []string{
 			"gateway.listen", "gateway.max_body_bytes", "gateway.allowed_origins[0]", "gateway.allowed_origins[1]",
 			"gateway.allowed_origins[2]", "gateway.keepalive_interval", "gateway.read_header_timeout",
-			"gateway.idle_timeout", "gateway.shutdown_timeout",
+			"gateway.idle_timeout", "gateway.shutdown_timeout", "gateway.rate_limit.requests_per_second",
+			"gateway.rate_limit.burst", "gateway.admission.max_in_flight_per_cpu", "gateway.admission.queue_timeout",
 		}},
+		{"rate limit on without burst", func(c *gateway.Config) { c.RateLimit.RequestsPerSecond = 0.5 }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

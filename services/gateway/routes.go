@@ -9,23 +9,24 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/rest"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes is what the router needs.
 type routes struct {
-	mcp      *mcphttp.Handler
-	probes   *probes.State
-	metrics  *httpmetrics.Metrics
-	registry *prometheus.Registry
-	deps     Deps
-	logger   *slog.Logger
+	mcp     *mcphttp.Handler
+	probes  *probes.State
+	metrics *httpmetrics.Metrics
+	limiter *ratelimit.Limiter
+	deps    Deps
+	logger  *slog.Logger
 }
 
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
-// pattern, so metric labels stay bounded whatever paths clients send.
+// pattern, so metric labels stay bounded whatever paths clients send. /mcp and /v1 are
+// rate limited (inside the instrumentation, so rejections are counted and logged) and
+// access-logged.
 func newRouter(r routes) (http.Handler, error) {
 	restMux, err := rest.NewMux(rest.Clients{
 		Registry: r.deps.Registry,
@@ -40,20 +41,30 @@ func newRouter(r routes) (http.Handler, error) {
 	handle := func(pattern, route string, h http.Handler) {
 		mux.Handle(pattern, r.metrics.Instrument(route, h))
 	}
-	handle("POST /mcp", "/mcp", http.HandlerFunc(r.mcp.Post))
-	handle("GET /mcp", "/mcp", http.HandlerFunc(r.mcp.Get))
-	handle("DELETE /mcp", "/mcp", http.HandlerFunc(r.mcp.Delete))
+	perSecond := r.limiter.PerSecond()
+	rejectMCP := func(w http.ResponseWriter, _ *http.Request, retryAfter int) {
+		mcphttp.WriteTooManyRequests(w, perSecond, retryAfter)
+	}
+	rejectREST := func(w http.ResponseWriter, _ *http.Request, retryAfter int) {
+		rest.WriteTooManyRequests(w, perSecond, retryAfter)
+	}
+	mcp := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+	}
+	mcp("POST /mcp", r.mcp.Post)
+	mcp("GET /mcp", r.mcp.Get)
+	mcp("DELETE /mcp", r.mcp.Delete)
 	// Any other method: 405 with Allow (CORS preflight will take OPTIONS later).
-	handle("/mcp", "/mcp", http.HandlerFunc(r.mcp.MethodNotAllowed))
+	mcp("/mcp", r.mcp.MethodNotAllowed)
 
-	handle("/v1/", "/v1/", restMux)
+	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, restMux, rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
 	handle("GET /startupz", "/startupz", http.HandlerFunc(r.probes.Startupz))
-	handle("GET /metrics", "/metrics", promhttp.HandlerFor(r.registry, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(r.logger.Handler(), slog.LevelWarn),
-	}))
+	if r.deps.MetricsHandler != nil {
+		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)
+	}
 	// Everything else: one label for all unknown paths.
 	handle("/", "other", http.NotFoundHandler())
 	return mux, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
@@ -15,8 +16,10 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
+	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // Deps are the gateway's collaborators.
@@ -32,9 +35,12 @@ type Deps struct {
 	// Ready is what /readyz checks besides the gateway's own state, for example the
 	// other services of this process. Nil means always ready.
 	Ready func(ctx context.Context) error
-	// Metrics is where the gateway registers its collectors and what /metrics serves.
-	// Nil creates a registry with the Go and process collectors.
-	Metrics *prometheus.Registry
+	// MeterProvider receives the gateway's metrics (kit/telemetry's, whose Prometheus
+	// exporter serves them). Nil records none.
+	MeterProvider metric.MeterProvider
+	// MetricsHandler serves GET /metrics (kit/telemetry's MetricsHandler, so the page
+	// shows every metric of the process). Nil leaves /metrics out (404).
+	MetricsHandler http.Handler
 	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
 	// with OpenTelemetry's otelhttp handler.
 	Middleware func(http.Handler) http.Handler
@@ -63,14 +69,24 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	reg := deps.Metrics
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Access-log lines carry the trace and span ids of their request (a no-op when
+	// the logger already does).
+	logger = slog.New(logging.WithTraceIDs(logger.Handler()))
+	mp := deps.MeterProvider
+	if mp == nil {
+		mp = noop.NewMeterProvider()
 	}
-	metrics, err := httpmetrics.New(reg)
+	var accessLog *slog.Logger
+	if cfg.AccessLog {
+		accessLog = logger
+	}
+	metrics, err := httpmetrics.New(mp, accessLog)
 	if err != nil {
 		return nil, fmt.Errorf("gateway metrics: %w", err)
+	}
+	limiter, err := ratelimit.New(cfg.RateLimit.RequestsPerSecond, cfg.RateLimit.burst(), mp)
+	if err != nil {
+		return nil, fmt.Errorf("gateway rate limit: %w", err)
 	}
 
 	streamsCtx, stopStreams := context.WithCancel(context.Background())
@@ -86,14 +102,16 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		AllowedHosts:      cfg.AllowedHosts,
 		LoopbackBind:      mcphttp.IsLoopbackListen(cfg.Listen),
 		KeepaliveInterval: cfg.KeepaliveInterval,
-	}, logger, deps.Transport, metrics.StreamsOpen, streamsCtx)
+		MaxActive:         cfg.Admission.MaxInFlightPerCPU * runtime.GOMAXPROCS(0),
+		ActiveHold:        cfg.Admission.QueueTimeout,
+	}, logger, deps.Transport, metrics.StreamsOpen(), streamsCtx)
 	handler, err := newRouter(routes{
-		mcp:      mcp,
-		probes:   s.probes,
-		metrics:  metrics,
-		registry: reg,
-		deps:     deps,
-		logger:   logger,
+		mcp:     mcp,
+		probes:  s.probes,
+		metrics: metrics,
+		limiter: limiter,
+		deps:    deps,
+		logger:  logger,
 	})
 	if err != nil {
 		stopStreams()

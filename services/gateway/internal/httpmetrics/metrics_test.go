@@ -1,12 +1,14 @@
 package httpmetrics
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 func TestInstrument(t *testing.T) {
@@ -26,31 +28,41 @@ func TestInstrument(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := prometheus.NewRegistry()
-			m, err := New(reg)
+			reader := sdkmetric.NewManualReader()
+			m, err := New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m.Instrument("/r", tc.handler).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, "/r", nil))
-			if got := testutil.ToFloat64(m.requests.WithLabelValues(tc.wantRoute, tc.wantVerb, tc.wantCode)); got != 1 {
-				t.Errorf("requests{%s,%s,%s} = %v, want 1", tc.wantRoute, tc.wantVerb, tc.wantCode, got)
+			var rm metricdata.ResourceMetrics
+			if err := reader.Collect(context.Background(), &rm); err != nil {
+				t.Fatal(err)
 			}
-			if n := testutil.CollectAndCount(m.requests); n != 1 {
-				t.Errorf("%d series, want 1", n)
+			var counted, timed int
+			for _, sm := range rm.ScopeMetrics {
+				for _, metric := range sm.Metrics {
+					switch metric.Name {
+					case "mcpmesh.http.requests":
+						for _, p := range metric.Data.(metricdata.Sum[int64]).DataPoints {
+							want := attribute.NewSet(attribute.String("route", tc.wantRoute), attribute.String("method", tc.wantVerb), attribute.String("code", tc.wantCode))
+							if !p.Attributes.Equals(&want) || p.Value != 1 {
+								t.Errorf("requests point %v = %d, want %v = 1", p.Attributes.ToSlice(), p.Value, want.ToSlice())
+							}
+							counted++
+						}
+					case "mcpmesh.http.request.duration":
+						for _, p := range metric.Data.(metricdata.Histogram[float64]).DataPoints {
+							if p.Count != 1 {
+								t.Errorf("duration count %d", p.Count)
+							}
+							timed++
+						}
+					}
+				}
 			}
-			if n := testutil.CollectAndCount(m.duration); n != 1 {
-				t.Errorf("%d duration series, want 1", n)
+			if counted != 1 || timed != 1 {
+				t.Errorf("%d request series and %d duration series, want 1 and 1", counted, timed)
 			}
 		})
-	}
-}
-
-func TestNewRejectsDoubleRegistration(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	if _, err := New(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(reg); err == nil {
-		t.Fatal("a second gateway on the same registry must fail, not double count")
 	}
 }

@@ -8,10 +8,11 @@ import (
 )
 
 // Recorder is the ResponseWriter the middleware hands down. It remembers the status
-// and lets an inner router refine the route label (see SetRoute).
+// and the bytes written, and lets an inner router refine the route label (SetRoute).
 type Recorder struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
 	route  string
 }
 
@@ -28,7 +29,19 @@ func (r *Recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// WriteString keeps io.WriteString free of conversions.
+func (r *Recorder) WriteString(s string) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := io.WriteString(r.ResponseWriter, s)
+	r.bytes += int64(n)
+	return n, err
 }
 
 // Flush passes through, for SSE.
@@ -54,6 +67,16 @@ func SetRoute(w http.ResponseWriter, route string) {
 
 // Instrument wraps h so that each request is counted and timed under route.
 func (m *Metrics) Instrument(route string, h http.Handler) http.Handler {
+	return m.instrument(route, h, false)
+}
+
+// InstrumentLogged is Instrument plus one access-log line per request, written when
+// the response ends (for an event stream, when the stream closes).
+func (m *Metrics) InstrumentLogged(route string, h http.Handler) http.Handler {
+	return m.instrument(route, h, m.accessLog != nil)
+}
+
+func (m *Metrics) instrument(route string, h http.Handler, logged bool) http.Handler {
 	pool := sync.Pool{New: func() any { return new(Recorder) }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -64,18 +87,14 @@ func (m *Metrics) Instrument(route string, h http.Handler) http.Handler {
 			if code == 0 {
 				code = http.StatusOK
 			}
-			m.Observe(rec.route, r.Method, code, time.Since(start))
+			elapsed := time.Since(start)
+			m.Observe(r.Context(), rec.route, r.Method, code, elapsed)
+			if logged {
+				m.logAccess(r, code, rec.bytes, elapsed)
+			}
 			*rec = Recorder{}
 			pool.Put(rec)
 		}()
 		h.ServeHTTP(rec, r)
 	})
-}
-
-// WriteString keeps io.WriteString free of conversions.
-func (r *Recorder) WriteString(s string) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return io.WriteString(r.ResponseWriter, s)
 }

@@ -67,3 +67,18 @@ func newErrorID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// codeRateLimited is an implementation-defined JSON-RPC server error (the range
+// -32000 to -32099): MCP defines no code for rate limiting.
+const codeRateLimited = -32000
+
+// WriteTooManyRequests answers a request that the gateway's rate limit rejected: 429
+// (the caller has set Retry-After) and an id-less JSON-RPC error saying when to retry.
+func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter int) {
+	writeRPCError(w, http.StatusTooManyRequests, codeRateLimited, tooManyRequestsMessage(perSecond, retryAfter))
+}
+
+func tooManyRequestsMessage(perSecond float64, retryAfter int) string {
+	return "Too Many Requests: this gateway accepts at most " + strconv.FormatFloat(perSecond, 'g', -1, 64) +
+		" requests per second; retry after " + strconv.Itoa(retryAfter) + " s (Retry-After header)"
+}

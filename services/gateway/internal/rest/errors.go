@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
@@ -64,4 +67,18 @@ func errorID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// WriteTooManyRequests answers a REST request that the gateway's rate limit rejected:
+// 429 (the caller has set Retry-After) with grpc-gateway's error body and the code
+// RESOURCE_EXHAUSTED, which grpc-gateway maps to 429 too.
+func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter int) {
+	msg, _ := json.Marshal("too many requests: this gateway accepts at most " +
+		strconv.FormatFloat(perSecond, 'g', -1, 64) + " requests per second; retry after " +
+		strconv.Itoa(retryAfter) + " s (Retry-After header)")
+	body := `{"code":` + strconv.Itoa(int(codes.ResourceExhausted)) + `,"message":` + string(msg) + `,"details":[]}`
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = io.WriteString(w, body)
 }
