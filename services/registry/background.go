@@ -22,10 +22,9 @@ func (s *Service) sweepLoop(ctx context.Context) {
 	}
 }
 
-// refreshLoop re-reads shared records every refresh interval and publishes a new
-// snapshot when another replica changed them. Polling keeps every replica's watchers
-// within one interval of the shared table; LISTEN/NOTIFY would cut that delay and is a
-// planned addition, with this poll as its fallback while the listener reconnects.
+// refreshLoop re-reads shared records when another replica says it changed them
+// (a PostgreSQL notification on notifyChannel, see notify.go) and every refresh
+// interval, the fallback for notifications lost while the listener reconnects.
 func (s *Service) refreshLoop(ctx context.Context) {
 	ticker := time.NewTicker(s.cfg.RefreshInterval)
 	defer ticker.Stop()
@@ -35,17 +34,18 @@ func (s *Service) refreshLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			s.mu.Lock()
-			err := s.publishLocked(ctx)
-			s.mu.Unlock()
-			switch {
-			case err != nil && !failing && ctx.Err() == nil:
-				s.log.WarnContext(ctx, "refresh shared provider records failed; retrying", "error", err)
-				failing = true
-			case err == nil && failing:
-				s.log.InfoContext(ctx, "refresh of shared provider records recovered")
-				failing = false
-			}
+		case <-s.refresh:
+		}
+		s.mu.Lock()
+		err := s.publishLocked(ctx)
+		s.mu.Unlock()
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			s.log.WarnContext(ctx, "refresh shared provider records failed; retrying", "error", err)
+			failing = true
+		case err == nil && failing:
+			s.log.InfoContext(ctx, "refresh of shared provider records recovered")
+			failing = false
 		}
 	}
 }
@@ -59,7 +59,7 @@ func (s *Service) sweep(ctx context.Context) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "provider leases expired", "providers", removed)
-	return s.publishLocked(ctx)
+	return s.publishChangeLocked(ctx)
 }
 
 // Backoff bounds for describing static providers that are not up yet.
@@ -80,7 +80,7 @@ func (s *Service) describeStatic(ctx context.Context, p StaticProvider) {
 			s.mu.Lock()
 			err = s.store.Put(ctx, rec)
 			if err == nil {
-				err = s.publishLocked(ctx)
+				err = s.publishChangeLocked(ctx)
 			}
 			s.mu.Unlock()
 			if err == nil {

@@ -19,7 +19,9 @@ type Config struct {
 	// CallTimeout bounds a tool call routed through the registry's CallTool.
 	CallTimeout time.Duration `koanf:"call_timeout"`
 	// RefreshInterval is how often a replica whose records are shared (PostgreSQL)
-	// re-reads them, so that changes written by other replicas reach its watchers.
+	// re-reads them. Replicas announce their changes to each other with PostgreSQL
+	// notifications, so this only bounds the delay of a change whose notification was
+	// lost (while a listener reconnects).
 	RefreshInterval time.Duration `koanf:"refresh_interval"`
 	// DefaultPageSize is the page size of list calls that ask for none.
 	DefaultPageSize int `koanf:"default_page_size"`

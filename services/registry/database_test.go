@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 	"strings"
@@ -116,17 +117,31 @@ func TestStoreUnavailable(t *testing.T) {
 }
 
 // TestChangesReachOtherReplicas registers on one replica and watches on another: the
-// watcher sees the provider's tools within a refresh interval, and sees them go when
-// the provider deregisters on the first replica.
+// watcher sees the provider's tools, and sees them go when the provider deregisters
+// on the first replica. It runs once with only the fallback poll (a short refresh
+// interval) and once with only notifications (a refresh interval longer than the
+// test), so each path is shown to work on its own.
 func TestChangesReachOtherReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		refresh time.Duration
+	}{{"poll", 20 * time.Millisecond}, {"notify", time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) { testChangesReachOtherReplicas(t, tc.refresh) })
+	}
+}
+
+func testChangesReachOtherReplicas(t *testing.T, refresh time.Duration) {
 	db := newDB(t)
 	cfg := DefaultConfig()
-	cfg.RefreshInterval = 20 * time.Millisecond
+	cfg.RefreshInterval = refresh
 	a, b := newHarnessOn(t, cfg, db), newHarnessOn(t, cfg, db)
 	if err := b.svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	stream, err := b.client.WatchCatalogue(t.Context(), &registryv1.WatchCatalogueRequest{})
+	// A change that never arrives fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	stream, err := b.client.WatchCatalogue(ctx, &registryv1.WatchCatalogueRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (s *Service) RegisterProvider(ctx context.Context, req *registryv1.Register
 	s.mu.Lock()
 	err = s.store.Put(ctx, rec)
 	if err == nil {
-		err = s.publishLocked(ctx)
+		err = s.publishChangeLocked(ctx)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Service) DeregisterProvider(ctx context.Context, req *registryv1.Deregi
 	s.mu.Lock()
 	err := s.store.Delete(ctx, name, leaseID)
 	if err == nil {
-		err = s.publishLocked(ctx)
+		err = s.publishChangeLocked(ctx)
 	}
 	s.mu.Unlock()
 	if errors.Is(err, store.ErrNotFound) {
@@ -127,7 +127,7 @@ func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshPr
 	// the ones read above, so a registration on another replica meanwhile is kept.
 	current, err := s.store.Redescribe(ctx, fresh)
 	if err == nil {
-		err = s.publishLocked(ctx)
+		err = s.publishChangeLocked(ctx)
 	} else if errors.Is(err, store.ErrNotFound) {
 		// It registered again meanwhile (that registration described it already), or left.
 		current, err = s.store.Get(ctx, name)

@@ -59,6 +59,10 @@ type Service struct {
 	// order of changes. It is never held across a call to a provider.
 	mu       sync.Mutex
 	revision int64
+	// db is the shared store's pool (nil in memory); refresh wakes the refresh loop
+	// when another replica announces a change.
+	db      *pgxpool.Pool
+	refresh chan struct{}
 
 	life    sync.Mutex
 	started bool
@@ -103,6 +107,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		hub:      watch.NewHub(empty),
 		static:   static,
 		revision: firstRevision,
+		db:       deps.DB,
+		refresh:  make(chan struct{}, 1),
 	}, nil
 }
 
@@ -127,6 +133,8 @@ func (s *Service) Start(_ context.Context) error {
 	s.loops.Go(func() { s.sweepLoop(ctx) })
 	if s.shared {
 		s.loops.Go(func() { s.refreshLoop(ctx) })
+		listener := s.newListener()
+		s.loops.Go(func() { listener.Run(ctx) })
 	}
 	for _, p := range s.cfg.Providers {
 		s.loops.Go(func() { s.describeStatic(ctx, p) })
