@@ -185,6 +185,7 @@ func TestCallToolBadArguments(t *testing.T) {
 		{"slow", `{"duration_ms":99999}`, `"duration_ms" must be between 0 and 30000`},
 		{"slow", `{"steps":0}`, `"steps" must be between 1 and 100`},
 		{"slow", `{"steps":1.5}`, `argument "steps" must be an integer`},
+		{"long-task", `{"duration_ms":600001}`, `"duration_ms" must be between 0 and 600000`},
 		{"get-image", `{`, "not valid JSON"},
 		{"json_schema_2020_12_tool", `{"extra":1}`, `unknown field "extra"`},
 		{"test_sampling", `{}`, `argument "prompt" is required`},
@@ -226,7 +227,8 @@ func TestCatalogueToolsAreWellFormedAndCallable(t *testing.T) {
 	args := map[string]string{
 		"echo": `{"message":"x"}`, "add": `{"a":1,"b":2}`,
 		"slow": `{"duration_ms":0,"steps":1}`, "long-running-operation": `{"duration_ms":0,"steps":1}`,
-		"sample": `{"prompt":"p"}`, "test_sampling": `{"prompt":"p"}`,
+		"long-task": `{"duration_ms":0,"steps":1}`,
+		"sample":    `{"prompt":"p"}`, "test_sampling": `{"prompt":"p"}`,
 		"elicit": `{"message":"m"}`, "test_elicitation": `{"message":"m"}`,
 	}
 	seen := map[string]bool{}
@@ -261,7 +263,7 @@ func TestCatalogueToolsAreWellFormedAndCallable(t *testing.T) {
 		}
 	}
 	for _, name := range []string{
-		"echo", "add", "slow", "long-running-operation", "get-image", "get-audio", "get-resource", "fail", "log",
+		"echo", "add", "slow", "long-running-operation", "long-task", "get-image", "get-audio", "get-resource", "fail", "log",
 		"test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
 		"test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress", "test_error_handling",
 		"test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums",
@@ -312,6 +314,7 @@ func TestProgress(t *testing.T) {
 	}{
 		{"slow five steps", "slow", `{"duration_ms":50,"steps":5}`, true, []float64{1, 2, 3, 4, 5}, 5},
 		{"long-running-operation", "long-running-operation", `{"duration_ms":20,"steps":2}`, true, []float64{1, 2}, 2},
+		{"long-task", "long-task", `{"duration_ms":30,"steps":3}`, true, []float64{1, 2, 3}, 3},
 		{"conformance", "test_tool_with_progress", `{}`, true, []float64{0, 50, 100}, 100},
 		{"not requested", "slow", `{"duration_ms":10,"steps":3}`, false, nil, 0},
 	}
@@ -351,26 +354,52 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-// TestSlowStopsOnCancellation runs the handler directly: a 30 s call must return
+// TestSlowStopsOnCancellation runs the handlers directly: a long call must return
 // context.Canceled as soon as its context ends (the test would hang otherwise).
 func TestSlowStopsOnCancellation(t *testing.T) {
 	p, err := New(DefaultConfig(), Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tool, ok := p.tools.Lookup("slow")
-	if !ok {
-		t.Fatal("slow not found")
+	for _, tt := range []struct{ tool, args string }{
+		{"slow", `{"duration_ms":30000,"steps":100}`},
+		{"long-task", `{"duration_ms":600000,"steps":1000}`},
+	} {
+		t.Run(tt.tool, func(t *testing.T) {
+			tool, ok := p.tools.Lookup(tt.tool)
+			if !ok {
+				t.Fatalf("%s not found", tt.tool)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			em := &recordingEmitter{onProgress: cancel}
+			_, err = tool.Run(ctx, &tools.Call{Name: tt.tool, Arguments: []byte(tt.args), Emit: em})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("want context.Canceled, got %v", err)
+			}
+			if len(em.progress) != 1 {
+				t.Fatalf("want exactly the one progress event before cancellation, got %v", em.progress)
+			}
+		})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	em := &recordingEmitter{onProgress: cancel}
-	_, err = tool.Run(ctx, &tools.Call{Name: "slow", Arguments: []byte(`{"duration_ms":30000,"steps":100}`), Emit: em})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("want context.Canceled, got %v", err)
+}
+
+// TestLongTaskIsMarkedForTasks: the long-running task tool says clients may run it
+// as a task; other tools say nothing.
+func TestLongTaskIsMarkedForTasks(t *testing.T) {
+	c, _ := serve(t)
+	desc, err := c.Describe(context.Background(), &providerv1.DescribeRequest{})
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
 	}
-	if len(em.progress) != 1 {
-		t.Fatalf("want exactly the one progress event before cancellation, got %v", em.progress)
+	for _, tool := range desc.GetCatalogue().GetTools() {
+		want := ""
+		if tool.GetName() == "long-task" {
+			want = `{"taskSupport":"optional"}`
+		}
+		if got := string(tool.GetExecution()); got != want {
+			t.Errorf("%s: execution %q, want %q", tool.GetName(), got, want)
+		}
 	}
 }
 

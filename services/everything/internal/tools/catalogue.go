@@ -16,6 +16,9 @@ const (
 	schemaSlow   = `{"type":"object","properties":{` +
 		`"duration_ms":{"type":"integer","minimum":0,"maximum":30000,"default":1000,"description":"Total run time in milliseconds"},` +
 		`"steps":{"type":"integer","minimum":1,"maximum":100,"default":5,"description":"Number of progress notifications, spaced evenly"}}}`
+	schemaLongTask = `{"type":"object","properties":{` +
+		`"duration_ms":{"type":"integer","minimum":0,"maximum":600000,"default":5000,"description":"Total run time in milliseconds"},` +
+		`"steps":{"type":"integer","minimum":1,"maximum":1000,"default":5,"description":"Number of progress notifications, spaced evenly"}}}`
 	schemaPrompt      = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
 	schemaMessage     = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
 	schemaJSON2020_12 = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
@@ -30,6 +33,11 @@ const (
 	annotateReadOnly = `{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`
 	// annotateAsksClient: tools that ask the client (an LLM or a user) for input.
 	annotateAsksClient = `{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true}`
+
+	// executionTask marks a tool that clients may run as a task (MCP tasks:
+	// execution.taskSupport in 2025-11-25, the io.modelcontextprotocol/tasks extension
+	// in 2026-07-28).
+	executionTask = `{"taskSupport":"optional"}`
 )
 
 func def(name, title, description, input, output, annotations string) *mcpv1.Tool {
@@ -40,6 +48,12 @@ func def(name, title, description, input, output, annotations string) *mcpv1.Too
 	if annotations != "" {
 		t.Annotations = []byte(annotations)
 	}
+	return t
+}
+
+// withExecution sets the tool's execution properties.
+func withExecution(t *mcpv1.Tool, execution string) *mcpv1.Tool {
+	t.Execution = []byte(execution)
 	return t
 }
 
@@ -55,6 +69,7 @@ func catalogue(assets media.Assets, linked []*mcpv1.Resource, touch func(uri str
 		{def("add", "Add", "Adds two numbers and returns the sum as structured content.", schemaAdd, schemaSum, annotateReadOnly), runAdd},
 		{def("slow", "Slow operation", "Runs for duration_ms, reporting progress after each of steps equal parts. Honours cancellation.", schemaSlow, "", annotateReadOnly), runSlow},
 		{def("long-running-operation", "Long-running operation", "Same as slow: runs for duration_ms with steps progress notifications.", schemaSlow, "", annotateReadOnly), runSlow},
+		{withExecution(def("long-task", "Long-running task", "Runs for duration_ms (up to 10 minutes), reporting progress after each of steps equal parts; meant to be run as a task. Honours cancellation.", schemaLongTask, "", annotateReadOnly), executionTask), runLongTask},
 		{def("get-image", "Get image", "Returns a small PNG image.", schemaNoArgs, "", annotateReadOnly), fixed(f.image)},
 		{def("get-audio", "Get audio", "Returns a short WAV sound.", schemaNoArgs, "", annotateReadOnly), fixed(f.audio)},
 		{def("get-resource", "Get embedded resource", "Returns the text resource everything://static/1 embedded in the result.", schemaNoArgs, "", annotateReadOnly), fixed(f.embedded)},

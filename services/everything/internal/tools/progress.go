@@ -14,6 +14,14 @@ const (
 	slowMaxSteps        = 100
 )
 
+// Limits of the long-task tool, which clients run as a task (the session service
+// bounds it with its task timeout): longer than a request should hold a stream.
+const (
+	longTaskDefaultDuration = 5000
+	longTaskMaxDuration     = 600000
+	longTaskMaxSteps        = 1000
+)
+
 type slowArgs struct {
 	DurationMS *int64 `json:"duration_ms"`
 	Steps      *int64 `json:"steps"`
@@ -21,22 +29,34 @@ type slowArgs struct {
 
 // runSlow waits duration_ms in steps equal parts, reporting progress after each.
 func runSlow(ctx context.Context, call *Call) (Outcome, error) {
+	return runSteps(ctx, call, slowDefaultDuration, slowMaxDuration, slowMaxSteps)
+}
+
+// runLongTask is runSlow with room for minutes: the tool marked for task execution.
+func runLongTask(ctx context.Context, call *Call) (Outcome, error) {
+	return runSteps(ctx, call, longTaskDefaultDuration, longTaskMaxDuration, longTaskMaxSteps)
+}
+
+// runSteps waits duration_ms (default defaultDuration, at most maxDuration) in steps
+// equal parts (at most maxSteps), reporting progress after each; it stops when ctx
+// ends (cancellation).
+func runSteps(ctx context.Context, call *Call, defaultDuration, maxDuration, maxSteps int64) (Outcome, error) {
 	var args slowArgs
 	if err := decodeArgs(call.Arguments, &args, false); err != nil {
 		return invalidArgs(call, err)
 	}
-	duration, steps := int64(slowDefaultDuration), int64(slowDefaultSteps)
+	duration, steps := defaultDuration, int64(slowDefaultSteps)
 	if args.DurationMS != nil {
 		duration = *args.DurationMS
 	}
 	if args.Steps != nil {
 		steps = *args.Steps
 	}
-	if duration < 0 || duration > slowMaxDuration {
-		return invalidArgs(call, fmt.Errorf("argument \"duration_ms\" must be between 0 and %d", slowMaxDuration))
+	if duration < 0 || duration > maxDuration {
+		return invalidArgs(call, fmt.Errorf("argument \"duration_ms\" must be between 0 and %d", maxDuration))
 	}
-	if steps < 1 || steps > slowMaxSteps {
-		return invalidArgs(call, fmt.Errorf("argument \"steps\" must be between 1 and %d", slowMaxSteps))
+	if steps < 1 || steps > maxSteps {
+		return invalidArgs(call, fmt.Errorf("argument \"steps\" must be between 1 and %d", maxSteps))
 	}
 	interval := time.Duration(duration) * time.Millisecond / time.Duration(steps)
 	timer := time.NewTimer(interval)
