@@ -743,6 +743,7 @@ func healthySeries() series {
 		`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="200"}`:                      "0+600x180",
 		`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="404"}`:                      "0+6x180",
 		`http_server_request_duration_seconds_count{` + gw + `, http_route="/readyz", http_response_status_code="200"}`:                   "0+12x180",
+		`mcpmesh_gateway_rate_limited_total{` + gw + `, route="mcp"}`:                                                                     "0+0x180",
 		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.2"}`:                                                            "0+597x180",
 		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="+Inf"}`:                                                           "0+600x180",
 		`mcp_server_operation_duration_seconds_count{` + call + `}`:                                                                       "0+600x180",
@@ -894,6 +895,7 @@ func TestObservabilityAlertsFire(t *testing.T) {
 	const call = sess + `, mcp_method_name="tools/call", mcp_protocol_version="2026-07-28"`
 	const pool = sess + `, db_client_connection_pool_name="mcpmesh"`
 	healthy := healthySeries()
+	covered := map[string]bool{} // alerts some scenario makes fire
 	for _, tc := range []struct {
 		name    string
 		changes series
@@ -926,6 +928,14 @@ func TestObservabilityAlertsFire(t *testing.T) {
 				`mcp_server_operation_duration_seconds_count{` + call + `, error_type="-32603"}`:             "0+120x180",
 			},
 			want: map[string]map[string]string{"MCPServerErrorRatioHigh": {"severity": "page"}},
+		},
+		{
+			name: "a gateway rejects a tenth of its requests with 429",
+			changes: series{
+				`mcpmesh_gateway_rate_limited_total{` + gw + `, route="mcp"}`:                                                "0+60x180",
+				`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="429"}`: "0+60x180",
+			},
+			want: map[string]map[string]string{"GatewayRateLimiting": {"instance": "gw-1", "severity": "ticket"}},
 		},
 		{
 			name:    "two thirds of the calls to a provider are unavailable",
@@ -1007,6 +1017,9 @@ func TestObservabilityAlertsFire(t *testing.T) {
 			want: map[string]map[string]string{"MemoryNearLimit": {"instance": "s-1"}},
 		},
 	} {
+		for name := range tc.want {
+			covered[name] = true
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			firing := firingAlerts(t, healthy.with(tc.changes))
 			for name, instances := range firing {
@@ -1029,5 +1042,10 @@ func TestObservabilityAlertsFire(t *testing.T) {
 				}
 			}
 		})
+	}
+	for _, r := range loadRules(t).alerts {
+		if !covered[r.Alert] {
+			t.Errorf("alert %s has no scenario that makes it fire", r.Alert)
+		}
 	}
 }
