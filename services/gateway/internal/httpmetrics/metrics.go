@@ -25,9 +25,10 @@ type Metrics struct {
 
 	mu sync.RWMutex
 	// Attribute sets are built once per label combination, so the hot path neither
-	// hashes nor allocates them.
-	counterOpts map[counterKey]metric.AddOption
-	timerOpts   map[timerKey]metric.RecordOption
+	// hashes nor allocates them; kept as slices so that passing them as variadic
+	// options allocates nothing either.
+	counterOpts map[counterKey][]metric.AddOption
+	timerOpts   map[timerKey][]metric.RecordOption
 }
 
 type counterKey struct {
@@ -69,8 +70,8 @@ func New(mp metric.MeterProvider, accessLog *slog.Logger) (*Metrics, error) {
 		duration:    duration,
 		streams:     streams,
 		accessLog:   accessLog,
-		counterOpts: map[counterKey]metric.AddOption{},
-		timerOpts:   map[timerKey]metric.RecordOption{},
+		counterOpts: map[counterKey][]metric.AddOption{},
+		timerOpts:   map[timerKey][]metric.RecordOption{},
 	}, nil
 }
 
@@ -98,18 +99,18 @@ func (m *Metrics) Observe(ctx context.Context, route, method string, code int, e
 	if !okc || !okt {
 		m.mu.Lock()
 		if c, okc = m.counterOpts[ck]; !okc {
-			c = metric.WithAttributeSet(attribute.NewSet(
-				attribute.String("route", route), attribute.String("method", method), attribute.String("code", strconv.Itoa(code))))
+			c = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("route", route), attribute.String("method", method), attribute.String("code", strconv.Itoa(code))))}
 			m.counterOpts[ck] = c
 		}
 		if t, okt = m.timerOpts[tk]; !okt {
-			t = metric.WithAttributeSet(attribute.NewSet(attribute.String("route", route), attribute.String("method", method)))
+			t = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("route", route), attribute.String("method", method)))}
 			m.timerOpts[tk] = t
 		}
 		m.mu.Unlock()
 	}
-	m.requests.Add(ctx, 1, c)
-	m.duration.Record(ctx, elapsed.Seconds(), t)
+	m.requests.Add(ctx, 1, c...)
+	m.duration.Record(ctx, elapsed.Seconds(), t...)
 }
 
 // normalizeMethod keeps the method label bounded.
