@@ -44,7 +44,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		case "migrate":
 			return runMigrate(ctx, args[1:], environ, stdout, stderr)
 		case "ping":
-			return runPing(ctx, args[1:], stdout, stderr)
+			return runPing(ctx, args[1:], environ, stdout, stderr)
 		case "version":
 			_, err := fmt.Fprintln(stdout, "mcpmesh", version())
 			return err

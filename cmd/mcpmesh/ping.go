@@ -6,32 +6,194 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/config"
 )
 
-// runPing asks a gateway's readiness probe and exits 0 when it is ready, 1 otherwise,
-// printing the reason: for container HEALTHCHECKs and exec probes.
-func runPing(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runPing asks whether the mesh is healthy and exits 0 when it is, 1 otherwise,
+// printing the reason: for container HEALTHCHECKs, exec probes and operators.
+//
+// -addr picks what is asked:
+//   - host:port (the default: the health service of this machine's configuration):
+//     the mcpmesh.health.v1 aggregate, which names every unhealthy component and why;
+//   - http:// or https:// URL: a gateway's /readyz (what the Dockerfile HEALTHCHECK
+//     uses);
+//   - host:port with -plain: the process's own grpc.health.v1 status (-service names
+//     one service; empty asks for the whole server), for targets without the health
+//     service.
+func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mcpmesh ping", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "http://127.0.0.1:8080", "base URL of the gateway")
+	addr := fs.String("addr", defaultHealthAddress(environ),
+		"health service gRPC address (host:port), or a gateway base URL (http://host:port) to ask its /readyz")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
+	plain := fs.Bool("plain", false, "ask -addr's grpc.health.v1 status instead of the mesh aggregate")
+	service := fs.String("service", "", "with -plain: the grpc.health.v1 service name to check (empty: the whole server)")
+	degradedOK := fs.Bool("degraded-ok", false, "exit 0 when the mesh is degraded (only providers unhealthy)")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
-	if err := ping(ctx, *addr, *timeout); err != nil {
-		fmt.Fprintln(stdout, "not ready:", err)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mcpmesh ping: unexpected arguments %v\n", fs.Args())
+		return exitError{code: 2}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	var report string
+	var err error
+	switch {
+	case strings.HasPrefix(*addr, "http://") || strings.HasPrefix(*addr, "https://"):
+		report, err = "ready", pingReadyz(ctx, *addr, *timeout)
+	case *plain:
+		report, err = pingGRPCHealth(ctx, *addr, *service, *timeout)
+	default:
+		report, err = pingMesh(ctx, *addr, *timeout, *degradedOK)
+	}
+	if err != nil {
+		fmt.Fprintln(stdout, "unhealthy:", err)
 		return exitError{code: 1}
 	}
-	fmt.Fprintln(stdout, "ready")
+	fmt.Fprintln(stdout, report)
 	return nil
 }
 
-func ping(ctx context.Context, base string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// defaultHealthAddress is where this machine's configuration (environment only: ping
+// takes no -config) puts the health service: peers.health when set, else this
+// process's grpc.listen, with an unspecified host replaced by loopback.
+func defaultHealthAddress(environ []string) string {
+	cfg := meshconfig.Default()
+	if loaded, err := config.Load(meshconfig.Default(), config.Sources{Environ: environ}); err == nil {
+		cfg = loaded.Value
+	}
+	if peer := cfg.PeerAddress(meshconfig.TargetHealth); peer != "" {
+		return peer
+	}
+	host, port, err := net.SplitHostPort(cfg.GRPC.Listen)
+	if err != nil {
+		return cfg.GRPC.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// dialHealth opens a plaintext client to addr (the mesh's gRPC is plaintext inside
+// the deployment; ping runs next to it).
+func dialHealth(addr string) (*grpc.ClientConn, error) {
+	if addr == "" {
+		return nil, errors.New("no address: set -addr")
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("bad address %q: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// pingMesh asks the health service for the aggregate and explains any component that
+// is not serving.
+func pingMesh(ctx context.Context, addr string, timeout time.Duration, degradedOK bool) (string, error) {
+	conn, err := dialHealth(addr)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close() }()
+	resp, err := healthv1.NewHealthServiceClient(conn).Check(ctx, &healthv1.CheckRequest{})
+	if err != nil {
+		return "", rpcFailure(addr, timeout, "mcpmesh.health.v1", err)
+	}
+	status := resp.GetStatus()
+	if status == healthv1.Status_STATUS_SERVING || (degradedOK && status == healthv1.Status_STATUS_DEGRADED) {
+		return "healthy: " + statusName(status) + " (" + fmt.Sprint(len(resp.GetComponents())) + " components checked)", nil
+	}
+	return "", errors.New(explain(resp))
+}
+
+// explain names the mesh status and every component that is not serving, one per line.
+func explain(resp *healthv1.CheckResponse) string {
+	var b strings.Builder
+	b.WriteString("mesh is " + statusName(resp.GetStatus()))
+	bad := 0
+	for _, c := range resp.GetComponents() {
+		if c.GetStatus() == healthv1.Status_STATUS_SERVING {
+			continue
+		}
+		bad++
+		b.WriteString("\n  " + kindName(c.GetKind()) + " " + c.GetName() + ": " + statusName(c.GetStatus()))
+		if msg := c.GetMessage(); msg != "" {
+			b.WriteString(": " + msg)
+		}
+		if a := c.GetAddress(); a != "" {
+			b.WriteString(" (at " + a + ")")
+		}
+	}
+	if bad == 0 {
+		b.WriteString(" (no component reported yet: the first round of checks may not have run)")
+	}
+	return b.String()
+}
+
+func statusName(s healthv1.Status) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "STATUS_"))
+}
+
+func kindName(k healthv1.ComponentKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "COMPONENT_KIND_"))
+}
+
+// pingGRPCHealth asks addr's grpc.health.v1 for service.
+func pingGRPCHealth(ctx context.Context, addr, service string, timeout time.Duration) (string, error) {
+	conn, err := dialHealth(addr)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close() }()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		return "", rpcFailure(addr, timeout, "grpc.health.v1", err)
+	}
+	name := service
+	if name == "" {
+		name = "server"
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		return "", fmt.Errorf("%s at %s is %s", name, addr, resp.GetStatus())
+	}
+	return "healthy: " + name + " SERVING", nil
+}
+
+// rpcFailure says why a health call got no answer, in words an operator can act on.
+func rpcFailure(addr string, timeout time.Duration, api string, err error) error {
+	switch status.Code(err) {
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("no answer from %s within %s", addr, timeout)
+	case codes.Unavailable:
+		return fmt.Errorf("cannot reach %s: %s", addr, status.Convert(err).Message())
+	case codes.Unimplemented:
+		return fmt.Errorf("%s does not serve %s (point -addr at the health service, or use -plain, or an http:// gateway URL)", addr, api)
+	case codes.NotFound:
+		return fmt.Errorf("%s knows no such service: %s", addr, status.Convert(err).Message())
+	default:
+		return fmt.Errorf("%s: %s: %s", addr, status.Code(err), status.Convert(err).Message())
+	}
+}
+
+// pingReadyz asks a gateway's readiness probe.
+func pingReadyz(ctx context.Context, base string, timeout time.Duration) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/readyz", nil)
 	if err != nil {
 		return fmt.Errorf("bad address %q: %w", base, err)
