@@ -19,12 +19,19 @@ BENCH_D ?= 10s
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The TypeScript SDK client and Node 22 of the interop test (cmd/mcpmesh/e2e/interop_ts_test.go).
+INTEROP_CLIENT := tools/interop/node_modules/.package-lock.json
+
 .PHONY: tools
-tools: $(BUF) $(GOLANGCI_LINT) ## Install the pinned buf (npm) and golangci-lint; the protoc plugins build on first use (tools/go.mod).
+tools: $(BUF) $(GOLANGCI_LINT) $(INTEROP_CLIENT) ## Install the pinned buf (npm), golangci-lint and the interop test's TypeScript SDK; the protoc plugins build on first use (tools/go.mod).
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $(BUF)
+
+$(INTEROP_CLIENT): tools/interop/package.json tools/interop/package-lock.json
+	cd tools/interop && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(INTEROP_CLIENT)
 
 .PHONY: generate
 generate: $(BUF) ## Regenerate gen/ from proto/ (byte for byte reproducible).
