@@ -67,7 +67,7 @@ func fromGobreaker(s gobreaker.State) State {
 	}
 }
 
-type circuit = gobreaker.CircuitBreaker[struct{}]
+type circuit = gobreaker.TwoStepCircuitBreaker[struct{}]
 
 // Breakers keeps one breaker per provider, created on the provider's first call.
 type Breakers struct {
@@ -101,36 +101,52 @@ func New(s Settings, o Options) (*Breakers, error) {
 // Do runs fn unless provider's breaker is open, and records its outcome. It returns
 // fn's error unchanged, or an error wrapping ErrOpen when fn was not run. An error
 // returned while ctx has ended is the caller's doing and counts neither way.
-func (b *Breakers) Do(ctx context.Context, provider string, fn func() error) error {
-	if b.settings.FailureThreshold == 0 {
-		return fn()
-	}
-	if err := ctx.Err(); err != nil {
+func (b *Breakers) Do(ctx context.Context, provider string, fn func() error) (err error) {
+	done, err := b.Allow(ctx, provider)
+	if err != nil {
 		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			done(fmt.Errorf("panic: %v", p))
+			panic(p)
+		}
+		done(err)
+	}()
+	return fn()
+}
+
+// Allow asks provider's breaker for one call whose outcome is known later, such as a
+// stream whose first message tells whether the provider answered. It returns an error
+// wrapping ErrOpen (or ctx's error) when the call must not be made; otherwise the
+// caller makes it and calls done exactly once with its error (nil for a success).
+func (b *Breakers) Allow(ctx context.Context, provider string) (done func(error), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if b.settings.FailureThreshold == 0 {
+		return noop, nil
 	}
 	cb := b.breaker(provider)
 	if cb == nil {
-		return fn()
+		return noop, nil
 	}
-	_, err := cb.Execute(func() (struct{}, error) {
-		err := fn()
-		if err != nil && ctx.Err() != nil {
-			return struct{}{}, callerGone{err}
+	record, err := cb.Allow()
+	if err != nil {
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+			return nil, fmt.Errorf("provider %q: %w", provider, ErrOpen)
 		}
-		return struct{}{}, err
-	})
-	var gone callerGone
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &gone):
-		return gone.err
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		return fmt.Errorf("provider %q: %w", provider, ErrOpen)
-	default:
-		return err
+		return nil, err
 	}
+	return func(err error) {
+		if err != nil && ctx.Err() != nil {
+			err = callerGone{err}
+		}
+		record(err)
+	}, nil
 }
+
+func noop(error) {}
 
 // State is the current state of provider's breaker (closed when it has none).
 func (b *Breakers) State(provider string) State {
@@ -176,7 +192,7 @@ func (b *Breakers) breaker(provider string) *circuit {
 	if len(b.byProvider) >= b.max && !b.evictClosedLocked() {
 		return nil
 	}
-	cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+	cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        provider,
 		MaxRequests: b.settings.HalfOpenMaxRequests,
 		Timeout:     b.settings.OpenTimeout,

@@ -269,3 +269,63 @@ func ExampleBreakers_Do() {
 	// Unavailable false
 	// Unknown true
 }
+
+// TestAllow is the two-step form, for calls whose outcome comes later (streams).
+func TestAllow(t *testing.T) {
+	settings := breaker.Settings{FailureThreshold: 2, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1}
+	tests := []struct {
+		name     string
+		outcomes []error // one allowed call each
+		wantOpen bool
+	}{
+		{"failures open", []error{errUnavailable, errDeadline}, true},
+		{"answers keep it closed", []error{errUnavailable, errBadArgs, errUnavailable}, false},
+		{"successes keep it closed", []error{nil, nil, nil}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBreakers(t, settings, breaker.Options{})
+			for i, outcome := range tt.outcomes {
+				done, err := b.Allow(context.Background(), "p")
+				if err != nil {
+					t.Fatalf("call %d refused: %v", i, err)
+				}
+				done(outcome)
+			}
+			_, err := b.Allow(context.Background(), "p")
+			if gotOpen := errors.Is(err, breaker.ErrOpen); gotOpen != tt.wantOpen {
+				t.Fatalf("after %v: Allow error %v, want open=%v", tt.outcomes, err, tt.wantOpen)
+			}
+		})
+	}
+
+	t.Run("caller gone before the outcome", func(t *testing.T) {
+		b := newBreakers(t, breaker.Settings{FailureThreshold: 1, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1}, breaker.Options{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done, err := b.Allow(ctx, "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		done(errUnavailable)
+		if got := b.State("p"); got != breaker.StateClosed {
+			t.Fatalf("state %v, want closed: the caller left", got)
+		}
+	})
+}
+
+func TestDoCountsAPanicAndRepanics(t *testing.T) {
+	b := newBreakers(t, breaker.Settings{FailureThreshold: 1, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1},
+		breaker.Options{IsFailure: func(error) bool { return true }})
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic was swallowed")
+			}
+		}()
+		_ = b.Do(context.Background(), "p", func() error { panic("boom") })
+	}()
+	if got := b.State("p"); got != breaker.StateOpen {
+		t.Fatalf("state %v after a panicking call, want open", got)
+	}
+}

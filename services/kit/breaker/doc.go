@@ -8,6 +8,9 @@
 // (a provider that answers InvalidArgument is alive; one that is Unavailable is not);
 // calls whose context ended (the client left) count neither way.
 //
+// Do guards a call that returns its outcome; Allow, with the done function it returns,
+// guards one whose outcome comes later (a server stream's first message).
+//
 // Breakers are created on a provider's first call and can be dropped with Forget when
 // the provider leaves the registry; their number is bounded (Options.MaxProviders).
 // Observe reports them as OpenTelemetry metrics.
