@@ -1021,6 +1021,7 @@ func TestObservabilityAlertsFire(t *testing.T) {
 			covered[name] = true
 		}
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each scenario has its own storage and rule manager
 			firing := firingAlerts(t, healthy.with(tc.changes))
 			for name, instances := range firing {
 				want, ok := tc.want[name]
