@@ -104,8 +104,13 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 	git add -N gen && git diff --exit-code -- gen
 
 .PHONY: bench
-bench: build ## Measure throughput, latency and memory against a bare net/http ceiling.
+bench: build ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
 	./bin/mcpmesh bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+	@# PostgreSQL-backed layouts: fewer sessions and a shorter window keep make bench within
+	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
+	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.
+	./bin/mcpmesh bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
+		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
 
 # make dr-drill: sessions the disaster-recovery drill creates through the API.
 DR_SESSIONS ?= 10000

@@ -24,6 +24,7 @@ type options struct {
 	jsonPath      string
 	sixGOMAXPROCS int
 	idleGOGC      int
+	databaseURL   string
 }
 
 // parseOptions parses and checks the flags; every problem is reported at once.
@@ -34,12 +35,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.concurrency, "c", 1000, "concurrent sessions, one request in flight each")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each run")
 	fs.StringVar(&o.binary, "binary", "", "path to the mcpmesh binary (default: this executable)")
-	layouts := fs.String("layouts", strings.Join(knownLayouts, ","), "comma-separated layouts to run: "+strings.Join(knownLayouts, ", "))
+	layouts := fs.String("layouts", strings.Join(defaultLayouts, ","), "comma-separated layouts to run: "+strings.Join(knownLayouts, ", ")+
+		" (all-pg and replicas-pg keep their state in PostgreSQL)")
 	fs.IntVar(&o.idleSessions, "idle-sessions", 10000, "idle sessions for the memory run (0 skips it)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before each measured window, not counted")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
-	fs.IntVar(&o.sixGOMAXPROCS, "six-gomaxprocs", 1, "GOMAXPROCS of each process of the six layout (0 leaves it unset)")
+	fs.IntVar(&o.sixGOMAXPROCS, "six-gomaxprocs", 1, "GOMAXPROCS of each process of the six and replicas-pg layouts (0 leaves it unset)")
 	fs.IntVar(&o.idleGOGC, "idle-gogc", 10, "GOGC of the idle-memory server, so that its RSS tracks live memory rather than GC headroom (0 leaves it unset)")
+	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL of the all-pg and replicas-pg layouts, migrated before each "+
+		"(default: a throwaway cluster from the local PostgreSQL binaries, removed afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -99,7 +103,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The generator allocates a little per request; a lazier GC keeps its CPU share down.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 
-	st := starter{binary: opts.binary, sixGOMAXPROCS: opts.sixGOMAXPROCS}
+	db := newDatabase(opts.databaseURL)
+	st := starter{binary: opts.binary, sixGOMAXPROCS: opts.sixGOMAXPROCS, db: db, conns: opts.concurrency, progress: stderr}
 	rep := report{
 		Command:       commandLine(os.Args),
 		Concurrency:   opts.concurrency,
@@ -110,6 +115,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rep.fillEnvironment()
 	var errs []error
+	defer func() {
+		if err := db.close(); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+		}
+	}()
 	for _, layout := range opts.layouts {
 		fmt.Fprintf(stderr, "bench: layout %s: starting\n", layout)
 		row, err := benchLayout(ctx, st, layout, opts, stderr)
@@ -169,6 +179,7 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 		Duration:    opts.duration,
 		Stateful:    srv.stateful,
 		ServerPIDs:  srv.pids(),
+		DatabasePID: srv.databasePID,
 	})
 	if exitErr := srv.exited(); exitErr != nil {
 		return row, exitErr // whatever else failed followed from this
@@ -177,6 +188,13 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 		return row, err
 	}
 	row.fill(res)
+	row.DatabaseMeasured = srv.databasePID != 0
+	if srv.lb != nil {
+		row.Balanced = make([]int64, len(srv.lb.hits))
+		for i := range srv.lb.hits {
+			row.Balanced[i] = srv.lb.hits[i].Load()
+		}
+	}
 	return row, nil
 }
 

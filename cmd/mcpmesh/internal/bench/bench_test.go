@@ -28,6 +28,13 @@ func TestParseOptions(t *testing.T) {
 		}, nil},
 		{"every problem at once", []string{"-c", "0", "-d", "0s", "-warmup", "-1s", "-idle-sessions", "-1", "-layouts", "ceiling,nine"},
 			nil, []string{"-c:", "-d:", "-warmup:", "-idle-sessions:", `unknown layout "nine"`}},
+		{"postgres layouts and database URL", []string{"-layouts", "all-pg,replicas-pg", "-database-url", "postgres://u:p@db:5432/mesh"}, func(o options) bool {
+			return slices.Equal(o.layouts, []string{"all-pg", "replicas-pg"}) && o.databaseURL == "postgres://u:p@db:5432/mesh"
+		}, nil},
+		{"database URL defaults to a throwaway cluster", []string{"-layouts", "all-pg"}, func(o options) bool {
+			return o.databaseURL == "" && slices.Equal(o.layouts, []string{"all-pg"})
+		}, nil},
+		{"unknown layout lists the postgres ones", []string{"-layouts", "replicas"}, nil, []string{`unknown layout "replicas"`, "all-pg", "replicas-pg"}},
 		{"nothing to do", []string{"-layouts", "", "-idle-sessions", "0"}, nil, []string{"nothing to do"}},
 		{"stray argument", []string{"all"}, nil, []string{"unexpected arguments"}},
 	}
@@ -60,6 +67,9 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 			{Layout: "all", Processes: 1, Requests: 1000, ReqPerSec: 1000, P50US: 1800, Errors: 2, ServerCPUUS: 80.25, GeneratorCPUUS: 31,
 				FirstErrors: []string{"HTTP 500: boom"}},
 			{Layout: "six", Error: "layout six: start registry: exited"},
+			{Layout: "all-pg", Processes: 1, Requests: 800, ReqPerSec: 800, P50US: 2300, P99US: 9000, ServerCPUUS: 110.25, GeneratorCPUUS: 32,
+				DatabaseMeasured: true, DatabaseCPUUS: 40.5, DatabaseShare: 0.1},
+			{Layout: "replicas-pg", Processes: 10, Requests: 300, ReqPerSec: 300, ServerCPUUS: 500, GeneratorCPUUS: 120, Balanced: []int64{150, 150}},
 		},
 		Idle: &idleResult{Sessions: 100, Opened: 100, Connections: 32, RSSBase: 10 << 20, RSSHalf: 11 << 20, RSSFull: 12 << 20,
 			PerSessionSlope: 2048, PerSessionOverall: 4096},
@@ -71,10 +81,14 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | generator CPU µs/req |",
-		"| ceiling | 2000 | 1.00 | 900 µs | 1.50 ms | 2.00 ms | 3.00 ms | 0 | 20.0 | 30.0 |",
+		"| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |",
+		"| ceiling | 2000 | 1.00 | 900 µs | 1.50 ms | 2.00 ms | 3.00 ms | 0 | 20.0 | – | 30.0 |",
 		"| all | 1000 | 0.50 | 1.80 ms |",
-		"| 2 | 80.2 | 31.0 |",
+		"| 2 | 80.2 | – | 31.0 |",
+		"| all-pg | 800 | 0.40 | 2.30 ms |", "| 110.2 | 40.5 | 32.0 |",
+		"database 10%, generator",
+		"requests per gateway [150 150]",
+		"store cost (all-pg − all) per request: +30.0 µs of server CPU, +40.5 µs of database CPU, +70.5 µs in all; p50 +0.50 ms, p99 +9.00 ms",
 		"| six | failed |",
 		"error seen: HTTP 500: boom",
 		"**2.00 KiB per session**",
@@ -98,7 +112,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Rows) != 3 || back.Rows[1].RatioToCeiling != 0.5 || back.Idle.PerSessionSlope != 2048 {
+	if len(back.Rows) != 5 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 }

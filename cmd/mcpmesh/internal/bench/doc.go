@@ -5,6 +5,12 @@
 // the server processes and the generator spend per request, read from /proc. A separate
 // run measures the resident memory of idle stateful sessions.
 //
+// The layouts all-pg (-target=all) and replicas-pg (two replicas each of registry,
+// session, transport and gateway behind a round-robin balancer in the bench process)
+// keep their state in PostgreSQL: -database-url, or a throwaway cluster that the bench
+// starts from the local PostgreSQL binaries (pgtest.StartCluster), migrates and removes.
+// The CPU of that cluster is reported as database CPU.
+//
 // The generator shares the machine with the server, so it is written to be cheap: one
 // shared http.Transport, one request in flight per session, per-worker histograms and
 // buffers, and no locks on the request path.

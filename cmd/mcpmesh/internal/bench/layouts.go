@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,12 +16,26 @@ import (
 
 // Layout names accepted by -layouts.
 const (
-	layoutCeiling = "ceiling"
-	layoutAll     = "all"
-	layoutSix     = "six"
+	layoutCeiling    = "ceiling"
+	layoutAll        = "all"
+	layoutSix        = "six"
+	layoutAllPG      = "all-pg"
+	layoutReplicasPG = "replicas-pg"
 )
 
-var knownLayouts = []string{layoutCeiling, layoutAll, layoutSix}
+// knownLayouts are every layout, in the order of the report; defaultLayouts are those
+// that need no PostgreSQL.
+var (
+	knownLayouts   = []string{layoutCeiling, layoutAll, layoutAllPG, layoutSix, layoutReplicasPG}
+	defaultLayouts = []string{layoutCeiling, layoutAll, layoutSix}
+)
+
+// usesDatabase reports whether a layout keeps its state in PostgreSQL.
+func usesDatabase(layout string) bool { return layout == layoutAllPG || layout == layoutReplicasPG }
+
+// replicas is how many replicas of registry, session, transport and gateway the
+// replicas-pg layout runs.
+const replicas = 2
 
 // Timeouts for process management: start-up (banner), readiness (the provider's tools
 // routable) and graceful stop before a kill.
@@ -37,6 +52,11 @@ type server struct {
 	base      string
 	stateful  bool
 	processes []*proc.Process
+	// lb is the load balancer in front of the gateways of replicas-pg (nil otherwise).
+	lb *balancer
+	// databasePID is the postmaster whose CPU is charged to the database (0: none, or
+	// a server the bench did not start).
+	databasePID int
 }
 
 // pids returns the process ids whose CPU is charged to the server.
@@ -51,6 +71,10 @@ func (s *server) pids() []int {
 // stop ends every process, dependents first: SIGTERM, then a kill after stopTimeout.
 func (s *server) stop() error {
 	var errs []error
+	if s.lb != nil {
+		errs = append(errs, s.lb.close())
+		s.lb = nil
+	}
 	for i := len(s.processes) - 1; i >= 0; i-- {
 		if err := s.processes[i].Stop(stopTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", s.processes[i].Name, err))
@@ -89,24 +113,43 @@ type starter struct {
 	sixGOMAXPROCS int
 	// allEnv is added to the environment of the single-process layout.
 	allEnv []string
+	// db serves the PostgreSQL-backed layouts (nil: they cannot run).
+	db *database
+	// conns is how many connections the load balancer keeps to each gateway.
+	conns int
+	// progress receives what the bench prints while it works.
+	progress io.Writer
 }
 
 // start runs a layout and waits until it serves the echo tool. On error nothing it
 // started is left running.
 func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	s := &server{layout: layout, stateful: layout != layoutCeiling}
+	var dbURL string
 	var err error
+	if usesDatabase(layout) {
+		dbURL, err = st.prepareDatabase(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("layout %s: %w", layout, err)
+		}
+		s.databasePID = st.db.pid()
+	}
 	switch layout {
 	case layoutCeiling:
 		_, err = s.add(ctx, st.binary, "ceiling", nil, "bench-ceiling")
 	case layoutAll:
 		_, err = s.add(ctx, st.binary, "all", st.allEnv, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	case layoutAllPG:
+		env := append(slices.Clip(st.allEnv), "MCPMESH_DATABASE_URL="+dbURL)
+		_, err = s.add(ctx, st.binary, "all", env, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
 	case layoutSix:
 		err = st.startSix(ctx, s)
+	case layoutReplicasPG:
+		err = st.startReplicas(ctx, s, dbURL)
 	default:
 		err = fmt.Errorf("unknown layout %q", layout)
 	}
-	if err == nil {
+	if err == nil && s.lb == nil {
 		last := s.processes[len(s.processes)-1]
 		s.base = last.HTTP
 		s.endpoint = last.HTTP + "/mcp"
@@ -132,15 +175,103 @@ func (s *server) add(ctx context.Context, binary, name string, env []string, arg
 	return p, nil
 }
 
+// prepareDatabase returns the URL of the database of a PostgreSQL-backed layout,
+// starting the throwaway cluster on first use, and migrates it.
+func (st starter) prepareDatabase(ctx context.Context) (string, error) {
+	if st.db == nil {
+		return "", errors.New("no database configured")
+	}
+	url, err := st.db.ensure(st.progress)
+	if err != nil {
+		return "", err
+	}
+	if err := migrate(ctx, st.binary, url); err != nil {
+		return "", err
+	}
+	return url, nil
+}
+
+// processEnv is the environment of each process of the multi-process layouts.
+func (st starter) processEnv() []string {
+	if st.sixGOMAXPROCS <= 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("GOMAXPROCS=%d", st.sixGOMAXPROCS)}
+}
+
+// startReplicas starts the layout of the multi-replica end-to-end test: two replicas
+// each of registry, session, transport and gateway over one database, plus the
+// everything provider and health, as separate processes, and a round-robin load
+// balancer over the gateways. Replica i of the gateway talks to replica i of transport,
+// session and registry; registry and session keep their state in the database, and
+// the session replicas share the key that signs requestState.
+func (st starter) startReplicas(ctx context.Context, s *server, dbURL string) error {
+	const anyPort = "-grpc.listen=127.0.0.1:0"
+	const quiet = "-log.level=warn"
+	env := st.processEnv()
+	stored := append(slices.Clip(env), "MCPMESH_DATABASE_URL="+dbURL, "MCPMESH_SESSION_REQUEST_STATE_KEY="+requestStateKey())
+	regs := make([]*proc.Process, replicas)
+	for i := range regs {
+		var err error
+		if regs[i], err = s.add(ctx, st.binary, fmt.Sprintf("registry-%d", i+1), stored, "-target=registry", anyPort, quiet); err != nil {
+			return err
+		}
+	}
+	if _, err := s.add(ctx, st.binary, "provider", env, "-target=provider-everything", anyPort, quiet, "-peers.registry="+regs[0].GRPC); err != nil {
+		return err
+	}
+	sessions := make([]*proc.Process, replicas)
+	for i := range sessions {
+		var err error
+		if sessions[i], err = s.add(ctx, st.binary, fmt.Sprintf("session-%d", i+1), stored, "-target=session", anyPort, quiet,
+			"-peers.registry="+regs[i].GRPC); err != nil {
+			return err
+		}
+	}
+	transports := make([]*proc.Process, replicas)
+	for i := range transports {
+		var err error
+		if transports[i], err = s.add(ctx, st.binary, fmt.Sprintf("transport-%d", i+1), env, "-target=transport", anyPort, quiet,
+			"-peers.session="+sessions[i].GRPC); err != nil {
+			return err
+		}
+	}
+	hl, err := s.add(ctx, st.binary, "health", env, "-target=health", anyPort, quiet, "-peers.registry="+regs[0].GRPC,
+		"-peers.transport="+transports[0].GRPC, "-peers.session="+sessions[0].GRPC)
+	if err != nil {
+		return err
+	}
+	gateways := make([]string, replicas)
+	for i := range gateways {
+		g, err := s.add(ctx, st.binary, fmt.Sprintf("gateway-%d", i+1), env, "-target=gateway", "-gateway.listen=127.0.0.1:0", quiet,
+			"-peers.transport="+transports[i].GRPC, "-peers.registry="+regs[i].GRPC, "-peers.session="+sessions[i].GRPC, "-peers.health="+hl.GRPC)
+		if err != nil {
+			return err
+		}
+		gateways[i] = g.HTTP
+	}
+	for _, g := range gateways {
+		// Also waits until each replica's registry routes the provider's tools.
+		if err := waitReady(ctx, g); err != nil {
+			return fmt.Errorf("gateway %s: %w", g, err)
+		}
+	}
+	lb, err := startBalancer(gateways, st.conns)
+	if err != nil {
+		return err
+	}
+	s.lb = lb
+	s.base = lb.URL
+	s.endpoint = lb.URL + "/mcp"
+	return nil
+}
+
 // startSix starts every service and the everything provider as separate processes,
 // dependencies first, with the flags of the e2e harness and GOMAXPROCS set per process.
 func (st starter) startSix(ctx context.Context, s *server) error {
 	const anyPort = "-grpc.listen=127.0.0.1:0"
 	const quiet = "-log.level=warn"
-	env := []string{fmt.Sprintf("GOMAXPROCS=%d", st.sixGOMAXPROCS)}
-	if st.sixGOMAXPROCS <= 0 {
-		env = nil
-	}
+	env := st.processEnv()
 	reg, err := s.add(ctx, st.binary, "registry", env, "-target=registry", anyPort, quiet)
 	if err != nil {
 		return err

@@ -20,6 +20,9 @@ type loadSpec struct {
 	Stateful bool
 	// ServerPIDs are the processes whose CPU time is charged to the server.
 	ServerPIDs []int
+	// DatabasePID, when not 0, is a PostgreSQL postmaster: its CPU time and its
+	// backends' are charged to the database.
+	DatabasePID int
 	// Transport, when set, is used and left open (its connections outlive the run);
 	// otherwise the run makes its own and closes its connections at the end.
 	Transport *http.Transport
@@ -37,6 +40,8 @@ type loadResult struct {
 	CPUWindow time.Duration
 	Latency   *histogram
 	ServerCPU time.Duration
+	// DatabaseCPU is the postmaster's and its backends' CPU time (0 without DatabasePID).
+	DatabaseCPU time.Duration
 	// GeneratorCPU is this process's CPU time over the window.
 	GeneratorCPU time.Duration
 	MachineBusy  float64
@@ -161,9 +166,9 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	}
 
 	sleepUntil(ctx, measureFrom)
-	before, snapErr := takeSnapshot(spec.ServerPIDs)
+	before, snapErr := takeSnapshot(spec.ServerPIDs, spec.DatabasePID)
 	sleepUntil(ctx, until)
-	after, snapErr2 := takeSnapshot(spec.ServerPIDs)
+	after, snapErr2 := takeSnapshot(spec.ServerPIDs, spec.DatabasePID)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -175,6 +180,7 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	res.Window = until.Sub(measureFrom)
 	res.CPUWindow = after.at.Sub(before.at)
 	res.ServerCPU = after.server - before.server
+	res.DatabaseCPU = after.database - before.database
 	res.GeneratorCPU = after.generator - before.generator
 	res.MachineBusy = busyFraction(before.machine, after.machine)
 	res.MachineCPU = time.Duration(after.machine.total-before.machine.total) * clockTick
@@ -234,11 +240,12 @@ func appendDistinct(list []string, errs ...error) []string {
 type snapshot struct {
 	at        time.Time
 	server    time.Duration
+	database  time.Duration
 	generator time.Duration
 	machine   machineCPU
 }
 
-func takeSnapshot(serverPIDs []int) (snapshot, error) {
+func takeSnapshot(serverPIDs []int, databasePID int) (snapshot, error) {
 	s := snapshot{at: time.Now()}
 	var errs []error
 	for _, pid := range serverPIDs {
@@ -247,6 +254,10 @@ func takeSnapshot(serverPIDs []int) (snapshot, error) {
 		s.server += d
 	}
 	var err error
+	if databasePID != 0 {
+		s.database, err = treeCPU(databasePID)
+		errs = append(errs, err)
+	}
 	s.generator, err = cpuTime(0)
 	errs = append(errs, err)
 	s.machine, err = readMachineCPU()

@@ -31,28 +31,77 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * clockTick, nil
 }
 
-// parseStatTicks returns utime+stime (fields 14 and 15) of a /proc/PID/stat line. The
-// command name (field 2) is in parentheses and may hold spaces and parentheses, so
-// fields are counted from the last ')'.
+// parseStatTicks returns utime+stime (fields 14 and 15) of a /proc/PID/stat line.
 func parseStatTicks(stat []byte) (uint64, error) {
+	f, err := parseStat(stat)
+	return f.self, err
+}
+
+// statFields are the fields of /proc/PID/stat that CPU accounting needs.
+type statFields struct {
+	ppid     int
+	self     uint64 // utime + stime, in clock ticks
+	children uint64 // cutime + cstime: children that have exited and been waited for
+}
+
+// parseStat reads ppid (field 4), utime, stime, cutime and cstime (fields 14 to 17) of
+// a /proc/PID/stat line. The command name (field 2) is in parentheses and may hold
+// spaces and parentheses, so fields are counted from the last ')'.
+func parseStat(stat []byte) (statFields, error) {
 	end := bytes.LastIndexByte(stat, ')')
 	if end < 0 {
-		return 0, errors.New("no command name")
+		return statFields{}, errors.New("no command name")
 	}
 	// After ')' come field 3 (state) onwards; utime is field 14, i.e. index 11 here.
 	fields := bytes.Fields(stat[end+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(fields))
+	if len(fields) < 15 {
+		return statFields{}, fmt.Errorf("%d fields after the command name, want at least 15", len(fields))
 	}
-	utime, err := strconv.ParseUint(string(fields[11]), 10, 64)
+	var v [5]uint64
+	for i, idx := range []int{1, 11, 12, 13, 14} {
+		n, err := strconv.ParseUint(string(fields[idx]), 10, 64)
+		if err != nil {
+			return statFields{}, fmt.Errorf("field %d: %w", idx+3, err)
+		}
+		v[i] = n
+	}
+	return statFields{ppid: int(v[0]), self: v[1] + v[2], children: v[3] + v[4]}, nil
+}
+
+// treeCPU returns the CPU time used so far by process pid and its direct children: its
+// own time, that of its children that have exited (cutime+cstime), and that of the
+// children still running. Between two readings the difference counts every child's
+// time once, including children that exited in between. It fits a PostgreSQL
+// postmaster, whose backends are its children.
+func treeCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, fmt.Errorf("utime: %w", err)
+		return 0, fmt.Errorf("read cpu time: %w", err)
 	}
-	stime, err := strconv.ParseUint(string(fields[12]), 10, 64)
+	root, err := parseStat(b)
 	if err != nil {
-		return 0, fmt.Errorf("stime: %w", err)
+		return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
-	return utime + stime, nil
+	ticks := root.self + root.children
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("list processes: %w", err)
+	}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // exited meanwhile: counted in the parent's cutime next time
+		}
+		f, err := parseStat(b)
+		if err == nil && f.ppid == pid {
+			ticks += f.self
+		}
+	}
+	return time.Duration(ticks) * clockTick, nil
 }
 
 // residentBytes returns the resident set size (VmRSS) of process pid.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -92,5 +93,39 @@ func TestOwnProcess(t *testing.T) {
 	}
 	if m.total == 0 || m.busy > m.total {
 		t.Fatalf("machine cpu %+v", m)
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+	got, err := parseStat([]byte("900 (postgres: x (y)) S 812 812 812 0 -1 4194560 5 0 0 0 250 31 40 2 20 0 1 0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (statFields{ppid: 812, self: 281, children: 42}); got != want {
+		t.Fatalf("parseStat = %+v, want %+v", got, want)
+	}
+	if _, err := parseStat([]byte("900 (x) S 812 812 812 0 -1 0 0 0 0 0 1 2")); err == nil {
+		t.Fatal("parseStat accepted a line without cutime and cstime")
+	}
+}
+
+func TestTreeCPUCountsChildren(t *testing.T) {
+	before, err := treeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A child that burns some CPU and is waited for lands in this process's cutime.
+	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done")
+	if err := child.Run(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := treeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	childCPU := child.ProcessState.UserTime() + child.ProcessState.SystemTime()
+	if after-before < childCPU-2*clockTick {
+		t.Fatalf("tree CPU grew by %s while a child used %s", after-before, childCPU)
 	}
 }

@@ -37,6 +37,13 @@ type row struct {
 	OtherShare       float64  `json:"other_processes_cpu_share"`
 	FirstErrors      []string `json:"first_errors,omitempty"`
 	Error            string   `json:"error,omitempty"`
+	// DatabaseMeasured says that the PostgreSQL server was the bench's own cluster,
+	// whose CPU (postmaster and backends) is DatabaseCPUUS per request.
+	DatabaseMeasured bool    `json:"database_measured,omitempty"`
+	DatabaseCPUUS    float64 `json:"database_cpu_us_per_req,omitempty"`
+	DatabaseShare    float64 `json:"database_cpu_share,omitempty"`
+	// Balanced counts the requests the load balancer sent to each gateway (replicas-pg).
+	Balanced []int64 `json:"balanced,omitempty"`
 }
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -62,12 +69,14 @@ func (r *row) fill(res loadResult) {
 		perSecond := float64(r.Requests) / res.Window.Seconds()
 		r.ServerCPUUS = micros(res.ServerCPU) / res.CPUWindow.Seconds() / perSecond
 		r.GeneratorCPUUS = micros(res.GeneratorCPU) / res.CPUWindow.Seconds() / perSecond
+		r.DatabaseCPUUS = micros(res.DatabaseCPU) / res.CPUWindow.Seconds() / perSecond
 	}
 	r.MachineBusy = res.MachineBusy
 	if res.MachineCPU > 0 {
 		r.ServerShare = float64(res.ServerCPU) / float64(res.MachineCPU)
 		r.GeneratorShare = float64(res.GeneratorCPU) / float64(res.MachineCPU)
-		r.OtherShare = max(0, r.MachineBusy-r.ServerShare-r.GeneratorShare)
+		r.DatabaseShare = float64(res.DatabaseCPU) / float64(res.MachineCPU)
+		r.OtherShare = max(0, r.MachineBusy-r.ServerShare-r.GeneratorShare-r.DatabaseShare)
 	}
 	r.FirstErrors = res.FirstErrors
 }
@@ -139,12 +148,16 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## mcpmesh bench: %d sessions, %s measured after %s warmup\n\n", r.Concurrency, r.Duration, r.Warmup)
 	if len(r.Rows) > 0 {
-		b.WriteString("| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | generator CPU µs/req |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, row := range r.Rows {
 			if row.Error != "" {
-				fmt.Fprintf(&b, "| %s | failed | | | | | | | | |\n", row.Layout)
+				fmt.Fprintf(&b, "| %s | failed | | | | | | | | | |\n", row.Layout)
 				continue
+			}
+			dbCPU := "–"
+			if row.DatabaseMeasured {
+				dbCPU = fmt.Sprintf("%.1f", row.DatabaseCPUUS)
 			}
 			ratio := "n/a"
 			if row.RatioToCeiling > 0 {
@@ -154,9 +167,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			if row.InitErrors > 0 {
 				errs += fmt.Sprintf(" (+%d sessions failed to open)", row.InitErrors)
 			}
-			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.1f | %.1f |\n",
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.1f | %s | %.1f |\n",
 				row.Layout, row.ReqPerSec, ratio, formatLatency(row.P50US), formatLatency(row.P95US),
-				formatLatency(row.P99US), formatLatency(row.MaxUS), errs, row.ServerCPUUS, row.GeneratorCPUUS)
+				formatLatency(row.P99US), formatLatency(row.MaxUS), errs, row.ServerCPUUS, dbCPU, row.GeneratorCPUUS)
 		}
 		b.WriteString("\n")
 	}
@@ -169,9 +182,16 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		case row.Error != "":
 			fmt.Fprintf(&b, "- %s failed: %s\n", row.Layout, strings.ReplaceAll(row.Error, "\n", "\n  "))
 		default:
-			fmt.Fprintf(&b, "- %s: %d process(es), %d answers in %.2f s, mean latency %s; machine CPU busy %.0f%% (server %.0f%%, generator %.0f%%, other processes %.0f%%)\n",
+			db := ""
+			if row.DatabaseMeasured {
+				db = fmt.Sprintf("database %.0f%%, ", 100*row.DatabaseShare)
+			}
+			fmt.Fprintf(&b, "- %s: %d process(es), %d answers in %.2f s, mean latency %s; machine CPU busy %.0f%% (server %.0f%%, %sgenerator %.0f%%, other processes %.0f%%)\n",
 				row.Layout, row.Processes, row.Requests, row.WindowSeconds, formatLatency(row.MeanUS),
-				100*row.MachineBusy, 100*row.ServerShare, 100*row.GeneratorShare, 100*row.OtherShare)
+				100*row.MachineBusy, 100*row.ServerShare, db, 100*row.GeneratorShare, 100*row.OtherShare)
+			if len(row.Balanced) > 0 {
+				fmt.Fprintf(&b, "  - load balancer (in the bench process, so its CPU is in the generator's): requests per gateway %v\n", row.Balanced)
+			}
 			if row.OtherShare > 0.10 {
 				fmt.Fprintf(&b, "  - WARNING: other processes used %.0f%% of the machine during this run; its figures are disturbed, rerun on a quiet machine\n", 100*row.OtherShare)
 			}
@@ -184,6 +204,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			}
 		}
 	}
+	if line := r.storeCostLine(); line != "" {
+		b.WriteString(line)
+	}
 	if r.IdleError != "" {
 		fmt.Fprintf(&b, "- idle memory failed: %s\n", strings.ReplaceAll(r.IdleError, "\n", "\n  "))
 	}
@@ -193,10 +216,34 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	if r.EnvGOMAXPROCS != "" {
 		env = r.EnvGOMAXPROCS
 	}
-	fmt.Fprintf(&b, "GOMAXPROCS: generator %d (env %s; ceiling and all inherit the env), six %s per process  \n", r.GOMAXPROCS, env, sixProcs(r.SixGOMAXPROCS))
+	fmt.Fprintf(&b, "GOMAXPROCS: generator %d (env %s; ceiling, all and all-pg inherit the env), six and replicas-pg %s per process  \n", r.GOMAXPROCS, env, sixProcs(r.SixGOMAXPROCS))
 	fmt.Fprintf(&b, "nproc: %d  \ngo: %s  \ndate: %s\n", r.NumCPU, r.GoVersion, r.Started.Format(time.RFC3339))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// storeCostLine compares all-pg with all, when both ran: what keeping the state in
+// PostgreSQL adds to each request.
+func (r *report) storeCostLine() string {
+	var mem, pg *row
+	for i := range r.Rows {
+		switch {
+		case r.Rows[i].Error != "":
+		case r.Rows[i].Layout == layoutAll:
+			mem = &r.Rows[i]
+		case r.Rows[i].Layout == layoutAllPG:
+			pg = &r.Rows[i]
+		}
+	}
+	if mem == nil || pg == nil {
+		return ""
+	}
+	db := "database CPU not measured (-database-url)"
+	if pg.DatabaseMeasured {
+		db = fmt.Sprintf("%+.1f µs of database CPU, %+.1f µs in all", pg.DatabaseCPUUS, pg.ServerCPUUS-mem.ServerCPUUS+pg.DatabaseCPUUS)
+	}
+	return fmt.Sprintf("- store cost (all-pg − all) per request: %+.1f µs of server CPU, %s; p50 %+.2f ms, p99 %+.2f ms\n",
+		pg.ServerCPUUS-mem.ServerCPUUS, db, (pg.P50US-mem.P50US)/1000, (pg.P99US-mem.P99US)/1000)
 }
 
 func sixProcs(n int) string {
