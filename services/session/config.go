@@ -35,6 +35,10 @@ type Config struct {
 	// PostgreSQL notification is lost (they are not durable): every interval each
 	// replica re-checks its open streams and waiting requests. Only with a database.
 	NotifyPollInterval time.Duration `koanf:"notify_poll_interval"`
+	// ReadCacheTTL is how long a replica keeps a session record it read from
+	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
+	// this only bounds staleness while a notification is lost.
+	ReadCacheTTL time.Duration `koanf:"read_cache_ttl"`
 }
 
 // DefaultConfig returns the defaults.
@@ -50,6 +54,7 @@ func DefaultConfig() Config {
 		EventsPerSession:   256,
 		EventRetention:     15 * time.Minute,
 		NotifyPollInterval: 2 * time.Second,
+		ReadCacheTTL:       time.Second,
 	}
 }
 
@@ -92,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventRetention <= 0 {
 		errs = append(errs, errors.New("session.event_retention: must be > 0"))
+	}
+	if c.ReadCacheTTL < 0 {
+		errs = append(errs, errors.New("session.read_cache_ttl: must be >= 0"))
 	}
 	if c.NotifyPollInterval <= 0 {
 		errs = append(errs, errors.New("session.notify_poll_interval: must be > 0"))

@@ -13,12 +13,12 @@ import (
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
-	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc"
@@ -85,6 +85,9 @@ type Service struct {
 	stopped chan struct{}
 }
 
+// readCacheMax bounds the sessions a replica keeps cached (about 400 bytes each).
+const readCacheMax = 100_000
+
 // New builds the service. Call Start to begin watching the catalogue and sweeping
 // sessions.
 func New(cfg Config, deps Deps) (*Service, error) {
@@ -106,11 +109,17 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		logger = slog.Default()
 	}
 	var (
-		st  store.Store
-		mem *store.Memory
+		st     store.Store
+		mem    *store.Memory
+		cached *store.Cached // nil without a database or with the cache off
 	)
 	if deps.DB != nil {
 		st = store.NewPostgres(deps.DB, cfg.SessionIdleTimeout, time.Now)
+		if cfg.ReadCacheTTL > 0 {
+			cached = store.NewCached(st, cfg.ReadCacheTTL, readCacheMax, cfg.SessionIdleTimeout, time.Now, deps.DB,
+				func(err error) { logger.Warn("session change not announced to other replicas", "error", err) })
+			st = cached
+		}
 	} else {
 		mem = store.NewMemory(cfg.SessionIdleTimeout, time.Now)
 		st = mem
@@ -131,12 +140,14 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			Handlers: map[string]pgnotify.Handler{
 				events.NotifyChannel:  waker.Wake,         // payload: a session id
 				pending.NotifyChannel: pendingPG.Notified, // payload: pending.EncodePayload
+				store.ChangedChannel:  func(id string) { cached.Invalidate(id) },
 			},
 			// After every (re)connect and every poll: NOTIFY is not durable, so catch
 			// up on whatever may have been missed.
 			OnResync: func() {
 				waker.WakeAll()
 				pendingPG.Resync()
+				cached.InvalidateAll()
 			},
 			PollInterval: cfg.NotifyPollInterval,
 			Logger:       logger,

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,7 +52,12 @@ func runServerMessages(t *testing.T, base string, replicas []string, registryAdd
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"username": "ada", "email": "ada@example.com"}}, nil
 		},
 	})
-	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: rec.Client(), MaxRetries: -1},
+	// A connection pool of its own: closing an earlier client must not touch this
+	// client's long-lived streams.
+	pool := http.DefaultTransport.(*http.Transport).Clone()
+	defer pool.CloseIdleConnections()
+	httpClient := &http.Client{Transport: rec.Transport(pool)}
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: httpClient, MaxRetries: -1},
 		&mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect: %v", err)

@@ -43,7 +43,7 @@ var postgresImplementation = implementation{"postgres", func(t *testing.T) func(
 }}
 
 func TestConformance(t *testing.T) {
-	runConformance(t, []implementation{memoryImplementation, postgresImplementation})
+	runConformance(t, []implementation{memoryImplementation, postgresImplementation, cachedImplementation})
 }
 
 func TestPostgresMigrateTwice(t *testing.T) {
