@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,13 @@ const (
 // drillProviders register with a 10-minute lease and are SIGKILLed before the dump, so
 // their registry rows can only come back from the backup.
 var drillProviders = []string{"everything", "drill-a", "drill-b"}
+
+// drillSubscribers is how many drill sessions subscribe to the changing resource.
+const drillSubscribers = 20
+
+// drillTouch changes test://watched-resource of the drill provider that serves it
+// (drill-a: the provider whose name sorts first serves a URI several offer).
+const drillTouch = "drill-a.touch-resource"
 
 // drillTool is the everything provider's echo, qualified because every drill provider
 // offers an echo tool.
@@ -81,6 +89,10 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 	}
 	fillTime := time.Since(fillStart)
 	perMinute := float64(sessions) / fillTime.Minutes()
+	// Some sessions subscribe to the changing resource, which then changes: their
+	// GET streams have events in the event store, which must survive too.
+	subscribed := ids[:min(drillSubscribers, len(ids))]
+	subscribeAndTouch(ctx, t, c, mesh.HTTP, url, subscribed)
 	rowsBefore := tableCounts(ctx, t, url)
 
 	// 3. Stop writing: the providers die without deregistering, the mesh stops cleanly.
@@ -133,6 +145,13 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d of %d sessions missing after the restore (GET /v1/sessions/{id})", missing, len(ids))
 	}
+	// Every subscribed session's GET stream replays its event from the restored store.
+	for _, id := range subscribed {
+		replayed := firstReplayedEvent(t, c, restored.HTTP, id)
+		if !strings.Contains(replayed, "notifications/resources/updated") {
+			t.Errorf("session %s replayed %q after the restore, want its resources/updated event", id, replayed)
+		}
+	}
 	// The provider comes back (re-registering at its new address); the old sessions call
 	// its tool with their old ids.
 	// Until it has, the restored row routes to its address at backup time.
@@ -156,7 +175,8 @@ func TestDisasterRecoveryDrill(t *testing.T) {
   pg_dump:  %s (%d KiB, custom format)
   restore:  %s (CREATE DATABASE + pg_restore)
   restart:  %s (migrate no-op + mesh ready on the restored database)
-  checked:  %d/%d sessions found by GET /v1/sessions/{id}, %d/%d answered tools/call with their old id, providers %v listed
+  checked:  %d/%d sessions found by GET /v1/sessions/{id}, %d/%d answered tools/call with their old id, providers %v listed,
+            %d subscribed sessions replayed their events (GET with Last-Event-ID)
   estimate: a backup every %s loses up to %.0f sessions created since the last backup at this rate
             (sessions/minute × %.0f minutes; a worst case at the drill's sustained rate, not a measurement of real traffic)`,
 		sessions, fillTime.Round(time.Millisecond), drillFillWorkers, perMinute,
@@ -164,7 +184,7 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 		dumpTime.Round(time.Millisecond), info.Size()/1024,
 		restoreTime.Round(time.Millisecond),
 		restartTime.Round(time.Millisecond),
-		len(ids)-missing, len(ids), len(ids)-failed, len(ids), drillProviders,
+		len(ids)-missing, len(ids), len(ids)-failed, len(ids), drillProviders, len(subscribed),
 		backupInterval, lossPerInterval, backupInterval.Minutes())
 }
 
@@ -391,4 +411,61 @@ func run(ctx context.Context, t *testing.T, program string, args ...string) {
 	if out, err := exec.CommandContext(ctx, program, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", filepath.Base(program), err, out)
 	}
+}
+
+// subscribeAndTouch subscribes the sessions to test://watched-resource, changes it, and
+// waits until the event store holds an event for each of them.
+func subscribeAndTouch(ctx context.Context, t *testing.T, c *http.Client, base, dbURL string, ids []string) {
+	t.Helper()
+	headers := func(id string) map[string]string {
+		return map[string]string{"Mcp-Session-Id": id, "MCP-Protocol-Version": "2025-11-25"}
+	}
+	for _, id := range ids {
+		resp := do(t, c, http.MethodPost, base+"/mcp", `{"jsonrpc":"2.0","id":"sub","method":"resources/subscribe","params":{"uri":"`+watchedURI+`"}}`, headers(id))
+		var out rpcResponse
+		if err := decodeJSON(resp, &out); err != nil || out.Error != nil {
+			t.Fatalf("subscribe %s: %+v %v", id, out, err)
+		}
+	}
+	resp := do(t, c, http.MethodPost, base+"/mcp", `{"jsonrpc":"2.0","id":"touch","method":"tools/call","params":{"name":"`+drillTouch+`","arguments":{}}}`, headers(ids[0]))
+	var out rpcResponse
+	if err := decodeJSON(resp, &out); err != nil || out.Error != nil {
+		t.Fatalf("%s: %+v %v", drillTouch, out, err)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(DISTINCT session_id) FROM session_events").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n >= len(ids) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events recorded for %d of %d subscribed sessions", n, len(ids))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// firstReplayedEvent opens the session's GET stream from the beginning of its events
+// (Last-Event-ID s0) and returns the data of the first event with data.
+func firstReplayedEvent(t *testing.T, c *http.Client, base, id string) string {
+	t.Helper()
+	resp := do(t, c, http.MethodGet, base+"/mcp", "", map[string]string{
+		"Mcp-Session-Id": id, "MCP-Protocol-Version": "2025-11-25", "Accept": "text/event-stream",
+		"Content-Type": "", "Last-Event-ID": "s0",
+	})
+	if resp.StatusCode != http.StatusOK {
+		_ = resp.Body.Close()
+		t.Fatalf("GET stream of %s: status %d", id, resp.StatusCode)
+	}
+	stream := readSSE(resp)
+	defer resp.Body.Close()
+	return stream.next(t, 10*time.Second).data
 }
