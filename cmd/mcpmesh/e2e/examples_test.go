@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
 )
@@ -60,6 +61,17 @@ func TestOfficialExampleRequestsAreAccepted(t *testing.T) {
 			}
 			resp := do(t, c, http.MethodPost, m.base+"/mcp", string(body), headers)
 			status := resp.StatusCode
+			if msg.Method == "subscriptions/listen" && status == http.StatusOK {
+				// A subscription lasts until the client leaves: take the
+				// acknowledgment, which must come first, then close the stream.
+				ack := readSSE(resp).next(t, 10*time.Second)
+				if !strings.Contains(ack.data, "notifications/subscriptions/acknowledged") {
+					t.Errorf("first event of the subscription = %q, want the acknowledgment", ack.data)
+				}
+				_ = resp.Body.Close()
+				checked++
+				return
+			}
 			var out rpcResponse
 			if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 				if err := decodeJSON(resp, &out); err != nil {
