@@ -3,6 +3,8 @@ package session
 import (
 	"errors"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 )
 
 // Config is the session service's configuration (section "session").
@@ -39,6 +41,8 @@ type Config struct {
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
 	ReadCacheTTL time.Duration `koanf:"read_cache_ttl"`
+	// Breaker stops calling a provider that keeps failing to answer (see breaker.go).
+	Breaker breaker.Settings `koanf:"breaker"`
 }
 
 // DefaultConfig returns the defaults.
@@ -55,6 +59,7 @@ func DefaultConfig() Config {
 		EventRetention:     15 * time.Minute,
 		NotifyPollInterval: 2 * time.Second,
 		ReadCacheTTL:       time.Second,
+		Breaker:            breaker.DefaultSettings(),
 	}
 }
 
@@ -97,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventRetention <= 0 {
 		errs = append(errs, errors.New("session.event_retention: must be > 0"))
+	}
+	if err := c.Breaker.ValidateAt("session.breaker"); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ReadCacheTTL < 0 {
 		errs = append(errs, errors.New("session.read_cache_ttl: must be >= 0"))

@@ -13,6 +13,7 @@ import (
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
@@ -58,6 +59,8 @@ type Service struct {
 	watcher    *catalogue.Watcher
 	dispatcher *dispatch.Dispatcher
 	conns      Conns
+	// breakers guard the dispatcher's provider calls (see breaker.go).
+	breakers *breaker.Breakers
 	// events keeps the server-initiated messages of stateful sessions for their GET
 	// streams; waker wakes those streams on this replica.
 	events events.Log
@@ -125,6 +128,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		st = mem
 	}
 	watcher := catalogue.NewWatcher(deps.Registry, logger)
+	breakers, err := breaker.New(cfg.Breaker, breaker.Options{IsFailure: isProviderFailure})
+	if err != nil {
+		return nil, fmt.Errorf("new session service: %w", err)
+	}
 	waker := events.NewWaker()
 	var (
 		eventLog  events.Log
@@ -163,6 +170,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		memory:     mem,
 		watcher:    watcher,
 		conns:      deps.Conns,
+		breakers:   breakers,
 		events:     eventLog,
 		waker:      waker,
 		listeners:  fanout.New(),
@@ -185,7 +193,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		CacheTTL:        cfg.CacheTTL,
 		RequestStateKey: []byte(cfg.RequestStateKey),
 		RequestStateTTL: cfg.RequestStateTTL,
-	}, watcher.Current, st, deps.Conns, logger)
+	}, watcher.Current, st, breakerConns{conns: deps.Conns, breakers: breakers, catalogue: watcher.Current}, logger)
 	s.dispatcher.UseListeners(s.listeners)
 	s.dispatcher.UsePending(s.pending)
 	watcher.OnChange(s.catalogueChanged)

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -125,6 +126,9 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		return nil, err
 	}
 	s.dispatcher.ObserveProviderCalls(o.observeProviderCall)
+	if err := breaker.Observe(s.breakers, mp); err != nil {
+		return nil, err
+	}
 	if s.memory != nil {
 		mem := s.memory
 		if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",

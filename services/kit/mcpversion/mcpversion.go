@@ -11,13 +11,14 @@ const (
 	V20251125 = "2025-11-25"
 	V20250618 = "2025-06-18"
 	V20250326 = "2025-03-26"
+	V20241105 = "2024-11-05"
 )
 
 // Stateless lists the versions of the stateless generation, newest first.
 var Stateless = []string{V20260728}
 
 // Stateful lists the versions served with the initialize handshake, newest first.
-var Stateful = []string{V20251125, V20250618, V20250326}
+var Stateful = []string{V20251125, V20250618, V20250326, V20241105}
 
 // All lists every supported version, newest first: the list that errors about an
 // unsupported version carry.

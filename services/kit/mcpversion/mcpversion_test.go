@@ -7,7 +7,8 @@ func TestNegotiate(t *testing.T) {
 		{V20251125, V20251125},
 		{V20250618, V20250618},
 		{V20250326, V20250326},
-		{"2024-11-05", LatestStateful},
+		{V20241105, V20241105},
+		{"2024-10-07", LatestStateful},
 		{V20260728, LatestStateful},
 		{"", LatestStateful},
 		{"garbage", LatestStateful},
@@ -23,7 +24,7 @@ func TestGenerations(t *testing.T) {
 	if !IsStateless(V20260728) || IsStateless(V20251125) {
 		t.Error("IsStateless misclassifies")
 	}
-	if !IsStateful(V20250326) || IsStateful(V20260728) || IsStateful("2024-11-05") {
+	if !IsStateful(V20250326) || IsStateful(V20260728) || !IsStateful(V20241105) || IsStateful("2024-10-07") {
 		t.Error("IsStateful misclassifies")
 	}
 	if len(All) != len(Stateless)+len(Stateful) || All[0] != V20260728 {
