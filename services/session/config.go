@@ -37,6 +37,15 @@ type Config struct {
 	// PostgreSQL notification is lost (they are not durable): every interval each
 	// replica re-checks its open streams and waiting requests. Only with a database.
 	NotifyPollInterval time.Duration `koanf:"notify_poll_interval"`
+	// TaskTimeout bounds the provider call of a tool run as an MCP task (tasks run
+	// detached from the request that created them, so tool_call_timeout does not apply).
+	TaskTimeout time.Duration `koanf:"task_timeout"`
+	// TaskTTL is how long a task's record (status and result) is kept after creation
+	// when the client asks for no ttl; TaskMaxTTL caps the ttl a client may ask for.
+	TaskTTL    time.Duration `koanf:"task_ttl"`
+	TaskMaxTTL time.Duration `koanf:"task_max_ttl"`
+	// TaskPollInterval is the polling interval suggested to clients in task records.
+	TaskPollInterval time.Duration `koanf:"task_poll_interval"`
 	// ReadCacheTTL is how long a replica keeps a session record it read from
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
@@ -58,6 +67,10 @@ func DefaultConfig() Config {
 		EventsPerSession:   256,
 		EventRetention:     15 * time.Minute,
 		NotifyPollInterval: 2 * time.Second,
+		TaskTimeout:        time.Hour,
+		TaskTTL:            time.Hour,
+		TaskMaxTTL:         24 * time.Hour,
+		TaskPollInterval:   time.Second,
 		ReadCacheTTL:       time.Second,
 		Breaker:            breaker.DefaultSettings(),
 	}
@@ -112,6 +125,7 @@ func (c Config) Validate() error {
 	if c.NotifyPollInterval <= 0 {
 		errs = append(errs, errors.New("session.notify_poll_interval: must be > 0"))
 	}
+	errs = append(errs, c.validateTasks()...)
 	return errors.Join(errs...)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
 	"google.golang.org/grpc"
 )
 
@@ -74,6 +75,8 @@ type Service struct {
 	// when another replica appends an event or delivers an answer. Both nil without.
 	pendingPG *pending.Postgres
 	listener  *pgnotify.Listener
+	// tasks keeps the records of MCP tasks (memory, or PostgreSQL with a database).
+	tasks tasks.Store
 	// resources hears resource changes from providers (nil until Start).
 	resources atomic.Pointer[resourcewatch.Watcher]
 	// stopping is closed by Stop, which ends the Listen streams.
@@ -133,6 +136,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
 	waker := events.NewWaker()
+	taskStore := newTaskStore(deps.DB)
+	var dispatcher *dispatch.Dispatcher // set below; the listener's handlers run after New
 	var (
 		eventLog  events.Log
 		answers   pending.Store
@@ -147,6 +152,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			Handlers: map[string]pgnotify.Handler{
 				events.NotifyChannel:  waker.Wake,         // payload: a session id
 				pending.NotifyChannel: pendingPG.Notified, // payload: pending.EncodePayload
+				tasks.NotifyChannel:   func(p string) { dispatcher.TaskNotified(p) },
 				store.ChangedChannel:  func(id string) { cached.Invalidate(id) },
 			},
 			// After every (re)connect and every poll: NOTIFY is not durable, so catch
@@ -154,6 +160,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			OnResync: func() {
 				waker.WakeAll()
 				pendingPG.Resync()
+				dispatcher.ResyncTasks()
 				cached.InvalidateAll()
 			},
 			PollInterval: cfg.NotifyPollInterval,
@@ -196,6 +203,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}, watcher.Current, st, breakerConns{conns: deps.Conns, breakers: breakers, catalogue: watcher.Current}, logger)
 	s.dispatcher.UseListeners(s.listeners)
 	s.dispatcher.UsePending(s.pending)
+	dispatcher = s.dispatcher
+	s.useTasks(taskStore)
 	watcher.OnChange(s.catalogueChanged)
 	return s, nil
 }
@@ -248,13 +257,14 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.listeners.Close()
+	tasksErr := s.dispatcher.StopTasks(ctx)
 	if cancel == nil {
-		return nil
+		return tasksErr
 	}
 	cancel()
 	select {
 	case <-stopped:
-		return nil
+		return tasksErr
 	case <-ctx.Done():
 		return fmt.Errorf("stop session service: %w", ctx.Err())
 	}
@@ -279,6 +289,7 @@ func (s *Service) sweep(ctx context.Context) {
 			if _, err := s.events.Sweep(ctx, s.now().Add(-s.cfg.EventRetention)); err != nil && ctx.Err() == nil {
 				s.logger.WarnContext(ctx, "sweep old events", "error", err)
 			}
+			s.sweepTasks(ctx)
 			if s.pendingPG != nil {
 				// Older than any request can wait for its client's answer.
 				if _, err := s.pendingPG.Sweep(ctx, s.now().Add(-s.cfg.SessionIdleTimeout)); err != nil && ctx.Err() == nil {

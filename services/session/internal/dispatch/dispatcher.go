@@ -73,6 +73,7 @@ type Dispatcher struct {
 	observe   ProviderCallObserver // nil: provider calls are not observed
 	listeners *fanout.Hub          // nil: subscriptions/listen is not served
 	pending   pending.Store        // nil: stateful sessions cannot be asked for input
+	tasks     *taskRunner          // nil: no MCP tasks
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).
@@ -151,6 +152,8 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 		return d.subscribe(ctx, req, false)
 	case "subscriptions/listen":
 		return d.listen(ctx, req, emit)
+	case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "tasks/update":
+		return d.taskMethod(ctx, req)
 	default:
 		return nil, methodNotFound(req.Method)
 	}

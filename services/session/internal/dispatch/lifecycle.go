@@ -9,10 +9,31 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
-// serverCapabilities is what mcpmesh offers, in every generation (no tasks yet):
-// list_changed for every list and resource subscriptions (resources/subscribe in the
-// stateful generation, subscriptions/listen in the stateless one).
+// serverCapabilities is what mcpmesh offers, in every generation: list_changed for
+// every list and resource subscriptions (resources/subscribe in the stateful
+// generation, subscriptions/listen in the stateless one). With tasks enabled,
+// 2025-11-25 sessions also get the tasks capability and server/discover the tasks
+// extension.
 var serverCapabilities = []byte(`{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"prompts":{"listChanged":true},"logging":{},"completions":{}}`)
+
+var (
+	capabilitiesWithTasks     = []byte(`{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"prompts":{"listChanged":true},"logging":{},"completions":{},"tasks":{"list":{},"cancel":{},"requests":{"tools":{"call":{}}}}}`)
+	capabilitiesWithExtension = []byte(`{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"prompts":{"listChanged":true},"logging":{},"completions":{},"extensions":{"` + extensionTasks + `":{}}}`)
+)
+
+// capabilities returns the capabilities for a version: the tasks capability exists
+// only in 2025-11-25, the tasks extension only in the stateless generation.
+func (d *Dispatcher) capabilities(version string) []byte {
+	switch {
+	case d.tasks == nil:
+		return serverCapabilities
+	case version == mcpversion.V20251125:
+		return capabilitiesWithTasks
+	case mcpversion.IsStateless(version):
+		return capabilitiesWithExtension
+	}
+	return serverCapabilities
+}
 
 // ServerCapabilities returns the capabilities object (callers must not modify it).
 func ServerCapabilities() []byte { return serverCapabilities }
@@ -37,7 +58,7 @@ func (d *Dispatcher) instructions() string {
 func (d *Dispatcher) InitializeResult(version string) []byte {
 	return mcpjson.NewObject(make([]byte, 0, 512)).
 		String("protocolVersion", version).
-		Raw("capabilities", serverCapabilities).
+		Raw("capabilities", d.capabilities(version)).
 		Raw("serverInfo", d.serverInfo(version)).
 		StringIf("instructions", d.instructions()).
 		Bytes()
@@ -51,7 +72,7 @@ func (d *Dispatcher) discover(req *Request) ([]byte, error) {
 	meta := mcpjson.NewObject(nil).Raw(metaServerInfo, d.serverInfo(req.ProtocolVersion)).Bytes()
 	o := d.result(req, 512).
 		Raw("supportedVersions", versions).
-		Raw("capabilities", serverCapabilities).
+		Raw("capabilities", d.capabilities(req.ProtocolVersion)).
 		StringIf("instructions", d.instructions()).
 		Raw("_meta", meta)
 	d.cacheHints(req, o)

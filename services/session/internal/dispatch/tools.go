@@ -19,6 +19,7 @@ type callToolParams struct {
 	Name      string          `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
 	Meta      json.RawMessage `json:"_meta"`
+	Task      json.RawMessage `json:"task"`
 	retryParams
 }
 
@@ -55,6 +56,11 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 	}
 	if err := d.applyRetry(req, cc, p.Name, &p.retryParams); err != nil {
 		return nil, err
+	}
+	if task, ttl, err := d.asTask(req, cc, entry, p.Name, p.Task); err != nil {
+		return nil, err
+	} else if task {
+		return d.startToolTask(ctx, req, ttl, toolTask{req: *req, entry: entry.Route, target: t, name: p.Name, args: args, cc: cc, schemas: schemas})
 	}
 
 	callCtx, providerCtx, done := d.startCall(ctx, req)

@@ -1,0 +1,712 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
+)
+
+// MCP tasks: a tools/call for a tool the provider marked as long-running
+// (execution.taskSupport "optional" or "required") may run in the background. The
+// client gets a task handle at once; the provider call runs on this replica, detached
+// from the request, bounded by the task timeout; its outcome goes to the task store,
+// where any replica finds it.
+//
+//   - 2025-11-25 (experimental tasks, stateful): the client asks with params.task;
+//     tasks/get, tasks/result (waits for the end), tasks/list (the session's tasks),
+//     tasks/cancel; notifications/tasks/status and progress go to the session's
+//     GET stream. Tasks belong to their session.
+//   - 2026-07-28 (extension io.modelcontextprotocol/tasks, stateless): the client
+//     declares the extension in its per-request capabilities and the server decides;
+//     tasks/get (the result or error inlined), tasks/update, tasks/cancel. The task id
+//     (256 random bits) is the only key.
+//
+// Cancellation reaches the running replica directly, or through the store's
+// notification (tasks.NotifyChannel) and the periodic resync.
+
+// TaskSettings are the task knobs, taken from the service config.
+type TaskSettings struct {
+	// Timeout bounds a task's provider call.
+	Timeout time.Duration
+	// DefaultTTL is how long a record is kept after creation when the client asks for
+	// nothing; MaxTTL caps what it may ask for.
+	DefaultTTL time.Duration
+	MaxTTL     time.Duration
+	// PollInterval is the pollInterval suggested to clients.
+	PollInterval time.Duration
+}
+
+// TaskNotifier sends a server-initiated notification to a stateful session's GET
+// stream (task status changes, a task's progress).
+type TaskNotifier func(ctx context.Context, sessionID, method string, params []byte)
+
+// extensionTasks is the 2026-07-28 tasks extension's identifier.
+const extensionTasks = "io.modelcontextprotocol/tasks"
+
+// metaRelatedTask ties a message to its task.
+const metaRelatedTask = "io.modelcontextprotocol/related-task"
+
+// codeInvalidRequest is JSON-RPC Invalid Request.
+const codeInvalidRequest int32 = -32600
+
+// taskRunner tracks the tasks running on this replica and the requests waiting for a
+// task to end. It holds no goroutine of its own: one per running task.
+type taskRunner struct {
+	store    tasks.Store
+	settings TaskSettings
+	notify   TaskNotifier // nil: no notifications
+	base     context.Context
+	stop     context.CancelFunc
+
+	mu        sync.Mutex
+	stopped   bool
+	wg        sync.WaitGroup
+	running   map[string]context.CancelFunc
+	waiters   map[string]map[chan struct{}]struct{}
+	resyncing bool
+}
+
+// UseTasks enables MCP tasks with records in st. notify may be nil. Call it before
+// the dispatcher serves; StopTasks ends the running tasks.
+func (d *Dispatcher) UseTasks(st tasks.Store, s TaskSettings, notify TaskNotifier) {
+	base, stop := context.WithCancel(context.Background())
+	d.tasks = &taskRunner{store: st, settings: s, notify: notify, base: base, stop: stop,
+		running: map[string]context.CancelFunc{}, waiters: map[string]map[chan struct{}]struct{}{}}
+}
+
+// StopTasks cancels the tasks running here and waits for them (bounded by ctx). Their
+// records are marked failed, so clients do not wait forever.
+func (d *Dispatcher) StopTasks(ctx context.Context) error {
+	r := d.tasks
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	r.stop()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TaskNotified handles a payload of tasks.NotifyChannel: a task of another replica
+// changed. A cancelled task running here stops; requests waiting for it look again.
+// It never blocks.
+func (d *Dispatcher) TaskNotified(payload string) {
+	r := d.tasks
+	if r == nil {
+		return
+	}
+	kind, id, ok := tasks.DecodePayload(payload)
+	if !ok {
+		return
+	}
+	if kind == tasks.KindCancelled {
+		r.cancelLocal(id)
+	}
+	r.wake(id)
+}
+
+// ResyncTasks catches up on lost notifications: every waiting request looks again,
+// and the running tasks are checked for a cancellation (in the background, once at a
+// time). It never blocks.
+func (d *Dispatcher) ResyncTasks() {
+	r := d.tasks
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	var ids []string
+	for id := range r.running {
+		ids = append(ids, id)
+	}
+	for id := range r.waiters {
+		r.wakeLocked(id)
+	}
+	check := len(ids) > 0 && !r.resyncing && !r.stopped
+	if check {
+		r.resyncing = true
+		r.wg.Add(1)
+	}
+	r.mu.Unlock()
+	if !check {
+		return
+	}
+	go func() {
+		defer r.wg.Done()
+		defer func() { r.mu.Lock(); r.resyncing = false; r.mu.Unlock() }()
+		ctx, cancel := context.WithTimeout(r.base, 10*time.Second)
+		defer cancel()
+		cancelled, err := r.store.CancelledAmong(ctx, ids)
+		if err != nil {
+			return // the next resync tries again
+		}
+		for _, id := range cancelled {
+			r.cancelLocal(id)
+		}
+	}()
+}
+
+func (r *taskRunner) cancelLocal(id string) {
+	r.mu.Lock()
+	cancel, ok := r.running[id]
+	r.mu.Unlock()
+	if ok {
+		cancel()
+	}
+}
+
+// watch registers a wait for a change of task id; the channel is signalled (never
+// closed) on a change. release must be called.
+func (r *taskRunner) watch(id string) (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	r.mu.Lock()
+	if r.waiters[id] == nil {
+		r.waiters[id] = map[chan struct{}]struct{}{}
+	}
+	r.waiters[id][c] = struct{}{}
+	r.mu.Unlock()
+	return c, func() {
+		r.mu.Lock()
+		delete(r.waiters[id], c)
+		if len(r.waiters[id]) == 0 {
+			delete(r.waiters, id)
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *taskRunner) wake(id string) {
+	r.mu.Lock()
+	r.wakeLocked(id)
+	r.mu.Unlock()
+}
+
+func (r *taskRunner) wakeLocked(id string) {
+	for c := range r.waiters[id] {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// taskSupport reads a tool's execution.taskSupport from its 2025-11-25 rendering
+// ("forbidden" when absent). Most tools have none, which a byte scan tells.
+func taskSupport(e *catalogue.Entry) string {
+	raw := e.Render(catalogue.Class20251125)
+	if !bytes.Contains(raw, []byte(`"taskSupport"`)) {
+		return "forbidden"
+	}
+	var t struct {
+		Execution struct {
+			TaskSupport string `json:"taskSupport"`
+		} `json:"execution"`
+	}
+	if json.Unmarshal(raw, &t) != nil || t.Execution.TaskSupport == "" {
+		return "forbidden"
+	}
+	return t.Execution.TaskSupport
+}
+
+// taskParams is params.task of a 2025-11-25 tools/call.
+type taskParams struct {
+	TTL json.RawMessage `json:"ttl"`
+}
+
+// asTask decides whether a tools/call runs as a task, and the ttl the client asked
+// for (0: none). rawTask is params.task.
+func (d *Dispatcher) asTask(req *Request, cc *callContext, e *catalogue.Entry, name string, rawTask json.RawMessage) (bool, int64, error) {
+	support := taskSupport(e)
+	if req.stateless() {
+		declared := d.tasks != nil && declaresTasksExtension(cc.rc.GetClient().GetCapabilities())
+		switch {
+		case declared && (support == "optional" || support == "required"):
+			return true, 0, nil
+		case support == "required" && d.tasks != nil:
+			return false, 0, (&mcpjson.Error{Code: mcpjson.CodeMissingClientCapability,
+				Message: "Tool " + name + " runs only as a task: declare the " + extensionTasks + " extension in the client capabilities"}).
+				WithData(map[string]any{"requiredCapabilities": map[string]any{"extensions": map[string]any{extensionTasks: map[string]any{}}}})
+		}
+		return false, 0, nil
+	}
+	if req.Session == nil || req.ProtocolVersion != mcpversion.V20251125 || d.tasks == nil {
+		return false, 0, nil // tasks exist only in 2025-11-25; params.task means nothing before
+	}
+	asked := false
+	var ttl int64
+	switch mcpjson.Kind(rawTask) {
+	case 0, 'n':
+	case '{':
+		var p taskParams
+		if err := decodeParams(req.Method, rawTask, &p); err != nil {
+			return false, 0, invalidParams("tools/call: params.task must be an object with an optional integer ttl")
+		}
+		if mcpjson.Kind(p.TTL) != 0 && mcpjson.Kind(p.TTL) != 'n' {
+			if json.Unmarshal(p.TTL, &ttl) != nil || ttl < 0 {
+				return false, 0, invalidParams("tools/call: params.task.ttl must be a non-negative integer (milliseconds)")
+			}
+		}
+		asked = true
+	default:
+		return false, 0, invalidParams("tools/call: params.task must be an object")
+	}
+	switch {
+	case asked && support != "optional" && support != "required":
+		// Tool-level negotiation: a task for a tool that does not support them is -32601.
+		return false, 0, mcpjson.Errorf(mcpjson.CodeMethodNotFound, "Tool %s does not support task-augmented execution", name)
+	case !asked && support == "required":
+		// Tool-level negotiation says -32601 (MUST); the error-handling section's
+		// example uses -32600 (MAY): the MUST wins.
+		return false, 0, mcpjson.Errorf(mcpjson.CodeMethodNotFound, "Task augmentation required for tools/call requests to tool %s", name)
+	}
+	return asked, ttl, nil
+}
+
+// declaresTasksExtension reports whether client capabilities list the tasks extension.
+func declaresTasksExtension(caps []byte) bool {
+	if !bytes.Contains(caps, []byte(extensionTasks)) {
+		return false
+	}
+	var c struct {
+		Extensions map[string]json.RawMessage `json:"extensions"`
+	}
+	return json.Unmarshal(caps, &c) == nil && mcpjson.IsObject(c.Extensions[extensionTasks])
+}
+
+// newTaskID returns 256 random bits, base64url: unguessable, as stateless tasks need.
+func newTaskID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// toolTask is what a task's background run needs.
+type toolTask struct {
+	req     Request
+	entry   catalogue.Route
+	target  target
+	name    string
+	args    []byte
+	cc      *callContext
+	schemas *toolSchemas
+}
+
+// startToolTask creates the task record, starts the provider call in the background
+// and returns the CreateTaskResult.
+func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int64, job toolTask) ([]byte, error) {
+	r := d.tasks
+	s := r.settings
+	ttl := s.DefaultTTL.Milliseconds()
+	if ttlMs > 0 {
+		ttl = min(ttlMs, s.MaxTTL.Milliseconds())
+	}
+	now := time.Now().UnixMilli()
+	task := tasks.Task{
+		ID: newTaskID(), SessionID: req.sessionID(), Status: tasks.Working,
+		StatusMessage: "The operation is now in progress.",
+		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
+	}
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
+	}
+	runCtx, cancel := context.WithTimeoutCause(r.base, s.Timeout, errToolCallTimeout)
+	r.running[task.ID] = cancel
+	r.wg.Add(1)
+	r.mu.Unlock()
+	// The record exists before the handle is returned: a tasks/get on any replica
+	// finds it.
+	if err := r.store.Create(ctx, task); err != nil {
+		r.finishRun(task.ID, cancel)
+		d.logger.WarnContext(ctx, "create task record", "tool", job.name, "error", err)
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
+	}
+	job.req.Params = nil // not needed by the run; do not keep it alive
+	go d.runToolTask(runCtx, cancel, task, job)
+	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
+	if req.stateless() {
+		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)).String("resultType", "task"), &task, true).Bytes(), nil
+	}
+	inner := renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &task, false).Bytes()
+	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
+}
+
+func (r *taskRunner) finishRun(id string, cancel context.CancelFunc) {
+	r.mu.Lock()
+	delete(r.running, id)
+	r.mu.Unlock()
+	cancel()
+	r.wg.Done()
+}
+
+// runToolTask makes the provider call of a task and records its outcome.
+func (d *Dispatcher) runToolTask(ctx context.Context, cancel context.CancelFunc, task tasks.Task, job toolTask) {
+	r := d.tasks
+	defer r.finishRun(task.ID, cancel)
+	req := &job.req
+	outcome := d.taskOutcome(ctx, req, task, job)
+	// The record is written even when the run was cancelled or the service stops.
+	writeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	final, recorded, err := r.store.Finish(writeCtx, task.ID, outcome)
+	if err != nil {
+		d.logger.WarnContext(writeCtx, "record task outcome", "task_id", task.ID, "error", err)
+		return
+	}
+	r.wake(task.ID)
+	if recorded {
+		d.logger.InfoContext(writeCtx, "task ended", "task_id", task.ID, "tool", job.name, "status", string(final.Status))
+		d.notifyTaskStatus(writeCtx, req, &final)
+	}
+}
+
+// taskOutcome runs the provider call and turns its end into the task's outcome.
+func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.Task, job toolTask) tasks.Outcome {
+	failed := func(err error) tasks.Outcome {
+		var rpcErr *mcpjson.Error
+		if !errors.As(err, &rpcErr) {
+			if errors.Is(err, errCancelled) {
+				rpcErr = mcpjson.Errorf(mcpjson.CodeInternal, "%s %s was stopped before it finished", job.target.kind, job.name)
+			} else {
+				rpcErr = mcpjson.Errorf(mcpjson.CodeInternal, "%s %s failed", job.target.kind, job.name)
+			}
+		}
+		return tasks.Outcome{Status: tasks.Failed, StatusMessage: rpcErr.Message,
+			Error: &tasks.Error{Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data}}
+	}
+	client, err := d.provider(job.entry)
+	if err != nil {
+		return failed(d.unreachable(ctx, job.target, job.entry, err))
+	}
+	emit := func(ev *sessionv1.HandleResponse) error {
+		d.taskEvent(ctx, req, task.ID, ev)
+		return nil
+	}
+	res, ir, err := d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
+	switch {
+	case err != nil:
+		return failed(err)
+	case ir != nil:
+		return failed(mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which tasks do not support yet", job.target.kind, job.name))
+	}
+	body, err := d.toolResult(req, job.target, res)
+	if err != nil {
+		return failed(err)
+	}
+	if res.GetIsError() && !req.stateless() {
+		// 2025-11-25: a tool error fails the task; tasks/result still returns the result.
+		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}
+	}
+	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}
+}
+
+// taskEvent forwards a task's progress (and log) notifications to a stateful
+// session's GET stream; stateless tasks have no stream to send them on.
+func (d *Dispatcher) taskEvent(ctx context.Context, req *Request, taskID string, ev *sessionv1.HandleResponse) {
+	n := ev.GetNotification()
+	if n == nil || req.Session == nil || d.tasks.notify == nil {
+		return
+	}
+	params := withRelatedTask(n.GetParams(), taskID)
+	d.tasks.notify(ctx, req.Session.ID, n.GetMethod(), params)
+}
+
+// notifyTaskStatus sends notifications/tasks/status to a stateful session.
+func (d *Dispatcher) notifyTaskStatus(ctx context.Context, req *Request, t *tasks.Task) {
+	if req.Session == nil || d.tasks.notify == nil {
+		return
+	}
+	d.tasks.notify(ctx, req.Session.ID, "notifications/tasks/status", renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes())
+}
+
+// withRelatedTask adds _meta[related-task] to a JSON object (a copy).
+func withRelatedTask(obj []byte, taskID string) []byte {
+	related := mcpjson.NewObject(make([]byte, 0, 64)).String("taskId", taskID).Bytes()
+	var members map[string]json.RawMessage
+	if !mcpjson.IsObject(obj) || json.Unmarshal(obj, &members) != nil {
+		members = map[string]json.RawMessage{}
+	}
+	var meta map[string]json.RawMessage
+	if raw, ok := members["_meta"]; !ok || !mcpjson.IsObject(raw) || json.Unmarshal(raw, &meta) != nil {
+		meta = map[string]json.RawMessage{}
+	}
+	meta[metaRelatedTask] = related
+	members["_meta"], _ = json.Marshal(meta)
+	out, _ := json.Marshal(members)
+	return out
+}
+
+// isoTime renders unix milliseconds as an ISO 8601 UTC timestamp.
+func isoTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// renderTask appends the Task members: ttl and pollInterval in 2025-11-25,
+// ttlMs and pollIntervalMs in the 2026-07-28 extension.
+func renderTask(o *mcpjson.Object, t *tasks.Task, extension bool) *mcpjson.Object {
+	o.String("taskId", t.ID).String("status", string(t.Status)).StringIf("statusMessage", t.StatusMessage).
+		String("createdAt", isoTime(t.CreatedUnixMs)).String("lastUpdatedAt", isoTime(t.UpdatedUnixMs))
+	if extension {
+		return o.Int("ttlMs", t.TTLMs).Int("pollIntervalMs", t.PollIntervalMs)
+	}
+	return o.Int("ttl", t.TTLMs).Int("pollInterval", t.PollIntervalMs)
+}
+
+// taskMethod serves tasks/get, tasks/result, tasks/list, tasks/cancel and tasks/update
+// in the generation that has them.
+func (d *Dispatcher) taskMethod(ctx context.Context, req *Request) ([]byte, error) {
+	if d.tasks == nil {
+		return nil, methodNotFound(req.Method)
+	}
+	if req.stateless() {
+		switch req.Method {
+		case "tasks/get", "tasks/update", "tasks/cancel":
+		default:
+			return nil, methodNotFound(req.Method)
+		}
+		var p struct {
+			Meta json.RawMessage `json:"_meta"`
+		}
+		if err := decodeParams(req.Method, req.Params, &p); err != nil {
+			return nil, err
+		}
+		cc, err := d.newCallContext(req, p.Meta)
+		if err != nil {
+			return nil, err
+		}
+		if !declaresTasksExtension(cc.rc.GetClient().GetCapabilities()) {
+			return nil, (&mcpjson.Error{Code: mcpjson.CodeMissingClientCapability,
+				Message: "Server requires the " + extensionTasks + " extension in the client capabilities for " + req.Method}).
+				WithData(map[string]any{"requiredCapabilities": map[string]any{"extensions": map[string]any{extensionTasks: map[string]any{}}}})
+		}
+	} else if req.Session == nil || req.ProtocolVersion != mcpversion.V20251125 || req.Method == "tasks/update" {
+		return nil, methodNotFound(req.Method)
+	}
+	switch req.Method {
+	case "tasks/list":
+		return d.listTasks(ctx, req)
+	case "tasks/get":
+		t, err := d.findTask(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return d.renderGet(req, &t), nil
+	case "tasks/result":
+		return d.taskResult(ctx, req)
+	case "tasks/cancel":
+		return d.cancelTask(ctx, req)
+	default: // tasks/update
+		return d.updateTask(ctx, req)
+	}
+}
+
+type taskIDParams struct {
+	TaskID         json.RawMessage `json:"taskId"`
+	InputResponses json.RawMessage `json:"inputResponses"`
+}
+
+// findTask loads the task named by params.taskId, if the requester may see it: a
+// session's tasks only through that session, stateless tasks only statelessly.
+func (d *Dispatcher) findTask(ctx context.Context, req *Request) (tasks.Task, error) {
+	var p taskIDParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return tasks.Task{}, err
+	}
+	var id string
+	if mcpjson.Kind(p.TaskID) != '"' || json.Unmarshal(p.TaskID, &id) != nil || id == "" {
+		return tasks.Task{}, invalidParams("%s: params.taskId is required and must be a string", req.Method)
+	}
+	t, err := d.tasks.store.Get(ctx, id)
+	if errors.Is(err, tasks.ErrNotFound) || (err == nil && t.SessionID != req.sessionID()) {
+		return tasks.Task{}, invalidParams("Failed to retrieve task: Task not found")
+	}
+	if err != nil {
+		d.logger.WarnContext(ctx, "load task", "method", req.Method, "error", err)
+		return tasks.Task{}, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	return t, nil
+}
+
+// renderGet is the tasks/get result: the Task (2025-11-25), or the DetailedTask with
+// the result or error inlined (2026-07-28).
+func (d *Dispatcher) renderGet(req *Request, t *tasks.Task) []byte {
+	if !req.stateless() {
+		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes()
+	}
+	o := renderTask(mcpjson.NewObject(make([]byte, 0, 256+len(t.Result))).String("resultType", "complete"), t, true)
+	switch {
+	case t.Status == tasks.Completed && mcpjson.IsObject(t.Result):
+		o.Raw("result", t.Result)
+	case t.Status == tasks.Failed && t.Error != nil:
+		o.Raw("error", renderError(t.Error))
+	}
+	return o.Bytes()
+}
+
+func renderError(e *tasks.Error) []byte {
+	o := mcpjson.NewObject(make([]byte, 0, 64+len(e.Message)+len(e.Data))).Int("code", int64(e.Code)).String("message", e.Message)
+	if len(e.Data) > 0 && json.Valid(e.Data) {
+		o.Raw("data", e.Data)
+	}
+	return o.Bytes()
+}
+
+// taskResult waits until the task is terminal and returns what the tools/call would
+// have returned, with _meta[related-task].
+func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, error) {
+	t, err := d.findTask(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for !t.Status.Terminal() {
+		changed, release := d.tasks.watch(t.ID)
+		// Look again after registering, so a change in between is not missed.
+		t, err = d.findTask(ctx, req)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		if t.Status.Terminal() {
+			release()
+			break
+		}
+		select {
+		case <-ctx.Done():
+			release()
+			return nil, errCancelled
+		case <-changed:
+		}
+		release()
+		if t, err = d.findTask(ctx, req); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case t.Error != nil:
+		return nil, &mcpjson.Error{Code: t.Error.Code, Message: t.Error.Message, Data: t.Error.Data}
+	case t.Status == tasks.Cancelled || !mcpjson.IsObject(t.Result):
+		return nil, invalidParams("Task %s was cancelled: it has no result", t.ID)
+	}
+	return withRelatedTask(t.Result, t.ID), nil
+}
+
+// listTasks pages the session's tasks, oldest first.
+func (d *Dispatcher) listTasks(ctx context.Context, req *Request) ([]byte, error) {
+	var p listParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return nil, err
+	}
+	cursor := ""
+	if k := mcpjson.Kind(p.Cursor); k != 0 && k != 'n' {
+		if k != '"' || json.Unmarshal(p.Cursor, &cursor) != nil {
+			return nil, invalidParams("tasks/list: params.cursor must be a string")
+		}
+	}
+	after, ok := decodeTaskCursor(cursor)
+	if !ok {
+		return nil, invalidParams("tasks/list: invalid cursor; use a nextCursor from an earlier response or none")
+	}
+	page, more, err := d.tasks.store.List(ctx, req.sessionID(), after, d.settings.PageSize)
+	if err != nil {
+		d.logger.WarnContext(ctx, "list tasks", "error", err)
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	items := make([][]byte, len(page))
+	size := 64
+	for i := range page {
+		items[i] = renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &page[i], false).Bytes()
+		size += len(items[i]) + 1
+	}
+	o := mcpjson.NewObject(make([]byte, 0, size)).Array("tasks", len(items), func(i int) []byte { return items[i] })
+	if more {
+		last := page[len(page)-1]
+		o.String("nextCursor", mcpjson.EncodeCursor(strconv.FormatInt(last.CreatedUnixMs, 10)+":"+last.ID))
+	}
+	return o.Bytes(), nil
+}
+
+func decodeTaskCursor(c string) (tasks.Position, bool) {
+	key, err := mcpjson.DecodeCursor(c)
+	if err != nil {
+		return tasks.Position{}, false
+	}
+	if key == "" {
+		return tasks.Position{}, true
+	}
+	ms, id, found := strings.Cut(key, ":")
+	created, err := strconv.ParseInt(ms, 10, 64)
+	if !found || err != nil || id == "" {
+		return tasks.Position{}, false
+	}
+	return tasks.Position{CreatedUnixMs: created, ID: id}, true
+}
+
+// cancelTask marks the task cancelled and stops it if it runs here (other replicas
+// hear of it through the store). 2025-11-25 returns the task and refuses terminal
+// ones; the extension acknowledges with an empty result.
+func (d *Dispatcher) cancelTask(ctx context.Context, req *Request) ([]byte, error) {
+	t, err := d.findTask(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r := d.tasks
+	t, err = r.store.Cancel(ctx, t.ID, "The task was cancelled by request.")
+	switch {
+	case errors.Is(err, tasks.ErrTerminal):
+		if req.stateless() {
+			return d.result(req, 32).Bytes(), nil // cooperative: acknowledged, nothing to stop
+		}
+		return nil, invalidParams("Cannot cancel task: already in terminal status '%s'", t.Status)
+	case errors.Is(err, tasks.ErrNotFound):
+		return nil, invalidParams("Failed to retrieve task: Task not found")
+	case err != nil:
+		d.logger.WarnContext(ctx, "cancel task", "error", err)
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	r.cancelLocal(t.ID)
+	r.wake(t.ID)
+	d.logger.InfoContext(ctx, "task cancelled", "task_id", t.ID)
+	d.notifyTaskStatus(ctx, req, &t)
+	if req.stateless() {
+		return d.result(req, 32).Bytes(), nil
+	}
+	return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &t, false).Bytes(), nil
+}
+
+// updateTask acknowledges a tasks/update. mcpmesh tasks never wait for client input
+// (a provider's input_required fails the task), so no response is outstanding and the
+// spec says to ignore them.
+func (d *Dispatcher) updateTask(ctx context.Context, req *Request) ([]byte, error) {
+	var p taskIDParams
+	if err := decodeParams(req.Method, req.Params, &p); err != nil {
+		return nil, err
+	}
+	if !mcpjson.IsObject(p.InputResponses) {
+		return nil, invalidParams("tasks/update: params.inputResponses is required and must be an object")
+	}
+	if _, err := d.findTask(ctx, req); err != nil {
+		return nil, err
+	}
+	return d.result(req, 32).Bytes(), nil
+}
