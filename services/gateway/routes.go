@@ -56,6 +56,12 @@ func newRouter(r routes) (http.Handler, error) {
 	mcp("DELETE /mcp", r.mcp.Delete)
 	// Any other method: 405 with Allow (CORS preflight will take OPTIONS later).
 	mcp("/mcp", r.mcp.MethodNotAllowed)
+	// The 2024-11-05 HTTP+SSE transport, for older clients.
+	legacy := func(pattern, route string, h http.HandlerFunc) {
+		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+	}
+	legacy("GET /sse", "/sse", r.mcp.LegacySSE)
+	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
 	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, restMux, rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))

@@ -54,13 +54,24 @@ func (r *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
 	return roundTripper{r: r, base: base}
 }
 
+// ClientAt is Client for a transport that sends no MCP-Protocol-Version header (the
+// 2024-11-05 HTTP+SSE transport): messages are checked against version's schema.
+func (r *Recorder) ClientAt(version string) *http.Client {
+	return &http.Client{Transport: roundTripper{r: r, base: http.DefaultTransport, version: version}}
+}
+
 type roundTripper struct {
 	r    *Recorder
 	base http.RoundTripper
+	// version applies when a request carries no MCP-Protocol-Version header.
+	version string
 }
 
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	version := req.Header.Get("Mcp-Protocol-Version")
+	if version == "" {
+		version = rt.version
+	}
 	if req.Body != nil && req.Method == http.MethodPost {
 		body, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()
@@ -118,19 +129,24 @@ func (r *Recorder) noteRequest(body []byte) {
 	}
 }
 
-// readEvents parses server-sent events and checks the data of each.
+// readEvents parses server-sent events and checks the data of each. Named events other
+// than "message" (the 2024-11-05 transport's "endpoint") carry no JSON-RPC message.
 func (r *Recorder) readEvents(rd io.Reader, version string) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	var data []string
+	name := ""
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case line == "":
-			if joined := strings.Join(data, "\n"); strings.TrimSpace(joined) != "" {
+			if joined := strings.Join(data, "\n"); strings.TrimSpace(joined) != "" && (name == "" || name == "message") {
 				r.Check([]byte(joined), version)
 			}
 			data = data[:0]
+			name = ""
+		case strings.HasPrefix(line, "event:"):
+			name = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
 		case strings.HasPrefix(line, "data:"):
 			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
 		}

@@ -85,6 +85,25 @@ func (s *sseWriter) event(id string, data []byte) error {
 	return s.flushLocked()
 }
 
+// named writes an event with an event name (the 2024-11-05 transport's "endpoint" and
+// "message" events) and one line of data.
+func (s *sseWriter) named(name string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.err != nil {
+		return s.fail(errStreamClosed)
+	}
+	if bytes.ContainsAny(data, "\r\n") {
+		return errors.New("event data must be one line")
+	}
+	s.write("event: ")
+	s.write(name)
+	s.write("\ndata: ")
+	s.writeBytes(data)
+	s.write("\n\n")
+	return s.flushLocked()
+}
+
 // retryWithNextEvent sets the reconnection delay hint (ms) that the next event
 // carries; the transport's priming event comes first on stateful streams, so the hint
 // arrives with the first event id, as MCP asks (SEP-1699).
