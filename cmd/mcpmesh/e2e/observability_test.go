@@ -749,6 +749,7 @@ func healthySeries() series {
 		`mcp_server_operation_duration_seconds_count{` + call + `}`:                                                                       "0+600x180",
 		`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="ok"}`:          "0+600x180",
 		`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="unavailable"}`: "0+1x180",
+		`mcpmesh_provider_breaker_state{` + sess + `, provider="everything"}`:                                                             "0+0x180",
 		`mcpmesh_registry_providers{` + reg + `, instance="r-1"}`:                                                                         "2+0x180",
 		`mcpmesh_registry_providers{` + reg + `, instance="r-2"}`:                                                                         "2+0x180",
 		`mcpmesh_registry_catalogue_entries{` + reg + `, instance="r-1", kind="tool"}`:                                                    "27+0x180",
@@ -941,6 +942,16 @@ func TestObservabilityAlertsFire(t *testing.T) {
 			name:    "two thirds of the calls to a provider are unavailable",
 			changes: series{`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="unavailable"}`: "0+1200x180"},
 			want:    map[string]map[string]string{"ProviderDown": {"provider": "everything", "severity": "page"}},
+		},
+		{
+			name:    "a provider's breaker keeps opening",
+			changes: series{`mcpmesh_provider_breaker_state{` + sess + `, provider="everything"}`: "2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1 2 2 2 1"},
+			want:    map[string]map[string]string{"ProviderCircuitBreakerOpen": {"provider": "everything", "severity": "page"}},
+		},
+		{
+			name:    "a provider's breaker opened once and closed",
+			changes: series{`mcpmesh_provider_breaker_state{` + sess + `, provider="everything"}`: "0+0x60 2 1 0+0x60"},
+			want:    map[string]map[string]string{},
 		},
 		{
 			name: "the registry lost every provider",
