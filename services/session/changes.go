@@ -38,7 +38,9 @@ func (s *Service) catalogueChanged(old, next *catalogue.Snapshot) {
 	for _, id := range s.waker.Watching() {
 		if err := s.events.Append(ctx, id, drafts...); err != nil {
 			s.logger.WarnContext(ctx, "record list_changed", "error", err)
+			continue
 		}
+		s.streams.eventsAppended(ctx, len(drafts))
 	}
 	s.logger.InfoContext(ctx, "catalogue changed", "revision", next.Revision, "lists", kinds)
 }
@@ -63,6 +65,8 @@ func (s *Service) resourceChanged(ctx context.Context, c resourcewatch.Change) {
 	for _, id := range ids {
 		if err := s.events.Append(ctx, id, draft); err != nil {
 			s.logger.WarnContext(ctx, "record resources/updated", "uri", c.URI, "error", err)
+			continue
 		}
+		s.streams.eventsAppended(ctx, 1)
 	}
 }

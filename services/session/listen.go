@@ -44,6 +44,7 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 			cursor = seq
 		} else {
 			restarted = true
+			s.streams.resumeRefused(ctx)
 			s.logger.InfoContext(ctx, "Last-Event-ID cannot be resumed; the stream starts afresh",
 				"last_event_id", last, "first_kept", window.First, "head", window.Head)
 		}
@@ -54,6 +55,10 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 	}); err != nil {
 		return err
 	}
+	s.streams.streamOpened(ctx)
+	defer s.streams.streamClosed(context.WithoutCancel(ctx))
+	// Events up to the head at opening are the replay of a resumed stream.
+	replayUntil := window.Head
 	for {
 		wake := watch.C()
 		batch, err := s.events.Read(ctx, id, cursor, listenBatch)
@@ -68,6 +73,9 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 				return err
 			}
 			cursor = e.Seq
+			if e.Seq <= replayUntil {
+				s.streams.eventReplayed(ctx)
+			}
 		}
 		if len(batch) == listenBatch {
 			continue

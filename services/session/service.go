@@ -75,6 +75,8 @@ type Service struct {
 	// when another replica appends an event or delivers an answer. Both nil without.
 	pendingPG *pending.Postgres
 	listener  *pgnotify.Listener
+	// streams are the metrics of the server-message path (zero: none recorded).
+	streams streamMetrics
 	// tasks keeps the records of MCP tasks (memory, or PostgreSQL with a database).
 	tasks tasks.Store
 	// resources hears resource changes from providers (nil until Start).

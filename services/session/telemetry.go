@@ -85,6 +85,9 @@ type operationKey struct{ method, version, errorType string }
 //   - mcp.server.operation.duration (s) by mcp.method.name, mcp.protocol.version and
 //     error.type;
 //   - mcpmesh.sessions.created and mcpmesh.sessions.active (in-memory store only);
+//   - mcpmesh.session.listen.streams, mcpmesh.session.events.recorded,
+//     mcpmesh.session.events.replayed, mcpmesh.session.resumptions.refused and, with a
+//     database, mcpmesh.session.notify.connected (see streamtelemetry.go);
 //   - mcpmesh.provider.call.duration (s) by provider, rpc.method and outcome ("ok",
 //     "tool_error", "input_required", "no_result" or a gRPC code such as
 //     "unavailable").
@@ -126,6 +129,9 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		return nil, err
 	}
 	s.dispatcher.ObserveProviderCalls(o.observeProviderCall)
+	if err := observeStreams(s, meter); err != nil {
+		return nil, err
+	}
 	if err := breaker.Observe(s.breakers, mp); err != nil {
 		return nil, err
 	}

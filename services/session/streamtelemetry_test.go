@@ -1,0 +1,77 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
+)
+
+// TestStreamMetrics: a Listen stream resumed with Last-Event-ID counts the events it
+// replays and is counted while open; an id that cannot be resumed is counted as
+// refused.
+func TestStreamMetrics(t *testing.T) {
+	h := newObservedHarness(t)
+	sess := h.initialize(t, "2025-11-25")
+	for range 3 {
+		if err := h.svc.events.Append(t.Context(), sess.GetId(), events.Draft{Method: "notifications/tools/list_changed", Params: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Listen(ctx, &sessionv1.ListenRequest{SessionId: sess.GetId(), LastEventId: events.ID(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // opened, then events 2 and 3
+		if _, err := stream.Recv(); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	refused, err := h.client.Listen(ctx, &sessionv1.ListenRequest{SessionId: sess.GetId(), LastEventId: "s999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := refused.Recv(); err != nil || !first.GetOpened().GetRestarted() {
+		t.Fatalf("opened = %v, %v; want a restarted stream", first, err)
+	}
+
+	values := func() map[string]int64 {
+		var rm metricdata.ResourceMetrics
+		if err := h.reader.Collect(t.Context(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if d, ok := m.Data.(metricdata.Sum[int64]); ok && len(d.DataPoints) > 0 {
+					out[m.Name] = d.DataPoints[0].Value
+				}
+			}
+		}
+		return out
+	}
+	got := values()
+	for name, want := range map[string]int64{
+		"mcpmesh.session.events.replayed":     2,
+		"mcpmesh.session.listen.streams":      2,
+		"mcpmesh.session.resumptions.refused": 1,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %d, want %d (all: %v)", name, got[name], want, got)
+		}
+	}
+	cancel()
+	deadline := time.Now().Add(10 * time.Second)
+	for values()["mcpmesh.session.listen.streams"] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("closed streams are still counted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
