@@ -219,7 +219,7 @@ func metricName(vs *parser.VectorSelector) string {
 		return vs.Name
 	}
 	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 			return m.Value
 		}
 	}
@@ -680,7 +680,7 @@ func checkMatchers(t *testing.T, where, name string, matchers []*labels.Matcher,
 	t.Helper()
 	for _, m := range matchers {
 		switch {
-		case m.Name == labels.MetricName || targetLabels[m.Name]:
+		case m.Name == model.MetricNameLabel || targetLabels[m.Name]:
 		case !exp.labels[name][m.Name]:
 			t.Errorf("%s: %s has no label %s (labels seen: %v)", where, name, m.Name, sortedKeys(exp.labels[name]))
 		case m.Name == "le" && m.Type == labels.MatchEqual:

@@ -59,9 +59,6 @@ const extensionTasks = "io.modelcontextprotocol/tasks"
 // metaRelatedTask ties a message to its task.
 const metaRelatedTask = "io.modelcontextprotocol/related-task"
 
-// codeInvalidRequest is JSON-RPC Invalid Request.
-const codeInvalidRequest int32 = -32600
-
 // taskRunner tracks the tasks running on this replica and the requests waiting for a
 // task to end. It holds no goroutine of its own: one per running task.
 type taskRunner struct {
