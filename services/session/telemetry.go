@@ -46,7 +46,7 @@ const (
 
 // operationBuckets are the bucket boundaries the semantic conventions recommend for
 // mcp.server.operation.duration, in seconds.
-var operationBuckets = []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300}
+var operationBuckets = []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300}
 
 // Telemetry are the OpenTelemetry providers the service reports to. Nil providers
 // report nothing.

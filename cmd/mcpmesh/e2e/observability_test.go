@@ -727,7 +727,8 @@ type series map[string]string
 
 // healthySeries is a healthy replicated mesh under steady load for 3 hours: 10 MCP
 // requests a second, all fast and successful, every component up, the database pool
-// busy with readiness pings, two registry replicas that agree.
+// busy with readiness pings and the LISTEN connection up, two registry replicas that
+// agree, 200 open GET streams with an occasional refused resumption.
 func healthySeries() series {
 	const gw, sess, reg = `job="mcpmesh-gateway", instance="gw-1"`, `job="mcpmesh-session", instance="s-1"`, `job="mcpmesh-registry"`
 	const call = sess + `, mcp_method_name="tools/call", mcp_protocol_version="2026-07-28"`
@@ -744,7 +745,7 @@ func healthySeries() series {
 		`http_server_request_duration_seconds_count{` + gw + `, http_route="/mcp", http_response_status_code="404"}`:                      "0+6x180",
 		`http_server_request_duration_seconds_count{` + gw + `, http_route="/readyz", http_response_status_code="200"}`:                   "0+12x180",
 		`mcpmesh_gateway_rate_limited_total{` + gw + `, route="mcp"}`:                                                                     "0+0x180",
-		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.2"}`:                                                            "0+597x180",
+		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.25"}`:                                                           "0+597x180",
 		`mcp_server_operation_duration_seconds_bucket{` + call + `, le="+Inf"}`:                                                           "0+600x180",
 		`mcp_server_operation_duration_seconds_count{` + call + `}`:                                                                       "0+600x180",
 		`mcpmesh_provider_call_duration_seconds_count{` + sess + `, provider="everything", rpc_method="CallTool", outcome="ok"}`:          "0+600x180",
@@ -764,6 +765,9 @@ func healthySeries() series {
 		`db_client_connection_max{` + pool + `}`:                                                                                          "10+0x180",
 		`mcpmesh_db_pool_acquires_total{` + pool + `}`:                                                                                    "0+240x180",
 		`mcpmesh_db_pool_canceled_acquires_total{` + pool + `}`:                                                                           "0+0x180",
+		`mcpmesh_session_notify_connected{` + sess + `}`:                                                                                  "1+0x180",
+		`mcpmesh_session_listen_streams{` + sess + `}`:                                                                                    "200+0x180",
+		`mcpmesh_session_resumptions_refused_total{` + sess + `}`:                                                                         "0+0.1x180",
 	}
 }
 
@@ -914,8 +918,8 @@ func TestObservabilityAlertsFire(t *testing.T) {
 			},
 		},
 		{
-			name:    "30% of tools/call take over 200 ms",
-			changes: series{`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.2"}`: "0+420x180"},
+			name:    "30% of tools/call take over 250 ms",
+			changes: series{`mcp_server_operation_duration_seconds_bucket{` + call + `, le="0.25"}`: "0+420x180"},
 			want: map[string]map[string]string{
 				"ToolsCallLatencyBudgetBurnFast": {"severity": "page", "slo": "tools-call-latency"},
 				"ToolsCallLatencyBudgetBurnSlow": {"severity": "ticket", "slo": "tools-call-latency"},
@@ -924,7 +928,7 @@ func TestObservabilityAlertsFire(t *testing.T) {
 		{
 			name: "a sixth of MCP requests end with -32603",
 			changes: series{
-				`mcp_server_operation_duration_seconds_bucket{` + call + `, error_type="-32603", le="0.2"}`:  "0+120x180",
+				`mcp_server_operation_duration_seconds_bucket{` + call + `, error_type="-32603", le="0.25"}`: "0+120x180",
 				`mcp_server_operation_duration_seconds_bucket{` + call + `, error_type="-32603", le="+Inf"}`: "0+120x180",
 				`mcp_server_operation_duration_seconds_count{` + call + `, error_type="-32603"}`:             "0+120x180",
 			},
@@ -975,8 +979,34 @@ func TestObservabilityAlertsFire(t *testing.T) {
 				`mcpmesh_db_pool_acquires_total{` + pool + `}`:                                "5000+0x180",
 				`db_client_connection_count{` + pool + `, db_client_connection_state="idle"}`: "0+0x180",
 				`db_client_connection_count{` + pool + `, db_client_connection_state="used"}`: "0+0x180",
+				`mcpmesh_session_notify_connected{` + sess + `}`:                              "1+0x30 0+0x150",
 			},
+			// The LISTEN connection is down too, but DatabaseUnreachable says why:
+			// SessionNotifyDisconnected stays quiet.
 			want: map[string]map[string]string{"DatabaseUnreachable": {"job": "mcpmesh-session", "instance": "s-1"}},
+		},
+		{
+			name:    "a session replica's LISTEN connection stays down while its pool works",
+			changes: series{`mcpmesh_session_notify_connected{` + sess + `}`: "1+0x30 0+0x150"},
+			want:    map[string]map[string]string{"SessionNotifyDisconnected": {"job": "mcpmesh-session", "instance": "s-1", "severity": "ticket"}},
+		},
+		{
+			name:    "a LISTEN connection down for less than 5 minutes so far",
+			changes: series{`mcpmesh_session_notify_connected{` + sess + `}`: "1+0x86 0+0x94"},
+			want:    map[string]map[string]string{},
+		},
+		{
+			name:    "GET streams keep coming back with ids the event store no longer holds",
+			changes: series{`mcpmesh_session_resumptions_refused_total{` + sess + `}`: "0+5x180"},
+			want:    map[string]map[string]string{"ResumptionsRefused": {"job": "mcpmesh-session", "severity": "ticket"}},
+		},
+		{
+			name: "the same refusals among many open GET streams",
+			changes: series{
+				`mcpmesh_session_listen_streams{` + sess + `}`:            "10000+0x180",
+				`mcpmesh_session_resumptions_refused_total{` + sess + `}`: "0+5x180",
+			},
+			want: map[string]map[string]string{},
 		},
 		{
 			name: "the pool is exhausted",
