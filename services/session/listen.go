@@ -49,14 +49,16 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 				"last_event_id", last, "first_kept", window.First, "head", window.Head)
 		}
 	}
+	// Counted before the opened event goes out, so that a caller who saw it also sees
+	// the stream counted.
+	s.streams.streamOpened(ctx)
+	defer s.streams.streamClosed(context.WithoutCancel(ctx))
 	if err := stream.Send(&sessionv1.ListenResponse{
 		EventId: events.ID(cursor),
 		Event:   &sessionv1.ListenResponse_Opened{Opened: &sessionv1.ListenOpened{Restarted: restarted}},
 	}); err != nil {
 		return err
 	}
-	s.streams.streamOpened(ctx)
-	defer s.streams.streamClosed(context.WithoutCancel(ctx))
 	// Events up to the head at opening are the replay of a resumed stream.
 	replayUntil := window.Head
 	for {

@@ -93,6 +93,9 @@ type Service struct {
 	stopped chan struct{}
 }
 
+// cancelChannel carries notifications/cancelled to the replica running the call.
+const cancelChannel = "mcpmesh_session_cancel"
+
 // readCacheMax bounds the sessions a replica keeps cached (about 400 bytes each).
 const readCacheMax = 100_000
 
@@ -156,6 +159,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 				pending.NotifyChannel: pendingPG.Notified, // payload: pending.EncodePayload
 				tasks.NotifyChannel:   func(p string) { dispatcher.TaskNotified(p) },
 				store.ChangedChannel:  func(id string) { cached.Invalidate(id) },
+				cancelChannel:         func(p string) { dispatcher.CancelFromPeer(p) },
 			},
 			// After every (re)connect and every poll: NOTIFY is not durable, so catch
 			// up on whatever may have been missed.
@@ -205,6 +209,15 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}, watcher.Current, st, breakerConns{conns: deps.Conns, breakers: breakers, catalogue: watcher.Current}, logger)
 	s.dispatcher.UseListeners(s.listeners)
 	s.dispatcher.UsePending(s.pending)
+	if deps.DB != nil {
+		s.dispatcher.UseCancelPeers(func(payload string) {
+			// notifications/cancelled has no answer: a lost announcement only lets the
+			// call run to its end.
+			if _, err := deps.DB.Exec(context.Background(), `SELECT pg_notify($1, $2)`, cancelChannel, payload); err != nil {
+				logger.Warn("announce a cancellation to the other replicas", "error", err)
+			}
+		})
+	}
 	dispatcher = s.dispatcher
 	s.useTasks(taskStore)
 	watcher.OnChange(s.catalogueChanged)

@@ -5,7 +5,7 @@
 //
 // NOTIFY is not durable: notifications sent while the connection is down are lost,
 // and a notification can be lost in other ways too. So after every (re)connect, and
-// every poll interval while connected, the Listener calls OnResync, with which the
+// every poll interval (connected or not), the Listener calls OnResync, with which the
 // callers re-check whatever they wait for. A lost notification then delays delivery
-// by at most one poll interval.
+// by at most one poll interval, even while this connection is down.
 package pgnotify

@@ -36,7 +36,8 @@ type Settings struct {
 	// Handlers maps each channel to listen on to its handler.
 	Handlers map[string]Handler
 	// OnResync runs after every (re)connect, once LISTEN is in place, and every
-	// PollInterval while connected. Like a Handler it must not block.
+	// PollInterval, also while the connection is down. Like a Handler it must not
+	// block.
 	OnResync func()
 	// PollInterval bounds how late a lost notification is made up for.
 	PollInterval time.Duration
@@ -139,13 +140,30 @@ func (l *Listener) Run(ctx context.Context) {
 				failures = 0 // it was up for a while: not a failing streak
 			}
 		}
-		timer := time.NewTimer(backoff(failures, l.minBackoff, l.maxBackoff))
 		failures++
+		if !l.waitToReconnect(ctx, backoff(failures-1, l.minBackoff, l.maxBackoff)) {
+			return
+		}
+	}
+}
+
+// waitToReconnect waits d, resyncing every poll interval meanwhile: the callers'
+// catch-up reads the shared tables through their own pool, so while this connection
+// is down nothing waits longer than a poll interval for it. It reports false when ctx
+// ended.
+func (l *Listener) waitToReconnect(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	poll := time.NewTicker(l.poll)
+	defer poll.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
-			return
+			return false
 		case <-timer.C:
+			return true
+		case <-poll.C:
+			l.resync()
 		}
 	}
 }

@@ -73,7 +73,9 @@ type Dispatcher struct {
 	observe   ProviderCallObserver // nil: provider calls are not observed
 	listeners *fanout.Hub          // nil: subscriptions/listen is not served
 	pending   pending.Store        // nil: stateful sessions cannot be asked for input
-	tasks     *taskRunner          // nil: no MCP tasks
+	// cancelPeers asks the other replicas to cancel a call (nil: one replica).
+	cancelPeers func(payload string)
+	tasks       *taskRunner // nil: no MCP tasks
 }
 
 // New returns a Dispatcher reading the catalogue through current (nil until loaded).

@@ -63,6 +63,11 @@ func (f *inflight) cancel(sessionID string, id []byte) bool {
 	if key == "" {
 		return false
 	}
+	return f.cancelKey(key)
+}
+
+// cancelKey is cancel for a key made by requestKey.
+func (f *inflight) cancelKey(key string) bool {
 	f.mu.Lock()
 	call, ok := f.calls[key]
 	delete(f.calls, key)

@@ -123,6 +123,6 @@ func (d *Dispatcher) notify(ctx context.Context, req *Request) {
 		if decodeParams(req.Method, req.Params, &p) != nil {
 			return
 		}
-		d.inflight.cancel(req.Session.ID, p.RequestID)
+		d.cancelHereOrOnPeers(req.Session.ID, p.RequestID)
 	}
 }
