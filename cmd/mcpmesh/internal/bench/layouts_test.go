@@ -29,7 +29,7 @@ if [ "$1" = migrate ]; then
 	echo "migrate db=$MCPMESH_DATABASE_URL" >> "$FAKE_LOG"
 	exit 0
 fi
-trap 'kill $! 2>/dev/null; exit 0' TERM
+trap 'exit 0' TERM
 echo "start $* db=$MCPMESH_DATABASE_URL key=$MCPMESH_SESSION_REQUEST_STATE_KEY gomaxprocs=$GOMAXPROCS" >> "$FAKE_LOG"
 n=$(grep -c '^start' "$FAKE_LOG")
 echo "gRPC 127.0.0.1:$((20000 + n))"
@@ -39,8 +39,10 @@ case "$*" in
 	eval "echo MCP endpoint \$FAKE_GATEWAY_$g/mcp" ;;
 esac
 echo "Press Ctrl+C to stop"
-sleep 60 &
-wait
+# Short foreground sleeps: the TERM trap runs within a second whenever the signal
+# comes, and no child outlives the script holding its stdout open.
+i=0
+while [ $i -lt 120 ]; do sleep 1 >/dev/null 2>&1; i=$((i + 1)); done
 `
 
 // fakeGateway answers what waitReady asks (/readyz, a tools/list that lists echo) and
