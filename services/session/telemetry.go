@@ -48,6 +48,9 @@ const (
 // mcp.server.operation.duration, in seconds.
 var operationBuckets = []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300}
 
+// activeCountTimeout bounds the session count of one scrape.
+const activeCountTimeout = 2 * time.Second
+
 // Telemetry are the OpenTelemetry providers the service reports to. Nil providers
 // report nothing.
 type Telemetry struct {
@@ -84,7 +87,8 @@ type operationKey struct{ method, version, errorType string }
 //     trace of its own (the caller's span is then linked);
 //   - mcp.server.operation.duration (s) by mcp.method.name, mcp.protocol.version and
 //     error.type;
-//   - mcpmesh.sessions.created and mcpmesh.sessions.active (in-memory store only);
+//   - mcpmesh.sessions.created and mcpmesh.sessions.active (with a database, the
+//     mesh-wide count on every replica);
 //   - mcpmesh.session.listen.streams, mcpmesh.session.events.recorded,
 //     mcpmesh.session.events.replayed, mcpmesh.session.resumptions.refused and, with a
 //     database, mcpmesh.session.notify.connected (see streamtelemetry.go);
@@ -135,17 +139,26 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 	if err := breaker.Observe(s.breakers, mp); err != nil {
 		return nil, err
 	}
-	if s.memory != nil {
-		mem := s.memory
-		if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
-			metric.WithUnit("{session}"),
-			metric.WithDescription("Stateful MCP sessions held by this replica's in-memory store."),
-			metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
-				obs.Observe(int64(mem.Len()))
+	// In memory: this replica's sessions. With a database: every replica reports the
+	// mesh-wide count (one indexed count per scrape), so aggregate with max, not sum.
+	st, logger := s.store, s.logger
+	if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
+		metric.WithUnit("{session}"),
+		metric.WithDescription("Live stateful MCP sessions: this replica's in memory, the mesh's with a database (aggregate with max)."),
+		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
+			ctx, cancel := context.WithTimeout(ctx, activeCountTimeout)
+			defer cancel()
+			n, err := st.CountLive(ctx)
+			if err != nil {
+				// A scrape during a database outage leaves the series out; the database
+				// alerts say why.
+				logger.DebugContext(ctx, "count active sessions", "error", err)
 				return nil
-			})); err != nil {
-			return nil, err
-		}
+			}
+			obs.Observe(n)
+			return nil
+		})); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -198,3 +198,6 @@ func (c *Cached) Subscribers(ctx context.Context, uri string) ([]string, error) 
 func (c *Cached) SweepExpired(ctx context.Context, now time.Time) (int, error) {
 	return c.inner.SweepExpired(ctx, now)
 }
+
+// CountLive counts in the store (copies are not sessions of their own).
+func (c *Cached) CountLive(ctx context.Context) (int64, error) { return c.inner.CountLive(ctx) }

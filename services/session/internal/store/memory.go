@@ -156,3 +156,20 @@ func (m *Memory) Len() int {
 	}
 	return n
 }
+
+// CountLive counts the sessions that have not expired.
+func (m *Memory) CountLive(_ context.Context) (int64, error) {
+	now := m.now()
+	var n int64
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.RLock()
+		for _, s := range sh.sessions {
+			if !m.expired(s, now) {
+				n++
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return n, nil
+}

@@ -219,3 +219,12 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 }
+
+// CountLive counts the sessions that have not expired (one index range scan).
+func (p *Postgres) CountLive(ctx context.Context) (int64, error) {
+	var n int64
+	if err := p.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE last_seen_unix_ms >= $1`, p.liveSince(p.now())).Scan(&n); err != nil {
+		return 0, wrap("count sessions", err)
+	}
+	return n, nil
+}

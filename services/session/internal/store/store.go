@@ -63,6 +63,8 @@ type Store interface {
 	Unsubscribe(ctx context.Context, id, uri string) error
 	// Subscribers lists the live sessions subscribed to uri.
 	Subscribers(ctx context.Context, uri string) ([]string, error)
+	// CountLive counts the sessions that have not expired.
+	CountLive(ctx context.Context) (int64, error)
 	// SweepExpired removes the sessions idle since before now minus the idle timeout
 	// and reports how many it removed.
 	SweepExpired(ctx context.Context, now time.Time) (int, error)

@@ -15,6 +15,34 @@ func init() {
 }
 
 var subscriptionCases = []conformanceCase{
+	{"count live sessions", func(t *testing.T, e *conformanceEnv) {
+		ctx := t.Context()
+		count := func() int64 {
+			t.Helper()
+			n, err := e.st.CountLive(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("empty store counts %d", n)
+		}
+		e.create(t, e.newSession("old"))
+		e.clk.Add(testIdle / 2)
+		e.create(t, e.newSession("new"))
+		e.create(t, e.newSession("gone"))
+		if err := e.st.Delete(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 2 {
+			t.Fatalf("count = %d, want 2", n)
+		}
+		e.clk.Add(testIdle/2 + time.Millisecond) // "old" expires, not swept
+		if n := count(); n != 1 {
+			t.Fatalf("count after expiry = %d, want 1", n)
+		}
+	}},
 	{"subscribe, list subscribers, unsubscribe", func(t *testing.T, e *conformanceEnv) {
 		ctx := t.Context()
 		e.create(t, e.newSession("a"))
