@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawSession is a stateful session opened over raw HTTP.
@@ -139,6 +140,52 @@ func TestStatelessRawHTTP(t *testing.T) {
 		}
 		if err := json.Unmarshal(out.Error.Data, &data); err != nil || !slices.Contains(data.Supported, stateless) || data.Requested != "2099-01-01" {
 			t.Errorf("error data %s", out.Error.Data)
+		}
+	})
+
+	t.Run("subscriptions/listen", func(t *testing.T) {
+		resp := must(t)(postStatelessWith(c, m.base, "subscriptions/listen", "",
+			`{"notifications":{"toolsListChanged":true,"resourceSubscriptions":["`+watchedURI+`"]}}`))
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/event-stream") {
+			t.Fatalf("listen answered %d %q, want an event stream", resp.StatusCode, ct)
+		}
+		stream := readSSE(resp)
+		type note struct {
+			Method string `json:"method"`
+			Params struct {
+				Meta struct {
+					SubscriptionID json.RawMessage `json:"io.modelcontextprotocol/subscriptionId"`
+				} `json:"_meta"`
+				URI           string          `json:"uri"`
+				Notifications json.RawMessage `json:"notifications"`
+			} `json:"params"`
+		}
+		var ack note
+		if err := json.Unmarshal([]byte(stream.next(t, 10*time.Second).data), &ack); err != nil ||
+			ack.Method != "notifications/subscriptions/acknowledged" || len(ack.Params.Meta.SubscriptionID) == 0 ||
+			!strings.Contains(string(ack.Params.Notifications), watchedURI) {
+			t.Fatalf("first event %+v, %v; want the acknowledgment with a subscription id and the agreed filter", ack, err)
+		}
+		// Change the resource (through another request) until its update arrives.
+		for attempt := 0; ; attempt++ {
+			var out rpcResponse
+			if err := decodeJSON(must(t)(postStatelessWith(c, m.base, "tools/call", "touch-resource", `{"name":"touch-resource","arguments":{}}`)), &out); err != nil || out.Error != nil {
+				t.Fatalf("touch-resource: %+v %v", out, err)
+			}
+			var got note
+			if err := json.Unmarshal([]byte(stream.next(t, 10*time.Second).data), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Method == "notifications/resources/updated" {
+				if got.Params.URI != watchedURI || string(got.Params.Meta.SubscriptionID) != string(ack.Params.Meta.SubscriptionID) {
+					t.Fatalf("update %+v, want %s with subscription id %s", got, watchedURI, ack.Params.Meta.SubscriptionID)
+				}
+				break
+			}
+			if attempt == 5 {
+				t.Fatalf("no resources/updated after %d changes (last event %+v)", attempt+1, got)
+			}
 		}
 	})
 
