@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"time"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
@@ -61,6 +62,8 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 	}
 	// Events up to the head at opening are the replay of a resumed stream.
 	replayUntil := window.Head
+	keepAlive := time.NewTicker(max(s.cfg.SessionIdleTimeout/3, time.Second))
+	defer keepAlive.Stop()
 	for {
 		wake := watch.C()
 		batch, err := s.events.Read(ctx, id, cursor, listenBatch)
@@ -87,6 +90,13 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 			return nil
 		case <-s.stopping:
 			return nil
+		case <-keepAlive.C:
+			// An open stream is activity: the session does not expire under a client
+			// that only listens. A session that ended meanwhile ends the stream.
+			if err := s.store.Touch(ctx, id, s.now()); errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			continue
 		case <-wake:
 		}
 		// A wake-up may mean the session ended (Forget wakes its readers).

@@ -75,3 +75,41 @@ func TestStreamMetrics(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestListenKeepsTheSessionAlive: a client that only listens keeps its session; when
+// the session is deleted, its stream ends.
+func TestListenKeepsTheSessionAlive(t *testing.T) {
+	h := newHarness(t, true, func(c *Config) { c.SessionIdleTimeout = 3 * time.Second })
+	sess := h.initialize(t, "2025-11-25")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stream, err := h.client.Listen(ctx, &sessionv1.ListenRequest{SessionId: sess.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait past the idle timeout, watching the record's last-seen time move.
+	first := sess.GetLastSeenUnixMs()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := h.client.GetSession(ctx, &sessionv1.GetSessionRequest{SessionId: sess.GetId()})
+		if err != nil {
+			t.Fatalf("the session of an open stream expired: %v", err)
+		}
+		if got.GetSession().GetLastSeenUnixMs() > first+3000 {
+			break // touched by the stream after the idle timeout would have passed
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the open stream did not touch its session")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := h.client.DeleteSession(ctx, &sessionv1.DeleteSessionRequest{SessionId: sess.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err == nil {
+		t.Fatal("the stream outlived its session")
+	}
+}
