@@ -173,7 +173,7 @@ func TestTasks2025Cancel(t *testing.T) {
 	h := newHarnessWith(t, nil, taskFixture, nil)
 	sess := h.initialize(t, "2025-11-25")
 	task := h.createTask(t, sess, `{"name":"task_block","task":{}}`)
-	<-h.provider.blockStarted
+	h.waitBlockStarted(t, func() string { return string(h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult) })
 	got := decodeTask(t, h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult)
 	if got.Status != "working" {
 		t.Fatalf("running task is %s", got.Status)
@@ -312,7 +312,7 @@ func TestTasksExtension2026(t *testing.T) {
 func TestTasksExtensionCancel(t *testing.T) {
 	h := newHarnessWith(t, nil, taskFixture, nil)
 	task := decodeTask(t, h.mustResult(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`)).rawResult)
-	<-h.provider.blockStarted
+	h.waitBlockStarted(t, func() string { return string(h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult) })
 	if ack := h.mustResult(t, statelessTasks("tasks/cancel", taskParams(task.TaskID))); string(ack.rawResult) != `{"resultType":"complete"}` {
 		t.Fatalf("tasks/cancel ack = %s", ack.rawResult)
 	}
@@ -335,7 +335,7 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	b := newHarnessWith(t, db, taskFixture, func(c *Config) { c.NotifyPollInterval = 200 * time.Millisecond })
 
 	task := decodeTask(t, a.mustResult(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`)).rawResult)
-	<-a.provider.blockStarted
+	a.waitBlockStarted(t, func() string { return string(a.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult) })
 	if got := decodeTask(t, b.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult); got.Status != "working" {
 		t.Fatalf("task seen from the other replica is %s", got.Status)
 	}
@@ -371,5 +371,16 @@ func TestTaskConfigValidate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+}
+
+// waitBlockStarted waits for the blocking tool's provider call to start; when it does
+// not, it fails with what describe says about the task instead of hanging.
+func (h *harness) waitBlockStarted(t *testing.T, describe func() string) {
+	t.Helper()
+	select {
+	case <-h.provider.blockStarted:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the task's provider call did not start; the task: %s", describe())
 	}
 }
