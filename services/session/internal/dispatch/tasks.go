@@ -328,17 +328,21 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		r.mu.Unlock()
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
 	}
-	runCtx, cancel := context.WithTimeoutCause(r.base, s.Timeout, errToolCallTimeout)
-	r.running[task.ID] = cancel
 	r.wg.Add(1)
 	r.mu.Unlock()
+	runCtx, cancel := context.WithTimeoutCause(r.base, s.Timeout, errToolCallTimeout)
 	// The record exists before the handle is returned: a tasks/get on any replica
-	// finds it.
+	// finds it. The task counts as running here only once it does: a resync takes a
+	// running task without a record for one that expired, and would cancel it.
 	if err := r.store.Create(ctx, task); err != nil {
-		r.finishRun(task.ID, cancel)
+		cancel()
+		r.wg.Done()
 		d.logger.WarnContext(ctx, "create task record", "tool", job.name, "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
 	}
+	r.mu.Lock()
+	r.running[task.ID] = cancel
+	r.mu.Unlock()
 	job.req.Params = nil // not needed by the run; do not keep it alive
 	go d.runToolTask(runCtx, cancel, task, job)
 	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
