@@ -173,7 +173,9 @@ func TestTasks2025Cancel(t *testing.T) {
 	h := newHarnessWith(t, nil, taskFixture, nil)
 	sess := h.initialize(t, "2025-11-25")
 	task := h.createTask(t, sess, `{"name":"task_block","task":{}}`)
-	h.waitBlockStarted(t, func() string { return string(h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult) })
+	h.waitBlockStarted(t, func() string {
+		return string(h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult)
+	})
 	got := decodeTask(t, h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult)
 	if got.Status != "working" {
 		t.Fatalf("running task is %s", got.Status)
@@ -312,7 +314,9 @@ func TestTasksExtension2026(t *testing.T) {
 func TestTasksExtensionCancel(t *testing.T) {
 	h := newHarnessWith(t, nil, taskFixture, nil)
 	task := decodeTask(t, h.mustResult(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`)).rawResult)
-	h.waitBlockStarted(t, func() string { return string(h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult) })
+	h.waitBlockStarted(t, func() string {
+		return string(h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult)
+	})
 	if ack := h.mustResult(t, statelessTasks("tasks/cancel", taskParams(task.TaskID))); string(ack.rawResult) != `{"resultType":"complete"}` {
 		t.Fatalf("tasks/cancel ack = %s", ack.rawResult)
 	}
@@ -335,7 +339,9 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	b := newHarnessWith(t, db, taskFixture, func(c *Config) { c.NotifyPollInterval = 200 * time.Millisecond })
 
 	task := decodeTask(t, a.mustResult(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`)).rawResult)
-	a.waitBlockStarted(t, func() string { return string(a.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult) })
+	a.waitBlockStarted(t, func() string {
+		return string(a.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult)
+	})
 	if got := decodeTask(t, b.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult); got.Status != "working" {
 		t.Fatalf("task seen from the other replica is %s", got.Status)
 	}
