@@ -6,9 +6,9 @@ import (
 	"strconv"
 )
 
-// eventIDs numbers the SSE events of one stream as "<stream-id>_<seq>": the stream id
-// is random per stream, so ids are unique across every stream of a session, and a
-// the GET stream's ids come from the session's event store instead ("s<seq>"), so a
+// eventIDs numbers the SSE events of a POST's event stream as "<stream-id>_<seq>": the
+// stream id is random per stream, so ids are unique across every stream of a session.
+// The GET stream's ids come from the session's event store instead ("s<seq>"), so a
 // Last-Event-ID of a POST stream is not resumable and a GET with it starts afresh. A nil
 // *eventIDs (stateless streams, which are not resumable) yields empty ids.
 type eventIDs struct {
