@@ -55,9 +55,10 @@ test: ## Run every module's tests (each with GOWORK=off) and a short fuzz of eac
 	done
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
-# A fuzz run is retried once: the Go fuzzing coordinator sometimes ends a time-bounded
-# run with a bare "context deadline exceeded" while shutting its workers down. A real
-# crasher is written to testdata/fuzz first, so the retry replays it and fails again.
+# A fuzz run is tried up to three times: the Go fuzzing coordinator sometimes ends a
+# time-bounded run with a bare "context deadline exceeded" while shutting its workers
+# down. A real crasher is written to testdata/fuzz first, so every retry replays it and
+# fails again.
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 	@set -e; for m in $(MODULES); do \
@@ -65,9 +66,11 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 		awk '/^Fuzz/ {f[n++]=$$1} /^ok/ {for (i=0;i<n;i++) print $$2, f[i]; n=0}') | \
 		while read -r pkg target; do \
 			echo "== fuzz $$pkg $$target ($(FUZZTIME))"; \
-			(cd $$m && { GOWORK=off go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg || \
-				{ echo "== fuzz $$target failed; running it once more (a crasher found is saved under testdata/fuzz and fails again)"; \
-				  GOWORK=off go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; }; }); \
+			(cd $$m && for attempt in 1 2 3; do \
+				GOWORK=off go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg && exit 0; \
+				[ $$attempt = 3 ] && exit 1; \
+				echo "== fuzz $$target failed; running it again (a crasher found is saved under testdata/fuzz and fails again)"; \
+			done); \
 		done; \
 	done
 
