@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
-	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 )
 
 // Circuit breaking of provider calls: after session.breaker.failure_threshold
@@ -31,34 +30,13 @@ func isProviderFailure(err error) bool {
 	}
 }
 
-// breakerConns hands out provider connections guarded by the provider's breaker. The
-// dispatcher's calls go through it; long-lived watch streams do not (they would hold
-// a half-open breaker's trial slot).
-type breakerConns struct {
-	conns    Conns
-	breakers *breaker.Breakers
-	// catalogue maps an address back to the provider's name, for the breaker's key
-	// and its metrics.
-	catalogue func() *catalogue.Snapshot
-}
-
-func (b breakerConns) Conn(target string) (grpc.ClientConnInterface, error) {
-	conn, err := b.conns.Conn(target)
-	if err != nil {
-		return nil, err
+// guardWith returns the dispatcher's provider-call guard: the provider's breaker around
+// its connection. Only the dispatcher's calls go through it; long-lived watch streams
+// do not (they would hold a half-open breaker's trial slot).
+func guardWith(breakers *breaker.Breakers) func(string, grpc.ClientConnInterface) grpc.ClientConnInterface {
+	return func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface {
+		return breakerConn{ClientConnInterface: conn, provider: provider, breakers: breakers}
 	}
-	return breakerConn{ClientConnInterface: conn, provider: b.providerAt(target), breakers: b.breakers}, nil
-}
-
-func (b breakerConns) providerAt(target string) string {
-	if snap := b.catalogue(); snap != nil {
-		for name, addr := range snap.Providers {
-			if addr == target {
-				return name
-			}
-		}
-	}
-	return target
 }
 
 type breakerConn struct {

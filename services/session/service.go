@@ -206,7 +206,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		CacheTTL:        cfg.CacheTTL,
 		RequestStateKey: []byte(cfg.RequestStateKey),
 		RequestStateTTL: cfg.RequestStateTTL,
-	}, watcher.Current, st, breakerConns{conns: deps.Conns, breakers: breakers, catalogue: watcher.Current}, logger)
+	}, watcher.Current, st, deps.Conns, logger)
+	s.dispatcher.GuardProviderCalls(guardWith(breakers))
 	s.dispatcher.UseListeners(s.listeners)
 	s.dispatcher.UsePending(s.pending)
 	if deps.DB != nil {

@@ -71,8 +71,10 @@ type Dispatcher struct {
 	schemas   schemaCache
 	states    stateSigner
 	observe   ProviderCallObserver // nil: provider calls are not observed
-	listeners *fanout.Hub          // nil: subscriptions/listen is not served
-	pending   pending.Store        // nil: stateful sessions cannot be asked for input
+	// guard wraps provider connections (nil: none), see GuardProviderCalls.
+	guard     func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	listeners *fanout.Hub   // nil: subscriptions/listen is not served
+	pending   pending.Store // nil: stateful sessions cannot be asked for input
 	// cancelPeers asks the other replicas to cancel a call (nil: one replica).
 	cancelPeers func(payload string)
 	tasks       *taskRunner // nil: no MCP tasks

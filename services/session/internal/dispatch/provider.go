@@ -8,6 +8,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -27,6 +28,13 @@ type target struct {
 	name string
 }
 
+// GuardProviderCalls wraps every provider connection the dispatcher uses with guard,
+// given the provider's name (the session service puts its circuit breakers there).
+// Observation wraps the guard, so calls it refuses are observed too.
+func (d *Dispatcher) GuardProviderCalls(guard func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface) {
+	d.guard = guard
+}
+
 func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderServiceClient, error) {
 	if route.Address == "" {
 		return nil, errors.New("provider has no address")
@@ -34,6 +42,9 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	conn, err := d.conns.Conn(route.Address)
 	if err != nil {
 		return nil, err
+	}
+	if d.guard != nil {
+		conn = d.guard(route.Provider, conn)
 	}
 	if d.observe != nil {
 		conn = observedConn{ClientConnInterface: conn, provider: route.Provider, observe: d.observe}
