@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -245,15 +244,7 @@ func marshalCatalogue(cat *mcpv1.Catalogue) ([]byte, error) {
 	return b, nil
 }
 
-// wrap adds op to a database error and files it under the store's sentinels: no row
-// is ErrNotFound, an unreachable database ErrUnavailable.
-func wrap(op string, err error) error {
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%s: %w", op, ErrNotFound)
-	case pgdb.IsUnavailable(err):
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	default:
-		return fmt.Errorf("%s: %w", op, err)
-	}
-}
+// wrap adds op to a database error and files it under the store's sentinels.
+func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
+
+var sentinels = pgdb.Sentinels{NotFound: ErrNotFound, Unavailable: ErrUnavailable}

@@ -281,37 +281,17 @@ const sweepHeadsSQL = `DELETE FROM session_event_heads WHERE session_id IN (
 // reports the number of events removed.
 func (p *Postgres) Sweep(ctx context.Context, before time.Time) (int, error) {
 	cutoff := before.UnixMilli()
-	removed, err := p.sweepBatches(ctx, sweepEventsSQL, cutoff)
+	removed, err := pgdb.DeleteInBatches(ctx, p.pool, p.batch, sweepEventsSQL, cutoff)
 	if err != nil {
 		return removed, wrap("sweep events", err)
 	}
-	if _, err := p.sweepBatches(ctx, sweepHeadsSQL, cutoff); err != nil {
+	if _, err := pgdb.DeleteInBatches(ctx, p.pool, p.batch, sweepHeadsSQL, cutoff); err != nil {
 		return removed, wrap("sweep event heads", err)
 	}
 	return removed, nil
 }
 
-// sweepBatches runs a batched DELETE until a batch comes back short.
-func (p *Postgres) sweepBatches(ctx context.Context, sql string, cutoff int64) (int, error) {
-	removed := 0
-	for {
-		tag, err := p.pool.Exec(ctx, sql, cutoff, p.batch)
-		if err != nil {
-			return removed, err
-		}
-		n := int(tag.RowsAffected())
-		removed += n
-		if n < p.batch {
-			return removed, nil
-		}
-	}
-}
+// wrap adds op to a database error and files it under the store's sentinels.
+func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
 
-// wrap adds op to a database error and files an unreachable database under
-// ErrUnavailable.
-func wrap(op string, err error) error {
-	if pgdb.IsUnavailable(err) {
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
+var sentinels = pgdb.Sentinels{Unavailable: ErrUnavailable}

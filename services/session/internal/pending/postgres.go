@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
@@ -352,18 +351,11 @@ const sweepSQL = `DELETE FROM session_pending WHERE (session_id, request_key) IN
 // Sweep removes rows created before the cutoff, in batches, and reports how many.
 // Pick a cutoff older than the longest a request may wait for its answer.
 func (p *Postgres) Sweep(ctx context.Context, before time.Time) (int, error) {
-	removed := 0
-	for {
-		tag, err := p.pool.Exec(ctx, sweepSQL, before.UnixMilli(), p.batch)
-		if err != nil {
-			return removed, wrap("sweep expected answers", err)
-		}
-		n := int(tag.RowsAffected())
-		removed += n
-		if n < p.batch {
-			return removed, nil
-		}
+	removed, err := pgdb.DeleteInBatches(ctx, p.pool, p.batch, sweepSQL, before.UnixMilli())
+	if err != nil {
+		return removed, wrap("sweep expected answers", err)
 	}
+	return removed, nil
 }
 
 // storedAnswer is the JSON form of Answer in the answer column.
@@ -402,16 +394,7 @@ func decodeAnswer(b []byte) (Answer, error) {
 	return a, nil
 }
 
-// wrap adds op to a database error: a duplicate key is ErrExists, an unreachable
-// database ErrUnavailable.
-func wrap(op string, err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
-		return fmt.Errorf("%s: %w", op, ErrExists)
-	case pgdb.IsUnavailable(err):
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	default:
-		return fmt.Errorf("%s: %w", op, err)
-	}
-}
+// wrap adds op to a database error and files it under the store's sentinels.
+func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
+
+var sentinels = pgdb.Sentinels{Exists: ErrExists, Unavailable: ErrUnavailable}

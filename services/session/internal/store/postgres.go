@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
@@ -189,36 +186,17 @@ func (p *Postgres) SweepExpired(ctx context.Context, now time.Time) (int, error)
 	if p.idle <= 0 {
 		return 0, nil
 	}
-	since := p.liveSince(now)
-	removed := 0
-	for {
-		tag, err := p.pool.Exec(ctx, sweepSQL, since, p.batch)
-		if err != nil {
-			return removed, wrap("sweep sessions", err)
-		}
-		n := int(tag.RowsAffected())
-		removed += n
-		if n < p.batch {
-			return removed, nil
-		}
+	removed, err := pgdb.DeleteInBatches(ctx, p.pool, p.batch, sweepSQL, p.liveSince(now))
+	if err != nil {
+		return removed, wrap("sweep sessions", err)
 	}
+	return removed, nil
 }
 
-// wrap adds op to a database error and files it under the store's sentinels: no row
-// is ErrNotFound, a duplicate key ErrExists, an unreachable database ErrUnavailable.
-func wrap(op string, err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%s: %w", op, ErrNotFound)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
-		return fmt.Errorf("%s: %w", op, ErrExists)
-	case pgdb.IsUnavailable(err):
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	default:
-		return fmt.Errorf("%s: %w", op, err)
-	}
-}
+// wrap adds op to a database error and files it under the store's sentinels.
+func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
+
+var sentinels = pgdb.Sentinels{NotFound: ErrNotFound, Exists: ErrExists, Unavailable: ErrUnavailable}
 
 // CountLive counts the sessions that have not expired (one index range scan).
 func (p *Postgres) CountLive(ctx context.Context) (int64, error) {

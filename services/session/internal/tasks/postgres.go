@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
@@ -223,32 +222,14 @@ const sweepSQL = `DELETE FROM session_tasks WHERE id IN (
 
 // Sweep implements Store: batches of at most DefaultSweepBatch rows.
 func (p *Postgres) Sweep(ctx context.Context) (int, error) {
-	removed, now := 0, nowMs(p.now)
-	for {
-		tag, err := p.pool.Exec(ctx, sweepSQL, now, p.batch)
-		if err != nil {
-			return removed, wrap("sweep expired tasks", err)
-		}
-		n := int(tag.RowsAffected())
-		removed += n
-		if n < p.batch {
-			return removed, nil
-		}
+	removed, err := pgdb.DeleteInBatches(ctx, p.pool, p.batch, sweepSQL, nowMs(p.now))
+	if err != nil {
+		return removed, wrap("sweep expired tasks", err)
 	}
+	return removed, nil
 }
 
-// wrap adds op to a database error: no row is ErrNotFound, a duplicate key
-// ErrExists, an unreachable database ErrUnavailable.
-func wrap(op string, err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%s: %w", op, ErrNotFound)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
-		return fmt.Errorf("%s: %w", op, ErrExists)
-	case pgdb.IsUnavailable(err):
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
-	default:
-		return fmt.Errorf("%s: %w", op, err)
-	}
-}
+// wrap adds op to a database error and files it under the store's sentinels.
+func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
+
+var sentinels = pgdb.Sentinels{NotFound: ErrNotFound, Exists: ErrExists, Unavailable: ErrUnavailable}
