@@ -93,9 +93,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	if !h.checkOrigin(w, r) {
 		return
 	}
-	if !isJSONContentType(header(r.Header, "Content-Type")) {
-		writeRPCError(w, http.StatusUnsupportedMediaType, codeInvalidRequest,
-			"Unsupported Media Type: Content-Type must be application/json")
+	if !checkJSONContentType(w, r) {
 		return
 	}
 	acc := parseAccept(r.Header["Accept"])
@@ -105,16 +103,8 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeBody(w, http.StatusRequestEntityTooLarge, h.tooLarge)
-			return
-		}
-		// The client went away or sent a broken body; nobody may be listening.
-		h.logger.DebugContext(r.Context(), "read MCP request body", "error", err)
-		writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
+	body, ok := h.readMessage(w, r)
+	if !ok {
 		return
 	}
 	x := new(exchange)
@@ -223,6 +213,34 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 	h.logger.ErrorContext(r.Context(), "MCP transport call failed",
 		"op", op, "error_id", id, "http_status", f.httpStatus, "error", err)
 	writeRPCError(w, f.httpStatus, codeInternalError, f.message+" (id "+id+")")
+}
+
+// checkJSONContentType answers 415 unless the request body is declared JSON.
+func checkJSONContentType(w http.ResponseWriter, r *http.Request) bool {
+	if isJSONContentType(header(r.Header, "Content-Type")) {
+		return true
+	}
+	writeRPCError(w, http.StatusUnsupportedMediaType, codeInvalidRequest,
+		"Unsupported Media Type: Content-Type must be application/json")
+	return false
+}
+
+// readMessage reads a POSTed message within the body limit; on failure it has
+// answered (413 over the limit, 400 for a body that could not be read).
+func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
+	if err == nil {
+		return body, true
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeBody(w, http.StatusRequestEntityTooLarge, h.tooLarge)
+		return nil, false
+	}
+	// The client went away or sent a broken body; nobody may be listening.
+	h.logger.DebugContext(r.Context(), "read MCP request body", "error", err)
+	writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
+	return nil, false
 }
 
 // fillMetadata copies the MCP headers the transport needs.

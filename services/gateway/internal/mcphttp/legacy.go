@@ -160,19 +160,11 @@ func (h *Handler) LegacyMessages(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "Not Found: no open /sse connection with this sessionId on this server; open GET /sse again\n")
 		return
 	}
-	if !isJSONContentType(header(r.Header, "Content-Type")) {
-		writeRPCError(w, http.StatusUnsupportedMediaType, codeInvalidRequest,
-			"Unsupported Media Type: Content-Type must be application/json")
+	if !checkJSONContentType(w, r) {
 		return
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeBody(w, http.StatusRequestEntityTooLarge, h.tooLarge)
-			return
-		}
-		writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
+	body, ok := h.readMessage(w, r)
+	if !ok {
 		return
 	}
 	md := &transportv1.RequestMetadata{SessionId: conn.session(), AcceptsJson: true, AcceptsEventStream: true}
@@ -182,6 +174,13 @@ func (h *Handler) LegacyMessages(w http.ResponseWriter, r *http.Request) {
 
 // legacyExchange runs one message and forwards what the transport answers.
 func (h *Handler) legacyExchange(conn *legacyConn, req *transportv1.ExchangeRequest) {
+	// The same admission as /mcp POSTs: a legacy client cannot flood the mesh with
+	// exchanges running at once.
+	active := h.admit.enter(conn.ctx)
+	if active == nil {
+		return // the connection closed while waiting for its turn
+	}
+	defer active.release()
 	stream, err := h.transport.Exchange(conn.ctx, req)
 	if err != nil {
 		h.legacyFailure(conn, req.GetBody(), err)
