@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,7 +123,7 @@ func waitReady(t *testing.T, base string) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && toolsListed(base) {
+			if resp.StatusCode == http.StatusOK && toolListed(base, "echo") {
 				return
 			}
 		}
@@ -133,8 +134,9 @@ func waitReady(t *testing.T, base string) {
 	}
 }
 
-// toolsListed reports whether a stateless tools/list already shows the echo tool.
-func toolsListed(base string) bool {
+// toolListed reports whether a stateless tools/list (uncached, unlike a client's)
+// shows a tool named part, or a tool qualified by a provider named part ("part.x").
+func toolListed(base, part string) bool {
 	resp, err := postStateless(base, "tools/list", "", `{}`)
 	if err != nil {
 		return false
@@ -148,7 +150,7 @@ func toolsListed(base string) bool {
 		return false
 	}
 	for _, tool := range out.Result.Tools {
-		if tool.Name == "echo" {
+		if tool.Name == part || strings.HasPrefix(tool.Name, part+".") {
 			return true
 		}
 	}

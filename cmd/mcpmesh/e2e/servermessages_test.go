@@ -150,29 +150,6 @@ func runServerMessages(t *testing.T, base string, replicas []string, registryAdd
 	})
 }
 
-// toolListed reports whether a stateless tools/list (uncached, unlike a client's)
-// shows a tool named part, or a tool qualified by a provider named part ("part.x").
-func toolListed(base, part string) bool {
-	resp, err := postStateless(base, "tools/list", "", `{}`)
-	if err != nil {
-		return false
-	}
-	var out struct {
-		Result struct {
-			Tools []struct{ Name string } `json:"tools"`
-		} `json:"result"`
-	}
-	if decodeJSON(resp, &out) != nil {
-		return false
-	}
-	for _, tool := range out.Result.Tools {
-		if tool.Name == part || strings.HasPrefix(tool.Name, part+".") {
-			return true
-		}
-	}
-	return false
-}
-
 // waitFor runs act until done reports true, checking done often between acts.
 func waitFor(t *testing.T, ctx context.Context, act func(), done func() bool) {
 	t.Helper()
