@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -18,18 +17,14 @@ import (
 
 // newDB returns a pool on a fresh, migrated database.
 func newDB(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	for range 2 { // replicas starting together each migrate; the second finds nothing to do
-		if err := Migrate(t.Context(), pool, slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatalf("migrate: %v", err)
+	return pgtest.NewPool(t, func(ctx context.Context, pool *pgxpool.Pool) error {
+		for range 2 { // replicas starting together each migrate; the second finds nothing to do
+			if err := Migrate(ctx, pool, nil); err != nil {
+				return err
+			}
 		}
-	}
-	return pool
+		return nil
+	})
 }
 
 func providerNames(t *testing.T, h *harness) []string {

@@ -20,13 +20,7 @@ const deadline = 20 * time.Second
 
 // newPool opens a pool on a fresh database.
 func newPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return pgtest.NewPool(t, nil)
 }
 
 // start runs l until the test ends (or until the returned stop is called) and

@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -64,16 +63,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func migratedPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pgdb.Migrate(t.Context(), pool, "session", migrations.FS, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return pool
+	return pgtest.NewPool(t, func(ctx context.Context, pool *pgxpool.Pool) error {
+		return pgdb.Migrate(ctx, pool, "session", migrations.FS, nil)
+	})
 }
 
 func receiveWithin(t *testing.T, c <-chan struct{}, what string) {

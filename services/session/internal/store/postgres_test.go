@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,16 +19,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // migratedPool opens a pool on a fresh database holding the session tables.
 func migratedPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pgdb.Migrate(t.Context(), pool, "session", migrations.FS, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return pool
+	return pgtest.NewPool(t, func(ctx context.Context, pool *pgxpool.Pool) error {
+		return pgdb.Migrate(ctx, pool, "session", migrations.FS, nil)
+	})
 }
 
 // postgresImplementation shares one migrated database between the cases, emptied

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -48,16 +47,9 @@ var memoryImplementation = implementation{"memory", func(*testing.T) func(*testi
 }}
 
 func migratedPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pgdb.Migrate(t.Context(), pool, "session", migrations.FS, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return pool
+	return pgtest.NewPool(t, func(ctx context.Context, pool *pgxpool.Pool) error {
+		return pgdb.Migrate(ctx, pool, "session", migrations.FS, nil)
+	})
 }
 
 var postgresImplementation = implementation{"postgres", func(t *testing.T) func(*testing.T, *clock) Store {
