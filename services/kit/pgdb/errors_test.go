@@ -37,8 +37,9 @@ func TestSentinelsWrap(t *testing.T) {
 				t.Fatalf("Wrap = %v, want the cause kept", got)
 			}
 			for _, sentinel := range []error{notFound, exists, unavailable} {
-				if errors.Is(got, sentinel) != (sentinel == tc.want) {
-					t.Errorf("errors.Is(%v, %v) = %v", got, sentinel, !(sentinel == tc.want))
+				want := errors.Is(tc.want, sentinel) // the sentinels are distinct values
+				if errors.Is(got, sentinel) != want {
+					t.Errorf("errors.Is(%v, %v) = %v, want %v", got, sentinel, !want, want)
 				}
 			}
 		})
