@@ -15,7 +15,7 @@ import (
 type Config struct {
 	// Listen is the HTTP listen address.
 	Listen string `koanf:"listen"`
-	// MaxBodyBytes bounds the body of a POST to /mcp.
+	// MaxBodyBytes bounds the body of a POST to /mcp, /messages and the REST API.
 	MaxBodyBytes int64 `koanf:"max_body_bytes"`
 	// AllowedOrigins lists the Origin values (scheme://host[:port]) that may call /mcp
 	// besides the same origin as the Host header. "*" allows every origin.

@@ -13,6 +13,7 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -206,25 +207,6 @@ func (testRegistry) ListTools(context.Context, *registryv1.ListToolsRequest) (*r
 	}}}, nil
 }
 
-func (testRegistry) CallTool(_ context.Context, req *registryv1.CallToolRequest) (*registryv1.CallToolResponse, error) {
-	switch req.GetName() {
-	case "echo":
-		text := req.GetArguments().GetFields()["text"].GetStringValue()
-		content, err := structpb.NewList([]any{map[string]any{"type": "text", "text": text}})
-		if err != nil {
-			return nil, err
-		}
-		return &registryv1.CallToolResponse{Content: content, StructuredContent: req.GetArguments()}, nil
-	case "boom":
-		// A plain error: the server's masking turns it into Internal with an id.
-		return nil, errors.New(secret)
-	case "raw-internal":
-		return nil, status.Error(codes.Internal, secret)
-	default:
-		return nil, status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
-	}
-}
-
 func (testRegistry) ListProviders(context.Context, *registryv1.ListProvidersRequest) (*registryv1.ListProvidersResponse, error) {
 	return &registryv1.ListProvidersResponse{Providers: []*registryv1.Provider{{
 		Name: "everything", Address: "inproc:everything", ToolCount: 1, RegisteredAt: timestamppb.New(time.Unix(1700000000, 0)),
@@ -259,4 +241,44 @@ func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSession
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
 	return &sessionv1.DeleteSessionResponse{}, nil
+}
+
+// CallTool answers like the session service: the result as raw JSON; errors the
+// session writes for the caller carry the mesh's ErrorInfo.
+func (testSession) CallTool(_ context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
+	switch req.GetName() {
+	case "echo":
+		var args struct {
+			Text string `json:"text"`
+		}
+		raw := req.GetArguments()
+		if len(raw) == 0 {
+			raw = []byte("{}") // no arguments, as the session reads them
+		}
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return nil, publicError(codes.InvalidArgument, "tools/call: params.arguments must be a JSON object")
+		}
+		text, _ := json.Marshal(args.Text)
+		return &sessionv1.CallToolResponse{Result: []byte(`{"content":[{"type":"text","text":` + string(text) + `}],"structuredContent":` + string(raw) + `}`)}, nil
+	case "down":
+		return nil, publicError(codes.Unavailable, "tool down is unavailable: provider p did not answer")
+	case "boom":
+		// A plain error: the server's masking turns it into Internal with an id.
+		return nil, errors.New(secret)
+	case "raw-internal":
+		return nil, status.Error(codes.Internal, secret)
+	case "raw-unavailable":
+		// Unavailable without the mesh's ErrorInfo: a transport failure, masked.
+		return nil, status.Error(codes.Unavailable, secret)
+	default:
+		return nil, publicError(codes.NotFound, "Unknown tool: "+req.GetName())
+	}
+}
+
+func publicError(code codes.Code, msg string) error {
+	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Domain: "mcpmesh", Reason: code.String()})
+	if err != nil {
+		panic(err)
+	}
+	return st.Err()
 }

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/gateway"
 )
 
 func TestREST(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{configure: func(c *gateway.Config) { c.MaxBodyBytes = 1024 }})
 	tests := []struct {
 		name       string
 		method     string
@@ -47,9 +49,37 @@ func TestREST(t *testing.T) {
 					t.Errorf("structuredContent = %v", b["structuredContent"])
 				}
 			}},
+		{name: "call tool with array arguments", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{"arguments":[1]}`, wantStatus: 400,
+			check: func(t *testing.T, b map[string]any) {
+				if b["message"] != "tools/call: params.arguments must be a JSON object" {
+					t.Errorf("message = %v", b["message"])
+				}
+			}},
 		{name: "unknown tool", method: http.MethodPost, path: "/v1/tools/nope:call", body: `{}`, wantStatus: 404,
 			check: func(t *testing.T, b map[string]any) {
-				if msg, _ := b["message"].(string); !strings.Contains(msg, "unknown tool") {
+				if msg, _ := b["message"].(string); msg != "Unknown tool: nope" {
+					t.Errorf("message = %v", b["message"])
+				}
+				details, _ := b["details"].([]any)
+				if info, _ := details[0].(map[string]any); len(details) != 1 || info["domain"] != "mcpmesh" {
+					t.Errorf("details = %v", b["details"])
+				}
+			}},
+		{name: "public unavailable keeps its message", method: http.MethodPost, path: "/v1/tools/down:call", body: `{}`, wantStatus: 503,
+			check: func(t *testing.T, b map[string]any) {
+				if b["message"] != "tool down is unavailable: provider p did not answer" {
+					t.Errorf("message = %v", b["message"])
+				}
+			}},
+		{name: "masked transport unavailable", method: http.MethodPost, path: "/v1/tools/raw-unavailable:call", body: `{}`, wantStatus: 503,
+			check: func(t *testing.T, b map[string]any) {
+				if msg, _ := b["message"].(string); !strings.HasPrefix(msg, "service unavailable (id ") {
+					t.Errorf("message = %q", msg)
+				}
+			}},
+		{name: "body over the limit", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{"arguments":{"text":"` + strings.Repeat("x", 2048) + `"}}`, wantStatus: 413,
+			check: func(t *testing.T, b map[string]any) {
+				if b["message"] != "request body exceeds the limit of 1024 bytes" {
 					t.Errorf("message = %v", b["message"])
 				}
 			}},

@@ -21,6 +21,7 @@ type routes struct {
 	limiter *ratelimit.Limiter
 	deps    Deps
 	logger  *slog.Logger
+	maxBody int64 // bounds POST bodies on /mcp and /v1
 }
 
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
@@ -32,7 +33,7 @@ func newRouter(r routes) (http.Handler, error) {
 		Registry: r.deps.Registry,
 		Health:   r.deps.Health,
 		Session:  r.deps.Session,
-	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute})
+	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute, MaxBodyBytes: r.maxBody})
 	if err != nil {
 		return nil, fmt.Errorf("gateway REST API: %w", err)
 	}

@@ -112,6 +112,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		limiter: limiter,
 		deps:    deps,
 		logger:  logger,
+		maxBody: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		stopStreams()

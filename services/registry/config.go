@@ -16,8 +16,6 @@ type Config struct {
 	SweepInterval time.Duration `koanf:"sweep_interval"`
 	// DescribeTimeout bounds each call to a provider's Describe.
 	DescribeTimeout time.Duration `koanf:"describe_timeout"`
-	// CallTimeout bounds a tool call routed through the registry's CallTool.
-	CallTimeout time.Duration `koanf:"call_timeout"`
 	// RefreshInterval is how often a replica whose records are shared (PostgreSQL)
 	// re-reads them. Replicas announce their changes to each other with PostgreSQL
 	// notifications, so this only bounds the delay of a change whose notification was
@@ -48,7 +46,6 @@ func DefaultConfig() Config {
 		MaxLeaseSeconds: 300,
 		SweepInterval:   time.Second,
 		DescribeTimeout: 5 * time.Second,
-		CallTimeout:     30 * time.Second,
 		RefreshInterval: 2 * time.Second,
 		DefaultPageSize: 100,
 	}
@@ -74,9 +71,6 @@ func (c Config) Validate() error {
 	}
 	if c.DescribeTimeout <= 0 {
 		problem("describe_timeout", "must be > 0")
-	}
-	if c.CallTimeout <= 0 {
-		problem("call_timeout", "must be > 0")
 	}
 	if c.DefaultPageSize < 1 || c.DefaultPageSize > maxPageSize {
 		problem("default_page_size", "must be between 1 and %d", maxPageSize)

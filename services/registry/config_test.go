@@ -14,7 +14,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.LeaseSeconds != 30 || cfg.MaxLeaseSeconds != 300 || cfg.SweepInterval != time.Second ||
-		cfg.DescribeTimeout != 5*time.Second || cfg.CallTimeout != 30*time.Second || cfg.DefaultPageSize != 100 {
+		cfg.DescribeTimeout != 5*time.Second || cfg.DefaultPageSize != 100 {
 		t.Fatalf("defaults changed: %+v", cfg)
 	}
 }
@@ -28,8 +28,8 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 		{"lease below minimum", func(c *Config) { c.LeaseSeconds = 1 }, []string{"registry.lease_seconds"}},
 		{"lease above max", func(c *Config) { c.LeaseSeconds = 301 }, []string{"registry.lease_seconds"}},
 		{"max lease too small", func(c *Config) { c.MaxLeaseSeconds = 2 }, []string{"registry.max_lease_seconds", "registry.lease_seconds"}},
-		{"durations", func(c *Config) { c.SweepInterval, c.DescribeTimeout, c.CallTimeout = 0, -1, 0 },
-			[]string{"registry.sweep_interval", "registry.describe_timeout", "registry.call_timeout"}},
+		{"durations", func(c *Config) { c.SweepInterval, c.DescribeTimeout = 0, -1 },
+			[]string{"registry.sweep_interval", "registry.describe_timeout"}},
 		{"page size", func(c *Config) { c.DefaultPageSize = 1001 }, []string{"registry.default_page_size"}},
 		{"static providers", func(c *Config) {
 			c.Providers = []StaticProvider{{Name: "ok", Address: "inproc"}, {Name: "ok", Address: "host:1"}, {Name: "Bad", Address: ""}}
@@ -54,8 +54,8 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 
 func TestNewRejectsBadInput(t *testing.T) {
 	bad := DefaultConfig()
-	bad.CallTimeout = 0
-	if _, err := New(bad, Deps{Conns: nilConns{}}); err == nil || !strings.Contains(err.Error(), "call_timeout") {
+	bad.DescribeTimeout = 0
+	if _, err := New(bad, Deps{Conns: nilConns{}}); err == nil || !strings.Contains(err.Error(), "describe_timeout") {
 		t.Fatalf("New with bad config: %v", err)
 	}
 	if _, err := New(DefaultConfig(), Deps{}); err == nil || !strings.Contains(err.Error(), "Conns") {

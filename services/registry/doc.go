@@ -1,11 +1,10 @@
 // Package registry is mcpmesh's control plane of capabilities. Providers register with a
 // lease and heartbeat (or are configured statically); the registry calls their Describe,
 // names their tools and prompts without collisions, answers list calls in a stable order
-// with cursors, streams whole catalogue snapshots to watchers after every change, and
-// routes tool calls for REST and internal callers that do not hold the routing table.
+// with cursors, and streams whole catalogue snapshots to watchers after every change.
 //
-// The registry is not on the MCP hot path: the session service watches the catalogue
-// and calls providers directly.
+// The registry is never on a call's path: the session service watches the catalogue
+// and calls providers directly, for MCP and REST callers alike.
 //
 // Provider records live in memory by default, or in PostgreSQL when Deps.DB is set
 // (tables created by Migrate); then any replica accepts registrations, heartbeats and
@@ -14,8 +13,7 @@
 // ("registry store unavailable, retry").
 //
 // With shared records each replica re-reads them every refresh interval and publishes
-// a new snapshot (WatchCatalogue, the list calls, CallTool routing) when another
-// replica changed them. TODO(cross-replica): rebuild on PostgreSQL LISTEN/NOTIFY (the
-// providers.revision column says what changed) and keep the poll as the fallback while
-// the listener reconnects.
+// a new snapshot (WatchCatalogue, the list calls) when another replica changed them;
+// a PostgreSQL NOTIFY from the writing replica (notify.go) makes the others re-read at
+// once, and the periodic re-read is the fallback while the listener reconnects.
 package registry

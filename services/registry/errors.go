@@ -19,10 +19,7 @@ var (
 	errInvalidArgument     = errors.New("invalid argument")
 	errNotFound            = errors.New("not found")
 	errAlreadyExists       = errors.New("already exists")
-	errInputRequired       = errors.New("tool needs client input")
 	errProviderUnavailable = errors.New("provider unavailable")
-	errProviderTimeout     = errors.New("provider timed out")
-	errProviderFailed      = errors.New("provider failed")
 	errShuttingDown        = errors.New("registry shutting down")
 	errStoreUnavailable    = errors.New("registry store unavailable")
 )
@@ -35,10 +32,7 @@ var codeOf = []struct {
 	{errInvalidArgument, codes.InvalidArgument},
 	{errNotFound, codes.NotFound},
 	{errAlreadyExists, codes.AlreadyExists},
-	{errInputRequired, codes.FailedPrecondition},
 	{errProviderUnavailable, codes.Unavailable},
-	{errProviderTimeout, codes.DeadlineExceeded},
-	{errProviderFailed, codes.Internal},
 	{errShuttingDown, codes.Unavailable},
 	{errStoreUnavailable, codes.Unavailable},
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc/codes"
@@ -43,6 +47,7 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	var rpcErr *mcpjson.Error
 	msg := func(fallback string) string {
 		var pe *publicError
 		if errors.As(err, &pe) {
@@ -61,6 +66,8 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 		return status.Error(codes.FailedPrecondition, msg("protocol version does not match the session"))
 	case errors.Is(err, errInvalidRequest):
 		return status.Error(codes.InvalidArgument, msg("invalid request"))
+	case errors.As(err, &rpcErr):
+		return callStatus(rpcErr)
 	case dispatch.ErrCancelled(err), errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
@@ -68,4 +75,40 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 	default:
 		return grpcserver.MaskError(ctx, s.logger, method, err)
 	}
+}
+
+// errorDomain marks the statuses whose message is written for the caller: the
+// gateway shows them as they are (services/gateway/internal/rest).
+const errorDomain = "mcpmesh"
+
+// callStatuses turns the kind of a JSON-RPC error of the unary calls into a gRPC code;
+// the gateway's REST mapping makes it an HTTP status (table in docs/protocol.md).
+var callStatuses = map[mcpjson.Class]codes.Code{
+	mcpjson.ClassInvalid:     codes.InvalidArgument,
+	mcpjson.ClassNotFound:    codes.NotFound,
+	mcpjson.ClassNeedsInput:  codes.FailedPrecondition,
+	mcpjson.ClassUnavailable: codes.Unavailable,
+	mcpjson.ClassTimeout:     codes.DeadlineExceeded,
+	mcpjson.ClassFailed:      codes.Internal,
+}
+
+// callStatus is the status of a unary call that failed the way an MCP request fails
+// with a JSON-RPC error: same message, and an ErrorInfo that carries the JSON-RPC
+// code and data.
+func callStatus(e *mcpjson.Error) error {
+	code, ok := callStatuses[e.ClassOf()]
+	if !ok {
+		code = codes.Internal
+	}
+	meta := map[string]string{"jsonrpc_code": strconv.Itoa(int(e.Code))}
+	if len(e.Data) > 0 {
+		meta["jsonrpc_data"] = string(e.Data)
+	}
+	st, err := status.New(code, e.Message).WithDetails(&errdetails.ErrorInfo{
+		Domain: errorDomain, Reason: code.String(), Metadata: meta,
+	})
+	if err != nil {
+		return status.Error(code, e.Message)
+	}
+	return st.Err()
 }

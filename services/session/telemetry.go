@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
@@ -269,10 +270,16 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 			}
 		}
 	}
+	return o.startTargeted(ctx, method, opts, func() (string, attribute.KeyValue) { return spanTarget(method, params) })
+}
+
+// startTargeted starts the MCP server span of a request. Its name and target
+// attribute (from target) are only worked out for recorded spans.
+func (o *Observed) startTargeted(ctx context.Context, method string, opts []trace.SpanStartOption, target func() (string, attribute.KeyValue)) (context.Context, trace.Span) {
 	ctx, span := o.tracer.Start(ctx, method, opts...)
 	if span.IsRecording() {
 		span.SetAttributes(attrMethod.String(method), attrNetTransport.String("tcp"))
-		name, attr := spanTarget(method, params)
+		name, attr := target()
 		if attr.Valid() {
 			span.SetAttributes(attr)
 		}
@@ -281,6 +288,60 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 		}
 	}
 	return ctx, span
+}
+
+// CallTool is Service.CallTool, traced and measured as a tools/call.
+func (o *Observed) CallTool(ctx context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
+	start := time.Now()
+	ctx, span := o.startTargeted(ctx, "tools/call", o.serverSpan, func() (string, attribute.KeyValue) {
+		return req.GetName(), attrToolName.String(req.GetName())
+	})
+	resp, err := o.Service.CallTool(ctx, req)
+	errorType := unaryErrorType(err)
+	if err == nil && isToolError(resp.GetResult()) {
+		errorType = "tool_error"
+	}
+	o.end(ctx, span, start, "tools/call", mcpversion.V20260728, errorType, err)
+	return resp, err
+}
+
+// ReadResource is Service.ReadResource, traced and measured as a resources/read.
+func (o *Observed) ReadResource(ctx context.Context, req *sessionv1.ReadResourceRequest) (*sessionv1.ReadResourceResponse, error) {
+	start := time.Now()
+	ctx, span := o.startTargeted(ctx, "resources/read", o.serverSpan, func() (string, attribute.KeyValue) {
+		return "", attrResourceURI.String(req.GetUri())
+	})
+	resp, err := o.Service.ReadResource(ctx, req)
+	o.end(ctx, span, start, "resources/read", mcpversion.V20260728, unaryErrorType(err), err)
+	return resp, err
+}
+
+// GetPrompt is Service.GetPrompt, traced and measured as a prompts/get.
+func (o *Observed) GetPrompt(ctx context.Context, req *sessionv1.GetPromptRequest) (*sessionv1.GetPromptResponse, error) {
+	start := time.Now()
+	ctx, span := o.startTargeted(ctx, "prompts/get", o.serverSpan, func() (string, attribute.KeyValue) {
+		return req.GetName(), attrPromptName.String(req.GetName())
+	})
+	resp, err := o.Service.GetPrompt(ctx, req)
+	o.end(ctx, span, start, "prompts/get", mcpversion.V20260728, unaryErrorType(err), err)
+	return resp, err
+}
+
+// unaryErrorType is the error.type of a failed unary call: the JSON-RPC code the MCP
+// path would have answered with (carried in the status's ErrorInfo), so both
+// surfaces count alike, or the gRPC code name.
+func unaryErrorType(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == errorDomain {
+			if code := info.GetMetadata()["jsonrpc_code"]; code != "" {
+				return code
+			}
+		}
+	}
+	return grpcErrorType(err)
 }
 
 // end records the duration and closes the span.

@@ -1535,120 +1535,6 @@ func (x *WatchCatalogueResponse) GetPromptsChanged() bool {
 	return false
 }
 
-// CallToolRequest calls a tool by its exposed name.
-type CallToolRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Arguments     *structpb.Struct       `protobuf:"bytes,2,opt,name=arguments,proto3" json:"arguments,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CallToolRequest) Reset() {
-	*x = CallToolRequest{}
-	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[26]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CallToolRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CallToolRequest) ProtoMessage() {}
-
-func (x *CallToolRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[26]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CallToolRequest.ProtoReflect.Descriptor instead.
-func (*CallToolRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_registry_v1_registry_proto_rawDescGZIP(), []int{26}
-}
-
-func (x *CallToolRequest) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *CallToolRequest) GetArguments() *structpb.Struct {
-	if x != nil {
-		return x.Arguments
-	}
-	return nil
-}
-
-// CallToolResponse is MCP's CallToolResult as JSON values.
-type CallToolResponse struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	Content           *structpb.ListValue    `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
-	StructuredContent *structpb.Struct       `protobuf:"bytes,2,opt,name=structured_content,json=structuredContent,proto3" json:"structured_content,omitempty"`
-	IsError           bool                   `protobuf:"varint,3,opt,name=is_error,json=isError,proto3" json:"is_error,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *CallToolResponse) Reset() {
-	*x = CallToolResponse{}
-	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[27]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CallToolResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CallToolResponse) ProtoMessage() {}
-
-func (x *CallToolResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[27]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CallToolResponse.ProtoReflect.Descriptor instead.
-func (*CallToolResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_registry_v1_registry_proto_rawDescGZIP(), []int{27}
-}
-
-func (x *CallToolResponse) GetContent() *structpb.ListValue {
-	if x != nil {
-		return x.Content
-	}
-	return nil
-}
-
-func (x *CallToolResponse) GetStructuredContent() *structpb.Struct {
-	if x != nil {
-		return x.StructuredContent
-	}
-	return nil
-}
-
-func (x *CallToolResponse) GetIsError() bool {
-	if x != nil {
-		return x.IsError
-	}
-	return false
-}
-
 var File_mcpmesh_registry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
@@ -1752,14 +1638,7 @@ const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
 	"\aprompts\x18\x06 \x03(\v2!.mcpmesh.registry.v1.RoutedPromptR\aprompts\x12#\n" +
 	"\rtools_changed\x18\a \x01(\bR\ftoolsChanged\x12+\n" +
 	"\x11resources_changed\x18\b \x01(\bR\x10resourcesChanged\x12'\n" +
-	"\x0fprompts_changed\x18\t \x01(\bR\x0epromptsChanged\"\\\n" +
-	"\x0fCallToolRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
-	"\targuments\x18\x02 \x01(\v2\x17.google.protobuf.StructR\targuments\"\xab\x01\n" +
-	"\x10CallToolResponse\x124\n" +
-	"\acontent\x18\x01 \x01(\v2\x1a.google.protobuf.ListValueR\acontent\x12F\n" +
-	"\x12structured_content\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x11structuredContent\x12\x19\n" +
-	"\bis_error\x18\x03 \x01(\bR\aisError2\x97\t\n" +
+	"\x0fprompts_changed\x18\t \x01(\bR\x0epromptsChanged2\xbe\b\n" +
 	"\x0fRegistryService\x12o\n" +
 	"\x10RegisterProvider\x12,.mcpmesh.registry.v1.RegisterProviderRequest\x1a-.mcpmesh.registry.v1.RegisterProviderResponse\x12Z\n" +
 	"\tHeartbeat\x12%.mcpmesh.registry.v1.HeartbeatRequest\x1a&.mcpmesh.registry.v1.HeartbeatResponse\x12u\n" +
@@ -1770,8 +1649,7 @@ const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
 	"\rListResources\x12).mcpmesh.registry.v1.ListResourcesRequest\x1a*.mcpmesh.registry.v1.ListResourcesResponse\x12~\n" +
 	"\x15ListResourceTemplates\x121.mcpmesh.registry.v1.ListResourceTemplatesRequest\x1a2.mcpmesh.registry.v1.ListResourceTemplatesResponse\x12`\n" +
 	"\vListPrompts\x12'.mcpmesh.registry.v1.ListPromptsRequest\x1a(.mcpmesh.registry.v1.ListPromptsResponse\x12k\n" +
-	"\x0eWatchCatalogue\x12*.mcpmesh.registry.v1.WatchCatalogueRequest\x1a+.mcpmesh.registry.v1.WatchCatalogueResponse0\x01\x12W\n" +
-	"\bCallTool\x12$.mcpmesh.registry.v1.CallToolRequest\x1a%.mcpmesh.registry.v1.CallToolResponseB?Z=github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1;registryv1b\x06proto3"
+	"\x0eWatchCatalogue\x12*.mcpmesh.registry.v1.WatchCatalogueRequest\x1a+.mcpmesh.registry.v1.WatchCatalogueResponse0\x01B?Z=github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1;registryv1b\x06proto3"
 
 var (
 	file_mcpmesh_registry_v1_registry_proto_rawDescOnce sync.Once
@@ -1785,7 +1663,7 @@ func file_mcpmesh_registry_v1_registry_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_registry_v1_registry_proto_rawDescData
 }
 
-var file_mcpmesh_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_mcpmesh_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_mcpmesh_registry_v1_registry_proto_goTypes = []any{
 	(*Provider)(nil),                      // 0: mcpmesh.registry.v1.Provider
 	(*RegisterProviderRequest)(nil),       // 1: mcpmesh.registry.v1.RegisterProviderRequest
@@ -1813,68 +1691,60 @@ var file_mcpmesh_registry_v1_registry_proto_goTypes = []any{
 	(*RoutedPrompt)(nil),                  // 23: mcpmesh.registry.v1.RoutedPrompt
 	(*WatchCatalogueRequest)(nil),         // 24: mcpmesh.registry.v1.WatchCatalogueRequest
 	(*WatchCatalogueResponse)(nil),        // 25: mcpmesh.registry.v1.WatchCatalogueResponse
-	(*CallToolRequest)(nil),               // 26: mcpmesh.registry.v1.CallToolRequest
-	(*CallToolResponse)(nil),              // 27: mcpmesh.registry.v1.CallToolResponse
-	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 29: google.protobuf.Struct
-	(*v1.Tool)(nil),                       // 30: mcpmesh.mcp.v1.Tool
-	(*v1.Resource)(nil),                   // 31: mcpmesh.mcp.v1.Resource
-	(*v1.ResourceTemplate)(nil),           // 32: mcpmesh.mcp.v1.ResourceTemplate
-	(*v1.Prompt)(nil),                     // 33: mcpmesh.mcp.v1.Prompt
-	(*structpb.ListValue)(nil),            // 34: google.protobuf.ListValue
+	(*timestamppb.Timestamp)(nil),         // 26: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 27: google.protobuf.Struct
+	(*v1.Tool)(nil),                       // 28: mcpmesh.mcp.v1.Tool
+	(*v1.Resource)(nil),                   // 29: mcpmesh.mcp.v1.Resource
+	(*v1.ResourceTemplate)(nil),           // 30: mcpmesh.mcp.v1.ResourceTemplate
+	(*v1.Prompt)(nil),                     // 31: mcpmesh.mcp.v1.Prompt
 }
 var file_mcpmesh_registry_v1_registry_proto_depIdxs = []int32{
-	28, // 0: mcpmesh.registry.v1.Provider.lease_expires_at:type_name -> google.protobuf.Timestamp
-	28, // 1: mcpmesh.registry.v1.Provider.registered_at:type_name -> google.protobuf.Timestamp
+	26, // 0: mcpmesh.registry.v1.Provider.lease_expires_at:type_name -> google.protobuf.Timestamp
+	26, // 1: mcpmesh.registry.v1.Provider.registered_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: mcpmesh.registry.v1.RegisterProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
 	0,  // 3: mcpmesh.registry.v1.RefreshProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
 	0,  // 4: mcpmesh.registry.v1.ListProvidersResponse.providers:type_name -> mcpmesh.registry.v1.Provider
-	29, // 5: mcpmesh.registry.v1.ToolView.input_schema:type_name -> google.protobuf.Struct
-	29, // 6: mcpmesh.registry.v1.ToolView.output_schema:type_name -> google.protobuf.Struct
-	29, // 7: mcpmesh.registry.v1.ToolView.annotations:type_name -> google.protobuf.Struct
+	27, // 5: mcpmesh.registry.v1.ToolView.input_schema:type_name -> google.protobuf.Struct
+	27, // 6: mcpmesh.registry.v1.ToolView.output_schema:type_name -> google.protobuf.Struct
+	27, // 7: mcpmesh.registry.v1.ToolView.annotations:type_name -> google.protobuf.Struct
 	12, // 8: mcpmesh.registry.v1.ListToolsResponse.tools:type_name -> mcpmesh.registry.v1.ToolView
 	21, // 9: mcpmesh.registry.v1.ListResourcesResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
 	22, // 10: mcpmesh.registry.v1.ListResourceTemplatesResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
 	23, // 11: mcpmesh.registry.v1.ListPromptsResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
-	30, // 12: mcpmesh.registry.v1.RoutedTool.tool:type_name -> mcpmesh.mcp.v1.Tool
-	31, // 13: mcpmesh.registry.v1.RoutedResource.resource:type_name -> mcpmesh.mcp.v1.Resource
-	32, // 14: mcpmesh.registry.v1.RoutedResourceTemplate.resource_template:type_name -> mcpmesh.mcp.v1.ResourceTemplate
-	33, // 15: mcpmesh.registry.v1.RoutedPrompt.prompt:type_name -> mcpmesh.mcp.v1.Prompt
+	28, // 12: mcpmesh.registry.v1.RoutedTool.tool:type_name -> mcpmesh.mcp.v1.Tool
+	29, // 13: mcpmesh.registry.v1.RoutedResource.resource:type_name -> mcpmesh.mcp.v1.Resource
+	30, // 14: mcpmesh.registry.v1.RoutedResourceTemplate.resource_template:type_name -> mcpmesh.mcp.v1.ResourceTemplate
+	31, // 15: mcpmesh.registry.v1.RoutedPrompt.prompt:type_name -> mcpmesh.mcp.v1.Prompt
 	0,  // 16: mcpmesh.registry.v1.WatchCatalogueResponse.providers:type_name -> mcpmesh.registry.v1.Provider
 	20, // 17: mcpmesh.registry.v1.WatchCatalogueResponse.tools:type_name -> mcpmesh.registry.v1.RoutedTool
 	21, // 18: mcpmesh.registry.v1.WatchCatalogueResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
 	22, // 19: mcpmesh.registry.v1.WatchCatalogueResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
 	23, // 20: mcpmesh.registry.v1.WatchCatalogueResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
-	29, // 21: mcpmesh.registry.v1.CallToolRequest.arguments:type_name -> google.protobuf.Struct
-	34, // 22: mcpmesh.registry.v1.CallToolResponse.content:type_name -> google.protobuf.ListValue
-	29, // 23: mcpmesh.registry.v1.CallToolResponse.structured_content:type_name -> google.protobuf.Struct
-	1,  // 24: mcpmesh.registry.v1.RegistryService.RegisterProvider:input_type -> mcpmesh.registry.v1.RegisterProviderRequest
-	3,  // 25: mcpmesh.registry.v1.RegistryService.Heartbeat:input_type -> mcpmesh.registry.v1.HeartbeatRequest
-	5,  // 26: mcpmesh.registry.v1.RegistryService.DeregisterProvider:input_type -> mcpmesh.registry.v1.DeregisterProviderRequest
-	7,  // 27: mcpmesh.registry.v1.RegistryService.RefreshProvider:input_type -> mcpmesh.registry.v1.RefreshProviderRequest
-	9,  // 28: mcpmesh.registry.v1.RegistryService.ListProviders:input_type -> mcpmesh.registry.v1.ListProvidersRequest
-	11, // 29: mcpmesh.registry.v1.RegistryService.ListTools:input_type -> mcpmesh.registry.v1.ListToolsRequest
-	14, // 30: mcpmesh.registry.v1.RegistryService.ListResources:input_type -> mcpmesh.registry.v1.ListResourcesRequest
-	16, // 31: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:input_type -> mcpmesh.registry.v1.ListResourceTemplatesRequest
-	18, // 32: mcpmesh.registry.v1.RegistryService.ListPrompts:input_type -> mcpmesh.registry.v1.ListPromptsRequest
-	24, // 33: mcpmesh.registry.v1.RegistryService.WatchCatalogue:input_type -> mcpmesh.registry.v1.WatchCatalogueRequest
-	26, // 34: mcpmesh.registry.v1.RegistryService.CallTool:input_type -> mcpmesh.registry.v1.CallToolRequest
-	2,  // 35: mcpmesh.registry.v1.RegistryService.RegisterProvider:output_type -> mcpmesh.registry.v1.RegisterProviderResponse
-	4,  // 36: mcpmesh.registry.v1.RegistryService.Heartbeat:output_type -> mcpmesh.registry.v1.HeartbeatResponse
-	6,  // 37: mcpmesh.registry.v1.RegistryService.DeregisterProvider:output_type -> mcpmesh.registry.v1.DeregisterProviderResponse
-	8,  // 38: mcpmesh.registry.v1.RegistryService.RefreshProvider:output_type -> mcpmesh.registry.v1.RefreshProviderResponse
-	10, // 39: mcpmesh.registry.v1.RegistryService.ListProviders:output_type -> mcpmesh.registry.v1.ListProvidersResponse
-	13, // 40: mcpmesh.registry.v1.RegistryService.ListTools:output_type -> mcpmesh.registry.v1.ListToolsResponse
-	15, // 41: mcpmesh.registry.v1.RegistryService.ListResources:output_type -> mcpmesh.registry.v1.ListResourcesResponse
-	17, // 42: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:output_type -> mcpmesh.registry.v1.ListResourceTemplatesResponse
-	19, // 43: mcpmesh.registry.v1.RegistryService.ListPrompts:output_type -> mcpmesh.registry.v1.ListPromptsResponse
-	25, // 44: mcpmesh.registry.v1.RegistryService.WatchCatalogue:output_type -> mcpmesh.registry.v1.WatchCatalogueResponse
-	27, // 45: mcpmesh.registry.v1.RegistryService.CallTool:output_type -> mcpmesh.registry.v1.CallToolResponse
-	35, // [35:46] is the sub-list for method output_type
-	24, // [24:35] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	1,  // 21: mcpmesh.registry.v1.RegistryService.RegisterProvider:input_type -> mcpmesh.registry.v1.RegisterProviderRequest
+	3,  // 22: mcpmesh.registry.v1.RegistryService.Heartbeat:input_type -> mcpmesh.registry.v1.HeartbeatRequest
+	5,  // 23: mcpmesh.registry.v1.RegistryService.DeregisterProvider:input_type -> mcpmesh.registry.v1.DeregisterProviderRequest
+	7,  // 24: mcpmesh.registry.v1.RegistryService.RefreshProvider:input_type -> mcpmesh.registry.v1.RefreshProviderRequest
+	9,  // 25: mcpmesh.registry.v1.RegistryService.ListProviders:input_type -> mcpmesh.registry.v1.ListProvidersRequest
+	11, // 26: mcpmesh.registry.v1.RegistryService.ListTools:input_type -> mcpmesh.registry.v1.ListToolsRequest
+	14, // 27: mcpmesh.registry.v1.RegistryService.ListResources:input_type -> mcpmesh.registry.v1.ListResourcesRequest
+	16, // 28: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:input_type -> mcpmesh.registry.v1.ListResourceTemplatesRequest
+	18, // 29: mcpmesh.registry.v1.RegistryService.ListPrompts:input_type -> mcpmesh.registry.v1.ListPromptsRequest
+	24, // 30: mcpmesh.registry.v1.RegistryService.WatchCatalogue:input_type -> mcpmesh.registry.v1.WatchCatalogueRequest
+	2,  // 31: mcpmesh.registry.v1.RegistryService.RegisterProvider:output_type -> mcpmesh.registry.v1.RegisterProviderResponse
+	4,  // 32: mcpmesh.registry.v1.RegistryService.Heartbeat:output_type -> mcpmesh.registry.v1.HeartbeatResponse
+	6,  // 33: mcpmesh.registry.v1.RegistryService.DeregisterProvider:output_type -> mcpmesh.registry.v1.DeregisterProviderResponse
+	8,  // 34: mcpmesh.registry.v1.RegistryService.RefreshProvider:output_type -> mcpmesh.registry.v1.RefreshProviderResponse
+	10, // 35: mcpmesh.registry.v1.RegistryService.ListProviders:output_type -> mcpmesh.registry.v1.ListProvidersResponse
+	13, // 36: mcpmesh.registry.v1.RegistryService.ListTools:output_type -> mcpmesh.registry.v1.ListToolsResponse
+	15, // 37: mcpmesh.registry.v1.RegistryService.ListResources:output_type -> mcpmesh.registry.v1.ListResourcesResponse
+	17, // 38: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:output_type -> mcpmesh.registry.v1.ListResourceTemplatesResponse
+	19, // 39: mcpmesh.registry.v1.RegistryService.ListPrompts:output_type -> mcpmesh.registry.v1.ListPromptsResponse
+	25, // 40: mcpmesh.registry.v1.RegistryService.WatchCatalogue:output_type -> mcpmesh.registry.v1.WatchCatalogueResponse
+	31, // [31:41] is the sub-list for method output_type
+	21, // [21:31] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_registry_v1_registry_proto_init() }
@@ -1888,7 +1758,7 @@ func file_mcpmesh_registry_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_registry_v1_registry_proto_rawDesc), len(file_mcpmesh_registry_v1_registry_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

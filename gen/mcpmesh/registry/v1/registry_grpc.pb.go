@@ -33,7 +33,6 @@ const (
 	RegistryService_ListResourceTemplates_FullMethodName = "/mcpmesh.registry.v1.RegistryService/ListResourceTemplates"
 	RegistryService_ListPrompts_FullMethodName           = "/mcpmesh.registry.v1.RegistryService/ListPrompts"
 	RegistryService_WatchCatalogue_FullMethodName        = "/mcpmesh.registry.v1.RegistryService/WatchCatalogue"
-	RegistryService_CallTool_FullMethodName              = "/mcpmesh.registry.v1.RegistryService/CallTool"
 )
 
 // RegistryServiceClient is the client API for RegistryService service.
@@ -63,9 +62,6 @@ type RegistryServiceClient interface {
 	ListPrompts(ctx context.Context, in *ListPromptsRequest, opts ...grpc.CallOption) (*ListPromptsResponse, error)
 	// WatchCatalogue streams the whole routed catalogue now and again after every change.
 	WatchCatalogue(ctx context.Context, in *WatchCatalogueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchCatalogueResponse], error)
-	// CallTool routes one tool call to its provider and waits for the result: for REST
-	// and internal callers that do not hold the routing table.
-	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (*CallToolResponse, error)
 }
 
 type registryServiceClient struct {
@@ -185,16 +181,6 @@ func (c *registryServiceClient) WatchCatalogue(ctx context.Context, in *WatchCat
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RegistryService_WatchCatalogueClient = grpc.ServerStreamingClient[WatchCatalogueResponse]
 
-func (c *registryServiceClient) CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (*CallToolResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(CallToolResponse)
-	err := c.cc.Invoke(ctx, RegistryService_CallTool_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // RegistryServiceServer is the server API for RegistryService service.
 // All implementations must embed UnimplementedRegistryServiceServer
 // for forward compatibility.
@@ -222,9 +208,6 @@ type RegistryServiceServer interface {
 	ListPrompts(context.Context, *ListPromptsRequest) (*ListPromptsResponse, error)
 	// WatchCatalogue streams the whole routed catalogue now and again after every change.
 	WatchCatalogue(*WatchCatalogueRequest, grpc.ServerStreamingServer[WatchCatalogueResponse]) error
-	// CallTool routes one tool call to its provider and waits for the result: for REST
-	// and internal callers that do not hold the routing table.
-	CallTool(context.Context, *CallToolRequest) (*CallToolResponse, error)
 	mustEmbedUnimplementedRegistryServiceServer()
 }
 
@@ -264,9 +247,6 @@ func (UnimplementedRegistryServiceServer) ListPrompts(context.Context, *ListProm
 }
 func (UnimplementedRegistryServiceServer) WatchCatalogue(*WatchCatalogueRequest, grpc.ServerStreamingServer[WatchCatalogueResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchCatalogue not implemented")
-}
-func (UnimplementedRegistryServiceServer) CallTool(context.Context, *CallToolRequest) (*CallToolResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method CallTool not implemented")
 }
 func (UnimplementedRegistryServiceServer) mustEmbedUnimplementedRegistryServiceServer() {}
 func (UnimplementedRegistryServiceServer) testEmbeddedByValue()                         {}
@@ -462,24 +442,6 @@ func _RegistryService_WatchCatalogue_Handler(srv interface{}, stream grpc.Server
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RegistryService_WatchCatalogueServer = grpc.ServerStreamingServer[WatchCatalogueResponse]
 
-func _RegistryService_CallTool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(CallToolRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RegistryServiceServer).CallTool(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RegistryService_CallTool_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RegistryServiceServer).CallTool(ctx, req.(*CallToolRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 // RegistryService_ServiceDesc is the grpc.ServiceDesc for RegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -522,10 +484,6 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPrompts",
 			Handler:    _RegistryService_ListPrompts_Handler,
-		},
-		{
-			MethodName: "CallTool",
-			Handler:    _RegistryService_CallTool_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

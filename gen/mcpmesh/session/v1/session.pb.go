@@ -1150,6 +1150,298 @@ func (x *RespondResponse) GetDelivered() bool {
 	return false
 }
 
+// CallToolRequest calls one tool.
+type CallToolRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name the mesh exposes.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The arguments as a JSON object; empty means none.
+	Arguments     []byte `protobuf:"bytes,2,opt,name=arguments,proto3" json:"arguments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallToolRequest) Reset() {
+	*x = CallToolRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallToolRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallToolRequest) ProtoMessage() {}
+
+func (x *CallToolRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallToolRequest.ProtoReflect.Descriptor instead.
+func (*CallToolRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CallToolRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CallToolRequest) GetArguments() []byte {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+// CallToolResponse carries the tool's answer.
+type CallToolResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CallToolResult as a JSON object (isError set for a tool error).
+	Result        []byte `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallToolResponse) Reset() {
+	*x = CallToolResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallToolResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallToolResponse) ProtoMessage() {}
+
+func (x *CallToolResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallToolResponse.ProtoReflect.Descriptor instead.
+func (*CallToolResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CallToolResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// ReadResourceRequest reads one resource.
+type ReadResourceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadResourceRequest) Reset() {
+	*x = ReadResourceRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadResourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadResourceRequest) ProtoMessage() {}
+
+func (x *ReadResourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadResourceRequest.ProtoReflect.Descriptor instead.
+func (*ReadResourceRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReadResourceRequest) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+// ReadResourceResponse carries the resource's contents.
+type ReadResourceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ReadResourceResult as a JSON object.
+	Result        []byte `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadResourceResponse) Reset() {
+	*x = ReadResourceResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadResourceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadResourceResponse) ProtoMessage() {}
+
+func (x *ReadResourceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadResourceResponse.ProtoReflect.Descriptor instead.
+func (*ReadResourceResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReadResourceResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// GetPromptRequest gets one prompt.
+type GetPromptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name the mesh exposes.
+	Name          string            `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Arguments     map[string]string `protobuf:"bytes,2,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPromptRequest) Reset() {
+	*x = GetPromptRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPromptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPromptRequest) ProtoMessage() {}
+
+func (x *GetPromptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPromptRequest.ProtoReflect.Descriptor instead.
+func (*GetPromptRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetPromptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetPromptRequest) GetArguments() map[string]string {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+// GetPromptResponse carries the prompt's messages.
+type GetPromptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The GetPromptResult as a JSON object.
+	Result        []byte `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPromptResponse) Reset() {
+	*x = GetPromptResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPromptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPromptResponse) ProtoMessage() {}
+
+func (x *GetPromptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPromptResponse.ProtoReflect.Descriptor instead.
+func (*GetPromptResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetPromptResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 var File_mcpmesh_session_v1_session_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
@@ -1226,7 +1518,24 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\v2\x19.mcpmesh.session.v1.ErrorH\x00R\x05errorB\t\n" +
 	"\aoutcome\"/\n" +
 	"\x0fRespondResponse\x12\x1c\n" +
-	"\tdelivered\x18\x01 \x01(\bR\tdelivered2\xaa\x04\n" +
+	"\tdelivered\x18\x01 \x01(\bR\tdelivered\"C\n" +
+	"\x0fCallToolRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\targuments\x18\x02 \x01(\fR\targuments\"*\n" +
+	"\x10CallToolResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\"'\n" +
+	"\x13ReadResourceRequest\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\".\n" +
+	"\x14ReadResourceResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\"\xb7\x01\n" +
+	"\x10GetPromptRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12Q\n" +
+	"\targuments\x18\x02 \x03(\v23.mcpmesh.session.v1.GetPromptRequest.ArgumentsEntryR\targuments\x1a<\n" +
+	"\x0eArgumentsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"+\n" +
+	"\x11GetPromptResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result2\xbe\x06\n" +
 	"\x0eSessionService\x12[\n" +
 	"\n" +
 	"Initialize\x12%.mcpmesh.session.v1.InitializeRequest\x1a&.mcpmesh.session.v1.InitializeResponse\x12Q\n" +
@@ -1235,7 +1544,10 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"GetSession\x12%.mcpmesh.session.v1.GetSessionRequest\x1a&.mcpmesh.session.v1.GetSessionResponse\x12d\n" +
 	"\rDeleteSession\x12(.mcpmesh.session.v1.DeleteSessionRequest\x1a).mcpmesh.session.v1.DeleteSessionResponse\x12Q\n" +
 	"\x06Listen\x12!.mcpmesh.session.v1.ListenRequest\x1a\".mcpmesh.session.v1.ListenResponse0\x01\x12R\n" +
-	"\aRespond\x12\".mcpmesh.session.v1.RespondRequest\x1a#.mcpmesh.session.v1.RespondResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
+	"\aRespond\x12\".mcpmesh.session.v1.RespondRequest\x1a#.mcpmesh.session.v1.RespondResponse\x12U\n" +
+	"\bCallTool\x12#.mcpmesh.session.v1.CallToolRequest\x1a$.mcpmesh.session.v1.CallToolResponse\x12a\n" +
+	"\fReadResource\x12'.mcpmesh.session.v1.ReadResourceRequest\x1a(.mcpmesh.session.v1.ReadResourceResponse\x12X\n" +
+	"\tGetPrompt\x12$.mcpmesh.session.v1.GetPromptRequest\x1a%.mcpmesh.session.v1.GetPromptResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
 
 var (
 	file_mcpmesh_session_v1_session_proto_rawDescOnce sync.Once
@@ -1249,7 +1561,7 @@ func file_mcpmesh_session_v1_session_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_session_v1_session_proto_rawDescData
 }
 
-var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_mcpmesh_session_v1_session_proto_goTypes = []any{
 	(*Session)(nil),               // 0: mcpmesh.session.v1.Session
 	(*InitializeRequest)(nil),     // 1: mcpmesh.session.v1.InitializeRequest
@@ -1268,6 +1580,13 @@ var file_mcpmesh_session_v1_session_proto_goTypes = []any{
 	(*ListenOpened)(nil),          // 14: mcpmesh.session.v1.ListenOpened
 	(*RespondRequest)(nil),        // 15: mcpmesh.session.v1.RespondRequest
 	(*RespondResponse)(nil),       // 16: mcpmesh.session.v1.RespondResponse
+	(*CallToolRequest)(nil),       // 17: mcpmesh.session.v1.CallToolRequest
+	(*CallToolResponse)(nil),      // 18: mcpmesh.session.v1.CallToolResponse
+	(*ReadResourceRequest)(nil),   // 19: mcpmesh.session.v1.ReadResourceRequest
+	(*ReadResourceResponse)(nil),  // 20: mcpmesh.session.v1.ReadResourceResponse
+	(*GetPromptRequest)(nil),      // 21: mcpmesh.session.v1.GetPromptRequest
+	(*GetPromptResponse)(nil),     // 22: mcpmesh.session.v1.GetPromptResponse
+	nil,                           // 23: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
 }
 var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.session.v1.InitializeResponse.session:type_name -> mcpmesh.session.v1.Session
@@ -1279,23 +1598,30 @@ var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	6,  // 6: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
 	5,  // 7: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
 	7,  // 8: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
-	1,  // 9: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
-	3,  // 10: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
-	8,  // 11: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
-	10, // 12: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
-	12, // 13: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
-	15, // 14: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
-	2,  // 15: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
-	4,  // 16: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
-	9,  // 17: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
-	11, // 18: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
-	13, // 19: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
-	16, // 20: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	23, // 9: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	1,  // 10: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
+	3,  // 11: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
+	8,  // 12: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
+	10, // 13: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
+	12, // 14: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
+	15, // 15: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
+	17, // 16: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
+	19, // 17: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
+	21, // 18: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
+	2,  // 19: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
+	4,  // 20: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
+	9,  // 21: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
+	11, // 22: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
+	13, // 23: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
+	16, // 24: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
+	18, // 25: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
+	20, // 26: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
+	22, // 27: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
+	19, // [19:28] is the sub-list for method output_type
+	10, // [10:19] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_session_v1_session_proto_init() }
@@ -1324,7 +1650,7 @@ func file_mcpmesh_session_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_session_v1_session_proto_rawDesc), len(file_mcpmesh_session_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,9 @@ const (
 	SessionService_DeleteSession_FullMethodName = "/mcpmesh.session.v1.SessionService/DeleteSession"
 	SessionService_Listen_FullMethodName        = "/mcpmesh.session.v1.SessionService/Listen"
 	SessionService_Respond_FullMethodName       = "/mcpmesh.session.v1.SessionService/Respond"
+	SessionService_CallTool_FullMethodName      = "/mcpmesh.session.v1.SessionService/CallTool"
+	SessionService_ReadResource_FullMethodName  = "/mcpmesh.session.v1.SessionService/ReadResource"
+	SessionService_GetPrompt_FullMethodName     = "/mcpmesh.session.v1.SessionService/GetPrompt"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -60,6 +63,29 @@ type SessionServiceClient interface {
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
 	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(ctx context.Context, in *RespondRequest, opts ...grpc.CallOption) (*RespondResponse, error)
+	// CallTool, ReadResource and GetPrompt serve callers that are not MCP clients (the
+	// REST API under /v1, internal services): one request, one answer. They run on the
+	// same dispatcher as Handle, as a stateless 2026-07-28 request that declares no
+	// client capabilities, so they get the same argument and result validation,
+	// circuit breakers, session.tool_call_timeout and telemetry. Progress and log
+	// messages are dropped.
+	//
+	// A failure carries the message the MCP path puts in its JSON-RPC error, word for
+	// word, and a google.rpc.ErrorInfo detail (domain "mcpmesh", metadata
+	// "jsonrpc_code") marking the message as meant for the caller. Codes:
+	// INVALID_ARGUMENT (bad params or arguments), NOT_FOUND (unknown tool, prompt or
+	// resource), FAILED_PRECONDITION (the provider asks for client input, which these
+	// callers cannot give), UNAVAILABLE (the provider did not answer, its circuit is
+	// open, or the catalogue is not loaded yet), DEADLINE_EXCEEDED (the provider did
+	// not answer within session.tool_call_timeout), INTERNAL (the provider failed or
+	// returned an invalid result).
+	//
+	// CallTool calls a tool by the name the mesh exposes.
+	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (*CallToolResponse, error)
+	// ReadResource reads a resource by URI.
+	ReadResource(ctx context.Context, in *ReadResourceRequest, opts ...grpc.CallOption) (*ReadResourceResponse, error)
+	// GetPrompt gets a prompt by the name the mesh exposes.
+	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -148,6 +174,36 @@ func (c *sessionServiceClient) Respond(ctx context.Context, in *RespondRequest, 
 	return out, nil
 }
 
+func (c *sessionServiceClient) CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (*CallToolResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CallToolResponse)
+	err := c.cc.Invoke(ctx, SessionService_CallTool_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ReadResource(ctx context.Context, in *ReadResourceRequest, opts ...grpc.CallOption) (*ReadResourceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadResourceResponse)
+	err := c.cc.Invoke(ctx, SessionService_ReadResource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPromptResponse)
+	err := c.cc.Invoke(ctx, SessionService_GetPrompt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -177,6 +233,29 @@ type SessionServiceServer interface {
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
 	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(context.Context, *RespondRequest) (*RespondResponse, error)
+	// CallTool, ReadResource and GetPrompt serve callers that are not MCP clients (the
+	// REST API under /v1, internal services): one request, one answer. They run on the
+	// same dispatcher as Handle, as a stateless 2026-07-28 request that declares no
+	// client capabilities, so they get the same argument and result validation,
+	// circuit breakers, session.tool_call_timeout and telemetry. Progress and log
+	// messages are dropped.
+	//
+	// A failure carries the message the MCP path puts in its JSON-RPC error, word for
+	// word, and a google.rpc.ErrorInfo detail (domain "mcpmesh", metadata
+	// "jsonrpc_code") marking the message as meant for the caller. Codes:
+	// INVALID_ARGUMENT (bad params or arguments), NOT_FOUND (unknown tool, prompt or
+	// resource), FAILED_PRECONDITION (the provider asks for client input, which these
+	// callers cannot give), UNAVAILABLE (the provider did not answer, its circuit is
+	// open, or the catalogue is not loaded yet), DEADLINE_EXCEEDED (the provider did
+	// not answer within session.tool_call_timeout), INTERNAL (the provider failed or
+	// returned an invalid result).
+	//
+	// CallTool calls a tool by the name the mesh exposes.
+	CallTool(context.Context, *CallToolRequest) (*CallToolResponse, error)
+	// ReadResource reads a resource by URI.
+	ReadResource(context.Context, *ReadResourceRequest) (*ReadResourceResponse, error)
+	// GetPrompt gets a prompt by the name the mesh exposes.
+	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -204,6 +283,15 @@ func (UnimplementedSessionServiceServer) Listen(*ListenRequest, grpc.ServerStrea
 }
 func (UnimplementedSessionServiceServer) Respond(context.Context, *RespondRequest) (*RespondResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Respond not implemented")
+}
+func (UnimplementedSessionServiceServer) CallTool(context.Context, *CallToolRequest) (*CallToolResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CallTool not implemented")
+}
+func (UnimplementedSessionServiceServer) ReadResource(context.Context, *ReadResourceRequest) (*ReadResourceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadResource not implemented")
+}
+func (UnimplementedSessionServiceServer) GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPrompt not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -320,6 +408,60 @@ func _SessionService_Respond_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_CallTool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CallToolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).CallTool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_CallTool_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).CallTool(ctx, req.(*CallToolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ReadResource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadResourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ReadResource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ReadResource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ReadResource(ctx, req.(*ReadResourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_GetPrompt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPromptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).GetPrompt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_GetPrompt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).GetPrompt(ctx, req.(*GetPromptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -342,6 +484,18 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Respond",
 			Handler:    _SessionService_Respond_Handler,
+		},
+		{
+			MethodName: "CallTool",
+			Handler:    _SessionService_CallTool_Handler,
+		},
+		{
+			MethodName: "ReadResource",
+			Handler:    _SessionService_ReadResource_Handler,
+		},
+		{
+			MethodName: "GetPrompt",
+			Handler:    _SessionService_GetPrompt_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

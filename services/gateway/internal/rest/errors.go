@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -19,7 +20,22 @@ import (
 // publicStatus is the status a REST caller may see for err. Codes whose messages can
 // carry internals (stack-level errors, dial errors with addresses) get a generic message
 // with an id that is also logged; the second result says whether the error was masked.
-// Other codes keep their message: peer services already mask their own internals.
+// Other codes keep their message: peer services already mask their own internals. A
+// status that carries the mesh's ErrorInfo (see IsPublic) is the session service's
+// answer to a call, written for the caller, and is kept whatever its code.
+//
+// HTTP statuses follow grpc-gateway's mapping of the code; for calls
+// (POST /v1/tools/{name}:call, /v1/resources:read, /v1/prompts/{name}:get):
+//
+//	INVALID_ARGUMENT     400  bad params or arguments (JSON-RPC -32602)
+//	NOT_FOUND            404  unknown tool, prompt or resource
+//	FAILED_PRECONDITION  400  the provider needs client input (only /mcp can give it)
+//	UNAVAILABLE          503  the provider did not answer, its circuit is open, or the
+//	                          catalogue is not loaded yet
+//	DEADLINE_EXCEEDED    504  the provider did not answer within session.tool_call_timeout
+//	INTERNAL             500  the provider failed or returned an invalid result
+//
+// An oversized body is 413 (WriteTooLarge), a rate-limited request 429.
 func publicStatus(err error) (*status.Status, bool) {
 	var httpErr *runtime.HTTPStatusError
 	if errors.As(err, &httpErr) {
@@ -28,6 +44,9 @@ func publicStatus(err error) (*status.Status, bool) {
 	st, ok := status.FromError(err)
 	if !ok {
 		return status.New(codes.Internal, "internal error"), true
+	}
+	if IsPublic(st) {
+		return st, false
 	}
 	switch st.Code() {
 	case codes.Internal, codes.Unknown, codes.DataLoss:
@@ -69,16 +88,43 @@ func errorID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ErrorDomain is the google.rpc.ErrorInfo domain of errors the mesh's services write
+// for the caller (the session service's call errors).
+const ErrorDomain = "mcpmesh"
+
+// IsPublic reports whether st carries the mesh's ErrorInfo: its message names the
+// problem for the caller, exactly as the MCP path does, and holds no internals.
+func IsPublic(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteTooLarge answers a REST request whose body exceeds the gateway's limit: 413,
+// with the message /mcp uses for the same case.
+func WriteTooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+		"request body exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+}
+
 // WriteTooManyRequests answers a REST request that the gateway's rate limit rejected:
 // 429 (the caller has set Retry-After) with grpc-gateway's error body and the code
 // RESOURCE_EXHAUSTED, which grpc-gateway maps to 429 too.
 func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter int) {
-	msg, _ := json.Marshal("too many requests: this gateway accepts at most " +
-		strconv.FormatFloat(perSecond, 'g', -1, 64) + " requests per second; retry after " +
-		strconv.Itoa(retryAfter) + " s (Retry-After header)")
-	body := `{"code":` + strconv.Itoa(int(codes.ResourceExhausted)) + `,"message":` + string(msg) + `,"details":[]}`
+	writeError(w, http.StatusTooManyRequests, codes.ResourceExhausted, "too many requests: this gateway accepts at most "+
+		strconv.FormatFloat(perSecond, 'g', -1, 64)+" requests per second; retry after "+
+		strconv.Itoa(retryAfter)+" s (Retry-After header)")
+}
+
+// writeError writes grpc-gateway's error body for an answer the gateway gives itself.
+func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, message string) {
+	msg, _ := json.Marshal(message)
+	body := `{"code":` + strconv.Itoa(int(code)) + `,"message":` + string(msg) + `,"details":[]}`
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusTooManyRequests)
+	w.WriteHeader(httpStatus)
 	_, _ = io.WriteString(w, body)
 }

@@ -1,11 +1,16 @@
 // Package rest builds the REST/JSON API under /v1/: a grpc-gateway mux over the
-// registry, health and session clients, with protojson output and an error handler that
-// never shows internal details to callers.
+// registry, health and session clients, with protojson output (MCP JSON carried raw,
+// see rawjson.go), a body limit, and an error handler that never shows internal
+// details to callers. Calls (tools, resources, prompts) go to the session service,
+// the same dispatcher as /mcp; listings and providers to the registry.
 package rest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -14,7 +19,7 @@ import (
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
-	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/grpc/codes"
 )
 
 // Clients are the services the REST API fronts. A nil client leaves its routes out
@@ -30,15 +35,15 @@ type Options struct {
 	Logger *slog.Logger
 	// OnRoute is told the route pattern of each matched request (for metrics labels).
 	OnRoute func(w http.ResponseWriter, route string)
+	// MaxBodyBytes bounds a request body (413 beyond); zero means no limit.
+	MaxBodyBytes int64
 }
 
-// NewMux returns the grpc-gateway mux with every REST route registered.
-func NewMux(c Clients, o Options) (*runtime.ServeMux, error) {
+// NewMux returns the REST handler: the grpc-gateway mux with every REST route
+// registered, behind the body limit.
+func NewMux(c Clients, o Options) (http.Handler, error) {
 	opts := []runtime.ServeMuxOption{
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false, UseProtoNames: false},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-		}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newRawJSON()),
 		runtime.WithErrorHandler(errorHandler(o.Logger)),
 	}
 	if o.OnRoute != nil {
@@ -63,7 +68,36 @@ func NewMux(c Clients, o Options) (*runtime.ServeMux, error) {
 			return nil, fmt.Errorf("register session REST routes: %w", err)
 		}
 	}
-	return mux, nil
+	if o.MaxBodyBytes <= 0 {
+		return mux, nil
+	}
+	return limitBody(mux, o.MaxBodyBytes), nil
+}
+
+// limitBody reads a request body whole, up to limit bytes, before the mux sees it:
+// beyond the limit the answer is 413, as on /mcp (the mux's decoders would turn a
+// truncated body into a 400).
+func limitBody(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			WriteTooLarge(w, limit)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				WriteTooLarge(w, limit)
+				return
+			case err != nil:
+				writeError(w, http.StatusBadRequest, codes.InvalidArgument, "request body could not be read")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // routeMiddleware reports the matched pattern. grpc-gateway wraps each registered

@@ -39,7 +39,7 @@ func Build(rev int64, records []store.Record) (*Snapshot, Report) {
 	s := &Snapshot{Revision: rev}
 	var rep Report
 	s.Providers = buildProviders(recs)
-	s.Tools, s.routes = buildTools(recs)
+	s.Tools = buildTools(recs)
 	s.Prompts = buildPrompts(recs)
 	s.Resources, rep.ShadowedResources = buildResources(recs)
 	s.ResourceTemplates, rep.ShadowedTemplates = buildTemplates(recs)
@@ -88,7 +88,7 @@ func buildProviders(recs []store.Record) []*registryv1.Provider {
 	return out
 }
 
-func buildTools(recs []store.Record) ([]*registryv1.RoutedTool, map[string]Route) {
+func buildTools(recs []store.Record) []*registryv1.RoutedTool {
 	var offers []offer
 	var tools []*registryv1.RoutedTool
 	for _, r := range recs {
@@ -97,17 +97,11 @@ func buildTools(recs []store.Record) ([]*registryv1.RoutedTool, map[string]Route
 			tools = append(tools, &registryv1.RoutedTool{Provider: r.Name, Tool: t})
 		}
 	}
-	addresses := make(map[string]string, len(recs))
-	for _, r := range recs {
-		addresses[r.Name] = r.Address
-	}
-	routes := make(map[string]Route, len(tools))
 	for i, name := range exposeNames(offers) {
 		tools[i].Name = name
-		routes[name] = Route{Provider: offers[i].provider, Address: addresses[offers[i].provider], Tool: offers[i].name}
 	}
 	slices.SortFunc(tools, func(a, b *registryv1.RoutedTool) int { return cmp.Compare(a.Name, b.Name) })
-	return tools, routes
+	return tools
 }
 
 func buildPrompts(recs []store.Record) []*registryv1.RoutedPrompt {

@@ -1,7 +1,7 @@
 // Package catalogue builds the registry's routed catalogue: it names every provider's
 // tools and prompts without collisions, resolves resource URI clashes, orders every
-// list and freezes the result in an immutable Snapshot that list calls, watchers and
-// call routing share.
+// list and freezes the result in an immutable Snapshot that list calls and watchers
+// share.
 package catalogue
 
 import (
@@ -10,14 +10,6 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/jsonvalue"
 )
-
-// Route says where a tool call goes.
-type Route struct {
-	Provider string
-	Address  string
-	// Tool is the name the provider knows the tool by.
-	Tool string
-}
 
 // Digest fingerprints one part of a snapshot, to tell watchers what changed.
 type Digest [32]byte
@@ -39,16 +31,8 @@ type Snapshot struct {
 	// not lease times.
 	ProvidersDigest Digest
 
-	routes map[string]Route
-
 	toolViewsOnce sync.Once
 	toolViews     []*registryv1.ToolView
-}
-
-// Tool resolves an exposed tool name.
-func (s *Snapshot) Tool(exposed string) (Route, bool) {
-	r, ok := s.routes[exposed]
-	return r, ok
 }
 
 // SameContent reports whether o routes and lists exactly what s does.
@@ -64,7 +48,6 @@ func (s *Snapshot) WithRevision(rev int64) *Snapshot {
 		ResourceTemplates: s.ResourceTemplates, Prompts: s.Prompts,
 		ToolsDigest: s.ToolsDigest, ResourcesDigest: s.ResourcesDigest,
 		PromptsDigest: s.PromptsDigest, ProvidersDigest: s.ProvidersDigest,
-		routes: s.routes,
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func TestStruct(t *testing.T) {
@@ -43,7 +43,7 @@ func TestStruct(t *testing.T) {
 				t.Fatalf("got %v, wantNil %v", got, tt.wantNil)
 			}
 			if got != nil {
-				back, err := ObjectBytes(got)
+				back, err := protojson.Marshal(got)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -51,32 +51,6 @@ func TestStruct(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestList(t *testing.T) {
-	l, err := List([]byte(`[{"type":"text","text":"hi"}]`))
-	if err != nil || len(l.GetValues()) != 1 {
-		t.Fatalf("List = %v, %v", l, err)
-	}
-	if _, err := List([]byte(`{}`)); !errors.Is(err, ErrNotArray) {
-		t.Fatalf("List({}) err = %v, want ErrNotArray", err)
-	}
-	if l, err := List(nil); l != nil || err != nil {
-		t.Fatalf("List(nil) = %v, %v", l, err)
-	}
-}
-
-func TestObjectBytesNil(t *testing.T) {
-	b, err := ObjectBytes(nil)
-	if err != nil || string(b) != "{}" {
-		t.Fatalf("ObjectBytes(nil) = %s, %v", b, err)
-	}
-	s, _ := structpb.NewStruct(map[string]any{"n": 1.5, "s": "x"})
-	b, err = ObjectBytes(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameJSON(t, b, []byte(`{"n":1.5,"s":"x"}`))
 }
 
 func assertSameJSON(t *testing.T, got, want []byte) {

@@ -41,6 +41,9 @@ func withClientInput[R any](d *Dispatcher, ctx context.Context, req *Request, cc
 		if ir == nil {
 			return finish(resp)
 		}
+		if req.NoClient {
+			return nil, inputNotSupported(t)
+		}
 		if req.Session == nil {
 			return d.inputRequired(ctx, req, cc, t, name, ir)
 		}

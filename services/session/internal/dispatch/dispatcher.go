@@ -47,6 +47,10 @@ type Request struct {
 	Params          []byte
 	RequestID       []byte
 	Notification    bool
+	// NoClient marks a caller that is not an MCP client (the REST API): it cannot
+	// answer a provider's input requests, so they fail with ClassNeedsInput instead of
+	// becoming an InputRequiredResult.
+	NoClient bool
 }
 
 func (r *Request) stateless() bool {
@@ -125,6 +129,16 @@ func (d *Dispatcher) Dispatch(ctx context.Context, req *Request, emit Emit) erro
 	}
 	return emit(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Result{Result: result}})
 }
+
+// Call runs one request for a caller without a stream (see Request.NoClient): the
+// notifications it would send are dropped. It returns the result object, or the
+// failure: a *mcpjson.Error for what the MCP path answers as a JSON-RPC error, any
+// other error for the transport.
+func (d *Dispatcher) Call(ctx context.Context, req *Request) ([]byte, error) {
+	return d.call(ctx, req, dropEvents)
+}
+
+func dropEvents(*sessionv1.HandleResponse) error { return nil }
 
 func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	switch req.Method {

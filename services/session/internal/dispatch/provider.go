@@ -20,7 +20,7 @@ var errCancelled = errors.New("request cancelled by the client")
 // ErrCancelled reports whether err means the client cancelled the request.
 func ErrCancelled(err error) bool { return errors.Is(err, errCancelled) }
 
-var errCatalogueNotLoaded = mcpjson.Errorf(mcpjson.CodeInternal, "catalogue not loaded yet; try again shortly")
+var errCatalogueNotLoaded = mcpjson.Errorf(mcpjson.CodeInternal, "catalogue not loaded yet; try again shortly").Classed(mcpjson.ClassUnavailable)
 
 // target names what a provider call is for, for messages.
 type target struct {
@@ -86,10 +86,19 @@ func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route ca
 	case codes.InvalidArgument:
 		// The provider's own explanation is meant for the caller.
 		return invalidParams("%s %s: %s", t.kind, t.name, st.Message())
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Unknown:
+	case codes.DeadlineExceeded:
+		d.logger.WarnContext(callCtx, "provider did not answer in time", "kind", t.kind, "name", t.name,
+			"provider", route.Provider, "address", route.Address, "error", err)
+		if errors.Is(context.Cause(callCtx), errToolCallTimeout) {
+			return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s timed out: provider %s did not answer within %s",
+				t.kind, t.name, route.Provider, d.settings.ToolCallTimeout).Classed(mcpjson.ClassTimeout)
+		}
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s timed out: provider %s did not answer in time",
+			t.kind, t.name, route.Provider).Classed(mcpjson.ClassTimeout)
+	case codes.Unavailable, codes.Canceled, codes.ResourceExhausted, codes.Unknown:
 		d.logger.WarnContext(callCtx, "provider did not answer", "kind", t.kind, "name", t.name,
 			"provider", route.Provider, "address", route.Address, "error", err)
-		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s is unavailable: provider %s did not answer", t.kind, t.name, route.Provider)
+		return providerUnavailable(t, route)
 	default:
 		d.logger.WarnContext(callCtx, "provider failed", "kind", t.kind, "name", t.name,
 			"provider", route.Provider, "error", err)
@@ -100,11 +109,17 @@ func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route ca
 func (d *Dispatcher) unreachable(callCtx context.Context, t target, route catalogue.Route, err error) error {
 	d.logger.WarnContext(callCtx, "no connection to provider", "kind", t.kind, "name", t.name,
 		"provider", route.Provider, "address", route.Address, "error", err)
-	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s is unavailable: provider %s did not answer", t.kind, t.name, route.Provider)
+	return providerUnavailable(t, route)
 }
 
 func inputNotSupported(t target) error {
-	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which this mesh version does not support yet", t.kind, t.name)
+	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which only an MCP client can give: call it through /mcp", t.kind, t.name).
+		Classed(mcpjson.ClassNeedsInput)
+}
+
+func providerUnavailable(t target, route catalogue.Route) error {
+	return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s is unavailable: provider %s did not answer", t.kind, t.name, route.Provider).
+		Classed(mcpjson.ClassUnavailable)
 }
 
 func invalidResult(t target) error {
@@ -112,11 +127,11 @@ func invalidResult(t target) error {
 }
 
 func unknownTool(name string) error {
-	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown tool: %s", name)
+	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown tool: %s", name).Classed(mcpjson.ClassNotFound)
 }
 
 func unknownPrompt(name string) error {
-	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown prompt: %s", name)
+	return mcpjson.Errorf(mcpjson.CodeInvalidParams, "Unknown prompt: %s", name).Classed(mcpjson.ClassNotFound)
 }
 
 // resourceNotFound is -32002 for the stateful generation and -32602 for the
@@ -126,5 +141,5 @@ func resourceNotFound(req *Request, uri string) error {
 	if req.stateless() {
 		code = mcpjson.CodeInvalidParams
 	}
-	return (&mcpjson.Error{Code: code, Message: fmt.Sprintf("Resource not found: %s", uri)}).WithData(map[string]string{"uri": uri})
+	return (&mcpjson.Error{Code: code, Message: fmt.Sprintf("Resource not found: %s", uri), Class: mcpjson.ClassNotFound}).WithData(map[string]string{"uri": uri})
 }

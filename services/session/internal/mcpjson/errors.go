@@ -22,6 +22,55 @@ type Error struct {
 	Message string
 	// Data is optional JSON.
 	Data []byte
+	// Class says what went wrong in terms callers without JSON-RPC understand (the
+	// REST API's HTTP statuses); ClassOf derives it from Code when it is not set.
+	Class Class
+}
+
+// Class classifies an Error beyond its JSON-RPC code: -32602 covers both an unknown
+// tool and a bad argument, -32603 both a provider that did not answer and one that
+// failed, and REST callers must tell them apart.
+type Class uint8
+
+const (
+	// ClassUnset means: derive the kind from the code (see ClassOf).
+	ClassUnset Class = iota
+	// ClassInvalid: the request is wrong (params, arguments, requestState).
+	ClassInvalid
+	// ClassNotFound: no such tool, prompt, resource or method.
+	ClassNotFound
+	// ClassNeedsInput: the provider needs client input that the caller cannot give.
+	ClassNeedsInput
+	// ClassUnavailable: the provider did not answer (down, circuit open) or the mesh
+	// is not ready; retrying later may work.
+	ClassUnavailable
+	// ClassTimeout: the provider did not answer within the call's timeout.
+	ClassTimeout
+	// ClassFailed: the provider or the mesh failed.
+	ClassFailed
+)
+
+// ClassOf returns e's class, derived from its code when it was not set.
+func (e *Error) ClassOf() Class {
+	if e.Class != ClassUnset {
+		return e.Class
+	}
+	switch e.Code {
+	case CodeInvalidParams:
+		return ClassInvalid
+	case CodeMethodNotFound, CodeResourceNotFound:
+		return ClassNotFound
+	case CodeMissingClientCapability:
+		return ClassNeedsInput
+	default:
+		return ClassFailed
+	}
+}
+
+// Classed returns e with its class set.
+func (e *Error) Classed(c Class) *Error {
+	e.Class = c
+	return e
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
