@@ -342,10 +342,15 @@ func TestSixProcessesTelemetry(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "rest") {
 			t.Fatalf("REST call: %d %s", resp.StatusCode, body)
 		}
-		spans := waitForTrace(t, receiver, traceID, "mcpmesh-gateway", "mcpmesh-registry", "mcpmesh-provider-everything")
+		// REST calls go through the session service's dispatcher, like MCP ones, but
+		// skip the MCP wire (transport) and never touch the registry.
+		spans := waitForTrace(t, receiver, traceID, "mcpmesh-gateway", "mcpmesh-session", "mcpmesh-provider-everything")
 		checkParents(t, spans, clientSpan)
-		if hasService(spans, "mcpmesh-session") || hasService(spans, "mcpmesh-transport") {
-			t.Errorf("the REST route crossed the MCP data plane%s", describe(spans))
+		if _, ok := find(spans, "mcpmesh-session", "tools/call echo", tracepb.Span_SPAN_KIND_SERVER); !ok {
+			t.Errorf("no MCP span for the REST call%s", describe(spans))
+		}
+		if hasService(spans, "mcpmesh-registry") || hasService(spans, "mcpmesh-transport") {
+			t.Errorf("the REST call crossed the registry or the transport%s", describe(spans))
 		}
 	})
 

@@ -31,7 +31,13 @@ func allInOne(t testing.TB) meshconfig.Config {
 // start runs an in-process mesh until the test ends and returns its base URL.
 func start(t testing.TB) string {
 	t.Helper()
-	m, err := New(allInOne(t), slog.New(slog.DiscardHandler))
+	return startWith(t, allInOne(t))
+}
+
+// startWith runs an in-process mesh of cfg until the test ends and returns its base URL.
+func startWith(t testing.TB, cfg meshconfig.Config) string {
+	t.Helper()
+	m, err := New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

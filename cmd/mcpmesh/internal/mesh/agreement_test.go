@@ -1,0 +1,212 @@
+package mesh
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/registry"
+)
+
+// TestRESTAndMCPAgree runs the bad-input cases of a tool call over REST
+// (POST /v1/tools/{name}:call) and over /mcp against one in-process mesh, and checks
+// that both surfaces name each problem with the same message, with the HTTP status and
+// JSON-RPC code of the table in docs/protocol.md. Both go through the session
+// service's dispatcher, so they can only disagree if one of them bypasses it.
+func TestRESTAndMCPAgree(t *testing.T) {
+	const (
+		maxBody     = 64 << 10
+		callTimeout = 300 * time.Millisecond
+	)
+	down := startDownProvider(t)
+	cfg := allInOne(t)
+	cfg.Gateway.MaxBodyBytes = maxBody
+	cfg.Session.ToolCallTimeout = callTimeout
+	cfg.Registry.Providers = []registry.StaticProvider{{Name: "down", Address: down.addr}}
+	base := startWith(t, cfg)
+	// Both providers offer the same tools, so the mesh qualifies every name.
+	waitForCall(t, base, "down.echo", `{"message":"up"}`)
+	down.stop()
+
+	tests := []struct {
+		name      string
+		tool      string
+		arguments string
+		// What the REST caller gets; the MCP client gets the JSON-RPC code with
+		// HTTP 200, or the same HTTP status when the gateway refuses the request.
+		restStatus int
+		rpcCode    int
+		mcpStatus  int
+		message    string
+	}{
+		{"unknown tool", "nope", `{}`, http.StatusNotFound, -32602, http.StatusOK,
+			"Unknown tool: nope"},
+		{"missing argument", "everything.add", `{"a":1}`, http.StatusBadRequest, -32602, http.StatusOK,
+			"invalid arguments for tool everything.add: (root): missing property 'b' (keyword required)"},
+		{"wrong type", "everything.add", `{"a":"one","b":2}`, http.StatusBadRequest, -32602, http.StatusOK,
+			"invalid arguments for tool everything.add: /a: got string, want number (keyword type)"},
+		{"oversized body", "everything.echo", `{"message":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge, -32600, http.StatusRequestEntityTooLarge,
+			"request body exceeds the limit of 65536 bytes"},
+		{"provider down", "down.echo", `{"message":"hi"}`, http.StatusServiceUnavailable, -32603, http.StatusOK,
+			"tool down.echo is unavailable: provider down did not answer"},
+		{"provider timeout", "everything.slow", `{"duration_ms":5000,"steps":1}`, http.StatusGatewayTimeout, -32603, http.StatusOK,
+			"tool everything.slow timed out: provider everything did not answer within 300ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			restStatus, restMessage := callREST(t, base, tc.tool, tc.arguments)
+			mcpStatus, code, mcpMessage := callMCP(t, base, tc.tool, tc.arguments)
+			if restStatus != tc.restStatus || restMessage != tc.message {
+				t.Errorf("REST: %d %q, want %d %q", restStatus, restMessage, tc.restStatus, tc.message)
+			}
+			if mcpStatus != tc.mcpStatus || code != tc.rpcCode || mcpMessage != tc.message {
+				t.Errorf("MCP: HTTP %d, %d %q, want HTTP %d, %d %q", mcpStatus, code, mcpMessage, tc.mcpStatus, tc.rpcCode, tc.message)
+			}
+			if restMessage != mcpMessage {
+				t.Errorf("REST says %q, MCP says %q", restMessage, mcpMessage)
+			}
+		})
+	}
+
+	t.Run("success", func(t *testing.T) {
+		resp, body := post(t, base+"/v1/tools/everything.add:call", `{"arguments":{"a":2,"b":3}}`, nil)
+		var result struct {
+			StructuredContent map[string]float64 `json:"structuredContent"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &result) != nil || result.StructuredContent["sum"] != 5 {
+			t.Fatalf("REST add: %d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+// callREST calls a tool over REST and returns the status and the error message ("" on
+// success).
+func callREST(t *testing.T, base, tool, arguments string) (int, string) {
+	t.Helper()
+	resp, body := post(t, base+"/v1/tools/"+tool+":call", `{"arguments":`+arguments+`}`, nil)
+	var e struct {
+		Message string `json:"message"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("REST error body %q: %v", body, err)
+		}
+	}
+	return resp.StatusCode, e.Message
+}
+
+// callMCP calls a tool over /mcp as a 2026-07-28 client and returns the HTTP status,
+// the JSON-RPC error code and message (0, "" on success).
+func callMCP(t *testing.T, base, tool, arguments string) (int, int, string) {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments +
+		`,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+	resp, raw := post(t, base+"/mcp", body, map[string]string{
+		"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
+		"Mcp-Method": "tools/call", "Mcp-Name": tool,
+	})
+	var out struct {
+		Error *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("MCP body %q: %v", raw, err)
+	}
+	if out.Error == nil {
+		return resp.StatusCode, 0, ""
+	}
+	return resp.StatusCode, out.Error.Code, out.Error.Message
+}
+
+func post(t *testing.T, url, body string, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
+}
+
+// downProvider is a second everything provider on its own loopback gRPC server, to be
+// stopped once the mesh knows its tools.
+type downProvider struct {
+	addr string
+	stop func()
+}
+
+func startDownProvider(t *testing.T) downProvider {
+	t.Helper()
+	ecfg := everything.DefaultConfig()
+	ecfg.Name = "down"
+	p, err := everything.New(ecfg, everything.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpcserver.New(grpcserver.Settings{Logger: slog.New(slog.DiscardHandler)})
+	p.Register(srv)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Stop(ctx)
+		srv.Shutdown(ctx)
+		if err := <-served; err != nil {
+			t.Errorf("serve the down provider: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return downProvider{addr: lis.Addr().String(), stop: stop}
+}
+
+// waitForCall waits until a REST call of the tool succeeds: the session service has
+// the tool in its catalogue and its provider answers.
+func waitForCall(t *testing.T, base, tool, arguments string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, message := callREST(t, base, tool, arguments)
+		if status == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tool %s never answered: %d %s", tool, status, message)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
