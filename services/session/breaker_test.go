@@ -22,15 +22,15 @@ func TestBreakerOpensOnAProviderThatDoesNotAnswer(t *testing.T) {
 		if !strings.Contains(e.GetMessage(), "tool flaky is unavailable: provider down did not answer") {
 			t.Fatalf("call %d: %q", i, e.GetMessage())
 		}
-		if want := breaker.StateClosed; i < 1 && h.svc.breakers.State("down") != want {
-			t.Fatalf("after %d failures the breaker is %v, want %v", i+1, h.svc.breakers.State("down"), want)
+		if want := breaker.StateClosed; i < 1 && h.svc.backend.Breakers.State("down") != want {
+			t.Fatalf("after %d failures the breaker is %v, want %v", i+1, h.svc.backend.Breakers.State("down"), want)
 		}
 	}
-	if got := h.svc.breakers.State("down"); got != breaker.StateOpen {
+	if got := h.svc.backend.Breakers.State("down"); got != breaker.StateOpen {
 		t.Fatalf("breaker of the provider that is down is %v, want open", got)
 	}
 	h.mustResult(t, stateful(sess, "tools/call", `{"name":"echo","arguments":{"message":"still here"}}`))
-	if got := h.svc.breakers.State("p"); got != breaker.StateClosed {
+	if got := h.svc.backend.Breakers.State("p"); got != breaker.StateClosed {
 		t.Fatalf("breaker of the healthy provider is %v, want closed", got)
 	}
 }

@@ -70,7 +70,7 @@ func (s *Service) GetPrompt(ctx context.Context, req *sessionv1.GetPromptRequest
 // unary runs method as a stateless request of the latest generation from a caller
 // that declares no client capabilities.
 func (s *Service) unary(ctx context.Context, method string, params []byte) ([]byte, error) {
-	return s.dispatcher.Call(ctx, &dispatch.Request{
+	return s.backend.Dispatcher.Call(ctx, &dispatch.Request{
 		ProtocolVersion: mcpversion.V20260728,
 		Method:          method,
 		Params:          params,

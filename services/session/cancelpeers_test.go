@@ -13,7 +13,7 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 	db := newDB(t)
 	a := newHarnessOn(t, db, true, nil)
 	b := newHarnessOn(t, db, true, nil)
-	waitFor(t, "b's notification listener", b.svc.listener.Healthy)
+	waitFor(t, "b's notification listener", b.svc.backend.Listener.Healthy)
 	sess := a.initialize(t, "2025-11-25")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)

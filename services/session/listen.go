@@ -32,9 +32,9 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 		return err
 	}
 	// Watch before reading, so an event appended in between wakes us.
-	watch := s.waker.Watch(id)
+	watch := s.backend.Waker.Watch(id)
 	defer watch.Close()
-	window, err := s.events.Window(ctx, id)
+	window, err := s.backend.Events.Window(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 	defer keepAlive.Stop()
 	for {
 		wake := watch.C()
-		batch, err := s.events.Read(ctx, id, cursor, listenBatch)
+		batch, err := s.backend.Events.Read(ctx, id, cursor, listenBatch)
 		if err != nil {
 			return err
 		}
@@ -93,14 +93,14 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 		case <-keepAlive.C:
 			// An open stream is activity: the session does not expire under a client
 			// that only listens. A session that ended meanwhile ends the stream.
-			if err := s.store.Touch(ctx, id, s.now()); errors.Is(err, store.ErrNotFound) {
+			if err := s.backend.Store.Touch(ctx, id, s.now()); errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			continue
 		case <-wake:
 		}
 		// A wake-up may mean the session ended (Forget wakes its readers).
-		if _, err := s.store.Get(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.backend.Store.Get(ctx, id); errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 	}

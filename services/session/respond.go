@@ -34,7 +34,7 @@ func (s *Service) respond(ctx context.Context, req *sessionv1.RespondRequest) (*
 	default:
 		return nil, public(errInvalidRequest, "a result or an error is required")
 	}
-	delivered, err := s.pending.Deliver(ctx, id, req.GetRequestId(), answer)
+	delivered, err := s.backend.Pending.Deliver(ctx, id, req.GetRequestId(), answer)
 	if err != nil {
 		return nil, err
 	}

@@ -61,11 +61,11 @@ func (s *Service) initialize(ctx context.Context, params []byte) (*sessionv1.Ini
 		CreatedUnixMs:      nowMs,
 		LastSeenUnixMs:     nowMs,
 	}
-	if err := s.store.Create(ctx, rec); err != nil {
+	if err := s.backend.Store.Create(ctx, rec); err != nil {
 		return nil, err
 	}
 	return &sessionv1.InitializeResponse{
-		Result:  s.dispatcher.InitializeResult(version),
+		Result:  s.backend.Dispatcher.InitializeResult(version),
 		Session: sessionProto(rec),
 	}, nil
 }
@@ -140,10 +140,13 @@ func sessionProto(s store.Session) *sessionv1.Session {
 // Handle runs one request or notification.
 func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
 	ctx := stream.Context()
-	return s.toStatus(ctx, methodHandle, s.handle(ctx, req, stream))
+	_, err := s.handle(ctx, req, stream.Send)
+	return s.toStatus(ctx, methodHandle, err)
 }
 
-func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
+// handle runs req and returns the protocol version it ran under: the request's, or
+// its session's when it named none (for the metrics).
+func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, send dispatch.Emit) (version string, err error) {
 	dreq := dispatch.Request{
 		ProtocolVersion: req.GetProtocolVersion(),
 		Method:          req.GetMethod(),
@@ -154,41 +157,38 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, stre
 	if id := req.GetSessionId(); id != "" {
 		sess, err := s.loadSession(ctx, id)
 		if err != nil {
-			return err
+			return req.GetProtocolVersion(), err
 		}
 		// The transport already rejected unsupported versions. A different stateful
 		// version is accepted (the official conformance suite sends one) and the
 		// session keeps the version it negotiated; only a stateless version cannot
 		// address a stateful session.
 		if v := req.GetProtocolVersion(); v != "" && v != sess.ProtocolVersion && !mcpversion.IsStateful(v) {
-			return public(errVersionMismatch, "protocol version %s cannot be used with this session, which negotiated %s", v, sess.ProtocolVersion)
+			return v, public(errVersionMismatch, "protocol version %s cannot be used with this session, which negotiated %s", v, sess.ProtocolVersion)
 		}
 		dreq.Session = &sess
 		dreq.ProtocolVersion = sess.ProtocolVersion
-		if o, ok := stream.(*observedStream); ok {
-			o.version = sess.ProtocolVersion // for the metrics of a request that named no version
-		}
 	} else {
 		switch v := req.GetProtocolVersion(); {
 		case v == "":
-			return public(errInvalidRequest, "protocol_version is required for a request without a session")
+			return v, public(errInvalidRequest, "protocol_version is required for a request without a session")
 		case !mcpversion.IsSupported(v):
-			return public(errInvalidRequest, "protocol version %s is not supported; supported: %s", v, strings.Join(mcpversion.All, ", "))
+			return v, public(errInvalidRequest, "protocol version %s is not supported; supported: %s", v, strings.Join(mcpversion.All, ", "))
 		}
 	}
-	return s.dispatcher.Dispatch(ctx, &dreq, stream.Send)
+	return dreq.ProtocolVersion, s.backend.Dispatcher.Dispatch(ctx, &dreq, send)
 }
 
 // loadSession fetches a session and records activity, writing last-seen at most once
 // per touchEvery.
 func (s *Service) loadSession(ctx context.Context, id string) (store.Session, error) {
-	sess, err := s.store.Get(ctx, id)
+	sess, err := s.backend.Store.Get(ctx, id)
 	if err != nil {
 		return store.Session{}, notFound(id, err)
 	}
 	now := s.now()
 	if now.UnixMilli()-sess.LastSeenUnixMs >= s.touchEvery.Milliseconds() {
-		if err := s.store.Touch(ctx, id, now); err != nil {
+		if err := s.backend.Store.Touch(ctx, id, now); err != nil {
 			return store.Session{}, notFound(id, err)
 		}
 		sess.LastSeenUnixMs = now.UnixMilli()
@@ -208,7 +208,7 @@ func (s *Service) GetSession(ctx context.Context, req *sessionv1.GetSessionReque
 	if req.GetSessionId() == "" {
 		return nil, s.toStatus(ctx, methodGetSession, public(errInvalidRequest, "session_id is required"))
 	}
-	sess, err := s.store.Get(ctx, req.GetSessionId())
+	sess, err := s.backend.Store.Get(ctx, req.GetSessionId())
 	if err != nil {
 		return nil, s.toStatus(ctx, methodGetSession, notFound(req.GetSessionId(), err))
 	}
@@ -220,11 +220,11 @@ func (s *Service) DeleteSession(ctx context.Context, req *sessionv1.DeleteSessio
 	if req.GetSessionId() == "" {
 		return nil, s.toStatus(ctx, methodDeleteSession, public(errInvalidRequest, "session_id is required"))
 	}
-	if err := s.store.Delete(ctx, req.GetSessionId()); err != nil {
+	if err := s.backend.Store.Delete(ctx, req.GetSessionId()); err != nil {
 		return nil, s.toStatus(ctx, methodDeleteSession, notFound(req.GetSessionId(), err))
 	}
 	// The session is gone either way; its events only wait for the sweep if this fails.
-	if err := s.events.Forget(ctx, req.GetSessionId()); err != nil {
+	if err := s.backend.Events.Forget(ctx, req.GetSessionId()); err != nil {
 		s.logger.WarnContext(ctx, "forget the events of a deleted session", "error", err)
 	}
 	return &sessionv1.DeleteSessionResponse{}, nil

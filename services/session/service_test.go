@@ -530,7 +530,7 @@ func TestExpirySweep(t *testing.T) {
 		c.SweepInterval = 10 * time.Millisecond
 	})
 	sess := h.initialize(t, "2025-11-25")
-	waitFor(t, "the sweeper to remove the idle session", func() bool { return h.svc.memory.Len() == 0 })
+	waitFor(t, "the sweeper to remove the idle session", func() bool { return h.svc.backend.Memory.Len() == 0 })
 	if _, err := h.handle(t, stateful(sess, "ping", "")); status.Code(err) != codes.NotFound {
 		t.Fatalf("expired session: %v", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 )
 
 // streamMetrics are the instruments of the server-initiated message path, recorded by
@@ -79,20 +81,24 @@ func observeStreams(s *Service, meter metric.Meter) error {
 	m.restarted.Add(ctx, 0)
 	m.appended.Add(ctx, 0)
 	s.streams = m
-	if s.listener != nil {
-		listener := s.listener
-		if _, err := meter.Int64ObservableGauge("mcpmesh.session.notify.connected",
-			metric.WithDescription("1 while this replica's PostgreSQL LISTEN connection is up; 0 means messages between replicas wait for the fallback poll."),
-			metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-				v := int64(0)
-				if listener.Healthy() {
-					v = 1
-				}
-				o.Observe(v)
-				return nil
-			})); err != nil {
-			return err
-		}
-	}
 	return nil
+}
+
+// observeListener reports whether the LISTEN connection is up (nothing without a
+// database).
+func observeListener(listener *pgnotify.Listener, meter metric.Meter) error {
+	if listener == nil {
+		return nil
+	}
+	_, err := meter.Int64ObservableGauge("mcpmesh.session.notify.connected",
+		metric.WithDescription("1 while this replica's PostgreSQL LISTEN connection is up; 0 means messages between replicas wait for the fallback poll."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			v := int64(0)
+			if listener.Healthy() {
+				v = 1
+			}
+			o.Observe(v)
+			return nil
+		}))
+	return err
 }

@@ -18,7 +18,7 @@ func TestStreamMetrics(t *testing.T) {
 	h := newObservedHarness(t)
 	sess := h.initialize(t, "2025-11-25")
 	for range 3 {
-		if err := h.svc.events.Append(t.Context(), sess.GetId(), events.Draft{Method: "notifications/tools/list_changed", Params: []byte("{}")}); err != nil {
+		if err := h.svc.backend.Events.Append(t.Context(), sess.GetId(), events.Draft{Method: "notifications/tools/list_changed", Params: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}

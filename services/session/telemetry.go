@@ -24,6 +24,8 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/backend"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
@@ -59,15 +61,17 @@ type Telemetry struct {
 	MeterProvider  metric.MeterProvider
 }
 
-// Observed is the service with every MCP request traced and measured following the
-// OpenTelemetry semantic conventions for MCP. Register it instead of the Service.
-type Observed struct {
+// observed is the service with every MCP request traced and measured following the
+// OpenTelemetry semantic conventions for MCP; Service.Register registers it.
+type observed struct {
 	*Service
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	duration   metric.Float64Histogram
-	created    metric.Int64Counter
-	providers  metric.Float64Histogram
+	meterProvider metric.MeterProvider
+	meter         metric.Meter
+	tracer        trace.Tracer
+	propagator    propagation.TextMapPropagator
+	duration      metric.Float64Histogram
+	created       metric.Int64Counter
+	providers     metric.Float64Histogram
 	// attrSets caches the attribute sets of the duration histogram (a few dozen:
 	// methods, versions and error types are bounded, see operationKey), so recording
 	// allocates nothing.
@@ -82,7 +86,8 @@ type Observed struct {
 // operationKey is the attributes of one mcp.server.operation.duration series.
 type operationKey struct{ method, version, errorType string }
 
-// Observe wraps s with MCP spans and metrics:
+// newObserved wraps s with MCP spans and metrics (observeBackend adds those that
+// read the backend):
 //   - span "{mcp.method.name} {target}" (e.g. "tools/call echo"), kind server, child of
 //     the caller's span, or of params._meta.traceparent when the request carries a
 //     trace of its own (the caller's span is then linked);
@@ -96,7 +101,7 @@ type operationKey struct{ method, version, errorType string }
 //   - mcpmesh.provider.call.duration (s) by provider, rpc.method and outcome ("ok",
 //     "tool_error", "input_required", "no_result" or a gRPC code such as
 //     "unavailable").
-func Observe(s *Service, t Telemetry) (*Observed, error) {
+func newObserved(s *Service, t Telemetry) (*observed, error) {
 	tp, mp := t.TracerProvider, t.MeterProvider
 	if tp == nil {
 		tp = tracenoop.NewTracerProvider()
@@ -105,13 +110,15 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		mp = metricnoop.NewMeterProvider()
 	}
 	meter := mp.Meter(instrumentationName)
-	o := &Observed{
-		Service:      s,
-		tracer:       tp.Tracer(instrumentationName),
-		propagator:   propagation.TraceContext{},
-		attrSets:     map[operationKey]metric.MeasurementOption{},
-		providerSets: map[providerCallKey]metric.MeasurementOption{},
-		serverSpan:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
+	o := &observed{
+		Service:       s,
+		meterProvider: mp,
+		meter:         meter,
+		tracer:        tp.Tracer(instrumentationName),
+		propagator:    propagation.TraceContext{},
+		attrSets:      map[operationKey]metric.MeasurementOption{},
+		providerSets:  map[providerCallKey]metric.MeasurementOption{},
+		serverSpan:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 	}
 	var err error
 	if o.duration, err = meter.Float64Histogram("mcp.server.operation.duration",
@@ -133,17 +140,25 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 		metric.WithExplicitBucketBoundaries(operationBuckets...)); err != nil {
 		return nil, err
 	}
-	s.dispatcher.ObserveProviderCalls(o.observeProviderCall)
 	if err := observeStreams(s, meter); err != nil {
 		return nil, err
 	}
-	if err := breaker.Observe(s.breakers, mp); err != nil {
-		return nil, err
+	return o, nil
+}
+
+// observeBackend adds the metrics that read the backend's state: the circuit breakers,
+// the live sessions and the LISTEN connection.
+func (o *observed) observeBackend(b *backend.Backend) error {
+	if err := breaker.Observe(b.Breakers, o.meterProvider); err != nil {
+		return err
+	}
+	if err := observeListener(b.Listener, o.meter); err != nil {
+		return err
 	}
 	// In memory: this replica's sessions. With a database: every replica reports the
 	// mesh-wide count (one indexed count per scrape), so aggregate with max, not sum.
-	st, logger := s.store, s.logger
-	if _, err = meter.Int64ObservableGauge("mcpmesh.sessions.active",
+	st, logger := b.Store, o.logger
+	_, err := o.meter.Int64ObservableGauge("mcpmesh.sessions.active",
 		metric.WithUnit("{session}"),
 		metric.WithDescription("Live stateful MCP sessions: this replica's in memory, the mesh's with a database (aggregate with max)."),
 		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
@@ -158,10 +173,8 @@ func Observe(s *Service, t Telemetry) (*Observed, error) {
 			}
 			obs.Observe(n)
 			return nil
-		})); err != nil {
-		return nil, err
-	}
-	return o, nil
+		}))
+	return err
 }
 
 // providerCallKey is the attributes of one mcpmesh.provider.call.duration series.
@@ -169,7 +182,7 @@ type providerCallKey struct{ provider, method, outcome string }
 
 // observeProviderCall records one provider call. Provider names come from the
 // registry, methods and outcomes from fixed lists, so the series stay few.
-func (o *Observed) observeProviderCall(ctx context.Context, provider, method, outcome string, elapsed time.Duration) {
+func (o *observed) observeProviderCall(ctx context.Context, provider, method, outcome string, elapsed time.Duration) {
 	key := providerCallKey{provider, method, outcome}
 	o.attrMu.RLock()
 	opt, ok := o.providerSets[key]
@@ -187,13 +200,8 @@ func (o *Observed) observeProviderCall(ctx context.Context, provider, method, ou
 	o.providers.Record(ctx, elapsed.Seconds(), opt)
 }
 
-// Register registers the observed SessionService.
-func (o *Observed) Register(r Registrar) {
-	r.Register(&sessionv1.SessionService_ServiceDesc, o)
-}
-
 // Initialize is Service.Initialize, traced and measured.
-func (o *Observed) Initialize(ctx context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
+func (o *observed) Initialize(ctx context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
 	start := time.Now()
 	ctx, span := o.startSpan(ctx, "initialize", req.GetParams())
 	resp, err := o.Service.Initialize(ctx, req)
@@ -210,7 +218,7 @@ func (o *Observed) Initialize(ctx context.Context, req *sessionv1.InitializeRequ
 }
 
 // Handle is Service.Handle, traced and measured.
-func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
+func (o *observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreamingServer[sessionv1.HandleResponse]) error {
 	start := time.Now()
 	method := req.GetMethod()
 	ctx, span := o.startSpan(stream.Context(), method, req.GetParams())
@@ -227,22 +235,23 @@ func (o *Observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 		}
 		span.SetAttributes(attrs...)
 	}
-	observed := &observedStream{ServerStreamingServer: stream, ctx: ctx, toolCall: method == "tools/call", version: req.GetProtocolVersion()}
-	err := o.Service.Handle(req, observed)
+	observed := &observedStream{send: stream.Send, toolCall: method == "tools/call"}
+	version, err := o.Service.handle(ctx, req, observed.Send)
+	err = o.toStatus(ctx, methodHandle, err)
 	errorType := observed.errorType
 	if err != nil {
 		errorType = grpcErrorType(err)
 	}
-	if span.IsRecording() && observed.version != req.GetProtocolVersion() {
-		span.SetAttributes(attrProtocolVersion.String(observed.version))
+	if span.IsRecording() && version != req.GetProtocolVersion() {
+		span.SetAttributes(attrProtocolVersion.String(version))
 	}
-	o.end(ctx, span, start, method, observed.version, errorType, err)
+	o.end(ctx, span, start, method, version, errorType, err)
 	return err
 }
 
 // startSpan starts the MCP server span of one request. Its name and target attributes
 // need params decoded, which is done only for recorded spans.
-func (o *Observed) startSpan(ctx context.Context, method string, params []byte) (context.Context, trace.Span) {
+func (o *observed) startSpan(ctx context.Context, method string, params []byte) (context.Context, trace.Span) {
 	opts := o.serverSpan
 	// A trace context in _meta (SEP-414) names the client's own trace: when it is not
 	// the one the request arrived in (the HTTP request carried none), the MCP span
@@ -275,7 +284,7 @@ func (o *Observed) startSpan(ctx context.Context, method string, params []byte) 
 
 // startTargeted starts the MCP server span of a request. Its name and target
 // attribute (from target) are only worked out for recorded spans.
-func (o *Observed) startTargeted(ctx context.Context, method string, opts []trace.SpanStartOption, target func() (string, attribute.KeyValue)) (context.Context, trace.Span) {
+func (o *observed) startTargeted(ctx context.Context, method string, opts []trace.SpanStartOption, target func() (string, attribute.KeyValue)) (context.Context, trace.Span) {
 	ctx, span := o.tracer.Start(ctx, method, opts...)
 	if span.IsRecording() {
 		span.SetAttributes(attrMethod.String(method), attrNetTransport.String("tcp"))
@@ -291,7 +300,7 @@ func (o *Observed) startTargeted(ctx context.Context, method string, opts []trac
 }
 
 // CallTool is Service.CallTool, traced and measured as a tools/call.
-func (o *Observed) CallTool(ctx context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
+func (o *observed) CallTool(ctx context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
 	start := time.Now()
 	ctx, span := o.startTargeted(ctx, "tools/call", o.serverSpan, func() (string, attribute.KeyValue) {
 		return req.GetName(), attrToolName.String(req.GetName())
@@ -306,7 +315,7 @@ func (o *Observed) CallTool(ctx context.Context, req *sessionv1.CallToolRequest)
 }
 
 // ReadResource is Service.ReadResource, traced and measured as a resources/read.
-func (o *Observed) ReadResource(ctx context.Context, req *sessionv1.ReadResourceRequest) (*sessionv1.ReadResourceResponse, error) {
+func (o *observed) ReadResource(ctx context.Context, req *sessionv1.ReadResourceRequest) (*sessionv1.ReadResourceResponse, error) {
 	start := time.Now()
 	ctx, span := o.startTargeted(ctx, "resources/read", o.serverSpan, func() (string, attribute.KeyValue) {
 		return "", attrResourceURI.String(req.GetUri())
@@ -317,7 +326,7 @@ func (o *Observed) ReadResource(ctx context.Context, req *sessionv1.ReadResource
 }
 
 // GetPrompt is Service.GetPrompt, traced and measured as a prompts/get.
-func (o *Observed) GetPrompt(ctx context.Context, req *sessionv1.GetPromptRequest) (*sessionv1.GetPromptResponse, error) {
+func (o *observed) GetPrompt(ctx context.Context, req *sessionv1.GetPromptRequest) (*sessionv1.GetPromptResponse, error) {
 	start := time.Now()
 	ctx, span := o.startTargeted(ctx, "prompts/get", o.serverSpan, func() (string, attribute.KeyValue) {
 		return req.GetName(), attrPromptName.String(req.GetName())
@@ -345,7 +354,7 @@ func unaryErrorType(err error) string {
 }
 
 // end records the duration and closes the span.
-func (o *Observed) end(ctx context.Context, span trace.Span, start time.Time, method, version, errorType string, err error) {
+func (o *observed) end(ctx context.Context, span trace.Span, start time.Time, method, version, errorType string, err error) {
 	if errorType != "" && span.IsRecording() {
 		if errorType == methodNotFoundType {
 			span.SetName(otherValue) // the name must not be the client's to choose
@@ -380,7 +389,7 @@ var knownNotifications = map[string]bool{
 	"notifications/roots/list_changed": true,
 }
 
-func (o *Observed) operationAttributes(method, version, errorType string) metric.MeasurementOption {
+func (o *observed) operationAttributes(method, version, errorType string) metric.MeasurementOption {
 	if errorType == methodNotFoundType || (strings.HasPrefix(method, "notifications/") && !knownNotifications[method]) {
 		method = otherValue
 	}
@@ -409,19 +418,12 @@ func (o *Observed) operationAttributes(method, version, errorType string) metric
 	return opt
 }
 
-// observedStream hands the handler the span's context and notes how the request
-// ended.
+// observedStream notes how a request ended from the events it sends.
 type observedStream struct {
-	grpc.ServerStreamingServer[sessionv1.HandleResponse]
-	ctx       context.Context
+	send      dispatch.Emit
 	toolCall  bool
 	errorType string
-	// version is the request's protocol version, or the session's when the request
-	// named none.
-	version string
 }
-
-func (s *observedStream) Context() context.Context { return s.ctx }
 
 func (s *observedStream) Send(r *sessionv1.HandleResponse) error {
 	switch ev := r.GetEvent().(type) {
@@ -433,7 +435,7 @@ func (s *observedStream) Send(r *sessionv1.HandleResponse) error {
 			s.errorType = "tool_error"
 		}
 	}
-	return s.ServerStreamingServer.Send(r)
+	return s.send(r)
 }
 
 // isToolError reports whether a CallToolResult has isError set.

@@ -54,19 +54,16 @@ func newObservedHarness(t *testing.T) *observedHarness {
 	dialer := dial.New(nil)
 	t.Cleanup(func() { _ = dialer.Close() })
 
-	svc, err := New(DefaultConfig(), Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer})
-	if err != nil {
-		t.Fatal(err)
-	}
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	observed, err := Observe(svc, Telemetry{TracerProvider: tp, MeterProvider: mp})
+	svc, err := New(DefaultConfig(), Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer,
+		Telemetry: Telemetry{TracerProvider: tp, MeterProvider: mp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	observed.Register(server)
+	svc.Register(server)
 	if err := svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +270,7 @@ type discardStream struct {
 func (d discardStream) Context() context.Context             { return d.ctx }
 func (d discardStream) Send(*sessionv1.HandleResponse) error { return nil }
 
-// BenchmarkObservedPing measures what Observe adds to a request that does little
+// BenchmarkObservedPing measures what the telemetry adds to a request that does little
 // else: unsampled is the default without an exporter, sampled records every span.
 func BenchmarkObservedPing(b *testing.B) {
 	logger := slog.New(slog.DiscardHandler)
@@ -305,7 +302,7 @@ func BenchmarkObservedPing(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tc.sampler))
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-			o, err := Observe(svc, Telemetry{TracerProvider: tp, MeterProvider: mp})
+			o, err := newObserved(svc, Telemetry{TracerProvider: tp, MeterProvider: mp})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -190,15 +190,14 @@ func (m *Mesh) build(target string, c clients) error {
 		m.provider = p
 		m.services = append(m.services, p) // its Stop ends the resource watch streams
 	case meshconfig.TargetSession:
-		s, err := session.New(cfg.Session, session.Deps{Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer, DB: m.db})
+		s, err := session.New(cfg.Session, session.Deps{
+			Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer, DB: m.db,
+			Telemetry: session.Telemetry{TracerProvider: m.tel.TracerProvider(), MeterProvider: m.tel.MeterProvider()},
+		})
 		if err != nil {
 			return err
 		}
-		observed, err := session.Observe(s, session.Telemetry{TracerProvider: m.tel.TracerProvider(), MeterProvider: m.tel.MeterProvider()})
-		if err != nil {
-			return err
-		}
-		observed.Register(m.grpcServer)
+		s.Register(m.grpcServer)
 		m.session = s
 		m.services = append(m.services, s)
 	case meshconfig.TargetTransport:

@@ -25,7 +25,7 @@ func BenchmarkToolsList(b *testing.B) {
 	}
 	snap := catalogue.Build(resp)
 	d := New(Settings{ServerVersion: "b", ToolCallTimeout: time.Second, PageSize: 100, CacheTTL: time.Minute},
-		func() *catalogue.Snapshot { return snap }, store.NewMemory(time.Hour, nil), dial.New(nil), slog.New(slog.DiscardHandler))
+		Deps{Catalogue: func() *catalogue.Snapshot { return snap }, Store: store.NewMemory(time.Hour, nil), Conns: dial.New(nil), Logger: slog.New(slog.DiscardHandler)})
 	req := &Request{ProtocolVersion: "2026-07-28", Method: "tools/list", Params: []byte(`{"_meta":{}}`), RequestID: []byte("1")}
 	emit := func(*sessionv1.HandleResponse) error { return nil }
 	b.ReportAllocs()

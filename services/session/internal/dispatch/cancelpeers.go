@@ -8,13 +8,9 @@ import (
 
 // Cancellation across replicas: notifications/cancelled may reach another session
 // replica than the one running the call. When the call does not run here, the
-// dispatcher asks its peers (through the function given to UseCancelPeers, a
+// dispatcher asks its peers (through Deps.CancelPeers, a
 // PostgreSQL notification in the service), and each peer cancels the call if it runs
 // there (CancelFromPeer).
-
-// UseCancelPeers sets how a cancellation that found no call here reaches the other
-// replicas; the payload is for CancelFromPeer.
-func (d *Dispatcher) UseCancelPeers(announce func(payload string)) { d.cancelPeers = announce }
 
 // cancelPayload renders (session, request id) for CancelFromPeer: the session id and
 // the normalised request id on two lines (session ids are visible ASCII).

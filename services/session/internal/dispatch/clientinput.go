@@ -24,10 +24,6 @@ import (
 // provider that never stops asking cannot hold the request forever.
 const maxInputRounds = 8
 
-// UsePending lets stateful requests wait for client answers in p; without it a
-// provider's input_required fails for stateful sessions.
-func (d *Dispatcher) UsePending(p pending.Store) { d.pending = p }
-
 // withClientInput runs call until the provider stops asking for input. For the
 // stateless generation the first input_required becomes the InputRequiredResult; for
 // stateful sessions the session asks the client and calls again.

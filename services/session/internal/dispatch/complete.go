@@ -31,19 +31,9 @@ type completeParams struct {
 
 func (d *Dispatcher) complete(ctx context.Context, req *Request) ([]byte, error) {
 	var p completeParams
-	if err := decodeParams(req.Method, req.Params, &p); err != nil {
-		return nil, err
-	}
-	if err := requireString(req.Method, "argument.name", p.Argument.Name); err != nil {
-		return nil, err
-	}
-	cc, err := d.newCallContext(req, p.Meta)
+	cc, snap, err := d.begin(req, &p)
 	if err != nil {
 		return nil, err
-	}
-	snap := d.catalogue()
-	if snap == nil {
-		return nil, errCatalogueNotLoaded
 	}
 	var (
 		entry    *catalogue.Entry

@@ -42,7 +42,7 @@ func newFuzzDispatcher(t testing.TB) (*Dispatcher, *store.Session) {
 		t.Fatal(err)
 	}
 	d := New(Settings{ServerVersion: "t", ToolCallTimeout: time.Second, PageSize: 1, CacheTTL: time.Minute},
-		func() *catalogue.Snapshot { return snap }, st, dial.New(nil), slog.New(slog.DiscardHandler))
+		Deps{Catalogue: func() *catalogue.Snapshot { return snap }, Store: st, Conns: dial.New(nil), Logger: slog.New(slog.DiscardHandler)})
 	return d, &sess
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
 	"google.golang.org/grpc"
 )
 
@@ -64,28 +65,52 @@ func (r *Request) sessionID() string {
 	return r.Session.ID
 }
 
-// Dispatcher handles requests. It is safe for concurrent use.
-type Dispatcher struct {
-	settings  Settings
-	catalogue func() *catalogue.Snapshot
-	store     store.Store
-	conns     Conns
-	logger    *slog.Logger
-	inflight  inflight
-	schemas   schemaCache
-	states    stateSigner
-	observe   ProviderCallObserver // nil: provider calls are not observed
-	// guard wraps provider connections (nil: none), see GuardProviderCalls.
-	guard     func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
-	listeners *fanout.Hub   // nil: subscriptions/listen is not served
-	pending   pending.Store // nil: stateful sessions cannot be asked for input
-	// cancelPeers asks the other replicas to cancel a call (nil: one replica).
-	cancelPeers func(payload string)
-	tasks       *taskRunner // nil: no MCP tasks
+// Deps are the dispatcher's collaborators. Catalogue, Store, Conns and Logger are
+// required; a nil optional one turns its feature off.
+type Deps struct {
+	// Catalogue returns the current catalogue snapshot (nil until one is loaded).
+	Catalogue func() *catalogue.Snapshot
+	Store     store.Store
+	Conns     Conns
+	Logger    *slog.Logger
+	// Guard wraps every provider connection the dispatcher uses, given the provider's
+	// name (the session service puts its circuit breakers there). Observation wraps
+	// the guard, so calls it refuses are observed too.
+	Guard func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	// ObserveProviderCalls is told how each provider call ended.
+	ObserveProviderCalls ProviderCallObserver
+	// Listeners serves subscriptions/listen.
+	Listeners *fanout.Hub
+	// Pending lets stateful requests wait for client answers; without it a provider's
+	// input_required fails for stateful sessions.
+	Pending pending.Store
+	// CancelPeers asks the other replicas to cancel a call that does not run here
+	// (see cancelpeers.go); nil for one replica.
+	CancelPeers func(payload string)
+	// Tasks runs MCP tasks.
+	Tasks *tasks.Runner
 }
 
-// New returns a Dispatcher reading the catalogue through current (nil until loaded).
-func New(settings Settings, current func() *catalogue.Snapshot, st store.Store, conns Conns, logger *slog.Logger) *Dispatcher {
+// Dispatcher handles requests. It is safe for concurrent use.
+type Dispatcher struct {
+	settings    Settings
+	catalogue   func() *catalogue.Snapshot
+	store       store.Store
+	conns       Conns
+	logger      *slog.Logger
+	inflight    inflight
+	schemas     schemaCache
+	states      stateSigner
+	observe     ProviderCallObserver
+	guard       func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	listeners   *fanout.Hub
+	pending     pending.Store
+	cancelPeers func(payload string)
+	tasks       *tasks.Runner
+}
+
+// New returns a Dispatcher.
+func New(settings Settings, deps Deps) *Dispatcher {
 	key := settings.RequestStateKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -96,13 +121,19 @@ func New(settings Settings, current func() *catalogue.Snapshot, st store.Store, 
 		ttl = DefaultRequestStateTTL
 	}
 	return &Dispatcher{
-		settings:  settings,
-		catalogue: current,
-		store:     st,
-		conns:     conns,
-		logger:    logger,
-		inflight:  inflight{calls: map[string]*inflightCall{}},
-		states:    stateSigner{key: key, ttl: ttl, now: time.Now},
+		settings:    settings,
+		catalogue:   deps.Catalogue,
+		store:       deps.Store,
+		conns:       deps.Conns,
+		logger:      deps.Logger,
+		inflight:    inflight{calls: map[string]*inflightCall{}},
+		states:      stateSigner{key: key, ttl: ttl, now: time.Now},
+		observe:     deps.ObserveProviderCalls,
+		guard:       deps.Guard,
+		listeners:   deps.Listeners,
+		pending:     deps.Pending,
+		cancelPeers: deps.CancelPeers,
+		tasks:       deps.Tasks,
 	}
 }
 

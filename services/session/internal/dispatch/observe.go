@@ -20,9 +20,6 @@ import (
 // result) or the gRPC code in snake case ("unavailable", "deadline_exceeded", ...).
 type ProviderCallObserver func(ctx context.Context, provider, method, outcome string, elapsed time.Duration)
 
-// ObserveProviderCalls installs o. Call it before the dispatcher serves.
-func (d *Dispatcher) ObserveProviderCalls(o ProviderCallObserver) { d.observe = o }
-
 // observedConn times the calls made on a provider connection.
 type observedConn struct {
 	grpc.ClientConnInterface

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
@@ -149,3 +150,42 @@ func argumentsObject(method string, v json.RawMessage) ([]byte, error) {
 		return nil, invalidParams("%s: params.arguments must be a JSON object", method)
 	}
 }
+
+// providerParams are the params of a request that goes to a provider: each names its
+// one required member and carries the request's _meta.
+type providerParams interface {
+	required() (member, value string)
+	meta() json.RawMessage
+}
+
+// begin is the prelude of every request that goes to a provider (tools/call,
+// resources/read, prompts/get, completion/complete): params decoded into p (a
+// pointer), the required member present, the call context built from the session or
+// _meta, and the catalogue loaded.
+func (d *Dispatcher) begin(req *Request, p providerParams) (*callContext, *catalogue.Snapshot, error) {
+	if err := decodeParams(req.Method, req.Params, p); err != nil {
+		return nil, nil, err
+	}
+	member, value := p.required()
+	if err := requireString(req.Method, member, value); err != nil {
+		return nil, nil, err
+	}
+	cc, err := d.newCallContext(req, p.meta())
+	if err != nil {
+		return nil, nil, err
+	}
+	snap := d.catalogue()
+	if snap == nil {
+		return nil, nil, errCatalogueNotLoaded
+	}
+	return cc, snap, nil
+}
+
+func (p *callToolParams) required() (string, string)     { return "name", p.Name }
+func (p *callToolParams) meta() json.RawMessage          { return p.Meta }
+func (p *getPromptParams) required() (string, string)    { return "name", p.Name }
+func (p *getPromptParams) meta() json.RawMessage         { return p.Meta }
+func (p *readResourceParams) required() (string, string) { return "uri", p.URI }
+func (p *readResourceParams) meta() json.RawMessage      { return p.Meta }
+func (p *completeParams) required() (string, string)     { return "argument.name", p.Argument.Name }
+func (p *completeParams) meta() json.RawMessage          { return p.Meta }

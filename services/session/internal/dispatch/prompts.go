@@ -18,19 +18,9 @@ type getPromptParams struct {
 
 func (d *Dispatcher) getPrompt(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	var p getPromptParams
-	if err := decodeParams(req.Method, req.Params, &p); err != nil {
-		return nil, err
-	}
-	if err := requireString(req.Method, "name", p.Name); err != nil {
-		return nil, err
-	}
-	cc, err := d.newCallContext(req, p.Meta)
+	cc, snap, err := d.begin(req, &p)
 	if err != nil {
 		return nil, err
-	}
-	snap := d.catalogue()
-	if snap == nil {
-		return nil, errCatalogueNotLoaded
 	}
 	entry, ok := snap.Prompt(p.Name)
 	if !ok {

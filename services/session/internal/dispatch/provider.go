@@ -8,7 +8,6 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -26,13 +25,6 @@ var errCatalogueNotLoaded = mcpjson.Errorf(mcpjson.CodeInternal, "catalogue not 
 type target struct {
 	kind string // "tool", "prompt", "resource", "completion for"
 	name string
-}
-
-// GuardProviderCalls wraps every provider connection the dispatcher uses with guard,
-// given the provider's name (the session service puts its circuit breakers there).
-// Observation wraps the guard, so calls it refuses are observed too.
-func (d *Dispatcher) GuardProviderCalls(guard func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface) {
-	d.guard = guard
 }
 
 func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderServiceClient, error) {

@@ -17,19 +17,9 @@ type readResourceParams struct {
 
 func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	var p readResourceParams
-	if err := decodeParams(req.Method, req.Params, &p); err != nil {
-		return nil, err
-	}
-	if err := requireString(req.Method, "uri", p.URI); err != nil {
-		return nil, err
-	}
-	cc, err := d.newCallContext(req, p.Meta)
+	cc, snap, err := d.begin(req, &p)
 	if err != nil {
 		return nil, err
-	}
-	snap := d.catalogue()
-	if snap == nil {
-		return nil, errCatalogueNotLoaded
 	}
 	entry, ok := snap.Resource(p.URI)
 	if !ok {

@@ -14,10 +14,6 @@ import (
 // metaSubscriptionID marks every message of a subscriptions/listen stream.
 const metaSubscriptionID = "io.modelcontextprotocol/subscriptionId"
 
-// UseListeners lets subscriptions/listen requests register with hub; without it the
-// method is not served.
-func (d *Dispatcher) UseListeners(hub *fanout.Hub) { d.listeners = hub }
-
 type subscribeParams struct {
 	URI string `json:"uri"`
 }

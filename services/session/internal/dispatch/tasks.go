@@ -9,7 +9,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
@@ -37,175 +36,11 @@ import (
 // Cancellation reaches the running replica directly, or through the store's
 // notification (tasks.NotifyChannel) and the periodic resync.
 
-// TaskSettings are the task knobs, taken from the service config.
-type TaskSettings struct {
-	// Timeout bounds a task's provider call.
-	Timeout time.Duration
-	// DefaultTTL is how long a record is kept after creation when the client asks for
-	// nothing; MaxTTL caps what it may ask for.
-	DefaultTTL time.Duration
-	MaxTTL     time.Duration
-	// PollInterval is the pollInterval suggested to clients.
-	PollInterval time.Duration
-}
-
-// TaskNotifier sends a server-initiated notification to a stateful session's GET
-// stream (task status changes, a task's progress).
-type TaskNotifier func(ctx context.Context, sessionID, method string, params []byte)
-
 // extensionTasks is the 2026-07-28 tasks extension's identifier.
 const extensionTasks = "io.modelcontextprotocol/tasks"
 
 // metaRelatedTask ties a message to its task.
 const metaRelatedTask = "io.modelcontextprotocol/related-task"
-
-// taskRunner tracks the tasks running on this replica and the requests waiting for a
-// task to end. It holds no goroutine of its own: one per running task.
-type taskRunner struct {
-	store    tasks.Store
-	settings TaskSettings
-	notify   TaskNotifier // nil: no notifications
-	base     context.Context
-	stop     context.CancelFunc
-
-	mu        sync.Mutex
-	stopped   bool
-	wg        sync.WaitGroup
-	running   map[string]context.CancelFunc
-	waiters   map[string]map[chan struct{}]struct{}
-	resyncing bool
-}
-
-// UseTasks enables MCP tasks with records in st. notify may be nil. Call it before
-// the dispatcher serves; StopTasks ends the running tasks.
-func (d *Dispatcher) UseTasks(st tasks.Store, s TaskSettings, notify TaskNotifier) {
-	base, stop := context.WithCancel(context.Background())
-	d.tasks = &taskRunner{store: st, settings: s, notify: notify, base: base, stop: stop,
-		running: map[string]context.CancelFunc{}, waiters: map[string]map[chan struct{}]struct{}{}}
-}
-
-// StopTasks cancels the tasks running here and waits for them (bounded by ctx). Their
-// records are marked failed, so clients do not wait forever.
-func (d *Dispatcher) StopTasks(ctx context.Context) error {
-	r := d.tasks
-	if r == nil {
-		return nil
-	}
-	r.mu.Lock()
-	r.stopped = true
-	r.mu.Unlock()
-	r.stop()
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// TaskNotified handles a payload of tasks.NotifyChannel: a task of another replica
-// changed. A cancelled task running here stops; requests waiting for it look again.
-// It never blocks.
-func (d *Dispatcher) TaskNotified(payload string) {
-	r := d.tasks
-	if r == nil {
-		return
-	}
-	kind, id, ok := tasks.DecodePayload(payload)
-	if !ok {
-		return
-	}
-	if kind == tasks.KindCancelled {
-		r.cancelLocal(id)
-	}
-	r.wake(id)
-}
-
-// ResyncTasks catches up on lost notifications: every waiting request looks again,
-// and the running tasks are checked for a cancellation (in the background, once at a
-// time). It never blocks.
-func (d *Dispatcher) ResyncTasks() {
-	r := d.tasks
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	var ids []string
-	for id := range r.running {
-		ids = append(ids, id)
-	}
-	for id := range r.waiters {
-		r.wakeLocked(id)
-	}
-	check := len(ids) > 0 && !r.resyncing && !r.stopped
-	if check {
-		r.resyncing = true
-		r.wg.Add(1)
-	}
-	r.mu.Unlock()
-	if !check {
-		return
-	}
-	go func() {
-		defer r.wg.Done()
-		defer func() { r.mu.Lock(); r.resyncing = false; r.mu.Unlock() }()
-		ctx, cancel := context.WithTimeout(r.base, 10*time.Second)
-		defer cancel()
-		cancelled, err := r.store.CancelledAmong(ctx, ids)
-		if err != nil {
-			return // the next resync tries again
-		}
-		for _, id := range cancelled {
-			r.cancelLocal(id)
-		}
-	}()
-}
-
-func (r *taskRunner) cancelLocal(id string) {
-	r.mu.Lock()
-	cancel, ok := r.running[id]
-	r.mu.Unlock()
-	if ok {
-		cancel()
-	}
-}
-
-// watch registers a wait for a change of task id; the channel is signalled (never
-// closed) on a change. release must be called.
-func (r *taskRunner) watch(id string) (<-chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	r.mu.Lock()
-	if r.waiters[id] == nil {
-		r.waiters[id] = map[chan struct{}]struct{}{}
-	}
-	r.waiters[id][c] = struct{}{}
-	r.mu.Unlock()
-	return c, func() {
-		r.mu.Lock()
-		delete(r.waiters[id], c)
-		if len(r.waiters[id]) == 0 {
-			delete(r.waiters, id)
-		}
-		r.mu.Unlock()
-	}
-}
-
-func (r *taskRunner) wake(id string) {
-	r.mu.Lock()
-	r.wakeLocked(id)
-	r.mu.Unlock()
-}
-
-func (r *taskRunner) wakeLocked(id string) {
-	for c := range r.waiters[id] {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
-}
 
 // taskSupport reads a tool's execution.taskSupport from its 2025-11-25 rendering
 // ("forbidden" when absent). Most tools have none, which a byte scan tells.
@@ -312,7 +147,7 @@ type toolTask struct {
 // and returns the CreateTaskResult.
 func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int64, job toolTask) ([]byte, error) {
 	r := d.tasks
-	s := r.settings
+	s := r.Settings()
 	ttl := s.DefaultTTL.Milliseconds()
 	if ttlMs > 0 {
 		ttl = min(ttlMs, s.MaxTTL.Milliseconds())
@@ -323,28 +158,18 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		StatusMessage: "The operation is now in progress.",
 		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
 	}
-	r.mu.Lock()
-	if r.stopped {
-		r.mu.Unlock()
-		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
-	}
-	r.wg.Add(1)
-	r.mu.Unlock()
-	runCtx, cancel := context.WithTimeoutCause(r.base, s.Timeout, errToolCallTimeout)
 	// The record exists before the handle is returned: a tasks/get on any replica
-	// finds it. The task counts as running here only once it does: a resync takes a
-	// running task without a record for one that expired, and would cancel it.
-	if err := r.store.Create(ctx, task); err != nil {
-		cancel()
-		r.wg.Done()
+	// finds it.
+	runCtx, end, err := r.Begin(ctx, task, errToolCallTimeout)
+	switch {
+	case errors.Is(err, tasks.ErrStopping):
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
+	case err != nil:
 		d.logger.WarnContext(ctx, "create task record", "tool", job.name, "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
 	}
-	r.mu.Lock()
-	r.running[task.ID] = cancel
-	r.mu.Unlock()
 	job.req.Params = nil // not needed by the run; do not keep it alive
-	go d.runToolTask(runCtx, cancel, task, job)
+	go d.runToolTask(runCtx, end, task, job)
 	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 	if req.stateless() {
 		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)).String("resultType", "task"), &task, true).Bytes(), nil
@@ -353,29 +178,21 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
 }
 
-func (r *taskRunner) finishRun(id string, cancel context.CancelFunc) {
-	r.mu.Lock()
-	delete(r.running, id)
-	r.mu.Unlock()
-	cancel()
-	r.wg.Done()
-}
-
 // runToolTask makes the provider call of a task and records its outcome.
-func (d *Dispatcher) runToolTask(ctx context.Context, cancel context.CancelFunc, task tasks.Task, job toolTask) {
+func (d *Dispatcher) runToolTask(ctx context.Context, end func(), task tasks.Task, job toolTask) {
 	r := d.tasks
-	defer r.finishRun(task.ID, cancel)
+	defer end()
 	req := &job.req
 	outcome := d.taskOutcome(ctx, req, task, job)
 	// The record is written even when the run was cancelled or the service stops.
 	writeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer done()
-	final, recorded, err := r.store.Finish(writeCtx, task.ID, outcome)
+	final, recorded, err := r.Store().Finish(writeCtx, task.ID, outcome)
 	if err != nil {
 		d.logger.WarnContext(writeCtx, "record task outcome", "task_id", task.ID, "error", err)
 		return
 	}
-	r.wake(task.ID)
+	r.Wake(task.ID)
 	if recorded {
 		d.logger.InfoContext(writeCtx, "task ended", "task_id", task.ID, "tool", job.name, "status", string(final.Status))
 		d.notifyTaskStatus(writeCtx, req, &final)
@@ -426,19 +243,18 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 // session's GET stream; stateless tasks have no stream to send them on.
 func (d *Dispatcher) taskEvent(ctx context.Context, req *Request, taskID string, ev *sessionv1.HandleResponse) {
 	n := ev.GetNotification()
-	if n == nil || req.Session == nil || d.tasks.notify == nil {
+	if n == nil || req.Session == nil {
 		return
 	}
-	params := withRelatedTask(n.GetParams(), taskID)
-	d.tasks.notify(ctx, req.Session.ID, n.GetMethod(), params)
+	d.tasks.Notify(ctx, req.Session.ID, n.GetMethod(), withRelatedTask(n.GetParams(), taskID))
 }
 
 // notifyTaskStatus sends notifications/tasks/status to a stateful session.
 func (d *Dispatcher) notifyTaskStatus(ctx context.Context, req *Request, t *tasks.Task) {
-	if req.Session == nil || d.tasks.notify == nil {
+	if req.Session == nil {
 		return
 	}
-	d.tasks.notify(ctx, req.Session.ID, "notifications/tasks/status", renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes())
+	d.tasks.Notify(ctx, req.Session.ID, "notifications/tasks/status", renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes())
 }
 
 // withRelatedTask adds _meta[related-task] to a JSON object (a copy).
@@ -538,7 +354,7 @@ func (d *Dispatcher) findTask(ctx context.Context, req *Request) (tasks.Task, er
 	if mcpjson.Kind(p.TaskID) != '"' || json.Unmarshal(p.TaskID, &id) != nil || id == "" {
 		return tasks.Task{}, invalidParams("%s: params.taskId is required and must be a string", req.Method)
 	}
-	t, err := d.tasks.store.Get(ctx, id)
+	t, err := d.tasks.Store().Get(ctx, id)
 	if errors.Is(err, tasks.ErrNotFound) || (err == nil && t.SessionID != req.sessionID()) {
 		return tasks.Task{}, invalidParams("Failed to retrieve task: Task not found")
 	}
@@ -581,7 +397,7 @@ func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, erro
 		return nil, err
 	}
 	for !t.Status.Terminal() {
-		changed, release := d.tasks.watch(t.ID)
+		changed, release := d.tasks.Watch(t.ID)
 		// Look again after registering, so a change in between is not missed.
 		t, err = d.findTask(ctx, req)
 		if err != nil {
@@ -628,7 +444,7 @@ func (d *Dispatcher) listTasks(ctx context.Context, req *Request) ([]byte, error
 	if !ok {
 		return nil, invalidParams("tasks/list: invalid cursor; use a nextCursor from an earlier response or none")
 	}
-	page, more, err := d.tasks.store.List(ctx, req.sessionID(), after, d.settings.PageSize)
+	page, more, err := d.tasks.Store().List(ctx, req.sessionID(), after, d.settings.PageSize)
 	if err != nil {
 		d.logger.WarnContext(ctx, "list tasks", "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
@@ -672,7 +488,7 @@ func (d *Dispatcher) cancelTask(ctx context.Context, req *Request) ([]byte, erro
 		return nil, err
 	}
 	r := d.tasks
-	t, err = r.store.Cancel(ctx, t.ID, "The task was cancelled by request.")
+	t, err = r.Store().Cancel(ctx, t.ID, "The task was cancelled by request.")
 	switch {
 	case errors.Is(err, tasks.ErrTerminal):
 		if req.stateless() {
@@ -685,8 +501,8 @@ func (d *Dispatcher) cancelTask(ctx context.Context, req *Request) ([]byte, erro
 		d.logger.WarnContext(ctx, "cancel task", "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
 	}
-	r.cancelLocal(t.ID)
-	r.wake(t.ID)
+	r.CancelLocal(t.ID)
+	r.Wake(t.ID)
 	d.logger.InfoContext(ctx, "task cancelled", "task_id", t.ID)
 	d.notifyTaskStatus(ctx, req, &t)
 	if req.stateless() {

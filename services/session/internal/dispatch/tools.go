@@ -25,23 +25,13 @@ type callToolParams struct {
 
 func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	var p callToolParams
-	if err := decodeParams(req.Method, req.Params, &p); err != nil {
-		return nil, err
-	}
-	if err := requireString(req.Method, "name", p.Name); err != nil {
+	cc, snap, err := d.begin(req, &p)
+	if err != nil {
 		return nil, err
 	}
 	args, err := argumentsObject(req.Method, p.Arguments)
 	if err != nil {
 		return nil, err
-	}
-	cc, err := d.newCallContext(req, p.Meta)
-	if err != nil {
-		return nil, err
-	}
-	snap := d.catalogue()
-	if snap == nil {
-		return nil, errCatalogueNotLoaded
 	}
 	entry, ok := snap.Tool(p.Name)
 	if !ok {

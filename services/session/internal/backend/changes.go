@@ -1,4 +1,4 @@
-package session
+package backend
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 //     the event store, once per change whichever replicas record it.
 
 // catalogueChanged runs on the catalogue watch goroutine for each new snapshot.
-func (s *Service) catalogueChanged(old, next *catalogue.Snapshot) {
-	if w := s.resources.Load(); w != nil {
+func (b *Backend) catalogueChanged(old, next *catalogue.Snapshot) {
+	if w := b.resources.Load(); w != nil {
 		w.Sync(next.Providers)
 	}
 	kinds := catalogue.Changed(old, next)
@@ -31,27 +31,27 @@ func (s *Service) catalogueChanged(old, next *catalogue.Snapshot) {
 	ctx := context.Background()
 	drafts := make([]events.Draft, 0, len(kinds))
 	for _, kind := range kinds {
-		s.listeners.Publish(fanout.Notice{List: kind})
+		b.Listeners.Publish(fanout.Notice{List: kind})
 		method, params := dispatch.ChangeNotification(fanout.Notice{List: kind})
 		drafts = append(drafts, events.Draft{Method: method, Params: params})
 	}
-	for _, id := range s.waker.Watching() {
-		if err := s.events.Append(ctx, id, drafts...); err != nil {
-			s.logger.WarnContext(ctx, "record list_changed", "error", err)
+	for _, id := range b.Waker.Watching() {
+		if err := b.Events.Append(ctx, id, drafts...); err != nil {
+			b.logger.WarnContext(ctx, "record list_changed", "error", err)
 			continue
 		}
-		s.streams.eventsAppended(ctx, len(drafts))
+		b.eventsAppended(ctx, len(drafts))
 	}
-	s.logger.InfoContext(ctx, "catalogue changed", "revision", next.Revision, "lists", kinds)
+	b.logger.InfoContext(ctx, "catalogue changed", "revision", next.Revision, "lists", kinds)
 }
 
 // resourceChanged runs on a provider's stream goroutine for each change it reports.
-func (s *Service) resourceChanged(ctx context.Context, c resourcewatch.Change) {
+func (b *Backend) resourceChanged(ctx context.Context, c resourcewatch.Change) {
 	notice := fanout.Notice{URI: c.URI}
-	s.listeners.Publish(notice)
-	ids, err := s.store.Subscribers(ctx, c.URI)
+	b.Listeners.Publish(notice)
+	ids, err := b.Store.Subscribers(ctx, c.URI)
 	if err != nil {
-		s.logger.WarnContext(ctx, "look up resource subscribers", "uri", c.URI, "error", err)
+		b.logger.WarnContext(ctx, "look up resource subscribers", "uri", c.URI, "error", err)
 		return
 	}
 	if len(ids) == 0 {
@@ -63,10 +63,10 @@ func (s *Service) resourceChanged(ctx context.Context, c resourcewatch.Change) {
 		draft.Origin = c.Provider + "/" + c.ChangeID // provider names have no "/"
 	}
 	for _, id := range ids {
-		if err := s.events.Append(ctx, id, draft); err != nil {
-			s.logger.WarnContext(ctx, "record resources/updated", "uri", c.URI, "error", err)
+		if err := b.Events.Append(ctx, id, draft); err != nil {
+			b.logger.WarnContext(ctx, "record resources/updated", "uri", c.URI, "error", err)
 			continue
 		}
-		s.streams.eventsAppended(ctx, 1)
+		b.eventsAppended(ctx, 1)
 	}
 }
