@@ -301,38 +301,40 @@ func (o *observed) startTargeted(ctx context.Context, method string, opts []trac
 
 // CallTool is Service.CallTool, traced and measured as a tools/call.
 func (o *observed) CallTool(ctx context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
-	start := time.Now()
-	ctx, span := o.startTargeted(ctx, "tools/call", o.serverSpan, func() (string, attribute.KeyValue) {
+	return observeUnary(o, ctx, "tools/call", func() (string, attribute.KeyValue) {
 		return req.GetName(), attrToolName.String(req.GetName())
-	})
-	resp, err := o.Service.CallTool(ctx, req)
-	errorType := unaryErrorType(err)
-	if err == nil && isToolError(resp.GetResult()) {
-		errorType = "tool_error"
-	}
-	o.end(ctx, span, start, "tools/call", mcpversion.V20260728, errorType, err)
-	return resp, err
+	}, func(ctx context.Context) (*sessionv1.CallToolResponse, error) { return o.Service.CallTool(ctx, req) },
+		func(r *sessionv1.CallToolResponse) bool { return isToolError(r.GetResult()) })
 }
 
 // ReadResource is Service.ReadResource, traced and measured as a resources/read.
 func (o *observed) ReadResource(ctx context.Context, req *sessionv1.ReadResourceRequest) (*sessionv1.ReadResourceResponse, error) {
-	start := time.Now()
-	ctx, span := o.startTargeted(ctx, "resources/read", o.serverSpan, func() (string, attribute.KeyValue) {
+	return observeUnary(o, ctx, "resources/read", func() (string, attribute.KeyValue) {
 		return "", attrResourceURI.String(req.GetUri())
-	})
-	resp, err := o.Service.ReadResource(ctx, req)
-	o.end(ctx, span, start, "resources/read", mcpversion.V20260728, unaryErrorType(err), err)
-	return resp, err
+	}, func(ctx context.Context) (*sessionv1.ReadResourceResponse, error) {
+		return o.Service.ReadResource(ctx, req)
+	}, nil)
 }
 
 // GetPrompt is Service.GetPrompt, traced and measured as a prompts/get.
 func (o *observed) GetPrompt(ctx context.Context, req *sessionv1.GetPromptRequest) (*sessionv1.GetPromptResponse, error) {
-	start := time.Now()
-	ctx, span := o.startTargeted(ctx, "prompts/get", o.serverSpan, func() (string, attribute.KeyValue) {
+	return observeUnary(o, ctx, "prompts/get", func() (string, attribute.KeyValue) {
 		return req.GetName(), attrPromptName.String(req.GetName())
-	})
-	resp, err := o.Service.GetPrompt(ctx, req)
-	o.end(ctx, span, start, "prompts/get", mcpversion.V20260728, unaryErrorType(err), err)
+	}, func(ctx context.Context) (*sessionv1.GetPromptResponse, error) { return o.Service.GetPrompt(ctx, req) }, nil)
+}
+
+// observeUnary traces and measures a unary call as the MCP request it runs (always a
+// 2026-07-28 one); toolError, when set, tells a tool error in the answer.
+func observeUnary[R any](o *observed, ctx context.Context, method string, target func() (string, attribute.KeyValue),
+	call func(context.Context) (R, error), toolError func(R) bool) (R, error) {
+	start := time.Now()
+	ctx, span := o.startTargeted(ctx, method, o.serverSpan, target)
+	resp, err := call(ctx)
+	errorType := unaryErrorType(err)
+	if err == nil && toolError != nil && toolError(resp) {
+		errorType = "tool_error"
+	}
+	o.end(ctx, span, start, method, mcpversion.V20260728, errorType, err)
 	return resp, err
 }
 

@@ -34,6 +34,21 @@ func TestRESTAndMCPAgree(t *testing.T) {
 	base := startWith(t, cfg)
 	// Both providers offer the same tools, so the mesh qualifies every name.
 	waitForCall(t, base, "down.echo", `{"message":"up"}`)
+	// Before the down provider stops: it may own the resource (one provider wins a URI).
+	t.Run("read a resource and get a prompt", func(t *testing.T) {
+		resp, body := post(t, base+"/v1/resources:read", `{"uri":"test://static-text"}`, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"uri":"test://static-text"`) {
+			t.Fatalf("REST read: %d %s", resp.StatusCode, body)
+		}
+		resp, body = post(t, base+"/v1/prompts/everything.greet:get", `{"arguments":{"name":"Ada"}}`, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Ada") {
+			t.Fatalf("REST prompt: %d %s", resp.StatusCode, body)
+		}
+		resp, body = post(t, base+"/v1/resources:read", `{"uri":"test://no-such-resource"}`, nil)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Resource not found: test://no-such-resource") {
+			t.Fatalf("REST read of an unknown resource: %d %s", resp.StatusCode, body)
+		}
+	})
 	down.stop()
 
 	tests := []struct {
