@@ -236,7 +236,7 @@ func (o *observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 		span.SetAttributes(attrs...)
 	}
 	observed := &observedStream{send: stream.Send, toolCall: method == "tools/call"}
-	version, err := o.Service.handle(ctx, req, observed.Send)
+	version, err := o.handle(ctx, req, observed.Send)
 	err = o.toStatus(ctx, methodHandle, err)
 	errorType := observed.errorType
 	if err != nil {
