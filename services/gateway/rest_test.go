@@ -155,12 +155,24 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	var doc struct {
-		Paths map[string]json.RawMessage `json:"paths"`
+		Paths       map[string]json.RawMessage `json:"paths"`
+		Definitions map[string]struct {
+			Properties map[string]struct {
+				Type string `json:"type"`
+			} `json:"properties"`
+		} `json:"definitions"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := doc.Paths["/v1/tools"]; !ok {
-		t.Errorf("paths lack /v1/tools: %d paths", len(doc.Paths))
+	for _, path := range []string{"/v1/tools", "/v1/tools/{name}:call", "/v1/resources:read", "/v1/prompts/{name}:get"} {
+		if _, ok := doc.Paths[path]; !ok {
+			t.Errorf("paths lack %s: %d paths", path, len(doc.Paths))
+		}
+	}
+	// The arguments of a call are a JSON object on the wire (rawjson.go), and the
+	// document says so, not base64.
+	if got := doc.Definitions["SessionServiceCallToolBody"].Properties["arguments"].Type; got != "object" {
+		t.Errorf("arguments documented as %q, want object", got)
 	}
 }

@@ -63,6 +63,8 @@ type SessionServiceClient interface {
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
 	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(ctx context.Context, in *RespondRequest, opts ...grpc.CallOption) (*RespondResponse, error)
+	// CallTool calls a tool by the name the mesh exposes (POST /v1/tools/{name}:call).
+	//
 	// CallTool, ReadResource and GetPrompt serve callers that are not MCP clients (the
 	// REST API under /v1, internal services): one request, one answer. They run on the
 	// same dispatcher as Handle, as a stateless 2026-07-28 request that declares no
@@ -79,12 +81,12 @@ type SessionServiceClient interface {
 	// open, or the catalogue is not loaded yet), DEADLINE_EXCEEDED (the provider did
 	// not answer within session.tool_call_timeout), INTERNAL (the provider failed or
 	// returned an invalid result).
-	//
-	// CallTool calls a tool by the name the mesh exposes.
 	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (*CallToolResponse, error)
-	// ReadResource reads a resource by URI.
+	// ReadResource reads a resource by URI (POST /v1/resources:read); it fails as
+	// CallTool does.
 	ReadResource(ctx context.Context, in *ReadResourceRequest, opts ...grpc.CallOption) (*ReadResourceResponse, error)
-	// GetPrompt gets a prompt by the name the mesh exposes.
+	// GetPrompt gets a prompt by the name the mesh exposes
+	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error)
 }
 
@@ -233,6 +235,8 @@ type SessionServiceServer interface {
 	// replica; it is delivered to the one waiting for it. NOT_FOUND when the session
 	// does not exist; an answer nobody waits for is not an error (delivered is false).
 	Respond(context.Context, *RespondRequest) (*RespondResponse, error)
+	// CallTool calls a tool by the name the mesh exposes (POST /v1/tools/{name}:call).
+	//
 	// CallTool, ReadResource and GetPrompt serve callers that are not MCP clients (the
 	// REST API under /v1, internal services): one request, one answer. They run on the
 	// same dispatcher as Handle, as a stateless 2026-07-28 request that declares no
@@ -249,12 +253,12 @@ type SessionServiceServer interface {
 	// open, or the catalogue is not loaded yet), DEADLINE_EXCEEDED (the provider did
 	// not answer within session.tool_call_timeout), INTERNAL (the provider failed or
 	// returned an invalid result).
-	//
-	// CallTool calls a tool by the name the mesh exposes.
 	CallTool(context.Context, *CallToolRequest) (*CallToolResponse, error)
-	// ReadResource reads a resource by URI.
+	// ReadResource reads a resource by URI (POST /v1/resources:read); it fails as
+	// CallTool does.
 	ReadResource(context.Context, *ReadResourceRequest) (*ReadResourceResponse, error)
-	// GetPrompt gets a prompt by the name the mesh exposes.
+	// GetPrompt gets a prompt by the name the mesh exposes
+	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
