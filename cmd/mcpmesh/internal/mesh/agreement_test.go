@@ -75,18 +75,25 @@ func TestRESTAndMCPAgree(t *testing.T) {
 		{"provider timeout", "everything.slow", `{"duration_ms":5000,"steps":1}`, http.StatusGatewayTimeout, -32603, http.StatusOK,
 			"tool everything.slow timed out: provider everything did not answer within 300ms"},
 	}
+	// Both generations of MCP: a 2026-07-28 request carries everything in _meta, a
+	// 2025-11-25 one names its session.
+	stateless := map[string]string{"MCP-Protocol-Version": "2026-07-28"}
+	stateful := initializeSession(t, base)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			restStatus, restMessage := callREST(t, base, tc.tool, tc.arguments)
-			mcpStatus, code, mcpMessage := callMCP(t, base, tc.tool, tc.arguments)
 			if restStatus != tc.restStatus || restMessage != tc.message {
 				t.Errorf("REST: %d %q, want %d %q", restStatus, restMessage, tc.restStatus, tc.message)
 			}
-			if mcpStatus != tc.mcpStatus || code != tc.rpcCode || mcpMessage != tc.message {
-				t.Errorf("MCP: HTTP %d, %d %q, want HTTP %d, %d %q", mcpStatus, code, mcpMessage, tc.mcpStatus, tc.rpcCode, tc.message)
-			}
-			if restMessage != mcpMessage {
-				t.Errorf("REST says %q, MCP says %q", restMessage, mcpMessage)
+			for _, session := range []map[string]string{stateless, stateful} {
+				version := session["MCP-Protocol-Version"]
+				mcpStatus, code, mcpMessage := callMCP(t, base, session, tc.tool, tc.arguments)
+				if mcpStatus != tc.mcpStatus || code != tc.rpcCode || mcpMessage != tc.message {
+					t.Errorf("MCP %s: HTTP %d, %d %q, want HTTP %d, %d %q", version, mcpStatus, code, mcpMessage, tc.mcpStatus, tc.rpcCode, tc.message)
+				}
+				if restMessage != mcpMessage {
+					t.Errorf("REST says %q, MCP %s says %q", restMessage, version, mcpMessage)
+				}
 			}
 		})
 	}
@@ -118,16 +125,48 @@ func callREST(t *testing.T, base, tool, arguments string) (int, string) {
 	return resp.StatusCode, e.Message
 }
 
-// callMCP calls a tool over /mcp as a 2026-07-28 client and returns the HTTP status,
-// the JSON-RPC error code and message (0, "" on success).
-func callMCP(t *testing.T, base, tool, arguments string) (int, int, string) {
+// initializeSession opens a 2025-11-25 session and returns the headers of its requests.
+func initializeSession(t *testing.T, base string) map[string]string {
 	t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments +
-		`,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
-	resp, raw := post(t, base+"/mcp", body, map[string]string{
-		"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
-		"Mcp-Method": "tools/call", "Mcp-Name": tool,
-	})
+	resp, raw := post(t, base+"/mcp", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"agreement","version":"1"}}}`,
+		map[string]string{"Accept": "application/json, text/event-stream"})
+	id := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || id == "" {
+		t.Fatalf("initialize: %d %s", resp.StatusCode, raw)
+	}
+	headers := map[string]string{"Mcp-Session-Id": id, "MCP-Protocol-Version": "2025-11-25"}
+	resp, raw = post(t, base+"/mcp", `{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		map[string]string{"Accept": "application/json, text/event-stream", "Mcp-Session-Id": id, "MCP-Protocol-Version": "2025-11-25"})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("notifications/initialized: %d %s", resp.StatusCode, raw)
+	}
+	return headers
+}
+
+// callMCP calls a tool over /mcp with the session headers (a 2026-07-28 request
+// when they name no session) and returns the HTTP status, the JSON-RPC error code and
+// message (0, "" on success).
+func callMCP(t *testing.T, base string, session map[string]string, tool, arguments string) (int, int, string) {
+	t.Helper()
+	headers := map[string]string{"Accept": "application/json, text/event-stream"}
+	for k, v := range session {
+		headers[k] = v
+	}
+	meta := ""
+	if session["Mcp-Session-Id"] == "" {
+		meta = `,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
+		headers["Mcp-Method"], headers["Mcp-Name"] = "tools/call", tool
+	}
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments + meta + `}}`
+	resp, raw := post(t, base+"/mcp", body, headers)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// The answer is the last data line of the stream.
+		for line := range strings.Lines(string(raw)) {
+			if data, ok := strings.CutPrefix(strings.TrimSpace(line), "data:"); ok && strings.TrimSpace(data) != "" {
+				raw = []byte(data)
+			}
+		}
+	}
 	var out struct {
 		Error *struct {
 			Code    int    `json:"code"`
