@@ -50,7 +50,8 @@ type Config struct {
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
 	ReadCacheTTL time.Duration `koanf:"read_cache_ttl"`
-	// Breaker stops calling a provider that keeps failing to answer (see breaker.go).
+	// Breaker stops calling a provider that keeps failing to answer (see
+	// internal/backend/breaker.go).
 	Breaker breaker.Settings `koanf:"breaker"`
 }
 
