@@ -88,10 +88,13 @@ type Service struct {
 	ran     bool                    // it reached Running
 	owned   sync.WaitGroup
 
-	// started closes once the service leaves Starting (or never starts);
-	// terminated closes once it is Terminated or Failed.
-	started    chan struct{}
-	terminated chan struct{}
+	// started closes once the service leaves Starting (or never starts); stopping
+	// once a stop is asked for or a failure begins one; terminated once it is
+	// Terminated or Failed.
+	started      chan struct{}
+	stopping     chan struct{}
+	stoppingOnce sync.Once
+	terminated   chan struct{}
 }
 
 // NewService returns a service named name (for errors and logs) in state New.
@@ -100,9 +103,17 @@ func NewService(name string, funcs Funcs) *Service {
 		name:       name,
 		funcs:      funcs,
 		started:    make(chan struct{}),
+		stopping:   make(chan struct{}),
 		terminated: make(chan struct{}),
 	}
 }
+
+// Stopping is closed once the service is asked to stop (even before it started) or
+// begins failing. Long-lived streams the service serves select on it, so that they
+// end with the service rather than hold up a server's graceful drain.
+func (s *Service) Stopping() <-chan struct{} { return s.stopping }
+
+func (s *Service) markStopping() { s.stoppingOnce.Do(func() { close(s.stopping) }) }
 
 // Name is the service's name.
 func (s *Service) Name() string { return s.name }
@@ -150,6 +161,7 @@ func (s *Service) Start(ctx context.Context) error {
 // StopAsync asks the service to stop and returns at once. A service that never
 // started goes straight to Terminated. It is idempotent.
 func (s *Service) StopAsync() {
+	s.markStopping()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch s.state {
@@ -280,6 +292,7 @@ func (s *Service) main() {
 // finish ends the service: its context ends, owned goroutines are awaited, the
 // stopping function runs (unless starting failed), and the final state is set.
 func (s *Service) finish(failure error, startFailed bool) {
+	s.markStopping()
 	s.mu.Lock()
 	if startFailed {
 		close(s.started) // straight from Starting to Failed

@@ -137,6 +137,11 @@ func TestLifecycle(t *testing.T) {
 				s.StopAsync()
 			}
 			failure := s.AwaitTerminated(ctx)
+			select {
+			case <-s.Stopping():
+			default:
+				t.Error("Stopping not closed after the service ended")
+			}
 			if got := s.State(); got != tt.wantState {
 				t.Errorf("state %s, want %s", got, tt.wantState)
 			}
@@ -249,6 +254,11 @@ func TestStopBeforeStart(t *testing.T) {
 	}
 	if s.State() != Terminated {
 		t.Fatalf("state %s", s.State())
+	}
+	select {
+	case <-s.Stopping():
+	default:
+		t.Fatal("Stopping not closed by a Stop before Start")
 	}
 	if err := s.AwaitRunning(ctx); err == nil || !strings.Contains(err.Error(), "Terminated") {
 		t.Fatalf("AwaitRunning = %v", err)
