@@ -62,7 +62,7 @@ type Service struct {
 	observed *observed
 	// streams are the metrics of the server-message path.
 	streams streamMetrics
-	now func() time.Time
+	now     func() time.Time
 	// touchEvery skips last-seen writes for sessions touched more recently: a busy
 	// session costs one store write per interval, not one per request.
 	touchEvery time.Duration
