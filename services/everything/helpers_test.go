@@ -15,6 +15,7 @@ import (
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 )
 
@@ -23,7 +24,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // serve runs the provider on a real gRPC server over loopback and returns a client.
 func serve(t *testing.T) (providerv1.ProviderServiceClient, *Provider) {
 	t.Helper()
-	p, err := New(DefaultConfig(), Deps{Logger: discardLogger()})
+	p, err := New(DefaultConfig(), Deps{Telemetry: kit.TelemetrySettings{Logger: discardLogger()}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -14,6 +13,8 @@ import (
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/completion"
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/faults"
@@ -36,7 +37,8 @@ const instructions = "The everything provider exercises every MCP feature: echo 
 
 // Deps are the provider's dependencies.
 type Deps struct {
-	Logger *slog.Logger
+	// Telemetry is where logs go; its zero value discards them.
+	Telemetry kit.TelemetrySettings
 }
 
 // Registrar is where gRPC services are registered; kit/grpcserver.Server satisfies it.
@@ -48,6 +50,9 @@ type Registrar interface {
 // concurrent use.
 type Provider struct {
 	providerv1.UnimplementedProviderServiceServer
+	// Service is the lifecycle: while it runs, the watched resource changes on its
+	// timer; Stop ends the WatchResources streams.
+	*lifecycle.Service
 
 	logger    *slog.Logger
 	describe  *providerv1.DescribeResponse
@@ -56,10 +61,6 @@ type Provider struct {
 	prompts   *prompts.Set
 	watched   *watched.Resource
 	interval  time.Duration
-
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	stopped chan struct{}
 }
 
 var _ providerv1.ProviderServiceServer = (*Provider)(nil)
@@ -69,10 +70,7 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("everything config: %w", err)
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := deps.Telemetry.WithDefaults().Logger
 	assets, err := media.New()
 	if err != nil {
 		return nil, fmt.Errorf("generate media samples: %w", err)
@@ -93,7 +91,7 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 		return nil, fmt.Errorf("build tools: %w", err)
 	}
 	ps := prompts.NewSet(assets)
-	return &Provider{
+	p := &Provider{
 		logger: logger.With("provider", cfg.Name),
 		describe: &providerv1.DescribeResponse{
 			Name:         cfg.Name,
@@ -111,7 +109,11 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 		prompts:   ps,
 		watched:   w,
 		interval:  cfg.WatchedInterval,
-	}, nil
+	}
+	p.Service = lifecycle.NewService("provider-everything", lifecycle.Funcs{
+		Running: func(ctx context.Context) error { p.watched.Run(ctx, p.interval); return nil },
+	})
+	return p, nil
 }
 
 // Register adds the ProviderService to r.
@@ -119,53 +121,16 @@ func (p *Provider) Register(r Registrar) {
 	r.Register(&providerv1.ProviderService_ServiceDesc, p)
 }
 
-// Start begins changing the watched resource on its timer. Registration with a
-// registry is KeepRegistered's job, run by whoever serves the provider.
-func (p *Provider) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cancel != nil {
-		return errors.New("everything provider already started")
-	}
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.cancel, p.stopped = cancel, make(chan struct{})
-	go func() {
-		defer close(p.stopped)
-		p.watched.Run(loopCtx, p.interval)
-	}()
-	return nil
-}
-
-// Stop ends the timer and the WatchResources streams.
-func (p *Provider) Stop(ctx context.Context) error {
-	p.mu.Lock()
-	cancel, stopped := p.cancel, p.stopped
-	p.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-stopped:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stop everything provider: %w", ctx.Err())
-	}
-}
-
 // WatchResources streams every change of the watched resource until the caller leaves
 // or the provider stops.
 func (p *Provider) WatchResources(_ *providerv1.WatchResourcesRequest, stream grpc.ServerStreamingServer[providerv1.WatchResourcesResponse]) error {
-	p.mu.Lock()
-	stopped := p.stopped
-	p.mu.Unlock()
 	changes, unsubscribe := p.watched.Subscribe()
 	defer unsubscribe()
 	for {
 		select {
 		case <-stream.Context().Done():
 			return nil
-		case <-stopped: // nil before Start: never ready
+		case <-p.Stopping():
 			return nil
 		case c := <-changes:
 			if err := stream.Send(&providerv1.WatchResourcesResponse{Uri: c.URI, ChangeId: c.ID}); err != nil {

@@ -4,20 +4,20 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
+
+// retry bounds the backoff between failed registry calls.
+var retry = backoff.Config{Min: 100 * time.Millisecond, Max: 30 * time.Second}
 
 // Timings of the registration loop.
 const (
-	// retryBase and retryCap bound the backoff between failed registry calls.
-	retryBase = 100 * time.Millisecond
-	retryCap  = 30 * time.Second
 	// maxCallTimeout bounds one registry call; shorter leases get a third of the lease.
 	maxCallTimeout = 5 * time.Second
 	// deregisterTimeout bounds the goodbye call made after ctx ends.
@@ -40,6 +40,7 @@ func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient
 	r := &registration{
 		client: client, name: name, address: address, lease: lease,
 		logger: logger.With("provider", name, "address", address),
+		retry:  backoff.New(retry),
 	}
 	r.run(ctx)
 	r.deregister(ctx)
@@ -54,9 +55,9 @@ type registration struct {
 	lease   time.Duration
 	logger  *slog.Logger
 
-	leaseID  string        // empty while not registered
-	interval time.Duration // heartbeat interval: a third of the granted lease
-	failures int           // consecutive failed calls
+	leaseID  string           // empty while not registered
+	interval time.Duration    // heartbeat interval: a third of the granted lease
+	retry    *backoff.Backoff // paces consecutive failed calls
 }
 
 func (r *registration) run(ctx context.Context) {
@@ -67,7 +68,7 @@ func (r *registration) run(ctx context.Context) {
 		} else {
 			wait = r.heartbeat(ctx)
 		}
-		if !sleepCtx(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return
 		}
 	}
@@ -119,18 +120,18 @@ func (r *registration) failed(ctx context.Context, what string, err error) time.
 	if ctx.Err() != nil {
 		return 0
 	}
-	r.failures++
-	if r.failures&(r.failures-1) == 0 {
-		r.logger.WarnContext(ctx, "cannot "+what+"; retrying", "attempts", r.failures, "error", err)
+	wait := r.retry.Next()
+	if n := r.retry.Attempts(); n&(n-1) == 0 {
+		r.logger.WarnContext(ctx, "cannot "+what+"; retrying", "attempts", n, "error", err)
 	}
-	return backoff(r.failures)
+	return wait
 }
 
 func (r *registration) recovered(ctx context.Context) {
-	if r.failures > 0 {
-		r.logger.InfoContext(ctx, "registry reachable again", "failed_attempts", r.failures)
+	if n := r.retry.Attempts(); n > 0 {
+		r.logger.InfoContext(ctx, "registry reachable again", "failed_attempts", n)
 	}
-	r.failures = 0
+	r.retry.Reset()
 }
 
 // deregister says goodbye on a fresh context: ctx has already ended.
@@ -152,15 +153,6 @@ func (r *registration) callTimeout() time.Duration {
 	return min(max(r.lease/3, time.Second), maxCallTimeout)
 }
 
-// backoff is capped exponential backoff with equal jitter: half fixed, half random.
-func backoff(attempt int) time.Duration {
-	d := retryCap
-	if attempt < 20 {
-		d = min(retryBase<<(attempt-1), retryCap)
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
 // leaseSeconds rounds a lease up to whole seconds, as the registry API counts them.
 func leaseSeconds(d time.Duration) int32 {
 	s := (d + time.Second - 1) / time.Second
@@ -168,19 +160,4 @@ func leaseSeconds(d time.Duration) int32 {
 		return 1<<31 - 1
 	}
 	return int32(s)
-}
-
-// sleepCtx waits d; it reports false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -254,13 +254,3 @@ func TestKeepRegisteredRejectsBadArguments(t *testing.T) {
 		}
 	}
 }
-
-func TestBackoffIsCappedAndJittered(t *testing.T) {
-	for attempt := 1; attempt < 100; attempt++ {
-		d := backoff(attempt)
-		ceiling := min(retryBase<<min(attempt-1, 20), retryCap)
-		if d < ceiling/2 || d > ceiling {
-			t.Fatalf("attempt %d: %v outside [%v, %v]", attempt, d, ceiling/2, ceiling)
-		}
-	}
-}

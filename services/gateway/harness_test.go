@@ -97,13 +97,12 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		gwLogger = o.logger
 	}
 	gw, err := gateway.New(cfg, gateway.Deps{
-		Logger:         gwLogger,
+		Telemetry:      tel.Settings(gwLogger),
 		Transport:      transportv1.NewTransportServiceClient(conn),
 		Registry:       registryv1.NewRegistryServiceClient(conn),
 		Session:        sessionv1.NewSessionServiceClient(conn),
 		Health:         healthv1.NewHealthServiceClient(conn),
 		Ready:          o.ready,
-		MeterProvider:  tel.MeterProvider(),
 		MetricsHandler: tel.MetricsHandler(),
 		Middleware:     o.wrap,
 	})

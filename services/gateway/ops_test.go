@@ -15,6 +15,7 @@ import (
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -128,7 +129,7 @@ func TestServeAndShutdown(t *testing.T) {
 
 	cfg := gateway.DefaultConfig()
 	cfg.ShutdownTimeout = 5 * time.Second
-	gw, err := gateway.New(cfg, gateway.Deps{Logger: logger, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
+	gw, err := gateway.New(cfg, gateway.Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,14 +17,15 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // Deps are the gateway's collaborators.
 type Deps struct {
-	Logger *slog.Logger
+	// Telemetry is where logs and metrics go (kit/telemetry's meter provider, whose
+	// Prometheus exporter serves them); its zero value discards them.
+	Telemetry kit.TelemetrySettings
 	// Transport serves /mcp. Required.
 	Transport transportv1.TransportServiceClient
 	// Registry, Session and Health back the REST API; a nil client leaves its routes
@@ -35,9 +36,6 @@ type Deps struct {
 	// Ready is what /readyz checks besides the gateway's own state, for example the
 	// other services of this process. Nil means always ready.
 	Ready func(ctx context.Context) error
-	// MeterProvider receives the gateway's metrics (kit/telemetry's, whose Prometheus
-	// exporter serves them). Nil records none.
-	MeterProvider metric.MeterProvider
 	// MetricsHandler serves GET /metrics (kit/telemetry's MetricsHandler, so the page
 	// shows every metric of the process). Nil leaves /metrics out (404).
 	MetricsHandler http.Handler
@@ -65,17 +63,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Transport == nil {
 		return nil, errors.New("gateway: Deps.Transport is required")
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	tel := deps.Telemetry.WithDefaults()
+	logger := tel.Logger
 	// Access-log lines carry the trace and span ids of their request (a no-op when
 	// the logger already does).
 	logger = slog.New(logging.WithTraceIDs(logger.Handler()))
-	mp := deps.MeterProvider
-	if mp == nil {
-		mp = noop.NewMeterProvider()
-	}
+	mp := tel.MeterProvider
 	var accessLog *slog.Logger
 	if cfg.AccessLog {
 		accessLog = logger

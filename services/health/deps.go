@@ -1,11 +1,12 @@
 package health
 
 import (
-	"log/slog"
 	"net/http"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"google.golang.org/grpc"
+
+	"github.com/mcpmesh/mcpmesh/services/kit"
 )
 
 // Conns hands out client connections by target; kit/dial.Dialer satisfies it.
@@ -20,8 +21,8 @@ type Registrar interface {
 
 // Deps are the health service's collaborators.
 type Deps struct {
-	// Logger may be nil (nothing is logged).
-	Logger *slog.Logger
+	// Telemetry is where logs go; its zero value discards them.
+	Telemetry kit.TelemetrySettings
 	// Conns reaches services and providers by target. Required when anything is
 	// checked over gRPC.
 	Conns Conns

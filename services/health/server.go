@@ -43,7 +43,7 @@ func (s *Service) Watch(_ *healthv1.WatchRequest, stream grpc.ServerStreamingSer
 		case <-changed:
 		case <-ctx.Done():
 			return grpcError(ctx.Err())
-		case <-s.stopped:
+		case <-s.Stopping():
 			return grpcError(errStopped)
 		}
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 
 	"github.com/mcpmesh/mcpmesh/services/health/internal/checker"
 	"github.com/mcpmesh/mcpmesh/services/health/internal/latest"
@@ -19,6 +19,9 @@ import (
 // Service is the health service: a checker loop and the HealthService gRPC server.
 type Service struct {
 	healthv1.UnimplementedHealthServiceServer
+	// Service is the lifecycle: Start runs the checker loop, Stop ends it and the
+	// open watches.
+	*lifecycle.Service
 
 	logger   *slog.Logger
 	checker  *checker.Checker
@@ -28,11 +31,6 @@ type Service struct {
 	roundSlot chan struct{}
 	// ownHTTP is the HTTP client this service made, closed on Stop; nil if given one.
 	ownHTTP *http.Client
-
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	done    chan struct{}
-	stopped chan struct{}
 }
 
 // New validates cfg and builds the service. Nothing runs until Start.
@@ -40,10 +38,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("health config: %w", err)
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := deps.Telemetry.WithDefaults().Logger
 	targets := serviceTargets(cfg.Services, logger)
 	registry := deps.Registry
 	if !cfg.ProvidersFromRegistry {
@@ -57,8 +52,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		interval:  cfg.CheckInterval,
 		latest:    latest.New(),
 		roundSlot: make(chan struct{}, 1),
-		stopped:   make(chan struct{}),
 	}
+	s.Service = lifecycle.NewService("health", lifecycle.Funcs{Running: s.loop, Stopping: s.stopping})
 	httpClient := deps.HTTPClient
 	if httpClient == nil {
 		s.ownHTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -89,65 +84,28 @@ func (s *Service) Register(r Registrar) {
 	r.Register(&healthv1.HealthService_ServiceDesc, s)
 }
 
-// errStopped is returned by Start after Stop, and ends watches.
+// errStopped ends watches when the service stops.
 var errStopped = errors.New("health checker stopped")
 
-// Start starts the checker loop, which runs a round at once and then every
-// check_interval. It returns at once. ctx only carries values: Stop ends the loop.
-func (s *Service) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.stopped:
-		return fmt.Errorf("health: start: %w", errStopped)
-	default:
+// stopping releases the HTTP client the service made.
+func (s *Service) stopping(error) error {
+	if s.ownHTTP != nil {
+		s.ownHTTP.CloseIdleConnections()
 	}
-	if s.cancel != nil {
-		return errors.New("health: already started")
-	}
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
-	s.done = make(chan struct{})
-	go s.loop(loopCtx, s.done)
 	return nil
 }
 
-// Stop ends the loop and open watches, and waits for the loop (bounded by ctx).
-func (s *Service) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	select {
-	case <-s.stopped:
-	default:
-		close(s.stopped)
-	}
-	cancel, done := s.cancel, s.done
-	s.mu.Unlock()
-	if s.ownHTTP != nil {
-		defer s.ownHTTP.CloseIdleConnections()
-	}
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("health: stop: %w", ctx.Err())
-	}
-}
-
-func (s *Service) loop(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+// loop runs a round at once and then every check_interval, until the service stops.
+func (s *Service) loop(ctx context.Context) error {
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
 	for {
 		if _, err := s.round(ctx, false); err != nil {
-			return // only when ctx ended
+			return nil // only when ctx ended
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-ticker.C:
 		}
 	}

@@ -2,18 +2,19 @@ package registry
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
 
 // sweepLoop removes expired leases every sweep interval until ctx ends.
-func (s *Service) sweepLoop(ctx context.Context) {
+func (s *Service) sweepLoop(ctx context.Context) error {
 	ticker := time.NewTicker(s.cfg.SweepInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-ticker.C:
 			if err := s.sweep(ctx); err != nil {
 				s.log.ErrorContext(ctx, "sweep expired leases", "error", err)
@@ -25,14 +26,14 @@ func (s *Service) sweepLoop(ctx context.Context) {
 // refreshLoop re-reads shared records when another replica says it changed them
 // (a PostgreSQL notification on notifyChannel, see notify.go) and every refresh
 // interval, the fallback for notifications lost while the listener reconnects.
-func (s *Service) refreshLoop(ctx context.Context) {
+func (s *Service) refreshLoop(ctx context.Context) error {
 	ticker := time.NewTicker(s.cfg.RefreshInterval)
 	defer ticker.Stop()
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-ticker.C:
 		case <-s.refresh:
 		}
@@ -63,16 +64,13 @@ func (s *Service) sweep(ctx context.Context) error {
 }
 
 // Backoff bounds for describing static providers that are not up yet.
-const (
-	staticRetryFirst = 250 * time.Millisecond
-	staticRetryMax   = 30 * time.Second
-)
+var staticRetry = backoff.Config{Min: 250 * time.Millisecond, Max: 30 * time.Second}
 
-// describeStatic describes a configured provider, retrying with jittered exponential
-// backoff until it answers or ctx ends, then stores it without a lease.
+// describeStatic describes a configured provider, retrying with backoff until it
+// answers or ctx ends, then stores it without a lease.
 func (s *Service) describeStatic(ctx context.Context, p StaticProvider) {
-	wait := staticRetryFirst
-	for attempt := 1; ; attempt++ {
+	retry := backoff.New(staticRetry)
+	for {
 		desc, err := s.describe(ctx, p.Name, p.Address)
 		if err == nil {
 			rec := s.recordFrom(ctx, p.Name, p.Address, desc)
@@ -84,28 +82,18 @@ func (s *Service) describeStatic(ctx context.Context, p StaticProvider) {
 			}
 			s.mu.Unlock()
 			if err == nil {
-				s.log.InfoContext(ctx, "static provider described", "provider", p.Name, "address", p.Address, "attempts", attempt)
+				s.log.InfoContext(ctx, "static provider described", "provider", p.Name, "address", p.Address, "attempts", retry.Attempts()+1)
 				return
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
+		wait := retry.Next()
 		s.log.WarnContext(ctx, "static provider not described yet; retrying",
-			"provider", p.Name, "address", p.Address, "attempt", attempt, "retry_in", wait, "error", err)
-		timer := time.NewTimer(jitter(wait))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+			"provider", p.Name, "address", p.Address, "attempt", retry.Attempts(), "retry_in", wait, "error", err)
+		if !backoff.Sleep(ctx, wait) {
 			return
-		case <-timer.C:
 		}
-		wait = min(wait*2, staticRetryMax)
 	}
-}
-
-// jitter spreads retries over [d/2, d] so that replicas do not retry in step.
-func jitter(d time.Duration) time.Duration {
-	half := d / 2
-	return half + rand.N(half+1)
 }

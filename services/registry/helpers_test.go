@@ -17,6 +17,7 @@ import (
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
@@ -148,20 +149,24 @@ type harness struct {
 
 // newHarness builds a registry reached through kit/grpcserver's in-process channel,
 // with a real dialer for providers and a fake clock. Start is left to the test.
-func newHarness(t *testing.T, cfg Config) *harness {
+func newHarness(t *testing.T, cfg Config, with ...func(*Deps)) *harness {
 	t.Helper()
-	return newHarnessOn(t, cfg, nil)
+	return newHarnessOn(t, cfg, nil, with...)
 }
 
 // newHarnessOn is newHarness with provider records in db (nil: in memory). Harnesses
 // on the same db are replicas of one deployment.
-func newHarnessOn(t *testing.T, cfg Config, db *pgxpool.Pool) *harness {
+func newHarnessOn(t *testing.T, cfg Config, db *pgxpool.Pool, with ...func(*Deps)) *harness {
 	t.Helper()
 	logger := testLogger(t)
 	dialer := dial.New(nil)
 	t.Cleanup(func() { _ = dialer.Close() })
 	clock := newFakeClock()
-	svc, err := New(cfg, Deps{Logger: logger, Conns: dialer, Now: clock.Now, DB: db})
+	deps := Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Conns: dialer, Now: clock.Now, DB: db}
+	for _, f := range with {
+		f(&deps)
+	}
+	svc, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/watch"
@@ -31,8 +33,9 @@ type Registrar interface {
 
 // Deps are the registry's collaborators.
 type Deps struct {
-	// Logger defaults to a logger that discards everything.
-	Logger *slog.Logger
+	// Telemetry is where logs and metrics go (the registry's gauges are observed
+	// from its MeterProvider); its zero value discards them.
+	Telemetry kit.TelemetrySettings
 	// Conns reaches providers by address. Required.
 	Conns Conns
 	// Now is the clock; tests inject one. Defaults to time.Now.
@@ -45,6 +48,9 @@ type Deps struct {
 // Service implements registryv1.RegistryServiceServer.
 type Service struct {
 	registryv1.UnimplementedRegistryServiceServer
+	// Service is the lifecycle: Start launches the background loops, Stop ends them
+	// and every open WatchCatalogue stream.
+	*lifecycle.Service
 
 	cfg    Config
 	log    *slog.Logger
@@ -63,12 +69,6 @@ type Service struct {
 	// when another replica announces a change.
 	db      *pgxpool.Pool
 	refresh chan struct{}
-
-	life    sync.Mutex
-	started bool
-	stopped bool
-	cancel  context.CancelFunc
-	loops   sync.WaitGroup
 }
 
 var _ registryv1.RegistryServiceServer = (*Service)(nil)
@@ -81,9 +81,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Conns == nil {
 		return nil, errors.New("registry: Deps.Conns is required")
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	tel := deps.Telemetry.WithDefaults()
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -97,9 +95,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	const firstRevision = 1
 	empty, _ := catalogue.Build(firstRevision, nil)
-	return &Service{
+	s := &Service{
 		cfg:      cfg,
-		log:      deps.Logger,
+		log:      tel.Logger,
 		conns:    deps.Conns,
 		now:      deps.Now,
 		store:    st,
@@ -109,7 +107,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		revision: firstRevision,
 		db:       deps.DB,
 		refresh:  make(chan struct{}, 1),
-	}, nil
+	}
+	s.Service = lifecycle.NewService("registry", lifecycle.Funcs{Starting: s.starting, Stopping: s.stopping})
+	if err := observe(s, tel.MeterProvider); err != nil {
+		return nil, fmt.Errorf("registry metrics: %w", err)
+	}
+	return s, nil
 }
 
 // Register adds the gRPC service to r.
@@ -117,59 +120,26 @@ func (s *Service) Register(r Registrar) {
 	r.Register(&registryv1.RegistryService_ServiceDesc, s)
 }
 
-// Start launches the lease sweeper and describes static providers in the background
-// (retrying until each answers). It returns at once and never fails because a
-// provider is down.
-func (s *Service) Start(_ context.Context) error {
-	s.life.Lock()
-	defer s.life.Unlock()
-	if s.started || s.stopped {
-		return errors.New("registry: Start called twice or after Stop")
-	}
-	s.started = true
-	// Loops outlive Start's ctx, which only bounds starting; Stop ends them.
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.loops.Go(func() { s.sweepLoop(ctx) })
+// starting launches the lease sweeper and describes static providers in the
+// background (retrying until each answers): it never fails because a provider is down.
+func (s *Service) starting(context.Context) error {
+	s.Go(s.sweepLoop)
 	if s.shared {
-		s.loops.Go(func() { s.refreshLoop(ctx) })
+		s.Go(s.refreshLoop)
 		listener := s.newListener()
-		s.loops.Go(func() { listener.Run(ctx) })
+		s.Go(func(ctx context.Context) error { listener.Run(ctx); return nil })
 	}
 	for _, p := range s.cfg.Providers {
-		s.loops.Go(func() { s.describeStatic(ctx, p) })
+		s.Go(func(ctx context.Context) error { s.describeStatic(ctx, p); return nil })
 	}
 	return nil
 }
 
-// Stop ends the background loops and every open WatchCatalogue stream (so a graceful
-// server drain is not held up by them), waiting for the loops until ctx ends.
-func (s *Service) Stop(ctx context.Context) error {
-	s.life.Lock()
-	if s.stopped {
-		s.life.Unlock()
-		return nil
-	}
-	s.stopped = true
-	cancel := s.cancel
-	s.life.Unlock()
-
+// stopping ends every open WatchCatalogue stream, so a graceful server drain is not
+// held up by them.
+func (s *Service) stopping(error) error {
 	s.hub.Close()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	done := make(chan struct{})
-	go func() {
-		s.loops.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("registry stop: %w", ctx.Err())
-	}
+	return nil
 }
 
 // publishLocked rebuilds the snapshot from the store and hands it to watchers when

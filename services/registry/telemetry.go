@@ -10,13 +10,13 @@ import (
 // instrumentationName is the OpenTelemetry scope of the registry's metrics.
 const instrumentationName = "github.com/mcpmesh/mcpmesh/services/registry"
 
-// Observe reports the catalogue the registry serves as metrics of mp, read from the
+// observe reports the catalogue the registry serves as metrics of mp, read from the
 // current snapshot at each collection (nothing is counted on the request path):
 //   - mcpmesh.registry.providers: providers in the catalogue;
 //   - mcpmesh.registry.catalogue.entries by kind (tool, resource, resource_template,
 //     prompt);
 //   - mcpmesh.registry.catalogue.revision.
-func Observe(s *Service, mp metric.MeterProvider) error {
+func observe(s *Service, mp metric.MeterProvider) error {
 	meter := mp.Meter(instrumentationName)
 	providers, err := meter.Int64ObservableGauge("mcpmesh.registry.providers",
 		metric.WithUnit("{provider}"),

@@ -10,11 +10,10 @@ import (
 )
 
 func TestObserveReportsTheCatalogue(t *testing.T) {
-	h := newHarness(t, DefaultConfig())
 	reader := sdkmetric.NewManualReader()
-	if err := Observe(h.svc, sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))); err != nil {
-		t.Fatal(err)
-	}
+	h := newHarness(t, DefaultConfig(), func(d *Deps) {
+		d.Telemetry.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	})
 	addr, _ := serveProvider(t, newTestProvider(&mcpv1.Catalogue{Tools: tools("echo", "add"), Prompts: prompts("greet")}))
 	h.register(t, "alpha", addr, 0)
 

@@ -18,6 +18,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
@@ -291,7 +292,7 @@ func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, d
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	svc, err := New(cfg, Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db})
+	svc, err := New(cfg, Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

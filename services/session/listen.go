@@ -88,7 +88,7 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.stopping:
+		case <-s.Stopping():
 			return nil
 		case <-keepAlive.C:
 			// An open stream is activity: the session does not expire under a client

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/backend"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
@@ -31,7 +32,9 @@ type Conns interface {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Logger *slog.Logger
+	// Telemetry is where logs, spans and metrics go (telemetry.go); its zero value
+	// discards them.
+	Telemetry kit.TelemetrySettings
 	// Registry is watched for the catalogue and routing table.
 	Registry registryv1.RegistryServiceClient
 	// Conns reaches providers.
@@ -39,15 +42,17 @@ type Deps struct {
 	// DB, when set, keeps session records in PostgreSQL (tables created by Migrate),
 	// shared by every replica; nil keeps them in this process's memory.
 	DB *pgxpool.Pool
-	// Telemetry receives the service's spans and metrics (telemetry.go); nil
-	// providers report nothing.
-	Telemetry Telemetry
 }
 
 // Service implements sessionv1.SessionServiceServer: the gRPC handlers. What they work
 // on (stores, dispatcher, watchers) is the backend's.
 type Service struct {
 	sessionv1.UnimplementedSessionServiceServer
+	// Service is the lifecycle: while it runs, the catalogue watch, the resource
+	// watches, the sweeper and (with a database) the LISTEN connection and the
+	// pending-answer loop run as its goroutines; Stop ends the Listen and
+	// subscriptions/listen streams and the tasks, then the loops.
+	*lifecycle.Service
 
 	cfg     Config
 	logger  *slog.Logger
@@ -57,16 +62,10 @@ type Service struct {
 	observed *observed
 	// streams are the metrics of the server-message path.
 	streams streamMetrics
-	// stopping is closed by Stop, which ends the Listen streams.
-	stopping chan struct{}
-	now      func() time.Time
+	now     func() time.Time
 	// touchEvery skips last-seen writes for sessions touched more recently: a busy
 	// session costs one store write per interval, not one per request.
 	touchEvery time.Duration
-
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	stopped chan struct{}
 }
 
 // New builds the service. Call Start to begin watching the catalogue and sweeping
@@ -85,19 +84,16 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+	tel := deps.Telemetry.WithDefaults()
+	logger := tel.Logger
 	s := &Service{
 		cfg:        cfg,
 		logger:     logger,
-		stopping:   make(chan struct{}),
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
 	}
 	// The instruments come first: the backend reports to them.
-	o, err := newObserved(s, deps.Telemetry)
+	o, err := newObserved(s, tel)
 	if err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
@@ -142,6 +138,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := o.observeBackend(s.backend); err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
+	s.Service = lifecycle.NewService("session", lifecycle.Funcs{Starting: s.starting})
 	return s, nil
 }
 
@@ -153,57 +150,29 @@ func (s *Service) Register(r Registrar) {
 // Ready reports whether a catalogue snapshot has arrived from the registry.
 func (s *Service) Ready() bool { return s.backend.Watcher.Current() != nil }
 
-// Start launches the catalogue watch and the session sweeper and returns at once.
-func (s *Service) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		return errors.New("session service already started")
-	}
-	// The loops outlive the start-up context: only Stop ends them.
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
-	s.stopped = make(chan struct{})
+// starting launches the service's goroutines; they run until Stop.
+func (s *Service) starting(ctx context.Context) error {
 	b := s.backend
-	resources := b.WatchResources(loopCtx)
-	var wg sync.WaitGroup
-	wg.Go(func() { b.Watcher.Run(loopCtx) })
-	wg.Go(func() { s.sweep(loopCtx) })
-	if b.Listener != nil {
-		wg.Go(func() { b.Listener.Run(loopCtx) })
-		wg.Go(func() { b.PendingPG.Run(loopCtx) })
-	}
-	go func() {
-		wg.Wait()
+	// Stop ends the long-lived streams and the tasks first: a graceful server drain
+	// must not wait for streams that would never end by themselves.
+	s.Go(func(ctx context.Context) error {
+		<-ctx.Done()
+		b.Listeners.Close()
+		return b.Tasks.Stop(context.WithoutCancel(ctx))
+	})
+	resources := b.WatchResources(ctx)
+	s.Go(func(ctx context.Context) error {
+		<-ctx.Done()
 		resources.Wait()
-		close(s.stopped)
-	}()
+		return nil
+	})
+	s.Go(func(ctx context.Context) error { b.Watcher.Run(ctx); return nil })
+	s.Go(func(ctx context.Context) error { s.sweep(ctx); return nil })
+	if b.Listener != nil {
+		s.Go(func(ctx context.Context) error { b.Listener.Run(ctx); return nil })
+		s.Go(func(ctx context.Context) error { b.PendingPG.Run(ctx); return nil })
+	}
 	return nil
-}
-
-// Stop ends the long-lived streams (Listen, subscriptions/listen) and the loops and
-// waits for the loops, at most until ctx ends.
-func (s *Service) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	cancel, stopped := s.cancel, s.stopped
-	select {
-	case <-s.stopping:
-	default:
-		close(s.stopping)
-	}
-	s.mu.Unlock()
-	s.backend.Listeners.Close()
-	tasksErr := s.backend.Tasks.Stop(ctx)
-	if cancel == nil {
-		return tasksErr
-	}
-	cancel()
-	select {
-	case <-stopped:
-		return tasksErr
-	case <-ctx.Done():
-		return fmt.Errorf("stop session service: %w", ctx.Err())
-	}
 }
 
 // sweep removes expired sessions, events, tasks and answers every SweepInterval.

@@ -13,15 +13,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/backend"
@@ -53,13 +52,6 @@ var operationBuckets = []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5,
 
 // activeCountTimeout bounds the session count of one scrape.
 const activeCountTimeout = 2 * time.Second
-
-// Telemetry are the OpenTelemetry providers the service reports to. Nil providers
-// report nothing.
-type Telemetry struct {
-	TracerProvider trace.TracerProvider
-	MeterProvider  metric.MeterProvider
-}
 
 // observed is the service with every MCP request traced and measured following the
 // OpenTelemetry semantic conventions for MCP; Service.Register registers it.
@@ -101,14 +93,9 @@ type operationKey struct{ method, version, errorType string }
 //   - mcpmesh.provider.call.duration (s) by provider, rpc.method and outcome ("ok",
 //     "tool_error", "input_required", "no_result" or a gRPC code such as
 //     "unavailable").
-func newObserved(s *Service, t Telemetry) (*observed, error) {
+func newObserved(s *Service, t kit.TelemetrySettings) (*observed, error) {
+	t = t.WithDefaults()
 	tp, mp := t.TracerProvider, t.MeterProvider
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
 	meter := mp.Meter(instrumentationName)
 	o := &observed{
 		Service:       s,

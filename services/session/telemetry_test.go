@@ -18,6 +18,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 )
@@ -58,8 +59,8 @@ func newObservedHarness(t *testing.T) *observedHarness {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	svc, err := New(DefaultConfig(), Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer,
-		Telemetry: Telemetry{TracerProvider: tp, MeterProvider: mp}})
+	svc, err := New(DefaultConfig(), Deps{Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer,
+		Telemetry: kit.TelemetrySettings{Logger: logger, TracerProvider: tp, MeterProvider: mp}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func BenchmarkObservedPing(b *testing.B) {
 	server := grpcserver.New(grpcserver.Settings{Logger: logger})
 	server.Register(&registryv1.RegistryService_ServiceDesc, &testRegistry{})
 	defer server.Shutdown(b.Context())
-	svc, err := New(DefaultConfig(), Deps{Logger: logger, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dial.New(nil)})
+	svc, err := New(DefaultConfig(), Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dial.New(nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func BenchmarkObservedPing(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tc.sampler))
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-			o, err := newObserved(svc, Telemetry{TracerProvider: tp, MeterProvider: mp})
+			o, err := newObserved(svc, kit.TelemetrySettings{TracerProvider: tp, MeterProvider: mp})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,15 +1,15 @@
 package transport
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc"
 
+	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/server"
 )
 
@@ -20,12 +20,16 @@ type Registrar interface {
 
 // Deps are the transport's collaborators.
 type Deps struct {
-	Logger  *slog.Logger
-	Session sessionv1.SessionServiceClient
+	// Telemetry is where logs go; its zero value discards them.
+	Telemetry kit.TelemetrySettings
+	Session   sessionv1.SessionServiceClient
 }
 
 // Service is the transport service: it serves mcpmesh.transport.v1.TransportService.
 type Service struct {
+	// Service is the lifecycle. The transport has no background loops (streams
+	// live only as long as their RPCs), so it only has the states.
+	*lifecycle.Service
 	impl *server.Server
 }
 
@@ -41,12 +45,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new transport service: %w", err)
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Service{impl: server.New(server.Settings{
-		Logger:        logger,
+	return &Service{Service: lifecycle.NewService("transport", lifecycle.Funcs{}), impl: server.New(server.Settings{
+		Logger:        deps.Telemetry.WithDefaults().Logger,
 		Session:       deps.Session,
 		RetryMS:       int32(cfg.SSERetryMS),
 		HandleTimeout: cfg.HandleTimeout,
@@ -57,10 +57,3 @@ func New(cfg Config, deps Deps) (*Service, error) {
 func (s *Service) Register(r Registrar) {
 	r.Register(&transportv1.TransportService_ServiceDesc, s.impl)
 }
-
-// Start is a no-op: the transport has no background loops (streams live only as long
-// as their RPCs).
-func (s *Service) Start(context.Context) error { return nil }
-
-// Stop is a no-op; open streams end when the gRPC server drains.
-func (s *Service) Stop(context.Context) error { return nil }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -46,6 +47,9 @@ type inprocChannel struct {
 	unaryInt  grpc.UnaryServerInterceptor
 	streamInt grpc.StreamServerInterceptor
 	workers   workerPool
+	// clientStats and serverStats see each call as a network client and server
+	// would (see stats.go); nil when not instrumented.
+	clientStats, serverStats stats.Handler
 }
 
 type inprocMethod struct {
@@ -61,8 +65,8 @@ type inprocMethod struct {
 // Most mesh streams carry one to three messages.
 const streamBuffer = 4
 
-func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor) *inprocChannel {
-	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool()}
+func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor, clientStats, serverStats stats.Handler) *inprocChannel {
+	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool(), clientStats: clientStats, serverStats: serverStats}
 	c.methods.Store(&map[string]inprocMethod{})
 	return c
 }
@@ -121,12 +125,24 @@ func (c *inprocChannel) Invoke(ctx context.Context, method string, args, reply a
 	if err := ctx.Err(); err != nil {
 		return status.FromContextError(err).Err()
 	}
-	sctx, cancel := context.WithCancel(serverContext(ctx))
+	ctx, rpc := c.beginClient(ctx, method, false, false)
+	err := c.invoke(ctx, m, method, args, reply)
+	rpc.end(ctx, err)
+	return err
+}
+
+func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, method string, args, reply any) error {
+	sctx, srpc := c.beginServer(serverContext(ctx), method, false, false)
+	sctx, cancel := context.WithCancel(sctx)
 	defer cancel()
 	dec := func(in any) error { return moveMessage(in, args) }
 	resp, err := m.unary.Handler(m.impl, sctx, dec, c.unaryInt)
 	if err != nil {
-		return toStatusError(ctx, err)
+		err = toStatusError(ctx, err)
+	}
+	srpc.end(sctx, err)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		// The network would not have delivered an answer that came after the end.
@@ -185,12 +201,23 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 	if err := ctx.Err(); err != nil {
 		return nil, status.FromContextError(err).Err()
 	}
+	clientStreams := desc.ClientStreams || m.stream.ClientStreams
+	serverStreams := desc.ServerStreams || m.stream.ServerStreams
+	ctx, rpc := c.beginClient(ctx, method, clientStreams, serverStreams)
 	s := &inprocStream{
 		clientCtx:     ctx,
 		ch:            c,
 		method:        m,
-		clientStreams: desc.ClientStreams || m.stream.ClientStreams,
+		methodName:    method,
+		clientStreams: clientStreams,
+		serverStreams: serverStreams,
 		resps:         make(chan any, streamBuffer),
+		clientRPC:     rpc,
+	}
+	if rpc.handler != nil {
+		// A caller that leaves without reading to the end cancels its context: that
+		// ends its side of the call, as the network client's stream does.
+		s.stopWatch = context.AfterFunc(ctx, func() { s.endClient(status.FromContextError(ctx.Err()).Err()) })
 	}
 	if s.clientStreams {
 		s.reqs = make(chan any)
@@ -207,7 +234,14 @@ type inprocStream struct {
 	cancel               context.CancelFunc
 	ch                   *inprocChannel
 	method               inprocMethod
+	methodName           string
 	clientStreams        bool
+	serverStreams        bool
+	// The stats of each side (zero when not instrumented); the client's side ends
+	// once, when the caller sees the end or leaves.
+	clientRPC, serverRPC rpcStats
+	clientEndOnce        sync.Once
+	stopWatch            func() bool
 
 	// Server streams: the one request, set by the client's SendMsg before start.
 	req      any
@@ -228,8 +262,23 @@ type inprocStream struct {
 // nothing registered on the caller's context) and runs the handler.
 func (s *inprocStream) start() {
 	s.started = true
-	s.serverCtx, s.cancel = context.WithCancel(serverContext(s.clientCtx))
+	sctx, rpc := s.ch.beginServer(serverContext(s.clientCtx), s.methodName, s.clientStreams, s.serverStreams)
+	s.serverRPC = rpc
+	s.serverCtx, s.cancel = context.WithCancel(sctx)
 	s.ch.workers.run(s)
+}
+
+// endClient ends the caller's side of the call once, with err (nil: io.EOF).
+func (s *inprocStream) endClient(err error) {
+	if s.clientRPC.handler == nil {
+		return
+	}
+	s.clientEndOnce.Do(func() {
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
+		s.clientRPC.end(s.clientCtx, err)
+	})
 }
 
 func (s *inprocStream) run() {
@@ -246,6 +295,8 @@ func (s *inprocStream) run() {
 		err = toStatusError(s.serverCtx, err)
 	}
 	s.err = err
+	// Before resps closes: the caller sees the end after the server's side ended.
+	s.serverRPC.end(s.serverCtx, err)
 }
 
 // inprocClientStream is the caller's end.
@@ -279,7 +330,9 @@ func (s *inprocClientStream) SendMsg(m any) error {
 	case <-s.serverCtx.Done():
 		return io.EOF // as on the network: the status comes from RecvMsg
 	case <-s.clientCtx.Done():
-		return status.FromContextError(s.clientCtx.Err()).Err()
+		err := status.FromContextError(s.clientCtx.Err()).Err()
+		(*inprocStream)(s).endClient(err)
+		return err
 	}
 }
 
@@ -290,12 +343,15 @@ func (s *inprocClientStream) RecvMsg(m any) error {
 			return moveMessage(m, v)
 		}
 		// The handler has returned; the messages it sent came first.
+		(*inprocStream)(s).endClient(s.err)
 		if s.err != nil {
 			return s.err
 		}
 		return io.EOF
 	case <-s.clientCtx.Done():
-		return status.FromContextError(s.clientCtx.Err()).Err()
+		err := status.FromContextError(s.clientCtx.Err()).Err()
+		(*inprocStream)(s).endClient(err)
+		return err
 	}
 }
 

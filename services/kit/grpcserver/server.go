@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
 )
 
 // Settings configures a Server.
@@ -22,8 +23,17 @@ type Settings struct {
 	Logger *slog.Logger
 	// DefaultDeadline bounds unary calls that arrive without a deadline.
 	DefaultDeadline time.Duration
-	// ExtraOptions are appended to the server options (stats handlers, limits).
+	// ExtraOptions are appended to the server options (limits).
 	ExtraOptions []grpc.ServerOption
+	// StatsHandler instruments the server side of every call, over the network and
+	// in process alike (kit/telemetry's GRPCServerStatsHandler: spans and rpc.server.*
+	// metrics). Nil records nothing.
+	StatsHandler stats.Handler
+	// ClientStatsHandler instruments the caller's side of in-process calls, as the
+	// dial option does for network connections (kit/telemetry's
+	// GRPCClientStatsHandler), so that an in-process hop yields the same client and
+	// server spans and metrics as a network hop. Nil records nothing.
+	ClientStatsHandler stats.Handler
 }
 
 // Server is a gRPC server plus an in-process channel serving the same services.
@@ -49,12 +59,15 @@ func New(s Settings) *Server {
 		// A few stream workers avoid a goroutine per stream on the hot path.
 		grpc.NumStreamWorkers(4),
 	}, s.ExtraOptions...)
+	if s.StatsHandler != nil {
+		opts = append(opts, grpc.StatsHandler(s.StatsHandler))
+	}
 	gs := grpc.NewServer(opts...)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	ch := newInprocChannel(ic.unary, ic.stream)
+	ch := newInprocChannel(ic.unary, ic.stream, s.ClientStatsHandler, s.StatsHandler)
 	healthpb.RegisterHealthServer(ch, hs)
 	return &Server{logger: logger, grpc: gs, inproc: ch, health: hs}
 }

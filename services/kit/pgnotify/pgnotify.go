@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
 
 // Defaults of Settings.
@@ -115,14 +116,15 @@ func (l *Listener) Healthy() bool { return l.healthy.Load() }
 // Run connects, listens and dispatches until ctx ends, reconnecting after every
 // failure. It returns when ctx is done, with the connection closed.
 func (l *Listener) Run(ctx context.Context) {
-	failures := 0
+	// Up to 20% jitter off each wait, so that replicas do not reconnect in lockstep.
+	retry := backoff.New(backoff.Config{Min: l.minBackoff, Max: l.maxBackoff, Jitter: 0.2})
 	for {
 		conn, err := l.connect(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			l.logger.WarnContext(ctx, "database notification listener cannot connect; retrying", "attempt", failures+1, "error", err)
+			l.logger.WarnContext(ctx, "database notification listener cannot connect; retrying", "attempt", retry.Attempts()+1, "error", err)
 		} else {
 			connected := time.Now()
 			l.healthy.Store(true)
@@ -137,11 +139,10 @@ func (l *Listener) Run(ctx context.Context) {
 			}
 			l.logger.WarnContext(ctx, "database notification listener lost its connection; reconnecting", "error", err)
 			if time.Since(connected) >= l.maxBackoff {
-				failures = 0 // it was up for a while: not a failing streak
+				retry.Reset() // it was up for a while: not a failing streak
 			}
 		}
-		failures++
-		if !l.waitToReconnect(ctx, backoff(failures-1, l.minBackoff, l.maxBackoff)) {
+		if !l.waitToReconnect(ctx, retry.Next()) {
 			return
 		}
 	}
@@ -166,22 +167,6 @@ func (l *Listener) waitToReconnect(ctx context.Context, d time.Duration) bool {
 			l.resync()
 		}
 	}
-}
-
-// backoff is the wait before reconnect attempt number failures+1: minBackoff
-// doubled per earlier failure, capped at maxBackoff, with up to 20% jitter off so
-// that replicas do not reconnect in lockstep.
-func backoff(failures int, minBackoff, maxBackoff time.Duration) time.Duration {
-	d := minBackoff
-	for range failures {
-		if d >= maxBackoff/2 {
-			d = maxBackoff
-			break
-		}
-		d *= 2
-	}
-	d = min(d, maxBackoff)
-	return d - time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
 // connect opens the dedicated connection and listens on every channel.

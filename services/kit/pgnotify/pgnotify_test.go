@@ -197,19 +197,3 @@ func TestStopClosesTheConnection(t *testing.T) {
 		return err == nil && n == 0
 	})
 }
-
-func TestBackoff(t *testing.T) {
-	const lo, hi = 100 * time.Millisecond, 5 * time.Second
-	tests := []struct {
-		failures int
-		want     time.Duration // before jitter
-	}{
-		{0, lo}, {1, 2 * lo}, {2, 4 * lo}, {5, 32 * lo}, {6, hi}, {100, hi},
-	}
-	for _, tt := range tests {
-		got := backoff(tt.failures, lo, hi)
-		if got > tt.want || got < tt.want-tt.want/5 {
-			t.Errorf("backoff(%d) = %s, want within 20%% below %s", tt.failures, got, tt.want)
-		}
-	}
-}

@@ -24,6 +24,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
+
+	"github.com/mcpmesh/mcpmesh/services/kit"
 )
 
 // Settings describe the process being instrumented.
@@ -37,6 +40,9 @@ type Settings struct {
 	// SampleRatio is the share of new traces recorded, 0 to 1. Requests that arrive
 	// with a parent follow the parent's decision.
 	SampleRatio float64
+	// SpanExporter, when set, receives every span synchronously instead of the
+	// exporter the OTEL_* variables choose (tests use an in-memory one).
+	SpanExporter sdktrace.SpanExporter
 	// Getenv reads the OTEL_* variables; nil means os.Getenv. The exporter itself
 	// (autoexport and the OTLP exporters) always reads the process environment.
 	Getenv func(string) string
@@ -89,7 +95,7 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 	t := &Telemetry{
 		registry:   prometheus.NewRegistry(),
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		exporting:  ExportsTraces(getenv),
+		exporting:  s.SpanExporter != nil || ExportsTraces(getenv),
 		logger:     logger,
 	}
 	t.registry.MustRegister(
@@ -107,7 +113,13 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 	t.meter = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(promExporter))
 
 	traceOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if t.exporting {
+	switch {
+	case s.SpanExporter != nil:
+		traceOpts = append(traceOpts,
+			sdktrace.WithSyncer(s.SpanExporter),
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(s.SampleRatio))),
+		)
+	case t.exporting:
 		exp, err := autoexport.NewSpanExporter(ctx)
 		if err != nil {
 			_ = t.meter.Shutdown(ctx)
@@ -117,7 +129,7 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 			sdktrace.WithBatcher(exp),
 			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(s.SampleRatio))),
 		)
-	} else {
+	default:
 		// With nowhere to send spans, recording them is waste: new traces get ids (so
 		// logs and peers can correlate) but are not recorded. A parent that asks for
 		// sampling is still honoured, so the flag travels on to processes that export.
@@ -163,16 +175,33 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 	})
 }
 
-// GRPCServerOption instruments a gRPC server: one span per call (child of the
-// caller's span) and the rpc.server.* metrics.
-func (t *Telemetry) GRPCServerOption() grpc.ServerOption {
-	return grpc.StatsHandler(otelgrpc.NewServerHandler(t.otelgrpcOptions()...))
+// Settings is the bundle every service's Deps takes: logger and the process's
+// tracer and meter providers.
+func (t *Telemetry) Settings(logger *slog.Logger) kit.TelemetrySettings {
+	return kit.TelemetrySettings{Logger: logger, TracerProvider: t.tracer, MeterProvider: t.meter}
 }
 
-// GRPCDialOption instruments gRPC client connections: one span per call, its context
-// sent to the server, and the rpc.client.* metrics.
+// GRPCServerStatsHandler instruments the server side of gRPC calls: one span per
+// call (child of the caller's span) and the rpc.server.* metrics. kit/grpcserver
+// applies it to network and in-process calls alike.
+func (t *Telemetry) GRPCServerStatsHandler() stats.Handler {
+	return otelgrpc.NewServerHandler(t.otelgrpcOptions()...)
+}
+
+// GRPCClientStatsHandler instruments the client side of gRPC calls: one span per
+// call, its context sent to the server, and the rpc.client.* metrics.
+func (t *Telemetry) GRPCClientStatsHandler() stats.Handler {
+	return otelgrpc.NewClientHandler(t.otelgrpcOptions()...)
+}
+
+// GRPCServerOption instruments a gRPC server with GRPCServerStatsHandler.
+func (t *Telemetry) GRPCServerOption() grpc.ServerOption {
+	return grpc.StatsHandler(t.GRPCServerStatsHandler())
+}
+
+// GRPCDialOption instruments gRPC client connections with GRPCClientStatsHandler.
 func (t *Telemetry) GRPCDialOption() grpc.DialOption {
-	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(t.otelgrpcOptions()...))
+	return grpc.WithStatsHandler(t.GRPCClientStatsHandler())
 }
 
 func (t *Telemetry) otelgrpcOptions() []otelgrpc.Option {

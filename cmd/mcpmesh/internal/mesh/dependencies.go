@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -82,46 +82,50 @@ func (m *Mesh) dependencyChecks() []dependencyCheck {
 	return checks
 }
 
-// watchDependencies keeps the health status of each service of checks in step with its
-// check until the returned stop is called (stop waits for the loop to end).
-func (m *Mesh) watchDependencies(ctx context.Context, checks []dependencyCheck) (stop func()) {
-	if len(checks) == 0 || m.grpcServer == nil {
-		return func() {}
+// initDependencyWatch is the module that keeps the health status of each service of
+// dependencyChecks in step with its check while it runs.
+func (m *Mesh) initDependencyWatch() (*lifecycle.Service, error) {
+	checks := m.dependencyChecks()
+	if len(checks) == 0 {
+		return lifecycle.NewService(moduleDependencyWatch, lifecycle.Funcs{}), nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		health := m.grpcServer.Health()
-		failing := make([]bool, len(checks))
-		ticker := time.NewTicker(dependencyInterval)
-		defer ticker.Stop()
-		for {
-			for i, c := range checks {
-				checkCtx, cancelCheck := context.WithTimeout(ctx, dependencyTimeout)
-				err := c.check(checkCtx)
-				cancelCheck()
-				if ctx.Err() != nil {
-					return
-				}
-				switch {
-				case err != nil && !failing[i]:
-					m.logger.WarnContext(ctx, "dependency down; reporting NOT_SERVING", slog.String("grpc_service", c.service), slog.Any("error", err))
-					health.SetServingStatus(c.service, healthpb.HealthCheckResponse_NOT_SERVING)
-				case err == nil && failing[i]:
-					m.logger.InfoContext(ctx, "dependency back; reporting SERVING", slog.String("grpc_service", c.service))
-					health.SetServingStatus(c.service, healthpb.HealthCheckResponse_SERVING)
-				}
-				failing[i] = err != nil
-			}
-			select {
-			case <-ctx.Done():
+	return lifecycle.NewService(moduleDependencyWatch, lifecycle.Funcs{
+		Running: func(ctx context.Context) error {
+			m.watchDependencies(ctx, checks)
+			return nil
+		},
+	}), nil
+}
+
+// watchDependencies checks every dependency at once and then every
+// dependencyInterval, until ctx ends.
+func (m *Mesh) watchDependencies(ctx context.Context, checks []dependencyCheck) {
+	health := m.grpcServer.Health()
+	failing := make([]bool, len(checks))
+	ticker := time.NewTicker(dependencyInterval)
+	defer ticker.Stop()
+	for {
+		for i, c := range checks {
+			checkCtx, cancelCheck := context.WithTimeout(ctx, dependencyTimeout)
+			err := c.check(checkCtx)
+			cancelCheck()
+			if ctx.Err() != nil {
 				return
-			case <-ticker.C:
 			}
+			switch {
+			case err != nil && !failing[i]:
+				m.logger.WarnContext(ctx, "dependency down; reporting NOT_SERVING", slog.String("grpc_service", c.service), slog.Any("error", err))
+				health.SetServingStatus(c.service, healthpb.HealthCheckResponse_NOT_SERVING)
+			case err == nil && failing[i]:
+				m.logger.InfoContext(ctx, "dependency back; reporting SERVING", slog.String("grpc_service", c.service))
+				health.SetServingStatus(c.service, healthpb.HealthCheckResponse_SERVING)
+			}
+			failing[i] = err != nil
 		}
-	})
-	return func() {
-		cancel()
-		wg.Wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
 	}
 }

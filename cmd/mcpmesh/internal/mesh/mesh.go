@@ -2,6 +2,11 @@
 // every gRPC service the process runs, the gateway's HTTP server, and connections to
 // peers. Services in the same process talk through the in-process channel, with no
 // network hop; the others through gRPC over the network.
+//
+// The process is a table of modules with declared dependencies (modules.go): its
+// targets resolve to a dependency-ordered list, started in order and stopped in
+// reverse. A module that fails to start stops those already started; a module that
+// fails later brings the whole process down.
 package mesh
 
 import (
@@ -11,8 +16,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
@@ -21,71 +26,97 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/everything"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
-	"github.com/mcpmesh/mcpmesh/services/health"
+	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
-	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
-	"github.com/mcpmesh/mcpmesh/services/transport"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 )
 
-// lifecycle is what every gRPC service of the mesh implements besides its RPCs.
-type lifecycle interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-}
-
-// Mesh is one process's set of running targets.
+// Mesh is one process's set of running modules.
 type Mesh struct {
 	cfg    meshconfig.Config
 	logger *slog.Logger
+	opts   options
+	tel    *telemetry.Telemetry
 
 	grpcServer *grpcserver.Server
 	grpcLis    net.Listener
 	httpLis    net.Listener
-	dialer     *dial.Dialer
-	gateway    *gateway.Service
-	services   []lifecycle // in start order
-	session    *session.Service
-	provider   *everything.Provider
-	registry   registryv1.RegistryServiceClient
-	db         *pgxpool.Pool // nil when state is in memory
-	tel        *telemetry.Telemetry
 	adminLis   net.Listener // nil unless admin.listen is set
-	opts       options
 	admin      *http.Server
+	dialer     *dial.Dialer
+	db         *pgxpool.Pool // nil when state is in memory
+	clients    clients
+
+	// Built by the modules' init functions, for the modules that need each other.
+	session  *session.Service
+	provider *everything.Provider
+	gateway  *gateway.Service
+
+	// modules are the process's modules, dependencies first.
+	modules []runningModule
+	// grpcServed closes when the gRPC server stops serving; grpcServing tells
+	// whether it ever started.
+	grpcServed  chan struct{}
+	grpcServing bool
+	grpcMu      sync.Mutex
+
+	// shutdown bounds the stopping of every module (see shutdownContext).
+	shutdownMu     sync.Mutex
+	shutdownCtx    context.Context
+	cancelShutdown context.CancelFunc
 }
 
-// New builds the targets of cfg and binds their listeners, so that Addresses is valid
-// as soon as New returns. Nothing serves until Run.
+// runningModule is a module of the table with its built service.
+type runningModule struct {
+	name string
+	svc  *lifecycle.Service
+}
+
+// New resolves the modules of cfg's targets, binds their listeners and builds their
+// services, so that Addresses is valid as soon as New returns. Nothing serves until
+// Run.
 func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, err error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	m := &Mesh{cfg: cfg, logger: logger, opts: o}
+	m := &Mesh{cfg: cfg, logger: logger, opts: o, grpcServed: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
+	table := moduleTable()
+	if o.table != nil {
+		table = o.table(table)
+	}
+	mods, err := resolve(table, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if m.tel, err = setupTelemetry(cfg, logger, o); err != nil {
 		return nil, err
 	}
 	if err := m.listenAdmin(); err != nil {
 		return nil, err
 	}
+	// One client and one server handler for every call of the process: network and
+	// in-process hops are recorded alike.
+	clientStats := m.tel.GRPCClientStatsHandler()
 	if cfg.RunsGRPC() {
 		m.grpcServer = grpcserver.New(grpcserver.Settings{
-			Logger:          logger,
-			DefaultDeadline: cfg.GRPC.DefaultDeadline,
-			ExtraOptions:    []grpc.ServerOption{m.tel.GRPCServerOption()},
+			Logger:             logger,
+			DefaultDeadline:    cfg.GRPC.DefaultDeadline,
+			StatsHandler:       m.tel.GRPCServerStatsHandler(),
+			ClientStatsHandler: clientStats,
 		})
 		if m.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen); err != nil {
 			return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPC.Listen, err)
@@ -95,7 +126,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if m.grpcServer != nil {
 		local = m.grpcServer.InProcess()
 	}
-	m.dialer = dial.New(local, m.tel.GRPCDialOption())
+	m.dialer = dial.New(local, grpc.WithStatsHandler(clientStats))
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}
@@ -104,30 +135,30 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 			return nil, fmt.Errorf("database metrics: %w", err)
 		}
 	}
-
-	conn := func(target string) (grpc.ClientConnInterface, error) {
+	m.clients = newClients(cfg, func(target string) (grpc.ClientConnInterface, error) {
 		if cfg.Runs(target) {
 			return m.dialer.Conn(dial.InProcessScheme)
 		}
 		return m.dialer.Conn(cfg.PeerAddress(target))
-	}
-	clients, err := newClients(cfg, conn)
-	if err != nil {
-		return nil, err
-	}
-	m.registry = clients.registry
-
-	for _, target := range cfg.Targets() {
-		if err := m.build(target, clients); err != nil {
-			return nil, fmt.Errorf("build %s: %w", target, err)
-		}
-	}
+	})
 	if cfg.Runs(meshconfig.TargetGateway) {
 		if m.httpLis, err = net.Listen("tcp", cfg.Gateway.Listen); err != nil {
 			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.Gateway.Listen, err)
 		}
 	}
+	for _, mod := range mods {
+		svc, err := mod.init(m)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", mod.name, err)
+		}
+		m.modules = append(m.modules, runningModule{name: mod.name, svc: svc})
+	}
 	return m, nil
+}
+
+// telemetryFor is the telemetry bundle of one service of the process.
+func (m *Mesh) telemetryFor(service string) kit.TelemetrySettings {
+	return m.tel.Settings(m.logger).For(service)
 }
 
 // clients are the generated clients of every peer, in process or remote.
@@ -140,7 +171,7 @@ type clients struct {
 	healthProbe healthpb.HealthClient
 }
 
-func newClients(cfg meshconfig.Config, conn func(string) (grpc.ClientConnInterface, error)) (clients, error) {
+func newClients(cfg meshconfig.Config, conn func(string) (grpc.ClientConnInterface, error)) clients {
 	var c clients
 	get := func(target string) grpc.ClientConnInterface {
 		if !cfg.Runs(target) && cfg.PeerAddress(target) == "" {
@@ -165,122 +196,7 @@ func newClients(cfg meshconfig.Config, conn func(string) (grpc.ClientConnInterfa
 	if cc := get(meshconfig.TargetHealth); cc != nil {
 		c.health = healthv1.NewHealthServiceClient(cc)
 	}
-	return c, nil
-}
-
-func (m *Mesh) build(target string, c clients) error {
-	cfg, logger := m.cfg, m.logger
-	switch target {
-	case meshconfig.TargetRegistry:
-		s, err := registry.New(cfg.Registry, registry.Deps{Logger: logger.With("service", "registry"), Conns: m.dialer, DB: m.db})
-		if err != nil {
-			return err
-		}
-		if err := registry.Observe(s, m.tel.MeterProvider()); err != nil {
-			return err
-		}
-		s.Register(m.grpcServer)
-		m.services = append(m.services, s)
-	case meshconfig.TargetProviderEverything:
-		p, err := everything.New(cfg.Everything, everything.Deps{Logger: logger.With("service", "provider-everything")})
-		if err != nil {
-			return err
-		}
-		p.Register(m.grpcServer)
-		m.provider = p
-		m.services = append(m.services, p) // its Stop ends the resource watch streams
-	case meshconfig.TargetSession:
-		s, err := session.New(cfg.Session, session.Deps{
-			Logger: logger.With("service", "session"), Registry: c.registry, Conns: m.dialer, DB: m.db,
-			Telemetry: session.Telemetry{TracerProvider: m.tel.TracerProvider(), MeterProvider: m.tel.MeterProvider()},
-		})
-		if err != nil {
-			return err
-		}
-		s.Register(m.grpcServer)
-		m.session = s
-		m.services = append(m.services, s)
-	case meshconfig.TargetTransport:
-		s, err := transport.New(cfg.Transport, transport.Deps{Logger: logger.With("service", "transport"), Session: c.session})
-		if err != nil {
-			return err
-		}
-		s.Register(m.grpcServer)
-		m.services = append(m.services, s)
-	case meshconfig.TargetHealth:
-		hc := cfg.Health
-		if len(hc.Services) == 0 {
-			hc.Services = m.watchedServices()
-		}
-		s, err := health.New(hc, health.Deps{Logger: logger.With("service", "health"), Conns: m.dialer, Registry: c.registry})
-		if err != nil {
-			return err
-		}
-		s.Register(m.grpcServer)
-		m.services = append(m.services, s)
-	case meshconfig.TargetGateway:
-		s, err := gateway.New(cfg.Gateway, gateway.Deps{
-			Logger:    logger.With("service", "gateway"),
-			Transport: c.transport,
-			Registry:  c.registry,
-			Session:   c.session,
-			Health:    c.health,
-			Ready:     m.readiness(c),
-			// The gateway's metrics go through the process's OTel meter provider, and
-			// its /metrics shows every metric of the process.
-			MeterProvider:  m.tel.MeterProvider(),
-			MetricsHandler: m.tel.MetricsHandler(),
-			Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
-		})
-		if err != nil {
-			return err
-		}
-		m.gateway = s
-	default:
-		return fmt.Errorf("unknown target %q", target)
-	}
-	return nil
-}
-
-// watchedServices is what the health service watches when not configured: every
-// service of the mesh, here or at its peer address.
-func (m *Mesh) watchedServices() map[string]string {
-	out := map[string]string{}
-	for _, t := range []string{meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry} {
-		switch {
-		case m.cfg.Runs(t):
-			out[t] = dial.InProcessScheme
-		case m.cfg.PeerAddress(t) != "":
-			out[t] = m.cfg.PeerAddress(t)
-		}
-	}
-	return out
-}
-
-// readiness is what the gateway's /readyz checks: the transport answers its health
-// check, and an in-process session service has loaded the catalogue.
-func (m *Mesh) readiness(c clients) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		if m.db != nil {
-			if err := pgdb.Ping(ctx, m.db); err != nil {
-				return errors.New("database: unreachable")
-			}
-		}
-		if m.session != nil && !m.session.Ready() {
-			return errors.New("session: catalogue not loaded yet")
-		}
-		if c.healthProbe == nil {
-			return nil
-		}
-		resp, err := c.healthProbe.Check(ctx, &healthpb.HealthCheckRequest{Service: transportv1.TransportService_ServiceDesc.ServiceName})
-		if err != nil {
-			return fmt.Errorf("transport: %w", err)
-		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			return fmt.Errorf("transport: %s", resp.GetStatus())
-		}
-		return nil
-	}
+	return c
 }
 
 // Addresses returns the bound gRPC and HTTP addresses ("" when not served).
@@ -294,110 +210,85 @@ func (m *Mesh) Addresses() (grpcAddr, httpAddr string) {
 	return grpcAddr, httpAddr
 }
 
-// Run serves until ctx ends, then shuts down in order: readiness off and HTTP drained,
-// the provider deregistered, gRPC reported NOT_SERVING, a drain delay for load
-// balancers, services stopped, gRPC drained with a hard-stop timer, the admin listener
-// closed, connections closed, telemetry flushed (bounded by its own timer).
+// Run starts the modules in dependency order and serves until ctx ends or a module
+// fails, then stops them in reverse order (see moduleTable for the resulting shutdown
+// sequence) and releases the process's resources. When a module fails to start, the
+// ones already started are stopped and the error names it; when one fails later (or
+// ends by itself), the process shuts down and Run returns its cause.
 func (m *Mesh) Run(ctx context.Context) error {
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	errc := make(chan error, 4)
-	var wg sync.WaitGroup
-	for _, s := range m.services {
-		if err := s.Start(runCtx); err != nil {
-			return fmt.Errorf("start: %w", err)
+	for i, mod := range m.modules {
+		if err := mod.svc.Start(ctx); err != nil {
+			if ctx.Err() != nil {
+				m.logger.Info("shutting down before every module started")
+				m.shutdown(m.modules[:i+1])
+				return nil
+			}
+			m.logger.Error("module failed to start; stopping the modules already started", "module", mod.name, "error", err)
+			m.shutdown(m.modules[:i+1])
+			return fmt.Errorf("start %s: %w", mod.name, err)
 		}
 	}
-	stopWatching := m.watchDependencies(runCtx, m.dependencyChecks())
-	defer stopWatching()
-	if m.grpcServer != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- m.grpcServer.Serve(m.grpcLis) }()
-	}
-	if m.gateway != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- m.gateway.Serve(m.httpLis) }()
-	}
-	if m.admin != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- m.serveAdmin() }()
-	}
-	providerDone := make(chan struct{})
-	providerCtx, stopProvider := context.WithCancel(runCtx)
-	if m.provider != nil {
-		go func() {
-			defer close(providerDone)
-			addr := m.cfg.Provider.Advertise
-			if addr == "" {
-				addr = m.grpcLis.Addr().String()
-				if m.cfg.Runs(meshconfig.TargetRegistry) {
-					addr = dial.InProcessScheme
-				}
-			}
-			if err := everything.KeepRegistered(providerCtx, m.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease, m.logger.With("service", "provider-everything")); err != nil {
-				m.logger.Error("provider registration ended", "error", err)
-			}
-		}()
-	} else {
-		close(providerDone)
-	}
-
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	m.logger.Info("shutting down")
-	stopWatching()
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.GRPC.ShutdownTimeout)
-	defer cancelShutdown()
-	if m.gateway != nil {
-		if err := m.gateway.Shutdown(shutdownCtx); err != nil {
-			m.logger.Warn("HTTP drain incomplete", "error", err)
+	if failed := m.awaitEndOrFailure(ctx); failed != nil {
+		cause := failed.svc.FailureCause()
+		if cause == nil {
+			cause = errors.New("stopped by itself")
 		}
+		m.logger.Error("module failed; shutting the process down", "module", failed.name, "error", cause)
+		runErr = fmt.Errorf("module %s failed: %w", failed.name, cause)
+	} else {
+		m.logger.Info("shutting down")
 	}
-	stopProvider()
-	<-providerDone
-	if m.grpcServer != nil {
-		m.grpcServer.SetNotServing()
-		if d := m.cfg.GRPC.DrainDelay; d > 0 {
-			select {
-			case <-time.After(d):
-			case <-shutdownCtx.Done():
-			}
-		}
-	}
-	// Services end their long-lived streams (catalogue watches, listen streams) on
-	// Stop; stopping them before the drain keeps GracefulStop from waiting for streams
-	// that would never end by themselves.
-	for i := len(m.services) - 1; i >= 0; i-- {
-		if err := m.services[i].Stop(shutdownCtx); err != nil {
-			m.logger.Warn("service stop incomplete", "error", err)
-		}
-	}
-	if m.grpcServer != nil {
-		m.grpcServer.Shutdown(shutdownCtx)
-	}
-	if m.admin != nil {
-		// Last to go, so the final state of the process can still be scraped.
-		if err := m.admin.Shutdown(shutdownCtx); err != nil {
-			_ = m.admin.Close()
-		}
-	}
-	cancel()
-	wg.Wait()
-	if err := m.dialer.Close(); err != nil {
-		m.logger.Warn("closing connections", "error", err)
-	}
-	if m.db != nil {
-		m.db.Close()
-	}
-	m.shutdownTelemetry(ctx)
+	m.shutdown(m.modules)
 	return runErr
 }
 
-// Close releases a mesh that will not Run (or failed to build): listeners, the gRPC
-// server's workers and connections.
+// awaitEndOrFailure waits until ctx ends (nil) or a module terminates (that module).
+func (m *Mesh) awaitEndOrFailure(ctx context.Context) *runningModule {
+	cases := make([]reflect.SelectCase, 0, len(m.modules)+1)
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())})
+	for _, mod := range m.modules {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(mod.svc.Terminated())})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	if chosen == 0 {
+		return nil
+	}
+	return &m.modules[chosen-1]
+}
+
+// shutdown stops mods in reverse order, bounded by grpc.shutdown_timeout, then
+// releases what the process holds.
+func (m *Mesh) shutdown(mods []runningModule) {
+	ctx := m.shutdownContext()
+	for i := len(mods) - 1; i >= 0; i-- {
+		mod := mods[i]
+		if m.opts.onStop != nil {
+			m.opts.onStop(mod.name)
+		}
+		alreadyFailed := mod.svc.State() == lifecycle.Failed // reported by Run
+		if err := mod.svc.Stop(ctx); err != nil && !alreadyFailed {
+			m.logger.Warn("module stop incomplete", "module", mod.name, "error", err)
+		}
+	}
+	m.Close()
+}
+
+// shutdownContext bounds every module's stop, from the first stop on (a module that
+// fails by itself may stop before the rest).
+func (m *Mesh) shutdownContext() context.Context {
+	m.shutdownMu.Lock()
+	defer m.shutdownMu.Unlock()
+	if m.shutdownCtx == nil {
+		m.shutdownCtx, m.cancelShutdown = context.WithTimeout(context.Background(), m.cfg.GRPC.ShutdownTimeout)
+	}
+	return m.shutdownCtx
+}
+
+// Close releases what the process holds: listeners (so their ports can be bound
+// again), the gRPC server's workers and connections, the database pool, and
+// telemetry (flushed, bounded by its own timer). Run calls it at the end; call it
+// yourself for a mesh that will not Run.
 func (m *Mesh) Close() {
 	for _, l := range []net.Listener{m.grpcLis, m.httpLis, m.adminLis} {
 		if l != nil {
@@ -410,10 +301,17 @@ func (m *Mesh) Close() {
 		m.grpcServer.Shutdown(stopped) // a done context stops at once
 	}
 	if m.dialer != nil {
-		_ = m.dialer.Close()
+		if err := m.dialer.Close(); err != nil {
+			m.logger.Warn("closing connections", "error", err)
+		}
 	}
 	if m.db != nil {
 		m.db.Close()
 	}
 	m.shutdownTelemetry(context.Background())
+	m.shutdownMu.Lock()
+	if m.cancelShutdown != nil {
+		m.cancelShutdown()
+	}
+	m.shutdownMu.Unlock()
 }

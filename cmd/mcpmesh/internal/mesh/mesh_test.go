@@ -57,13 +57,20 @@ func startWith(t testing.TB, cfg meshconfig.Config) string {
 	})
 	_, httpAddr := m.Addresses()
 	base := "http://" + httpAddr
+	waitReady(t, base)
+	return base
+}
+
+// waitReady waits (bounded) until the gateway at base answers /readyz with 200.
+func waitReady(t testing.TB, base string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				return
 			}
 		}
 		if time.Now().After(deadline) {

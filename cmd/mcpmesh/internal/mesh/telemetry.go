@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
@@ -26,10 +28,21 @@ type Option func(*options)
 type options struct {
 	version  string
 	logLevel *slog.LevelVar
+	// For tests: spans go to spanExporter; table changes the module table; onStop
+	// hears each module's stop begin.
+	spanExporter sdktrace.SpanExporter
+	table        func([]module) []module
+	onStop       func(module string)
 }
 
 // WithVersion sets the service.version reported with traces and metrics.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithSpanExporter sends every span of the process to exp, synchronously, whatever
+// the OTEL_* variables say (tests record spans in memory with it).
+func WithSpanExporter(exp sdktrace.SpanExporter) Option {
+	return func(o *options) { o.spanExporter = exp }
+}
 
 // WithLogLevel lets the admin listener read and change the process's log level.
 func WithLogLevel(lv *slog.LevelVar) Option { return func(o *options) { o.logLevel = lv } }
@@ -46,10 +59,11 @@ func ServiceName(cfg meshconfig.Config) string {
 
 func setupTelemetry(cfg meshconfig.Config, logger *slog.Logger, o options) (*telemetry.Telemetry, error) {
 	tel, err := telemetry.Setup(context.Background(), telemetry.Settings{
-		ServiceName: ServiceName(cfg),
-		Version:     o.version,
-		Logger:      logger,
-		SampleRatio: cfg.Telemetry.SampleRatio,
+		ServiceName:  ServiceName(cfg),
+		Version:      o.version,
+		Logger:       logger,
+		SampleRatio:  cfg.Telemetry.SampleRatio,
+		SpanExporter: o.spanExporter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up telemetry: %w", err)
@@ -102,7 +116,7 @@ func (m *Mesh) AdminAddress() string {
 	return m.adminLis.Addr().String()
 }
 
-// serveAdmin serves the admin listener until shutdownAdmin.
+// serveAdmin serves the admin listener until the admin module stops.
 func (m *Mesh) serveAdmin() error {
 	if err := m.admin.Serve(m.adminLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve admin HTTP on %s: %w", m.adminLis.Addr(), err)

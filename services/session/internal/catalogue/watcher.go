@@ -7,13 +7,12 @@ import (
 	"time"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
 
-// Backoff bounds between reconnection attempts after the watch stream breaks.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-)
+// reconnect bounds the waits between reconnection attempts after the watch stream
+// breaks.
+var reconnect = backoff.Config{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 
 // Watcher follows the registry's WatchCatalogue stream and keeps the latest snapshot.
 type Watcher struct {
@@ -43,27 +42,22 @@ func (w *Watcher) Set(s *Snapshot) { w.current.Store(s) }
 // Run watches until ctx ends, reconnecting with capped exponential backoff. It logs a
 // warning once per outage, and once more when the catalogue flows again.
 func (w *Watcher) Run(ctx context.Context) {
-	backoff := minBackoff
+	retry := backoff.New(reconnect)
 	for ctx.Err() == nil {
 		received, err := w.watchOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if received {
-			backoff = minBackoff
+			retry.Reset()
 		}
 		if !w.inOutage {
 			w.logger.WarnContext(ctx, "catalogue watch broken; serving the last snapshot and retrying", "error", err)
 			w.inOutage = true
 		}
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !retry.Wait(ctx) {
 			return
-		case <-timer.C:
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 

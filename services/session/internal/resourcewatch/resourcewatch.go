@@ -13,16 +13,14 @@ import (
 	"time"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// Backoff bounds between reconnection attempts after a stream breaks.
-const (
-	minBackoff = 200 * time.Millisecond
-	maxBackoff = 10 * time.Second
-)
+// reconnect bounds the waits between reconnection attempts after a stream breaks.
+var reconnect = backoff.Config{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 
 // Conns hands out connections to providers by address.
 type Conns interface {
@@ -96,7 +94,7 @@ func (w *Watcher) Len() int {
 // run keeps one provider's stream open until ctx ends or the provider says it has no
 // such stream.
 func (w *Watcher) run(ctx context.Context, name, addr string) {
-	backoff := minBackoff
+	retry := backoff.New(reconnect)
 	for ctx.Err() == nil {
 		heard, err := w.watchOnce(ctx, name, addr)
 		if ctx.Err() != nil {
@@ -107,17 +105,13 @@ func (w *Watcher) run(ctx context.Context, name, addr string) {
 			return
 		}
 		if heard {
-			backoff = minBackoff
+			retry.Reset()
 		}
-		w.logger.DebugContext(ctx, "resource change stream broken; retrying", "provider", name, "error", err, "backoff", backoff)
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		wait := retry.Next()
+		w.logger.DebugContext(ctx, "resource change stream broken; retrying", "provider", name, "error", err, "backoff", wait)
+		if !backoff.Sleep(ctx, wait) {
 			return
-		case <-timer.C:
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 

@@ -1,0 +1,160 @@
+package mesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/gateway"
+	"github.com/mcpmesh/mcpmesh/services/health"
+	"github.com/mcpmesh/mcpmesh/services/kit/dial"
+	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
+	"github.com/mcpmesh/mcpmesh/services/registry"
+	"github.com/mcpmesh/mcpmesh/services/session"
+	"github.com/mcpmesh/mcpmesh/services/transport"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+)
+
+// The init functions of the target modules: each builds its service with the
+// process's telemetry bundle and registers its gRPC service.
+
+func (m *Mesh) initRegistry() (*lifecycle.Service, error) {
+	s, err := registry.New(m.cfg.Registry, registry.Deps{Telemetry: m.telemetryFor(meshconfig.TargetRegistry), Conns: m.dialer, DB: m.db})
+	if err != nil {
+		return nil, err
+	}
+	s.Register(m.grpcServer)
+	return s.Service, nil
+}
+
+func (m *Mesh) initProvider() (*lifecycle.Service, error) {
+	p, err := everything.New(m.cfg.Everything, everything.Deps{Telemetry: m.telemetryFor(meshconfig.TargetProviderEverything)})
+	if err != nil {
+		return nil, err
+	}
+	p.Register(m.grpcServer)
+	m.provider = p
+	return p.Service, nil
+}
+
+func (m *Mesh) initSession() (*lifecycle.Service, error) {
+	s, err := session.New(m.cfg.Session, session.Deps{
+		Telemetry: m.telemetryFor(meshconfig.TargetSession),
+		Registry:  m.clients.registry,
+		Conns:     m.dialer,
+		DB:        m.db,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Register(m.grpcServer) // traced and measured
+	m.session = s
+	return s.Service, nil
+}
+
+func (m *Mesh) initTransport() (*lifecycle.Service, error) {
+	s, err := transport.New(m.cfg.Transport, transport.Deps{Telemetry: m.telemetryFor(meshconfig.TargetTransport), Session: m.clients.session})
+	if err != nil {
+		return nil, err
+	}
+	s.Register(m.grpcServer)
+	return s.Service, nil
+}
+
+func (m *Mesh) initHealth() (*lifecycle.Service, error) {
+	hc := m.cfg.Health
+	if len(hc.Services) == 0 {
+		hc.Services = m.watchedServices()
+	}
+	s, err := health.New(hc, health.Deps{Telemetry: m.telemetryFor(meshconfig.TargetHealth), Conns: m.dialer, Registry: m.clients.registry})
+	if err != nil {
+		return nil, err
+	}
+	s.Register(m.grpcServer)
+	return s.Service, nil
+}
+
+func (m *Mesh) initGateway() (*lifecycle.Service, error) {
+	s, err := gateway.New(m.cfg.Gateway, gateway.Deps{
+		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
+		Transport: m.clients.transport,
+		Registry:  m.clients.registry,
+		Session:   m.clients.session,
+		Health:    m.clients.health,
+		Ready:     m.readiness(),
+		// /metrics shows every metric of the process.
+		MetricsHandler: m.tel.MetricsHandler(),
+		Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.gateway = s
+	// Its stop turns readiness off, ends the GET streams and drains HTTP.
+	return m.servingModule(meshconfig.TargetGateway, func() error { return s.Serve(m.httpLis) }, s.Shutdown), nil
+}
+
+// initRegistration keeps the everything provider registered with the registry while
+// it runs, and deregisters it when it stops.
+func (m *Mesh) initRegistration() (*lifecycle.Service, error) {
+	addr := m.cfg.Provider.Advertise
+	if addr == "" {
+		addr = m.grpcLis.Addr().String()
+		if m.cfg.Runs(meshconfig.TargetRegistry) {
+			addr = dial.InProcessScheme
+		}
+	}
+	logger := m.telemetryFor(meshconfig.TargetProviderEverything).Logger
+	return lifecycle.NewService(moduleRegistration, lifecycle.Funcs{
+		Running: func(ctx context.Context) error {
+			return everything.KeepRegistered(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease, logger)
+		},
+	}), nil
+}
+
+// watchedServices is what the health service watches when not configured: every
+// service of the mesh, here or at its peer address.
+func (m *Mesh) watchedServices() map[string]string {
+	out := map[string]string{}
+	for _, t := range []string{meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry} {
+		switch {
+		case m.cfg.Runs(t):
+			out[t] = dial.InProcessScheme
+		case m.cfg.PeerAddress(t) != "":
+			out[t] = m.cfg.PeerAddress(t)
+		}
+	}
+	return out
+}
+
+// readiness is what the gateway's /readyz checks: the transport answers its health
+// check, and an in-process session service has loaded the catalogue.
+func (m *Mesh) readiness() func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if m.db != nil {
+			if err := pgdb.Ping(ctx, m.db); err != nil {
+				return errors.New("database: unreachable")
+			}
+		}
+		if m.session != nil && !m.session.Ready() {
+			return errors.New("session: catalogue not loaded yet")
+		}
+		if m.clients.healthProbe == nil {
+			return nil
+		}
+		resp, err := m.clients.healthProbe.Check(ctx, &healthpb.HealthCheckRequest{Service: transportv1.TransportService_ServiceDesc.ServiceName})
+		if err != nil {
+			return fmt.Errorf("transport: %w", err)
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("transport: %s", resp.GetStatus())
+		}
+		return nil
+	}
+}
