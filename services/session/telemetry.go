@@ -24,7 +24,6 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/backend"
-	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
@@ -222,7 +221,7 @@ func (o *observed) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStream
 		}
 		span.SetAttributes(attrs...)
 	}
-	observed := &observedStream{send: stream.Send, toolCall: method == "tools/call"}
+	observed := &observedStream{stream: stream, toolCall: method == "tools/call"}
 	version, err := o.handle(ctx, req, observed.Send)
 	err = o.toStatus(ctx, methodHandle, err)
 	errorType := observed.errorType
@@ -409,7 +408,7 @@ func (o *observed) operationAttributes(method, version, errorType string) metric
 
 // observedStream notes how a request ended from the events it sends.
 type observedStream struct {
-	send      dispatch.Emit
+	stream    grpc.ServerStreamingServer[sessionv1.HandleResponse]
 	toolCall  bool
 	errorType string
 }
@@ -424,7 +423,7 @@ func (s *observedStream) Send(r *sessionv1.HandleResponse) error {
 			s.errorType = "tool_error"
 		}
 	}
-	return s.send(r)
+	return s.stream.Send(r)
 }
 
 // isToolError reports whether a CallToolResult has isError set.
