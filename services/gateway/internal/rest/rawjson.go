@@ -3,7 +3,7 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -23,6 +23,9 @@ import (
 type rawJSON struct {
 	runtime.JSONPb
 }
+
+// errNotObject is what a caller reads (as a 400) when a call's body is no JSON object.
+var errNotObject = errors.New("request body must be a JSON object")
 
 func newRawJSON() *rawJSON {
 	return &rawJSON{JSONPb: runtime.JSONPb{
@@ -76,7 +79,7 @@ func (m *rawJSON) decodeRaw(r io.Reader, msg proto.Message) error {
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil {
-		return fmt.Errorf("request body must be a JSON object: %w", err)
+		return errNotObject
 	}
 	refl := msg.ProtoReflect()
 	fields := refl.Descriptor().Fields()
