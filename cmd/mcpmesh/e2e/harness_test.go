@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 

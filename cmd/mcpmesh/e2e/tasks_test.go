@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 // TestTasksRawHTTP runs the everything provider's long-task tool as an MCP task over

@@ -50,7 +50,6 @@ type Handler struct {
 
 	tooLarge []byte // the 413 body, built once
 	admit    *admission
-	legacy   legacyConns // the 2024-11-05 HTTP+SSE connections of this replica
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
 	jsonType, eventStreamType, noCache, no []string

@@ -256,9 +256,9 @@ func (s *Service) Listen(req *sessionv1.ListenRequest, stream grpc.ServerStreami
 	}
 }
 
-// Publish hands ev to the open Listen streams of a session and reports how many
+// Emit hands ev to the open Listen streams of a session and reports how many
 // took it.
-func (s *Service) Publish(sessionID string, ev *sessionv1.ListenResponse) int {
+func (s *Service) Emit(sessionID string, ev *sessionv1.ListenResponse) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, feed := range s.feeds[sessionID] {
