@@ -18,8 +18,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mcpmesh/mcpmesh/tools/proc"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // Settings of the disaster-recovery drill (make dr-drill sets them larger).

@@ -13,9 +13,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 	"github.com/mcpmesh/mcpmesh/tools/proc"
-	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
 // binary is the mcpmesh binary built once by TestMain.
