@@ -11,12 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// JSON-RPC error codes the gateway itself emits.
-const (
-	codeInvalidRequest = -32600
-	codeInternalError  = -32603
-)
-
 // failure is what the client sees when the transport could not answer.
 type failure struct {
 	httpStatus int

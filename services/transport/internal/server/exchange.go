@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"strings"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
@@ -40,7 +41,7 @@ func (s *Server) exchange(ctx context.Context, out sink, md *transportv1.Request
 	// subscriptions/listen lasts as long as the client wants it; everything else is
 	// bounded.
 	var cancel context.CancelFunc
-	if msg.Method == methodListen && msg.Kind == jsonrpc.KindRequest {
+	if msg.Method == mcpproto.MethodSubscriptionsListen && msg.Kind == jsonrpc.KindRequest {
 		ctx, cancel = context.WithCancel(ctx)
 	} else {
 		ctx, cancel = context.WithTimeout(ctx, s.handleTimeout)
@@ -62,9 +63,6 @@ func (s *Server) exchange(ctx context.Context, out sink, md *transportv1.Request
 	}
 	return s.stateful(ctx, out, md, &msg, connectionID)
 }
-
-// methodListen is the stateless generation's long-lived subscription request.
-const methodListen = "subscriptions/listen"
 
 // framingFor tells how the client wants a response: SSE is possible when it accepts
 // text/event-stream; JSON when it accepts application/json or says nothing usable.

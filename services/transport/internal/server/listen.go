@@ -9,6 +9,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
@@ -98,11 +99,11 @@ func checkSessionRequest(md *transportv1.RequestMetadata) (checkedFailure, bool)
 	v := md.GetProtocolVersion()
 	switch {
 	case mcpversion.IsStateless(v):
-		return checkedFailure{failure: failure{405, jsonrpc.CodeInvalidRequest, msgMethodNotAllowed}}, false
+		return checkedFailure{failure: failure{405, mcpproto.CodeInvalidRequest, msgMethodNotAllowed}}, false
 	case v != "" && !mcpversion.IsStateful(v):
-		return checkedFailure{failure: failure{400, jsonrpc.CodeInvalidRequest, unsupportedStatefulMessage}, data: wire.VersionData(v)}, false
+		return checkedFailure{failure: failure{400, mcpproto.CodeInvalidRequest, unsupportedStatefulMessage}, data: wire.VersionData(v)}, false
 	case md.GetSessionId() == "":
-		return checkedFailure{failure: failure{400, jsonrpc.CodeInvalidRequest, msgSessionRequired}}, false
+		return checkedFailure{failure: failure{400, mcpproto.CodeInvalidRequest, msgSessionRequired}}, false
 	}
 	return checkedFailure{}, true
 }

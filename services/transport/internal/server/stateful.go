@@ -6,6 +6,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
@@ -17,18 +18,18 @@ func (s *Server) stateful(ctx context.Context, out sink, md *transportv1.Request
 	if msg.Kind == jsonrpc.KindResponse {
 		return s.respond(ctx, out, md, msg)
 	}
-	if msg.Method == wire.MethodInitialize {
+	if msg.Method == mcpproto.MethodInitialize {
 		if msg.Kind != jsonrpc.KindRequest {
-			return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, "Invalid Request: initialize must be a request with an id", nil)
+			return fail(out, 400, nil, mcpproto.CodeInvalidRequest, "Invalid Request: initialize must be a request with an id", nil)
 		}
 		return s.initialize(ctx, out, md, msg, connectionID)
 	}
 	if md.GetSessionId() == "" {
-		return fail(out, 400, msg.ID, jsonrpc.CodeInvalidRequest, msgSessionRequired, nil)
+		return fail(out, 400, msg.ID, mcpproto.CodeInvalidRequest, msgSessionRequired, nil)
 	}
 	version := md.GetProtocolVersion()
 	if version != "" && !mcpversion.IsStateful(version) {
-		return fail(out, 400, msg.ID, jsonrpc.CodeInvalidRequest, unsupportedStatefulMessage, wire.VersionData(version))
+		return fail(out, 400, msg.ID, mcpproto.CodeInvalidRequest, unsupportedStatefulMessage, wire.VersionData(version))
 	}
 	req := &sessionv1.HandleRequest{
 		SessionId:       md.GetSessionId(),
