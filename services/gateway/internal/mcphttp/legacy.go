@@ -46,18 +46,9 @@ func (h *Handler) LegacySSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := new(transportv1.LegacyConnectResponse)
-	if err := stream.RecvMsg(ev); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("stream ended before its head")
-		}
-		h.writeFailure(w, r, op, err)
-		return
-	}
-	head := ev.GetHead()
-	code, ok := validStatus(head.GetHttpStatus())
+	head, code, ok := h.recvHead(w, r, stream, ev, op)
 	switch {
-	case !ok || head == nil:
-		h.writeFailure(w, r, op, errors.New("first event is not a head with a valid status"))
+	case !ok:
 		return
 	case head.GetFraming() == transportv1.Framing_FRAMING_JSON:
 		relayJSON(h, w, r, stream, ev, code, op) // an error, such as 503

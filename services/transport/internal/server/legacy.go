@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
@@ -50,28 +49,21 @@ func (s *Server) LegacyConnect(_ *transportv1.LegacyConnectRequest, stream grpc.
 	}); err != nil {
 		return err
 	}
-	for {
+	// When the session stream breaks, the client connects again and initializes a new
+	// session.
+	return s.forward(ctx, out, "session OpenConnection stream broke; ending the 2024-11-05 stream", func() ([]byte, string, error) {
 		ev, err := events.Recv()
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, io.EOF) {
-				// The client connects again and initializes a new session.
-				s.logger.InfoContext(ctx, "session OpenConnection stream broke; ending the 2024-11-05 stream", "error", err)
-			}
-			return nil
+			return nil, "", err
 		}
-		var data []byte
 		switch e := ev.GetEvent().(type) {
 		case *sessionv1.OpenConnectionResponse_Notification:
-			data = jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams())
+			return jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams()), "", nil
 		case *sessionv1.OpenConnectionResponse_Message:
-			data = e.Message
-		default:
-			continue
+			return e.Message, "", nil
 		}
-		if err := out.message(data, ""); err != nil {
-			return err
-		}
-	}
+		return nil, "", nil
+	})
 }
 
 // LegacyPost accepts one message of a connection and runs it, recording its answers
