@@ -70,6 +70,9 @@ type Service struct {
 	feeds map[string][]chan *sessionv1.ListenResponse
 	// responses are the answers Respond took.
 	responses []*sessionv1.RespondRequest
+	// connections are the open OpenConnection streams by id: what Publish records
+	// for one goes to its channel.
+	connections map[string]chan []byte
 
 	// Blocked receives one value when a MethodBlock call starts; Unblocked when its
 	// context ends (buffered so a test need not read them).
@@ -80,10 +83,11 @@ type Service struct {
 // New returns a Service knowing KnownSession and KnownSession20250326.
 func New() *Service {
 	return &Service{
-		sessions:  map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
-		feeds:     map[string][]chan *sessionv1.ListenResponse{},
-		Blocked:   make(chan struct{}, 64),
-		Unblocked: make(chan error, 64),
+		sessions:    map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
+		feeds:       map[string][]chan *sessionv1.ListenResponse{},
+		connections: map[string]chan []byte{},
+		Blocked:     make(chan struct{}, 64),
+		Unblocked:   make(chan error, 64),
 	}
 }
 
@@ -122,6 +126,15 @@ func (s *Service) Initialize(_ context.Context, req *sessionv1.InitializeRequest
 	s.mu.Lock()
 	s.next++
 	id := "session-" + strconv.Itoa(s.next)
+	if c := req.GetSessionId(); c != "" {
+		_, open := s.connections[c]
+		_, taken := s.sessions[c]
+		if !open || taken {
+			s.mu.Unlock()
+			return nil, status.Error(codes.FailedPrecondition, "no open connection "+c)
+		}
+		id = c
+	}
 	s.sessions[id] = version
 	s.mu.Unlock()
 	return &sessionv1.InitializeResponse{
@@ -294,4 +307,50 @@ func notify[T any](ch chan T, v T) {
 	case ch <- v:
 	default:
 	}
+}
+
+// OpenConnection reserves "connection-<n>", sends it in an opened event, then every
+// message Publish records for it; when the caller leaves, the connection and its
+// session end.
+func (s *Service) OpenConnection(_ *sessionv1.OpenConnectionRequest, stream grpc.ServerStreamingServer[sessionv1.OpenConnectionResponse]) error {
+	feed := make(chan []byte, 64)
+	s.mu.Lock()
+	s.next++
+	id := "connection-" + strconv.Itoa(s.next)
+	s.connections[id] = feed
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.connections, id)
+		delete(s.sessions, id)
+		s.mu.Unlock()
+	}()
+	if err := stream.Send(&sessionv1.OpenConnectionResponse{Event: &sessionv1.OpenConnectionResponse_Opened{Opened: &sessionv1.ConnectionOpened{SessionId: id}}}); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case msg := <-feed:
+			if err := stream.Send(&sessionv1.OpenConnectionResponse{Event: &sessionv1.OpenConnectionResponse_Message{Message: msg}}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Publish hands the messages to an open connection's stream; any other id is
+// NOT_FOUND.
+func (s *Service) Publish(_ context.Context, req *sessionv1.PublishRequest) (*sessionv1.PublishResponse, error) {
+	s.mu.Lock()
+	feed, ok := s.connections[req.GetSessionId()]
+	s.mu.Unlock()
+	if !ok {
+		return nil, status.Error(codes.NotFound, "no open connection")
+	}
+	for _, m := range req.GetMessages() {
+		feed <- m
+	}
+	return &sessionv1.PublishResponse{}, nil
 }
