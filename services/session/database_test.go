@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -55,8 +56,12 @@ func TestSessionOnAnyReplica(t *testing.T) {
 	// (milliseconds; session.read_cache_ttl at the latest).
 	for name, h := range map[string]*harness{"a": a, "b": b} {
 		eventually.NoError(t, 5*time.Second, func() error {
-			if _, err := h.handle(t, stateful(sess, "ping", "")); status.Code(err) != codes.NotFound {
-				return fmt.Errorf("ping answered %v, want NotFound", err)
+			_, err := h.handle(t, stateful(sess, "ping", ""))
+			switch {
+			case err == nil:
+				return errors.New("ping succeeded, want NotFound")
+			case status.Code(err) != codes.NotFound:
+				return fmt.Errorf("ping: %w, want NotFound", err)
 			}
 			return nil
 		}, "replica %s sees the session deleted elsewhere", name)
