@@ -24,6 +24,10 @@ const (
 	CodeMissingClientCapability = -32021
 	// CodeUnsupportedProtocolVersion (2026-07-28), with data {supported, requested}.
 	CodeUnsupportedProtocolVersion = -32022
+	// CodeRateLimited is the mesh's own server error (JSON-RPC reserves -32000 to
+	// -32099 for implementations) for a request its rate limit rejected: MCP defines
+	// no code for rate limiting.
+	CodeRateLimited = -32000
 )
 
 // _meta keys of the protocol (reserved prefix io.modelcontextprotocol/).

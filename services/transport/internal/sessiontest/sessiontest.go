@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 )
 
@@ -176,7 +177,7 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 		return result(`{"resultType":"complete","tools":[],"ttlMs":0,"cacheScope":"private"}`)
 	case MethodBadParams:
 		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
-			Error: &sessionv1.Error{Code: -32602, Message: "Unknown tool: x", Data: []byte(`{"name":"x"}`)},
+			Error: &sessionv1.Error{Code: mcpproto.CodeInvalidParams, Message: "Unknown tool: x", Data: []byte(`{"name":"x"}`)},
 		}})
 	case MethodUnavailable:
 		return status.Error(codes.Unavailable, "provider pool drained: "+SecretDetail)
@@ -205,7 +206,7 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 		return stream.Context().Err()
 	default:
 		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
-			Error: &sessionv1.Error{Code: -32601, Message: "Method not found"},
+			Error: &sessionv1.Error{Code: mcpproto.CodeMethodNotFound, Message: "Method not found"},
 		}})
 	}
 }
