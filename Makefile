@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 # Every Go module of the workspace, in dependency order.
 MODULES := gen services/kit services/registry services/everything services/session \
-	services/transport services/health services/gateway cmd/mcpmesh
+	services/transport services/health services/gateway tools cmd/mcpmesh
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 GOLANGCI_LINT_VERSION := v2.15.0
 GOBIN_DIR := $(CURDIR)/bin
@@ -107,13 +107,18 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 	git add -N gen && git diff --exit-code -- gen
 
 .PHONY: bench
-bench: build ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
-	./bin/mcpmesh bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
+	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
 	@# PostgreSQL-backed layouts: fewer sessions and a shorter window keep make bench within
 	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
 	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.
-	./bin/mcpmesh bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
+	./bin/mcpmesh-bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
 		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
+
+# The load generator is test tooling: it lives in the tools module, not in the server.
+.PHONY: bin/mcpmesh-bench
+bin/mcpmesh-bench:
+	go build -o bin/mcpmesh-bench ./tools/cmd/mcpmesh-bench
 
 # make dr-drill: sessions the disaster-recovery drill creates through the API.
 DR_SESSIONS ?= 10000
@@ -125,4 +130,4 @@ dr-drill: ## Disaster-recovery drill: fill a throwaway PostgreSQL through the AP
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module.
-	@set -e; for m in $(MODULES) tools; do (cd $$m && GOWORK=off go mod tidy); done
+	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off go mod tidy); done

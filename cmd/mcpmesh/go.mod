@@ -15,11 +15,11 @@ require (
 	github.com/mcpmesh/mcpmesh/services/registry v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/session v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/transport v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/tools v0.0.0-00010101000000-000000000000
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
 	github.com/prometheus/prometheus v0.315.1
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.opentelemetry.io/proto/otlp v1.11.1
@@ -124,6 +124,7 @@ require (
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
 	github.com/prometheus/procfs v0.23.0 // indirect
 	github.com/prometheus/sigv4 v0.5.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/segmentio/encoding v0.5.4 // indirect
 	github.com/sethvargo/go-retry v0.5.0 // indirect
@@ -189,4 +190,5 @@ replace (
 	github.com/mcpmesh/mcpmesh/services/registry => ../../services/registry
 	github.com/mcpmesh/mcpmesh/services/session => ../../services/session
 	github.com/mcpmesh/mcpmesh/services/transport => ../../services/transport
+	github.com/mcpmesh/mcpmesh/tools => ../../tools
 )

@@ -1,5 +1,5 @@
 // Command mcpmesh runs any subset of the mcpmesh services (-target), or all of them in
-// one process, and carries the operator commands: config print, ping, version, bench,
+// one process, and carries the operator commands: config print, ping, version,
 // and stdio (a bridge for MCP clients that only launch local stdio servers).
 package main
 
@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/bench"
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/stdio"
 )
 
@@ -48,12 +47,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		case "version":
 			_, err := fmt.Fprintln(stdout, "mcpmesh", version())
 			return err
-		case "bench":
-			return bench.Main(ctx, args[1:], stdout, stderr)
 		case "stdio": // bridges a stdio-only MCP client to a remote mesh
 			return stdio.Main(ctx, args[1:], os.Stdin, stdout, stderr)
-		case "bench-ceiling": // the bare net/http ceiling that bench runs as a child process
-			return bench.CeilingMain(ctx, args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mesh"
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
 	"github.com/mcpmesh/mcpmesh/services/kit/config"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 )
@@ -73,7 +72,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if adminAddr := m.AdminAddress(); adminAddr != "" {
 		fmt.Fprintf(stdout, "  admin          http://%s/metrics\n", adminAddr)
 	}
-	_, _ = fmt.Fprintln(stdout, proc.BannerEnd+" (SIGTERM drains gracefully).")
+	_, _ = fmt.Fprintln(stdout, bannerEnd+" (SIGTERM drains gracefully).")
 	return m.Run(ctx)
 }
 
@@ -87,3 +86,8 @@ func runConfig(args, environ []string, stdout, stderr io.Writer) error {
 	}
 	return loaded.Print(stdout)
 }
+
+// bannerEnd starts the last line of the start-up banner. The process helpers of the
+// tests and the bench (tools/proc.BannerEnd) wait for it, and read the addresses
+// printed before it.
+const bannerEnd = "Press Ctrl+C to stop"

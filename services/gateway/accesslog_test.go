@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpmesh/mcpmesh/services/gateway"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // logSink collects JSON log lines.
@@ -54,14 +55,10 @@ func (s *logSink) accessLines(t *testing.T) []map[string]any {
 // the client before its handler has returned and logged.
 func (s *logSink) waitLines(t *testing.T, n int) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		lines := s.accessLines(t)
-		if len(lines) >= n || time.Now().After(deadline) {
-			return lines
-		}
-		time.Sleep(time.Millisecond)
-	}
+	var lines []map[string]any
+	// The caller checks what it got: a short count is its failure to describe.
+	eventually.Within(10*time.Second, func() bool { lines = s.accessLines(t); return len(lines) >= n })
+	return lines
 }
 
 var (
@@ -196,20 +193,16 @@ func TestAccessLogOff(t *testing.T) {
 // /metrics itself.
 func waitCounted(t *testing.T, h *harness, n float64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var sum float64
+	var sum float64
+	if !eventually.Within(10*time.Second, func() bool {
+		sum = 0
 		for _, m := range scrapeMetrics(t, h)["mcpmesh_http_requests_total"].GetMetric() {
 			if labels(m) != "code=200,method=GET,route=/metrics" {
 				sum += m.GetCounter().GetValue()
 			}
 		}
-		if sum >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %v requests counted, want %v", sum, n)
-		}
-		time.Sleep(time.Millisecond)
+		return sum >= n
+	}) {
+		t.Fatalf("only %v requests counted, want %v", sum, n)
 	}
 }

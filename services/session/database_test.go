@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -52,17 +55,16 @@ func TestSessionOnAnyReplica(t *testing.T) {
 	// A replica holding a cached copy drops it when the deletion's announcement arrives
 	// (milliseconds; session.read_cache_ttl at the latest).
 	for name, h := range map[string]*harness{"a": a, "b": b} {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		eventually.NoError(t, 5*time.Second, func() error {
 			_, err := h.handle(t, stateful(sess, "ping", ""))
-			if status.Code(err) == codes.NotFound {
-				break
+			switch {
+			case err == nil:
+				return errors.New("ping succeeded, want NotFound")
+			case status.Code(err) != codes.NotFound:
+				return fmt.Errorf("ping: %w, want NotFound", err)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %s after delete elsewhere: %v, want NotFound", name, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return nil
+		}, "replica %s sees the session deleted elsewhere", name)
 	}
 }
 

@@ -62,6 +62,8 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 		// The cause (host, port, driver detail) is for operators, not callers.
 		s.logger.WarnContext(ctx, "session store unavailable", "grpc.method", method, "error", err)
 		return status.Error(codes.Unavailable, "session store unavailable, retry")
+	case errors.Is(err, errConnectionNotOpen):
+		return status.Error(codes.FailedPrecondition, msg("connection not open"))
 	case errors.Is(err, errVersionMismatch):
 		return status.Error(codes.FailedPrecondition, msg("protocol version does not match the session"))
 	case errors.Is(err, errInvalidRequest):

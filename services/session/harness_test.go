@@ -20,6 +20,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"google.golang.org/grpc"
@@ -316,13 +317,7 @@ func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, d
 // waitFor polls cond until it holds, failing the test after a generous bound.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, cond, "%s", what)
 }
 
 // initialize opens a session at version.

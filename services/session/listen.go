@@ -62,25 +62,66 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 	}
 	// Events up to the head at opening are the replay of a resumed stream.
 	replayUntil := window.Head
+	return s.follow(ctx, id, watch, cursor, followOptions{}, func(e events.Event) error {
+		if e.Method == "" {
+			// A whole message published for a 2024-11-05 connection: it is the answer
+			// to one of that connection's POSTs, for its own stream only.
+			return nil
+		}
+		if e.Seq <= replayUntil {
+			s.streams.eventReplayed(ctx)
+		}
+		return stream.Send(&sessionv1.ListenResponse{
+			EventId: events.ID(e.Seq),
+			Event:   &sessionv1.ListenResponse_Notification{Notification: &sessionv1.Notification{Method: e.Method, Params: e.Params}},
+		})
+	})
+}
+
+// followOptions vary how follow ends.
+type followOptions struct {
+	// awaitSession: the session may not exist yet (an open 2024-11-05 connection before
+	// initialize); the stream ends when a session it has seen is gone.
+	awaitSession bool
+	// endOnGap: end the stream when events after the cursor were trimmed before being
+	// read (a reader without Last-Event-ID cannot get them back).
+	endOnGap bool
+}
+
+// errFellBehind ends a stream whose reader lost events.
+var errFellBehind = errors.New("the stream fell behind: events were trimmed before it read them")
+
+// follow emits the session's events after cursor as they are appended, until the
+// caller leaves, the session ends or the service stops.
+func (s *Service) follow(ctx context.Context, id string, watch *events.Watch, cursor int64, o followOptions, emit func(events.Event) error) error {
 	keepAlive := time.NewTicker(max(s.cfg.SessionIdleTimeout/3, time.Second))
 	defer keepAlive.Stop()
+	sessionSeen := !o.awaitSession
+	// sessionGone reports whether the stream should end: its session existed and is
+	// no more.
+	sessionGone := func(err error) bool {
+		if errors.Is(err, store.ErrNotFound) {
+			return sessionSeen
+		}
+		if err == nil {
+			sessionSeen = true
+		}
+		return false
+	}
 	for {
 		wake := watch.C()
 		batch, err := s.backend.Events.Read(ctx, id, cursor, listenBatch)
 		if err != nil {
 			return err
 		}
+		if o.endOnGap && len(batch) > 0 && batch[0].Seq > cursor+1 {
+			return errFellBehind
+		}
 		for _, e := range batch {
-			if err := stream.Send(&sessionv1.ListenResponse{
-				EventId: events.ID(e.Seq),
-				Event:   &sessionv1.ListenResponse_Notification{Notification: &sessionv1.Notification{Method: e.Method, Params: e.Params}},
-			}); err != nil {
+			if err := emit(e); err != nil {
 				return err
 			}
 			cursor = e.Seq
-			if e.Seq <= replayUntil {
-				s.streams.eventReplayed(ctx)
-			}
 		}
 		if len(batch) == listenBatch {
 			continue
@@ -93,14 +134,14 @@ func (s *Service) listen(ctx context.Context, req *sessionv1.ListenRequest, stre
 		case <-keepAlive.C:
 			// An open stream is activity: the session does not expire under a client
 			// that only listens. A session that ended meanwhile ends the stream.
-			if err := s.backend.Store.Touch(ctx, id, s.now()); errors.Is(err, store.ErrNotFound) {
+			if sessionGone(s.backend.Store.Touch(ctx, id, s.now())) {
 				return nil
 			}
 			continue
 		case <-wake:
 		}
 		// A wake-up may mean the session ended (Forget wakes its readers).
-		if _, err := s.backend.Store.Get(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.backend.Store.Get(ctx, id); sessionGone(err) {
 			return nil
 		}
 	}

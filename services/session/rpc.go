@@ -32,7 +32,7 @@ const (
 
 // Initialize negotiates a version and creates a session.
 func (s *Service) Initialize(ctx context.Context, req *sessionv1.InitializeRequest) (*sessionv1.InitializeResponse, error) {
-	resp, err := s.initialize(ctx, req.GetParams())
+	resp, err := s.initialize(ctx, req.GetParams(), req.GetSessionId())
 	return resp, s.toStatus(ctx, methodInitialize, err)
 }
 
@@ -42,13 +42,15 @@ type initializeParams struct {
 	ClientInfo      json.RawMessage `json:"clientInfo"`
 }
 
-func (s *Service) initialize(ctx context.Context, params []byte) (*sessionv1.InitializeResponse, error) {
+// initialize creates the session; connectionID, when set, is the id an open
+// 2024-11-05 connection reserved for it.
+func (s *Service) initialize(ctx context.Context, params []byte, connectionID string) (*sessionv1.InitializeResponse, error) {
 	requested, caps, info, err := parseInitialize(params)
 	if err != nil {
 		return nil, err
 	}
 	version := mcpversion.Negotiate(requested)
-	id, err := newSessionID()
+	id, err := s.sessionIDFor(ctx, connectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +64,9 @@ func (s *Service) initialize(ctx context.Context, params []byte) (*sessionv1.Ini
 		LastSeenUnixMs:     nowMs,
 	}
 	if err := s.backend.Store.Create(ctx, rec); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil, public(errConnectionNotOpen, "the connection %s is initialized already", id)
+		}
 		return nil, err
 	}
 	return &sessionv1.InitializeResponse{

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 )
 
@@ -67,13 +68,8 @@ func TestStreamMetrics(t *testing.T) {
 		}
 	}
 	cancel()
-	deadline := time.Now().Add(10 * time.Second)
-	for values()["mcpmesh.session.listen.streams"] != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("closed streams are still counted")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, func() bool { return values()["mcpmesh.session.listen.streams"] == 0 },
+		"closed streams are no longer counted")
 }
 
 // TestListenKeepsTheSessionAlive: a client that only listens keeps its session; when
@@ -92,20 +88,14 @@ func TestListenKeepsTheSessionAlive(t *testing.T) {
 	}
 	// Wait past the idle timeout, watching the record's last-seen time move.
 	first := sess.GetLastSeenUnixMs()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// Touched by the stream after the idle timeout would have passed.
+	eventually.True(t, 10*time.Second, func() bool {
 		got, err := h.client.GetSession(ctx, &sessionv1.GetSessionRequest{SessionId: sess.GetId()})
 		if err != nil {
 			t.Fatalf("the session of an open stream expired: %v", err)
 		}
-		if got.GetSession().GetLastSeenUnixMs() > first+3000 {
-			break // touched by the stream after the idle timeout would have passed
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the open stream did not touch its session")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return got.GetSession().GetLastSeenUnixMs() > first+3000
+	}, "the open stream touches its session")
 	if _, err := h.client.DeleteSession(ctx, &sessionv1.DeleteSessionRequest{SessionId: sess.GetId()}); err != nil {
 		t.Fatal(err)
 	}

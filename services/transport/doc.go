@@ -68,7 +68,7 @@
 //	request OK                                  200  JSON, or SSE when notifications precede the result
 //	JSON-RPC error from the session             200  with the error
 //	notification accepted                       202  FRAMING_NONE
-//	client JSON-RPC response                    202  FRAMING_NONE (dropped for now)
+//	client JSON-RPC response                    202  FRAMING_NONE (handed to session Respond)
 //
 // Stateless POST (2026-07-28), checked in this order:
 //
@@ -120,4 +120,18 @@
 // an error body), unsupported version 400 (-32600 with data), no session id 400,
 // unknown session 404; then GET streams 200 SSE until the client leaves or the
 // session is deleted, and DELETE answers 204.
+//
+// # The 2024-11-05 HTTP+SSE transport
+//
+// GET /sse is LegacyConnect: the session service opens a connection
+// (OpenConnection) and reserves its id; the head carries it as session_id, for the
+// gateway's "endpoint" event (/messages?sessionId=<id>), and every Message after it is
+// one "message" event (no event ids, no resumability). POST /messages is LegacyPost
+// on any replica: 404 (FRAMING_NONE) when no session or open connection has the id,
+// else 202, after which the body runs as an ordinary stateful exchange (initialize
+// gives the session the connection's id) whose messages are recorded on the
+// connection with session Publish; the replica holding the connection's stream reads
+// them from the event store (PostgreSQL NOTIFY wakes it). The gateway keeps the
+// LegacyPost stream open until it ends, so the message runs within an RPC. The
+// session ends with the connection's stream.
 package transport

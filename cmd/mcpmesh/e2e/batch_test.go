@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 // TestBatch2025_03_26 sends JSON-RPC batches over raw HTTP: a 2025-03-26 session gets

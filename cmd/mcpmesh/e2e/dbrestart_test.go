@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
@@ -35,7 +37,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	var load sync.WaitGroup
 	load.Go(func() { runLoad(loadCtx, c, m.lb.URL, before) })
 	defer func() { stopLoad(); load.Wait() }()
-	time.Sleep(500 * time.Millisecond) // some calls succeed before the outage
+	// Every session gets calls through before the outage.
+	eventually.True(t, 20*time.Second, func() bool {
+		return everySessionHas(before, func(o outcome) bool { return o.failure == "" })
+	}, "every session has a successful call before the outage")
 
 	rowsBefore := tableCounts(ctx, t, db.URL())
 	stopped := time.Now()
@@ -61,7 +66,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		}
 		t.Logf("initialize during the outage: %v (after %s)", err, time.Since(began).Round(time.Millisecond))
 	})
-	time.Sleep(time.Second) // the load meets the outage
+	// The load meets the outage: every session tries a call while it lasts.
+	eventually.True(t, 20*time.Second, func() bool {
+		return everySessionHas(before, func(o outcome) bool { return o.start.After(stopped) })
+	}, "every session tries a call during the outage")
 
 	restarted := time.Now()
 	if err := db.Start(); err != nil {
@@ -77,7 +85,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	if rowsAfter := tableCounts(ctx, t, db.URL()); !mapsEqual(rowsBefore, rowsAfter) {
 		t.Errorf("rows per table before the outage %v, after it %v", rowsBefore, rowsAfter)
 	}
-	time.Sleep(time.Second) // the load goes on after the outage
+	// The load goes on after the outage: every session gets a call through again.
+	eventually.True(t, 20*time.Second, func() bool {
+		return everySessionHas(before, func(o outcome) bool { return o.failure == "" && o.start.After(readyAgain) })
+	}, "every session has a successful call after the outage")
 	stopLoad()
 	load.Wait()
 
@@ -128,23 +139,16 @@ func isCleanFailure(msg string) bool {
 // waitReadyz waits (bounded) until base/readyz answers status.
 func waitReadyz(t *testing.T, base string, status int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var last string
-	for {
+	eventually.NoError(t, 20*time.Second, func() error {
 		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == status {
-				return
-			}
-			last = resp.Status + " " + strings.TrimSpace(string(body))
-		} else {
-			last = err.Error()
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz: %s, want %d within 20s", base, last, status)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != status {
+			return fmt.Errorf("%s %s", resp.Status, strings.TrimSpace(string(body)))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	}, "%s/readyz answers %d", base, status)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,8 +19,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // Settings of the disaster-recovery drill (make dr-drill sets them larger).
@@ -252,24 +254,24 @@ func cmpOr(a, b error) error {
 // service learns the catalogue asynchronously.
 func waitTool(t *testing.T, base, tool string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually.NoError(t, 20*time.Second, func() error {
 		resp, err := postStateless(base, "tools/list", "", `{}`)
-		if err == nil {
-			var out struct {
-				Result struct {
-					Tools []struct{ Name string } `json:"tools"`
-				} `json:"result"`
-			}
-			if decodeJSON(resp, &out) == nil && slices.ContainsFunc(out.Result.Tools, func(x struct{ Name string }) bool { return x.Name == tool }) {
-				return
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tool %q not listed at %s within 20s (%v)", tool, base, err)
+		var out struct {
+			Result struct {
+				Tools []struct{ Name string } `json:"tools"`
+			} `json:"result"`
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		if err := decodeJSON(resp, &out); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(out.Result.Tools, func(x struct{ Name string }) bool { return x.Name == tool }) {
+			return fmt.Errorf("tools/list has no %q", tool)
+		}
+		return nil
+	}, "tool %q is listed at %s", tool, base)
 }
 
 // waitCallable waits (bounded) until the registry lists the everything provider at addr
@@ -277,32 +279,20 @@ func waitTool(t *testing.T, base, tool string) {
 // asynchronously.
 func waitCallable(ctx context.Context, t *testing.T, c *http.Client, base, id, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
 	s := &loadSession{id: id, version: "2025-11-25"}
-	var err error
-	for {
-		if slices.Contains(providerAddresses(t, base), addr) {
-			if err = echoTool(ctx, c, base, s, 1, drillTool); err == nil {
-				return
-			}
+	eventually.NoError(t, 20*time.Second, func() error {
+		if !slices.Contains(providerAddresses(t, base), addr) {
+			return errors.New("the registry does not list it yet")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the everything provider at %s not callable within 20s (%v)", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return echoTool(ctx, c, base, s, 1, drillTool)
+	}, "the everything provider at %s is callable", addr)
 }
 
 // waitProviders waits (bounded) until GET /v1/providers lists every name.
 func waitProviders(t *testing.T, base string, names []string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !containsAll(providerNames(t, base), names) {
-		if time.Now().After(deadline) {
-			t.Fatalf("providers %v, want %v within 20s", providerNames(t, base), names)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.True(t, 20*time.Second, func() bool { return containsAll(providerNames(t, base), names) },
+		"GET /v1/providers lists %v", names)
 }
 
 func providerNames(t *testing.T, base string) []string {
@@ -437,20 +427,16 @@ func subscribeAndTouch(ctx context.Context, t *testing.T, c *http.Client, base, 
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually.NoError(t, 20*time.Second, func() error {
 		var n int
 		if err := conn.QueryRow(ctx, "SELECT count(DISTINCT session_id) FROM session_events").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n >= len(ids) {
-			return
+		if n < len(ids) {
+			return fmt.Errorf("events recorded for %d of %d subscribed sessions", n, len(ids))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events recorded for %d of %d subscribed sessions", n, len(ids))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	}, "every subscribed session has events")
 }
 
 // firstReplayedEvent opens the session's GET stream from the beginning of its events

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 // serverToClient are example requests that a 2026-07-28 server asks of a client (as

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,9 +14,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // binary is the mcpmesh binary built once by TestMain.
@@ -118,20 +120,20 @@ func startSix(t *testing.T) *mesh {
 // routable (registration and the session's catalogue watch are asynchronous).
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually.NoError(t, 20*time.Second, func() error {
 		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && toolListed(base, "echo") {
-				return
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mesh at %s not ready within 20s (last error %v)", base, err)
+		_ = resp.Body.Close()
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("/readyz answered %d", resp.StatusCode)
+		case !toolListed(base, "echo"):
+			return errors.New("echo is not listed yet")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	}, "the mesh at %s is ready", base)
 }
 
 // toolListed reports whether a stateless tools/list (uncached, unlike a client's)

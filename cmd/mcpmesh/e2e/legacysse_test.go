@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +20,46 @@ import (
 // trip, and a resource subscription whose update arrives on the same stream.
 func TestLegacySSETransport(t *testing.T) {
 	m := startAll(t)
+	runLegacySSE(t, m.base, m.base)
+}
+
+// TestLegacySSEAcrossReplicas: the same client, with its GET /sse on one gateway
+// replica and every POST /messages sent to the other, each with its own transport and
+// session replica over one PostgreSQL database: the answers reach the stream through
+// the session service's event store, so the 2024-11-05 transport needs no affinity.
+func TestLegacySSEAcrossReplicas(t *testing.T) {
+	m := startReplicated(t)
+	runLegacySSE(t, m.gateways[0], m.gateways[1])
+}
+
+// postsTo sends every POST to another base URL and counts those it redirected.
+type postsTo struct {
+	base  *url.URL
+	next  http.RoundTripper
+	posts atomic.Int64
+}
+
+func (p *postsTo) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && r.URL.Host != p.base.Host {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = p.base.Scheme, p.base.Host, ""
+		p.posts.Add(1)
+	}
+	return p.next.RoundTrip(r)
+}
+
+// runLegacySSE drives a 2024-11-05 client whose stream is on sseBase and whose POSTs
+// go to postBase.
+func runLegacySSE(t *testing.T, sseBase, postBase string) {
+	t.Helper()
 	rec := recorder(t)
+	target, err := url.Parse(postBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpClient := rec.ClientAt("2024-11-05")
+	redirect := &postsTo{base: target, next: httpClient.Transport}
+	httpClient.Transport = redirect
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	updated := make(chan string, 16)
@@ -28,7 +69,7 @@ func TestLegacySSETransport(t *testing.T) {
 			return &mcp.CreateMessageResult{Role: "assistant", Model: "m", Content: &mcp.TextContent{Text: "legacy answer"}}, nil
 		},
 	})
-	session, err := client.Connect(ctx, &mcp.SSEClientTransport{Endpoint: m.base + "/sse", HTTPClient: rec.ClientAt("2024-11-05")},
+	session, err := client.Connect(ctx, &mcp.SSEClientTransport{Endpoint: sseBase + "/sse", HTTPClient: httpClient},
 		&mcp.ClientSessionOptions{ProtocolVersion: "2024-11-05"})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -67,8 +108,12 @@ func TestLegacySSETransport(t *testing.T) {
 		}
 	})
 
-	// A message for a connection this gateway does not hold is refused clearly.
-	resp := do(t, rec.ClientAt("2024-11-05"), http.MethodPost, m.base+"/messages?sessionId=nope", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
+	if sseBase != postBase && redirect.posts.Load() < 5 {
+		t.Errorf("only %d POSTs went to the other replica", redirect.posts.Load())
+	}
+
+	// A message for a connection no replica has open is refused clearly.
+	resp := do(t, rec.ClientAt("2024-11-05"), http.MethodPost, postBase+"/messages?sessionId=nope", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "open GET /sse again") {

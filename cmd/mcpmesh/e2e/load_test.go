@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,16 @@ func (s *loadSession) snapshot() []outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]outcome(nil), s.outcomes...)
+}
+
+// everySessionHas reports whether each session recorded an outcome that satisfies ok.
+func everySessionHas(sessions []*loadSession, ok func(outcome) bool) bool {
+	for _, s := range sessions {
+		if !slices.ContainsFunc(s.snapshot(), ok) {
+			return false
+		}
+	}
+	return true
 }
 
 // loadClient is an HTTP client for many concurrent sessions through one balancer.

@@ -32,8 +32,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // The observability artefacts live beside the code they watch.

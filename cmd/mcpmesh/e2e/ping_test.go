@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // ping runs `mcpmesh ping` with args and returns its exit code and output.
@@ -31,17 +33,12 @@ func ping(t *testing.T, args ...string) (int, string) {
 // health service checks on a timer, so a change shows after a round or two.
 func pingUntil(t *testing.T, want int, args ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, out := ping(t, args...)
-		if code == want {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ping %v: exit %d, want %d within 30s; last output:\n%s", args, code, want, out)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var out string
+	if !eventually.Within(30*time.Second, func() bool { code, out = ping(t, args...); return code == want }) {
+		t.Fatalf("ping %v: exit %d, want %d within 30s; last output:\n%s", args, code, want, out)
 	}
+	return out
 }
 
 // TestPing runs the binary's ping against a healthy mesh, one with a provider down,

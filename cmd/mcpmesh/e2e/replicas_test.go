@@ -14,8 +14,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // replicatedMesh runs two replicas each of registry, session, transport and gateway
@@ -158,16 +159,15 @@ func TestReplicasWithoutStickySessions(t *testing.T) {
 		// Replica 1 may serve its cached copy of the session until the announcement
 		// of the DELETE reaches it (milliseconds; session.read_cache_ttl at most).
 		s.base = m.gateways[0]
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			resp := s.post(t, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, nil)
-			if resp.StatusCode == http.StatusNotFound || time.Now().After(deadline) {
-				expectError(t, resp, http.StatusNotFound, -32600)
-				break
+		var listed *http.Response
+		eventually.Within(5*time.Second, func() bool {
+			if listed != nil {
+				_ = listed.Body.Close()
 			}
-			_ = resp.Body.Close()
-			time.Sleep(10 * time.Millisecond)
-		}
+			listed = s.post(t, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, nil)
+			return listed.StatusCode == http.StatusNotFound
+		})
+		expectError(t, listed, http.StatusNotFound, -32600)
 	})
 
 	t.Run("go sdk session through the balancer keeps working", func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 // everythingTools are the tools the scenario calls; the provider may offer more.

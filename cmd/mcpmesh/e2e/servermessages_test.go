@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 const watchedURI = "test://watched-resource"

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // TestStdioBridge drives `mcpmesh stdio` with the official Go SDK's command transport,
@@ -139,14 +141,12 @@ func runStdioScenario(t *testing.T, base, version string) {
 	}
 	// The SDK hands notifications to the handler on its own goroutine: the last may
 	// still be on its way when the call returns.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	// The checks below describe a shortfall better than a timeout would.
+	eventually.Within(5*time.Second, func() bool {
 		mu.Lock()
-		n := len(progress)
-		mu.Unlock()
-		if n >= 3 {
-			break
-		}
-	}
+		defer mu.Unlock()
+		return len(progress) >= 3
+	})
 	mu.Lock()
 	var last float64
 	for _, p := range progress {

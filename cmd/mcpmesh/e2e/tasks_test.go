@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mcptest"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/tools/mcptest"
 )
 
 // TestTasksRawHTTP runs the everything provider's long-task tool as an MCP task over
@@ -103,17 +104,14 @@ func TestTasksRawHTTP(t *testing.T) {
 		if err := json.Unmarshal(created.Result, &task); err != nil || created.Error != nil || task.ResultType != "task" || task.TaskID == "" {
 			t.Fatalf("CreateTaskResult %s %+v", created.Result, created.Error)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for task.Status != "completed" {
-			if time.Now().After(deadline) {
-				t.Fatalf("task still %s", task.Status)
-			}
-			time.Sleep(50 * time.Millisecond) // the client's poll interval, not an assertion
+		// The client polls tasks/get until the task completes.
+		eventually.True(t, 20*time.Second, func() bool {
 			got := post(c, "tasks/get", task.TaskID, `{"taskId":"`+task.TaskID+`"}`)
 			if got.Error != nil || json.Unmarshal(got.Result, &task) != nil {
 				t.Fatalf("tasks/get %s %+v", got.Result, got.Error)
 			}
-		}
+			return task.Status == "completed"
+		}, "the task completes")
 		if !strings.Contains(string(task.Result), "Completed 2 steps") {
 			t.Fatalf("completed task result %s", task.Result)
 		}

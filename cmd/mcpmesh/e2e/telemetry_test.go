@@ -20,7 +20,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // traceReceiver is an OTLP/gRPC trace collector that keeps every span it gets.
@@ -130,30 +131,29 @@ func newTraceParent(t *testing.T) (header, traceID, spanID string) {
 // Bounded; each process exports in its own batches, so a trace arrives in pieces.
 func waitForTrace(t *testing.T, r *traceReceiver, traceID string, want ...string) []receivedSpan {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		spans := r.trace(traceID)
+	var spans []receivedSpan
+	var missing []string
+	dangling := 0
+	if !eventually.Within(20*time.Second, func() bool {
+		spans = r.trace(traceID)
 		seen := map[string]bool{}
 		ids := map[string]bool{}
 		for _, s := range spans {
 			seen[s.service] = true
 			ids[hex.EncodeToString(s.span.GetSpanId())] = true
 		}
-		dangling := 0
+		dangling = 0
 		for _, s := range spans {
 			if p := s.span.GetParentSpanId(); len(p) > 0 && !ids[hex.EncodeToString(p)] {
 				dangling++
 			}
 		}
-		missing := slices.DeleteFunc(slices.Clone(want), func(svc string) bool { return seen[svc] })
-		if len(missing) == 0 && dangling <= 1 {
-			return spans
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("trace %s incomplete after 20s: no spans from %v, %d spans with parents outside it; got %s", traceID, missing, dangling, describe(spans))
-		}
-		time.Sleep(50 * time.Millisecond)
+		missing = slices.DeleteFunc(slices.Clone(want), func(svc string) bool { return seen[svc] })
+		return len(missing) == 0 && dangling <= 1
+	}) {
+		t.Fatalf("trace %s incomplete after 20s: no spans from %v, %d spans with parents outside it; got %s", traceID, missing, dangling, describe(spans))
 	}
+	return spans
 }
 
 func describe(spans []receivedSpan) string {

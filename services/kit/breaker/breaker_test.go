@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -109,13 +110,8 @@ func TestCallerGoneCountsNeitherWay(t *testing.T) {
 // so this is a wait, not a timing assertion.
 func waitState(t *testing.T, b *breaker.Breakers, provider string, want breaker.State) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.State(provider) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("breaker of %s never reached %v (now %v)", provider, want, b.State(provider))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, func() bool { return b.State(provider) == want },
+		"the breaker of %s reaches %v", provider, want)
 }
 
 func TestHalfOpen(t *testing.T) {

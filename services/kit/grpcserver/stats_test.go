@@ -24,6 +24,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // instrumented is a Server whose calls are recorded by otelgrpc into an in-memory span
@@ -195,16 +197,13 @@ func TestInProcessCallsAreObservedLikeNetworkCalls(t *testing.T) {
 		calls(t, in)
 		// The server's side may end a moment after the caller saw the end.
 		var spans, metrics string
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		// The comparison below reports what arrived when it is still incomplete.
+		eventually.Within(5*time.Second, func() bool {
 			durations := rpcDurations(t, in.metrics)
 			spans, metrics = fmt.Sprint(tree(in.spans.GetSpans())), fmt.Sprint(durations)
 			// The root and two spans per call; a client and a server series per call.
-			if len(in.spans.GetSpans()) == 7 && len(durations) == 6 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return len(in.spans.GetSpans()) == 7 && len(durations) == 6
+		})
 		results[channel] = [2]string{spans, metrics}
 	}
 	network, inproc := results["network"], results["in-process"]
@@ -232,12 +231,8 @@ func TestInProcessAbandonedStreamEndsItsSpan(t *testing.T) {
 	}
 	<-started
 	cancel()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(in.spans.GetSpans()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("spans after cancel: %v", tree(in.spans.GetSpans()))
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !eventually.Within(5*time.Second, func() bool { return len(in.spans.GetSpans()) >= 2 }) {
+		t.Fatalf("spans after cancel: %v", tree(in.spans.GetSpans()))
 	}
 	for _, s := range in.spans.GetSpans() {
 		if s.Status.Code.String() != "Error" && s.SpanKind == trace.SpanKindClient {

@@ -12,7 +12,7 @@ import (
 var ErrUnavailable = errors.New("PostgreSQL not available")
 
 // Cluster is a throwaway PostgreSQL cluster for a program that is not a test (the
-// `mcpmesh bench` command), with the settings of the test server: a fresh data
+// load generator, tools/bench), with the settings of the test server: a fresh data
 // directory in a locked temp dir, a free 127.0.0.1 port, fsync and synchronous commit
 // off, the server run as the postgres OS user when the caller is root. The server is a
 // child of the calling process and gets SIGQUIT if that process dies, so nothing is

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // traceRecorder is a health server that remembers the trace id its handler saw.
@@ -56,10 +58,12 @@ func TestGRPCOptionsPropagateAndMeasure(t *testing.T) {
 
 	// The server's stats handler records the call after the response has left, so
 	// the client may see the answer first: wait for the server's series.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		families, text := scrape(t, tel)
-		var missing []string
+	var missing []string
+	var text string
+	if !eventually.Within(10*time.Second, func() bool {
+		families, scraped := scrape(t, tel)
+		text = scraped
+		missing = missing[:0]
 		for _, prefix := range []string{"rpc_server_", "rpc_client_"} {
 			found := false
 			for name := range families {
@@ -71,13 +75,9 @@ func TestGRPCOptionsPropagateAndMeasure(t *testing.T) {
 				missing = append(missing, prefix)
 			}
 		}
-		if len(missing) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %v* metric after a call:\n%s", missing, text)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return len(missing) == 0
+	}) {
+		t.Fatalf("no %v* metric after a call:\n%s", missing, text)
 	}
 }
 

@@ -3,6 +3,7 @@ package mesh
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 )
@@ -252,15 +254,10 @@ func startDownProvider(t *testing.T) downProvider {
 // the tool in its catalogue and its provider answers.
 func waitForCall(t *testing.T, base, tool, arguments string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		status, message := callREST(t, base, tool, arguments)
-		if status == http.StatusOK {
-			return
+	eventually.NoError(t, 10*time.Second, func() error {
+		if status, message := callREST(t, base, tool, arguments); status != http.StatusOK {
+			return fmt.Errorf("%d %s", status, message)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tool %s never answered: %d %s", tool, status, message)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	}, "tool %s answers over REST", tool)
 }

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -61,20 +63,16 @@ func runMesh(t *testing.T, cfg meshconfig.Config) healthpb.HealthClient {
 // waitStatus waits (bounded) until every service reports want.
 func waitStatus(t *testing.T, h healthpb.HealthClient, want healthpb.HealthCheckResponse_ServingStatus, services ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	for _, s := range services {
-		for {
+		eventually.NoError(t, 10*time.Second, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
 			resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: s})
-			cancel()
-			if err == nil && resp.GetStatus() == want {
-				break
+			if err == nil && resp.GetStatus() != want {
+				err = fmt.Errorf("status %v", resp.GetStatus())
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%q: status %v (%v), want %v within 10s", s, resp.GetStatus(), err, want)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err
+		}, "health of %q is %v", s, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package mesh
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -64,20 +66,17 @@ func startWith(t testing.TB, cfg meshconfig.Config) string {
 // waitReady waits (bounded) until the gateway at base answers /readyz with 200.
 func waitReady(t testing.TB, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually.NoError(t, 10*time.Second, func() error {
 		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready: %v", err)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz answered %d", resp.StatusCode)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	}, "the mesh at %s is ready", base)
 }
 
 // TestRunAndShutdown starts the whole mesh in process, serves a request and shuts down
@@ -85,8 +84,7 @@ func waitReady(t testing.TB, base string) {
 func TestRunAndShutdown(t *testing.T) {
 	base := start(t)
 	// The provider registers in the background; wait for it to show.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually.True(t, 10*time.Second, func() bool {
 		resp, err := http.Get(base + "/v1/providers")
 		if err != nil {
 			t.Fatal(err)
@@ -96,14 +94,8 @@ func TestRunAndShutdown(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /v1/providers: %d %s", resp.StatusCode, body)
 		}
-		if strings.Contains(string(body), "everything") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the everything provider never registered: %s", body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(string(body), "everything")
+	}, "GET /v1/providers lists the everything provider")
 }
 
 func TestNewReportsBusyPort(t *testing.T) {

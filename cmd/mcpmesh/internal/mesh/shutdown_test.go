@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // The shutdown sequence, as documented on moduleTable and in docs/architecture.md:
@@ -49,11 +52,7 @@ func TestShutdownOrder(t *testing.T) {
 		resp, err := registry.ListProviders(context.Background(), &registryv1.ListProvidersRequest{})
 		return err == nil && slices.ContainsFunc(resp.GetProviders(), func(p *registryv1.Provider) bool { return p.GetName() == cfg.Everything.Name })
 	}
-	for deadline := time.Now().Add(10 * time.Second); !registered(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the provider never registered")
-		}
-	}
+	eventually.True(t, 10*time.Second, registered, "the provider registers")
 	// A long-lived stream, open until the registry stops.
 	watch, err := registry.WatchCatalogue(context.Background(), &registryv1.WatchCatalogueRequest{})
 	if err != nil {
@@ -75,16 +74,14 @@ func TestShutdownOrder(t *testing.T) {
 	cancel()
 	// NOT_SERVING comes after the HTTP drain and the deregistration...
 	var notServingAt time.Time
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	eventually.NoError(t, 5*time.Second, func() error {
 		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{})
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
-			notServingAt = time.Now()
-			break
+		if err == nil && resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+			err = fmt.Errorf("status %v", resp.GetStatus())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never NOT_SERVING: %v %v", resp, err)
-		}
-	}
+		return err
+	}, "gRPC health is NOT_SERVING")
+	notServingAt = time.Now()
 	if resp, err := http.Get("http://" + httpAddr + "/readyz"); err == nil {
 		_ = resp.Body.Close()
 		t.Errorf("the gateway still answers (/readyz %d) once gRPC is NOT_SERVING", resp.StatusCode)

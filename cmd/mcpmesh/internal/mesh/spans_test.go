@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // spanStore is an in-memory exporter that several meshes share and whose spans
@@ -91,9 +93,11 @@ const echoCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name"
 // each attempt in a trace of its own, and returns the trace of the successful one.
 func callEcho(t *testing.T, base string) trace.TraceID {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for attempt := 1; ; attempt++ {
-		traceID := trace.TraceID{0xaa, byte(attempt >> 8), byte(attempt)}
+	attempt := 0
+	var traceID trace.TraceID
+	eventually.NoError(t, 15*time.Second, func() error {
+		attempt++
+		traceID = trace.TraceID{0xaa, byte(attempt >> 8), byte(attempt)}
 		req, err := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(echoCall))
 		if err != nil {
 			t.Fatal(err)
@@ -105,19 +109,17 @@ func callEcho(t *testing.T, base string) trace.TraceID {
 		req.Header.Set("Mcp-Name", "echo")
 		req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-01", traceID, trace.SpanID{1}))
 		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), "traced") && !strings.Contains(string(body), `"isError":true`) {
-				return traceID
-			}
-			err = fmt.Errorf("%d %s", resp.StatusCode, body)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("echo never succeeded: %v", err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), "traced") && !strings.Contains(string(body), `"isError":true`) {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("%d %s", resp.StatusCode, body)
+	}, "echo succeeds")
+	return traceID
 }
 
 // spanTree renders the spans of one trace as an indented tree of name, kind and
@@ -158,19 +160,21 @@ func spanTree(spans tracetest.SpanStubs, traceID trace.TraceID) (tree string, co
 // a hop may end a moment after its caller has its answer) and renders it.
 func settledTree(t *testing.T, spans spanStore, traceID trace.TraceID) string {
 	t.Helper()
-	lastCount := -1
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		tree, count := spanTree(spans.GetSpans(), traceID)
-		if count == lastCount && strings.Contains(tree, "mcpmesh.provider.v1.ProviderService/CallTool (server") {
-			return tree
+	// Settled: the provider's span is in, and no span arrived for 200 ms.
+	var tree string
+	lastCount, changedAt := -1, time.Now()
+	if !eventually.Within(10*time.Second, func() bool {
+		var count int
+		tree, count = spanTree(spans.GetSpans(), traceID)
+		if count != lastCount {
+			lastCount, changedAt = count, time.Now()
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the trace never settled:\n%s", tree)
-		}
-		lastCount = count
-		time.Sleep(200 * time.Millisecond)
+		return time.Since(changedAt) >= 200*time.Millisecond && strings.Contains(tree, "mcpmesh.provider.v1.ProviderService/CallTool (server")
+	}) {
+		t.Fatalf("the trace never settled:\n%s", tree)
 	}
+	return tree
 }
 
 // One tools/call yields the same span tree — every hop a client span and a server

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 func TestServiceName(t *testing.T) {
@@ -66,21 +68,17 @@ func TestAdminListenerServesMetrics(t *testing.T) {
 
 	url := "http://" + m.AdminAddress() + "/metrics"
 	var body []byte
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually.NoError(t, 10*time.Second, func() error {
 		resp, err := http.Get(url)
-		if err == nil {
-			body, err = io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if err == nil && resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", url, err)
+		defer resp.Body.Close()
+		if body, err = io.ReadAll(resp.Body); err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	}, "GET %s answers", url)
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Limits of the bridge.
@@ -130,7 +132,7 @@ loop:
 				}
 			}
 			done, ok := b.dispatch(ctx, work, m)
-			if ok && m.method == "initialize" && m.statelessVersion == "" {
+			if ok && m.method == mcpproto.MethodInitialize && m.statelessVersion == "" {
 				initializing = done
 			}
 		}
@@ -196,7 +198,7 @@ func (b *bridge) dispatch(ctx, work context.Context, m message) (done chan struc
 // error is made up for it; for a 2026-07-28 request it closes the request's stream,
 // which is how that generation cancels, and reports true: nothing is POSTed.
 func (b *bridge) cancelStateless(m message) bool {
-	if m.method != "notifications/cancelled" || m.cancelID == nil {
+	if m.method != mcpproto.NotificationCancelled || m.cancelID == nil {
 		return false
 	}
 	b.mu.Lock()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 func TestForwardsJSONAndEventStreamLineByLine(t *testing.T) {
@@ -173,7 +175,7 @@ func TestHTTPFailures(t *testing.T) {
 				}
 			} else {
 				l := decodeLine(t, line)
-				if string(l.ID) != rpcID(tt.request) || l.Error == nil || l.Error.Code != codeInternalError {
+				if string(l.ID) != rpcID(tt.request) || l.Error == nil || l.Error.Code != mcpproto.CodeInternalError {
 					t.Fatalf("want a -32603 error with id %s, got %s", rpcID(tt.request), line)
 				}
 				for _, w := range tt.wantMsg {
@@ -415,7 +417,7 @@ func TestUnreachableMeshAtStart(t *testing.T) {
 
 	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 	l := decodeLine(t, h.next())
-	if string(l.ID) != "1" || l.Error == nil || l.Error.Code != codeInternalError ||
+	if string(l.ID) != "1" || l.Error == nil || l.Error.Code != mcpproto.CodeInternalError ||
 		!strings.Contains(l.Error.Message, "cannot reach the mesh at "+url) || !strings.Contains(l.Error.Message, "connection refused") {
 		t.Fatalf("want a -32603 naming the unreachable mesh, got %+v", l)
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Limits on what the bridge reads from the mesh.
@@ -20,9 +22,6 @@ const (
 	maxErrorBodySize = 64 << 10 // the body of an HTTP error
 	maxResumes       = 3        // GETs with Last-Event-ID for a POST stream that broke off
 )
-
-// codeInternalError is JSON-RPC's internal error, used for failures of the HTTP leg.
-const codeInternalError = -32603
 
 // forward POSTs one client message and relays everything the mesh answers.
 func (b *bridge) forward(work context.Context, m *message) {
@@ -47,10 +46,10 @@ func (b *bridge) forward(work context.Context, m *message) {
 	switch {
 	case stateless:
 		setStatelessHeaders(req.Header, m)
-		if m.method == "tools/call" && m.hasName {
+		if m.method == mcpproto.MethodToolsCall && m.hasName {
 			b.params.apply(req.Header, m.name, m.arguments)
 		}
-	case m.method != "initialize":
+	case m.method != mcpproto.MethodInitialize:
 		setSessionHeaders(req.Header, sess)
 	default:
 		sess = sessionState{} // initialize opens a new session
@@ -72,7 +71,7 @@ func (b *bridge) forward(work context.Context, m *message) {
 		b.relayHTTPError(m, resp)
 		return
 	}
-	if m.method == "initialize" && !stateless {
+	if m.method == mcpproto.MethodInitialize && !stateless {
 		sess = sessionState{id: resp.Header.Get(headerSessionID)}
 	}
 	answered, lastEventID, err := b.relayBody(ctx, m, resp, sess)
@@ -80,7 +79,7 @@ func (b *bridge) forward(work context.Context, m *message) {
 		if err != nil {
 			b.log.Warn("reading the mesh's answer to a notification failed", "method", m.method, "error", err)
 		}
-		if m.method == "notifications/initialized" && !stateless {
+		if m.method == mcpproto.NotificationInitialized && !stateless {
 			b.startListener(sess)
 		}
 		return
@@ -167,7 +166,7 @@ func (b *bridge) deliver(m *message, data []byte, sess sessionState) (answered b
 			var r reply
 			if json.Unmarshal(data, &r) == nil && r.isResponse() && bytes.Equal(compact(r.ID), m.id) {
 				answered = true
-				if m.method == "initialize" && m.statelessVersion == "" && r.Result != nil {
+				if m.method == mcpproto.MethodInitialize && m.statelessVersion == "" && r.Result != nil {
 					b.openSession(sessionState{id: sess.id, version: r.Result.ProtocolVersion})
 				}
 				if m.method == "tools/list" && m.statelessVersion != "" && r.Result != nil {
@@ -249,7 +248,7 @@ func errorResponse(id json.RawMessage, text string) []byte {
 	e, _ := json.Marshal(struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
-	}{codeInternalError, text})
+	}{mcpproto.CodeInternalError, text})
 	out, _ := json.Marshal(rpcError{JSONRPC: "2.0", ID: id, Error: e})
 	return out
 }

@@ -3,6 +3,8 @@ package stdio
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // kind is what a line from the client is.
@@ -98,14 +100,14 @@ func parseMessage(line []byte) message {
 	}
 	m.statelessVersion = p.Meta.ProtocolVersion
 	switch m.method {
-	case "tools/call":
+	case mcpproto.MethodToolsCall:
 		m.name, m.hasName = jsonString(p.Name)
 		m.arguments = p.Arguments
-	case "prompts/get":
+	case mcpproto.MethodPromptsGet:
 		m.name, m.hasName = jsonString(p.Name)
-	case "resources/read":
+	case mcpproto.MethodResourcesRead:
 		m.name, m.hasName = jsonString(p.URI)
-	case "notifications/cancelled":
+	case mcpproto.NotificationCancelled:
 		if isID(p.RequestID) {
 			m.cancelID = compact(p.RequestID)
 		}

@@ -133,7 +133,11 @@ func (x *Session) GetLastSeenUnixMs() int64 {
 type InitializeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The InitializeRequest params as a JSON object.
-	Params        []byte `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	Params []byte `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	// The id of an open connection (OpenConnection) whose session this is; the session
+	// takes it. Empty: a new id. FAILED_PRECONDITION when no open connection has it or a
+	// session has it already.
+	SessionId     string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -173,6 +177,13 @@ func (x *InitializeRequest) GetParams() []byte {
 		return x.Params
 	}
 	return nil
+}
+
+func (x *InitializeRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
 }
 
 // InitializeResponse carries the InitializeResult and the new session.
@@ -1442,6 +1453,282 @@ func (x *GetPromptResponse) GetResult() []byte {
 	return nil
 }
 
+// OpenConnectionRequest opens a 2024-11-05 HTTP+SSE connection.
+type OpenConnectionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenConnectionRequest) Reset() {
+	*x = OpenConnectionRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenConnectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenConnectionRequest) ProtoMessage() {}
+
+func (x *OpenConnectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenConnectionRequest.ProtoReflect.Descriptor instead.
+func (*OpenConnectionRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{23}
+}
+
+// OpenConnectionResponse is one event of an OpenConnection stream.
+type OpenConnectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*OpenConnectionResponse_Opened
+	//	*OpenConnectionResponse_Notification
+	//	*OpenConnectionResponse_Message
+	Event         isOpenConnectionResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenConnectionResponse) Reset() {
+	*x = OpenConnectionResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenConnectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenConnectionResponse) ProtoMessage() {}
+
+func (x *OpenConnectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenConnectionResponse.ProtoReflect.Descriptor instead.
+func (*OpenConnectionResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *OpenConnectionResponse) GetEvent() isOpenConnectionResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *OpenConnectionResponse) GetOpened() *ConnectionOpened {
+	if x != nil {
+		if x, ok := x.Event.(*OpenConnectionResponse_Opened); ok {
+			return x.Opened
+		}
+	}
+	return nil
+}
+
+func (x *OpenConnectionResponse) GetNotification() *Notification {
+	if x != nil {
+		if x, ok := x.Event.(*OpenConnectionResponse_Notification); ok {
+			return x.Notification
+		}
+	}
+	return nil
+}
+
+func (x *OpenConnectionResponse) GetMessage() []byte {
+	if x != nil {
+		if x, ok := x.Event.(*OpenConnectionResponse_Message); ok {
+			return x.Message
+		}
+	}
+	return nil
+}
+
+type isOpenConnectionResponse_Event interface {
+	isOpenConnectionResponse_Event()
+}
+
+type OpenConnectionResponse_Opened struct {
+	// Always the first event.
+	Opened *ConnectionOpened `protobuf:"bytes,1,opt,name=opened,proto3,oneof"`
+}
+
+type OpenConnectionResponse_Notification struct {
+	// A server-initiated notification of the session.
+	Notification *Notification `protobuf:"bytes,2,opt,name=notification,proto3,oneof"`
+}
+
+type OpenConnectionResponse_Message struct {
+	// A whole JSON-RPC message recorded by Publish.
+	Message []byte `protobuf:"bytes,3,opt,name=message,proto3,oneof"`
+}
+
+func (*OpenConnectionResponse_Opened) isOpenConnectionResponse_Event() {}
+
+func (*OpenConnectionResponse_Notification) isOpenConnectionResponse_Event() {}
+
+func (*OpenConnectionResponse_Message) isOpenConnectionResponse_Event() {}
+
+// ConnectionOpened names the id reserved for the connection.
+type ConnectionOpened struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionOpened) Reset() {
+	*x = ConnectionOpened{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionOpened) ProtoMessage() {}
+
+func (x *ConnectionOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionOpened.ProtoReflect.Descriptor instead.
+func (*ConnectionOpened) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ConnectionOpened) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+// PublishRequest records messages on a stream.
+type PublishRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A session id, or the id of an open connection.
+	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Each one whole JSON-RPC message (or batch answer).
+	Messages      [][]byte `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishRequest) Reset() {
+	*x = PublishRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishRequest) ProtoMessage() {}
+
+func (x *PublishRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
+func (*PublishRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PublishRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *PublishRequest) GetMessages() [][]byte {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+// PublishResponse confirms that the messages were recorded.
+type PublishResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishResponse) Reset() {
+	*x = PublishResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishResponse) ProtoMessage() {}
+
+func (x *PublishResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
+func (*PublishResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{27}
+}
+
 var File_mcpmesh_session_v1_session_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
@@ -1456,9 +1743,11 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\tlog_level\x18\x05 \x01(\tR\blogLevel\x12 \n" +
 	"\vinitialized\x18\x06 \x01(\bR\vinitialized\x12&\n" +
 	"\x0fcreated_unix_ms\x18\a \x01(\x03R\rcreatedUnixMs\x12)\n" +
-	"\x11last_seen_unix_ms\x18\b \x01(\x03R\x0elastSeenUnixMs\"+\n" +
+	"\x11last_seen_unix_ms\x18\b \x01(\x03R\x0elastSeenUnixMs\"J\n" +
 	"\x11InitializeRequest\x12\x16\n" +
-	"\x06params\x18\x01 \x01(\fR\x06params\"c\n" +
+	"\x06params\x18\x01 \x01(\fR\x06params\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\"c\n" +
 	"\x12InitializeResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x125\n" +
 	"\asession\x18\x02 \x01(\v2\x1b.mcpmesh.session.v1.SessionR\asession\"\xcc\x01\n" +
@@ -1535,7 +1824,21 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"+\n" +
 	"\x11GetPromptResponse\x12\x16\n" +
-	"\x06result\x18\x01 \x01(\fR\x06result2\xbe\x06\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\"\x17\n" +
+	"\x15OpenConnectionRequest\"\xc5\x01\n" +
+	"\x16OpenConnectionResponse\x12>\n" +
+	"\x06opened\x18\x01 \x01(\v2$.mcpmesh.session.v1.ConnectionOpenedH\x00R\x06opened\x12F\n" +
+	"\fnotification\x18\x02 \x01(\v2 .mcpmesh.session.v1.NotificationH\x00R\fnotification\x12\x1a\n" +
+	"\amessage\x18\x03 \x01(\fH\x00R\amessageB\a\n" +
+	"\x05event\"1\n" +
+	"\x10ConnectionOpened\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\"K\n" +
+	"\x0ePublishRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
+	"\bmessages\x18\x02 \x03(\fR\bmessages\"\x11\n" +
+	"\x0fPublishResponse2\xfd\a\n" +
 	"\x0eSessionService\x12[\n" +
 	"\n" +
 	"Initialize\x12%.mcpmesh.session.v1.InitializeRequest\x1a&.mcpmesh.session.v1.InitializeResponse\x12Q\n" +
@@ -1547,7 +1850,9 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\aRespond\x12\".mcpmesh.session.v1.RespondRequest\x1a#.mcpmesh.session.v1.RespondResponse\x12U\n" +
 	"\bCallTool\x12#.mcpmesh.session.v1.CallToolRequest\x1a$.mcpmesh.session.v1.CallToolResponse\x12a\n" +
 	"\fReadResource\x12'.mcpmesh.session.v1.ReadResourceRequest\x1a(.mcpmesh.session.v1.ReadResourceResponse\x12X\n" +
-	"\tGetPrompt\x12$.mcpmesh.session.v1.GetPromptRequest\x1a%.mcpmesh.session.v1.GetPromptResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
+	"\tGetPrompt\x12$.mcpmesh.session.v1.GetPromptRequest\x1a%.mcpmesh.session.v1.GetPromptResponse\x12i\n" +
+	"\x0eOpenConnection\x12).mcpmesh.session.v1.OpenConnectionRequest\x1a*.mcpmesh.session.v1.OpenConnectionResponse0\x01\x12R\n" +
+	"\aPublish\x12\".mcpmesh.session.v1.PublishRequest\x1a#.mcpmesh.session.v1.PublishResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
 
 var (
 	file_mcpmesh_session_v1_session_proto_rawDescOnce sync.Once
@@ -1561,32 +1866,37 @@ func file_mcpmesh_session_v1_session_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_session_v1_session_proto_rawDescData
 }
 
-var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_mcpmesh_session_v1_session_proto_goTypes = []any{
-	(*Session)(nil),               // 0: mcpmesh.session.v1.Session
-	(*InitializeRequest)(nil),     // 1: mcpmesh.session.v1.InitializeRequest
-	(*InitializeResponse)(nil),    // 2: mcpmesh.session.v1.InitializeResponse
-	(*HandleRequest)(nil),         // 3: mcpmesh.session.v1.HandleRequest
-	(*HandleResponse)(nil),        // 4: mcpmesh.session.v1.HandleResponse
-	(*ServerRequest)(nil),         // 5: mcpmesh.session.v1.ServerRequest
-	(*Notification)(nil),          // 6: mcpmesh.session.v1.Notification
-	(*Error)(nil),                 // 7: mcpmesh.session.v1.Error
-	(*GetSessionRequest)(nil),     // 8: mcpmesh.session.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),    // 9: mcpmesh.session.v1.GetSessionResponse
-	(*DeleteSessionRequest)(nil),  // 10: mcpmesh.session.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil), // 11: mcpmesh.session.v1.DeleteSessionResponse
-	(*ListenRequest)(nil),         // 12: mcpmesh.session.v1.ListenRequest
-	(*ListenResponse)(nil),        // 13: mcpmesh.session.v1.ListenResponse
-	(*ListenOpened)(nil),          // 14: mcpmesh.session.v1.ListenOpened
-	(*RespondRequest)(nil),        // 15: mcpmesh.session.v1.RespondRequest
-	(*RespondResponse)(nil),       // 16: mcpmesh.session.v1.RespondResponse
-	(*CallToolRequest)(nil),       // 17: mcpmesh.session.v1.CallToolRequest
-	(*CallToolResponse)(nil),      // 18: mcpmesh.session.v1.CallToolResponse
-	(*ReadResourceRequest)(nil),   // 19: mcpmesh.session.v1.ReadResourceRequest
-	(*ReadResourceResponse)(nil),  // 20: mcpmesh.session.v1.ReadResourceResponse
-	(*GetPromptRequest)(nil),      // 21: mcpmesh.session.v1.GetPromptRequest
-	(*GetPromptResponse)(nil),     // 22: mcpmesh.session.v1.GetPromptResponse
-	nil,                           // 23: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	(*Session)(nil),                // 0: mcpmesh.session.v1.Session
+	(*InitializeRequest)(nil),      // 1: mcpmesh.session.v1.InitializeRequest
+	(*InitializeResponse)(nil),     // 2: mcpmesh.session.v1.InitializeResponse
+	(*HandleRequest)(nil),          // 3: mcpmesh.session.v1.HandleRequest
+	(*HandleResponse)(nil),         // 4: mcpmesh.session.v1.HandleResponse
+	(*ServerRequest)(nil),          // 5: mcpmesh.session.v1.ServerRequest
+	(*Notification)(nil),           // 6: mcpmesh.session.v1.Notification
+	(*Error)(nil),                  // 7: mcpmesh.session.v1.Error
+	(*GetSessionRequest)(nil),      // 8: mcpmesh.session.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),     // 9: mcpmesh.session.v1.GetSessionResponse
+	(*DeleteSessionRequest)(nil),   // 10: mcpmesh.session.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil),  // 11: mcpmesh.session.v1.DeleteSessionResponse
+	(*ListenRequest)(nil),          // 12: mcpmesh.session.v1.ListenRequest
+	(*ListenResponse)(nil),         // 13: mcpmesh.session.v1.ListenResponse
+	(*ListenOpened)(nil),           // 14: mcpmesh.session.v1.ListenOpened
+	(*RespondRequest)(nil),         // 15: mcpmesh.session.v1.RespondRequest
+	(*RespondResponse)(nil),        // 16: mcpmesh.session.v1.RespondResponse
+	(*CallToolRequest)(nil),        // 17: mcpmesh.session.v1.CallToolRequest
+	(*CallToolResponse)(nil),       // 18: mcpmesh.session.v1.CallToolResponse
+	(*ReadResourceRequest)(nil),    // 19: mcpmesh.session.v1.ReadResourceRequest
+	(*ReadResourceResponse)(nil),   // 20: mcpmesh.session.v1.ReadResourceResponse
+	(*GetPromptRequest)(nil),       // 21: mcpmesh.session.v1.GetPromptRequest
+	(*GetPromptResponse)(nil),      // 22: mcpmesh.session.v1.GetPromptResponse
+	(*OpenConnectionRequest)(nil),  // 23: mcpmesh.session.v1.OpenConnectionRequest
+	(*OpenConnectionResponse)(nil), // 24: mcpmesh.session.v1.OpenConnectionResponse
+	(*ConnectionOpened)(nil),       // 25: mcpmesh.session.v1.ConnectionOpened
+	(*PublishRequest)(nil),         // 26: mcpmesh.session.v1.PublishRequest
+	(*PublishResponse)(nil),        // 27: mcpmesh.session.v1.PublishResponse
+	nil,                            // 28: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
 }
 var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.session.v1.InitializeResponse.session:type_name -> mcpmesh.session.v1.Session
@@ -1598,30 +1908,36 @@ var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	6,  // 6: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
 	5,  // 7: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
 	7,  // 8: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
-	23, // 9: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
-	1,  // 10: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
-	3,  // 11: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
-	8,  // 12: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
-	10, // 13: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
-	12, // 14: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
-	15, // 15: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
-	17, // 16: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
-	19, // 17: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
-	21, // 18: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
-	2,  // 19: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
-	4,  // 20: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
-	9,  // 21: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
-	11, // 22: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
-	13, // 23: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
-	16, // 24: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
-	18, // 25: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
-	20, // 26: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
-	22, // 27: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
-	19, // [19:28] is the sub-list for method output_type
-	10, // [10:19] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	28, // 9: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	25, // 10: mcpmesh.session.v1.OpenConnectionResponse.opened:type_name -> mcpmesh.session.v1.ConnectionOpened
+	6,  // 11: mcpmesh.session.v1.OpenConnectionResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	1,  // 12: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
+	3,  // 13: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
+	8,  // 14: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
+	10, // 15: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
+	12, // 16: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
+	15, // 17: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
+	17, // 18: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
+	19, // 19: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
+	21, // 20: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
+	23, // 21: mcpmesh.session.v1.SessionService.OpenConnection:input_type -> mcpmesh.session.v1.OpenConnectionRequest
+	26, // 22: mcpmesh.session.v1.SessionService.Publish:input_type -> mcpmesh.session.v1.PublishRequest
+	2,  // 23: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
+	4,  // 24: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
+	9,  // 25: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
+	11, // 26: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
+	13, // 27: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
+	16, // 28: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
+	18, // 29: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
+	20, // 30: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
+	22, // 31: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
+	24, // 32: mcpmesh.session.v1.SessionService.OpenConnection:output_type -> mcpmesh.session.v1.OpenConnectionResponse
+	27, // 33: mcpmesh.session.v1.SessionService.Publish:output_type -> mcpmesh.session.v1.PublishResponse
+	23, // [23:34] is the sub-list for method output_type
+	12, // [12:23] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_session_v1_session_proto_init() }
@@ -1644,13 +1960,18 @@ func file_mcpmesh_session_v1_session_proto_init() {
 		(*RespondRequest_Result)(nil),
 		(*RespondRequest_Error)(nil),
 	}
+	file_mcpmesh_session_v1_session_proto_msgTypes[24].OneofWrappers = []any{
+		(*OpenConnectionResponse_Opened)(nil),
+		(*OpenConnectionResponse_Notification)(nil),
+		(*OpenConnectionResponse_Message)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_session_v1_session_proto_rawDesc), len(file_mcpmesh_session_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

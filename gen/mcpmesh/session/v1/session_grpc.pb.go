@@ -23,15 +23,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SessionService_Initialize_FullMethodName    = "/mcpmesh.session.v1.SessionService/Initialize"
-	SessionService_Handle_FullMethodName        = "/mcpmesh.session.v1.SessionService/Handle"
-	SessionService_GetSession_FullMethodName    = "/mcpmesh.session.v1.SessionService/GetSession"
-	SessionService_DeleteSession_FullMethodName = "/mcpmesh.session.v1.SessionService/DeleteSession"
-	SessionService_Listen_FullMethodName        = "/mcpmesh.session.v1.SessionService/Listen"
-	SessionService_Respond_FullMethodName       = "/mcpmesh.session.v1.SessionService/Respond"
-	SessionService_CallTool_FullMethodName      = "/mcpmesh.session.v1.SessionService/CallTool"
-	SessionService_ReadResource_FullMethodName  = "/mcpmesh.session.v1.SessionService/ReadResource"
-	SessionService_GetPrompt_FullMethodName     = "/mcpmesh.session.v1.SessionService/GetPrompt"
+	SessionService_Initialize_FullMethodName     = "/mcpmesh.session.v1.SessionService/Initialize"
+	SessionService_Handle_FullMethodName         = "/mcpmesh.session.v1.SessionService/Handle"
+	SessionService_GetSession_FullMethodName     = "/mcpmesh.session.v1.SessionService/GetSession"
+	SessionService_DeleteSession_FullMethodName  = "/mcpmesh.session.v1.SessionService/DeleteSession"
+	SessionService_Listen_FullMethodName         = "/mcpmesh.session.v1.SessionService/Listen"
+	SessionService_Respond_FullMethodName        = "/mcpmesh.session.v1.SessionService/Respond"
+	SessionService_CallTool_FullMethodName       = "/mcpmesh.session.v1.SessionService/CallTool"
+	SessionService_ReadResource_FullMethodName   = "/mcpmesh.session.v1.SessionService/ReadResource"
+	SessionService_GetPrompt_FullMethodName      = "/mcpmesh.session.v1.SessionService/GetPrompt"
+	SessionService_OpenConnection_FullMethodName = "/mcpmesh.session.v1.SessionService/OpenConnection"
+	SessionService_Publish_FullMethodName        = "/mcpmesh.session.v1.SessionService/Publish"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -88,6 +90,22 @@ type SessionServiceClient interface {
 	// GetPrompt gets a prompt by the name the mesh exposes
 	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error)
+	// OpenConnection opens a connection of the 2024-11-05 HTTP+SSE transport, whose
+	// client POSTs its messages separately from the stream it reads. It reserves an id
+	// for the connection (the session takes it at initialize, see
+	// InitializeRequest.session_id) and streams everything meant for the connection:
+	// the messages Publish records for it (the answers to the client's POSTs, whichever
+	// replica took them) and, once the session exists, the session's server-initiated
+	// messages. It starts with an opened event naming the id and goes on until the
+	// caller ends it, the session is deleted or the connection fell so far behind that
+	// messages were lost (the client then connects again). The session ends with the
+	// stream, as the 2024-11-05 transport defines.
+	OpenConnection(ctx context.Context, in *OpenConnectionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[OpenConnectionResponse], error)
+	// Publish records whole JSON-RPC messages, in order, on the stream of a session or
+	// of an open connection (OpenConnection), for its readers on every replica. With no
+	// messages it only checks that the stream exists. NOT_FOUND when neither a session
+	// nor an open connection has the id.
+	Publish(ctx context.Context, in *PublishRequest, opts ...grpc.CallOption) (*PublishResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -206,6 +224,35 @@ func (c *sessionServiceClient) GetPrompt(ctx context.Context, in *GetPromptReque
 	return out, nil
 }
 
+func (c *sessionServiceClient) OpenConnection(ctx context.Context, in *OpenConnectionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[OpenConnectionResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &SessionService_ServiceDesc.Streams[2], SessionService_OpenConnection_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[OpenConnectionRequest, OpenConnectionResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SessionService_OpenConnectionClient = grpc.ServerStreamingClient[OpenConnectionResponse]
+
+func (c *sessionServiceClient) Publish(ctx context.Context, in *PublishRequest, opts ...grpc.CallOption) (*PublishResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishResponse)
+	err := c.cc.Invoke(ctx, SessionService_Publish_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -260,6 +307,22 @@ type SessionServiceServer interface {
 	// GetPrompt gets a prompt by the name the mesh exposes
 	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error)
+	// OpenConnection opens a connection of the 2024-11-05 HTTP+SSE transport, whose
+	// client POSTs its messages separately from the stream it reads. It reserves an id
+	// for the connection (the session takes it at initialize, see
+	// InitializeRequest.session_id) and streams everything meant for the connection:
+	// the messages Publish records for it (the answers to the client's POSTs, whichever
+	// replica took them) and, once the session exists, the session's server-initiated
+	// messages. It starts with an opened event naming the id and goes on until the
+	// caller ends it, the session is deleted or the connection fell so far behind that
+	// messages were lost (the client then connects again). The session ends with the
+	// stream, as the 2024-11-05 transport defines.
+	OpenConnection(*OpenConnectionRequest, grpc.ServerStreamingServer[OpenConnectionResponse]) error
+	// Publish records whole JSON-RPC messages, in order, on the stream of a session or
+	// of an open connection (OpenConnection), for its readers on every replica. With no
+	// messages it only checks that the stream exists. NOT_FOUND when neither a session
+	// nor an open connection has the id.
+	Publish(context.Context, *PublishRequest) (*PublishResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -296,6 +359,12 @@ func (UnimplementedSessionServiceServer) ReadResource(context.Context, *ReadReso
 }
 func (UnimplementedSessionServiceServer) GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPrompt not implemented")
+}
+func (UnimplementedSessionServiceServer) OpenConnection(*OpenConnectionRequest, grpc.ServerStreamingServer[OpenConnectionResponse]) error {
+	return status.Error(codes.Unimplemented, "method OpenConnection not implemented")
+}
+func (UnimplementedSessionServiceServer) Publish(context.Context, *PublishRequest) (*PublishResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Publish not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -466,6 +535,35 @@ func _SessionService_GetPrompt_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_OpenConnection_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(OpenConnectionRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(SessionServiceServer).OpenConnection(m, &grpc.GenericServerStream[OpenConnectionRequest, OpenConnectionResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SessionService_OpenConnectionServer = grpc.ServerStreamingServer[OpenConnectionResponse]
+
+func _SessionService_Publish_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).Publish(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_Publish_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).Publish(ctx, req.(*PublishRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -501,6 +599,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "GetPrompt",
 			Handler:    _SessionService_GetPrompt_Handler,
 		},
+		{
+			MethodName: "Publish",
+			Handler:    _SessionService_Publish_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -511,6 +613,11 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Listen",
 			Handler:       _SessionService_Listen_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "OpenConnection",
+			Handler:       _SessionService_OpenConnection_Handler,
 			ServerStreams: true,
 		},
 	},

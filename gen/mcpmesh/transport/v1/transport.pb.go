@@ -669,6 +669,225 @@ func (x *CloseResponse) GetBody() []byte {
 	return nil
 }
 
+// LegacyConnectRequest opens a 2024-11-05 HTTP+SSE connection.
+type LegacyConnectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyConnectRequest) Reset() {
+	*x = LegacyConnectRequest{}
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyConnectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyConnectRequest) ProtoMessage() {}
+
+func (x *LegacyConnectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyConnectRequest.ProtoReflect.Descriptor instead.
+func (*LegacyConnectRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_transport_v1_transport_proto_rawDescGZIP(), []int{9}
+}
+
+// LegacyConnectResponse is the head, then messages.
+type LegacyConnectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*LegacyConnectResponse_Head
+	//	*LegacyConnectResponse_Message
+	Event         isLegacyConnectResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyConnectResponse) Reset() {
+	*x = LegacyConnectResponse{}
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyConnectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyConnectResponse) ProtoMessage() {}
+
+func (x *LegacyConnectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyConnectResponse.ProtoReflect.Descriptor instead.
+func (*LegacyConnectResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_transport_v1_transport_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LegacyConnectResponse) GetEvent() isLegacyConnectResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *LegacyConnectResponse) GetHead() *ResponseHead {
+	if x != nil {
+		if x, ok := x.Event.(*LegacyConnectResponse_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *LegacyConnectResponse) GetMessage() *Message {
+	if x != nil {
+		if x, ok := x.Event.(*LegacyConnectResponse_Message); ok {
+			return x.Message
+		}
+	}
+	return nil
+}
+
+type isLegacyConnectResponse_Event interface {
+	isLegacyConnectResponse_Event()
+}
+
+type LegacyConnectResponse_Head struct {
+	Head *ResponseHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type LegacyConnectResponse_Message struct {
+	Message *Message `protobuf:"bytes,2,opt,name=message,proto3,oneof"`
+}
+
+func (*LegacyConnectResponse_Head) isLegacyConnectResponse_Event() {}
+
+func (*LegacyConnectResponse_Message) isLegacyConnectResponse_Event() {}
+
+// LegacyPostRequest is one POST body of a 2024-11-05 HTTP+SSE connection.
+type LegacyPostRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connection id (the sessionId query parameter).
+	ConnectionId  string `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	Body          []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyPostRequest) Reset() {
+	*x = LegacyPostRequest{}
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyPostRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyPostRequest) ProtoMessage() {}
+
+func (x *LegacyPostRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyPostRequest.ProtoReflect.Descriptor instead.
+func (*LegacyPostRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_transport_v1_transport_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LegacyPostRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *LegacyPostRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+// LegacyPostResponse is the head of the answer to the POST.
+type LegacyPostResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Head          *ResponseHead          `protobuf:"bytes,1,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyPostResponse) Reset() {
+	*x = LegacyPostResponse{}
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyPostResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyPostResponse) ProtoMessage() {}
+
+func (x *LegacyPostResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_transport_v1_transport_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyPostResponse.ProtoReflect.Descriptor instead.
+func (*LegacyPostResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_transport_v1_transport_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LegacyPostResponse) GetHead() *ResponseHead {
+	if x != nil {
+		return x.Head
+	}
+	return nil
+}
+
 var File_mcpmesh_transport_v1_transport_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_transport_v1_transport_proto_rawDesc = "" +
@@ -712,16 +931,29 @@ const file_mcpmesh_transport_v1_transport_proto_rawDesc = "" +
 	"\rCloseResponse\x12\x1f\n" +
 	"\vhttp_status\x18\x01 \x01(\x05R\n" +
 	"httpStatus\x12\x12\n" +
-	"\x04body\x18\x02 \x01(\fR\x04body*`\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\"\x16\n" +
+	"\x14LegacyConnectRequest\"\x95\x01\n" +
+	"\x15LegacyConnectResponse\x128\n" +
+	"\x04head\x18\x01 \x01(\v2\".mcpmesh.transport.v1.ResponseHeadH\x00R\x04head\x129\n" +
+	"\amessage\x18\x02 \x01(\v2\x1d.mcpmesh.transport.v1.MessageH\x00R\amessageB\a\n" +
+	"\x05event\"L\n" +
+	"\x11LegacyPostRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\"L\n" +
+	"\x12LegacyPostResponse\x126\n" +
+	"\x04head\x18\x01 \x01(\v2\".mcpmesh.transport.v1.ResponseHeadR\x04head*`\n" +
 	"\aFraming\x12\x17\n" +
 	"\x13FRAMING_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fFRAMING_NONE\x10\x01\x12\x10\n" +
 	"\fFRAMING_JSON\x10\x02\x12\x18\n" +
-	"\x14FRAMING_EVENT_STREAM\x10\x032\x98\x02\n" +
+	"\x14FRAMING_EVENT_STREAM\x10\x032\xe7\x03\n" +
 	"\x10TransportService\x12[\n" +
 	"\bExchange\x12%.mcpmesh.transport.v1.ExchangeRequest\x1a&.mcpmesh.transport.v1.ExchangeResponse0\x01\x12U\n" +
 	"\x06Listen\x12#.mcpmesh.transport.v1.ListenRequest\x1a$.mcpmesh.transport.v1.ListenResponse0\x01\x12P\n" +
-	"\x05Close\x12\".mcpmesh.transport.v1.CloseRequest\x1a#.mcpmesh.transport.v1.CloseResponseBAZ?github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1;transportv1b\x06proto3"
+	"\x05Close\x12\".mcpmesh.transport.v1.CloseRequest\x1a#.mcpmesh.transport.v1.CloseResponse\x12j\n" +
+	"\rLegacyConnect\x12*.mcpmesh.transport.v1.LegacyConnectRequest\x1a+.mcpmesh.transport.v1.LegacyConnectResponse0\x01\x12a\n" +
+	"\n" +
+	"LegacyPost\x12'.mcpmesh.transport.v1.LegacyPostRequest\x1a(.mcpmesh.transport.v1.LegacyPostResponse0\x01BAZ?github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1;transportv1b\x06proto3"
 
 var (
 	file_mcpmesh_transport_v1_transport_proto_rawDescOnce sync.Once
@@ -736,18 +968,22 @@ func file_mcpmesh_transport_v1_transport_proto_rawDescGZIP() []byte {
 }
 
 var file_mcpmesh_transport_v1_transport_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mcpmesh_transport_v1_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_mcpmesh_transport_v1_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_mcpmesh_transport_v1_transport_proto_goTypes = []any{
-	(Framing)(0),             // 0: mcpmesh.transport.v1.Framing
-	(*RequestMetadata)(nil),  // 1: mcpmesh.transport.v1.RequestMetadata
-	(*ResponseHead)(nil),     // 2: mcpmesh.transport.v1.ResponseHead
-	(*Message)(nil),          // 3: mcpmesh.transport.v1.Message
-	(*ExchangeRequest)(nil),  // 4: mcpmesh.transport.v1.ExchangeRequest
-	(*ExchangeResponse)(nil), // 5: mcpmesh.transport.v1.ExchangeResponse
-	(*ListenRequest)(nil),    // 6: mcpmesh.transport.v1.ListenRequest
-	(*ListenResponse)(nil),   // 7: mcpmesh.transport.v1.ListenResponse
-	(*CloseRequest)(nil),     // 8: mcpmesh.transport.v1.CloseRequest
-	(*CloseResponse)(nil),    // 9: mcpmesh.transport.v1.CloseResponse
+	(Framing)(0),                  // 0: mcpmesh.transport.v1.Framing
+	(*RequestMetadata)(nil),       // 1: mcpmesh.transport.v1.RequestMetadata
+	(*ResponseHead)(nil),          // 2: mcpmesh.transport.v1.ResponseHead
+	(*Message)(nil),               // 3: mcpmesh.transport.v1.Message
+	(*ExchangeRequest)(nil),       // 4: mcpmesh.transport.v1.ExchangeRequest
+	(*ExchangeResponse)(nil),      // 5: mcpmesh.transport.v1.ExchangeResponse
+	(*ListenRequest)(nil),         // 6: mcpmesh.transport.v1.ListenRequest
+	(*ListenResponse)(nil),        // 7: mcpmesh.transport.v1.ListenResponse
+	(*CloseRequest)(nil),          // 8: mcpmesh.transport.v1.CloseRequest
+	(*CloseResponse)(nil),         // 9: mcpmesh.transport.v1.CloseResponse
+	(*LegacyConnectRequest)(nil),  // 10: mcpmesh.transport.v1.LegacyConnectRequest
+	(*LegacyConnectResponse)(nil), // 11: mcpmesh.transport.v1.LegacyConnectResponse
+	(*LegacyPostRequest)(nil),     // 12: mcpmesh.transport.v1.LegacyPostRequest
+	(*LegacyPostResponse)(nil),    // 13: mcpmesh.transport.v1.LegacyPostResponse
 }
 var file_mcpmesh_transport_v1_transport_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.transport.v1.ResponseHead.framing:type_name -> mcpmesh.transport.v1.Framing
@@ -758,17 +994,24 @@ var file_mcpmesh_transport_v1_transport_proto_depIdxs = []int32{
 	2,  // 5: mcpmesh.transport.v1.ListenResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
 	3,  // 6: mcpmesh.transport.v1.ListenResponse.message:type_name -> mcpmesh.transport.v1.Message
 	1,  // 7: mcpmesh.transport.v1.CloseRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
-	4,  // 8: mcpmesh.transport.v1.TransportService.Exchange:input_type -> mcpmesh.transport.v1.ExchangeRequest
-	6,  // 9: mcpmesh.transport.v1.TransportService.Listen:input_type -> mcpmesh.transport.v1.ListenRequest
-	8,  // 10: mcpmesh.transport.v1.TransportService.Close:input_type -> mcpmesh.transport.v1.CloseRequest
-	5,  // 11: mcpmesh.transport.v1.TransportService.Exchange:output_type -> mcpmesh.transport.v1.ExchangeResponse
-	7,  // 12: mcpmesh.transport.v1.TransportService.Listen:output_type -> mcpmesh.transport.v1.ListenResponse
-	9,  // 13: mcpmesh.transport.v1.TransportService.Close:output_type -> mcpmesh.transport.v1.CloseResponse
-	11, // [11:14] is the sub-list for method output_type
-	8,  // [8:11] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	2,  // 8: mcpmesh.transport.v1.LegacyConnectResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	3,  // 9: mcpmesh.transport.v1.LegacyConnectResponse.message:type_name -> mcpmesh.transport.v1.Message
+	2,  // 10: mcpmesh.transport.v1.LegacyPostResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	4,  // 11: mcpmesh.transport.v1.TransportService.Exchange:input_type -> mcpmesh.transport.v1.ExchangeRequest
+	6,  // 12: mcpmesh.transport.v1.TransportService.Listen:input_type -> mcpmesh.transport.v1.ListenRequest
+	8,  // 13: mcpmesh.transport.v1.TransportService.Close:input_type -> mcpmesh.transport.v1.CloseRequest
+	10, // 14: mcpmesh.transport.v1.TransportService.LegacyConnect:input_type -> mcpmesh.transport.v1.LegacyConnectRequest
+	12, // 15: mcpmesh.transport.v1.TransportService.LegacyPost:input_type -> mcpmesh.transport.v1.LegacyPostRequest
+	5,  // 16: mcpmesh.transport.v1.TransportService.Exchange:output_type -> mcpmesh.transport.v1.ExchangeResponse
+	7,  // 17: mcpmesh.transport.v1.TransportService.Listen:output_type -> mcpmesh.transport.v1.ListenResponse
+	9,  // 18: mcpmesh.transport.v1.TransportService.Close:output_type -> mcpmesh.transport.v1.CloseResponse
+	11, // 19: mcpmesh.transport.v1.TransportService.LegacyConnect:output_type -> mcpmesh.transport.v1.LegacyConnectResponse
+	13, // 20: mcpmesh.transport.v1.TransportService.LegacyPost:output_type -> mcpmesh.transport.v1.LegacyPostResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_transport_v1_transport_proto_init() }
@@ -784,13 +1027,17 @@ func file_mcpmesh_transport_v1_transport_proto_init() {
 		(*ListenResponse_Head)(nil),
 		(*ListenResponse_Message)(nil),
 	}
+	file_mcpmesh_transport_v1_transport_proto_msgTypes[10].OneofWrappers = []any{
+		(*LegacyConnectResponse_Head)(nil),
+		(*LegacyConnectResponse_Message)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_transport_v1_transport_proto_rawDesc), len(file_mcpmesh_transport_v1_transport_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

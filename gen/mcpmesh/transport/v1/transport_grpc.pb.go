@@ -23,9 +23,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TransportService_Exchange_FullMethodName = "/mcpmesh.transport.v1.TransportService/Exchange"
-	TransportService_Listen_FullMethodName   = "/mcpmesh.transport.v1.TransportService/Listen"
-	TransportService_Close_FullMethodName    = "/mcpmesh.transport.v1.TransportService/Close"
+	TransportService_Exchange_FullMethodName      = "/mcpmesh.transport.v1.TransportService/Exchange"
+	TransportService_Listen_FullMethodName        = "/mcpmesh.transport.v1.TransportService/Listen"
+	TransportService_Close_FullMethodName         = "/mcpmesh.transport.v1.TransportService/Close"
+	TransportService_LegacyConnect_FullMethodName = "/mcpmesh.transport.v1.TransportService/LegacyConnect"
+	TransportService_LegacyPost_FullMethodName    = "/mcpmesh.transport.v1.TransportService/LegacyPost"
 )
 
 // TransportServiceClient is the client API for TransportService service.
@@ -42,6 +44,19 @@ type TransportServiceClient interface {
 	Listen(ctx context.Context, in *ListenRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListenResponse], error)
 	// Close handles a DELETE to /mcp.
 	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
+	// LegacyConnect handles GET /sse of the 2024-11-05 HTTP+SSE transport. The stream
+	// starts with a head (200 and FRAMING_EVENT_STREAM, session_id naming the connection
+	// for the gateway's endpoint event, /messages?sessionId=<id>) and goes on with every
+	// message for the connection, without event ids, until the client or the server
+	// ends it. Any transport replica serves the connection's POSTs (LegacyPost): their
+	// answers reach this stream through the session service. The session ends with the
+	// stream.
+	LegacyConnect(ctx context.Context, in *LegacyConnectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegacyConnectResponse], error)
+	// LegacyPost handles POST /messages?sessionId=<id> on any replica. The stream's one
+	// event is a head: 202 when the connection is open (the stream then stays open while
+	// the message runs; its answers go to the connection's LegacyConnect stream, on
+	// whichever replica holds it), 404 when it is not.
+	LegacyPost(ctx context.Context, in *LegacyPostRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegacyPostResponse], error)
 }
 
 type transportServiceClient struct {
@@ -100,6 +115,44 @@ func (c *transportServiceClient) Close(ctx context.Context, in *CloseRequest, op
 	return out, nil
 }
 
+func (c *transportServiceClient) LegacyConnect(ctx context.Context, in *LegacyConnectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegacyConnectResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TransportService_ServiceDesc.Streams[2], TransportService_LegacyConnect_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LegacyConnectRequest, LegacyConnectResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TransportService_LegacyConnectClient = grpc.ServerStreamingClient[LegacyConnectResponse]
+
+func (c *transportServiceClient) LegacyPost(ctx context.Context, in *LegacyPostRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegacyPostResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TransportService_ServiceDesc.Streams[3], TransportService_LegacyPost_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LegacyPostRequest, LegacyPostResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TransportService_LegacyPostClient = grpc.ServerStreamingClient[LegacyPostResponse]
+
 // TransportServiceServer is the server API for TransportService service.
 // All implementations must embed UnimplementedTransportServiceServer
 // for forward compatibility.
@@ -114,6 +167,19 @@ type TransportServiceServer interface {
 	Listen(*ListenRequest, grpc.ServerStreamingServer[ListenResponse]) error
 	// Close handles a DELETE to /mcp.
 	Close(context.Context, *CloseRequest) (*CloseResponse, error)
+	// LegacyConnect handles GET /sse of the 2024-11-05 HTTP+SSE transport. The stream
+	// starts with a head (200 and FRAMING_EVENT_STREAM, session_id naming the connection
+	// for the gateway's endpoint event, /messages?sessionId=<id>) and goes on with every
+	// message for the connection, without event ids, until the client or the server
+	// ends it. Any transport replica serves the connection's POSTs (LegacyPost): their
+	// answers reach this stream through the session service. The session ends with the
+	// stream.
+	LegacyConnect(*LegacyConnectRequest, grpc.ServerStreamingServer[LegacyConnectResponse]) error
+	// LegacyPost handles POST /messages?sessionId=<id> on any replica. The stream's one
+	// event is a head: 202 when the connection is open (the stream then stays open while
+	// the message runs; its answers go to the connection's LegacyConnect stream, on
+	// whichever replica holds it), 404 when it is not.
+	LegacyPost(*LegacyPostRequest, grpc.ServerStreamingServer[LegacyPostResponse]) error
 	mustEmbedUnimplementedTransportServiceServer()
 }
 
@@ -132,6 +198,12 @@ func (UnimplementedTransportServiceServer) Listen(*ListenRequest, grpc.ServerStr
 }
 func (UnimplementedTransportServiceServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedTransportServiceServer) LegacyConnect(*LegacyConnectRequest, grpc.ServerStreamingServer[LegacyConnectResponse]) error {
+	return status.Error(codes.Unimplemented, "method LegacyConnect not implemented")
+}
+func (UnimplementedTransportServiceServer) LegacyPost(*LegacyPostRequest, grpc.ServerStreamingServer[LegacyPostResponse]) error {
+	return status.Error(codes.Unimplemented, "method LegacyPost not implemented")
 }
 func (UnimplementedTransportServiceServer) mustEmbedUnimplementedTransportServiceServer() {}
 func (UnimplementedTransportServiceServer) testEmbeddedByValue()                          {}
@@ -194,6 +266,28 @@ func _TransportService_Close_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TransportService_LegacyConnect_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LegacyConnectRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TransportServiceServer).LegacyConnect(m, &grpc.GenericServerStream[LegacyConnectRequest, LegacyConnectResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TransportService_LegacyConnectServer = grpc.ServerStreamingServer[LegacyConnectResponse]
+
+func _TransportService_LegacyPost_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LegacyPostRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TransportServiceServer).LegacyPost(m, &grpc.GenericServerStream[LegacyPostRequest, LegacyPostResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TransportService_LegacyPostServer = grpc.ServerStreamingServer[LegacyPostResponse]
+
 // TransportService_ServiceDesc is the grpc.ServiceDesc for TransportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -215,6 +309,16 @@ var TransportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Listen",
 			Handler:       _TransportService_Listen_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "LegacyConnect",
+			Handler:       _TransportService_LegacyConnect_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "LegacyPost",
+			Handler:       _TransportService_LegacyPost_Handler,
 			ServerStreams: true,
 		},
 	},

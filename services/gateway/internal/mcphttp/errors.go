@@ -9,12 +9,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-)
 
-// JSON-RPC error codes the gateway itself emits.
-const (
-	codeInvalidRequest = -32600
-	codeInternalError  = -32603
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // failure is what the client sees when the transport could not answer.
@@ -68,14 +64,10 @@ func newErrorID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// codeRateLimited is an implementation-defined JSON-RPC server error (the range
-// -32000 to -32099): MCP defines no code for rate limiting.
-const codeRateLimited = -32000
-
 // WriteTooManyRequests answers a request that the gateway's rate limit rejected: 429
 // (the caller has set Retry-After) and an id-less JSON-RPC error saying when to retry.
 func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter int) {
-	writeRPCError(w, http.StatusTooManyRequests, codeRateLimited, tooManyRequestsMessage(perSecond, retryAfter))
+	writeRPCError(w, http.StatusTooManyRequests, mcpproto.CodeRateLimited, tooManyRequestsMessage(perSecond, retryAfter))
 }
 
 func tooManyRequestsMessage(perSecond float64, retryAfter int) string {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Gauge is the part of a Prometheus gauge the handler uses.
@@ -50,7 +52,6 @@ type Handler struct {
 
 	tooLarge []byte // the 413 body, built once
 	admit    *admission
-	legacy   legacyConns // the 2024-11-05 HTTP+SSE connections of this replica
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
 	jsonType, eventStreamType, noCache, no []string
@@ -77,7 +78,7 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		keepalive:   cfg.KeepaliveInterval,
 		streamsOpen: streamsOpen,
 		drain:       drain,
-		tooLarge: appendRPCError(nil, codeInvalidRequest,
+		tooLarge: appendRPCError(nil, mcpproto.CodeInvalidRequest,
 			fmt.Sprintf("request body exceeds the limit of %d bytes", cfg.MaxBodyBytes)),
 		admit:           newAdmission(cfg.MaxActive, cfg.ActiveHold),
 		jsonType:        []string{"application/json"},
@@ -98,7 +99,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	}
 	acc := parseAccept(r.Header["Accept"])
 	if !acc.json && !acc.eventStream {
-		writeRPCError(w, http.StatusNotAcceptable, codeInvalidRequest,
+		writeRPCError(w, http.StatusNotAcceptable, mcpproto.CodeInvalidRequest,
 			"Not Acceptable: Accept must include application/json or text/event-stream")
 		return
 	}
@@ -137,7 +138,7 @@ func (h *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	}
 	acc := parseAccept(r.Header["Accept"])
 	if !acc.eventStream {
-		writeRPCError(w, http.StatusNotAcceptable, codeInvalidRequest,
+		writeRPCError(w, http.StatusNotAcceptable, mcpproto.CodeInvalidRequest,
 			"Not Acceptable: Accept must include text/event-stream")
 		return
 	}
@@ -184,20 +185,20 @@ func (h *Handler) Delete(w http.ResponseWriter, r *http.Request) {
 // MethodNotAllowed answers methods /mcp does not serve.
 func (h *Handler) MethodNotAllowed(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Allow", "GET, POST, DELETE")
-	writeRPCError(w, http.StatusMethodNotAllowed, codeInvalidRequest, "Method Not Allowed")
+	writeRPCError(w, http.StatusMethodNotAllowed, mcpproto.CodeInvalidRequest, "Method Not Allowed")
 }
 
 // checkOrigin answers 403 unless the Host is one this gateway serves under (DNS
 // rebinding) and the Origin, when present, is the same origin or an allowed one.
 func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if !h.hosts.allows(r.Host) {
-		writeRPCError(w, http.StatusForbidden, codeInvalidRequest, "Forbidden: Host not allowed")
+		writeRPCError(w, http.StatusForbidden, mcpproto.CodeInvalidRequest, "Forbidden: Host not allowed")
 		return false
 	}
 	if h.origins.allows(header(r.Header, "Origin"), r.Host) {
 		return true
 	}
-	writeRPCError(w, http.StatusForbidden, codeInvalidRequest, "Forbidden: Origin not allowed")
+	writeRPCError(w, http.StatusForbidden, mcpproto.CodeInvalidRequest, "Forbidden: Origin not allowed")
 	return false
 }
 
@@ -212,7 +213,7 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 	id := newErrorID()
 	h.logger.ErrorContext(r.Context(), "MCP transport call failed",
 		"op", op, "error_id", id, "http_status", f.httpStatus, "error", err)
-	writeRPCError(w, f.httpStatus, codeInternalError, f.message+" (id "+id+")")
+	writeRPCError(w, f.httpStatus, mcpproto.CodeInternalError, f.message+" (id "+id+")")
 }
 
 // checkJSONContentType answers 415 unless the request body is declared JSON.
@@ -220,7 +221,7 @@ func checkJSONContentType(w http.ResponseWriter, r *http.Request) bool {
 	if isJSONContentType(header(r.Header, "Content-Type")) {
 		return true
 	}
-	writeRPCError(w, http.StatusUnsupportedMediaType, codeInvalidRequest,
+	writeRPCError(w, http.StatusUnsupportedMediaType, mcpproto.CodeInvalidRequest,
 		"Unsupported Media Type: Content-Type must be application/json")
 	return false
 }
@@ -239,7 +240,7 @@ func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) ([]byte, b
 	}
 	// The client went away or sent a broken body; nobody may be listening.
 	h.logger.DebugContext(r.Context(), "read MCP request body", "error", err)
-	writeRPCError(w, http.StatusBadRequest, codeInvalidRequest, "Bad Request: could not read the body")
+	writeRPCError(w, http.StatusBadRequest, mcpproto.CodeInvalidRequest, "Bad Request: could not read the body")
 	return nil, false
 }
 

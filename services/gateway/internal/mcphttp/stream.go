@@ -24,21 +24,8 @@ type event interface {
 // relay writes a transport stream to the HTTP response: the head, then the messages in
 // the head's framing. pe (an ExchangeResponse or ListenResponse) receives every event.
 func (h *Handler) relay(w http.ResponseWriter, r *http.Request, stream grpc.ClientStream, pe event, op string) {
-	if err := stream.RecvMsg(pe); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("stream ended before its head")
-		}
-		h.writeFailure(w, r, op, err)
-		return
-	}
-	head := pe.GetHead()
-	if head == nil {
-		h.writeFailure(w, r, op, errors.New("first event is not a head"))
-		return
-	}
-	code, ok := validStatus(head.GetHttpStatus())
+	head, code, ok := h.recvHead(w, r, stream, pe, op)
 	if !ok {
-		h.writeFailure(w, r, op, fmt.Errorf("head has HTTP status %d", head.GetHttpStatus()))
 		return
 	}
 	if id := head.GetSessionId(); id != "" {
@@ -53,6 +40,29 @@ func (h *Handler) relay(w http.ResponseWriter, r *http.Request, stream grpc.Clie
 		w.WriteHeader(code)
 		drainStream(h, r, stream, pe, op)
 	}
+}
+
+// recvHead reads the head that starts every transport stream, with its HTTP status;
+// when there is none it has answered the client with a failure.
+func (h *Handler) recvHead(w http.ResponseWriter, r *http.Request, stream grpc.ClientStream, pe event, op string) (*transportv1.ResponseHead, int, bool) {
+	if err := stream.RecvMsg(pe); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("stream ended before its head")
+		}
+		h.writeFailure(w, r, op, err)
+		return nil, 0, false
+	}
+	head := pe.GetHead()
+	if head == nil {
+		h.writeFailure(w, r, op, errors.New("first event is not a head"))
+		return nil, 0, false
+	}
+	code, ok := validStatus(head.GetHttpStatus())
+	if !ok {
+		h.writeFailure(w, r, op, fmt.Errorf("head has HTTP status %d", head.GetHttpStatus()))
+		return nil, 0, false
+	}
+	return head, code, true
 }
 
 // relayJSON waits for the one message before writing the head, so that a failure

@@ -4,11 +4,8 @@
 // atomically in SQL, so several replicas may register, renew, deregister and sweep at
 // once.
 //
-// TODO(cross-replica): a replica rebuilds its catalogue snapshot only after its own
-// writes. Changes written by another replica (registrations, deregistrations, expiries
-// it swept) reach this replica's watchers only with its next own change. A later slice
-// NOTIFYs on every write (the rows' revision column says what changed) and has each
-// replica LISTEN, with a periodic poll as the fallback while reconnecting.
+// Changes written by another replica reach this one through the registry's NOTIFY
+// (see the registry package), not through the store.
 package store
 
 import (

@@ -10,6 +10,7 @@ import (
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -146,13 +147,7 @@ func TestWatcherReconnects(t *testing.T) {
 	go func() { w.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for w.Current() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no snapshot after reconnecting")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, func() bool { return w.Current() != nil }, "a snapshot arrives after reconnecting")
 	if got := w.Current().Revision; got != 3 || reg.calls.Load() < 3 {
 		t.Errorf("revision %d after %d watches", got, reg.calls.Load())
 	}

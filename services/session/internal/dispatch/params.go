@@ -5,16 +5,17 @@ import (
 	"errors"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
 // Keys of the per-request _meta of the stateless generation.
 const (
-	metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
-	metaClientInfo         = "io.modelcontextprotocol/clientInfo"
-	metaLogLevel           = "io.modelcontextprotocol/logLevel"
-	metaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	metaClientCapabilities = mcpproto.MetaClientCapabilities
+	metaClientInfo         = mcpproto.MetaClientInfo
+	metaLogLevel           = mcpproto.MetaLogLevel
+	metaServerInfo         = mcpproto.MetaServerInfo
 )
 
 // requestMeta is what the session service reads from params._meta.

@@ -6,13 +6,14 @@ import (
 	"errors"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 )
 
 // metaSubscriptionID marks every message of a subscriptions/listen stream.
-const metaSubscriptionID = "io.modelcontextprotocol/subscriptionId"
+const metaSubscriptionID = mcpproto.MetaSubscriptionID
 
 type subscribeParams struct {
 	URI string `json:"uri"`

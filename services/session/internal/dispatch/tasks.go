@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
@@ -37,10 +38,10 @@ import (
 // notification (tasks.NotifyChannel) and the periodic resync.
 
 // extensionTasks is the 2026-07-28 tasks extension's identifier.
-const extensionTasks = "io.modelcontextprotocol/tasks"
+const extensionTasks = mcpproto.ExtensionTasks
 
 // metaRelatedTask ties a message to its task.
-const metaRelatedTask = "io.modelcontextprotocol/related-task"
+const metaRelatedTask = mcpproto.MetaRelatedTask
 
 // taskSupport reads a tool's execution.taskSupport from its 2025-11-25 rendering
 // ("forbidden" when absent). Most tools have none, which a byte scan tells.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
@@ -53,13 +54,7 @@ func newReplica(t *testing.T, pool *pgxpool.Pool, name string, poll time.Duratio
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, 20*time.Second, cond, "%s", what)
 }
 
 func migratedPool(t *testing.T) *pgxpool.Pool {

@@ -3,16 +3,18 @@ package mcpjson
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
-// JSON-RPC and MCP error codes the session service returns.
+// The JSON-RPC and MCP error codes the session service returns, typed for
+// sessionv1.Error (the values are kit/mcpproto's).
 const (
-	CodeMethodNotFound   int32 = -32601
-	CodeInvalidParams    int32 = -32602
-	CodeInternal         int32 = -32603
-	CodeResourceNotFound int32 = -32002
-	// CodeMissingClientCapability is MissingRequiredClientCapability (2026-07-28).
-	CodeMissingClientCapability int32 = -32021
+	CodeMethodNotFound          int32 = mcpproto.CodeMethodNotFound
+	CodeInvalidParams           int32 = mcpproto.CodeInvalidParams
+	CodeInternal                int32 = mcpproto.CodeInternalError
+	CodeResourceNotFound        int32 = mcpproto.CodeResourceNotFound
+	CodeMissingClientCapability int32 = mcpproto.CodeMissingClientCapability
 )
 
 // Error is a JSON-RPC error object. It is an error so that handlers can return it;

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
 )
 
@@ -63,11 +64,5 @@ func TestCachedAcrossReplicas(t *testing.T) {
 
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, cond, "the cache follows the announcement")
 }

@@ -3,13 +3,15 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Answers to a batch as a whole (JSON-RPC 2.0 §6: an empty or unreadable batch gets
 // one error object, not an array).
 var (
-	errEmptyBatch = &Error{Code: CodeInvalidRequest, Message: "Invalid Request: empty batch"}
-	errNested     = &Error{Code: CodeInvalidRequest, Message: "Invalid Request: a batch must not contain a batch"}
+	errEmptyBatch = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: empty batch"}
+	errNested     = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: a batch must not contain a batch"}
 )
 
 // IsBatch reports whether a body is a JSON array (a JSON-RPC batch), judged by its

@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 func TestIsBatch(t *testing.T) {
@@ -36,10 +38,10 @@ func TestSplitBatch(t *testing.T) {
 			[]string{`{"jsonrpc":"2.0","id":1,"method":"a"}`, `{"jsonrpc":"2.0","method":"b"}`}, 0},
 		{"scalars are elements", `[1,"x",null]`, []string{`1`, `"x"`, `null`}, 0},
 		{"nested array is an element", `[[{}]]`, []string{`[{}]`}, 0},
-		{"empty", `[]`, nil, CodeInvalidRequest},
-		{"empty with spaces", " [ ] ", nil, CodeInvalidRequest},
-		{"malformed", `[{"jsonrpc":"2.0",`, nil, CodeParseError},
-		{"trailing garbage", `[{}] x`, nil, CodeParseError},
+		{"empty", `[]`, nil, mcpproto.CodeInvalidRequest},
+		{"empty with spaces", " [ ] ", nil, mcpproto.CodeInvalidRequest},
+		{"malformed", `[{"jsonrpc":"2.0",`, nil, mcpproto.CodeParseError},
+		{"trailing garbage", `[{}] x`, nil, mcpproto.CodeParseError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,9 +75,9 @@ func TestDecodeElement(t *testing.T) {
 	}{
 		{`{"jsonrpc":"2.0","id":1,"method":"ping"}`, KindRequest, 0},
 		{`{"jsonrpc":"2.0","method":"notifications/cancelled"}`, KindNotification, 0},
-		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0, CodeInvalidRequest},
-		{`1`, 0, CodeInvalidRequest},
-		{`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`, 0, CodeInvalidRequest},
+		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0, mcpproto.CodeInvalidRequest},
+		{`1`, 0, mcpproto.CodeInvalidRequest},
+		{`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`, 0, mcpproto.CodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		m, err := DecodeElement([]byte(tt.elem))
@@ -91,7 +93,7 @@ func TestDecodeElement(t *testing.T) {
 func TestAppendBatch(t *testing.T) {
 	out := AppendBatch(nil, [][]byte{
 		AppendResult(nil, []byte(`1`), []byte(`{}`)),
-		AppendError(nil, nil, CodeInvalidRequest, "no", nil),
+		AppendError(nil, nil, mcpproto.CodeInvalidRequest, "no", nil),
 	})
 	var arr []map[string]json.RawMessage
 	if err := json.Unmarshal(out, &arr); err != nil || len(arr) != 2 {

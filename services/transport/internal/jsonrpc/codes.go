@@ -22,15 +22,3 @@
 // encoding/json matches member names case-insensitively and keeps the last of duplicate
 // members; this package inherits that leniency.
 package jsonrpc
-
-// Standard JSON-RPC error codes and the MCP 2026-07-28 transport codes.
-const (
-	CodeParseError                 = -32700
-	CodeInvalidRequest             = -32600
-	CodeMethodNotFound             = -32601
-	CodeInvalidParams              = -32602
-	CodeInternalError              = -32603
-	CodeHeaderMismatch             = -32020
-	CodeMissingClientCapability    = -32021
-	CodeUnsupportedProtocolVersion = -32022
-)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // envelope is what encoding/json fills: every member stays raw so that presence (nil)
@@ -18,11 +20,11 @@ type envelope struct {
 }
 
 var (
-	errParse   = &Error{Code: CodeParseError, Message: "Parse error"}
-	errBatch   = &Error{Code: CodeInvalidRequest, Message: "Invalid Request: batches are not supported"}
-	errNotObj  = &Error{Code: CodeInvalidRequest, Message: "Invalid Request: the body must be a JSON-RPC object"}
+	errParse   = &Error{Code: mcpproto.CodeParseError, Message: "Parse error"}
+	errBatch   = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: batches are not supported"}
+	errNotObj  = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: the body must be a JSON-RPC object"}
 	errVersion = "Invalid Request: jsonrpc must be \"2.0\""
-	errBadID   = &Error{Code: CodeInvalidRequest, Message: "Invalid Request: id must be a string or an integer"}
+	errBadID   = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: id must be a string or an integer"}
 )
 
 // Decode parses and validates one JSON-RPC message. On failure it returns an *Error
@@ -63,7 +65,7 @@ func validate(env *envelope) (Message, *Error) {
 		}
 	}
 	invalid := func(msg string) (Message, *Error) {
-		return Message{}, &Error{Code: CodeInvalidRequest, Message: msg, ID: m.ID}
+		return Message{}, &Error{Code: mcpproto.CodeInvalidRequest, Message: msg, ID: m.ID}
 	}
 	if !isVersion2(env.JSONRPC) {
 		return invalid(errVersion)
@@ -83,7 +85,7 @@ func validate(env *envelope) (Message, *Error) {
 		}
 		if env.Params != nil {
 			if env.Params[0] != '{' {
-				return Message{}, &Error{Code: CodeInvalidParams, Message: "Invalid params: params must be an object", ID: m.ID}
+				return Message{}, &Error{Code: mcpproto.CodeInvalidParams, Message: "Invalid params: params must be an object", ID: m.ID}
 			}
 			m.Params = env.Params
 		}

@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 func TestDecodeValid(t *testing.T) {
@@ -44,35 +46,35 @@ func TestDecodeInvalid(t *testing.T) {
 		code int
 		id   string // "" = no id in the answer
 	}{
-		{"empty", ``, CodeParseError, ""},
-		{"whitespace", "  \n", CodeParseError, ""},
-		{"malformed", `{"jsonrpc":"2.0","id":1,`, CodeParseError, ""},
-		{"trailing garbage", `{"jsonrpc":"2.0","id":1,"method":"a"} x`, CodeParseError, ""},
-		{"malformed array", `[{"jsonrpc"`, CodeParseError, ""},
-		{"batch", `[{"jsonrpc":"2.0","id":1,"method":"a"}]`, CodeInvalidRequest, ""},
-		{"empty batch", `[]`, CodeInvalidRequest, ""},
-		{"string body", `"hello"`, CodeInvalidRequest, ""},
-		{"null body", `null`, CodeInvalidRequest, ""},
-		{"number body", `42`, CodeInvalidRequest, ""},
-		{"no jsonrpc", `{"id":1,"method":"a"}`, CodeInvalidRequest, "1"},
-		{"wrong jsonrpc", `{"jsonrpc":"1.0","id":1,"method":"a"}`, CodeInvalidRequest, "1"},
-		{"numeric jsonrpc", `{"jsonrpc":2.0,"id":1,"method":"a"}`, CodeInvalidRequest, "1"},
-		{"null id request", `{"jsonrpc":"2.0","id":null,"method":"a"}`, CodeInvalidRequest, ""},
-		{"fractional id", `{"jsonrpc":"2.0","id":1.5,"method":"a"}`, CodeInvalidRequest, ""},
-		{"exponent id", `{"jsonrpc":"2.0","id":1e3,"method":"a"}`, CodeInvalidRequest, ""},
-		{"object id", `{"jsonrpc":"2.0","id":{},"method":"a"}`, CodeInvalidRequest, ""},
-		{"bool id", `{"jsonrpc":"2.0","id":true,"method":"a"}`, CodeInvalidRequest, ""},
-		{"empty method", `{"jsonrpc":"2.0","id":1,"method":""}`, CodeInvalidRequest, "1"},
-		{"numeric method", `{"jsonrpc":"2.0","id":"x","method":3}`, CodeInvalidRequest, `"x"`},
-		{"null method", `{"jsonrpc":"2.0","id":1,"method":null}`, CodeInvalidRequest, "1"},
-		{"no method no result", `{"jsonrpc":"2.0","id":1}`, CodeInvalidRequest, "1"},
-		{"request with result", `{"jsonrpc":"2.0","id":1,"method":"a","result":{}}`, CodeInvalidRequest, "1"},
-		{"result and error", `{"jsonrpc":"2.0","id":1,"result":{},"error":{}}`, CodeInvalidRequest, "1"},
-		{"result without id", `{"jsonrpc":"2.0","result":{}}`, CodeInvalidRequest, ""},
-		{"scalar error", `{"jsonrpc":"2.0","id":1,"error":5}`, CodeInvalidRequest, "1"},
-		{"array params", `{"jsonrpc":"2.0","id":1,"method":"a","params":[1]}`, CodeInvalidParams, "1"},
-		{"null params", `{"jsonrpc":"2.0","id":1,"method":"a","params":null}`, CodeInvalidParams, "1"},
-		{"string params notification", `{"jsonrpc":"2.0","method":"a","params":"x"}`, CodeInvalidParams, ""},
+		{"empty", ``, mcpproto.CodeParseError, ""},
+		{"whitespace", "  \n", mcpproto.CodeParseError, ""},
+		{"malformed", `{"jsonrpc":"2.0","id":1,`, mcpproto.CodeParseError, ""},
+		{"trailing garbage", `{"jsonrpc":"2.0","id":1,"method":"a"} x`, mcpproto.CodeParseError, ""},
+		{"malformed array", `[{"jsonrpc"`, mcpproto.CodeParseError, ""},
+		{"batch", `[{"jsonrpc":"2.0","id":1,"method":"a"}]`, mcpproto.CodeInvalidRequest, ""},
+		{"empty batch", `[]`, mcpproto.CodeInvalidRequest, ""},
+		{"string body", `"hello"`, mcpproto.CodeInvalidRequest, ""},
+		{"null body", `null`, mcpproto.CodeInvalidRequest, ""},
+		{"number body", `42`, mcpproto.CodeInvalidRequest, ""},
+		{"no jsonrpc", `{"id":1,"method":"a"}`, mcpproto.CodeInvalidRequest, "1"},
+		{"wrong jsonrpc", `{"jsonrpc":"1.0","id":1,"method":"a"}`, mcpproto.CodeInvalidRequest, "1"},
+		{"numeric jsonrpc", `{"jsonrpc":2.0,"id":1,"method":"a"}`, mcpproto.CodeInvalidRequest, "1"},
+		{"null id request", `{"jsonrpc":"2.0","id":null,"method":"a"}`, mcpproto.CodeInvalidRequest, ""},
+		{"fractional id", `{"jsonrpc":"2.0","id":1.5,"method":"a"}`, mcpproto.CodeInvalidRequest, ""},
+		{"exponent id", `{"jsonrpc":"2.0","id":1e3,"method":"a"}`, mcpproto.CodeInvalidRequest, ""},
+		{"object id", `{"jsonrpc":"2.0","id":{},"method":"a"}`, mcpproto.CodeInvalidRequest, ""},
+		{"bool id", `{"jsonrpc":"2.0","id":true,"method":"a"}`, mcpproto.CodeInvalidRequest, ""},
+		{"empty method", `{"jsonrpc":"2.0","id":1,"method":""}`, mcpproto.CodeInvalidRequest, "1"},
+		{"numeric method", `{"jsonrpc":"2.0","id":"x","method":3}`, mcpproto.CodeInvalidRequest, `"x"`},
+		{"null method", `{"jsonrpc":"2.0","id":1,"method":null}`, mcpproto.CodeInvalidRequest, "1"},
+		{"no method no result", `{"jsonrpc":"2.0","id":1}`, mcpproto.CodeInvalidRequest, "1"},
+		{"request with result", `{"jsonrpc":"2.0","id":1,"method":"a","result":{}}`, mcpproto.CodeInvalidRequest, "1"},
+		{"result and error", `{"jsonrpc":"2.0","id":1,"result":{},"error":{}}`, mcpproto.CodeInvalidRequest, "1"},
+		{"result without id", `{"jsonrpc":"2.0","result":{}}`, mcpproto.CodeInvalidRequest, ""},
+		{"scalar error", `{"jsonrpc":"2.0","id":1,"error":5}`, mcpproto.CodeInvalidRequest, "1"},
+		{"array params", `{"jsonrpc":"2.0","id":1,"method":"a","params":[1]}`, mcpproto.CodeInvalidParams, "1"},
+		{"null params", `{"jsonrpc":"2.0","id":1,"method":"a","params":null}`, mcpproto.CodeInvalidParams, "1"},
+		{"string params notification", `{"jsonrpc":"2.0","method":"a","params":"x"}`, mcpproto.CodeInvalidParams, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

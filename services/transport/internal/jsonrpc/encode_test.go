@@ -2,6 +2,8 @@ package jsonrpc
 
 import (
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 func TestEncoders(t *testing.T) {
@@ -12,7 +14,7 @@ func TestEncoders(t *testing.T) {
 	}{
 		{"result", AppendResult(nil, []byte(`7`), []byte(`{"a":1}`)), `{"jsonrpc":"2.0","id":7,"result":{"a":1}}`},
 		{"empty result", AppendResult(nil, []byte(`"x"`), nil), `{"jsonrpc":"2.0","id":"x","result":{}}`},
-		{"error no id", AppendError(nil, nil, CodeParseError, "Parse error", nil), `{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"}}`},
+		{"error no id", AppendError(nil, nil, mcpproto.CodeParseError, "Parse error", nil), `{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"}}`},
 		{"error with data", AppendError(nil, []byte(`1`), -32022, "Unsupported protocol version", []byte(`{"requested":"x"}`)),
 			`{"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"requested":"x"}}}`},
 		{"notification", AppendNotification(nil, "notifications/progress", []byte(`{"progress":1}`)), `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}`},

@@ -9,9 +9,9 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
 )
 
 // batchVersion is the only protocol version with JSON-RPC batches: 2025-06-18 removed
@@ -40,18 +40,18 @@ func (s *Server) batch(ctx context.Context, out sink, md *transportv1.RequestMet
 		return fail(out, 400, nil, derr.Code, derr.Message, nil)
 	}
 	if v := md.GetProtocolVersion(); v != "" && v != batchVersion {
-		return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, msgBatchVersion, nil)
+		return fail(out, 400, nil, mcpproto.CodeInvalidRequest, msgBatchVersion, nil)
 	}
 	msgs := make([]jsonrpc.Message, len(elems))
 	errs := make([]*jsonrpc.Error, len(elems))
 	for i, elem := range elems {
 		msgs[i], errs[i] = jsonrpc.DecodeElement(elem)
-		if errs[i] == nil && msgs[i].Method == wire.MethodInitialize {
-			return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, msgBatchInitialize, nil)
+		if errs[i] == nil && msgs[i].Method == mcpproto.MethodInitialize {
+			return fail(out, 400, nil, mcpproto.CodeInvalidRequest, msgBatchInitialize, nil)
 		}
 	}
 	if md.GetSessionId() == "" {
-		return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, msgSessionRequired, nil)
+		return fail(out, 400, nil, mcpproto.CodeInvalidRequest, msgSessionRequired, nil)
 	}
 	got, err := s.session.GetSession(ctx, &sessionv1.GetSessionRequest{SessionId: md.GetSessionId()})
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) batch(ctx context.Context, out sink, md *transportv1.RequestMet
 		return fail(out, f.httpStatus, nil, f.code, f.message, nil)
 	}
 	if v := got.GetSession().GetProtocolVersion(); v != batchVersion {
-		return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, msgBatchVersion+" (this session uses "+v+")", nil)
+		return fail(out, 400, nil, mcpproto.CodeInvalidRequest, msgBatchVersion+" (this session uses "+v+")", nil)
 	}
 
 	responses := make([][]byte, len(msgs))

@@ -4,7 +4,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // failure is what a client sees for a failed session-service call.
@@ -31,23 +31,23 @@ func mapSessionError(err error) failure {
 	st, _ := status.FromError(err)
 	switch st.Code() {
 	case codes.NotFound:
-		return failure{404, jsonrpc.CodeInvalidRequest, msgSessionNotFound}
+		return failure{404, mcpproto.CodeInvalidRequest, msgSessionNotFound}
 	case codes.FailedPrecondition:
-		return failure{400, jsonrpc.CodeInvalidRequest, "Bad Request: " + clipMessage(st.Message(), "precondition failed")}
+		return failure{400, mcpproto.CodeInvalidRequest, "Bad Request: " + clipMessage(st.Message(), "precondition failed")}
 	case codes.InvalidArgument:
-		return failure{200, jsonrpc.CodeInvalidParams, "Invalid params: " + clipMessage(st.Message(), "invalid argument")}
+		return failure{200, mcpproto.CodeInvalidParams, "Invalid params: " + clipMessage(st.Message(), "invalid argument")}
 	case codes.Unauthenticated:
-		return failure{401, jsonrpc.CodeInvalidRequest, "Unauthorized"}
+		return failure{401, mcpproto.CodeInvalidRequest, "Unauthorized"}
 	case codes.PermissionDenied:
-		return failure{403, jsonrpc.CodeInvalidRequest, "Forbidden"}
+		return failure{403, mcpproto.CodeInvalidRequest, "Forbidden"}
 	case codes.ResourceExhausted:
-		return failure{429, jsonrpc.CodeInternalError, "Too many requests: try again later"}
+		return failure{429, mcpproto.CodeInternalError, "Too many requests: try again later"}
 	case codes.Unavailable, codes.Canceled:
-		return failure{503, jsonrpc.CodeInternalError, msgUnavailable}
+		return failure{503, mcpproto.CodeInternalError, msgUnavailable}
 	case codes.DeadlineExceeded:
-		return failure{504, jsonrpc.CodeInternalError, msgTimeout}
+		return failure{504, mcpproto.CodeInternalError, msgTimeout}
 	default:
-		return failure{500, jsonrpc.CodeInternalError, msgInternal}
+		return failure{500, mcpproto.CodeInternalError, msgInternal}
 	}
 }
 
@@ -68,9 +68,9 @@ func clipMessage(s, fallback string) string {
 // codes the spec sends with 400, else 200 with the error body.
 func statelessErrorStatus(code int) int {
 	switch code {
-	case jsonrpc.CodeMethodNotFound:
+	case mcpproto.CodeMethodNotFound:
 		return 404
-	case jsonrpc.CodeHeaderMismatch, jsonrpc.CodeMissingClientCapability, jsonrpc.CodeUnsupportedProtocolVersion:
+	case mcpproto.CodeHeaderMismatch, mcpproto.CodeMissingClientCapability, mcpproto.CodeUnsupportedProtocolVersion:
 		return 400
 	default:
 		return 200

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"strings"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
@@ -18,26 +19,29 @@ import (
 func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
 	// The gateway's context ends when its client goes away: cancelling it cancels the
 	// session stream below, which is how a closed stateless stream cancels the request.
-	ctx := stream.Context()
-	out := exchangeSink{stream: stream}
 	md := req.GetMetadata()
 	if md == nil {
 		md = &transportv1.RequestMetadata{}
 	}
+	return s.exchange(stream.Context(), exchangeSink{stream: stream}, md, req.GetBody(), "")
+}
 
-	if jsonrpc.IsBatch(req.GetBody()) {
+// exchange runs one POSTed body and writes the outcome to out. connectionID is set for
+// the messages of a 2024-11-05 connection: its initialize gives the session that id.
+func (s *Server) exchange(ctx context.Context, out sink, md *transportv1.RequestMetadata, body []byte, connectionID string) error {
+	if jsonrpc.IsBatch(body) {
 		ctx, cancel := context.WithTimeout(ctx, s.handleTimeout)
 		defer cancel()
-		return s.batch(ctx, out, md, req.GetBody())
+		return s.batch(ctx, out, md, body)
 	}
-	msg, derr := jsonrpc.Decode(req.GetBody())
+	msg, derr := jsonrpc.Decode(body)
 	if derr != nil {
 		return fail(out, 400, derr.ID, derr.Code, derr.Message, nil)
 	}
 	// subscriptions/listen lasts as long as the client wants it; everything else is
 	// bounded.
 	var cancel context.CancelFunc
-	if msg.Method == methodListen && msg.Kind == jsonrpc.KindRequest {
+	if msg.Method == mcpproto.MethodSubscriptionsListen && msg.Kind == jsonrpc.KindRequest {
 		ctx, cancel = context.WithCancel(ctx)
 	} else {
 		ctx, cancel = context.WithTimeout(ctx, s.handleTimeout)
@@ -57,11 +61,8 @@ func (s *Server) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerSt
 		}
 		return s.stateless(ctx, out, md, &msg, params)
 	}
-	return s.stateful(ctx, out, md, &msg)
+	return s.stateful(ctx, out, md, &msg, connectionID)
 }
-
-// methodListen is the stateless generation's long-lived subscription request.
-const methodListen = "subscriptions/listen"
 
 // framingFor tells how the client wants a response: SSE is possible when it accepts
 // text/event-stream; JSON when it accepts application/json or says nothing usable.

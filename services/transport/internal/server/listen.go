@@ -9,6 +9,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
@@ -61,25 +62,40 @@ func (s *Server) Listen(req *transportv1.ListenRequest, stream grpc.ServerStream
 	if err := out.message(nil, opened.GetEventId()); err != nil {
 		return err
 	}
-	for {
+	// When the session stream breaks, the client reconnects with its Last-Event-ID;
+	// nothing is lost.
+	return s.forward(ctx, out, "session Listen stream broke; ending the GET stream", func() ([]byte, string, error) {
 		ev, err := events.Recv()
 		if err != nil {
+			return nil, "", err
+		}
+		switch e := ev.GetEvent().(type) {
+		case *sessionv1.ListenResponse_Notification:
+			return jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams()), ev.GetEventId(), nil
+		case *sessionv1.ListenResponse_Request:
+			return jsonrpc.AppendRequest(nil, e.Request.GetId(), e.Request.GetMethod(), e.Request.GetParams()), ev.GetEventId(), nil
+		}
+		return nil, "", nil
+	})
+}
+
+// forward writes the events of a session stream as messages until it ends. next
+// returns the next message and its event id (no data: an event with nothing to
+// write), or the error that ended the stream; a stream that broke while the client
+// still listens is logged with broke.
+func (s *Server) forward(ctx context.Context, out sink, broke string, next func() ([]byte, string, error)) error {
+	for {
+		data, eventID, err := next()
+		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, io.EOF) {
-				// The client reconnects with its Last-Event-ID; nothing is lost.
-				s.logger.InfoContext(ctx, "session Listen stream broke; ending the GET stream", "error", err)
+				s.logger.InfoContext(ctx, broke, "error", err)
 			}
 			return nil
 		}
-		var data []byte
-		switch e := ev.GetEvent().(type) {
-		case *sessionv1.ListenResponse_Notification:
-			data = jsonrpc.AppendNotification(nil, e.Notification.GetMethod(), e.Notification.GetParams())
-		case *sessionv1.ListenResponse_Request:
-			data = jsonrpc.AppendRequest(nil, e.Request.GetId(), e.Request.GetMethod(), e.Request.GetParams())
-		default:
+		if data == nil {
 			continue
 		}
-		if err := out.message(data, ev.GetEventId()); err != nil {
+		if err := out.message(data, eventID); err != nil {
 			return err
 		}
 	}
@@ -98,11 +114,11 @@ func checkSessionRequest(md *transportv1.RequestMetadata) (checkedFailure, bool)
 	v := md.GetProtocolVersion()
 	switch {
 	case mcpversion.IsStateless(v):
-		return checkedFailure{failure: failure{405, jsonrpc.CodeInvalidRequest, msgMethodNotAllowed}}, false
+		return checkedFailure{failure: failure{405, mcpproto.CodeInvalidRequest, msgMethodNotAllowed}}, false
 	case v != "" && !mcpversion.IsStateful(v):
-		return checkedFailure{failure: failure{400, jsonrpc.CodeInvalidRequest, unsupportedStatefulMessage}, data: wire.VersionData(v)}, false
+		return checkedFailure{failure: failure{400, mcpproto.CodeInvalidRequest, unsupportedStatefulMessage}, data: wire.VersionData(v)}, false
 	case md.GetSessionId() == "":
-		return checkedFailure{failure: failure{400, jsonrpc.CodeInvalidRequest, msgSessionRequired}}, false
+		return checkedFailure{failure: failure{400, mcpproto.CodeInvalidRequest, msgSessionRequired}}, false
 	}
 	return checkedFailure{}, true
 }

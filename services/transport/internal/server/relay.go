@@ -10,6 +10,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 			}
 		case *sessionv1.HandleResponse_Request:
 			if !o.framing.sse {
-				return final(200, jsonrpc.AppendError(nil, o.id, jsonrpc.CodeInternalError, msgInputNeedsSSE, nil))
+				return final(200, jsonrpc.AppendError(nil, o.id, mcpproto.CodeInternalError, msgInputNeedsSSE, nil))
 			}
 			if !headSent {
 				if err := startSSE(); err != nil {

@@ -7,6 +7,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
@@ -17,7 +18,7 @@ import (
 // about it. A missing session is 404, as for any other message.
 func (s *Server) respond(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message) error {
 	if md.GetSessionId() == "" {
-		return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, msgSessionRequired, nil)
+		return fail(out, 400, nil, mcpproto.CodeInvalidRequest, msgSessionRequired, nil)
 	}
 	if msg.ID == nil {
 		// An error response without an id answers nothing we can find.

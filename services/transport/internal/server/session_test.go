@@ -69,7 +69,7 @@ func TestSessionLifecycle(t *testing.T) {
 		`{"jsonrpc":"2.0","id":"r1","method":"roots/list","params":{}}`,
 	}
 	for i, ev := range published {
-		if n := h.session.Publish(sid, ev); n != 1 {
+		if n := h.session.Emit(sid, ev); n != 1 {
 			t.Fatalf("published to %d Listen streams, want 1", n)
 		}
 		got, err := listen.Recv()

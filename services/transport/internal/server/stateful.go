@@ -6,28 +6,30 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
 )
 
 // stateful serves the initialize handshake generation (2025-03-26 .. 2025-11-25).
-func (s *Server) stateful(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message) error {
+// connectionID is set for the messages of a 2024-11-05 connection (see exchange).
+func (s *Server) stateful(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message, connectionID string) error {
 	if msg.Kind == jsonrpc.KindResponse {
 		return s.respond(ctx, out, md, msg)
 	}
-	if msg.Method == wire.MethodInitialize {
+	if msg.Method == mcpproto.MethodInitialize {
 		if msg.Kind != jsonrpc.KindRequest {
-			return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, "Invalid Request: initialize must be a request with an id", nil)
+			return fail(out, 400, nil, mcpproto.CodeInvalidRequest, "Invalid Request: initialize must be a request with an id", nil)
 		}
-		return s.initialize(ctx, out, md, msg)
+		return s.initialize(ctx, out, md, msg, connectionID)
 	}
 	if md.GetSessionId() == "" {
-		return fail(out, 400, msg.ID, jsonrpc.CodeInvalidRequest, msgSessionRequired, nil)
+		return fail(out, 400, msg.ID, mcpproto.CodeInvalidRequest, msgSessionRequired, nil)
 	}
 	version := md.GetProtocolVersion()
 	if version != "" && !mcpversion.IsStateful(version) {
-		return fail(out, 400, msg.ID, jsonrpc.CodeInvalidRequest, unsupportedStatefulMessage, wire.VersionData(version))
+		return fail(out, 400, msg.ID, mcpproto.CodeInvalidRequest, unsupportedStatefulMessage, wire.VersionData(version))
 	}
 	req := &sessionv1.HandleRequest{
 		SessionId:       md.GetSessionId(),
@@ -49,8 +51,8 @@ func (s *Server) stateful(ctx context.Context, out sink, md *transportv1.Request
 }
 
 // initialize creates a session and answers with its id in the head.
-func (s *Server) initialize(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message) error {
-	resp, err := s.session.Initialize(ctx, &sessionv1.InitializeRequest{Params: msg.Params})
+func (s *Server) initialize(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message, connectionID string) error {
+	resp, err := s.session.Initialize(ctx, &sessionv1.InitializeRequest{Params: msg.Params, SessionId: connectionID})
 	if err != nil {
 		if gone := s.clientGone(ctx); gone != nil {
 			return gone

@@ -6,6 +6,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/wire"
 )
@@ -15,7 +16,7 @@ import (
 // never echoed.
 func (s *Server) stateless(ctx context.Context, out sink, md *transportv1.RequestMetadata, msg *jsonrpc.Message, params wire.Params) error {
 	if msg.Kind == jsonrpc.KindResponse {
-		return fail(out, 400, nil, jsonrpc.CodeInvalidRequest, "Invalid Request: clients must not send responses in the stateless protocol", nil)
+		return fail(out, 400, nil, mcpproto.CodeInvalidRequest, "Invalid Request: clients must not send responses in the stateless protocol", nil)
 	}
 	notification := msg.Kind == jsonrpc.KindNotification
 	if f := wire.CheckStateless(msg.Method, notification, params, wire.StatelessHeaders{

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 )
 
@@ -70,6 +71,9 @@ type Service struct {
 	feeds map[string][]chan *sessionv1.ListenResponse
 	// responses are the answers Respond took.
 	responses []*sessionv1.RespondRequest
+	// connections are the open OpenConnection streams by id: what Publish records
+	// for one goes to its channel.
+	connections map[string]chan []byte
 
 	// Blocked receives one value when a MethodBlock call starts; Unblocked when its
 	// context ends (buffered so a test need not read them).
@@ -80,10 +84,11 @@ type Service struct {
 // New returns a Service knowing KnownSession and KnownSession20250326.
 func New() *Service {
 	return &Service{
-		sessions:  map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
-		feeds:     map[string][]chan *sessionv1.ListenResponse{},
-		Blocked:   make(chan struct{}, 64),
-		Unblocked: make(chan error, 64),
+		sessions:    map[string]string{KnownSession: mcpversion.V20251125, KnownSession20250326: mcpversion.V20250326},
+		feeds:       map[string][]chan *sessionv1.ListenResponse{},
+		connections: map[string]chan []byte{},
+		Blocked:     make(chan struct{}, 64),
+		Unblocked:   make(chan error, 64),
 	}
 }
 
@@ -122,6 +127,15 @@ func (s *Service) Initialize(_ context.Context, req *sessionv1.InitializeRequest
 	s.mu.Lock()
 	s.next++
 	id := "session-" + strconv.Itoa(s.next)
+	if c := req.GetSessionId(); c != "" {
+		_, open := s.connections[c]
+		_, taken := s.sessions[c]
+		if !open || taken {
+			s.mu.Unlock()
+			return nil, status.Error(codes.FailedPrecondition, "no open connection "+c)
+		}
+		id = c
+	}
 	s.sessions[id] = version
 	s.mu.Unlock()
 	return &sessionv1.InitializeResponse{
@@ -163,7 +177,7 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 		return result(`{"resultType":"complete","tools":[],"ttlMs":0,"cacheScope":"private"}`)
 	case MethodBadParams:
 		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
-			Error: &sessionv1.Error{Code: -32602, Message: "Unknown tool: x", Data: []byte(`{"name":"x"}`)},
+			Error: &sessionv1.Error{Code: mcpproto.CodeInvalidParams, Message: "Unknown tool: x", Data: []byte(`{"name":"x"}`)},
 		}})
 	case MethodUnavailable:
 		return status.Error(codes.Unavailable, "provider pool drained: "+SecretDetail)
@@ -192,7 +206,7 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 		return stream.Context().Err()
 	default:
 		return stream.Send(&sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Error{
-			Error: &sessionv1.Error{Code: -32601, Message: "Method not found"},
+			Error: &sessionv1.Error{Code: mcpproto.CodeMethodNotFound, Message: "Method not found"},
 		}})
 	}
 }
@@ -256,9 +270,9 @@ func (s *Service) Listen(req *sessionv1.ListenRequest, stream grpc.ServerStreami
 	}
 }
 
-// Publish hands ev to the open Listen streams of a session and reports how many
+// Emit hands ev to the open Listen streams of a session and reports how many
 // took it.
-func (s *Service) Publish(sessionID string, ev *sessionv1.ListenResponse) int {
+func (s *Service) Emit(sessionID string, ev *sessionv1.ListenResponse) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, feed := range s.feeds[sessionID] {
@@ -294,4 +308,50 @@ func notify[T any](ch chan T, v T) {
 	case ch <- v:
 	default:
 	}
+}
+
+// OpenConnection reserves "connection-<n>", sends it in an opened event, then every
+// message Publish records for it; when the caller leaves, the connection and its
+// session end.
+func (s *Service) OpenConnection(_ *sessionv1.OpenConnectionRequest, stream grpc.ServerStreamingServer[sessionv1.OpenConnectionResponse]) error {
+	feed := make(chan []byte, 64)
+	s.mu.Lock()
+	s.next++
+	id := "connection-" + strconv.Itoa(s.next)
+	s.connections[id] = feed
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.connections, id)
+		delete(s.sessions, id)
+		s.mu.Unlock()
+	}()
+	if err := stream.Send(&sessionv1.OpenConnectionResponse{Event: &sessionv1.OpenConnectionResponse_Opened{Opened: &sessionv1.ConnectionOpened{SessionId: id}}}); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case msg := <-feed:
+			if err := stream.Send(&sessionv1.OpenConnectionResponse{Event: &sessionv1.OpenConnectionResponse_Message{Message: msg}}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Publish hands the messages to an open connection's stream; any other id is
+// NOT_FOUND.
+func (s *Service) Publish(_ context.Context, req *sessionv1.PublishRequest) (*sessionv1.PublishResponse, error) {
+	s.mu.Lock()
+	feed, ok := s.connections[req.GetSessionId()]
+	s.mu.Unlock()
+	if !ok {
+		return nil, status.Error(codes.NotFound, "no open connection")
+	}
+	for _, m := range req.GetMessages() {
+		feed <- m
+	}
+	return &sessionv1.PublishResponse{}, nil
 }

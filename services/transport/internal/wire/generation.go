@@ -1,6 +1,9 @@
 package wire
 
-import "github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+import (
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+)
 
 // Generation is the protocol generation serving one message.
 type Generation uint8
@@ -19,9 +22,6 @@ func (g Generation) String() string {
 	return "stateful"
 }
 
-// MethodInitialize is the stateful handshake.
-const MethodInitialize = "initialize"
-
 // Choose picks the generation of one POSTed message, in this order:
 //  1. "initialize" selects the stateful handshake, whatever the headers say;
 //  2. a _meta protocol version marks a stateless request (the spec's dual-era rule:
@@ -35,7 +35,7 @@ const MethodInitialize = "initialize"
 //  5. everything else is stateful (including no header at all).
 func Choose(method string, params Params, headerVersion, sessionID string) Generation {
 	switch {
-	case method == MethodInitialize:
+	case method == mcpproto.MethodInitialize:
 		return Stateful
 	case params.HasProtocolVersion:
 		return Stateless

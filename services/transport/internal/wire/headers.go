@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"strings"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
@@ -26,13 +27,6 @@ type StatelessHeaders struct {
 	Method          string
 	Name            string
 }
-
-// Methods whose Mcp-Name header carries params.name or params.uri.
-const (
-	methodToolsCall     = "tools/call"
-	methodPromptsGet    = "prompts/get"
-	methodResourcesRead = "resources/read"
-)
 
 // CheckStateless applies the 2026-07-28 server validation to one request or
 // notification, in this order: MCP-Protocol-Version present (-32020), equal to the
@@ -57,7 +51,7 @@ func CheckStateless(method string, notification bool, p Params, h StatelessHeade
 	// The _meta triple is defined for requests only: a notification (such as the
 	// notifications/cancelled some clients send when closing a stream) may omit it.
 	if !p.HasProtocolVersion && !notification {
-		return invalidParams(`Invalid params: missing _meta "` + MetaProtocolVersion + `"`)
+		return invalidParams(`Invalid params: missing _meta "` + mcpproto.MetaProtocolVersion + `"`)
 	}
 	if h.Method == "" && !notification {
 		return mismatch("Header mismatch: Mcp-Method header is required")
@@ -69,7 +63,7 @@ func CheckStateless(method string, notification bool, p Params, h StatelessHeade
 		return f
 	}
 	if !notification && (len(p.ClientCapabilities) == 0 || p.ClientCapabilities[0] != '{') {
-		return invalidParams(`Invalid params: missing _meta "` + MetaClientCapabilities + `"`)
+		return invalidParams(`Invalid params: missing _meta "` + mcpproto.MetaClientCapabilities + `"`)
 	}
 	return nil
 }
@@ -77,9 +71,9 @@ func CheckStateless(method string, notification bool, p Params, h StatelessHeade
 func checkName(method string, p Params, header string) *Failure {
 	var body json.RawMessage
 	switch method {
-	case methodToolsCall, methodPromptsGet:
+	case mcpproto.MethodToolsCall, mcpproto.MethodPromptsGet:
 		body = p.Name
-	case methodResourcesRead:
+	case mcpproto.MethodResourcesRead:
 		body = p.URI
 	default:
 		return nil
@@ -125,7 +119,7 @@ func DecodeHeaderValue(v string) (string, error) {
 func UnsupportedVersion(requested string) *Failure {
 	return &Failure{
 		HTTPStatus: 400,
-		Code:       jsonrpc.CodeUnsupportedProtocolVersion,
+		Code:       mcpproto.CodeUnsupportedProtocolVersion,
 		Message:    "Unsupported protocol version",
 		Data:       VersionData(requested),
 	}
@@ -147,11 +141,11 @@ func VersionData(requested string) []byte {
 }
 
 func mismatch(msg string) *Failure {
-	return &Failure{HTTPStatus: 400, Code: jsonrpc.CodeHeaderMismatch, Message: msg}
+	return &Failure{HTTPStatus: 400, Code: mcpproto.CodeHeaderMismatch, Message: msg}
 }
 
 func invalidParams(msg string) *Failure {
-	return &Failure{HTTPStatus: 400, Code: jsonrpc.CodeInvalidParams, Message: msg}
+	return &Failure{HTTPStatus: 400, Code: mcpproto.CodeInvalidParams, Message: msg}
 }
 
 // clip bounds client-supplied values echoed in error messages.

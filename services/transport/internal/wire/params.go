@@ -10,12 +10,6 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
-// The _meta keys of the stateless generation.
-const (
-	MetaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
-	MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
-)
-
 // Params is the part of a request's params the transport looks at. Values stay raw.
 type Params struct {
 	// ProtocolVersion is _meta's protocol version; "" when absent or not a string.

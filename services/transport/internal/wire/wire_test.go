@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
-	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
 const (
@@ -90,20 +90,20 @@ func TestCheckStateless(t *testing.T) {
 		{"ok call plain name", "tools/call", false, ReadParams(json.RawMessage(`{"name":"echo",` + meta + `}`)), StatelessHeaders{v, "tools/call", "echo"}, 0},
 		{"ok read uri", "resources/read", false, readParams, StatelessHeaders{v, "resources/read", "=?base64?ZmlsZTovLy9hIGI=?="}, 0},
 		{"ok notification without method header", "notifications/x", true, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`)), StatelessHeaders{v, "", ""}, 0},
-		{"missing version header", "tools/list", false, listParams, StatelessHeaders{"", "tools/list", ""}, jsonrpc.CodeHeaderMismatch},
-		{"version mismatch", "tools/list", false, listParams, StatelessHeaders{"2025-11-25", "tools/list", ""}, jsonrpc.CodeHeaderMismatch},
-		{"unsupported version", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}`)), StatelessHeaders{"1900-01-01", "tools/list", ""}, jsonrpc.CodeUnsupportedProtocolVersion},
-		{"unsupported header no meta", "tools/list", false, Params{}, StatelessHeaders{"1900-01-01", "tools/list", ""}, jsonrpc.CodeUnsupportedProtocolVersion},
-		{"stateless header no meta", "tools/list", false, Params{}, StatelessHeaders{v, "tools/list", ""}, jsonrpc.CodeInvalidParams},
-		{"missing method header", "tools/list", false, listParams, StatelessHeaders{v, "", ""}, jsonrpc.CodeHeaderMismatch},
-		{"method mismatch", "tools/list", false, listParams, StatelessHeaders{v, "prompts/list", ""}, jsonrpc.CodeHeaderMismatch},
-		{"notification method mismatch", "notifications/x", true, listParams, StatelessHeaders{v, "notifications/y", ""}, jsonrpc.CodeHeaderMismatch},
-		{"missing name", "tools/call", false, callParams, StatelessHeaders{v, "tools/call", ""}, jsonrpc.CodeHeaderMismatch},
-		{"name mismatch", "tools/call", false, callParams, StatelessHeaders{v, "tools/call", "other"}, jsonrpc.CodeHeaderMismatch},
-		{"name bad base64", "prompts/get", false, callParams, StatelessHeaders{v, "prompts/get", "=?base64?!!!?="}, jsonrpc.CodeHeaderMismatch},
-		{"uri mismatch", "resources/read", false, readParams, StatelessHeaders{v, "resources/read", "file:///a"}, jsonrpc.CodeHeaderMismatch},
-		{"missing capabilities", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`)), StatelessHeaders{v, "tools/list", ""}, jsonrpc.CodeInvalidParams},
-		{"capabilities not object", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":true}}`)), StatelessHeaders{v, "tools/list", ""}, jsonrpc.CodeInvalidParams},
+		{"missing version header", "tools/list", false, listParams, StatelessHeaders{"", "tools/list", ""}, mcpproto.CodeHeaderMismatch},
+		{"version mismatch", "tools/list", false, listParams, StatelessHeaders{"2025-11-25", "tools/list", ""}, mcpproto.CodeHeaderMismatch},
+		{"unsupported version", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}`)), StatelessHeaders{"1900-01-01", "tools/list", ""}, mcpproto.CodeUnsupportedProtocolVersion},
+		{"unsupported header no meta", "tools/list", false, Params{}, StatelessHeaders{"1900-01-01", "tools/list", ""}, mcpproto.CodeUnsupportedProtocolVersion},
+		{"stateless header no meta", "tools/list", false, Params{}, StatelessHeaders{v, "tools/list", ""}, mcpproto.CodeInvalidParams},
+		{"missing method header", "tools/list", false, listParams, StatelessHeaders{v, "", ""}, mcpproto.CodeHeaderMismatch},
+		{"method mismatch", "tools/list", false, listParams, StatelessHeaders{v, "prompts/list", ""}, mcpproto.CodeHeaderMismatch},
+		{"notification method mismatch", "notifications/x", true, listParams, StatelessHeaders{v, "notifications/y", ""}, mcpproto.CodeHeaderMismatch},
+		{"missing name", "tools/call", false, callParams, StatelessHeaders{v, "tools/call", ""}, mcpproto.CodeHeaderMismatch},
+		{"name mismatch", "tools/call", false, callParams, StatelessHeaders{v, "tools/call", "other"}, mcpproto.CodeHeaderMismatch},
+		{"name bad base64", "prompts/get", false, callParams, StatelessHeaders{v, "prompts/get", "=?base64?!!!?="}, mcpproto.CodeHeaderMismatch},
+		{"uri mismatch", "resources/read", false, readParams, StatelessHeaders{v, "resources/read", "file:///a"}, mcpproto.CodeHeaderMismatch},
+		{"missing capabilities", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`)), StatelessHeaders{v, "tools/list", ""}, mcpproto.CodeInvalidParams},
+		{"capabilities not object", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":true}}`)), StatelessHeaders{v, "tools/list", ""}, mcpproto.CodeInvalidParams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

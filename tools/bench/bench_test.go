@@ -61,7 +61,7 @@ func TestParseOptions(t *testing.T) {
 
 func TestReportMarkdownAndJSON(t *testing.T) {
 	rep := report{
-		Command: "mcpmesh bench -c 10", Concurrency: 10, Duration: time.Second,
+		Command: "mcpmesh-bench -c 10", Concurrency: 10, Duration: time.Second,
 		Rows: []row{
 			{Layout: "ceiling", Processes: 1, Requests: 2000, ReqPerSec: 2000, P50US: 900, P95US: 1500, P99US: 2000, MaxUS: 3000, ServerCPUUS: 20, GeneratorCPUUS: 30},
 			{Layout: "all", Processes: 1, Requests: 1000, ReqPerSec: 1000, P50US: 1800, Errors: 2, ServerCPUUS: 80.25, GeneratorCPUUS: 31,
@@ -92,7 +92,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		"| six | failed |",
 		"error seen: HTTP 500: boom",
 		"**2.00 KiB per session**",
-		"command: `mcpmesh bench -c 10`",
+		"command: `mcpmesh-bench -c 10`",
 		"nproc: ", "go: go", "GOMAXPROCS: generator ", "date: ",
 	} {
 		if !strings.Contains(out, want) {
@@ -118,8 +118,8 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 }
 
 func TestCommandLineQuotes(t *testing.T) {
-	got := commandLine([]string{"mcpmesh", "bench", "-layouts", "all,six", "-json", "my file.json", ""})
-	if want := `mcpmesh bench -layouts all,six -json 'my file.json' ''`; got != want {
+	got := commandLine([]string{"mcpmesh-bench", "-layouts", "all,six", "-json", "my file.json", ""})
+	if want := `mcpmesh-bench -layouts all,six -json 'my file.json' ''`; got != want {
 		t.Fatalf("commandLine = %s, want %s", got, want)
 	}
 }

@@ -146,7 +146,7 @@ func formatBytes(b float64) string {
 func (r *report) writeMarkdown(w io.Writer) error {
 	r.setRatios()
 	var b strings.Builder
-	fmt.Fprintf(&b, "## mcpmesh bench: %d sessions, %s measured after %s warmup\n\n", r.Concurrency, r.Duration, r.Warmup)
+	fmt.Fprintf(&b, "## mcpmesh-bench: %d sessions, %s measured after %s warmup\n\n", r.Concurrency, r.Duration, r.Warmup)
 	if len(r.Rows) > 0 {
 		b.WriteString("| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -94,7 +94,9 @@ func (p *Process) readBanner(r io.Reader, ready chan<- error) {
 	}
 }
 
-// BannerEnd starts the last line of the start-up banner.
+// BannerEnd starts the last line of the start-up banner, as cmd/mcpmesh (serve.go)
+// prints it; every end-to-end test starts the real binary through Start, so a change
+// on one side alone fails them all.
 const BannerEnd = "Press Ctrl+C to stop"
 
 // Logs returns what the process wrote to stderr so far.

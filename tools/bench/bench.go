@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// options are the flags of `mcpmesh bench`.
+// options are the flags of `mcpmesh-bench`.
 type options struct {
 	concurrency   int
 	duration      time.Duration
@@ -29,12 +29,12 @@ type options struct {
 
 // parseOptions parses and checks the flags; every problem is reported at once.
 func parseOptions(args []string, stderr io.Writer) (options, error) {
-	fs := flag.NewFlagSet("mcpmesh bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("mcpmesh-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
 	fs.IntVar(&o.concurrency, "c", 1000, "concurrent sessions, one request in flight each")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each run")
-	fs.StringVar(&o.binary, "binary", "", "path to the mcpmesh binary (default: this executable)")
+	fs.StringVar(&o.binary, "binary", "bin/mcpmesh", "path to the mcpmesh binary to measure (make build writes bin/mcpmesh)")
 	layouts := fs.String("layouts", strings.Join(defaultLayouts, ","), "comma-separated layouts to run: "+strings.Join(knownLayouts, ", ")+
 		" (all-pg and replicas-pg keep their state in PostgreSQL)")
 	fs.IntVar(&o.idleSessions, "idle-sessions", 10000, "idle sessions for the memory run (0 skips it)")
@@ -82,17 +82,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if len(o.layouts) == 0 && o.idleSessions == 0 {
 		errs = append(errs, errors.New("nothing to do: no layout and -idle-sessions=0"))
 	}
-	if o.binary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("-binary: %w", err))
-		}
-		o.binary = exe
-	}
 	return o, errors.Join(errs...)
 }
 
-// Main runs `mcpmesh bench`: each layout in turn under the same load, then the
+// Main runs the bench (`mcpmesh-bench`, `make bench`): each layout in turn under the same load, then the
 // idle-memory run, and prints a Markdown report to stdout (progress goes to stderr).
 // Every process it starts is stopped before it returns, also when ctx is cancelled.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -104,7 +97,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 
 	db := newDatabase(opts.databaseURL)
-	st := starter{binary: opts.binary, sixGOMAXPROCS: opts.sixGOMAXPROCS, db: db, conns: opts.concurrency, progress: stderr}
+	if _, err := os.Stat(opts.binary); err != nil {
+		return fmt.Errorf("bench: -binary: %w (make build writes bin/mcpmesh)", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: the ceiling runs as this executable: %w", err)
+	}
+	st := starter{binary: opts.binary, ceiling: self, sixGOMAXPROCS: opts.sixGOMAXPROCS, db: db, conns: opts.concurrency, progress: stderr}
 	rep := report{
 		Command:       commandLine(os.Args),
 		Concurrency:   opts.concurrency,

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // ceilingBody is what the ceiling answers to every POST: the shape of an echo result.
@@ -34,22 +34,22 @@ func ceilingHandler() http.Handler {
 	})
 }
 
-// CeilingMain runs the ceiling server (`mcpmesh bench-ceiling`): it listens on
+// CeilingMain runs the ceiling server (`mcpmesh-bench ceiling`): it listens on
 // 127.0.0.1:0 (or -listen), prints "ceiling listening on http://ADDR" followed by a
 // banner that proc.Start understands, and serves until ctx ends.
 func CeilingMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mcpmesh bench-ceiling", flag.ContinueOnError)
+	fs := flag.NewFlagSet("mcpmesh-bench ceiling", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("bench-ceiling: unexpected arguments %v", fs.Args())
+		return fmt.Errorf("ceiling: unexpected arguments %v", fs.Args())
 	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("bench-ceiling: listen: %w", err)
+		return fmt.Errorf("ceiling: listen: %w", err)
 	}
 	base := "http://" + lis.Addr().String()
 	srv := &http.Server{Handler: ceilingHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -59,7 +59,7 @@ func CeilingMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	select {
 	case err := <-served:
-		return fmt.Errorf("bench-ceiling: serve: %w", err)
+		return fmt.Errorf("ceiling: serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -68,7 +68,7 @@ func CeilingMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		_ = srv.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("bench-ceiling: serve: %w", err)
+		return fmt.Errorf("ceiling: serve: %w", err)
 	}
 	return nil
 }

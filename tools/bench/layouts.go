@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/proc"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // Layout names accepted by -layouts.
@@ -109,7 +109,10 @@ func tail(s string, n int) string {
 
 // starter starts layouts from one mcpmesh binary.
 type starter struct {
-	binary        string
+	binary string
+	// ceiling is the executable whose `ceiling` command serves the ceiling layout (the
+	// bench itself).
+	ceiling       string
 	sixGOMAXPROCS int
 	// allEnv is added to the environment of the single-process layout.
 	allEnv []string
@@ -136,7 +139,7 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	}
 	switch layout {
 	case layoutCeiling:
-		_, err = s.add(ctx, st.binary, "ceiling", nil, "bench-ceiling")
+		_, err = s.add(ctx, st.ceiling, "ceiling", nil, "ceiling")
 	case layoutAll:
 		_, err = s.add(ctx, st.binary, "all", st.allEnv, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
 	case layoutAllPG:

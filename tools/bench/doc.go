@@ -1,5 +1,6 @@
-// Package bench is the `mcpmesh bench` load generator. It measures the mesh against a
-// ceiling: a bare net/http server in its own process (`mcpmesh bench-ceiling`) that
+// Package bench is the load generator of `make bench` (tools/cmd/mcpmesh-bench), kept
+// out of the server binary. It measures the mesh against a
+// ceiling: a bare net/http server in its own process (`mcpmesh-bench ceiling`) that
 // answers every POST with a fixed JSON-RPC result. Every layout's throughput is reported
 // as a ratio to that ceiling, together with latency percentiles, errors and the CPU that
 // the server processes and the generator spend per request, read from /proc. A separate
