@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -131,27 +130,6 @@ func TestKubernetesManifests(t *testing.T) {
 	if len(services) < 6 {
 		t.Errorf("want a Service per Deployment, got %d", len(services))
 	}
-}
-
-// The image's default command must be a valid configuration too.
-func TestDockerfileCommand(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "CMD "); ok {
-			var args []string
-			if err := yaml.Unmarshal([]byte(rest), &args); err != nil {
-				t.Fatalf("CMD is not an exec-form list: %v", err)
-			}
-			if _, err := loadConfig("docker", args, nil, io.Discard); err != nil {
-				t.Fatalf("CMD %v: %v", args, err)
-			}
-			return
-		}
-	}
-	t.Fatal("Dockerfile has no CMD")
 }
 
 func portOf(t *testing.T, addr string) int {
