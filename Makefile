@@ -55,6 +55,10 @@ image: ## Build the image without Docker: deploy/.build/oci (OCI layout) and dep
 	cd deploy && GOWORK=off go run ./cmd/mkimage -binary .build/mcpmesh -dockerfile Dockerfile -version $(VERSION) \
 		-name $(IMAGE) -oci-layout .build/oci -tarball .build/mcpmesh.tar
 
+.PHONY: manifests
+manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/kubernetes/values.yaml).
+	cd deploy && GOWORK=off go run ./cmd/manifests
+
 .PHONY: run
 run: build ## Start the whole mesh in one process on 127.0.0.1:8080.
 	./bin/mcpmesh -target=all

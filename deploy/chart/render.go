@@ -188,3 +188,17 @@ func stripComments(s string) string {
 	}
 	return b.String()
 }
+
+// PlainManifest renders the chart with valuesFile as release "mcpmesh" in namespace,
+// preceded by the Namespace, as one file to kubectl apply.
+func PlainManifest(chartDir, valuesFile, namespace string) (string, error) {
+	rendered, err := Render(chartDir, Release{Name: "mcpmesh", Namespace: namespace}, valuesFile)
+	if err != nil {
+		return "", err
+	}
+	return "# Rendered from deploy/helm/mcpmesh with " + path.Base(valuesFile) + " by `make manifests`: edit the chart,\n" +
+		"# not this file. Apply with: kubectl apply -f mcpmesh.yaml\n" +
+		"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + namespace + "\n  labels:\n" +
+		"    pod-security.kubernetes.io/enforce: restricted\n" +
+		Manifest(rendered), nil
+}
