@@ -5,6 +5,7 @@ package compose_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -74,14 +75,7 @@ func meshServices(t *testing.T, p *types.Project) []meshService {
 		t.Fatal(err)
 	}
 	var out []meshService
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range p.Services {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		svc := p.Services[name]
 		if !strings.HasPrefix(svc.Image, "mcpmesh:") {
 			continue
