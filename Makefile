@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 # Every Go module of the workspace, in dependency order.
 MODULES := gen services/kit services/registry services/everything services/session \
-	services/transport services/health services/gateway tools cmd/mcpmesh
+	services/transport services/health services/gateway tools cmd/mcpmesh deploy
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 GOLANGCI_LINT_VERSION := v2.15.0
 GOBIN_DIR := $(CURDIR)/bin
@@ -42,6 +42,22 @@ generate: $(BUF) ## Regenerate gen/ from proto/ (byte for byte reproducible).
 .PHONY: build
 build: ## Build bin/mcpmesh.
 	go build -o bin/mcpmesh ./cmd/mcpmesh
+
+# make image: the release image without a container engine (deploy/cmd/mkimage), from
+# the same runtime configuration as deploy/Dockerfile.
+VERSION ?= dev
+IMAGE ?= mcpmesh:$(VERSION)
+
+.PHONY: image
+image: ## Build the image without Docker: deploy/.build/oci (OCI layout) and deploy/.build/mcpmesh.tar (docker load).
+	mkdir -p deploy/.build
+	cd cmd/mcpmesh && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=$(VERSION)" -o ../../deploy/.build/mcpmesh .
+	cd deploy && GOWORK=off go run ./cmd/mkimage -binary .build/mcpmesh -dockerfile Dockerfile -version $(VERSION) \
+		-name $(IMAGE) -oci-layout .build/oci -tarball .build/mcpmesh.tar
+
+.PHONY: manifests
+manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/kubernetes/values.yaml).
+	cd deploy && GOWORK=off go run ./cmd/manifests
 
 .PHONY: run
 run: build ## Start the whole mesh in one process on 127.0.0.1:8080.

@@ -33,6 +33,10 @@ import (
 //   - host:port with -plain: the process's own grpc.health.v1 status (-service names
 //     one service; empty asks for the whole server), for targets without the health
 //     service.
+//
+// -self asks the process configured by this environment (MCPMESH_*), whatever its
+// target: its gateway's /readyz when it runs the gateway, else its own grpc.health.v1.
+// The image's HEALTHCHECK uses it, so one health check fits every target.
 func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mcpmesh ping", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -42,8 +46,12 @@ func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	plain := fs.Bool("plain", false, "ask -addr's grpc.health.v1 status instead of the mesh aggregate")
 	service := fs.String("service", "", "with -plain: the grpc.health.v1 service name to check (empty: the whole server)")
 	degradedOK := fs.Bool("degraded-ok", false, "exit 0 when the mesh is degraded (only providers unhealthy)")
+	self := fs.Bool("self", false, "ask the process this environment configures: its gateway's /readyz, or its grpc.health.v1 when it runs no gateway")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
+	}
+	if *self {
+		*addr, *plain = selfAddress(environ)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mcpmesh ping: unexpected arguments %v\n", fs.Args())
@@ -81,9 +89,28 @@ func defaultHealthAddress(environ []string) string {
 	if peer := cfg.PeerAddress(meshconfig.TargetHealth); peer != "" {
 		return peer
 	}
-	host, port, err := net.SplitHostPort(cfg.GRPC.Listen)
+	return loopback(cfg.GRPC.Listen)
+}
+
+// selfAddress is what -self asks, from the environment's configuration: the gateway's
+// base URL when the process runs the gateway, else its gRPC listener (plain is true).
+func selfAddress(environ []string) (addr string, plain bool) {
+	cfg := meshconfig.Default()
+	if loaded, err := config.Load(meshconfig.Default(), config.Sources{Environ: environ}); err == nil {
+		cfg = loaded.Value
+	}
+	if cfg.Runs(meshconfig.TargetGateway) {
+		return "http://" + loopback(cfg.Gateway.Listen), false
+	}
+	return loopback(cfg.GRPC.Listen), true
+}
+
+// loopback turns a listen address into one to dial from the same host: an unspecified
+// host becomes 127.0.0.1.
+func loopback(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return cfg.GRPC.Listen
+		return listen
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"

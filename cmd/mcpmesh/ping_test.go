@@ -27,6 +27,30 @@ func TestDefaultHealthAddress(t *testing.T) {
 	}
 }
 
+// -self is what the image's HEALTHCHECK runs: one command whose address follows the
+// environment's target.
+func TestSelfAddress(t *testing.T) {
+	tests := []struct {
+		name      string
+		environ   []string
+		wantAddr  string
+		wantPlain bool
+	}{
+		{"all runs the gateway", []string{"MCPMESH_GATEWAY_LISTEN=0.0.0.0:8080"}, "http://127.0.0.1:8080", false},
+		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GATEWAY_LISTEN=:8081",
+			"MCPMESH_PEERS_TRANSPORT=t:9090", "MCPMESH_PEERS_SESSION=s:9090", "MCPMESH_PEERS_REGISTRY=r:9090", "MCPMESH_PEERS_HEALTH=h:9090"}, "http://127.0.0.1:8081", false},
+		{"gRPC target", []string{"MCPMESH_TARGET=session", "MCPMESH_GRPC_LISTEN=0.0.0.0:9191", "MCPMESH_PEERS_REGISTRY=registry:9090"}, "127.0.0.1:9191", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, plain := selfAddress(tt.environ)
+			if addr != tt.wantAddr || plain != tt.wantPlain {
+				t.Fatalf("selfAddress = %q, %v; want %q, %v", addr, plain, tt.wantAddr, tt.wantPlain)
+			}
+		})
+	}
+}
+
 func TestExplain(t *testing.T) {
 	tests := []struct {
 		name string

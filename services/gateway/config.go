@@ -34,6 +34,10 @@ type Config struct {
 	IdleTimeout time.Duration `koanf:"idle_timeout"`
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// DrainDelay is how long /readyz reports not ready, with the listener still
+	// accepting, before the drain starts: load balancers and Kubernetes endpoints take
+	// that long to stop sending new requests to this replica.
+	DrainDelay time.Duration `koanf:"drain_delay"`
 	// AccessLog writes one info line per request on /mcp and /v1 when it ends.
 	AccessLog bool `koanf:"access_log"`
 	// RateLimit bounds the request rate of this replica on /mcp and /v1.
@@ -98,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("gateway.max_body_bytes: must be > 0"))
+	}
+	if c.DrainDelay < 0 {
+		errs = append(errs, errors.New("gateway.drain_delay: must not be negative"))
 	}
 	for i, o := range c.AllowedOrigins {
 		if err := validateOrigin(o); err != nil {

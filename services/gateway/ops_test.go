@@ -304,3 +304,66 @@ func TestMiddlewareWrapsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainDelayKeepsListening: during gateway.drain_delay the replica answers, over
+// its still-open listener, /readyz 503 (so balancers take it out) before it drains.
+func TestDrainDelayKeepsListening(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.DrainDelay = 3 * time.Second
+	logger := slog.New(slog.DiscardHandler)
+	peers := grpcserver.New(grpcserver.Settings{Logger: logger})
+	peers.Register(&transportv1.TransportService_ServiceDesc, newTestTransport())
+	t.Cleanup(func() { peers.Shutdown(context.Background()) })
+	gw, err := gateway.New(cfg, gateway.Deps{Logger: logger, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(lis) }()
+	base := "http://" + lis.Addr().String()
+	client := &http.Client{Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	status := func(path string) (int, error) {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if s, err := status("/startupz"); err != nil || s != http.StatusOK {
+		t.Fatalf("/startupz = %d, %v", s, err)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- gw.Shutdown(context.Background()) }()
+	deadline := time.Now().Add(cfg.DrainDelay)
+	for {
+		s, err := status("/readyz")
+		if err != nil {
+			t.Fatalf("listener closed during the drain delay: %v", err)
+		}
+		if s == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never turned 503 during the drain delay")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) while /readyz had just turned 503; want it to wait for the drain delay", err)
+	default:
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v after shutdown", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"time"
 
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
@@ -139,11 +140,19 @@ func (s *Service) Serve(lis net.Listener) error {
 	return nil
 }
 
-// Shutdown turns readiness off, ends the GET streams (clients resume them with
+// Shutdown turns readiness off, keeps accepting for drain_delay (so balancers see it
+// before the listener closes), ends the GET streams (clients resume them with
 // Last-Event-ID on another replica) and drains in-flight requests for at most
 // shutdown_timeout (or until ctx ends), then closes what is left.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.probes.MarkStopping()
+	if d := s.cfg.DrainDelay; d > 0 {
+		s.logger.InfoContext(ctx, "gateway not ready; draining after the delay", "drain_delay", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
 	s.stopStreams()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()

@@ -32,6 +32,8 @@ type replicatedMesh struct {
 	// otherwise): every transport reaches the sessions, and every gateway the
 	// transports, through them.
 	sessionLB, transportLB *tcpBalancer
+	// gatewayLB is the HAProxy in front of the gateways (haproxy layouts only).
+	gatewayLB string
 }
 
 // replicaOptions vary the replicated layout.
@@ -43,6 +45,9 @@ type replicaOptions struct {
 	// a working chain. Without it, gateway i talks to transport i, which talks to
 	// session i.
 	crossWired bool
+	// haproxy cross-wires through HAProxy instead (TCP in front of the session and
+	// transport replicas, HTTP round robin in front of the gateways: gatewayLB).
+	haproxy bool
 }
 
 func startReplicated(t *testing.T) *replicatedMesh {
@@ -81,12 +86,20 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		m.sessionLB = newTCPBalancer(t, s1.GRPC, s2.GRPC)
 		sessionPeer = []string{m.sessionLB.addr(), m.sessionLB.addr()}
 	}
+	if o.haproxy {
+		lb := startHAProxy(t, "session", "tcp", s1.GRPC, s2.GRPC)
+		sessionPeer = []string{lb, lb}
+	}
 	t1 := run("transport-1", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[0])
 	t2 := run("transport-2", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[1])
 	transportPeer := []string{t1.GRPC, t2.GRPC}
 	if o.crossWired {
 		m.transportLB = newTCPBalancer(t, t1.GRPC, t2.GRPC)
 		transportPeer = []string{m.transportLB.addr(), m.transportLB.addr()}
+	}
+	if o.haproxy {
+		lb := startHAProxy(t, "transport", "tcp", t1.GRPC, t2.GRPC)
+		transportPeer = []string{lb, lb}
 	}
 	hl := run("health", nil, "-target=health", anyPort, "-peers.registry="+reg1.GRPC,
 		"-peers.transport="+transportPeer[0], "-peers.session="+sessionPeer[0])
@@ -97,6 +110,10 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	m.gateways = []string{g1.HTTP, g2.HTTP}
 	for _, g := range m.gateways {
 		waitReady(t, g) // also waits until both registries route the provider's tools
+	}
+	if o.haproxy {
+		m.gatewayLB = "http://" + startHAProxy(t, "gateway", "http",
+			strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://"))
 	}
 	var next atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(m.gateways))

@@ -5,12 +5,15 @@
 package dial
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -26,11 +29,60 @@ type Dialer struct {
 	conns map[string]*grpc.ClientConn
 }
 
+// serviceConfig makes every connection ride out the loss of a replica:
+//   - round_robin over every address the target resolves to (a headless Service's
+//     replicas), so new replicas take load and a dead one is skipped at once;
+//   - a call answered UNAVAILABLE (the replica died or is draining before the call
+//     was processed) is retried, on another replica under round_robin.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {
+      "maxAttempts": 4,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.5s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
+// reconnect starts reconnecting at once and keeps the wait between attempts short, so
+// a restarted replica is back in rotation within a second or two.
+var reconnect = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+	MinConnectTimeout: 5 * time.Second,
+}
+
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
 // in process. opts are added to every network connection.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
-	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	base := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithConnectParams(reconnect),
+		grpc.WithChainUnaryInterceptor(waitForReadyUnary),
+		grpc.WithChainStreamInterceptor(waitForReadyStream),
+	}
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
+}
+
+// A call with a deadline waits for a ready connection within it (wait-for-ready)
+// instead of failing while every connection is reconnecting; a call without one (a
+// long-lived stream) still fails fast, so nothing waits forever on a peer that is gone.
+func waitForReadyUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if _, ok := ctx.Deadline(); ok {
+		opts = append([]grpc.CallOption{grpc.WaitForReady(true)}, opts...)
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+func waitForReadyStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	if _, ok := ctx.Deadline(); ok {
+		opts = append([]grpc.CallOption{grpc.WaitForReady(true)}, opts...)
+	}
+	return streamer(ctx, desc, cc, method, opts...)
 }
 
 // IsInProcess reports whether target names the in-process channel.

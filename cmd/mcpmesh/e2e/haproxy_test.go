@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startHAProxy runs HAProxy (the distribution's package) in front of backends: mode
+// tcp for gRPC, as a Kubernetes ClusterIP Service balances connections, or mode http
+// for gateways, round robin per request. Health checks every 200 ms, and a connection
+// that a dead backend refuses is re-dispatched to another. It returns the address to
+// dial. Without HAProxy installed the test fails under MCPMESH_CI and skips otherwise.
+func startHAProxy(t *testing.T, name, mode string, backends ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		if os.Getenv("MCPMESH_CI") != "" {
+			t.Fatal("haproxy is not installed (apt-get install -y haproxy)")
+		}
+		t.Skip("haproxy is not installed (apt-get install -y haproxy)")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	var servers strings.Builder
+	for i, b := range backends {
+		fmt.Fprintf(&servers, "  server %s-%d %s check inter 200ms fall 1 rise 2\n", name, i+1, b)
+	}
+	cfg := fmt.Sprintf(`global
+  maxconn 4000
+defaults
+  mode %[1]s
+  timeout connect 1s
+  timeout client 120s
+  timeout server 120s
+  retries 3
+  option redispatch 1
+listen %[2]s
+  bind %[3]s
+  balance roundrobin
+%[4]s`, mode, name, addr, servers.String())
+	file := filepath.Join(t.TempDir(), name+".cfg")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", file)
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("haproxy %s:\n%s", name, logs.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			_ = c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy %s does not listen on %s: %v\n%s", name, addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
