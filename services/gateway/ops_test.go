@@ -314,7 +314,7 @@ func TestDrainDelayKeepsListening(t *testing.T) {
 	peers := grpcserver.New(grpcserver.Settings{Logger: logger})
 	peers.Register(&transportv1.TransportService_ServiceDesc, newTestTransport())
 	t.Cleanup(func() { peers.Shutdown(context.Background()) })
-	gw, err := gateway.New(cfg, gateway.Deps{Logger: logger, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
+	gw, err := gateway.New(cfg, gateway.Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Transport: transportv1.NewTransportServiceClient(peers.InProcess())})
 	if err != nil {
 		t.Fatal(err)
 	}
