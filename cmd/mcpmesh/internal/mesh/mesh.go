@@ -66,6 +66,7 @@ type Mesh struct {
 	// whether it ever started.
 	grpcServed  chan struct{}
 	grpcServing bool
+	grpcDrained bool // the grpc-server module has stopped the server
 	grpcMu      sync.Mutex
 
 	// shutdown bounds the stopping of every module (see shutdownContext).
@@ -295,7 +296,10 @@ func (m *Mesh) Close() {
 			_ = l.Close()
 		}
 	}
-	if m.grpcServer != nil {
+	m.grpcMu.Lock()
+	drained := m.grpcDrained
+	m.grpcMu.Unlock()
+	if m.grpcServer != nil && !drained {
 		stopped, cancel := context.WithCancel(context.Background())
 		cancel()
 		m.grpcServer.Shutdown(stopped) // a done context stops at once
