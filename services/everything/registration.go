@@ -76,7 +76,10 @@ func (r *registration) run(ctx context.Context) {
 
 // register tries once and returns how long to wait before the next step.
 func (r *registration) register(ctx context.Context) time.Duration {
-	callCtx, cancel := context.WithTimeout(ctx, r.callTimeout())
+	// The call outlives ctx (bounded by its timeout): a registration that was under
+	// way when ctx ended must learn its lease, so that the deregistration removes it
+	// instead of leaving it to expire.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.callTimeout())
 	defer cancel()
 	resp, err := r.client.RegisterProvider(callCtx, &registryv1.RegisterProviderRequest{
 		Name: r.name, Address: r.address, LeaseSeconds: leaseSeconds(r.lease),

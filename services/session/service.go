@@ -160,13 +160,14 @@ func (s *Service) starting(ctx context.Context) error {
 		b.Listeners.Close()
 		return b.Tasks.Stop(context.WithoutCancel(ctx))
 	})
+	// The catalogue watch is what opens and closes the resource watches: they are
+	// waited for once it has ended.
 	resources := b.WatchResources(ctx)
 	s.Go(func(ctx context.Context) error {
-		<-ctx.Done()
+		b.Watcher.Run(ctx)
 		resources.Wait()
 		return nil
 	})
-	s.Go(func(ctx context.Context) error { b.Watcher.Run(ctx); return nil })
 	s.Go(func(ctx context.Context) error { s.sweep(ctx); return nil })
 	if b.Listener != nil {
 		s.Go(func(ctx context.Context) error { b.Listener.Run(ctx); return nil })

@@ -217,7 +217,7 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 	if rpc.handler != nil {
 		// A caller that leaves without reading to the end cancels its context: that
 		// ends its side of the call, as the network client's stream does.
-		s.stopWatch = context.AfterFunc(ctx, func() { s.endClient(status.FromContextError(ctx.Err()).Err()) })
+		s.stopWatch = context.AfterFunc(ctx, func() { s.finishClient(status.FromContextError(ctx.Err()).Err()) })
 	}
 	if s.clientStreams {
 		s.reqs = make(chan any)
@@ -268,17 +268,20 @@ func (s *inprocStream) start() {
 	s.ch.workers.run(s)
 }
 
-// endClient ends the caller's side of the call once, with err (nil: io.EOF).
+// endClient ends the caller's side of the call once, with err (nil: io.EOF). It runs
+// on the caller's goroutine; the watch on the caller's context calls finishClient.
 func (s *inprocStream) endClient(err error) {
 	if s.clientRPC.handler == nil {
 		return
 	}
-	s.clientEndOnce.Do(func() {
-		if s.stopWatch != nil {
-			s.stopWatch()
-		}
-		s.clientRPC.end(s.clientCtx, err)
-	})
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
+	s.finishClient(err)
+}
+
+func (s *inprocStream) finishClient(err error) {
+	s.clientEndOnce.Do(func() { s.clientRPC.end(s.clientCtx, err) })
 }
 
 func (s *inprocStream) run() {

@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -184,7 +185,7 @@ func TestInProcessCallsAreObservedLikeNetworkCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		for {
-			if _, err := stream.Recv(); err == io.EOF {
+			if _, err := stream.Recv(); errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
 				t.Fatal(err)

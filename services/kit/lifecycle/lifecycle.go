@@ -283,7 +283,8 @@ func (s *Service) main() {
 	switch cause := context.Cause(ctx); {
 	case cause != nil && !errors.Is(cause, errStopRequested):
 		failure = cause // an owned goroutine failed
-	case runErr != nil && !(ctx.Err() != nil && errors.Is(runErr, context.Canceled)):
+	case runErr != nil && (ctx.Err() == nil || !errors.Is(runErr, context.Canceled)):
+		// A running function that returns the context's error on Stop did not fail.
 		failure = fmt.Errorf("running: %w", runErr)
 	}
 	s.finish(failure, false)

@@ -206,8 +206,7 @@ func TestOwnedGoroutinesEndBeforeTerminated(t *testing.T) {
 func TestServiceOutlivesStartContext(t *testing.T) {
 	type key struct{}
 	startCtx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
-	var s *Service
-	s = NewService("svc", Funcs{})
+	s := NewService("svc", Funcs{})
 	if err := s.Start(startCtx); err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,7 @@ type Mesh struct {
 	// whether it ever started.
 	grpcServed  chan struct{}
 	grpcServing bool
+	grpcDrained bool // the grpc-server module has stopped the server
 	grpcMu      sync.Mutex
 
 	// shutdown bounds the stopping of every module (see shutdownContext).
@@ -218,14 +219,9 @@ func (m *Mesh) Addresses() (grpcAddr, httpAddr string) {
 func (m *Mesh) Run(ctx context.Context) error {
 	for i, mod := range m.modules {
 		if err := mod.svc.Start(ctx); err != nil {
-			if ctx.Err() != nil {
-				m.logger.Info("shutting down before every module started")
-				m.shutdown(m.modules[:i+1])
-				return nil
-			}
-			m.logger.Error("module failed to start; stopping the modules already started", "module", mod.name, "error", err)
+			startErr := m.startError(ctx, mod.name, err)
 			m.shutdown(m.modules[:i+1])
-			return fmt.Errorf("start %s: %w", mod.name, err)
+			return startErr
 		}
 	}
 	var runErr error
@@ -241,6 +237,17 @@ func (m *Mesh) Run(ctx context.Context) error {
 	}
 	m.shutdown(m.modules)
 	return runErr
+}
+
+// startError reports that module did not start: nil when ctx ended (the process was
+// asked to stop while starting), else the error that names the module.
+func (m *Mesh) startError(ctx context.Context, module string, err error) error {
+	if ctx.Err() != nil {
+		m.logger.Info("shutting down before every module started", "module", module)
+		return nil //nolint:nilerr // asked to stop while starting: not a failure
+	}
+	m.logger.Error("module failed to start; stopping the modules already started", "module", module, "error", err)
+	return fmt.Errorf("start %s: %w", module, err)
 }
 
 // awaitEndOrFailure waits until ctx ends (nil) or a module terminates (that module).
@@ -295,7 +302,10 @@ func (m *Mesh) Close() {
 			_ = l.Close()
 		}
 	}
-	if m.grpcServer != nil {
+	m.grpcMu.Lock()
+	drained := m.grpcDrained
+	m.grpcMu.Unlock()
+	if m.grpcServer != nil && !drained {
 		stopped, cancel := context.WithCancel(context.Background())
 		cancel()
 		m.grpcServer.Shutdown(stopped) // a done context stops at once

@@ -48,7 +48,7 @@ var grpcServices = []string{
 // modules is the table of every module, in an order that already respects the
 // dependencies (resolve checks it). Reversed, it is the shutdown order:
 //
-//  1. gateway: readiness off, HTTP drained (GET streams ended);
+//  1. gateway: readiness off, gateway.drain_delay, GET streams ended, HTTP drained;
 //  2. provider-registration: the provider deregistered;
 //  3. dependency-watch: statuses no longer follow dependencies;
 //  4. grpc-serving: every gRPC service NOT_SERVING, then the drain delay for load

@@ -55,6 +55,7 @@ func (m *Mesh) initGRPCServer() (*lifecycle.Service, error) {
 			m.grpcServer.Shutdown(m.shutdownContext())
 			m.grpcMu.Lock()
 			serving := m.grpcServing
+			m.grpcDrained = true
 			m.grpcMu.Unlock()
 			if serving {
 				<-m.grpcServed
