@@ -448,6 +448,18 @@ func TestSetLevel(t *testing.T) {
 	h.mustError(t, stateless("logging/setLevel", `{"level":"info",`+statelessMeta+`}`), -32601)
 }
 
+// TestRemovedMethodsStateless: 2026-07-28 removed initialize, ping, logging/setLevel and
+// resources/(un)subscribe; a stateless request for one is -32601 (the transport answers
+// it with HTTP 404).
+func TestRemovedMethodsStateless(t *testing.T) {
+	h := newHarness(t, true, nil)
+	for _, method := range []string{"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"} {
+		t.Run(method, func(t *testing.T) {
+			h.mustError(t, stateless(method, `{`+statelessMeta+`}`), -32601)
+		})
+	}
+}
+
 func TestResourcesPromptsCompletion(t *testing.T) {
 	h := newHarness(t, true, nil)
 	sess := h.initialize(t, "2025-11-25")

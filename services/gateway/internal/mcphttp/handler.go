@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
@@ -227,10 +228,17 @@ func checkJSONContentType(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // readMessage reads a POSTed message within the body limit; on failure it has
-// answered (413 over the limit, 400 for a body that could not be read).
+// answered (413 over the limit, 400 for a body that could not be read or is not UTF-8).
 func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
 	if err == nil {
+		// JSON text is UTF-8 (RFC 8259 §8.1); decoders further on would replace invalid
+		// bytes with U+FFFD and a tool would see text the client never sent. Checked
+		// here too because the legacy /messages route answers 202 before decoding.
+		if !utf8.Valid(body) {
+			writeRPCError(w, http.StatusBadRequest, mcpproto.CodeParseError, "Parse error: the body is not valid UTF-8")
+			return nil, false
+		}
 		return body, true
 	}
 	var tooLarge *http.MaxBytesError

@@ -229,5 +229,9 @@ func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object) {
 }
 
 func (d *Dispatcher) ping(req *Request) ([]byte, error) {
+	if req.stateless() {
+		// 2026-07-28 removed ping: a stateless request is its own liveness check.
+		return nil, methodNotFound(req.Method)
+	}
 	return d.result(req, 32).Bytes(), nil
 }

@@ -141,6 +141,8 @@ func TestExchange(t *testing.T) {
 		{name: "stateless missing capabilities", md: statelessMD(v26, "tools/list", "", acceptBoth), body: rpc("33", "tools/list", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`), status: 400, framing: asJSON, msgs: []want{{"error", "33", -32602}}},
 		{name: "stateless header without meta", md: statelessMD(v26, "tools/list", "", acceptBoth), body: rpc("34", "tools/list", ""), status: 400, framing: asJSON, msgs: []want{{"error", "34", -32602}}},
 		{name: "stateless method not found", md: statelessMD(v26, "no/such", "", acceptBoth), body: rpc("35", "no/such", params0), status: 404, framing: asJSON, msgs: []want{{"error", "35", -32601}}},
+		// 2026-07-28 has no initialize: with a modern _meta it is an unknown method (404).
+		{name: "stateless initialize", md: statelessMD(v26, "initialize", "", acceptBoth), body: rpc("39", "initialize", params0), status: 404, framing: asJSON, msgs: []want{{"error", "39", -32601}}},
 		{name: "stateless error event", md: statelessMD(v26, sessiontest.MethodBadParams, "", acceptBoth), body: rpc("36", sessiontest.MethodBadParams, params0), status: 200, framing: asJSON, msgs: []want{{"error", "36", -32602}}},
 		{name: "stateless notification without _meta", md: statelessMD(v26, "", "", acceptBoth), body: rpc("", "notifications/cancelled", `{"requestId":3}`), status: 202, framing: none},
 		{name: "stateless notification", md: statelessMD(v26, "", "", acceptBoth), body: rpc("", "notifications/cancelled", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`), status: 202, framing: none},

@@ -52,7 +52,9 @@ func TestChoose(t *testing.T) {
 		want      Generation
 	}{
 		{"initialize", "initialize", Params{}, "", "", Stateful},
-		{"initialize with meta", "initialize", withMeta, "2026-07-28", "", Stateful},
+		{"initialize with a stateless header", "initialize", Params{}, "2026-07-28", "", Stateful},
+		// A modern _meta makes it a stateless request for a method 2026-07-28 removed.
+		{"initialize with meta", "initialize", withMeta, "2026-07-28", "", Stateless},
 		{"meta", "tools/list", withMeta, "", "", Stateless},
 		{"meta with unsupported header", "tools/list", withMeta, "1900-01-01", "", Stateless},
 		{"meta with session", "tools/list", withMeta, "2025-11-25", "s1", Stateless},
