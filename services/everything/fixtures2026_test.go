@@ -269,4 +269,3 @@ func TestCatalogueToggles(t *testing.T) {
 		t.Fatal("the second trigger did not remove the tool")
 	}
 }
-

@@ -19,8 +19,8 @@ const (
 	schemaLongTask = `{"type":"object","properties":{` +
 		`"duration_ms":{"type":"integer","minimum":0,"maximum":600000,"default":5000,"description":"Total run time in milliseconds"},` +
 		`"steps":{"type":"integer","minimum":1,"maximum":1000,"default":5,"description":"Number of progress notifications, spaced evenly"}}}`
-	schemaPrompt      = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
-	schemaMessage     = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
+	schemaPrompt  = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
+	schemaMessage = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
 	// schemaJSON2020_12 uses the 2020-12 vocabulary the suite checks survives the mesh
 	// unchanged (SEP-1613, SEP-2106): $defs with an $anchor, $ref, allOf/anyOf and
 	// if/then/else (a phone number when the contact method is phone, else an email).
