@@ -246,6 +246,7 @@ func TestMCPJSONFraming(t *testing.T) {
 				"Mcp-Method":           "json",
 				"Mcp-Name":             "n",
 				"Last-Event-ID":        "ev-7",
+				"mcp-param-Region":     "=?base64?SGVsbG8=?=",
 			})
 			resp, body := h.do(req)
 			if resp.StatusCode != http.StatusOK {
@@ -275,6 +276,10 @@ func TestMCPJSONFraming(t *testing.T) {
 			if md.GetSessionId() != "sess-0" || md.GetProtocolVersion() != "2025-11-25" || md.GetMcpMethod() != "json" ||
 				md.GetMcpName() != "n" || md.GetLastEventId() != "ev-7" {
 				t.Errorf("metadata = %v", md)
+			}
+			// Custom headers travel by their lower-cased name, values untouched.
+			if p := md.GetParamHeaders(); len(p) != 1 || p["region"] != "=?base64?SGVsbG8=?=" {
+				t.Errorf("param headers = %v", p)
 			}
 			if !md.GetAcceptsJson() {
 				t.Errorf("accepts_json not set for Accept %q", tc.accept)

@@ -142,9 +142,8 @@ func TestPingAndUnknownMethod(t *testing.T) {
 	if ev := h.mustResult(t, stateful(sess, "ping", "")); string(ev.rawResult) != `{}` {
 		t.Errorf("stateful ping = %s", ev.rawResult)
 	}
-	if ev := h.mustResult(t, stateless("ping", `{`+statelessMeta+`}`)); string(ev.rawResult) != `{"resultType":"complete"}` {
-		t.Errorf("stateless ping = %s", ev.rawResult)
-	}
+	// 2026-07-28 removed ping (TestRemovedMethodsStateless).
+	h.mustError(t, stateless("ping", `{`+statelessMeta+`}`), -32601)
 	e := h.mustError(t, stateful(sess, "tools/frobnicate", "{}"), -32601)
 	if e.GetMessage() != "Method not found: tools/frobnicate" {
 		t.Errorf("message %q", e.GetMessage())

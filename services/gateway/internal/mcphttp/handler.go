@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -261,6 +262,26 @@ func fillMetadata(md *transportv1.RequestMetadata, r *http.Request, acc accepts)
 	md.LastEventId = header(r.Header, "Last-Event-Id")
 	md.AcceptsJson = acc.json
 	md.AcceptsEventStream = acc.eventStream
+	md.ParamHeaders = paramHeaders(r.Header)
+}
+
+// paramHeaderPrefix starts the 2026-07-28 custom headers (x-mcp-header), in the
+// canonical form net/http gives header names.
+const paramHeaderPrefix = "Mcp-Param-"
+
+// paramHeaders collects the Mcp-Param-{Name} headers by {Name} in lower case (nil when
+// there are none, the common case): the session checks them against the arguments.
+func paramHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for k, v := range h {
+		if name, ok := strings.CutPrefix(k, paramHeaderPrefix); ok && name != "" && len(v) > 0 {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[strings.ToLower(name)] = v[0]
+		}
+	}
+	return out
 }
 
 // readBody reads r into buf, sized from Content-Length when the client sent one.

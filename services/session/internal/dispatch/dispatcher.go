@@ -52,6 +52,9 @@ type Request struct {
 	// answer a provider's input requests, so they fail with ClassNeedsInput instead of
 	// becoming an InputRequiredResult.
 	NoClient bool
+	// ParamHeaders are the Mcp-Param-* headers of a stateless request, by lower-cased
+	// name (checked against the tool's x-mcp-header arguments).
+	ParamHeaders map[string]string
 }
 
 func (r *Request) stateless() bool {

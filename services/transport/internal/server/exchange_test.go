@@ -240,3 +240,18 @@ func checkVersionData(t *testing.T, raw json.RawMessage) {
 		t.Fatalf("version error data = %s (%v), want {supported: %v, requested}", raw, err, mcpversion.All)
 	}
 }
+
+// TestStatelessParamHeaders: the Mcp-Param-* headers of a 2026-07-28 request reach the
+// session, which alone knows which arguments the tool mirrors into them.
+func TestStatelessParamHeaders(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	md := statelessMD(v26, "tools/call", "echo", acceptBoth)
+	md.ParamHeaders = map[string]string{"region": "=?base64?SGVsbG8=?="}
+	a := h.exchange(t, md, rpc("1", "tools/call", metaParams(`"name":"echo","arguments":{"region":"Hello"}`)))
+	if a.head.GetHttpStatus() != 200 {
+		t.Fatalf("status %d: %q", a.head.GetHttpStatus(), a.msgs)
+	}
+	if got := h.session.ParamHeaders(); len(got) != 1 || got["region"] != "=?base64?SGVsbG8=?=" {
+		t.Fatalf("session got param headers %v", got)
+	}
+}
