@@ -272,7 +272,9 @@ func TestInputSchemaReachesClientUnchanged(t *testing.T) {
 		func(cursor string) *sessionv1.HandleRequest {
 			return stateless("tools/list", `{"cursor":`+cursor+`,`+statelessMeta+`}`)
 		},
-		func(cursor string) *sessionv1.HandleRequest { return stateful(sess, "tools/list", `{"cursor":`+cursor+`}`) },
+		func(cursor string) *sessionv1.HandleRequest {
+			return stateful(sess, "tools/list", `{"cursor":`+cursor+`}`)
+		},
 	} {
 		type tool struct {
 			Name        string          `json:"name"`
