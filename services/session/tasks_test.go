@@ -26,6 +26,7 @@ func taskFixture(providerAddr, downAddr string) *registryv1.WatchCatalogueRespon
 		marked("task_block", "p_block", "optional"),
 		marked("task_required", "p_echo", "required"),
 		marked("task_struct", "p_struct", "optional"),
+		marked("task_ask", "p_ask", "optional"),
 	)
 	return snap
 }
@@ -362,6 +363,17 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	if !strings.Contains(string(res.rawResult), `{\"z\":3}`) {
 		t.Fatalf("tasks/result through the other replica = %s", res.rawResult)
 	}
+
+	// A task waiting for input on one replica takes the answer given through the other.
+	asking := decodeTask(t, a.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call",
+		`{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}}}`)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, b.mustResult(t, statelessTasks("tasks/get", taskParams(asking.TaskID))).rawResult).Status == "input_required"
+	})
+	b.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+asking.TaskID+`","inputResponses":{"r":{"roots":[]}}}`))
+	if got := b.pollTask(t, asking.TaskID); got.Status != "completed" || !strings.Contains(string(got.Result), `r={\"roots\":[]}`) {
+		t.Fatalf("task answered through the other replica = %+v (%s)", got, got.Result)
+	}
 }
 
 // TestTaskConfigValidate names every bad task key.
@@ -389,4 +401,74 @@ func (h *harness) waitBlockStarted(t *testing.T, describe func() string) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the task's provider call did not start; the task: %s", describe())
 	}
+}
+
+// statelessTasksWith is statelessTasks with more client capabilities beside the
+// extension.
+func statelessTasksWith(caps, method, params string) *sessionv1.HandleRequest {
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{` +
+		caps + `,"extensions":{"io.modelcontextprotocol/tasks":{}}}}`
+	return stateless(method, "{"+meta+","+strings.TrimPrefix(params, "{"))
+}
+
+// TestTasksExtensionInput: a task whose provider asks for client input waits in
+// input_required with the requests on tasks/get; tasks/update answers them one by one
+// (the answered ones leave inputRequests, unknown keys are ignored) and once all are in
+// the provider is called again with the answers and its state, and the task completes.
+func TestTasksExtensionInput(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	const caps = `"elicitation":{},"roots":{}`
+	const asks = `{"name":"task_ask","arguments":{"a":{"method":"elicitation/create","params":{"message":"m","requestedSchema":{"type":"object"}}},` +
+		`"b":{"method":"roots/list","params":{}}}}`
+	task := decodeTask(t, h.mustResult(t, statelessTasksWith(caps, "tools/call", asks)).rawResult)
+	get := func() (taskView, map[string]json.RawMessage) {
+		raw := h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult
+		var v struct {
+			InputRequests map[string]json.RawMessage `json:"inputRequests"`
+		}
+		_ = json.Unmarshal(raw, &v)
+		return decodeTask(t, raw), v.InputRequests
+	}
+	var pending map[string]json.RawMessage
+	waitFor(t, "the task to wait for input", func() bool {
+		var v taskView
+		v, pending = get()
+		return v.Status == "input_required"
+	})
+	if len(pending) != 2 || !strings.Contains(string(pending["a"]), "elicitation/create") || !strings.Contains(string(pending["b"]), "roots/list") {
+		t.Fatalf("inputRequests = %v", pending)
+	}
+	update := func(answers string) {
+		ack := h.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":`+answers+`}`))
+		if string(ack.rawResult) != `{"resultType":"complete"}` {
+			t.Fatalf("tasks/update ack = %s", ack.rawResult)
+		}
+	}
+	update(`{"a":{"action":"accept","content":{}},"stray":{"x":1}}`)
+	if v, pending := get(); v.Status != "input_required" || len(pending) != 1 || pending["b"] == nil {
+		t.Fatalf("after a partial answer: %s, inputRequests %v", v.Status, pending)
+	}
+	h.mustError(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":{"b":5}}`), -32602)
+	update(`{"b":{"roots":[]}}`)
+	done := h.pollTask(t, task.TaskID)
+	if done.Status != "completed" || !strings.Contains(string(done.Result), `state=provider-state-1 a={\"action\":\"accept\",\"content\":{}} b={\"roots\":[]}`) {
+		t.Fatalf("finished task = %+v (%s)", done, done.Result)
+	}
+
+	// An input the client did not declare fails the task with -32021.
+	noRoots := decodeTask(t, h.mustResult(t, statelessTasksWith(`"elicitation":{}`, "tools/call", asks)).rawResult)
+	if got := h.pollTask(t, noRoots.TaskID); got.Status != "failed" || got.Error == nil || got.Error.Code != -32021 {
+		t.Fatalf("task asking for an undeclared capability = %+v", got)
+	}
+
+	// Cancelling a task that waits for input ends it.
+	waiting := decodeTask(t, h.mustResult(t, statelessTasksWith(caps, "tools/call", asks)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, statelessTasks("tasks/get", taskParams(waiting.TaskID))).rawResult).Status == "input_required"
+	})
+	h.mustResult(t, statelessTasks("tasks/cancel", taskParams(waiting.TaskID)))
+	if got := h.pollTask(t, waiting.TaskID); got.Status != "cancelled" {
+		t.Fatalf("cancelled waiting task = %+v", got)
+	}
+	update(`{}`) // an update for a task that waits for nothing is acknowledged
 }

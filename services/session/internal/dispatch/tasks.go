@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
@@ -222,12 +223,23 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 		d.taskEvent(ctx, req, task.ID, ev)
 		return nil
 	}
-	res, ir, err := d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
-	switch {
-	case err != nil:
-		return failed(err)
-	case ir != nil:
-		return failed(mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which tasks do not support yet", job.target.kind, job.name))
+	var res *mcpv1.ToolResult
+	for round := 0; ; round++ {
+		var ir *mcpv1.InputRequired
+		res, ir, err = d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
+		if err != nil {
+			return failed(err)
+		}
+		if ir == nil {
+			break
+		}
+		if round == maxInputRounds {
+			d.logger.WarnContext(ctx, "provider kept asking for client input", "task_id", task.ID, "tool", job.name, "rounds", round)
+			return failed(mcpjson.Errorf(mcpjson.CodeInternal, "%s %s asked for client input %d times; giving up", job.target.kind, job.name, round))
+		}
+		if err := d.awaitTaskInput(ctx, req, task.ID, job, ir); err != nil {
+			return failed(err)
+		}
 	}
 	body, err := d.toolResult(req, job.target, res)
 	if err != nil {
@@ -238,6 +250,74 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}
 	}
 	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}
+}
+
+// awaitTaskInput parks a task that needs client input: the task goes to
+// input_required with the provider's requests (checked against the client's declared
+// capabilities), the client answers them with tasks/update on any replica, and once
+// every request is answered the task is working again and job.cc carries the answers
+// and the provider's state for the next call. It ends early when the task is cancelled
+// or its time is up.
+func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string, job toolTask, ir *mcpv1.InputRequired) error {
+	if !req.stateless() {
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which 2025-11-25 tasks do not support", job.target.kind, job.name)
+	}
+	keys, size, err := d.checkInputRequests(ctx, job.cc, job.target, ir)
+	if err != nil {
+		return err
+	}
+	requests := mcpjson.NewObject(make([]byte, 0, size))
+	for _, k := range keys {
+		requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
+	}
+	r := d.tasks
+	t, err := r.store.AwaitInput(ctx, id, requests.Bytes(), "The task needs input from the client: answer inputRequests with tasks/update.")
+	if err != nil {
+		return err // terminal (cancelled meanwhile) or the store failed: the outcome is not recorded over it
+	}
+	r.wake(id)
+	d.notifyTaskStatus(ctx, req, &t)
+	for !answered(&t) {
+		changed, release := r.watch(id)
+		// Look again after registering, so that an answer in between is not missed.
+		if t, err = r.store.Get(ctx, id); err == nil && t.Status == tasks.InputRequired && !answered(&t) {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-changed:
+			}
+		}
+		release()
+		if err != nil {
+			return err
+		}
+		if t, err = r.store.Get(ctx, id); err != nil {
+			return err
+		}
+		if t.Status != tasks.InputRequired {
+			return errCancelled // cancelled (or otherwise ended) while waiting
+		}
+	}
+	var answers map[string]json.RawMessage
+	if err := json.Unmarshal(t.InputResponses, &answers); err != nil {
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s: the recorded answers are unreadable", job.target.kind, job.name)
+	}
+	if t, err = r.store.Resume(ctx, id, "The operation is in progress again."); err != nil {
+		return err
+	}
+	r.wake(id)
+	d.notifyTaskStatus(ctx, req, &t)
+	job.cc.rc.InputResponses = make(map[string][]byte, len(answers))
+	for k, v := range answers {
+		job.cc.rc.InputResponses[k] = v
+	}
+	job.cc.rc.RequestState = ir.GetRequestState()
+	return nil
+}
+
+// answered reports whether every input request of a task has its answer.
+func answered(t *tasks.Task) bool {
+	return len(t.InputRequests) == 0 || bytes.Equal(t.InputRequests, []byte("{}"))
 }
 
 // taskEvent forwards a task's progress (and log) notifications to a stateful
@@ -378,6 +458,8 @@ func (d *Dispatcher) renderGet(req *Request, t *tasks.Task) []byte {
 		o.Raw("result", t.Result)
 	case t.Status == tasks.Failed && t.Error != nil:
 		o.Raw("error", renderError(t.Error))
+	case t.Status == tasks.InputRequired && mcpjson.IsObject(t.InputRequests):
+		o.Raw("inputRequests", t.InputRequests) // the requests still unanswered
 	}
 	return o.Bytes()
 }
@@ -512,19 +594,37 @@ func (d *Dispatcher) cancelTask(ctx context.Context, req *Request) ([]byte, erro
 	return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &t, false).Bytes(), nil
 }
 
-// updateTask acknowledges a tasks/update. mcpmesh tasks never wait for client input
-// (a provider's input_required fails the task), so no response is outstanding and the
-// spec says to ignore them.
+// updateTask takes the client's answers to an input_required task (on any replica: the
+// store carries them to the replica running the task) and acknowledges. Answers to keys
+// the task does not wait for, or to a task that waits for nothing, are ignored, as the
+// extension says.
 func (d *Dispatcher) updateTask(ctx context.Context, req *Request) ([]byte, error) {
 	var p taskIDParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
 		return nil, err
 	}
-	if !mcpjson.IsObject(p.InputResponses) {
+	var answers map[string]json.RawMessage
+	if !mcpjson.IsObject(p.InputResponses) || json.Unmarshal(p.InputResponses, &answers) != nil {
 		return nil, invalidParams("tasks/update: params.inputResponses is required and must be an object")
 	}
-	if _, err := d.findTask(ctx, req); err != nil {
+	t, err := d.findTask(ctx, req)
+	if err != nil {
 		return nil, err
 	}
+	if t.Status != tasks.InputRequired {
+		return d.result(req, 32).Bytes(), nil
+	}
+	given := make(map[string][]byte, len(answers))
+	for k, v := range answers {
+		if !mcpjson.IsObject(v) {
+			return nil, invalidParams("tasks/update: params.inputResponses[%q] must be a result object", k)
+		}
+		given[k] = v
+	}
+	if _, err := d.tasks.store.AddInput(ctx, t.ID, given); err != nil {
+		d.logger.WarnContext(ctx, "record task input", "task_id", t.ID, "error", err)
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	d.tasks.wake(t.ID)
 	return d.result(req, 32).Bytes(), nil
 }
