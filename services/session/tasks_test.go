@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -471,4 +472,57 @@ func TestTasksExtensionInput(t *testing.T) {
 		t.Fatalf("cancelled waiting task = %+v", got)
 	}
 	update(`{}`) // an update for a task that waits for nothing is acknowledged
+}
+
+// TestTaskNotificationsOnListen: a subscriptions/listen stream that follows a task by
+// id (notifications.taskIds) gets notifications/tasks with the DetailedTask at each
+// change of its status, up to the completed task with its result inlined.
+func TestTaskNotificationsOnListen(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	task := decodeTask(t, h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call",
+		`{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}}}`)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult).Status == "input_required"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stream, err := h.client.Handle(ctx, statelessTasks("subscriptions/listen", `{"notifications":{"taskIds":["`+task.TaskID+`"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() *sessionv1.Notification {
+		t.Helper()
+		resp, err := stream.Recv()
+		if err != nil || resp.GetNotification() == nil {
+			t.Fatalf("listen stream: %v %v", resp, err)
+		}
+		return resp.GetNotification()
+	}
+	if ack := next(); ack.GetMethod() != "notifications/subscriptions/acknowledged" || !strings.Contains(string(ack.GetParams()), `"taskIds":["`+task.TaskID+`"]`) {
+		t.Fatalf("first message %s %s", ack.GetMethod(), ack.GetParams())
+	}
+	h.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":{"r":{"roots":[]}}}`))
+	var statuses []string
+	for !slices.Contains(statuses, "completed") {
+		n := next()
+		var p struct {
+			Meta   map[string]json.RawMessage `json:"_meta"`
+			TaskID string                     `json:"taskId"`
+			Status string                     `json:"status"`
+			Result json.RawMessage            `json:"result"`
+		}
+		if n.GetMethod() != "notifications/tasks" || json.Unmarshal(n.GetParams(), &p) != nil || p.TaskID != task.TaskID || p.Meta["io.modelcontextprotocol/subscriptionId"] == nil {
+			t.Fatalf("notification %s %s", n.GetMethod(), n.GetParams())
+		}
+		if p.Status == "completed" && !strings.Contains(string(p.Result), "roots") {
+			t.Fatalf("completed without its result: %s", n.GetParams())
+		}
+		if len(statuses) > 0 && statuses[len(statuses)-1] == p.Status {
+			t.Fatalf("status %s reported twice: %v", p.Status, statuses)
+		}
+		statuses = append(statuses, p.Status)
+	}
+	if statuses[0] != "working" {
+		t.Errorf("statuses %v, want working first (resumed) then completed", statuses)
+	}
 }

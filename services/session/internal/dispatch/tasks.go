@@ -271,16 +271,16 @@ func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string
 		requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
 	}
 	r := d.tasks
-	t, err := r.store.AwaitInput(ctx, id, requests.Bytes(), "The task needs input from the client: answer inputRequests with tasks/update.")
+	t, err := r.Store().AwaitInput(ctx, id, requests.Bytes(), "The task needs input from the client: answer inputRequests with tasks/update.")
 	if err != nil {
 		return err // terminal (cancelled meanwhile) or the store failed: the outcome is not recorded over it
 	}
-	r.wake(id)
+	d.tasks.Wake(id)
 	d.notifyTaskStatus(ctx, req, &t)
 	for !answered(&t) {
-		changed, release := r.watch(id)
+		changed, release := r.Watch(id)
 		// Look again after registering, so that an answer in between is not missed.
-		if t, err = r.store.Get(ctx, id); err == nil && t.Status == tasks.InputRequired && !answered(&t) {
+		if t, err = r.Store().Get(ctx, id); err == nil && t.Status == tasks.InputRequired && !answered(&t) {
 			select {
 			case <-ctx.Done():
 				err = ctx.Err()
@@ -291,7 +291,7 @@ func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string
 		if err != nil {
 			return err
 		}
-		if t, err = r.store.Get(ctx, id); err != nil {
+		if t, err = r.Store().Get(ctx, id); err != nil {
 			return err
 		}
 		if t.Status != tasks.InputRequired {
@@ -302,10 +302,10 @@ func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string
 	if err := json.Unmarshal(t.InputResponses, &answers); err != nil {
 		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s: the recorded answers are unreadable", job.target.kind, job.name)
 	}
-	if t, err = r.store.Resume(ctx, id, "The operation is in progress again."); err != nil {
+	if t, err = r.Store().Resume(ctx, id, "The operation is in progress again."); err != nil {
 		return err
 	}
-	r.wake(id)
+	d.tasks.Wake(id)
 	d.notifyTaskStatus(ctx, req, &t)
 	job.cc.rc.InputResponses = make(map[string][]byte, len(answers))
 	for k, v := range answers {
@@ -453,15 +453,21 @@ func (d *Dispatcher) renderGet(req *Request, t *tasks.Task) []byte {
 		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes()
 	}
 	o := renderTask(mcpjson.NewObject(make([]byte, 0, 256+len(t.Result))).String("resultType", "complete"), t, true)
+	return renderDetail(o, t).Bytes()
+}
+
+// renderDetail appends what a DetailedTask adds to a Task in its status: the result,
+// the error, or the input requests still unanswered.
+func renderDetail(o *mcpjson.Object, t *tasks.Task) *mcpjson.Object {
 	switch {
 	case t.Status == tasks.Completed && mcpjson.IsObject(t.Result):
 		o.Raw("result", t.Result)
 	case t.Status == tasks.Failed && t.Error != nil:
 		o.Raw("error", renderError(t.Error))
 	case t.Status == tasks.InputRequired && mcpjson.IsObject(t.InputRequests):
-		o.Raw("inputRequests", t.InputRequests) // the requests still unanswered
+		o.Raw("inputRequests", t.InputRequests)
 	}
-	return o.Bytes()
+	return o
 }
 
 func renderError(e *tasks.Error) []byte {
@@ -621,10 +627,10 @@ func (d *Dispatcher) updateTask(ctx context.Context, req *Request) ([]byte, erro
 		}
 		given[k] = v
 	}
-	if _, err := d.tasks.store.AddInput(ctx, t.ID, given); err != nil {
+	if _, err := d.tasks.Store().AddInput(ctx, t.ID, given); err != nil {
 		d.logger.WarnContext(ctx, "record task input", "task_id", t.ID, "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
 	}
-	d.tasks.wake(t.ID)
+	d.tasks.Wake(t.ID)
 	return d.result(req, 32).Bytes(), nil
 }

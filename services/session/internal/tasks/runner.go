@@ -42,6 +42,7 @@ type Runner struct {
 	running   map[string]context.CancelFunc
 	waiters   map[string]map[chan struct{}]struct{}
 	resyncing bool
+	onChange  func(id string) // nil: nobody follows changes
 }
 
 // NewRunner returns a Runner keeping records in st. notify may be nil.
@@ -192,11 +193,20 @@ func (r *Runner) Watch(id string) (changed <-chan struct{}, release func()) {
 	}
 }
 
-// Wake signals the requests waiting for task id.
+// OnChange sets f to hear of every change of a task that Wake reports (made here, or
+// heard from another replica through Notified): subscriptions/listen streams follow
+// tasks with it. Call it before the runner serves; f must not block.
+func (r *Runner) OnChange(f func(id string)) { r.onChange = f }
+
+// Wake signals the requests waiting for task id, and OnChange's follower: task id
+// changed.
 func (r *Runner) Wake(id string) {
 	r.mu.Lock()
 	r.wakeLocked(id)
 	r.mu.Unlock()
+	if r.onChange != nil {
+		r.onChange(id)
+	}
 }
 
 func (r *Runner) wakeLocked(id string) {
