@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -382,8 +383,10 @@ func TestTaskConfigValidate(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.TaskTimeout, cfg.TaskTTL, cfg.TaskPollInterval = 0, 2*time.Hour, -1
 	cfg.TaskMaxTTL = time.Hour
+	cfg.TaskMaxPerSession, cfg.TaskMaxRunning = 0, -1
 	err := cfg.Validate()
-	for _, key := range []string{"session.task_timeout", "session.task_max_ttl", "session.task_poll_interval"} {
+	for _, key := range []string{"session.task_timeout", "session.task_max_ttl", "session.task_poll_interval",
+		"session.task_max_per_session", "session.task_max_running"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() = %v, want a problem with %s", err, key)
 		}
@@ -522,7 +525,53 @@ func TestTaskNotificationsOnListen(t *testing.T) {
 		}
 		statuses = append(statuses, p.Status)
 	}
-	if statuses[0] != "working" {
-		t.Errorf("statuses %v, want working first (resumed) then completed", statuses)
+	// input_required (its answer recorded) may come first; then it resumed and ended.
+	if i := slices.Index(statuses, "working"); i < 0 || i > len(statuses)-2 {
+		t.Errorf("statuses %v, want working (resumed) before completed", statuses)
 	}
+}
+
+// TestTaskLimits: a stateful session has at most session.task_max_per_session
+// unfinished tasks, a replica runs at most session.task_max_running; past either the
+// tools/call is refused with -32000 naming the limit, and a task that ends frees its
+// place.
+func TestTaskLimits(t *testing.T) {
+	// Several blocking calls start and end here: drain their signals until the harness
+	// (whose cleanup runs first) has stopped them.
+	stop := make(chan struct{})
+	var drained sync.WaitGroup
+	t.Cleanup(func() { close(stop); drained.Wait() })
+	h := newHarnessWith(t, nil, taskFixture, func(c *Config) { c.TaskMaxPerSession = 2; c.TaskMaxRunning = 3 })
+	drained.Add(1)
+	go func() {
+		defer drained.Done()
+		for {
+			select {
+			case <-h.provider.blockStarted:
+			case <-h.provider.blockEnded:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	sess := h.initialize(t, "2025-11-25")
+	first := h.createTask(t, sess, `{"name":"task_block","task":{}}`)
+	h.createTask(t, sess, `{"name":"task_block","task":{}}`)
+	e := h.mustError(t, stateful(sess, "tools/call", `{"name":"task_block","task":{}}`), -32000)
+	if !strings.Contains(e.GetMessage(), "Too many tasks: this session has 2 unfinished tasks") || !strings.Contains(string(e.GetData()), `"limit":2`) {
+		t.Fatalf("error %q %s", e.GetMessage(), e.GetData())
+	}
+	// Another session has its own count; the replica's limit of 3 running tasks applies to all.
+	other := h.initialize(t, "2025-11-25")
+	h.createTask(t, other, `{"name":"task_block","task":{}}`)
+	e = h.mustError(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`), -32000)
+	if !strings.Contains(e.GetMessage(), "runs 3 tasks already") {
+		t.Fatalf("error %q", e.GetMessage())
+	}
+	h.mustResult(t, stateful(sess, "tasks/cancel", taskParams(first.TaskID)))
+	waitFor(t, "the cancelled task to stop running", func() bool {
+		req := stateful(sess, "tools/call", `{"name":"task_block","task":{}}`)
+		ev, err := h.handle(t, req)
+		return err == nil && ev.rawResult != nil
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,11 @@ import (
 //
 // Cancellation reaches the running replica directly, or through the store's
 // notification (tasks.NotifyChannel) and the periodic resync.
+
+// CodeTooManyTasks is the JSON-RPC error of a task refused for a task limit: a server
+// error of the implementation-defined range (JSON-RPC 2.0 §5.1), with data naming the
+// limit.
+const CodeTooManyTasks int32 = -32000
 
 // extensionTasks is the 2026-07-28 tasks extension's identifier.
 const extensionTasks = mcpproto.ExtensionTasks
@@ -160,12 +166,17 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		StatusMessage: "The operation is now in progress.",
 		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
 	}
+	if err := d.checkTaskLimits(ctx, req); err != nil {
+		return nil, err
+	}
 	// The record exists before the handle is returned: a tasks/get on any replica
 	// finds it.
 	runCtx, end, err := r.Begin(ctx, task, errToolCallTimeout)
 	switch {
 	case errors.Is(err, tasks.ErrStopping):
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
+	case errors.Is(err, tasks.ErrBusy):
+		return nil, tooManyTasks("this server runs %d tasks already, its limit; try again when one has ended", s.MaxRunning)
 	case err != nil:
 		d.logger.WarnContext(ctx, "create task record", "tool", job.name, "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
@@ -178,6 +189,29 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 	}
 	inner := renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &task, false).Bytes()
 	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
+}
+
+// checkTaskLimits refuses a task for a stateful session that has MaxPerSession
+// unfinished tasks already (counted in the store, so across replicas).
+func (d *Dispatcher) checkTaskLimits(ctx context.Context, req *Request) error {
+	limit := d.tasks.Settings().MaxPerSession
+	if req.Session == nil || limit <= 0 {
+		return nil
+	}
+	n, err := d.tasks.Store().CountActive(ctx, req.Session.ID)
+	if err != nil {
+		d.logger.WarnContext(ctx, "count the session's tasks", "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	if n >= limit {
+		return tooManyTasks("this session has %d unfinished tasks, its limit; wait for one to end or cancel one (tasks/cancel)", limit)
+	}
+	return nil
+}
+
+func tooManyTasks(format string, limit int) *mcpjson.Error {
+	return (&mcpjson.Error{Code: CodeTooManyTasks, Message: fmt.Sprintf("Too many tasks: "+format, limit)}).
+		WithData(map[string]any{"limit": limit})
 }
 
 // runToolTask makes the provider call of a task and records its outcome.

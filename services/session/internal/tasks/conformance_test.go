@@ -250,6 +250,17 @@ var conformanceCases = []struct {
 			t.Fatalf("AddInput on an unknown task: %v", err)
 		}
 	}},
+	{"count active counts a session's unfinished live tasks", func(t *testing.T, st Store, c *clock) {
+		create(t, st, newTask("w", "s", 0, 60_000), newTask("done", "s", 0, 60_000), newTask("gone", "s", 0, 1000),
+			newTask("other", "s2", 0, 60_000))
+		if _, _, err := st.Finish(t.Context(), "done", Outcome{Status: Completed, Result: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(2 * time.Second)
+		if n, err := st.CountActive(t.Context(), "s"); err != nil || n != 1 {
+			t.Fatalf("CountActive = %d, %v; want 1", n, err)
+		}
+	}},
 	{"sweep deletes expired records in batches", func(t *testing.T, st Store, c *clock) {
 		for i := range 5 {
 			create(t, st, newTask(fmt.Sprintf("old%d", i), "s", 0, 1000))

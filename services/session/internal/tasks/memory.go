@@ -197,3 +197,16 @@ func (m *Memory) Resume(_ context.Context, id, message string) (Task, error) {
 	t.UpdatedUnixMs = max(nowMs(m.now), t.UpdatedUnixMs)
 	return *t, nil
 }
+
+// CountActive implements Store.
+func (m *Memory) CountActive(_ context.Context, sessionID string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id := range m.tasks {
+		if t, ok := m.live(id); ok && t.SessionID == sessionID && !t.Status.Terminal() {
+			n++
+		}
+	}
+	return n, nil
+}

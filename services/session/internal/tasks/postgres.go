@@ -316,6 +316,20 @@ func (p *Postgres) AddInput(ctx context.Context, id string, answers map[string][
 	return t, nil
 }
 
+// CountActive implements Store.
+func (p *Postgres) CountActive(ctx context.Context, sessionID string) (int, error) {
+	if !storable(sessionID) {
+		return 0, nil
+	}
+	var n int
+	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM session_tasks WHERE session_id = $1 AND expires_unix_ms > $2
+	AND status NOT IN ('completed', 'failed', 'cancelled')`, sessionID, nowMs(p.now)).Scan(&n)
+	if err != nil {
+		return 0, wrap("count the tasks of session "+sessionID, err)
+	}
+	return n, nil
+}
+
 // wrap adds op to a database error and files it under the store's sentinels.
 func wrap(op string, err error) error { return sentinels.Wrap(op, err) }
 

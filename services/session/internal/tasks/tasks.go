@@ -98,6 +98,8 @@ type Store interface {
 	CancelledAmong(ctx context.Context, ids []string) ([]string, error)
 	// Sweep deletes expired records, in bounded batches, and reports how many.
 	Sweep(ctx context.Context) (int, error)
+	// CountActive counts the live records of a session that are not terminal.
+	CountActive(ctx context.Context, sessionID string) (int, error)
 
 	// AwaitInput moves a task that is not terminal to input_required, waiting for the
 	// answers to requests (a JSON object, key to request), with message. ErrTerminal
