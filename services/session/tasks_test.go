@@ -575,3 +575,39 @@ func TestTaskLimits(t *testing.T) {
 		return err == nil && ev.rawResult != nil
 	})
 }
+
+// TestTasks2025Input: a 2025-11-25 task whose provider asks for client input waits in
+// input_required (with a status notification on the GET stream); the client's
+// tasks/result receives the requests (with related-task), the answers handed to
+// Respond resume the run, and the same tasks/result then returns the result.
+func TestTasks2025Input(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	sess := h.initializeWith(t, "2025-11-25", `{"roots":{}}`)
+	task := h.createTask(t, sess, `{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}},"task":{}}`)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult).Status == "input_required"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stream, err := h.client.Handle(ctx, stateful(sess, "tasks/result", taskParams(task.TaskID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := stream.Recv()
+	if err != nil || ev.GetRequest() == nil {
+		t.Fatalf("want the task's input request on the tasks/result stream: %v %v", ev, err)
+	}
+	r := ev.GetRequest()
+	if r.GetMethod() != "roots/list" || !strings.Contains(string(r.GetParams()), `"io.modelcontextprotocol/related-task":{"taskId":"`+task.TaskID+`"}`) {
+		t.Fatalf("server request %s %s", r.GetMethod(), r.GetParams())
+	}
+	resp, err := h.client.Respond(ctx, &sessionv1.RespondRequest{SessionId: sess.GetId(), RequestId: r.GetId(),
+		Outcome: &sessionv1.RespondRequest_Result{Result: []byte(`{"roots":[]}`)}})
+	if err != nil || !resp.GetDelivered() {
+		t.Fatalf("answer = %v, %v", resp, err)
+	}
+	ev, err = stream.Recv()
+	if err != nil || !strings.Contains(string(ev.GetResult()), `r={\"roots\":[]}`) || !strings.Contains(string(ev.GetResult()), "related-task") {
+		t.Fatalf("tasks/result = %v, %v", ev, err)
+	}
+}

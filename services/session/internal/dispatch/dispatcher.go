@@ -205,7 +205,7 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 	case "subscriptions/listen":
 		return d.listen(ctx, req, emit)
 	case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "tasks/update":
-		return d.taskMethod(ctx, req)
+		return d.taskMethod(ctx, req, emit)
 	default:
 		return nil, methodNotFound(req.Method)
 	}

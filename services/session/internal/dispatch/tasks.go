@@ -288,14 +288,12 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 
 // awaitTaskInput parks a task that needs client input: the task goes to
 // input_required with the provider's requests (checked against the client's declared
-// capabilities), the client answers them with tasks/update on any replica, and once
+// capabilities), the client answers them on any replica (tasks/update in 2026-07-28;
+// in 2025-11-25 its tasks/result receives them as requests: askForTask), and once
 // every request is answered the task is working again and job.cc carries the answers
 // and the provider's state for the next call. It ends early when the task is cancelled
 // or its time is up.
 func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string, job toolTask, ir *mcpv1.InputRequired) error {
-	if !req.stateless() {
-		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which 2025-11-25 tasks do not support", job.target.kind, job.name)
-	}
 	keys, size, err := d.checkInputRequests(ctx, job.cc, job.target, ir)
 	if err != nil {
 		return err
@@ -305,7 +303,11 @@ func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string
 		requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
 	}
 	r := d.tasks
-	t, err := r.Store().AwaitInput(ctx, id, requests.Bytes(), "The task needs input from the client: answer inputRequests with tasks/update.")
+	message := "The task needs input from the client: answer inputRequests with tasks/update."
+	if !req.stateless() {
+		message = "The task needs input from the client: call tasks/result to receive its requests."
+	}
+	t, err := r.Store().AwaitInput(ctx, id, requests.Bytes(), message)
 	if err != nil {
 		return err // terminal (cancelled meanwhile) or the store failed: the outcome is not recorded over it
 	}
@@ -346,6 +348,42 @@ func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string
 		job.cc.rc.InputResponses[k] = v
 	}
 	job.cc.rc.RequestState = ir.GetRequestState()
+	return nil
+}
+
+// askForTask sends the pending input requests of a 2025-11-25 task to its client on
+// the stream of the client's tasks/result (with _meta related-task, as that version's
+// tasks ask), waits for every answer and records them in the task. The task's run, on
+// whichever replica, resumes from there.
+func (d *Dispatcher) askForTask(ctx context.Context, req *Request, t *tasks.Task, emit Emit) error {
+	var pendingRequests map[string]json.RawMessage
+	if err := json.Unmarshal(t.InputRequests, &pendingRequests); err != nil {
+		return mcpjson.Errorf(mcpjson.CodeInternal, "task %s: its input requests are unreadable", t.ID)
+	}
+	ir := &mcpv1.InputRequired{InputRequests: make(map[string][]byte, len(pendingRequests))}
+	for k, raw := range pendingRequests {
+		var r inputRequest
+		if json.Unmarshal(raw, &r) != nil {
+			return mcpjson.Errorf(mcpjson.CodeInternal, "task %s: its input requests are unreadable", t.ID)
+		}
+		tagged, err := json.Marshal(inputRequest{Method: r.Method, Params: withRelatedTask(r.Params, t.ID)})
+		if err != nil {
+			return err
+		}
+		ir.InputRequests[k] = tagged
+	}
+	cc, err := d.newCallContext(req, nil)
+	if err != nil {
+		return err
+	}
+	if err := d.askClient(ctx, req, cc, target{kind: "task", name: t.ID}, ir, emit); err != nil {
+		return err
+	}
+	if _, err := d.tasks.Store().AddInput(ctx, t.ID, cc.rc.InputResponses); err != nil {
+		d.logger.WarnContext(ctx, "record task input", "task_id", t.ID, "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	d.tasks.Wake(t.ID)
 	return nil
 }
 
@@ -407,7 +445,7 @@ func renderTask(o *mcpjson.Object, t *tasks.Task, extension bool) *mcpjson.Objec
 
 // taskMethod serves tasks/get, tasks/result, tasks/list, tasks/cancel and tasks/update
 // in the generation that has them.
-func (d *Dispatcher) taskMethod(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) taskMethod(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	if d.tasks == nil {
 		return nil, methodNotFound(req.Method)
 	}
@@ -445,7 +483,7 @@ func (d *Dispatcher) taskMethod(ctx context.Context, req *Request) ([]byte, erro
 		}
 		return d.renderGet(req, &t), nil
 	case "tasks/result":
-		return d.taskResult(ctx, req)
+		return d.taskResult(ctx, req, emit)
 	case "tasks/cancel":
 		return d.cancelTask(ctx, req)
 	default: // tasks/update
@@ -514,12 +552,23 @@ func renderError(e *tasks.Error) []byte {
 
 // taskResult waits until the task is terminal and returns what the tools/call would
 // have returned, with _meta[related-task].
-func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) taskResult(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	t, err := d.findTask(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	for !t.Status.Terminal() {
+		if t.Status == tasks.InputRequired && !answered(&t) {
+			// The task waits for its client: ask on this request's stream, record the
+			// answers (the run, on whichever replica, resumes) and wait on.
+			if err := d.askForTask(ctx, req, &t, emit); err != nil {
+				return nil, err
+			}
+			if t, err = d.findTask(ctx, req); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		changed, release := d.tasks.Watch(t.ID)
 		// Look again after registering, so a change in between is not missed.
 		t, err = d.findTask(ctx, req)
@@ -527,9 +576,9 @@ func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, erro
 			release()
 			return nil, err
 		}
-		if t.Status.Terminal() {
+		if t.Status.Terminal() || (t.Status == tasks.InputRequired && !answered(&t)) {
 			release()
-			break
+			continue
 		}
 		select {
 		case <-ctx.Done():
