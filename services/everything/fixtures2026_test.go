@@ -194,7 +194,9 @@ func TestTaskFixtures(t *testing.T) {
 	if got := resultText(t, round(t, c, "multi_input", `{}`, allCaps, both, nil)); !strings.Contains(got, `name="Alice", confirmed=true`) {
 		t.Errorf("multi_input: %q", got)
 	}
-	asked(t, round(t, c, "test_tool_with_task", `{}`, allCaps, nil, nil))
+	if ev := round(t, c, "test_tool_with_task", `{}`, allCaps, nil, nil); !ev.GetInputRequired().GetBeforeTask() {
+		t.Fatalf("test_tool_with_task must ask before its task exists: %v", ev)
+	}
 	if got := resultText(t, round(t, c, "test_tool_with_task", `{}`, allCaps, map[string]string{"user_name": accept}, nil)); !strings.Contains(got, "Alice") {
 		t.Errorf("test_tool_with_task: %q", got)
 	}

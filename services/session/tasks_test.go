@@ -29,6 +29,7 @@ func taskFixture(providerAddr, downAddr string) *registryv1.WatchCatalogueRespon
 		marked("task_required", "p_echo", "required"),
 		marked("task_struct", "p_struct", "optional"),
 		marked("task_ask", "p_ask", "optional"),
+		marked("task_ask_first", "p_ask_first", "required"),
 	)
 	return snap
 }
@@ -609,5 +610,27 @@ func TestTasks2025Input(t *testing.T) {
 	ev, err = stream.Recv()
 	if err != nil || !strings.Contains(string(ev.GetResult()), `r={\"roots\":[]}`) || !strings.Contains(string(ev.GetResult()), "related-task") {
 		t.Fatalf("tasks/result = %v, %v", ev, err)
+	}
+}
+
+// TestTasksExtensionInputBeforeTask: a provider that asks before its task exists
+// (input_required before_task) gets a multi round-trip result back to the client, no
+// task; the retry with the answers and the requestState creates the task, whose result
+// carries the answers.
+func TestTasksExtensionInputBeforeTask(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	const ask = `{"name":"task_ask_first","arguments":{"n":{"method":"roots/list","params":{}}}}`
+	first := h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call", ask))
+	if first.result["resultType"] != "input_required" || first.result["taskId"] != nil || first.result["requestState"] == nil {
+		t.Fatalf("round 1 = %s, want an InputRequiredResult without a task", first.rawResult)
+	}
+	state, _ := json.Marshal(first.result["requestState"])
+	retry := `{"name":"task_ask_first","arguments":{"n":{"method":"roots/list","params":{}}},"inputResponses":{"n":{"roots":[]}},"requestState":` + string(state) + `}`
+	created := decodeTask(t, h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call", retry)).rawResult)
+	if created.ResultType != "task" {
+		t.Fatalf("round 2 = %+v, want a CreateTaskResult", created)
+	}
+	if done := h.pollTask(t, created.TaskID); done.Status != "completed" || !strings.Contains(string(done.Result), `n={\"roots\":[]}`) {
+		t.Fatalf("task = %+v (%s)", done, done.Result)
 	}
 }

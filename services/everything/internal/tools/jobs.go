@@ -154,13 +154,18 @@ func runMultiInput(_ context.Context, call *Call) (Outcome, error) {
 	return textResult(fmt.Sprintf("Got both answers: name=%q, confirmed=%t.", name.Name, confirmed && confirm.Confirm))
 }
 
-// runGreetAfterAsking: test_tool_with_task asks for the user's name (synchronously,
-// before any task exists) and then runs as a task that greets them.
+// runGreetAfterAsking: test_tool_with_task asks for the user's name before any task
+// exists (input_required with before_task: a multi round-trip result), and the retry
+// with the name runs as a task that greets them.
 func runGreetAfterAsking(ctx context.Context, call *Call) (Outcome, error) {
 	var answer nameAnswer
 	accepted, ok := elicited(call, keyUserName, &answer)
 	if !ok {
-		return askFor(call, nil, askElicit(keyUserName, "What is your name?", schemaAskName))
+		out, err := askFor(call, nil, askElicit(keyUserName, "What is your name?", schemaAskName))
+		if out.InputRequired != nil {
+			out.InputRequired.BeforeTask = true
+		}
+		return out, err
 	}
 	if !accepted {
 		answer.Name = "stranger"

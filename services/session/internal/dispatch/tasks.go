@@ -149,6 +149,8 @@ type toolTask struct {
 	args    []byte
 	cc      *callContext
 	schemas *toolSchemas
+	// start is the hand-over of a stateless call (nil for a stateful one): see taskStart.
+	start *taskStart
 }
 
 // startToolTask creates the task record, starts the provider call in the background
@@ -182,11 +184,20 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
 	}
 	job.req.Params = nil // not needed by the run; do not keep it alive
-	go d.runToolTask(runCtx, end, task, job)
-	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 	if req.stateless() {
+		job.start = newTaskStart()
+	}
+	go d.runToolTask(runCtx, end, task, job)
+	if req.stateless() {
+		if ir := job.start.await(ctx); ir != nil {
+			// The provider asks before the task exists: a multi round-trip result; the
+			// retry with the answers becomes the task.
+			return d.inputRequired(ctx, req, job.cc, job.target, job.name, ir)
+		}
+		d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)).String("resultType", "task"), &task, true).Bytes(), nil
 	}
+	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 	inner := renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &task, false).Bytes()
 	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
 }
@@ -219,10 +230,17 @@ func (d *Dispatcher) runToolTask(ctx context.Context, end func(), task tasks.Tas
 	r := d.tasks
 	defer end()
 	req := &job.req
-	outcome := d.taskOutcome(ctx, req, task, job)
+	outcome, handedBack := d.taskOutcome(ctx, req, task, job)
 	// The record is written even when the run was cancelled or the service stops.
 	writeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer done()
+	if handedBack {
+		// The client never saw this task: close its record.
+		if _, err := r.Store().Cancel(writeCtx, task.ID, "The provider asked for input before the task began; the call was answered with it."); err != nil {
+			d.logger.WarnContext(writeCtx, "close a task handed back", "task_id", task.ID, "error", err)
+		}
+		return
+	}
 	final, recorded, err := r.Store().Finish(writeCtx, task.ID, outcome)
 	if err != nil {
 		d.logger.WarnContext(writeCtx, "record task outcome", "task_id", task.ID, "error", err)
@@ -235,9 +253,11 @@ func (d *Dispatcher) runToolTask(ctx context.Context, end func(), task tasks.Tas
 	}
 }
 
-// taskOutcome runs the provider call and turns its end into the task's outcome.
-func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.Task, job toolTask) tasks.Outcome {
-	failed := func(err error) tasks.Outcome {
+// taskOutcome runs the provider call and turns its end into the task's outcome;
+// handedBack when the provider's first answer went back to the creating request
+// (taskStart) and the task has no outcome.
+func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.Task, job toolTask) (_ tasks.Outcome, handedBack bool) {
+	failed := func(err error) (tasks.Outcome, bool) {
 		var rpcErr *mcpjson.Error
 		if !errors.As(err, &rpcErr) {
 			if errors.Is(err, errCancelled) {
@@ -247,13 +267,15 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 			}
 		}
 		return tasks.Outcome{Status: tasks.Failed, StatusMessage: rpcErr.Message,
-			Error: &tasks.Error{Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data}}
+			Error: &tasks.Error{Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data}}, false
 	}
 	client, err := d.provider(job.entry)
 	if err != nil {
+		job.start.begun()
 		return failed(d.unreachable(ctx, job.target, job.entry, err))
 	}
 	emit := func(ev *sessionv1.HandleResponse) error {
+		job.start.begun()
 		d.taskEvent(ctx, req, task.ID, ev)
 		return nil
 	}
@@ -261,6 +283,10 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 	for round := 0; ; round++ {
 		var ir *mcpv1.InputRequired
 		res, ir, err = d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
+		if round == 0 && ir != nil && ir.GetBeforeTask() && job.start.handBack(ir) {
+			return tasks.Outcome{}, true
+		}
+		job.start.begun()
 		if err != nil {
 			return failed(err)
 		}
@@ -281,9 +307,9 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 	}
 	if res.GetIsError() && !req.stateless() {
 		// 2025-11-25: a tool error fails the task; tasks/result still returns the result.
-		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}
+		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}, false
 	}
-	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}
+	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}, false
 }
 
 // awaitTaskInput parks a task that needs client input: the task goes to
