@@ -93,7 +93,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 CONFORMANCE_SUITE := tools/conformance/node_modules/.package-lock.json
 
 .PHONY: conformance
-conformance: build $(CONFORMANCE_SUITE) ## Run the official MCP conformance suite against the six-process layout and -target=all.
+conformance: build $(CONFORMANCE_SUITE) ## Run the official MCP conformance suites (0.1.16 and 0.2.0-alpha.12) against six processes, -target=all and two replicas on PostgreSQL.
 	tools/conformance/run.sh
 
 $(CONFORMANCE_SUITE): tools/conformance/package.json tools/conformance/package-lock.json

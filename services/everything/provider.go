@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -61,6 +63,12 @@ type Provider struct {
 	prompts   *prompts.Set
 	watched   *watched.Resource
 	interval  time.Duration
+	changed   chan struct{} // a catalogue change, for KeepRegisteredWatching
+
+	mu sync.Mutex
+	// dynamicTool and dynamicPrompt tell whether tools.DynamicToolName and
+	// prompts.DynamicName are listed (the list-change fixtures toggle them).
+	dynamicTool, dynamicPrompt bool
 }
 
 var _ providerv1.ProviderServiceServer = (*Provider)(nil)
@@ -80,40 +88,68 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 		return nil, fmt.Errorf("build resources: %w", err)
 	}
 	w := watched.New()
-	ts, err := tools.NewSet(assets, res.Resources(), func(uri string) error {
-		if uri != watched.URI {
-			return fmt.Errorf("%w: %q cannot be touched; only %s changes", faults.ErrUnknownResource, uri, watched.URI)
-		}
-		w.Touch()
-		return nil
+	p := &Provider{
+		logger:    logger.With("provider", cfg.Name),
+		resources: res,
+		prompts:   prompts.NewSet(assets),
+		watched:   w,
+		interval:  cfg.WatchedInterval,
+		changed:   make(chan struct{}, 1),
+	}
+	p.tools, err = tools.NewSet(assets, res.Resources(), tools.Hooks{
+		Touch: func(uri string) error {
+			if uri != watched.URI {
+				return fmt.Errorf("%w: %q cannot be touched; only %s changes", faults.ErrUnknownResource, uri, watched.URI)
+			}
+			w.Touch()
+			return nil
+		},
+		ToggleTool:   func() bool { return p.toggle(&p.dynamicTool) },
+		TogglePrompt: func() bool { return p.toggle(&p.dynamicPrompt) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build tools: %w", err)
 	}
-	ps := prompts.NewSet(assets)
-	p := &Provider{
-		logger: logger.With("provider", cfg.Name),
-		describe: &providerv1.DescribeResponse{
-			Name:         cfg.Name,
-			Version:      Version,
-			Instructions: instructions,
-			Catalogue: &mcpv1.Catalogue{
-				Tools:             ts.Definitions(),
-				Resources:         res.Resources(),
-				ResourceTemplates: res.Templates(),
-				Prompts:           ps.Definitions(),
-			},
+	p.describe = &providerv1.DescribeResponse{
+		Name:         cfg.Name,
+		Version:      Version,
+		Instructions: instructions,
+		Catalogue: &mcpv1.Catalogue{
+			Tools:             p.tools.Definitions(),
+			Resources:         res.Resources(),
+			ResourceTemplates: res.Templates(),
+			Prompts:           p.prompts.Definitions(),
 		},
-		tools:     ts,
-		resources: res,
-		prompts:   ps,
-		watched:   w,
-		interval:  cfg.WatchedInterval,
 	}
 	p.Service = lifecycle.NewService("provider-everything", lifecycle.Funcs{
 		Running: func(ctx context.Context) error { p.watched.Run(ctx, p.interval); return nil },
 	})
 	return p, nil
+}
+
+// CatalogueChanged is signalled (at most one pending signal) each time the catalogue
+// changes; KeepRegisteredWatching passes it on to the registry.
+func (p *Provider) CatalogueChanged() <-chan struct{} { return p.changed }
+
+// toggle flips one of the dynamic entries, reports whether it is listed now and signals
+// the change.
+func (p *Provider) toggle(listed *bool) bool {
+	p.mu.Lock()
+	*listed = !*listed
+	now := *listed
+	p.mu.Unlock()
+	select {
+	case p.changed <- struct{}{}:
+	default: // a change is already pending; the refresh will see this one too
+	}
+	return now
+}
+
+// hidden reports whether a tool or prompt name is a dynamic entry that is not listed now.
+func (p *Provider) hidden(tool, prompt string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return (tool == tools.DynamicToolName && !p.dynamicTool) || (prompt == prompts.DynamicName && !p.dynamicPrompt)
 }
 
 // Register adds the ProviderService to r.
@@ -140,16 +176,21 @@ func (p *Provider) WatchResources(_ *providerv1.WatchResourcesRequest, stream gr
 	}
 }
 
-// Describe returns the catalogue. It returns a copy, so callers may keep or change it.
+// Describe returns the catalogue, without the dynamic entries that are not listed now.
+// It returns a copy, so callers may keep or change it.
 func (p *Provider) Describe(context.Context, *providerv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
-	return proto.CloneOf(p.describe), nil
+	d := proto.CloneOf(p.describe)
+	c := d.GetCatalogue()
+	c.Tools = slices.DeleteFunc(c.Tools, func(t *mcpv1.Tool) bool { return p.hidden(t.GetName(), "") })
+	c.Prompts = slices.DeleteFunc(c.Prompts, func(pr *mcpv1.Prompt) bool { return p.hidden("", pr.GetName()) })
+	return d, nil
 }
 
 // CallTool runs a tool, streaming its progress and log events and then its outcome.
 func (p *Provider) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ctx := stream.Context()
 	tool, ok := p.tools.Lookup(req.GetName())
-	if !ok {
+	if !ok || p.hidden(req.GetName(), "") {
 		return toStatus(ctx, p.logger, fmt.Errorf("%w: %q", faults.ErrUnknownTool, req.GetName()))
 	}
 	call := &tools.Call{
@@ -192,11 +233,14 @@ func (p *Provider) ReadResource(ctx context.Context, req *providerv1.ReadResourc
 
 // GetPrompt renders a prompt.
 func (p *Provider) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
-	description, messages, err := p.prompts.Get(req.GetName(), req.GetArguments())
+	if p.hidden("", req.GetName()) {
+		return nil, toStatus(ctx, p.logger, fmt.Errorf("%w: %q", faults.ErrUnknownPrompt, req.GetName()))
+	}
+	r, err := p.prompts.Get(req.GetName(), req.GetArguments(), req.GetContext())
 	if err != nil {
 		return nil, toStatus(ctx, p.logger, err)
 	}
-	return &providerv1.GetPromptResponse{Description: description, Messages: messages}, nil
+	return &providerv1.GetPromptResponse{Description: r.Description, Messages: r.Messages, InputRequired: r.InputRequired}, nil
 }
 
 // Complete offers values for a prompt argument or a template variable that start with

@@ -31,6 +31,15 @@ const (
 // without logging every attempt. When ctx ends it deregisters (on a fresh, short-lived
 // context) and returns nil. It returns an error only for invalid arguments.
 func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient, name, address string, lease time.Duration, logger *slog.Logger) error {
+	return KeepRegisteredWatching(ctx, client, name, address, lease, logger, nil)
+}
+
+// KeepRegisteredWatching is KeepRegistered for a provider whose catalogue changes: each
+// signal on changed (Provider.CatalogueChanged) asks the registry to describe the
+// provider again (RefreshProvider), so that clients see the new catalogue and get
+// list_changed notifications. A change while unregistered needs no refresh: the next
+// registration describes the provider anyway.
+func KeepRegisteredWatching(ctx context.Context, client registryv1.RegistryServiceClient, name, address string, lease time.Duration, logger *slog.Logger, changed <-chan struct{}) error {
 	if client == nil || name == "" || address == "" || lease < time.Second {
 		return errors.New("keep registered: need a registry client, a name, an address and a lease of at least 1s")
 	}
@@ -38,7 +47,7 @@ func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &registration{
-		client: client, name: name, address: address, lease: lease,
+		client: client, name: name, address: address, lease: lease, changed: changed,
 		logger: logger.With("provider", name, "address", address),
 		retry:  backoff.New(retry),
 	}
@@ -54,6 +63,7 @@ type registration struct {
 	address string
 	lease   time.Duration
 	logger  *slog.Logger
+	changed <-chan struct{} // nil: the catalogue never changes
 
 	leaseID  string           // empty while not registered
 	interval time.Duration    // heartbeat interval: a third of the granted lease
@@ -68,10 +78,50 @@ func (r *registration) run(ctx context.Context) {
 		} else {
 			wait = r.heartbeat(ctx)
 		}
-		if !backoff.Sleep(ctx, wait) {
+		if !r.sleep(ctx, wait) {
 			return
 		}
 	}
+}
+
+// sleep waits d, or until the catalogue changes (then it refreshes the registry's copy
+// and waits the rest); false when ctx ended.
+func (r *registration) sleep(ctx context.Context, d time.Duration) bool {
+	if r.changed == nil {
+		return backoff.Sleep(ctx, d)
+	}
+	deadline := time.Now().Add(d)
+	for {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return ctx.Err() == nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+			return true
+		case <-r.changed:
+			t.Stop()
+			if r.leaseID != "" {
+				r.refresh(ctx)
+			}
+		}
+	}
+}
+
+// refresh asks the registry to describe the provider again. A failure is logged: the
+// registry describes the provider anew when it registers again.
+func (r *registration) refresh(ctx context.Context) {
+	callCtx, cancel := context.WithTimeout(ctx, r.callTimeout())
+	defer cancel()
+	if _, err := r.client.RefreshProvider(callCtx, &registryv1.RefreshProviderRequest{Name: r.name}); err != nil {
+		r.logger.WarnContext(ctx, "cannot tell the registry that the catalogue changed", "error", err)
+		return
+	}
+	r.logger.InfoContext(ctx, "catalogue change sent to the registry")
 }
 
 // register tries once and returns how long to wait before the next step.

@@ -84,6 +84,11 @@ func (r *testRegistry) DeregisterProvider(_ context.Context, req *registryv1.Der
 	return &registryv1.DeregisterProviderResponse{}, nil
 }
 
+func (r *testRegistry) RefreshProvider(_ context.Context, req *registryv1.RefreshProviderRequest) (*registryv1.RefreshProviderResponse, error) {
+	r.event("refresh " + req.GetName())
+	return &registryv1.RefreshProviderResponse{}, nil
+}
+
 // serveRegistry serves reg over loopback gRPC and returns a client.
 func serveRegistry(t *testing.T, reg *testRegistry) registryv1.RegistryServiceClient {
 	t.Helper()
@@ -253,4 +258,27 @@ func TestKeepRegisteredRejectsBadArguments(t *testing.T) {
 			t.Errorf("accepted %+v", tc)
 		}
 	}
+}
+
+// TestKeepRegisteredRefreshesChangedCatalogue: a catalogue change while registered asks
+// the registry to describe the provider again, between heartbeats.
+func TestKeepRegisteredRefreshesChangedCatalogue(t *testing.T) {
+	reg := newTestRegistry()
+	client := serveRegistry(t, reg)
+	changed := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- KeepRegisteredWatching(ctx, client, "everything", "127.0.0.1:7001", time.Minute, discardLogger(), changed)
+	}()
+	expectEvents(t, reg, "register lease-1")
+	changed <- struct{}{}
+	expectEvents(t, reg, "refresh everything")
+	changed <- struct{}{}
+	expectEvents(t, reg, "refresh everything")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, reg, "deregister lease-1")
 }

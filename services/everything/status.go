@@ -29,6 +29,8 @@ func toStatus(ctx context.Context, logger *slog.Logger, err error) error {
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, faults.ErrInvalidArgument):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, faults.ErrDeliberate):
+		return status.Error(codes.Internal, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "call canceled")
 	case errors.Is(err, context.DeadlineExceeded):

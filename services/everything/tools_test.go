@@ -143,8 +143,8 @@ func TestCallToolResults(t *testing.T) {
 				t.Errorf("got %v %+v", res.GetIsError(), b)
 			}
 		}},
-		{"json_schema_2020_12_tool", "json_schema_2020_12_tool", `{"name":"Ada","address":{"street":"1 Main","city":"Town"}}`, func(t *testing.T, res *mcpv1.ToolResult, b []block) {
-			if res.GetIsError() || !strings.Contains(b[0].Text, "Ada") || !strings.Contains(b[0].Text, "Town") {
+		{"json_schema_2020_12_tool", "json_schema_2020_12_tool", `{"name":"Ada","address":{"street":"1 Main","city":"Town"},"contactMethod":"phone","phone":"555"}`, func(t *testing.T, res *mcpv1.ToolResult, b []block) {
+			if res.GetIsError() || !strings.Contains(b[0].Text, "Ada") || !strings.Contains(b[0].Text, "Town") || !strings.Contains(b[0].Text, `phone "555"`) {
 				t.Errorf("got %+v", b)
 			}
 		}},
@@ -230,7 +230,11 @@ func TestCatalogueToolsAreWellFormedAndCallable(t *testing.T) {
 		"long-task": `{"duration_ms":0,"steps":1}`,
 		"sample":    `{"prompt":"p"}`, "test_sampling": `{"prompt":"p"}`,
 		"elicit": `{"message":"m"}`, "test_elicitation": `{"message":"m"}`,
+		"greet": `{"name":"Ada"}`, "slow_compute": `{"seconds":0}`, "confirm_delete": `{"filename":"f"}`,
+		"test_custom_headers": `{"region":"eu","priority":1,"query":"q"}`,
 	}
+	// Tools that fail on purpose, with the gRPC error they end with.
+	failing := map[string]codes.Code{"protocol_error_job": codes.Internal}
 	seen := map[string]bool{}
 	for _, tool := range desc.GetCatalogue().GetTools() {
 		seen[tool.GetName()] = true
@@ -254,6 +258,12 @@ func TestCatalogueToolsAreWellFormedAndCallable(t *testing.T) {
 			a = `{}`
 		}
 		events, err := callTool(t, c, &providerv1.CallToolRequest{Name: tool.GetName(), Arguments: []byte(a)})
+		if code, ok := failing[tool.GetName()]; ok {
+			if status.Code(err) != code {
+				t.Errorf("%s: got %v, want %v", tool.GetName(), err, code)
+			}
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: %v", tool.GetName(), err)
 			continue
@@ -286,16 +296,21 @@ func TestJSONSchema2020KeywordsSurvive(t *testing.T) {
 			continue
 		}
 		var s struct {
-			Schema               string                     `json:"$schema"`
-			Defs                 map[string]json.RawMessage `json:"$defs"`
-			AdditionalProperties *bool                      `json:"additionalProperties"`
+			Schema string `json:"$schema"`
+			Defs   map[string]struct {
+				Anchor string `json:"$anchor"`
+			} `json:"$defs"`
+			AdditionalProperties *bool             `json:"additionalProperties"`
+			AllOf                []json.RawMessage `json:"allOf"`
+			If, Then, Else       json.RawMessage
 		}
 		if err := json.Unmarshal(tool.GetInputSchema(), &s); err != nil {
 			t.Fatal(err)
 		}
-		if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.Defs["address"] == nil ||
-			s.AdditionalProperties == nil || *s.AdditionalProperties {
-			t.Errorf("schema lost 2020-12 keywords: %s", tool.GetInputSchema())
+		if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.Defs["address"].Anchor != "addressDef" ||
+			s.AdditionalProperties == nil || *s.AdditionalProperties || len(s.AllOf) != 1 ||
+			s.If == nil || s.Then == nil || s.Else == nil {
+			t.Errorf("schema lacks the 2020-12 keywords the conformance suite checks: %s", tool.GetInputSchema())
 		}
 		return
 	}
@@ -384,19 +399,22 @@ func TestSlowStopsOnCancellation(t *testing.T) {
 	}
 }
 
-// TestLongTaskIsMarkedForTasks: the long-running task tool says clients may run it
-// as a task; other tools say nothing.
+// TestLongTaskIsMarkedForTasks: the long-running task tools say clients may (or must)
+// run them as tasks; other tools say nothing.
 func TestLongTaskIsMarkedForTasks(t *testing.T) {
 	c, _ := serve(t)
 	desc, err := c.Describe(context.Background(), &providerv1.DescribeRequest{})
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
+	const optional, required = `{"taskSupport":"optional"}`, `{"taskSupport":"required"}`
+	tasks := map[string]string{
+		"long-task": optional, "slow_compute": optional, "protocol_error_job": optional,
+		"confirm_delete": optional, "multi_input": optional,
+		"failing_job": required, "test_tool_with_task": required,
+	}
 	for _, tool := range desc.GetCatalogue().GetTools() {
-		want := ""
-		if tool.GetName() == "long-task" {
-			want = `{"taskSupport":"optional"}`
-		}
+		want := tasks[tool.GetName()]
 		if got := string(tool.GetExecution()); got != want {
 			t.Errorf("%s: execution %q, want %q", tool.GetName(), got, want)
 		}

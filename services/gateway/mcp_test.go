@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -245,6 +246,7 @@ func TestMCPJSONFraming(t *testing.T) {
 				"Mcp-Method":           "json",
 				"Mcp-Name":             "n",
 				"Last-Event-ID":        "ev-7",
+				"mcp-param-Region":     "=?base64?SGVsbG8=?=",
 			})
 			resp, body := h.do(req)
 			if resp.StatusCode != http.StatusOK {
@@ -274,6 +276,10 @@ func TestMCPJSONFraming(t *testing.T) {
 			if md.GetSessionId() != "sess-0" || md.GetProtocolVersion() != "2025-11-25" || md.GetMcpMethod() != "json" ||
 				md.GetMcpName() != "n" || md.GetLastEventId() != "ev-7" {
 				t.Errorf("metadata = %v", md)
+			}
+			// Custom headers travel by their lower-cased name, values untouched.
+			if p := md.GetParamHeaders(); len(p) != 1 || p["region"] != "=?base64?SGVsbG8=?=" {
+				t.Errorf("param headers = %v", p)
 			}
 			if !md.GetAcceptsJson() {
 				t.Errorf("accepts_json not set for Accept %q", tc.accept)
@@ -561,5 +567,62 @@ func TestMCPRequestsAreNotReused(t *testing.T) {
 	}
 	if meta.GetSessionId() != "s1" {
 		t.Errorf("the first request's metadata changed under the transport: session %q", meta.GetSessionId())
+	}
+}
+
+// TestMCPRejectsInvalidUTF8: a body that is not UTF-8 is a parse error (400, -32700)
+// on /mcp in both generations and for batches, and on the legacy /messages route, and
+// never reaches the transport (decoders would replace the bytes with U+FFFD).
+func TestMCPRejectsInvalidUTF8(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	invalid := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"caf` + "\xe9" + `"}}}`
+	stateless := mcpHeaders(map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"})
+	stateful := mcpHeaders(map[string]string{"MCP-Protocol-Version": "2025-11-25", "Mcp-Session-Id": "sess-1"})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sse, err := http.NewRequestWithContext(ctx, http.MethodGet, h.server.URL+"/sse", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sse.Header.Set("Accept", "text/event-stream")
+	stream, err := h.client.Do(sse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	endpoint := ""
+	lines := bufio.NewScanner(stream.Body)
+	for endpoint == "" && lines.Scan() {
+		if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+			endpoint = data
+		}
+	}
+	if !strings.HasPrefix(endpoint, "/messages?sessionId=") {
+		t.Fatalf("legacy endpoint event = %q", endpoint)
+	}
+
+	for _, tc := range []struct {
+		name, path, body string
+		headers          map[string]string
+	}{
+		{"stateless", "/mcp", invalid, stateless},
+		{"stateful", "/mcp", invalid, stateful},
+		{"batch", "/mcp", "[" + invalid + "]", stateful},
+		{"legacy messages", endpoint, invalid, mcpHeaders(nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.t = t
+			resp, body := h.do(h.request(http.MethodPost, tc.path, tc.body, tc.headers))
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400 (body %q)", resp.StatusCode, body)
+			}
+			if e := parseRPCError(t, body); e.Error.Code != -32700 || !strings.Contains(e.Error.Message, "UTF-8") {
+				t.Fatalf("error %+v, want -32700 naming UTF-8", e.Error)
+			}
+			if got := h.transport.body(); bytes.Contains(got, []byte("caf")) {
+				t.Fatalf("the body reached the transport: %q", got)
+			}
+		})
 	}
 }

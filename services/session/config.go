@@ -46,6 +46,11 @@ type Config struct {
 	TaskMaxTTL time.Duration `koanf:"task_max_ttl"`
 	// TaskPollInterval is the polling interval suggested to clients in task records.
 	TaskPollInterval time.Duration `koanf:"task_poll_interval"`
+	// TaskMaxPerSession bounds the unfinished tasks of one stateful session (counted in
+	// the task store, so across replicas); TaskMaxRunning bounds the tasks one replica
+	// runs at once (every generation: stateless tasks belong to no session).
+	TaskMaxPerSession int `koanf:"task_max_per_session"`
+	TaskMaxRunning    int `koanf:"task_max_running"`
 	// ReadCacheTTL is how long a replica keeps a session record it read from
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
@@ -72,6 +77,8 @@ func DefaultConfig() Config {
 		TaskTTL:            time.Hour,
 		TaskMaxTTL:         24 * time.Hour,
 		TaskPollInterval:   time.Second,
+		TaskMaxPerSession:  32,
+		TaskMaxRunning:     1000,
 		ReadCacheTTL:       time.Second,
 		Breaker:            breaker.DefaultSettings(),
 	}
@@ -147,6 +154,12 @@ func (c Config) validateTasks() []error {
 	}
 	if c.TaskPollInterval <= 0 {
 		errs = append(errs, errors.New("session.task_poll_interval: must be > 0"))
+	}
+	if c.TaskMaxPerSession <= 0 {
+		errs = append(errs, errors.New("session.task_max_per_session: must be > 0"))
+	}
+	if c.TaskMaxRunning <= 0 {
+		errs = append(errs, errors.New("session.task_max_running: must be > 0"))
 	}
 	return errs
 }

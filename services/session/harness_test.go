@@ -91,6 +91,15 @@ func (p *testProvider) CallTool(req *providerv1.CallToolRequest, stream grpc.Ser
 		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: &mcpv1.ToolResult{
 			Content: []byte(`[{"type":"text","text":"structured"}]`), StructuredContent: args.Out, IsError: args.IsError,
 		}}})
+	case "p_ask_first":
+		// Like p_ask, but asks before its task exists (before_task).
+		if ir := askOrAnswer(req.GetArguments(), req.GetContext()); ir != nil {
+			ir.BeforeTask = true
+			return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: ir}})
+		}
+		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: &mcpv1.ToolResult{
+			Content: answeredContent(req.GetContext()),
+		}}})
 	case "p_ask":
 		// Asks for the input requests in its arguments until answered, then reports the
 		// answers and its own state.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +15,18 @@ import (
 const (
 	addInputSchema = `{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`
 	sumSchema      = `{"type":"object","properties":{"sum":{"type":"number"}},"required":["sum"]}`
-	// The everything provider's json_schema_2020_12_tool input schema.
+	// The everything provider's json_schema_2020_12_tool input schema: the 2020-12
+	// vocabulary the conformance suite checks ($anchor, allOf/anyOf, if/then/else).
 	jsonSchema202012 = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
-		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
-		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`
+		`"$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},` +
+		`"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},` +
+		`"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],` +
+		`"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},` +
+		`"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false}`
+	// A tool that mirrors region and priority into Mcp-Param-* headers (SEP-2243).
+	headersSchema = `{"type":"object","properties":{"region":{"type":"string","x-mcp-header":"Region"},` +
+		`"priority":{"type":"integer","x-mcp-header":"Priority"},"query":{"type":"string"}},"required":["region","query"]}`
 )
 
 // inputFixture routes tools with schemas and tools that ask for client input to the
@@ -36,6 +45,7 @@ func inputFixture(providerAddr, _ string) *registryv1.WatchCatalogueResponse {
 		Tools: []*registryv1.RoutedTool{
 			tool("add", "p_echo", addInputSchema, ""),
 			tool("json_schema_2020_12_tool", "p_echo", jsonSchema202012, ""),
+			tool("headers", "p_echo", headersSchema, ""),
 			tool("broken", "p_echo", `{"type":"object","properties":{"a":{"$ref":"#/$defs/nowhere"}}}`, ""),
 			tool("struct", "p_struct", `{"type":"object"}`, sumSchema),
 			tool("ask", "p_ask", `{"type":"object"}`, ""),
@@ -64,9 +74,11 @@ func TestToolArgumentValidation(t *testing.T) {
 		{"conforming", "add", `{"a":1,"b":2}`, ""},
 		{"wrong type", "add", `{"a":"1","b":2}`, "invalid arguments for tool add: /a: got string, want number (keyword type)"},
 		{"missing required", "add", `{"a":1}`, "invalid arguments for tool add: (root): missing property 'b' (keyword required)"},
-		{"2020-12 fixture with $ref", "json_schema_2020_12_tool", `{"name":"Ada","address":{"street":"1 Main","city":"Town"}}`, ""},
-		{"2020-12 fixture, bad $ref target", "json_schema_2020_12_tool", `{"address":{"city":5}}`, "invalid arguments for tool json_schema_2020_12_tool: /address/city: got number, want string"},
-		{"2020-12 fixture, additionalProperties", "json_schema_2020_12_tool", `{"extra":1}`, "additional properties 'extra' not allowed (keyword additionalProperties)"},
+		{"2020-12 fixture with $ref", "json_schema_2020_12_tool", `{"name":"Ada","address":{"street":"1 Main","city":"Town"},"email":"a@b"}`, ""},
+		{"2020-12 fixture, bad $ref target", "json_schema_2020_12_tool", `{"address":{"city":5},"email":"a@b"}`, "invalid arguments for tool json_schema_2020_12_tool: /address/city: got number, want string"},
+		{"2020-12 fixture, additionalProperties", "json_schema_2020_12_tool", `{"extra":1,"email":"a@b"}`, "additional properties 'extra' not allowed (keyword additionalProperties)"},
+		{"2020-12 fixture, if/then", "json_schema_2020_12_tool", `{"contactMethod":"phone","email":"a@b"}`, "missing property 'phone'"},
+		{"2020-12 fixture, allOf/anyOf", "json_schema_2020_12_tool", `{"name":"Ada","contactMethod":"email"}`, "json_schema_2020_12_tool"},
 		{"schema that does not compile: not validated", "broken", `{"a":"anything"}`, ""},
 	}
 	for _, tt := range tests {
@@ -248,4 +260,98 @@ func TestInputRequiredErrors(t *testing.T) {
 		other := newHarnessWith(t, nil, inputFixture, func(c *Config) { c.RequestStateKey = strings.Repeat("x", 32) })
 		other.mustError(t, retry("ask", "c", token), -32602)
 	})
+}
+
+// TestInputSchemaReachesClientUnchanged: whatever keywords a provider's inputSchema
+// uses (here the 2020-12 vocabulary: $anchor in $defs, allOf/anyOf, if/then/else,
+// x-mcp-header), tools/list hands it to clients of both generations unchanged.
+func TestInputSchemaReachesClientUnchanged(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	sess := h.initialize(t, "2025-11-25")
+	for _, page := range []func(cursor string) *sessionv1.HandleRequest{
+		func(cursor string) *sessionv1.HandleRequest {
+			return stateless("tools/list", `{"cursor":`+cursor+`,`+statelessMeta+`}`)
+		},
+		func(cursor string) *sessionv1.HandleRequest {
+			return stateful(sess, "tools/list", `{"cursor":`+cursor+`}`)
+		},
+	} {
+		type tool struct {
+			Name        string          `json:"name"`
+			InputSchema json.RawMessage `json:"inputSchema"`
+		}
+		var tools []tool
+		for cursor := "null"; cursor != ""; {
+			var list struct {
+				Tools      []tool `json:"tools"`
+				NextCursor string `json:"nextCursor"`
+			}
+			if err := json.Unmarshal(h.mustResult(t, page(cursor)).rawResult, &list); err != nil {
+				t.Fatal(err)
+			}
+			tools = append(tools, list.Tools...)
+			cursor = ""
+			if list.NextCursor != "" {
+				cursor = `"` + list.NextCursor + `"`
+			}
+		}
+		req := page("null")
+		want := map[string]string{"json_schema_2020_12_tool": jsonSchema202012, "headers": headersSchema}
+		for _, tool := range tools {
+			if w, ok := want[tool.Name]; ok {
+				var got, exp any
+				_ = json.Unmarshal(tool.InputSchema, &got)
+				_ = json.Unmarshal([]byte(w), &exp)
+				if !reflect.DeepEqual(got, exp) {
+					t.Errorf("%s (%s): inputSchema changed on the way:\n got %s\nwant %s", tool.Name, req.GetProtocolVersion(), tool.InputSchema, w)
+				}
+				delete(want, tool.Name)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("not listed: %v", want)
+		}
+	}
+}
+
+// TestParamHeaders: a 2026-07-28 tools/call must carry Mcp-Param-* headers that match
+// the arguments its tool annotates with x-mcp-header (SEP-2243), else -32020 before the
+// provider is called; stateful requests have no such headers.
+func TestParamHeaders(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	const args = `{"name":"headers","arguments":{"region":"Hello","priority":3,"query":"q"}}`
+	for _, tt := range []struct {
+		name    string
+		headers map[string]string
+		want    string // "" accepted
+	}{
+		{"plain", map[string]string{"region": "Hello", "priority": "3"}, ""},
+		{"base64", map[string]string{"region": "=?base64?SGVsbG8=?=", "priority": "3"}, ""},
+		{"missing", map[string]string{"priority": "3"}, "Mcp-Param-Region header is required"},
+		{"mismatch", map[string]string{"region": "World", "priority": "3"}, "does not match body value 'Hello'"},
+		{"bad padding", map[string]string{"region": "=?base64?SGVsbG8?=", "priority": "3"}, "invalid"},
+		{"integer mismatch", map[string]string{"region": "Hello", "priority": "4"}, "Mcp-Param-Priority"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := statelessCall("tools/call", `{}`, "c", args)
+			req.ParamHeaders = tt.headers
+			if tt.want == "" {
+				h.mustResult(t, req)
+				return
+			}
+			h.provider.mu.Lock()
+			h.provider.lastCall = nil
+			h.provider.mu.Unlock()
+			if e := h.mustError(t, req, -32020); !strings.Contains(e.GetMessage(), tt.want) {
+				t.Errorf("message %q, want %q", e.GetMessage(), tt.want)
+			}
+			h.provider.mu.Lock()
+			defer h.provider.mu.Unlock()
+			if h.provider.lastCall != nil {
+				t.Error("the provider was called despite the mismatch")
+			}
+		})
+	}
+	sess := h.initialize(t, "2025-11-25")
+	h.mustResult(t, stateful(sess, "tools/call", args))
 }

@@ -158,6 +158,7 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, send
 		Params:          req.GetParams(),
 		RequestID:       req.GetRequestId(),
 		Notification:    req.GetNotification(),
+		ParamHeaders:    req.GetParamHeaders(),
 	}
 	if id := req.GetSessionId(); id != "" {
 		sess, err := s.loadSession(ctx, id)

@@ -119,10 +119,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			RequestStateTTL: cfg.RequestStateTTL,
 		},
 		Tasks: tasks.Settings{
-			Timeout:      cfg.TaskTimeout,
-			DefaultTTL:   cfg.TaskTTL,
-			MaxTTL:       cfg.TaskMaxTTL,
-			PollInterval: cfg.TaskPollInterval,
+			Timeout:       cfg.TaskTimeout,
+			DefaultTTL:    cfg.TaskTTL,
+			MaxTTL:        cfg.TaskMaxTTL,
+			PollInterval:  cfg.TaskPollInterval,
+			MaxPerSession: cfg.TaskMaxPerSession,
+			MaxRunning:    cfg.TaskMaxRunning,
 		},
 	}, backend.Deps{
 		Logger:               logger,

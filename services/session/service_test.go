@@ -142,9 +142,8 @@ func TestPingAndUnknownMethod(t *testing.T) {
 	if ev := h.mustResult(t, stateful(sess, "ping", "")); string(ev.rawResult) != `{}` {
 		t.Errorf("stateful ping = %s", ev.rawResult)
 	}
-	if ev := h.mustResult(t, stateless("ping", `{`+statelessMeta+`}`)); string(ev.rawResult) != `{"resultType":"complete"}` {
-		t.Errorf("stateless ping = %s", ev.rawResult)
-	}
+	// 2026-07-28 removed ping (TestRemovedMethodsStateless).
+	h.mustError(t, stateless("ping", `{`+statelessMeta+`}`), -32601)
 	e := h.mustError(t, stateful(sess, "tools/frobnicate", "{}"), -32601)
 	if e.GetMessage() != "Method not found: tools/frobnicate" {
 		t.Errorf("message %q", e.GetMessage())
@@ -446,6 +445,18 @@ func TestSetLevel(t *testing.T) {
 		t.Fatalf("log level not stored: %v %v", got, err)
 	}
 	h.mustError(t, stateless("logging/setLevel", `{"level":"info",`+statelessMeta+`}`), -32601)
+}
+
+// TestRemovedMethodsStateless: 2026-07-28 removed initialize, ping, logging/setLevel and
+// resources/(un)subscribe; a stateless request for one is -32601 (the transport answers
+// it with HTTP 404).
+func TestRemovedMethodsStateless(t *testing.T) {
+	h := newHarness(t, true, nil)
+	for _, method := range []string{"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"} {
+		t.Run(method, func(t *testing.T) {
+			h.mustError(t, stateless(method, `{`+statelessMeta+`}`), -32601)
+		})
+	}
 }
 
 func TestResourcesPromptsCompletion(t *testing.T) {

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,8 @@ func taskFixture(providerAddr, downAddr string) *registryv1.WatchCatalogueRespon
 		marked("task_block", "p_block", "optional"),
 		marked("task_required", "p_echo", "required"),
 		marked("task_struct", "p_struct", "optional"),
+		marked("task_ask", "p_ask", "optional"),
+		marked("task_ask_first", "p_ask_first", "required"),
 	)
 	return snap
 }
@@ -362,6 +366,17 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	if !strings.Contains(string(res.rawResult), `{\"z\":3}`) {
 		t.Fatalf("tasks/result through the other replica = %s", res.rawResult)
 	}
+
+	// A task waiting for input on one replica takes the answer given through the other.
+	asking := decodeTask(t, a.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call",
+		`{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}}}`)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, b.mustResult(t, statelessTasks("tasks/get", taskParams(asking.TaskID))).rawResult).Status == "input_required"
+	})
+	b.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+asking.TaskID+`","inputResponses":{"r":{"roots":[]}}}`))
+	if got := b.pollTask(t, asking.TaskID); got.Status != "completed" || !strings.Contains(string(got.Result), `r={\"roots\":[]}`) {
+		t.Fatalf("task answered through the other replica = %+v (%s)", got, got.Result)
+	}
 }
 
 // TestTaskConfigValidate names every bad task key.
@@ -369,8 +384,10 @@ func TestTaskConfigValidate(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.TaskTimeout, cfg.TaskTTL, cfg.TaskPollInterval = 0, 2*time.Hour, -1
 	cfg.TaskMaxTTL = time.Hour
+	cfg.TaskMaxPerSession, cfg.TaskMaxRunning = 0, -1
 	err := cfg.Validate()
-	for _, key := range []string{"session.task_timeout", "session.task_max_ttl", "session.task_poll_interval"} {
+	for _, key := range []string{"session.task_timeout", "session.task_max_ttl", "session.task_poll_interval",
+		"session.task_max_per_session", "session.task_max_running"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() = %v, want a problem with %s", err, key)
 		}
@@ -388,5 +405,232 @@ func (h *harness) waitBlockStarted(t *testing.T, describe func() string) {
 	case <-h.provider.blockStarted:
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the task's provider call did not start; the task: %s", describe())
+	}
+}
+
+// statelessTasksWith is statelessTasks with more client capabilities beside the
+// extension.
+func statelessTasksWith(caps, method, params string) *sessionv1.HandleRequest {
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{` +
+		caps + `,"extensions":{"io.modelcontextprotocol/tasks":{}}}}`
+	return stateless(method, "{"+meta+","+strings.TrimPrefix(params, "{"))
+}
+
+// TestTasksExtensionInput: a task whose provider asks for client input waits in
+// input_required with the requests on tasks/get; tasks/update answers them one by one
+// (the answered ones leave inputRequests, unknown keys are ignored) and once all are in
+// the provider is called again with the answers and its state, and the task completes.
+func TestTasksExtensionInput(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	const caps = `"elicitation":{},"roots":{}`
+	const asks = `{"name":"task_ask","arguments":{"a":{"method":"elicitation/create","params":{"message":"m","requestedSchema":{"type":"object"}}},` +
+		`"b":{"method":"roots/list","params":{}}}}`
+	task := decodeTask(t, h.mustResult(t, statelessTasksWith(caps, "tools/call", asks)).rawResult)
+	get := func() (taskView, map[string]json.RawMessage) {
+		raw := h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult
+		var v struct {
+			InputRequests map[string]json.RawMessage `json:"inputRequests"`
+		}
+		_ = json.Unmarshal(raw, &v)
+		return decodeTask(t, raw), v.InputRequests
+	}
+	var pending map[string]json.RawMessage
+	waitFor(t, "the task to wait for input", func() bool {
+		var v taskView
+		v, pending = get()
+		return v.Status == "input_required"
+	})
+	if len(pending) != 2 || !strings.Contains(string(pending["a"]), "elicitation/create") || !strings.Contains(string(pending["b"]), "roots/list") {
+		t.Fatalf("inputRequests = %v", pending)
+	}
+	update := func(answers string) {
+		ack := h.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":`+answers+`}`))
+		if string(ack.rawResult) != `{"resultType":"complete"}` {
+			t.Fatalf("tasks/update ack = %s", ack.rawResult)
+		}
+	}
+	update(`{"a":{"action":"accept","content":{}},"stray":{"x":1}}`)
+	if v, pending := get(); v.Status != "input_required" || len(pending) != 1 || pending["b"] == nil {
+		t.Fatalf("after a partial answer: %s, inputRequests %v", v.Status, pending)
+	}
+	h.mustError(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":{"b":5}}`), -32602)
+	update(`{"b":{"roots":[]}}`)
+	done := h.pollTask(t, task.TaskID)
+	if done.Status != "completed" || !strings.Contains(string(done.Result), `state=provider-state-1 a={\"action\":\"accept\",\"content\":{}} b={\"roots\":[]}`) {
+		t.Fatalf("finished task = %+v (%s)", done, done.Result)
+	}
+
+	// An input the client did not declare fails the task with -32021.
+	noRoots := decodeTask(t, h.mustResult(t, statelessTasksWith(`"elicitation":{}`, "tools/call", asks)).rawResult)
+	if got := h.pollTask(t, noRoots.TaskID); got.Status != "failed" || got.Error == nil || got.Error.Code != -32021 {
+		t.Fatalf("task asking for an undeclared capability = %+v", got)
+	}
+
+	// Cancelling a task that waits for input ends it.
+	waiting := decodeTask(t, h.mustResult(t, statelessTasksWith(caps, "tools/call", asks)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, statelessTasks("tasks/get", taskParams(waiting.TaskID))).rawResult).Status == "input_required"
+	})
+	h.mustResult(t, statelessTasks("tasks/cancel", taskParams(waiting.TaskID)))
+	if got := h.pollTask(t, waiting.TaskID); got.Status != "cancelled" {
+		t.Fatalf("cancelled waiting task = %+v", got)
+	}
+	update(`{}`) // an update for a task that waits for nothing is acknowledged
+}
+
+// TestTaskNotificationsOnListen: a subscriptions/listen stream that follows a task by
+// id (notifications.taskIds) gets notifications/tasks with the DetailedTask at each
+// change of its status, up to the completed task with its result inlined.
+func TestTaskNotificationsOnListen(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	task := decodeTask(t, h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call",
+		`{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}}}`)).rawResult)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, statelessTasks("tasks/get", taskParams(task.TaskID))).rawResult).Status == "input_required"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stream, err := h.client.Handle(ctx, statelessTasks("subscriptions/listen", `{"notifications":{"taskIds":["`+task.TaskID+`"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() *sessionv1.Notification {
+		t.Helper()
+		resp, err := stream.Recv()
+		if err != nil || resp.GetNotification() == nil {
+			t.Fatalf("listen stream: %v %v", resp, err)
+		}
+		return resp.GetNotification()
+	}
+	if ack := next(); ack.GetMethod() != "notifications/subscriptions/acknowledged" || !strings.Contains(string(ack.GetParams()), `"taskIds":["`+task.TaskID+`"]`) {
+		t.Fatalf("first message %s %s", ack.GetMethod(), ack.GetParams())
+	}
+	h.mustResult(t, statelessTasks("tasks/update", `{"taskId":"`+task.TaskID+`","inputResponses":{"r":{"roots":[]}}}`))
+	var statuses []string
+	for !slices.Contains(statuses, "completed") {
+		n := next()
+		var p struct {
+			Meta   map[string]json.RawMessage `json:"_meta"`
+			TaskID string                     `json:"taskId"`
+			Status string                     `json:"status"`
+			Result json.RawMessage            `json:"result"`
+		}
+		if n.GetMethod() != "notifications/tasks" || json.Unmarshal(n.GetParams(), &p) != nil || p.TaskID != task.TaskID || p.Meta["io.modelcontextprotocol/subscriptionId"] == nil {
+			t.Fatalf("notification %s %s", n.GetMethod(), n.GetParams())
+		}
+		if p.Status == "completed" && !strings.Contains(string(p.Result), "roots") {
+			t.Fatalf("completed without its result: %s", n.GetParams())
+		}
+		if len(statuses) > 0 && statuses[len(statuses)-1] == p.Status {
+			t.Fatalf("status %s reported twice: %v", p.Status, statuses)
+		}
+		statuses = append(statuses, p.Status)
+	}
+	// input_required (its answer recorded) may come first; then it resumed and ended.
+	if i := slices.Index(statuses, "working"); i < 0 || i > len(statuses)-2 {
+		t.Errorf("statuses %v, want working (resumed) before completed", statuses)
+	}
+}
+
+// TestTaskLimits: a stateful session has at most session.task_max_per_session
+// unfinished tasks, a replica runs at most session.task_max_running; past either the
+// tools/call is refused with -32000 naming the limit, and a task that ends frees its
+// place.
+func TestTaskLimits(t *testing.T) {
+	// Several blocking calls start and end here: drain their signals until the harness
+	// (whose cleanup runs first) has stopped them.
+	stop := make(chan struct{})
+	var drained sync.WaitGroup
+	t.Cleanup(func() { close(stop); drained.Wait() })
+	h := newHarnessWith(t, nil, taskFixture, func(c *Config) { c.TaskMaxPerSession = 2; c.TaskMaxRunning = 3 })
+	drained.Add(1)
+	go func() {
+		defer drained.Done()
+		for {
+			select {
+			case <-h.provider.blockStarted:
+			case <-h.provider.blockEnded:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	sess := h.initialize(t, "2025-11-25")
+	first := h.createTask(t, sess, `{"name":"task_block","task":{}}`)
+	h.createTask(t, sess, `{"name":"task_block","task":{}}`)
+	e := h.mustError(t, stateful(sess, "tools/call", `{"name":"task_block","task":{}}`), -32000)
+	if !strings.Contains(e.GetMessage(), "Too many tasks: this session has 2 unfinished tasks") || !strings.Contains(string(e.GetData()), `"limit":2`) {
+		t.Fatalf("error %q %s", e.GetMessage(), e.GetData())
+	}
+	// Another session has its own count; the replica's limit of 3 running tasks applies to all.
+	other := h.initialize(t, "2025-11-25")
+	h.createTask(t, other, `{"name":"task_block","task":{}}`)
+	e = h.mustError(t, statelessTasks("tools/call", `{"name":"task_block","arguments":{}}`), -32000)
+	if !strings.Contains(e.GetMessage(), "runs 3 tasks already") {
+		t.Fatalf("error %q", e.GetMessage())
+	}
+	h.mustResult(t, stateful(sess, "tasks/cancel", taskParams(first.TaskID)))
+	waitFor(t, "the cancelled task to stop running", func() bool {
+		req := stateful(sess, "tools/call", `{"name":"task_block","task":{}}`)
+		ev, err := h.handle(t, req)
+		return err == nil && ev.rawResult != nil
+	})
+}
+
+// TestTasks2025Input: a 2025-11-25 task whose provider asks for client input waits in
+// input_required (with a status notification on the GET stream); the client's
+// tasks/result receives the requests (with related-task), the answers handed to
+// Respond resume the run, and the same tasks/result then returns the result.
+func TestTasks2025Input(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	sess := h.initializeWith(t, "2025-11-25", `{"roots":{}}`)
+	task := h.createTask(t, sess, `{"name":"task_ask","arguments":{"r":{"method":"roots/list","params":{}}},"task":{}}`)
+	waitFor(t, "the task to wait for input", func() bool {
+		return decodeTask(t, h.mustResult(t, stateful(sess, "tasks/get", taskParams(task.TaskID))).rawResult).Status == "input_required"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	stream, err := h.client.Handle(ctx, stateful(sess, "tasks/result", taskParams(task.TaskID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := stream.Recv()
+	if err != nil || ev.GetRequest() == nil {
+		t.Fatalf("want the task's input request on the tasks/result stream: %v %v", ev, err)
+	}
+	r := ev.GetRequest()
+	if r.GetMethod() != "roots/list" || !strings.Contains(string(r.GetParams()), `"io.modelcontextprotocol/related-task":{"taskId":"`+task.TaskID+`"}`) {
+		t.Fatalf("server request %s %s", r.GetMethod(), r.GetParams())
+	}
+	resp, err := h.client.Respond(ctx, &sessionv1.RespondRequest{SessionId: sess.GetId(), RequestId: r.GetId(),
+		Outcome: &sessionv1.RespondRequest_Result{Result: []byte(`{"roots":[]}`)}})
+	if err != nil || !resp.GetDelivered() {
+		t.Fatalf("answer = %v, %v", resp, err)
+	}
+	ev, err = stream.Recv()
+	if err != nil || !strings.Contains(string(ev.GetResult()), `r={\"roots\":[]}`) || !strings.Contains(string(ev.GetResult()), "related-task") {
+		t.Fatalf("tasks/result = %v, %v", ev, err)
+	}
+}
+
+// TestTasksExtensionInputBeforeTask: a provider that asks before its task exists
+// (input_required before_task) gets a multi round-trip result back to the client, no
+// task; the retry with the answers and the requestState creates the task, whose result
+// carries the answers.
+func TestTasksExtensionInputBeforeTask(t *testing.T) {
+	h := newHarnessWith(t, nil, taskFixture, nil)
+	const ask = `{"name":"task_ask_first","arguments":{"n":{"method":"roots/list","params":{}}}}`
+	first := h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call", ask))
+	if first.result["resultType"] != "input_required" || first.result["taskId"] != nil || first.result["requestState"] == nil {
+		t.Fatalf("round 1 = %s, want an InputRequiredResult without a task", first.rawResult)
+	}
+	state, _ := json.Marshal(first.result["requestState"])
+	retry := `{"name":"task_ask_first","arguments":{"n":{"method":"roots/list","params":{}}},"inputResponses":{"n":{"roots":[]}},"requestState":` + string(state) + `}`
+	created := decodeTask(t, h.mustResult(t, statelessTasksWith(`"roots":{}`, "tools/call", retry)).rawResult)
+	if created.ResultType != "task" {
+		t.Fatalf("round 2 = %+v, want a CreateTaskResult", created)
+	}
+	if done := h.pollTask(t, created.TaskID); done.Status != "completed" || !strings.Contains(string(done.Result), `n={\"roots\":[]}`) {
+		t.Fatalf("task = %+v (%s)", done, done.Result)
 	}
 }

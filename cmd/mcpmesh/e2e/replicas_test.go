@@ -48,6 +48,8 @@ type replicaOptions struct {
 	// haproxy cross-wires through HAProxy instead (TCP in front of the session and
 	// transport replicas, HTTP round robin in front of the gateways: gatewayLB).
 	haproxy bool
+	// env is added to the environment of every process that uses the database.
+	env []string
 }
 
 func startReplicated(t *testing.T) *replicatedMesh {
@@ -64,6 +66,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	env := []string{"MCPMESH_DATABASE_URL=" + dsn, "MCPMESH_REGISTRY_REFRESH_INTERVAL=100ms",
 		// Every session replica must accept the requestState another one signed.
 		"MCPMESH_SESSION_REQUEST_STATE_KEY=" + strings.Repeat("replicated-mesh-test-key-", 2)}
+	env = append(env, o.env...)
 	migrate := exec.Command(binary, "migrate")
 	migrate.Env = append(migrate.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {

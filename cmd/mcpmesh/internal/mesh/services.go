@@ -113,7 +113,9 @@ func (m *Mesh) initRegistration() (*lifecycle.Service, error) {
 	logger := m.telemetryFor(meshconfig.TargetProviderEverything).Logger
 	return lifecycle.NewService(moduleRegistration, lifecycle.Funcs{
 		Running: func(ctx context.Context) error {
-			return everything.KeepRegistered(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease, logger)
+			// Catalogue changes (the list-change fixtures) reach the registry as refreshes.
+			return everything.KeepRegisteredWatching(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease,
+				logger, m.provider.CatalogueChanged())
 		},
 	}), nil
 }

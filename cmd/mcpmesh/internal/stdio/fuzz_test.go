@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 )
 
 func FuzzParseMessage(f *testing.F) {
@@ -23,7 +25,7 @@ func FuzzParseMessage(f *testing.F) {
 		if m.hasName && m.statelessVersion == "" && m.method != "tools/call" && m.method != "prompts/get" && m.method != "resources/read" {
 			t.Errorf("name set for %q", m.method)
 		}
-		_ = encodeHeaderValue(m.name)
+		_ = paramheader.Encode(m.name)
 	})
 }
 
@@ -63,11 +65,11 @@ func FuzzParamHeaders(f *testing.F) {
 			p.apply(h, tool, arguments)
 		}
 		for k, vs := range h {
-			if !strings.HasPrefix(k, headerParamPrefix) || !validHeaderName(k) {
+			if !strings.HasPrefix(k, headerParamPrefix) || !paramheader.ValidName(k) {
 				t.Errorf("bad header name %q", k)
 			}
 			for _, v := range vs {
-				if !headerSafe(v) {
+				if _, err := paramheader.Decode(v); err != nil {
 					t.Errorf("%s: value %q is not header-safe", k, v)
 				}
 			}

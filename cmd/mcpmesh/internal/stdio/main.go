@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 )
 
 // options are the command-line settings of the bridge.
@@ -33,23 +34,11 @@ func (f *headerFlags) String() string { return "" }
 func (f *headerFlags) Set(v string) error {
 	key, value, ok := strings.Cut(v, ":")
 	key = strings.TrimSpace(key)
-	if !ok || key == "" || !validHeaderName(key) {
+	if !ok || key == "" || !paramheader.ValidName(key) {
 		return fmt.Errorf("want \"Key: Value\", got %q", v)
 	}
 	f.h.Add(key, strings.TrimSpace(value))
 	return nil
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110 section 5.6.2).
-func validHeaderName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {

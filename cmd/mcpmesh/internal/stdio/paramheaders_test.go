@@ -64,18 +64,3 @@ func TestMirrorsAnnotatedArgumentsIntoHeaders(t *testing.T) {
 		t.Errorf("exit: %v, extra lines %q", err, rest)
 	}
 }
-
-func TestHeaderScalar(t *testing.T) {
-	tests := []struct {
-		raw, want string
-		ok        bool
-	}{
-		{`"a"`, "a", true}, {`true`, "true", true}, {`false`, "false", true}, {`-7`, "-7", true},
-		{`1.5`, "", false}, {`1e3`, "", false}, {`null`, "", false}, {`{}`, "", false}, {`[1]`, "", false},
-	}
-	for _, tt := range tests {
-		if got, ok := headerScalar([]byte(tt.raw)); got != tt.want || ok != tt.ok {
-			t.Errorf("headerScalar(%s) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
-		}
-	}
-}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 )
 
 const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
@@ -124,8 +126,8 @@ func TestEncodeHeaderValue(t *testing.T) {
 		{"tab\tinside", "=?base64?dGFiCWluc2lkZQ==?="},
 	}
 	for _, tt := range tests {
-		if got := encodeHeaderValue(tt.in); got != tt.want {
-			t.Errorf("encodeHeaderValue(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := paramheader.Encode(tt.in); got != tt.want {
+			t.Errorf("paramheader.Encode(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

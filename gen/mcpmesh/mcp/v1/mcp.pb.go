@@ -948,7 +948,13 @@ type InputRequired struct {
 	// "params" (sampling/createMessage, elicitation/create or roots/list).
 	InputRequests map[string][]byte `protobuf:"bytes,1,rep,name=input_requests,json=inputRequests,proto3" json:"input_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Opaque to everyone but the provider.
-	RequestState  []byte `protobuf:"bytes,2,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	RequestState []byte `protobuf:"bytes,2,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	// For a tool that runs as a task: ask the client before the task exists. When the
+	// first answer of a call that would become a task (2026-07-28, tasks extension) is an
+	// input_required with before_task, the mesh returns it to the client as a multi
+	// round-trip result and creates no task; the retry with the answers becomes the task.
+	// Without it (or later in a task's run) the task waits in input_required.
+	BeforeTask    bool `protobuf:"varint,3,opt,name=before_task,json=beforeTask,proto3" json:"before_task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -995,6 +1001,13 @@ func (x *InputRequired) GetRequestState() []byte {
 		return x.RequestState
 	}
 	return nil
+}
+
+func (x *InputRequired) GetBeforeTask() bool {
+	if x != nil {
+		return x.BeforeTask
+	}
+	return false
 }
 
 var File_mcpmesh_mcp_v1_mcp_proto protoreflect.FileDescriptor
@@ -1079,10 +1092,12 @@ const file_mcpmesh_mcp_v1_mcp_proto_rawDesc = "" +
 	"LogMessage\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x16\n" +
 	"\x06logger\x18\x02 \x01(\tR\x06logger\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\xcf\x01\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"\xf0\x01\n" +
 	"\rInputRequired\x12W\n" +
 	"\x0einput_requests\x18\x01 \x03(\v20.mcpmesh.mcp.v1.InputRequired.InputRequestsEntryR\rinputRequests\x12#\n" +
-	"\rrequest_state\x18\x02 \x01(\fR\frequestState\x1a@\n" +
+	"\rrequest_state\x18\x02 \x01(\fR\frequestState\x12\x1f\n" +
+	"\vbefore_task\x18\x03 \x01(\bR\n" +
+	"beforeTask\x1a@\n" +
 	"\x12InputRequestsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01B5Z3github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1;mcpv1b\x06proto3"

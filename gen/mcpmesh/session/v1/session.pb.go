@@ -253,7 +253,11 @@ type HandleRequest struct {
 	// True for notifications: no result is expected.
 	Notification bool `protobuf:"varint,5,opt,name=notification,proto3" json:"notification,omitempty"`
 	// The JSON-RPC id, as raw JSON, for correlation (cancellation, logs).
-	RequestId     []byte `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId []byte `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The Mcp-Param-{Name} headers of a 2026-07-28 request, keyed by {Name} in lower
+	// case, values as sent: a tools/call's must match the arguments its tool annotates
+	// with x-mcp-header (-32020 otherwise).
+	ParamHeaders  map[string]string `protobuf:"bytes,7,rep,name=param_headers,json=paramHeaders,proto3" json:"param_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,6 +330,13 @@ func (x *HandleRequest) GetNotification() bool {
 func (x *HandleRequest) GetRequestId() []byte {
 	if x != nil {
 		return x.RequestId
+	}
+	return nil
+}
+
+func (x *HandleRequest) GetParamHeaders() map[string]string {
+	if x != nil {
+		return x.ParamHeaders
 	}
 	return nil
 }
@@ -1750,7 +1761,7 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x02 \x01(\tR\tsessionId\"c\n" +
 	"\x12InitializeResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x125\n" +
-	"\asession\x18\x02 \x01(\v2\x1b.mcpmesh.session.v1.SessionR\asession\"\xcc\x01\n" +
+	"\asession\x18\x02 \x01(\v2\x1b.mcpmesh.session.v1.SessionR\asession\"\xe7\x02\n" +
 	"\rHandleRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12)\n" +
@@ -1759,7 +1770,11 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x06params\x18\x04 \x01(\fR\x06params\x12\"\n" +
 	"\fnotification\x18\x05 \x01(\bR\fnotification\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\fR\trequestId\"\xed\x01\n" +
+	"request_id\x18\x06 \x01(\fR\trequestId\x12X\n" +
+	"\rparam_headers\x18\a \x03(\v23.mcpmesh.session.v1.HandleRequest.ParamHeadersEntryR\fparamHeaders\x1a?\n" +
+	"\x11ParamHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x01\n" +
 	"\x0eHandleResponse\x12F\n" +
 	"\fnotification\x18\x01 \x01(\v2 .mcpmesh.session.v1.NotificationH\x00R\fnotification\x12\x18\n" +
 	"\x06result\x18\x02 \x01(\fH\x00R\x06result\x121\n" +
@@ -1866,7 +1881,7 @@ func file_mcpmesh_session_v1_session_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_session_v1_session_proto_rawDescData
 }
 
-var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_mcpmesh_session_v1_session_proto_goTypes = []any{
 	(*Session)(nil),                // 0: mcpmesh.session.v1.Session
 	(*InitializeRequest)(nil),      // 1: mcpmesh.session.v1.InitializeRequest
@@ -1896,48 +1911,50 @@ var file_mcpmesh_session_v1_session_proto_goTypes = []any{
 	(*ConnectionOpened)(nil),       // 25: mcpmesh.session.v1.ConnectionOpened
 	(*PublishRequest)(nil),         // 26: mcpmesh.session.v1.PublishRequest
 	(*PublishResponse)(nil),        // 27: mcpmesh.session.v1.PublishResponse
-	nil,                            // 28: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	nil,                            // 28: mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
+	nil,                            // 29: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
 }
 var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.session.v1.InitializeResponse.session:type_name -> mcpmesh.session.v1.Session
-	6,  // 1: mcpmesh.session.v1.HandleResponse.notification:type_name -> mcpmesh.session.v1.Notification
-	7,  // 2: mcpmesh.session.v1.HandleResponse.error:type_name -> mcpmesh.session.v1.Error
-	5,  // 3: mcpmesh.session.v1.HandleResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
-	0,  // 4: mcpmesh.session.v1.GetSessionResponse.session:type_name -> mcpmesh.session.v1.Session
-	14, // 5: mcpmesh.session.v1.ListenResponse.opened:type_name -> mcpmesh.session.v1.ListenOpened
-	6,  // 6: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
-	5,  // 7: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
-	7,  // 8: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
-	28, // 9: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
-	25, // 10: mcpmesh.session.v1.OpenConnectionResponse.opened:type_name -> mcpmesh.session.v1.ConnectionOpened
-	6,  // 11: mcpmesh.session.v1.OpenConnectionResponse.notification:type_name -> mcpmesh.session.v1.Notification
-	1,  // 12: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
-	3,  // 13: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
-	8,  // 14: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
-	10, // 15: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
-	12, // 16: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
-	15, // 17: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
-	17, // 18: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
-	19, // 19: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
-	21, // 20: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
-	23, // 21: mcpmesh.session.v1.SessionService.OpenConnection:input_type -> mcpmesh.session.v1.OpenConnectionRequest
-	26, // 22: mcpmesh.session.v1.SessionService.Publish:input_type -> mcpmesh.session.v1.PublishRequest
-	2,  // 23: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
-	4,  // 24: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
-	9,  // 25: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
-	11, // 26: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
-	13, // 27: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
-	16, // 28: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
-	18, // 29: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
-	20, // 30: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
-	22, // 31: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
-	24, // 32: mcpmesh.session.v1.SessionService.OpenConnection:output_type -> mcpmesh.session.v1.OpenConnectionResponse
-	27, // 33: mcpmesh.session.v1.SessionService.Publish:output_type -> mcpmesh.session.v1.PublishResponse
-	23, // [23:34] is the sub-list for method output_type
-	12, // [12:23] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	28, // 1: mcpmesh.session.v1.HandleRequest.param_headers:type_name -> mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
+	6,  // 2: mcpmesh.session.v1.HandleResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	7,  // 3: mcpmesh.session.v1.HandleResponse.error:type_name -> mcpmesh.session.v1.Error
+	5,  // 4: mcpmesh.session.v1.HandleResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
+	0,  // 5: mcpmesh.session.v1.GetSessionResponse.session:type_name -> mcpmesh.session.v1.Session
+	14, // 6: mcpmesh.session.v1.ListenResponse.opened:type_name -> mcpmesh.session.v1.ListenOpened
+	6,  // 7: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	5,  // 8: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
+	7,  // 9: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
+	29, // 10: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	25, // 11: mcpmesh.session.v1.OpenConnectionResponse.opened:type_name -> mcpmesh.session.v1.ConnectionOpened
+	6,  // 12: mcpmesh.session.v1.OpenConnectionResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	1,  // 13: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
+	3,  // 14: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
+	8,  // 15: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
+	10, // 16: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
+	12, // 17: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
+	15, // 18: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
+	17, // 19: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
+	19, // 20: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
+	21, // 21: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
+	23, // 22: mcpmesh.session.v1.SessionService.OpenConnection:input_type -> mcpmesh.session.v1.OpenConnectionRequest
+	26, // 23: mcpmesh.session.v1.SessionService.Publish:input_type -> mcpmesh.session.v1.PublishRequest
+	2,  // 24: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
+	4,  // 25: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
+	9,  // 26: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
+	11, // 27: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
+	13, // 28: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
+	16, // 29: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
+	18, // 30: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
+	20, // 31: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
+	22, // 32: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
+	24, // 33: mcpmesh.session.v1.SessionService.OpenConnection:output_type -> mcpmesh.session.v1.OpenConnectionResponse
+	27, // 34: mcpmesh.session.v1.SessionService.Publish:output_type -> mcpmesh.session.v1.PublishResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_session_v1_session_proto_init() }
@@ -1971,7 +1988,7 @@ func file_mcpmesh_session_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_session_v1_session_proto_rawDesc), len(file_mcpmesh_session_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

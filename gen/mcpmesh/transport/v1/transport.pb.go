@@ -97,7 +97,11 @@ type RequestMetadata struct {
 	// The client accepts text/event-stream.
 	AcceptsEventStream bool `protobuf:"varint,6,opt,name=accepts_event_stream,json=acceptsEventStream,proto3" json:"accepts_event_stream,omitempty"`
 	// Last-Event-ID header, when resuming.
-	LastEventId   string `protobuf:"bytes,7,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	LastEventId string `protobuf:"bytes,7,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	// Mcp-Param-{Name} headers (2026-07-28), keyed by {Name} in lower case, values as
+	// sent (possibly "=?base64?...?="): the session checks them against the tool
+	// arguments annotated with x-mcp-header.
+	ParamHeaders  map[string]string `protobuf:"bytes,8,rep,name=param_headers,json=paramHeaders,proto3" json:"param_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,6 +183,13 @@ func (x *RequestMetadata) GetLastEventId() string {
 		return x.LastEventId
 	}
 	return ""
+}
+
+func (x *RequestMetadata) GetParamHeaders() map[string]string {
+	if x != nil {
+		return x.ParamHeaders
+	}
+	return nil
 }
 
 // ResponseHead is the first event of every Exchange and Listen stream.
@@ -892,7 +903,7 @@ var File_mcpmesh_transport_v1_transport_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_transport_v1_transport_proto_rawDesc = "" +
 	"\n" +
-	"$mcpmesh/transport/v1/transport.proto\x12\x14mcpmesh.transport.v1\"\x8e\x02\n" +
+	"$mcpmesh/transport/v1/transport.proto\x12\x14mcpmesh.transport.v1\"\xad\x03\n" +
 	"\x0fRequestMetadata\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12)\n" +
@@ -902,7 +913,11 @@ const file_mcpmesh_transport_v1_transport_proto_rawDesc = "" +
 	"\bmcp_name\x18\x04 \x01(\tR\amcpName\x12!\n" +
 	"\faccepts_json\x18\x05 \x01(\bR\vacceptsJson\x120\n" +
 	"\x14accepts_event_stream\x18\x06 \x01(\bR\x12acceptsEventStream\x12\"\n" +
-	"\rlast_event_id\x18\a \x01(\tR\vlastEventId\"\xa2\x01\n" +
+	"\rlast_event_id\x18\a \x01(\tR\vlastEventId\x12\\\n" +
+	"\rparam_headers\x18\b \x03(\v27.mcpmesh.transport.v1.RequestMetadata.ParamHeadersEntryR\fparamHeaders\x1a?\n" +
+	"\x11ParamHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa2\x01\n" +
 	"\fResponseHead\x12\x1f\n" +
 	"\vhttp_status\x18\x01 \x01(\x05R\n" +
 	"httpStatus\x127\n" +
@@ -968,7 +983,7 @@ func file_mcpmesh_transport_v1_transport_proto_rawDescGZIP() []byte {
 }
 
 var file_mcpmesh_transport_v1_transport_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mcpmesh_transport_v1_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_mcpmesh_transport_v1_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_mcpmesh_transport_v1_transport_proto_goTypes = []any{
 	(Framing)(0),                  // 0: mcpmesh.transport.v1.Framing
 	(*RequestMetadata)(nil),       // 1: mcpmesh.transport.v1.RequestMetadata
@@ -984,34 +999,36 @@ var file_mcpmesh_transport_v1_transport_proto_goTypes = []any{
 	(*LegacyConnectResponse)(nil), // 11: mcpmesh.transport.v1.LegacyConnectResponse
 	(*LegacyPostRequest)(nil),     // 12: mcpmesh.transport.v1.LegacyPostRequest
 	(*LegacyPostResponse)(nil),    // 13: mcpmesh.transport.v1.LegacyPostResponse
+	nil,                           // 14: mcpmesh.transport.v1.RequestMetadata.ParamHeadersEntry
 }
 var file_mcpmesh_transport_v1_transport_proto_depIdxs = []int32{
-	0,  // 0: mcpmesh.transport.v1.ResponseHead.framing:type_name -> mcpmesh.transport.v1.Framing
-	1,  // 1: mcpmesh.transport.v1.ExchangeRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
-	2,  // 2: mcpmesh.transport.v1.ExchangeResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
-	3,  // 3: mcpmesh.transport.v1.ExchangeResponse.message:type_name -> mcpmesh.transport.v1.Message
-	1,  // 4: mcpmesh.transport.v1.ListenRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
-	2,  // 5: mcpmesh.transport.v1.ListenResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
-	3,  // 6: mcpmesh.transport.v1.ListenResponse.message:type_name -> mcpmesh.transport.v1.Message
-	1,  // 7: mcpmesh.transport.v1.CloseRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
-	2,  // 8: mcpmesh.transport.v1.LegacyConnectResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
-	3,  // 9: mcpmesh.transport.v1.LegacyConnectResponse.message:type_name -> mcpmesh.transport.v1.Message
-	2,  // 10: mcpmesh.transport.v1.LegacyPostResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
-	4,  // 11: mcpmesh.transport.v1.TransportService.Exchange:input_type -> mcpmesh.transport.v1.ExchangeRequest
-	6,  // 12: mcpmesh.transport.v1.TransportService.Listen:input_type -> mcpmesh.transport.v1.ListenRequest
-	8,  // 13: mcpmesh.transport.v1.TransportService.Close:input_type -> mcpmesh.transport.v1.CloseRequest
-	10, // 14: mcpmesh.transport.v1.TransportService.LegacyConnect:input_type -> mcpmesh.transport.v1.LegacyConnectRequest
-	12, // 15: mcpmesh.transport.v1.TransportService.LegacyPost:input_type -> mcpmesh.transport.v1.LegacyPostRequest
-	5,  // 16: mcpmesh.transport.v1.TransportService.Exchange:output_type -> mcpmesh.transport.v1.ExchangeResponse
-	7,  // 17: mcpmesh.transport.v1.TransportService.Listen:output_type -> mcpmesh.transport.v1.ListenResponse
-	9,  // 18: mcpmesh.transport.v1.TransportService.Close:output_type -> mcpmesh.transport.v1.CloseResponse
-	11, // 19: mcpmesh.transport.v1.TransportService.LegacyConnect:output_type -> mcpmesh.transport.v1.LegacyConnectResponse
-	13, // 20: mcpmesh.transport.v1.TransportService.LegacyPost:output_type -> mcpmesh.transport.v1.LegacyPostResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	14, // 0: mcpmesh.transport.v1.RequestMetadata.param_headers:type_name -> mcpmesh.transport.v1.RequestMetadata.ParamHeadersEntry
+	0,  // 1: mcpmesh.transport.v1.ResponseHead.framing:type_name -> mcpmesh.transport.v1.Framing
+	1,  // 2: mcpmesh.transport.v1.ExchangeRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
+	2,  // 3: mcpmesh.transport.v1.ExchangeResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	3,  // 4: mcpmesh.transport.v1.ExchangeResponse.message:type_name -> mcpmesh.transport.v1.Message
+	1,  // 5: mcpmesh.transport.v1.ListenRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
+	2,  // 6: mcpmesh.transport.v1.ListenResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	3,  // 7: mcpmesh.transport.v1.ListenResponse.message:type_name -> mcpmesh.transport.v1.Message
+	1,  // 8: mcpmesh.transport.v1.CloseRequest.metadata:type_name -> mcpmesh.transport.v1.RequestMetadata
+	2,  // 9: mcpmesh.transport.v1.LegacyConnectResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	3,  // 10: mcpmesh.transport.v1.LegacyConnectResponse.message:type_name -> mcpmesh.transport.v1.Message
+	2,  // 11: mcpmesh.transport.v1.LegacyPostResponse.head:type_name -> mcpmesh.transport.v1.ResponseHead
+	4,  // 12: mcpmesh.transport.v1.TransportService.Exchange:input_type -> mcpmesh.transport.v1.ExchangeRequest
+	6,  // 13: mcpmesh.transport.v1.TransportService.Listen:input_type -> mcpmesh.transport.v1.ListenRequest
+	8,  // 14: mcpmesh.transport.v1.TransportService.Close:input_type -> mcpmesh.transport.v1.CloseRequest
+	10, // 15: mcpmesh.transport.v1.TransportService.LegacyConnect:input_type -> mcpmesh.transport.v1.LegacyConnectRequest
+	12, // 16: mcpmesh.transport.v1.TransportService.LegacyPost:input_type -> mcpmesh.transport.v1.LegacyPostRequest
+	5,  // 17: mcpmesh.transport.v1.TransportService.Exchange:output_type -> mcpmesh.transport.v1.ExchangeResponse
+	7,  // 18: mcpmesh.transport.v1.TransportService.Listen:output_type -> mcpmesh.transport.v1.ListenResponse
+	9,  // 19: mcpmesh.transport.v1.TransportService.Close:output_type -> mcpmesh.transport.v1.CloseResponse
+	11, // 20: mcpmesh.transport.v1.TransportService.LegacyConnect:output_type -> mcpmesh.transport.v1.LegacyConnectResponse
+	13, // 21: mcpmesh.transport.v1.TransportService.LegacyPost:output_type -> mcpmesh.transport.v1.LegacyPostResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_transport_v1_transport_proto_init() }
@@ -1037,7 +1054,7 @@ func file_mcpmesh_transport_v1_transport_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_transport_v1_transport_proto_rawDesc), len(file_mcpmesh_transport_v1_transport_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -17,4 +17,7 @@ var (
 	// argument, an unreadable completion reference). Bad tool arguments are NOT this:
 	// MCP reports them as tool results with isError.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrDeliberate: a fixture that fails on purpose (protocol_error_job), so that clients
+	// can see how a failed provider call looks. Not logged as a fault.
+	ErrDeliberate = errors.New("deliberate failure")
 )

@@ -27,8 +27,22 @@ type prompt struct {
 	def *mcpv1.Prompt
 	// render builds the messages; required arguments are checked before it runs.
 	render func(args map[string]string) []message
+	// ask, when set, replaces render for a prompt that needs the client's input: it
+	// renders with the answers in rc, or returns the input requests.
+	ask func(args map[string]string, rc *mcpv1.RequestContext) ([]message, *mcpv1.InputRequired)
 	// values are completion candidates by argument name.
 	values map[string][]string
+}
+
+// DynamicName is the prompt test_trigger_prompt_change adds and removes.
+const DynamicName = "test_dynamic_prompt"
+
+// Rendered is a rendered prompt, or the input it needs first.
+type Rendered struct {
+	Description string
+	// Messages is a JSON array of PromptMessage; nil when InputRequired is set.
+	Messages      []byte
+	InputRequired *mcpv1.InputRequired
 }
 
 // Set is the provider's prompts.
@@ -116,6 +130,18 @@ func NewSet(assets media.Assets) *Set {
 				return []message{user(img), user(content.Text("Please analyze the image above."))}
 			},
 		},
+		{
+			def: &mcpv1.Prompt{Name: "test_input_required_result_prompt", Title: "Prompt that asks for input (conformance)",
+				Description: "Asks the user which context to use (input_required, key user_context), then renders a prompt with it."},
+			ask: askContext,
+		},
+		{
+			def: &mcpv1.Prompt{Name: DynamicName, Title: "Dynamic prompt",
+				Description: "Listed only while test_trigger_prompt_change has added it."},
+			render: func(map[string]string) []message {
+				return []message{user(content.Text("test_dynamic_prompt is listed right now."))}
+			},
+		},
 	}
 	s := &Set{list: list, byName: make(map[string]int, len(list))}
 	for i, p := range list {
@@ -141,22 +167,62 @@ func (s *Set) lookup(name string) (*prompt, error) {
 	return &s.list[i], nil
 }
 
-// Get renders a prompt: its description and messages as a JSON array.
-func (s *Set) Get(name string, args map[string]string) (string, []byte, error) {
+// Get renders a prompt (its description and messages as a JSON array), or returns the
+// client input it needs first. rc is the request's context (nil: none).
+func (s *Set) Get(name string, args map[string]string, rc *mcpv1.RequestContext) (Rendered, error) {
 	p, err := s.lookup(name)
 	if err != nil {
-		return "", nil, err
+		return Rendered{}, err
 	}
 	for _, a := range p.def.GetArguments() {
 		if a.GetRequired() && args[a.GetName()] == "" {
-			return "", nil, fmt.Errorf("%w: prompt %q needs argument %q", faults.ErrInvalidArgument, name, a.GetName())
+			return Rendered{}, fmt.Errorf("%w: prompt %q needs argument %q", faults.ErrInvalidArgument, name, a.GetName())
 		}
 	}
-	b, err := json.Marshal(p.render(args))
-	if err != nil {
-		return "", nil, fmt.Errorf("encode prompt %s: %w", name, err)
+	var msgs []message
+	if p.ask != nil {
+		var ir *mcpv1.InputRequired
+		if msgs, ir = p.ask(args, rc); ir != nil {
+			return Rendered{Description: p.def.GetDescription(), InputRequired: ir}, nil
+		}
+	} else {
+		msgs = p.render(args)
 	}
-	return p.def.GetDescription(), b, nil
+	b, err := json.Marshal(msgs)
+	if err != nil {
+		return Rendered{}, fmt.Errorf("encode prompt %s: %w", name, err)
+	}
+	return Rendered{Description: p.def.GetDescription(), Messages: b}, nil
+}
+
+// keyUserContext is the input request of test_input_required_result_prompt.
+const keyUserContext = "user_context"
+
+// askContextRequest is its elicitation, encoded once.
+var askContextRequest = []byte(`{"method":"elicitation/create","params":{"mode":"form",` +
+	`"message":"What context should the prompt use?",` +
+	`"requestedSchema":{"type":"object","properties":{"context":{"type":"string"}},"required":["context"]}}}`)
+
+// askContext renders test_input_required_result_prompt with the user's context, or
+// asks for it (again, when the answer is missing or unreadable).
+func askContext(_ map[string]string, rc *mcpv1.RequestContext) ([]message, *mcpv1.InputRequired) {
+	var answer struct {
+		Action  string `json:"action"`
+		Content struct {
+			Context string `json:"context"`
+		} `json:"content"`
+	}
+	raw, ok := rc.GetInputResponses()[keyUserContext]
+	if !ok || json.Unmarshal(raw, &answer) != nil || answer.Action == "" {
+		return nil, &mcpv1.InputRequired{
+			InputRequests: map[string][]byte{keyUserContext: askContextRequest},
+			RequestState:  []byte(`{"prompt":"test_input_required_result_prompt"}`),
+		}
+	}
+	if answer.Action != "accept" || answer.Content.Context == "" {
+		return []message{user(content.Text("Write a short answer; the user gave no context."))}, nil
+	}
+	return []message{user(content.Text("Write a short answer using this context: " + answer.Content.Context))}, nil
 }
 
 // CompletionValues returns the candidates for one argument of a prompt (none for an

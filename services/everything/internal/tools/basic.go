@@ -68,10 +68,15 @@ type json2020Args struct {
 		Street string `json:"street"`
 		City   string `json:"city"`
 	} `json:"address"`
+	ContactMethod string `json:"contactMethod"`
+	Phone         string `json:"phone"`
+	Email         string `json:"email"`
 }
 
-// runJSONSchema2020 exists for its input schema (the suite checks that $schema, $defs
-// and additionalProperties survive tools/list); it honours additionalProperties:false.
+// runJSONSchema2020 exists for its input schema (the suite checks that the 2020-12
+// keywords survive tools/list; the mesh enforces the schema before the call, and the
+// tool honours additionalProperties:false on its own too). It reports the contact the
+// conditional schema asked for.
 func runJSONSchema2020(_ context.Context, call *Call) (Outcome, error) {
 	var args json2020Args
 	if err := decodeArgs(call.Arguments, &args, true); err != nil {
@@ -80,6 +85,11 @@ func runJSONSchema2020(_ context.Context, call *Call) (Outcome, error) {
 	text := fmt.Sprintf("Received name=%q", args.Name)
 	if args.Address != nil {
 		text += fmt.Sprintf(", address=%q, %q", args.Address.Street, args.Address.City)
+	}
+	if args.ContactMethod == "phone" {
+		text += fmt.Sprintf(", contact by phone %q", args.Phone)
+	} else if args.Email != "" {
+		text += fmt.Sprintf(", contact by email %q", args.Email)
 	}
 	return textResult(text)
 }

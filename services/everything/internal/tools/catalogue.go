@@ -19,11 +19,19 @@ const (
 	schemaLongTask = `{"type":"object","properties":{` +
 		`"duration_ms":{"type":"integer","minimum":0,"maximum":600000,"default":5000,"description":"Total run time in milliseconds"},` +
 		`"steps":{"type":"integer","minimum":1,"maximum":1000,"default":5,"description":"Number of progress notifications, spaced evenly"}}}`
-	schemaPrompt      = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
-	schemaMessage     = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
+	schemaPrompt  = `{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"}},"required":["prompt"]}`
+	schemaMessage = `{"type":"object","properties":{"message":{"type":"string","description":"The message to show the user"}},"required":["message"]}`
+	// schemaJSON2020_12 uses the 2020-12 vocabulary the suite checks survives the mesh
+	// unchanged (SEP-1613, SEP-2106): $defs with an $anchor, $ref, allOf/anyOf and
+	// if/then/else (a phone number when the contact method is phone, else an email).
 	schemaJSON2020_12 = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
-		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
-		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}`
+		`"$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+		`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},` +
+		`"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},` +
+		`"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],` +
+		`"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},` +
+		`"then":{"required":["phone"]},"else":{"required":["email"]},` +
+		`"additionalProperties":false}`
 
 	schemaTouch = `{"type":"object","properties":{"uri":{"type":"string","description":"The resource to change","default":"test://watched-resource"}}}`
 
@@ -59,7 +67,7 @@ func withExecution(t *mcpv1.Tool, execution string) *mcpv1.Tool {
 
 // catalogue lists every tool: the provider's own simple names first, then the fixtures
 // of the MCP conformance suite under the suite's exact names.
-func catalogue(assets media.Assets, linked []*mcpv1.Resource, touch func(uri string) error) ([]Tool, error) {
+func catalogue(assets media.Assets, linked []*mcpv1.Resource, hooks Hooks) ([]Tool, error) {
 	f, err := newFixtures(assets, linked)
 	if err != nil {
 		return nil, err
@@ -78,7 +86,7 @@ func catalogue(assets media.Assets, linked []*mcpv1.Resource, touch func(uri str
 		{def("fail", "Fail", "Always fails with a tool error (isError: true).", schemaNoArgs, "", annotateReadOnly), fixedError(f.failText)},
 		{def("log", "Log", "Sends log messages at debug, info, warning and error before returning; only levels at or above the client's log level are sent.", schemaNoArgs, "", annotateReadOnly), runLog},
 		{def("sample", "Sample", "Asks the client's LLM to answer the prompt (sampling) and returns the answer.", schemaPrompt, "", annotateAsksClient), runSampling},
-		{def("touch-resource", "Touch resource", "Changes the contents of a changing resource (test://watched-resource), which notifies its subscribers.", schemaTouch, "", annotateTouches), runTouch(touch)},
+		{def("touch-resource", "Touch resource", "Changes the contents of a changing resource (test://watched-resource), which notifies its subscribers.", schemaTouch, "", annotateTouches), runTouch(hooks.Touch)},
 		{def("elicit", "Elicit", "Asks the user for a username and an email (elicitation) and returns the answer.", schemaMessage, "", annotateAsksClient), runElicitation},
 
 		{def("test_simple_text", "Simple text", "Tests simple text content response.", schemaNoArgs, "", annotateReadOnly), fixed(f.simpleText)},
@@ -95,5 +103,34 @@ func catalogue(assets media.Assets, linked []*mcpv1.Resource, touch func(uri str
 		{def("test_elicitation_sep1330_enums", "Elicitation with enums", "Tests elicitation with enum schemas per SEP-1330.", schemaNoArgs, "", annotateAsksClient), runElicitEnums},
 		{def("json_schema_2020_12_tool", "JSON Schema 2020-12", "Tool with JSON Schema 2020-12 features", schemaJSON2020_12, "", annotateReadOnly), runJSONSchema2020},
 		{def("test_reconnection", "Reconnection", "Tests SSE stream disconnection and client reconnection (SEP-1699): waits briefly, then returns text. The transport closes the stream mid-call.", schemaNoArgs, "", annotateReadOnly), runReconnection},
+
+		// 2026-07-28 (stateless) diagnostics: capability checks, response streams, logs
+		// and list changes (SEP-2575), custom headers (SEP-2243).
+		{def("test_missing_capability", "Missing capability", "Asks the client's LLM (sampling) without checking the declared capabilities: a client that did not declare sampling gets -32021 from the mesh.", schemaNoArgs, "", annotateAsksClient), runAskWithoutChecking},
+		{def("test_streaming_elicitation", "Streaming elicitation", "Reports progress and a log message on the response stream, then asks for the user's name (input_required): the stream never carries a request of its own.", schemaNoArgs, "", annotateAsksClient), runStreamingElicitation},
+		{def("test_logging_tool", "Logging tool", "Sends three info log messages during execution; none unless the request set a log level.", schemaNoArgs, "", annotateReadOnly), runConformanceLogging},
+		{def("test_trigger_tool_change", "Trigger tool change", "Adds test_dynamic_tool to the catalogue, or removes it: clients following tools/list_changed are notified.", schemaNoArgs, "", annotateTouches), runToggle(hooks.ToggleTool, "tool")},
+		{def("test_trigger_prompt_change", "Trigger prompt change", "Adds the prompt test_dynamic_prompt, or removes it: clients following prompts/list_changed are notified.", schemaNoArgs, "", annotateTouches), runToggle(hooks.TogglePrompt, "prompt")},
+		{def(DynamicToolName, "Dynamic tool", "Listed only while test_trigger_tool_change has added it.", schemaNoArgs, "", annotateReadOnly), runDynamic},
+		{def("test_custom_headers", "Custom headers", "Arguments annotated with x-mcp-header travel as Mcp-Param-* HTTP headers too (SEP-2243), which the mesh checks against the body; returns what it routed.", schemaCustomHeaders, "", annotateReadOnly), runCustomHeaders},
+
+		// Multi round-trip requests (SEP-2322): input_required with the suite's keys.
+		{def("test_input_required_result_elicitation", "Input required: elicitation", "Asks for the user's name (user_name) with input_required, then greets them.", schemaNoArgs, "", annotateAsksClient), runAskName},
+		{def("test_input_required_result_sampling", "Input required: sampling", "Asks the client's LLM for the capital of France (capital_question), then returns its answer.", schemaNoArgs, "", annotateAsksClient), runAskCapital},
+		{def("test_input_required_result_list_roots", "Input required: roots", "Asks for the client's roots (client_roots), then lists them.", schemaNoArgs, "", annotateAsksClient), runAskRoots},
+		{def("test_input_required_result_request_state", "Input required: request state", "Asks for a confirmation with a request state naming the step; answers \"state-ok\" only when that state comes back.", schemaNoArgs, "", annotateAsksClient), runConfirmWithState},
+		{def("test_input_required_result_tampered_state", "Input required: tampered state", "Like test_input_required_result_request_state: a requestState altered by the client is refused by the mesh (-32602).", schemaNoArgs, "", annotateAsksClient), runConfirmWithState},
+		{def("test_input_required_result_multiple_inputs", "Input required: several inputs", "Asks for a name (elicitation), a greeting (sampling) and the roots at once; asks again for whatever is still missing.", schemaNoArgs, "", annotateAsksClient), runAskThree},
+		{def("test_input_required_result_multi_round", "Input required: two rounds", "Asks for a name (step1), then with a new state for a favourite colour (step2), then answers.", schemaNoArgs, "", annotateAsksClient), runTwoRounds},
+		{def("test_input_required_result_capabilities", "Input required: declared capabilities", "Asks only for the input the client declared it can give (sampling, elicitation, roots).", schemaNoArgs, "", annotateAsksClient), runAskWhatIsDeclared},
+
+		// Tasks (the io.modelcontextprotocol/tasks extension, SEP-2663).
+		{def("greet", "Greet", "Returns \"Hello, <name>!\" at once (never a task).", schemaGreet, "", annotateReadOnly), runGreet},
+		{withExecution(def("slow_compute", "Slow computation", "Works for the given seconds (0: at once), reporting progress each second; runs as a task for clients with the tasks extension. Honours cancellation.", schemaSlowCompute, "", annotateReadOnly), executionTask), runSlowCompute},
+		{withExecution(def("failing_job", "Failing job", "Runs only as a task; works for a second, then reports a tool error (isError).", schemaNoArgs, "", annotateReadOnly), executionTaskRequired), runFailingJob},
+		{withExecution(def("protocol_error_job", "Protocol error job", "Fails without a result (a JSON-RPC error, or a failed task).", schemaNoArgs, "", annotateReadOnly), executionTask), runProtocolErrorJob},
+		{withExecution(def("confirm_delete", "Confirm delete", "Asks the user to confirm (confirm_delete) before it deletes the (simulated) file; as a task it waits in input_required.", schemaConfirmDelete, "", annotateAsksClient), executionTask), runConfirmDelete},
+		{withExecution(def("multi_input", "Multiple inputs", "Asks for a name and a confirmation at once; as a task it stays input_required until both are answered.", schemaNoArgs, "", annotateAsksClient), executionTask), runMultiInput},
+		{withExecution(def("test_tool_with_task", "Tool with task", "Runs only as a task: asks for the user's name first (input_required, before any task exists), then greets them from a task.", schemaNoArgs, "", annotateAsksClient), executionTaskRequired), runGreetAfterAsking},
 	}, nil
 }

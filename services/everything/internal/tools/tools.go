@@ -47,9 +47,9 @@ type Set struct {
 }
 
 // NewSet builds every tool. assets supplies the image and audio samples; linked are the
-// resources the get-resource-links tool points to.
-func NewSet(assets media.Assets, linked []*mcpv1.Resource, touch func(uri string) error) (*Set, error) {
-	list, err := catalogue(assets, linked, touch)
+// resources the get-resource-links tool points to; hooks change the provider.
+func NewSet(assets media.Assets, linked []*mcpv1.Resource, hooks Hooks) (*Set, error) {
+	list, err := catalogue(assets, linked, hooks)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
@@ -227,10 +229,17 @@ func checkJSONContentType(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // readMessage reads a POSTed message within the body limit; on failure it has
-// answered (413 over the limit, 400 for a body that could not be read).
+// answered (413 over the limit, 400 for a body that could not be read or is not UTF-8).
 func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), nil, r.ContentLength, h.maxBody)
 	if err == nil {
+		// JSON text is UTF-8 (RFC 8259 §8.1); decoders further on would replace invalid
+		// bytes with U+FFFD and a tool would see text the client never sent. Checked
+		// here too because the legacy /messages route answers 202 before decoding.
+		if !utf8.Valid(body) {
+			writeRPCError(w, http.StatusBadRequest, mcpproto.CodeParseError, "Parse error: the body is not valid UTF-8")
+			return nil, false
+		}
 		return body, true
 	}
 	var tooLarge *http.MaxBytesError
@@ -253,6 +262,26 @@ func fillMetadata(md *transportv1.RequestMetadata, r *http.Request, acc accepts)
 	md.LastEventId = header(r.Header, "Last-Event-Id")
 	md.AcceptsJson = acc.json
 	md.AcceptsEventStream = acc.eventStream
+	md.ParamHeaders = paramHeaders(r.Header)
+}
+
+// paramHeaderPrefix starts the 2026-07-28 custom headers (x-mcp-header), in the
+// canonical form net/http gives header names.
+const paramHeaderPrefix = "Mcp-Param-"
+
+// paramHeaders collects the Mcp-Param-{Name} headers by {Name} in lower case (nil when
+// there are none, the common case): the session checks them against the arguments.
+func paramHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for k, v := range h {
+		if name, ok := strings.CutPrefix(k, paramHeaderPrefix); ok && name != "" && len(v) > 0 {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[strings.ToLower(name)] = v[0]
+		}
+	}
+	return out
 }
 
 // readBody reads r into buf, sized from Content-Length when the client sent one.

@@ -157,6 +157,8 @@ func New(s Settings, deps Deps) (*Backend, error) {
 			logger.WarnContext(ctx, "queue a task notification", "session_id", sessionID, "method", method, "error", err)
 		}
 	})
+	// subscriptions/listen streams that follow a task hear of its changes.
+	b.Tasks.OnChange(func(id string) { b.Listeners.Publish(fanout.Notice{Task: id}) })
 	b.Dispatcher = dispatch.New(s.Dispatch, dispatch.Deps{
 		Catalogue:            b.Watcher.Current,
 		Store:                b.Store,

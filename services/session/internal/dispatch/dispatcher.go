@@ -52,6 +52,9 @@ type Request struct {
 	// answer a provider's input requests, so they fail with ClassNeedsInput instead of
 	// becoming an InputRequiredResult.
 	NoClient bool
+	// ParamHeaders are the Mcp-Param-* headers of a stateless request, by lower-cased
+	// name (checked against the tool's x-mcp-header arguments).
+	ParamHeaders map[string]string
 }
 
 func (r *Request) stateless() bool {
@@ -202,7 +205,7 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 	case "subscriptions/listen":
 		return d.listen(ctx, req, emit)
 	case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "tasks/update":
-		return d.taskMethod(ctx, req)
+		return d.taskMethod(ctx, req, emit)
 	default:
 		return nil, methodNotFound(req.Method)
 	}
@@ -229,5 +232,9 @@ func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object) {
 }
 
 func (d *Dispatcher) ping(req *Request) ([]byte, error) {
+	if req.stateless() {
+		// 2026-07-28 removed ping: a stateless request is its own liveness check.
+		return nil, methodNotFound(req.Method)
+	}
 	return d.result(req, 32).Bytes(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
@@ -62,6 +63,9 @@ type listenParams struct {
 		PromptsListChanged    bool     `json:"promptsListChanged"`
 		ResourcesListChanged  bool     `json:"resourcesListChanged"`
 		ResourceSubscriptions []string `json:"resourceSubscriptions"`
+		// TaskIDs follows tasks of the tasks extension (mcpmesh's filter member: the
+		// extension leaves it open): notifications/tasks on each change of their status.
+		TaskIDs []string `json:"taskIds"`
 	} `json:"notifications"`
 }
 
@@ -96,22 +100,42 @@ func (d *Dispatcher) listen(ctx context.Context, req *Request, emit Emit) ([]byt
 		}
 		filter.Resources[uri] = true
 	}
+	if len(n.TaskIDs) > maxListenResources {
+		return nil, invalidParams("subscriptions/listen: params.notifications.taskIds has more than %d ids", maxListenResources)
+	}
+	var taskIDs []string
+	if d.tasks != nil && len(n.TaskIDs) > 0 {
+		filter.Tasks = make(map[string]bool, len(n.TaskIDs))
+		for _, id := range n.TaskIDs {
+			filter.Tasks[id] = true
+		}
+		taskIDs = n.TaskIDs
+	}
 	listener, stop := d.listeners.Listen(filter)
 	defer stop()
 
 	subID := req.RequestID
 	ack := mcpjson.NewObject(nil).
 		Raw("_meta", mcpjson.NewObject(nil).Raw(metaSubscriptionID, subID).Bytes()).
-		Raw("notifications", acknowledged(n.ToolsListChanged, n.PromptsListChanged, n.ResourcesListChanged, n.ResourceSubscriptions))
+		Raw("notifications", acknowledged(n.ToolsListChanged, n.PromptsListChanged, n.ResourcesListChanged, n.ResourceSubscriptions, taskIDs))
 	if err := emit(notification("notifications/subscriptions/acknowledged", ack.Bytes())); err != nil {
 		return nil, err
 	}
+	// The status each followed task was last reported in: a change is heard once from
+	// this replica and once more through the database, and is sent once.
+	reported := map[string]string{}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, errCancelled
 		case notice := <-listener.C():
-			if err := emit(listenNotification(subID, notice)); err != nil {
+			ev := listenNotification(subID, notice)
+			if notice.Task != "" {
+				if ev = d.taskNotification(ctx, subID, notice.Task, reported); ev == nil {
+					continue
+				}
+			}
+			if err := emit(ev); err != nil {
 				return nil, err
 			}
 		case <-listener.Done():
@@ -126,7 +150,7 @@ func (d *Dispatcher) listen(ctx context.Context, req *Request, emit Emit) ([]byt
 
 // acknowledged renders the filter the server honours: every type the client asked
 // for (all are supported), in the request's shape.
-func acknowledged(tools, prompts, resources bool, uris []string) []byte {
+func acknowledged(tools, prompts, resources bool, uris, taskIDs []string) []byte {
 	o := mcpjson.NewObject(nil)
 	if tools {
 		o.Bool("toolsListChanged", true)
@@ -141,7 +165,30 @@ func acknowledged(tools, prompts, resources bool, uris []string) []byte {
 		raw, _ := json.Marshal(uris) // strings always marshal
 		o.Raw("resourceSubscriptions", raw)
 	}
+	if len(taskIDs) > 0 {
+		raw, _ := json.Marshal(taskIDs) // strings always marshal
+		o.Raw("taskIds", raw)
+	}
 	return o.Bytes()
+}
+
+// taskNotification renders notifications/tasks for a followed task whose status
+// changed since the last report: the DetailedTask of tasks/get (with the result, error
+// or pending inputRequests inlined). nil when there is nothing new to say, or the task
+// is gone or belongs to a stateful session (whose GET stream has its own notices).
+func (d *Dispatcher) taskNotification(ctx context.Context, subID []byte, id string, reported map[string]string) *sessionv1.HandleResponse {
+	t, err := d.tasks.Store().Get(ctx, id)
+	if err != nil || t.SessionID != "" {
+		return nil
+	}
+	state := string(t.Status) + "/" + strconv.FormatInt(t.UpdatedUnixMs, 10)
+	if reported[id] == state {
+		return nil
+	}
+	reported[id] = state
+	meta := mcpjson.NewObject(nil).Raw(metaSubscriptionID, subID).Bytes()
+	params := mcpjson.NewObject(make([]byte, 0, 256+len(t.Result)+len(t.InputRequests))).Raw("_meta", meta)
+	return notification("notifications/tasks", renderDetail(renderTask(params, &t, true), &t).Bytes())
 }
 
 // listenNotification renders a notice for a subscriptions/listen stream.

@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
@@ -36,6 +38,11 @@ import (
 //
 // Cancellation reaches the running replica directly, or through the store's
 // notification (tasks.NotifyChannel) and the periodic resync.
+
+// CodeTooManyTasks is the JSON-RPC error of a task refused for a task limit: a server
+// error of the implementation-defined range (JSON-RPC 2.0 §5.1), with data naming the
+// limit.
+const CodeTooManyTasks int32 = -32000
 
 // extensionTasks is the 2026-07-28 tasks extension's identifier.
 const extensionTasks = mcpproto.ExtensionTasks
@@ -142,6 +149,8 @@ type toolTask struct {
 	args    []byte
 	cc      *callContext
 	schemas *toolSchemas
+	// start is the hand-over of a stateless call (nil for a stateful one): see taskStart.
+	start *taskStart
 }
 
 // startToolTask creates the task record, starts the provider call in the background
@@ -159,24 +168,61 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		StatusMessage: "The operation is now in progress.",
 		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
 	}
+	if err := d.checkTaskLimits(ctx, req); err != nil {
+		return nil, err
+	}
 	// The record exists before the handle is returned: a tasks/get on any replica
 	// finds it.
 	runCtx, end, err := r.Begin(ctx, task, errToolCallTimeout)
 	switch {
 	case errors.Is(err, tasks.ErrStopping):
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the session service is shutting down; try again")
+	case errors.Is(err, tasks.ErrBusy):
+		return nil, tooManyTasks("this server runs %d tasks already, its limit; try again when one has ended", s.MaxRunning)
 	case err != nil:
 		d.logger.WarnContext(ctx, "create task record", "tool", job.name, "error", err)
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
 	}
 	job.req.Params = nil // not needed by the run; do not keep it alive
-	go d.runToolTask(runCtx, end, task, job)
-	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 	if req.stateless() {
+		job.start = newTaskStart()
+	}
+	go d.runToolTask(runCtx, end, task, job)
+	if req.stateless() {
+		if ir := job.start.await(ctx); ir != nil {
+			// The provider asks before the task exists: a multi round-trip result; the
+			// retry with the answers becomes the task.
+			return d.inputRequired(ctx, req, job.cc, job.target, job.name, ir)
+		}
+		d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)).String("resultType", "task"), &task, true).Bytes(), nil
 	}
+	d.logger.InfoContext(ctx, "task created", "task_id", task.ID, "tool", job.name, "session_id", task.SessionID)
 	inner := renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &task, false).Bytes()
 	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
+}
+
+// checkTaskLimits refuses a task for a stateful session that has MaxPerSession
+// unfinished tasks already (counted in the store, so across replicas).
+func (d *Dispatcher) checkTaskLimits(ctx context.Context, req *Request) error {
+	limit := d.tasks.Settings().MaxPerSession
+	if req.Session == nil || limit <= 0 {
+		return nil
+	}
+	n, err := d.tasks.Store().CountActive(ctx, req.Session.ID)
+	if err != nil {
+		d.logger.WarnContext(ctx, "count the session's tasks", "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	if n >= limit {
+		return tooManyTasks("this session has %d unfinished tasks, its limit; wait for one to end or cancel one (tasks/cancel)", limit)
+	}
+	return nil
+}
+
+func tooManyTasks(format string, limit int) *mcpjson.Error {
+	return (&mcpjson.Error{Code: CodeTooManyTasks, Message: fmt.Sprintf("Too many tasks: "+format, limit)}).
+		WithData(map[string]any{"limit": limit})
 }
 
 // runToolTask makes the provider call of a task and records its outcome.
@@ -184,10 +230,17 @@ func (d *Dispatcher) runToolTask(ctx context.Context, end func(), task tasks.Tas
 	r := d.tasks
 	defer end()
 	req := &job.req
-	outcome := d.taskOutcome(ctx, req, task, job)
+	outcome, handedBack := d.taskOutcome(ctx, req, task, job)
 	// The record is written even when the run was cancelled or the service stops.
 	writeCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer done()
+	if handedBack {
+		// The client never saw this task: close its record.
+		if _, err := r.Store().Cancel(writeCtx, task.ID, "The provider asked for input before the task began; the call was answered with it."); err != nil {
+			d.logger.WarnContext(writeCtx, "close a task handed back", "task_id", task.ID, "error", err)
+		}
+		return
+	}
 	final, recorded, err := r.Store().Finish(writeCtx, task.ID, outcome)
 	if err != nil {
 		d.logger.WarnContext(writeCtx, "record task outcome", "task_id", task.ID, "error", err)
@@ -200,9 +253,11 @@ func (d *Dispatcher) runToolTask(ctx context.Context, end func(), task tasks.Tas
 	}
 }
 
-// taskOutcome runs the provider call and turns its end into the task's outcome.
-func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.Task, job toolTask) tasks.Outcome {
-	failed := func(err error) tasks.Outcome {
+// taskOutcome runs the provider call and turns its end into the task's outcome;
+// handedBack when the provider's first answer went back to the creating request
+// (taskStart) and the task has no outcome.
+func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.Task, job toolTask) (_ tasks.Outcome, handedBack bool) {
+	failed := func(err error) (tasks.Outcome, bool) {
 		var rpcErr *mcpjson.Error
 		if !errors.As(err, &rpcErr) {
 			if errors.Is(err, errCancelled) {
@@ -212,22 +267,39 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 			}
 		}
 		return tasks.Outcome{Status: tasks.Failed, StatusMessage: rpcErr.Message,
-			Error: &tasks.Error{Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data}}
+			Error: &tasks.Error{Code: rpcErr.Code, Message: rpcErr.Message, Data: rpcErr.Data}}, false
 	}
 	client, err := d.provider(job.entry)
 	if err != nil {
+		job.start.begun()
 		return failed(d.unreachable(ctx, job.target, job.entry, err))
 	}
 	emit := func(ev *sessionv1.HandleResponse) error {
+		job.start.begun()
 		d.taskEvent(ctx, req, task.ID, ev)
 		return nil
 	}
-	res, ir, err := d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
-	switch {
-	case err != nil:
-		return failed(err)
-	case ir != nil:
-		return failed(mcpjson.Errorf(mcpjson.CodeInternal, "%s %s needs client input, which tasks do not support yet", job.target.kind, job.name))
+	var res *mcpv1.ToolResult
+	for round := 0; ; round++ {
+		var ir *mcpv1.InputRequired
+		res, ir, err = d.runTool(ctx, ctx, client, job.entry, job.target, job.name, job.args, job.cc, job.schemas, emit)
+		if round == 0 && ir != nil && ir.GetBeforeTask() && job.start.handBack(ir) {
+			return tasks.Outcome{}, true
+		}
+		job.start.begun()
+		if err != nil {
+			return failed(err)
+		}
+		if ir == nil {
+			break
+		}
+		if round == maxInputRounds {
+			d.logger.WarnContext(ctx, "provider kept asking for client input", "task_id", task.ID, "tool", job.name, "rounds", round)
+			return failed(mcpjson.Errorf(mcpjson.CodeInternal, "%s %s asked for client input %d times; giving up", job.target.kind, job.name, round))
+		}
+		if err := d.awaitTaskInput(ctx, req, task.ID, job, ir); err != nil {
+			return failed(err)
+		}
 	}
 	body, err := d.toolResult(req, job.target, res)
 	if err != nil {
@@ -235,9 +307,115 @@ func (d *Dispatcher) taskOutcome(ctx context.Context, req *Request, task tasks.T
 	}
 	if res.GetIsError() && !req.stateless() {
 		// 2025-11-25: a tool error fails the task; tasks/result still returns the result.
-		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}
+		return tasks.Outcome{Status: tasks.Failed, StatusMessage: "Tool " + job.name + " returned an error", Result: body}, false
 	}
-	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}
+	return tasks.Outcome{Status: tasks.Completed, StatusMessage: "The operation completed.", Result: body}, false
+}
+
+// awaitTaskInput parks a task that needs client input: the task goes to
+// input_required with the provider's requests (checked against the client's declared
+// capabilities), the client answers them on any replica (tasks/update in 2026-07-28;
+// in 2025-11-25 its tasks/result receives them as requests: askForTask), and once
+// every request is answered the task is working again and job.cc carries the answers
+// and the provider's state for the next call. It ends early when the task is cancelled
+// or its time is up.
+func (d *Dispatcher) awaitTaskInput(ctx context.Context, req *Request, id string, job toolTask, ir *mcpv1.InputRequired) error {
+	keys, size, err := d.checkInputRequests(ctx, job.cc, job.target, ir)
+	if err != nil {
+		return err
+	}
+	requests := mcpjson.NewObject(make([]byte, 0, size))
+	for _, k := range keys {
+		requests.Raw(jsonKey(k), ir.GetInputRequests()[k])
+	}
+	r := d.tasks
+	message := "The task needs input from the client: answer inputRequests with tasks/update."
+	if !req.stateless() {
+		message = "The task needs input from the client: call tasks/result to receive its requests."
+	}
+	t, err := r.Store().AwaitInput(ctx, id, requests.Bytes(), message)
+	if err != nil {
+		return err // terminal (cancelled meanwhile) or the store failed: the outcome is not recorded over it
+	}
+	d.tasks.Wake(id)
+	d.notifyTaskStatus(ctx, req, &t)
+	for !answered(&t) {
+		changed, release := r.Watch(id)
+		// Look again after registering, so that an answer in between is not missed.
+		if t, err = r.Store().Get(ctx, id); err == nil && t.Status == tasks.InputRequired && !answered(&t) {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-changed:
+			}
+		}
+		release()
+		if err != nil {
+			return err
+		}
+		if t, err = r.Store().Get(ctx, id); err != nil {
+			return err
+		}
+		if t.Status != tasks.InputRequired {
+			return errCancelled // cancelled (or otherwise ended) while waiting
+		}
+	}
+	var answers map[string]json.RawMessage
+	if err := json.Unmarshal(t.InputResponses, &answers); err != nil {
+		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s: the recorded answers are unreadable", job.target.kind, job.name)
+	}
+	if t, err = r.Store().Resume(ctx, id, "The operation is in progress again."); err != nil {
+		return err
+	}
+	d.tasks.Wake(id)
+	d.notifyTaskStatus(ctx, req, &t)
+	job.cc.rc.InputResponses = make(map[string][]byte, len(answers))
+	for k, v := range answers {
+		job.cc.rc.InputResponses[k] = v
+	}
+	job.cc.rc.RequestState = ir.GetRequestState()
+	return nil
+}
+
+// askForTask sends the pending input requests of a 2025-11-25 task to its client on
+// the stream of the client's tasks/result (with _meta related-task, as that version's
+// tasks ask), waits for every answer and records them in the task. The task's run, on
+// whichever replica, resumes from there.
+func (d *Dispatcher) askForTask(ctx context.Context, req *Request, t *tasks.Task, emit Emit) error {
+	var pendingRequests map[string]json.RawMessage
+	if err := json.Unmarshal(t.InputRequests, &pendingRequests); err != nil {
+		return mcpjson.Errorf(mcpjson.CodeInternal, "task %s: its input requests are unreadable", t.ID)
+	}
+	ir := &mcpv1.InputRequired{InputRequests: make(map[string][]byte, len(pendingRequests))}
+	for k, raw := range pendingRequests {
+		var r inputRequest
+		if json.Unmarshal(raw, &r) != nil {
+			return mcpjson.Errorf(mcpjson.CodeInternal, "task %s: its input requests are unreadable", t.ID)
+		}
+		tagged, err := json.Marshal(inputRequest{Method: r.Method, Params: withRelatedTask(r.Params, t.ID)})
+		if err != nil {
+			return err
+		}
+		ir.InputRequests[k] = tagged
+	}
+	cc, err := d.newCallContext(req, nil)
+	if err != nil {
+		return err
+	}
+	if err := d.askClient(ctx, req, cc, target{kind: "task", name: t.ID}, ir, emit); err != nil {
+		return err
+	}
+	if _, err := d.tasks.Store().AddInput(ctx, t.ID, cc.rc.InputResponses); err != nil {
+		d.logger.WarnContext(ctx, "record task input", "task_id", t.ID, "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	d.tasks.Wake(t.ID)
+	return nil
+}
+
+// answered reports whether every input request of a task has its answer.
+func answered(t *tasks.Task) bool {
+	return len(t.InputRequests) == 0 || bytes.Equal(t.InputRequests, []byte("{}"))
 }
 
 // taskEvent forwards a task's progress (and log) notifications to a stateful
@@ -293,7 +471,7 @@ func renderTask(o *mcpjson.Object, t *tasks.Task, extension bool) *mcpjson.Objec
 
 // taskMethod serves tasks/get, tasks/result, tasks/list, tasks/cancel and tasks/update
 // in the generation that has them.
-func (d *Dispatcher) taskMethod(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) taskMethod(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	if d.tasks == nil {
 		return nil, methodNotFound(req.Method)
 	}
@@ -331,7 +509,7 @@ func (d *Dispatcher) taskMethod(ctx context.Context, req *Request) ([]byte, erro
 		}
 		return d.renderGet(req, &t), nil
 	case "tasks/result":
-		return d.taskResult(ctx, req)
+		return d.taskResult(ctx, req, emit)
 	case "tasks/cancel":
 		return d.cancelTask(ctx, req)
 	default: // tasks/update
@@ -373,13 +551,21 @@ func (d *Dispatcher) renderGet(req *Request, t *tasks.Task) []byte {
 		return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), t, false).Bytes()
 	}
 	o := renderTask(mcpjson.NewObject(make([]byte, 0, 256+len(t.Result))).String("resultType", "complete"), t, true)
+	return renderDetail(o, t).Bytes()
+}
+
+// renderDetail appends what a DetailedTask adds to a Task in its status: the result,
+// the error, or the input requests still unanswered.
+func renderDetail(o *mcpjson.Object, t *tasks.Task) *mcpjson.Object {
 	switch {
 	case t.Status == tasks.Completed && mcpjson.IsObject(t.Result):
 		o.Raw("result", t.Result)
 	case t.Status == tasks.Failed && t.Error != nil:
 		o.Raw("error", renderError(t.Error))
+	case t.Status == tasks.InputRequired && mcpjson.IsObject(t.InputRequests):
+		o.Raw("inputRequests", t.InputRequests)
 	}
-	return o.Bytes()
+	return o
 }
 
 func renderError(e *tasks.Error) []byte {
@@ -392,12 +578,23 @@ func renderError(e *tasks.Error) []byte {
 
 // taskResult waits until the task is terminal and returns what the tools/call would
 // have returned, with _meta[related-task].
-func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, error) {
+func (d *Dispatcher) taskResult(ctx context.Context, req *Request, emit Emit) ([]byte, error) {
 	t, err := d.findTask(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	for !t.Status.Terminal() {
+		if t.Status == tasks.InputRequired && !answered(&t) {
+			// The task waits for its client: ask on this request's stream, record the
+			// answers (the run, on whichever replica, resumes) and wait on.
+			if err := d.askForTask(ctx, req, &t, emit); err != nil {
+				return nil, err
+			}
+			if t, err = d.findTask(ctx, req); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		changed, release := d.tasks.Watch(t.ID)
 		// Look again after registering, so a change in between is not missed.
 		t, err = d.findTask(ctx, req)
@@ -405,9 +602,9 @@ func (d *Dispatcher) taskResult(ctx context.Context, req *Request) ([]byte, erro
 			release()
 			return nil, err
 		}
-		if t.Status.Terminal() {
+		if t.Status.Terminal() || (t.Status == tasks.InputRequired && !answered(&t)) {
 			release()
-			break
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -512,19 +709,37 @@ func (d *Dispatcher) cancelTask(ctx context.Context, req *Request) ([]byte, erro
 	return renderTask(mcpjson.NewObject(make([]byte, 0, 256)), &t, false).Bytes(), nil
 }
 
-// updateTask acknowledges a tasks/update. mcpmesh tasks never wait for client input
-// (a provider's input_required fails the task), so no response is outstanding and the
-// spec says to ignore them.
+// updateTask takes the client's answers to an input_required task (on any replica: the
+// store carries them to the replica running the task) and acknowledges. Answers to keys
+// the task does not wait for, or to a task that waits for nothing, are ignored, as the
+// extension says.
 func (d *Dispatcher) updateTask(ctx context.Context, req *Request) ([]byte, error) {
 	var p taskIDParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
 		return nil, err
 	}
-	if !mcpjson.IsObject(p.InputResponses) {
+	var answers map[string]json.RawMessage
+	if !mcpjson.IsObject(p.InputResponses) || json.Unmarshal(p.InputResponses, &answers) != nil {
 		return nil, invalidParams("tasks/update: params.inputResponses is required and must be an object")
 	}
-	if _, err := d.findTask(ctx, req); err != nil {
+	t, err := d.findTask(ctx, req)
+	if err != nil {
 		return nil, err
 	}
+	if t.Status != tasks.InputRequired {
+		return d.result(req, 32).Bytes(), nil
+	}
+	given := make(map[string][]byte, len(answers))
+	for k, v := range answers {
+		if !mcpjson.IsObject(v) {
+			return nil, invalidParams("tasks/update: params.inputResponses[%q] must be a result object", k)
+		}
+		given[k] = v
+	}
+	if _, err := d.tasks.Store().AddInput(ctx, t.ID, given); err != nil {
+		d.logger.WarnContext(ctx, "record task input", "task_id", t.ID, "error", err)
+		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	d.tasks.Wake(t.ID)
 	return d.result(req, 32).Bytes(), nil
 }

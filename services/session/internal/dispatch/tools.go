@@ -11,6 +11,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -41,6 +42,9 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 	// Arguments are checked before any provider work (and before a requestState is
 	// accepted, so a bad retry says what is wrong with its arguments first).
 	schemas := d.schemas.get(ctx, d.logger, snap.Revision, entry)
+	if err := checkParamHeaders(req, schemas, args); err != nil {
+		return nil, err
+	}
 	if err := d.checkArguments(schemas, p.Name, args); err != nil {
 		return nil, err
 	}
@@ -164,4 +168,19 @@ func logNotification(l *mcpv1.LogMessage) *sessionv1.HandleResponse {
 	return &sessionv1.HandleResponse{Event: &sessionv1.HandleResponse_Notification{Notification: &sessionv1.Notification{
 		Method: "notifications/message", Params: o.Bytes(),
 	}}}
+}
+
+// checkParamHeaders compares the Mcp-Param-* headers of a stateless tools/call with the
+// arguments its tool annotates with x-mcp-header (SEP-2243): -32020 (HTTP 400) when a
+// header is missing, malformed or different from the body.
+func checkParamHeaders(req *Request, schemas *toolSchemas, args []byte) error {
+	if !req.stateless() || schemas == nil || len(schemas.headers) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	_ = json.Unmarshal(args, &obj) // an object: argumentsObject checked it
+	if msg := paramheader.Check(schemas.headers, obj, req.ParamHeaders); msg != "" {
+		return &mcpjson.Error{Code: mcpjson.CodeHeaderMismatch, Message: msg}
+	}
+	return nil
 }

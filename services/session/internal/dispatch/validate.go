@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
@@ -34,6 +35,9 @@ type toolSchemas struct {
 	once   sync.Once
 	input  *jsonschema.Schema
 	output *jsonschema.Schema
+	// headers are the arguments the tool mirrors into Mcp-Param-* headers (x-mcp-header,
+	// 2026-07-28); nil for most tools, and for a tool whose annotations are invalid.
+	headers []paramheader.Binding
 }
 
 // schemaCache holds the compiled schemas of the current catalogue revision, by exposed
@@ -71,6 +75,12 @@ func (c *schemaCache) get(ctx context.Context, logger *slog.Logger, rev int64, e
 	ts.once.Do(func() {
 		ts.input = compileOrLog(ctx, logger, e, "inputSchema", e.InputSchema)
 		ts.output = compileOrLog(ctx, logger, e, "outputSchema", e.OutputSchema)
+		var ok bool
+		if ts.headers, ok = paramheader.Bindings(e.InputSchema); !ok {
+			// Clients must drop such a tool; the session does not check its headers.
+			logger.WarnContext(ctx, "tool schema has invalid x-mcp-header annotations; its Mcp-Param headers are not checked",
+				"tool", e.Key, "provider", e.Route.Provider)
+		}
 	})
 	return ts
 }

@@ -1,4 +1,5 @@
-// Package fanout hands change notices (a list changed, a resource was updated) to the
+// Package fanout hands change notices (a list changed, a resource was updated, a task
+// changed) to the
 // subscriptions/listen requests open on this replica (the 2026-07-28 generation).
 // Every replica hears every change, so each listener is served by the replica that
 // holds its request; nothing is stored.
@@ -24,12 +25,15 @@ type Filter struct {
 	Lists map[string]bool
 	// Resources holds the URIs whose updates the listener wants.
 	Resources map[string]bool
+	// Tasks holds the ids of the tasks whose status changes the listener wants.
+	Tasks map[string]bool
 }
 
-// Notice is one change: a list kind, or a resource URI.
+// Notice is one change: a list kind, a resource URI, or a task id.
 type Notice struct {
 	List string
 	URI  string
+	Task string
 }
 
 // Listener receives the notices its filter selects on C until Done is closed.
@@ -105,8 +109,11 @@ func (h *Hub) Publish(n Notice) {
 }
 
 func (l *Listener) wants(n Notice) bool {
-	if n.URI != "" {
+	switch {
+	case n.URI != "":
 		return l.filter.Resources[n.URI]
+	case n.Task != "":
+		return l.filter.Tasks[n.Task]
 	}
 	return l.filter.Lists[n.List]
 }

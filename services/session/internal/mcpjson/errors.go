@@ -15,6 +15,8 @@ const (
 	CodeInternal                int32 = mcpproto.CodeInternalError
 	CodeResourceNotFound        int32 = mcpproto.CodeResourceNotFound
 	CodeMissingClientCapability int32 = mcpproto.CodeMissingClientCapability
+	// CodeHeaderMismatch is HeaderMismatch (2026-07-28): HTTP headers and body disagree.
+	CodeHeaderMismatch int32 = mcpproto.CodeHeaderMismatch
 )
 
 // Error is a JSON-RPC error object. It is an error so that handlers can return it;

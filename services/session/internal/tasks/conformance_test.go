@@ -2,8 +2,10 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -203,6 +205,62 @@ var conformanceCases = []struct {
 			t.Fatalf("list of another session = %v, %v, %v", ids(got), more, err)
 		}
 	}},
+	{"a task waits for input, takes answers one by one, then resumes", func(t *testing.T, st Store, c *clock) {
+		create(t, st, newTask("a", "", 0, 60_000))
+		ctx := t.Context()
+		got, err := st.AwaitInput(ctx, "a", []byte(`{"k1":{"method":"elicitation/create"},"k2":{"method":"roots/list"}}`), "waiting")
+		if err != nil || got.Status != InputRequired || got.StatusMessage != "waiting" {
+			t.Fatalf("AwaitInput = %+v, %v", got, err)
+		}
+		// Unknown keys are ignored; the answered key leaves the pending requests.
+		c.advance(time.Millisecond)
+		got, err = st.AddInput(ctx, "a", map[string][]byte{"k1": []byte(`{"action":"accept"}`), "stray": []byte(`{}`)})
+		if err != nil || !jsonEqual(got.InputRequests, `{"k2":{"method":"roots/list"}}`) ||
+			!jsonEqual(got.InputResponses, `{"k1":{"action":"accept"}}`) || got.UpdatedUnixMs != start+1 {
+			t.Fatalf("AddInput = %s / %s (updated %d), %v", got.InputRequests, got.InputResponses, got.UpdatedUnixMs, err)
+		}
+		// An answer to a key answered already changes nothing.
+		if again, err := st.AddInput(ctx, "a", map[string][]byte{"k1": []byte(`{"action":"decline"}`)}); err != nil ||
+			!jsonEqual(again.InputResponses, `{"k1":{"action":"accept"}}`) {
+			t.Fatalf("second answer = %s, %v", again.InputResponses, err)
+		}
+		got, err = st.AddInput(ctx, "a", map[string][]byte{"k2": []byte(`{"roots":[]}`)})
+		if err != nil || !jsonEqual(got.InputRequests, `{}`) || !jsonEqual(got.InputResponses, `{"k1":{"action":"accept"},"k2":{"roots":[]}}`) {
+			t.Fatalf("AddInput = %s / %s, %v", got.InputRequests, got.InputResponses, err)
+		}
+		got, err = st.Resume(ctx, "a", "running again")
+		if err != nil || got.Status != Working || got.InputRequests != nil || got.InputResponses != nil {
+			t.Fatalf("Resume = %+v, %v", got, err)
+		}
+		// A working task takes no answers.
+		if got, err := st.AddInput(ctx, "a", map[string][]byte{"k1": []byte(`{}`)}); err != nil || got.InputResponses != nil {
+			t.Fatalf("AddInput while working = %+v, %v", got, err)
+		}
+		// A cancelled task neither waits nor resumes.
+		if _, err := st.Cancel(ctx, "a", "stop"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AwaitInput(ctx, "a", []byte(`{}`), "x"); !errors.Is(err, ErrTerminal) {
+			t.Fatalf("AwaitInput on a cancelled task: %v", err)
+		}
+		if got, err := st.Resume(ctx, "a", "x"); !errors.Is(err, ErrTerminal) || got.Status != Cancelled {
+			t.Fatalf("Resume on a cancelled task: %+v, %v", got, err)
+		}
+		if _, err := st.AddInput(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("AddInput on an unknown task: %v", err)
+		}
+	}},
+	{"count active counts a session's unfinished live tasks", func(t *testing.T, st Store, c *clock) {
+		create(t, st, newTask("w", "s", 0, 60_000), newTask("done", "s", 0, 60_000), newTask("gone", "s", 0, 1000),
+			newTask("other", "s2", 0, 60_000))
+		if _, _, err := st.Finish(t.Context(), "done", Outcome{Status: Completed, Result: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(2 * time.Second)
+		if n, err := st.CountActive(t.Context(), "s"); err != nil || n != 1 {
+			t.Fatalf("CountActive = %d, %v; want 1", n, err)
+		}
+	}},
 	{"sweep deletes expired records in batches", func(t *testing.T, st Store, c *clock) {
 		for i := range 5 {
 			create(t, st, newTask(fmt.Sprintf("old%d", i), "s", 0, 1000))
@@ -284,4 +342,13 @@ func TestPostgresNotifies(t *testing.T) {
 			t.Errorf("DecodePayload(%q) accepted junk", junk)
 		}
 	}
+}
+
+// jsonEqual compares JSON texts by value.
+func jsonEqual(got []byte, want string) bool {
+	var a, b any
+	if json.Unmarshal(got, &a) != nil || json.Unmarshal([]byte(want), &b) != nil {
+		return false
+	}
+	return reflect.DeepEqual(a, b)
 }

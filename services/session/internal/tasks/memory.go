@@ -143,3 +143,70 @@ func (m *Memory) Sweep(_ context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// AwaitInput implements Store.
+func (m *Memory) AwaitInput(_ context.Context, id string, requests []byte, message string) (Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.live(id)
+	if !ok {
+		return Task{}, fmt.Errorf("await input of task %s: %w", id, ErrNotFound)
+	}
+	if t.Status.Terminal() {
+		return *t, fmt.Errorf("await input of task %s: %w", id, ErrTerminal)
+	}
+	t.Status, t.StatusMessage, t.InputRequests, t.InputResponses = InputRequired, message, requests, nil
+	t.UpdatedUnixMs = max(nowMs(m.now), t.UpdatedUnixMs)
+	return *t, nil
+}
+
+// AddInput implements Store.
+func (m *Memory) AddInput(_ context.Context, id string, answers map[string][]byte) (Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.live(id)
+	if !ok {
+		return Task{}, fmt.Errorf("add input to task %s: %w", id, ErrNotFound)
+	}
+	if t.Status != InputRequired {
+		return *t, nil
+	}
+	requests, responses, moved, err := takeAnswers(t.InputRequests, t.InputResponses, answers)
+	if err != nil {
+		return Task{}, fmt.Errorf("add input to task %s: %w", id, err)
+	}
+	if moved {
+		t.InputRequests, t.InputResponses = requests, responses
+		t.UpdatedUnixMs = max(nowMs(m.now), t.UpdatedUnixMs)
+	}
+	return *t, nil
+}
+
+// Resume implements Store.
+func (m *Memory) Resume(_ context.Context, id, message string) (Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.live(id)
+	if !ok {
+		return Task{}, fmt.Errorf("resume task %s: %w", id, ErrNotFound)
+	}
+	if t.Status.Terminal() {
+		return *t, fmt.Errorf("resume task %s: %w", id, ErrTerminal)
+	}
+	t.Status, t.StatusMessage, t.InputRequests, t.InputResponses = Working, message, nil, nil
+	t.UpdatedUnixMs = max(nowMs(m.now), t.UpdatedUnixMs)
+	return *t, nil
+}
+
+// CountActive implements Store.
+func (m *Memory) CountActive(_ context.Context, sessionID string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id := range m.tasks {
+		if t, ok := m.live(id); ok && t.SessionID == sessionID && !t.Status.Terminal() {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -39,7 +39,7 @@ func NewPostgres(pool *pgxpool.Pool, now func() time.Time) *Postgres {
 func storable(s string) bool { return utf8.ValidString(s) && !strings.Contains(s, "\x00") }
 
 const taskColumns = `id, session_id, status, status_message, created_unix_ms, updated_unix_ms, ttl_ms,
-	poll_interval_ms, result, error_code, error_message, error_data`
+	poll_interval_ms, result, error_code, error_message, error_data, input_requests, input_responses`
 
 // scanTask reads one row of taskColumns.
 func scanTask(row pgx.Row) (Task, error) {
@@ -51,7 +51,7 @@ func scanTask(row pgx.Row) (Task, error) {
 		data    []byte
 	)
 	if err := row.Scan(&t.ID, &t.SessionID, &status, &t.StatusMessage, &t.CreatedUnixMs, &t.UpdatedUnixMs, &t.TTLMs,
-		&t.PollIntervalMs, &t.Result, &code, &message, &data); err != nil {
+		&t.PollIntervalMs, &t.Result, &code, &message, &data, &t.InputRequests, &t.InputResponses); err != nil {
 		return Task{}, err
 	}
 	t.Status = Status(status)
@@ -227,6 +227,107 @@ func (p *Postgres) Sweep(ctx context.Context) (int, error) {
 		return removed, wrap("sweep expired tasks", err)
 	}
 	return removed, nil
+}
+
+const awaitInputSQL = `UPDATE session_tasks SET status = 'input_required', status_message = $3, input_requests = $4,
+		input_responses = NULL, updated_unix_ms = GREATEST(updated_unix_ms, $2)
+	WHERE id = $1 AND expires_unix_ms > $2 AND status NOT IN ('completed', 'failed', 'cancelled')
+	RETURNING ` + taskColumns
+
+// AwaitInput implements Store.
+func (p *Postgres) AwaitInput(ctx context.Context, id string, requests []byte, message string) (Task, error) {
+	op := "await input of task " + id
+	if !storable(id) || !storable(message) {
+		return Task{}, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	t, err := p.updateAndNotify(ctx, EncodePayload(KindInput, id), awaitInputSQL, id, nowMs(p.now), message, requests)
+	return p.terminalUnlessUpdated(ctx, op, id, t, err)
+}
+
+const resumeSQL = `UPDATE session_tasks SET status = 'working', status_message = $3, input_requests = NULL,
+		input_responses = NULL, updated_unix_ms = GREATEST(updated_unix_ms, $2)
+	WHERE id = $1 AND expires_unix_ms > $2 AND status NOT IN ('completed', 'failed', 'cancelled')
+	RETURNING ` + taskColumns
+
+// Resume implements Store.
+func (p *Postgres) Resume(ctx context.Context, id, message string) (Task, error) {
+	op := "resume task " + id
+	if !storable(id) || !storable(message) {
+		return Task{}, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	t, err := p.updateAndNotify(ctx, EncodePayload(KindInput, id), resumeSQL, id, nowMs(p.now), message)
+	return p.terminalUnlessUpdated(ctx, op, id, t, err)
+}
+
+// terminalUnlessUpdated finishes AwaitInput and Resume: no row updated means the task
+// is terminal (ErrTerminal with the record) or gone.
+func (p *Postgres) terminalUnlessUpdated(ctx context.Context, op, id string, t Task, err error) (Task, error) {
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Task{}, wrap(op, err)
+	}
+	t, err = p.Get(ctx, id)
+	if err != nil {
+		return Task{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return t, fmt.Errorf("%s: %w", op, ErrTerminal)
+}
+
+// AddInput implements Store: the record is read and written in one transaction (the
+// row locked), so concurrent answers to one task are all kept.
+func (p *Postgres) AddInput(ctx context.Context, id string, answers map[string][]byte) (Task, error) {
+	op := "add input to task " + id
+	if !storable(id) {
+		return Task{}, fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return Task{}, wrap(op, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	now := nowMs(p.now)
+	t, err := scanTask(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM session_tasks WHERE id = $1 AND expires_unix_ms > $2 FOR UPDATE`, id, now))
+	if err != nil {
+		return Task{}, wrap(op, err)
+	}
+	if t.Status != InputRequired {
+		return t, nil
+	}
+	requests, responses, moved, err := takeAnswers(t.InputRequests, t.InputResponses, answers)
+	if err != nil {
+		return Task{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if !moved {
+		return t, nil
+	}
+	t, err = scanTask(tx.QueryRow(ctx, `UPDATE session_tasks SET input_requests = $3, input_responses = $4,
+		updated_unix_ms = GREATEST(updated_unix_ms, $2) WHERE id = $1 RETURNING `+taskColumns, id, now, requests, responses))
+	if err != nil {
+		return Task{}, wrap(op, err)
+	}
+	if _, err := tx.Exec(ctx, notifySQL, EncodePayload(KindInput, id)); err != nil {
+		return Task{}, wrap(op, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Task{}, wrap(op, err)
+	}
+	return t, nil
+}
+
+// CountActive implements Store.
+func (p *Postgres) CountActive(ctx context.Context, sessionID string) (int, error) {
+	if !storable(sessionID) {
+		return 0, nil
+	}
+	var n int
+	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM session_tasks WHERE session_id = $1 AND expires_unix_ms > $2
+	AND status NOT IN ('completed', 'failed', 'cancelled')`, sessionID, nowMs(p.now)).Scan(&n)
+	if err != nil {
+		return 0, wrap("count the tasks of session "+sessionID, err)
+	}
+	return n, nil
 }
 
 // wrap adds op to a database error and files it under the store's sentinels.

@@ -17,6 +17,10 @@ type Settings struct {
 	MaxTTL     time.Duration
 	// PollInterval is the pollInterval suggested to clients.
 	PollInterval time.Duration
+	// MaxPerSession bounds the unfinished tasks of a stateful session (checked by the
+	// caller, in the store); MaxRunning the tasks this replica runs at once (0: no bound).
+	MaxPerSession int
+	MaxRunning    int
 }
 
 // Notifier sends a server-initiated notification to a stateful session's GET stream
@@ -25,6 +29,9 @@ type Notifier func(ctx context.Context, sessionID, method string, params []byte)
 
 // ErrStopping refuses a new task while the runner stops.
 var ErrStopping = errors.New("tasks: the runner is stopping")
+
+// ErrBusy refuses a new task while the runner runs Settings.MaxRunning.
+var ErrBusy = errors.New("tasks: the runner runs its maximum of tasks")
 
 // Runner tracks the tasks running on this replica and the requests waiting for a task
 // to end. It holds no goroutine of its own: one per running task (the caller's), and
@@ -42,6 +49,8 @@ type Runner struct {
 	running   map[string]context.CancelFunc
 	waiters   map[string]map[chan struct{}]struct{}
 	resyncing bool
+	starting  int             // Begins between the bound check and the record
+	onChange  func(id string) // nil: nobody follows changes
 }
 
 // NewRunner returns a Runner keeping records in st. notify may be nil.
@@ -75,15 +84,25 @@ func (r *Runner) Begin(ctx context.Context, task Task, timeoutCause error) (run 
 		r.mu.Unlock()
 		return nil, nil, ErrStopping
 	}
+	// Counted with the runs about to begin, so that concurrent Begins keep the bound.
+	if r.settings.MaxRunning > 0 && r.starting+len(r.running) >= r.settings.MaxRunning {
+		r.mu.Unlock()
+		return nil, nil, ErrBusy
+	}
+	r.starting++
 	r.wg.Add(1)
 	r.mu.Unlock()
 	run, cancel := context.WithTimeoutCause(r.base, r.settings.Timeout, timeoutCause)
 	if err := r.store.Create(ctx, task); err != nil {
 		cancel()
+		r.mu.Lock()
+		r.starting--
+		r.mu.Unlock()
 		r.wg.Done()
 		return nil, nil, err
 	}
 	r.mu.Lock()
+	r.starting--
 	r.running[task.ID] = cancel
 	r.mu.Unlock()
 	return run, func() {
@@ -192,11 +211,20 @@ func (r *Runner) Watch(id string) (changed <-chan struct{}, release func()) {
 	}
 }
 
-// Wake signals the requests waiting for task id.
+// OnChange sets f to hear of every change of a task that Wake reports (made here, or
+// heard from another replica through Notified): subscriptions/listen streams follow
+// tasks with it. Call it before the runner serves; f must not block.
+func (r *Runner) OnChange(f func(id string)) { r.onChange = f }
+
+// Wake signals the requests waiting for task id, and OnChange's follower: task id
+// changed.
 func (r *Runner) Wake(id string) {
 	r.mu.Lock()
 	r.wakeLocked(id)
 	r.mu.Unlock()
+	if r.onChange != nil {
+		r.onChange(id)
+	}
 }
 
 func (r *Runner) wakeLocked(id string) {

@@ -8,7 +8,9 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -43,6 +45,11 @@ type Task struct {
 	// error in the 2025-11-25 generation); Error the JSON-RPC error of a failed one.
 	Result []byte
 	Error  *Error
+	// InputRequests are the client input requests still unanswered while the task is
+	// input_required (a JSON object, key to request); InputResponses the answers given
+	// so far (a JSON object, key to result). Both are empty in every other state.
+	InputRequests  []byte
+	InputResponses []byte
 }
 
 // ExpiresUnixMs is when the record may be deleted.
@@ -91,6 +98,54 @@ type Store interface {
 	CancelledAmong(ctx context.Context, ids []string) ([]string, error)
 	// Sweep deletes expired records, in bounded batches, and reports how many.
 	Sweep(ctx context.Context) (int, error)
+	// CountActive counts the live records of a session that are not terminal.
+	CountActive(ctx context.Context, sessionID string) (int, error)
+
+	// AwaitInput moves a task that is not terminal to input_required, waiting for the
+	// answers to requests (a JSON object, key to request), with message. ErrTerminal
+	// (with the record) if it was terminal already.
+	AwaitInput(ctx context.Context, id string, requests []byte, message string) (Task, error)
+	// AddInput records answers of an input_required task: each answer whose key is
+	// still pending leaves InputRequests for InputResponses; other keys are ignored. It
+	// returns the record as it is now (unchanged when the task is in another state).
+	AddInput(ctx context.Context, id string, answers map[string][]byte) (Task, error)
+	// Resume moves an input_required task back to working with message and clears its
+	// input fields. ErrTerminal (with the record) if it was terminal already.
+	Resume(ctx context.Context, id, message string) (Task, error)
+}
+
+// takeAnswers moves the answers whose keys are pending from requests to responses (both
+// JSON objects, possibly empty) and reports whether any moved.
+func takeAnswers(requests, responses []byte, answers map[string][]byte) (newRequests, newResponses []byte, moved bool, err error) {
+	pending := map[string]json.RawMessage{}
+	given := map[string]json.RawMessage{}
+	if len(requests) > 0 {
+		if err := json.Unmarshal(requests, &pending); err != nil {
+			return nil, nil, false, fmt.Errorf("read pending input requests: %w", err)
+		}
+	}
+	if len(responses) > 0 {
+		if err := json.Unmarshal(responses, &given); err != nil {
+			return nil, nil, false, fmt.Errorf("read input responses: %w", err)
+		}
+	}
+	for k, v := range answers {
+		if _, ok := pending[k]; ok {
+			delete(pending, k)
+			given[k] = v
+			moved = true
+		}
+	}
+	if !moved {
+		return requests, responses, false, nil
+	}
+	if newRequests, err = json.Marshal(pending); err != nil {
+		return nil, nil, false, err
+	}
+	if newResponses, err = json.Marshal(given); err != nil {
+		return nil, nil, false, err
+	}
+	return newRequests, newResponses, true, nil
 }
 
 // Sentinel errors.
@@ -114,6 +169,8 @@ const NotifyChannel = "mcpmesh_session_tasks"
 const (
 	KindFinished  = 'f'
 	KindCancelled = 'c'
+	// KindInput: the task's input changed (it waits for input, got some, or resumed).
+	KindInput = 'i'
 )
 
 // EncodePayload renders a notification payload: the kind byte, then the task id.
@@ -121,7 +178,7 @@ func EncodePayload(kind byte, id string) string { return string(kind) + id }
 
 // DecodePayload reads a payload made by EncodePayload.
 func DecodePayload(p string) (kind byte, id string, ok bool) {
-	if len(p) < 2 || (p[0] != KindFinished && p[0] != KindCancelled) {
+	if len(p) < 2 || (p[0] != KindFinished && p[0] != KindCancelled && p[0] != KindInput) {
 		return 0, "", false
 	}
 	return p[0], p[1:], true

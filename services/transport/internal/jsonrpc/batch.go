@@ -3,6 +3,7 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
@@ -24,6 +25,9 @@ func IsBatch(body []byte) bool {
 // SplitBatch parses a batch into its elements, each still raw. Malformed JSON is a
 // parse error and an empty array -32600, both answered without an id.
 func SplitBatch(body []byte) ([]json.RawMessage, *Error) {
+	if !utf8.Valid(body) {
+		return nil, errUTF8
+	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(body, &elems); err != nil {
 		return nil, errParse

@@ -42,6 +42,7 @@ func TestSplitBatch(t *testing.T) {
 		{"empty with spaces", " [ ] ", nil, mcpproto.CodeInvalidRequest},
 		{"malformed", `[{"jsonrpc":"2.0",`, nil, mcpproto.CodeParseError},
 		{"trailing garbage", `[{}] x`, nil, mcpproto.CodeParseError},
+		{"invalid UTF-8", "[{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}]", nil, mcpproto.CodeParseError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

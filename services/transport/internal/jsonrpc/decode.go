@@ -21,6 +21,7 @@ type envelope struct {
 
 var (
 	errParse   = &Error{Code: mcpproto.CodeParseError, Message: "Parse error"}
+	errUTF8    = &Error{Code: mcpproto.CodeParseError, Message: "Parse error: the body is not valid UTF-8"}
 	errBatch   = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: batches are not supported"}
 	errNotObj  = &Error{Code: mcpproto.CodeInvalidRequest, Message: "Invalid Request: the body must be a JSON-RPC object"}
 	errVersion = "Invalid Request: jsonrpc must be \"2.0\""
@@ -33,6 +34,11 @@ func Decode(body []byte) (Message, *Error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
 		return Message{}, errParse
+	}
+	// JSON text is UTF-8 (RFC 8259 §8.1). encoding/json would turn invalid bytes into
+	// U+FFFD further on, so the tool would see text the client never sent.
+	if !utf8.Valid(trimmed) {
+		return Message{}, errUTF8
 	}
 	if trimmed[0] != '{' {
 		if !json.Valid(trimmed) {

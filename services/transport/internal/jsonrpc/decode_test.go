@@ -75,6 +75,10 @@ func TestDecodeInvalid(t *testing.T) {
 		{"array params", `{"jsonrpc":"2.0","id":1,"method":"a","params":[1]}`, mcpproto.CodeInvalidParams, "1"},
 		{"null params", `{"jsonrpc":"2.0","id":1,"method":"a","params":null}`, mcpproto.CodeInvalidParams, "1"},
 		{"string params notification", `{"jsonrpc":"2.0","method":"a","params":"x"}`, mcpproto.CodeInvalidParams, ""},
+		// JSON text is UTF-8: invalid bytes are a parse error, not silently U+FFFD.
+		{"invalid UTF-8 in a string", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\",\"params\":{\"s\":\"caf\xe9\"}}", mcpproto.CodeParseError, ""},
+		{"truncated UTF-8 sequence", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\xe2\x82\"}", mcpproto.CodeParseError, ""},
+		{"UTF-16 surrogate bytes", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xed\xa0\x80\"}", mcpproto.CodeParseError, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -141,6 +141,8 @@ func TestExchange(t *testing.T) {
 		{name: "stateless missing capabilities", md: statelessMD(v26, "tools/list", "", acceptBoth), body: rpc("33", "tools/list", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`), status: 400, framing: asJSON, msgs: []want{{"error", "33", -32602}}},
 		{name: "stateless header without meta", md: statelessMD(v26, "tools/list", "", acceptBoth), body: rpc("34", "tools/list", ""), status: 400, framing: asJSON, msgs: []want{{"error", "34", -32602}}},
 		{name: "stateless method not found", md: statelessMD(v26, "no/such", "", acceptBoth), body: rpc("35", "no/such", params0), status: 404, framing: asJSON, msgs: []want{{"error", "35", -32601}}},
+		// 2026-07-28 has no initialize: with a modern _meta it is an unknown method (404).
+		{name: "stateless initialize", md: statelessMD(v26, "initialize", "", acceptBoth), body: rpc("39", "initialize", params0), status: 404, framing: asJSON, msgs: []want{{"error", "39", -32601}}},
 		{name: "stateless error event", md: statelessMD(v26, sessiontest.MethodBadParams, "", acceptBoth), body: rpc("36", sessiontest.MethodBadParams, params0), status: 200, framing: asJSON, msgs: []want{{"error", "36", -32602}}},
 		{name: "stateless notification without _meta", md: statelessMD(v26, "", "", acceptBoth), body: rpc("", "notifications/cancelled", `{"requestId":3}`), status: 202, framing: none},
 		{name: "stateless notification", md: statelessMD(v26, "", "", acceptBoth), body: rpc("", "notifications/cancelled", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`), status: 202, framing: none},
@@ -236,5 +238,20 @@ func checkVersionData(t *testing.T, raw json.RawMessage) {
 	}
 	if err := json.Unmarshal(raw, &data); err != nil || len(data.Supported) != len(mcpversion.All) || data.Requested == "" {
 		t.Fatalf("version error data = %s (%v), want {supported: %v, requested}", raw, err, mcpversion.All)
+	}
+}
+
+// TestStatelessParamHeaders: the Mcp-Param-* headers of a 2026-07-28 request reach the
+// session, which alone knows which arguments the tool mirrors into them.
+func TestStatelessParamHeaders(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	md := statelessMD(v26, "tools/call", "echo", acceptBoth)
+	md.ParamHeaders = map[string]string{"region": "=?base64?SGVsbG8=?="}
+	a := h.exchange(t, md, rpc("1", "tools/call", metaParams(`"name":"echo","arguments":{"region":"Hello"}`)))
+	if a.head.GetHttpStatus() != 200 {
+		t.Fatalf("status %d: %q", a.head.GetHttpStatus(), a.msgs)
+	}
+	if got := h.session.ParamHeaders(); len(got) != 1 || got["region"] != "=?base64?SGVsbG8=?=" {
+		t.Fatalf("session got param headers %v", got)
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) stateless(ctx context.Context, out sink, md *transportv1.Reques
 		Params:          msg.Params,
 		Notification:    notification,
 		RequestId:       msg.ID,
+		ParamHeaders:    md.GetParamHeaders(), // checked by the session, which knows the tool's schema
 	}
 	if notification {
 		return s.notify(ctx, out, req)

@@ -74,6 +74,8 @@ type Service struct {
 	// connections are the open OpenConnection streams by id: what Publish records
 	// for one goes to its channel.
 	connections map[string]chan []byte
+	// paramHeaders are the param_headers of the last request handled.
+	paramHeaders map[string]string
 
 	// Blocked receives one value when a MethodBlock call starts; Unblocked when its
 	// context ends (buffered so a test need not read them).
@@ -97,6 +99,13 @@ func (s *Service) Notifications() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.notifications...)
+}
+
+// ParamHeaders returns the param_headers of the last request handled.
+func (s *Service) ParamHeaders() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paramHeaders
 }
 
 func (s *Service) known(id string) bool {
@@ -149,6 +158,9 @@ func (s *Service) Handle(req *sessionv1.HandleRequest, stream grpc.ServerStreami
 	if id := req.GetSessionId(); id != "" && !s.known(id) {
 		return status.Error(codes.NotFound, "session not found")
 	}
+	s.mu.Lock()
+	s.paramHeaders = req.GetParamHeaders()
+	s.mu.Unlock()
 	if req.GetNotification() {
 		s.mu.Lock()
 		s.notifications = append(s.notifications, req.GetMethod())

@@ -23,10 +23,12 @@ func (g Generation) String() string {
 }
 
 // Choose picks the generation of one POSTed message, in this order:
-//  1. "initialize" selects the stateful handshake, whatever the headers say;
-//  2. a _meta protocol version marks a stateless request (the spec's dual-era rule:
+//  1. a _meta protocol version marks a stateless request (the spec's dual-era rule:
 //     "a request carrying modern per-request _meta is served statelessly"), even when
-//     the header is unsupported, so that the client gets -32022 or -32020;
+//     the header is unsupported, so that the client gets -32022 or -32020; this holds
+//     for "initialize" too, which the stateless generation does not have (404, -32601):
+//     a legacy client never sends that _meta member;
+//  2. any other "initialize" selects the stateful handshake, whatever the headers say;
 //  3. a stateless MCP-Protocol-Version header selects stateless;
 //  4. an unknown header value on a message without a session id is answered as the
 //     stateless generation answers (-32022 with the supported list), which lets a
@@ -35,10 +37,10 @@ func (g Generation) String() string {
 //  5. everything else is stateful (including no header at all).
 func Choose(method string, params Params, headerVersion, sessionID string) Generation {
 	switch {
-	case method == mcpproto.MethodInitialize:
-		return Stateful
 	case params.HasProtocolVersion:
 		return Stateless
+	case method == mcpproto.MethodInitialize:
+		return Stateful
 	case headerVersion == "":
 		return Stateful
 	case mcpversion.IsStateless(headerVersion):

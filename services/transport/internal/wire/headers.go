@@ -28,13 +28,22 @@ type StatelessHeaders struct {
 	Name            string
 }
 
+// Methods of the tasks extension (SEP-2663) whose Mcp-Name header carries
+// params.taskId.
+const (
+	methodTasksGet    = "tasks/get"
+	methodTasksUpdate = "tasks/update"
+	methodTasksCancel = "tasks/cancel"
+)
+
 // CheckStateless applies the 2026-07-28 server validation to one request or
 // notification, in this order: MCP-Protocol-Version present (-32020), equal to the
 // _meta version (-32020), supported (-32022 with data {supported, requested});
 // _meta version present on requests (-32602); Mcp-Method present and equal to the method
 // (-32020; on notifications only checked when present, since the spec leaves
 // notification headers undefined); Mcp-Name present and equal to params.name or
-// params.uri for tools/call, prompts/get and resources/read (-32020, after decoding
+// params.uri for tools/call, prompts/get and resources/read, and when present equal to
+// params.taskId for tasks/get, tasks/update and tasks/cancel (-32020, after decoding
 // "=?base64?...?="); _meta client capabilities present on requests (-32602).
 // Every failure is HTTP 400. It returns nil when the message may go on.
 func CheckStateless(method string, notification bool, p Params, h StatelessHeaders) *Failure {
@@ -75,6 +84,13 @@ func checkName(method string, p Params, header string) *Failure {
 		body = p.Name
 	case mcpproto.MethodResourcesRead:
 		body = p.URI
+	case methodTasksGet, methodTasksUpdate, methodTasksCancel:
+		// The tasks extension asks clients for Mcp-Name: <taskId>; clients of the core
+		// protocol may not know it, so only a header that is sent is checked.
+		if header == "" {
+			return nil
+		}
+		body = p.TaskID
 	default:
 		return nil
 	}

@@ -18,9 +18,11 @@ type Params struct {
 	HasProtocolVersion bool
 	// ClientCapabilities is the raw _meta client capabilities; nil when absent or null.
 	ClientCapabilities json.RawMessage
-	// Name and URI are params.name and params.uri (raw), for the Mcp-Name check.
-	Name json.RawMessage
-	URI  json.RawMessage
+	// Name, URI and TaskID are params.name, params.uri and params.taskId (raw), for the
+	// Mcp-Name check.
+	Name   json.RawMessage
+	URI    json.RawMessage
+	TaskID json.RawMessage
 }
 
 type paramsView struct {
@@ -28,8 +30,9 @@ type paramsView struct {
 		ProtocolVersion    json.RawMessage `json:"io.modelcontextprotocol/protocolVersion"`
 		ClientCapabilities json.RawMessage `json:"io.modelcontextprotocol/clientCapabilities"`
 	} `json:"_meta"`
-	Name json.RawMessage `json:"name"`
-	URI  json.RawMessage `json:"uri"`
+	Name   json.RawMessage `json:"name"`
+	URI    json.RawMessage `json:"uri"`
+	TaskID json.RawMessage `json:"taskId"`
 }
 
 // MayHaveProtocolVersion is a cheap screen run before ReadParams: false means that
@@ -77,14 +80,15 @@ func ReadParams(raw json.RawMessage) Params {
 		// Only a member of the wrong type (a non-object _meta) can fail here: read what
 		// we can without _meta.
 		var names struct {
-			Name json.RawMessage `json:"name"`
-			URI  json.RawMessage `json:"uri"`
+			Name   json.RawMessage `json:"name"`
+			URI    json.RawMessage `json:"uri"`
+			TaskID json.RawMessage `json:"taskId"`
 		}
 		_ = json.Unmarshal(raw, &names)
-		p.Name, p.URI = names.Name, names.URI
+		p.Name, p.URI, p.TaskID = names.Name, names.URI, names.TaskID
 		return p
 	}
-	p.Name, p.URI = v.Name, v.URI
+	p.Name, p.URI, p.TaskID = v.Name, v.URI, v.TaskID
 	if v.Meta == nil {
 		return p
 	}

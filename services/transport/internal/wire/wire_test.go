@@ -52,7 +52,9 @@ func TestChoose(t *testing.T) {
 		want      Generation
 	}{
 		{"initialize", "initialize", Params{}, "", "", Stateful},
-		{"initialize with meta", "initialize", withMeta, "2026-07-28", "", Stateful},
+		{"initialize with a stateless header", "initialize", Params{}, "2026-07-28", "", Stateful},
+		// A modern _meta makes it a stateless request for a method 2026-07-28 removed.
+		{"initialize with meta", "initialize", withMeta, "2026-07-28", "", Stateless},
 		{"meta", "tools/list", withMeta, "", "", Stateless},
 		{"meta with unsupported header", "tools/list", withMeta, "1900-01-01", "", Stateless},
 		{"meta with session", "tools/list", withMeta, "2025-11-25", "s1", Stateless},
@@ -77,6 +79,7 @@ func TestCheckStateless(t *testing.T) {
 	callParams := ReadParams(json.RawMessage(`{"name":"échø",` + meta + `}`))
 	readParams := ReadParams(json.RawMessage(`{"uri":"file:///a b",` + meta + `}`))
 	listParams := ReadParams(json.RawMessage(metaOnly))
+	taskParams := ReadParams(json.RawMessage(`{"taskId":"t-1",` + meta + `}`))
 	tests := []struct {
 		name         string
 		method       string
@@ -102,6 +105,11 @@ func TestCheckStateless(t *testing.T) {
 		{"name mismatch", "tools/call", false, callParams, StatelessHeaders{v, "tools/call", "other"}, mcpproto.CodeHeaderMismatch},
 		{"name bad base64", "prompts/get", false, callParams, StatelessHeaders{v, "prompts/get", "=?base64?!!!?="}, mcpproto.CodeHeaderMismatch},
 		{"uri mismatch", "resources/read", false, readParams, StatelessHeaders{v, "resources/read", "file:///a"}, mcpproto.CodeHeaderMismatch},
+		// The tasks extension's Mcp-Name: <taskId>, checked when sent.
+		{"ok task id", "tasks/get", false, taskParams, StatelessHeaders{v, "tasks/get", "t-1"}, 0},
+		{"ok task without name header", "tasks/cancel", false, taskParams, StatelessHeaders{v, "tasks/cancel", ""}, 0},
+		{"task id mismatch", "tasks/get", false, taskParams, StatelessHeaders{v, "tasks/get", "t-2"}, mcpproto.CodeHeaderMismatch},
+		{"task id mismatch on update", "tasks/update", false, taskParams, StatelessHeaders{v, "tasks/update", "t-2"}, mcpproto.CodeHeaderMismatch},
 		{"missing capabilities", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`)), StatelessHeaders{v, "tools/list", ""}, mcpproto.CodeInvalidParams},
 		{"capabilities not object", "tools/list", false, ReadParams(json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":true}}`)), StatelessHeaders{v, "tools/list", ""}, mcpproto.CodeInvalidParams},
 	}
