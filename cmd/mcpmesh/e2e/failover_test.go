@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,16 +31,20 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 		t.Fatalf("open %d sessions: %v", sessions, err)
 	}
 	victims := []string{"session-1", "transport-1", "gateway-1"}
-	var kills []time.Time
+	// A kill is the interval from the signal to the process's exit: a request that
+	// reached the replica before it died was in flight on it.
+	type kill struct{ from, to time.Time }
+	var kills []kill
 	var wg sync.WaitGroup
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	wg.Go(func() {
 		defer stopLoad()
 		for _, name := range victims {
 			time.Sleep(interval)
-			kills = append(kills, time.Now())
+			from := time.Now()
 			m.processes[name].Kill()
-			t.Logf("SIGKILLed %s", name)
+			kills = append(kills, kill{from, time.Now()})
+			t.Logf("SIGKILLed %s (exited after %s)", name, time.Since(from).Round(time.Millisecond))
 		}
 		time.Sleep(interval)
 	})
@@ -50,7 +57,7 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 		for _, o := range s.snapshot() {
 			requests++
 			for _, k := range kills {
-				if !o.start.After(k) && !o.end.Before(k) {
+				if !o.start.After(k.to) && !o.end.Before(k.from) {
 					inFlight++
 				}
 			}
@@ -61,7 +68,7 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 			kinds[failureKind(o.failure)]++
 			explained := false
 			for _, k := range kills {
-				explained = explained || (!o.start.After(k) && !o.end.Before(k))
+				explained = explained || (!o.start.After(k.to) && !o.end.Before(k.from))
 			}
 			if !explained {
 				unexplained++
@@ -94,4 +101,97 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d of %d sessions lost", lost, sessions)
 	}
+}
+
+// TestRollingRestartBehindHAProxy replaces one replica of session, transport and
+// gateway in turn under load, the way the chart's Deployments roll (maxUnavailable 0):
+// the new process starts on a spare backend of HAProxy and is ready, then the old one
+// gets SIGTERM and drains (readiness off for the drain delay, then a graceful stop).
+// Not one request may fail.
+func TestRollingRestartBehindHAProxy(t *testing.T) {
+	const sessions = 200
+	m := startReplicatedWith(t, replicaOptions{haproxy: true})
+	c := loadClient(sessions)
+	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
+	if err != nil {
+		t.Fatalf("open %d sessions: %v", sessions, err)
+	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var rollErr error
+	wg.Go(func() {
+		defer stopLoad()
+		time.Sleep(2 * time.Second)
+		for _, service := range []string{"session", "transport", "gateway"} {
+			if rollErr = m.roll(t, service); rollErr != nil {
+				return
+			}
+		}
+		time.Sleep(2 * time.Second)
+	})
+	runLoad(loadCtx, c, m.gatewayLB, all)
+	wg.Wait()
+	if rollErr != nil {
+		t.Fatal(rollErr)
+	}
+	requests, failures := 0, 0
+	kinds := map[string]int{}
+	var firstFailure, lastFailure time.Time
+	for _, s := range all {
+		for _, o := range s.snapshot() {
+			requests++
+			if o.failure != "" {
+				failures++
+				kinds[failureKind(o.failure)]++
+				if firstFailure.IsZero() || o.start.Before(firstFailure) {
+					firstFailure = o.start
+				}
+				if o.end.After(lastFailure) {
+					lastFailure = o.end
+				}
+			}
+		}
+	}
+	if failures > 0 {
+		t.Logf("failures from %s to %s", firstFailure.Format("15:04:05.000"), lastFailure.Format("15:04:05.000"))
+	}
+	t.Logf("%d requests during the rolling restart, %d failed %v", requests, failures, kinds)
+	if requests < 4*sessions {
+		t.Fatalf("only %d requests: the load did not run", requests)
+	}
+	if failures != 0 {
+		t.Errorf("%d requests failed during a rolling restart; want 0", failures)
+	}
+}
+
+// roll starts service-3 on the spare backend with service-1's environment and
+// arguments, waits until it is ready and HAProxy has seen it (two checks), then stops
+// service-1 with SIGTERM and waits for its graceful exit.
+func (m *replicatedMesh) roll(t *testing.T, service string) error {
+	old := service + "-1"
+	was := m.started[old]
+	args := slices.Clone(was.args)
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "-grpc.listen="):
+			args[i] = "-grpc.listen=" + m.spares[service]
+		case strings.HasPrefix(a, "-gateway.listen="):
+			args[i] = "-gateway.listen=" + m.spares[service]
+		}
+	}
+	p := startWithEnv(t, service+"-3", was.env, args...)
+	if p.HTTP != "" {
+		waitReady(t, p.HTTP)
+	}
+	time.Sleep(1500 * time.Millisecond) // HAProxy sees it up (two checks at 200 ms, or one a second)
+	start := time.Now()
+	t.Logf("%s: stopping %s", start.Format("15:04:05.000"), old)
+	if err := m.processes[old].Stop(30 * time.Second); err != nil {
+		return fmt.Errorf("stop %s: %w", old, err)
+	}
+	t.Logf("rolled %s: %s stopped gracefully in %s", service, old, time.Since(start).Round(time.Millisecond))
+	return nil
 }

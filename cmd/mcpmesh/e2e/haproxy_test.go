@@ -25,15 +25,22 @@ func startHAProxy(t *testing.T, name, mode string, backends ...string) string {
 		}
 		t.Skip("haproxy is not installed (apt-get install -y haproxy)")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	_ = lis.Close()
+	addr := freeAddr(t)
 	var servers strings.Builder
+	if mode == "http" {
+		// Readiness decides, and one request per server connection: a replica that
+		// drains never races a reused connection.
+		servers.WriteString("  option httpchk\n  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost\n  option http-server-close\n")
+	}
+	// A refused connection (tcp) takes a backend out at once; a /readyz answer (http)
+	// after three failures a second apart, like a readiness probe's failureThreshold,
+	// so a replica slow under load is not taken out for one late answer.
+	check := "check inter 200ms fall 1 rise 2"
+	if mode == "http" {
+		check = "check inter 1s fall 3 rise 1"
+	}
 	for i, b := range backends {
-		fmt.Fprintf(&servers, "  server %s-%d %s check inter 200ms fall 1 rise 2\n", name, i+1, b)
+		fmt.Fprintf(&servers, "  server %s-%d %s %s\n", name, i+1, b, check)
 	}
 	cfg := fmt.Sprintf(`global
   maxconn 4000
@@ -77,4 +84,15 @@ listen %[2]s
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// freeAddr is a loopback address nothing listens on (yet).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,7 +35,14 @@ type replicatedMesh struct {
 	sessionLB, transportLB *tcpBalancer
 	// gatewayLB is the HAProxy in front of the gateways (haproxy layouts only).
 	gatewayLB string
+	// spares are, per service behind HAProxy, a third backend address no process
+	// listens on yet, for a replacement replica (haproxy layouts only); started keeps
+	// each process's environment and arguments to start its replacement the same way.
+	spares  map[string]string
+	started map[string]startedWith
 }
+
+type startedWith struct{ env, args []string }
 
 // replicaOptions vary the replicated layout.
 type replicaOptions struct {
@@ -73,9 +81,19 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		t.Fatalf("mcpmesh migrate: %v\n%s", err, out)
 	}
 	m := &replicatedMesh{hits: make([]atomic.Int64, 2), processes: map[string]*proc.Process{}}
+	m.started = map[string]startedWith{}
+	if o.haproxy {
+		m.spares = map[string]string{"session": freeAddr(t), "transport": freeAddr(t), "gateway": freeAddr(t)}
+	}
 	run := func(name string, env []string, args ...string) *proc.Process {
+		if o.haproxy {
+			// Readiness off, with the listener open, for longer than HAProxy needs to see
+			// it (three checks a second apart for gateways).
+			env = append(slices.Clone(env), "MCPMESH_GRPC_DRAIN_DELAY=1s", "MCPMESH_GATEWAY_DRAIN_DELAY=4s")
+		}
 		p := startWithEnv(t, name, env, args...)
 		m.processes[name] = p
+		m.started[name] = startedWith{env: env, args: args}
 		return p
 	}
 	const anyPort = "-grpc.listen=127.0.0.1:0"
@@ -90,7 +108,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		sessionPeer = []string{m.sessionLB.addr(), m.sessionLB.addr()}
 	}
 	if o.haproxy {
-		lb := startHAProxy(t, "session", "tcp", s1.GRPC, s2.GRPC)
+		lb := startHAProxy(t, "session", "tcp", s1.GRPC, s2.GRPC, m.spares["session"])
 		sessionPeer = []string{lb, lb}
 	}
 	t1 := run("transport-1", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[0])
@@ -101,7 +119,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		transportPeer = []string{m.transportLB.addr(), m.transportLB.addr()}
 	}
 	if o.haproxy {
-		lb := startHAProxy(t, "transport", "tcp", t1.GRPC, t2.GRPC)
+		lb := startHAProxy(t, "transport", "tcp", t1.GRPC, t2.GRPC, m.spares["transport"])
 		transportPeer = []string{lb, lb}
 	}
 	hl := run("health", nil, "-target=health", anyPort, "-peers.registry="+reg1.GRPC,
@@ -116,7 +134,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	}
 	if o.haproxy {
 		m.gatewayLB = "http://" + startHAProxy(t, "gateway", "http",
-			strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://"))
+			strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://"), m.spares["gateway"])
 	}
 	var next atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(m.gateways))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,12 +30,13 @@ type Dialer struct {
 	conns map[string]*grpc.ClientConn
 }
 
-// serviceConfig makes every connection ride out the loss of a replica:
+// peerServiceConfig makes connections to the mesh's own services ride out the loss
+// of a replica:
 //   - round_robin over every address the target resolves to (a headless Service's
 //     replicas), so new replicas take load and a dead one is skipped at once;
 //   - a call answered UNAVAILABLE (the replica died or is draining before the call
 //     was processed) is retried, on another replica under round_robin.
-const serviceConfig = `{
+const peerServiceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
   "methodConfig": [{
     "name": [{}],
@@ -48,6 +50,10 @@ const serviceConfig = `{
   }]
 }`
 
+// providerServiceConfig balances over a provider's addresses too, but neither retries
+// nor waits: a provider that is down is reported at once (its breaker counts it).
+const providerServiceConfig = `{"loadBalancingConfig": [{"round_robin": {}}]}`
+
 // reconnect starts reconnecting at once and keeps the wait between attempts short, so
 // a restarted replica is back in rotation within a second or two.
 var reconnect = grpc.ConnectParams{
@@ -58,14 +64,15 @@ var reconnect = grpc.ConnectParams{
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
 // in process. opts are added to every network connection.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
-	base := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultServiceConfig(serviceConfig),
-		grpc.WithConnectParams(reconnect),
-		grpc.WithChainUnaryInterceptor(waitForReadyUnary),
-		grpc.WithChainStreamInterceptor(waitForReadyStream),
-	}
+	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
+}
+
+// peerOptions are added to connections made by Peer.
+var peerOptions = []grpc.DialOption{
+	grpc.WithDefaultServiceConfig(peerServiceConfig),
+	grpc.WithChainUnaryInterceptor(waitForReadyUnary),
+	grpc.WithChainStreamInterceptor(waitForReadyStream),
 }
 
 // A call with a deadline waits for a ready connection within it (wait-for-ready)
@@ -90,9 +97,19 @@ func IsInProcess(target string) bool {
 	return target == InProcessScheme || strings.HasPrefix(target, InProcessScheme+":")
 }
 
-// Conn returns the connection for target, creating it on first use. Connections are
-// lazy: an unreachable target fails the calls made on it, not Conn.
+// Conn returns the connection for target (a provider), creating it on first use.
+// Connections are lazy: an unreachable target fails the calls made on it, not Conn.
 func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
+	return d.conn(target, "", grpc.WithDefaultServiceConfig(providerServiceConfig))
+}
+
+// Peer is Conn for a service of the mesh itself (peers.*): calls answered UNAVAILABLE
+// are retried and calls with a deadline wait for a ready replica within it.
+func (d *Dialer) Peer(target string) (grpc.ClientConnInterface, error) {
+	return d.conn(target, "peer:", peerOptions...)
+}
+
+func (d *Dialer) conn(target, keyPrefix string, extra ...grpc.DialOption) (grpc.ClientConnInterface, error) {
 	if target == "" {
 		return nil, errors.New("dial: empty target")
 	}
@@ -102,16 +119,17 @@ func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
 		}
 		return d.local, nil
 	}
+	key := keyPrefix + target
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if c, ok := d.conns[target]; ok {
+	if c, ok := d.conns[key]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(target, d.opts...)
+	c, err := grpc.NewClient(target, append(slices.Clone(d.opts), extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
-	d.conns[target] = c
+	d.conns[key] = c
 	return c, nil
 }
 

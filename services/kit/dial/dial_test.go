@@ -40,9 +40,13 @@ func startReplica(t *testing.T, addr string) *replica {
 	return r
 }
 
-// conn dials a target that resolves to every replica's address, as a headless
-// Service's DNS name does.
+// conn dials, as a peer, a target that resolves to every replica's address, as a
+// headless Service's DNS name does.
 func conn(t *testing.T, replicas ...*replica) healthpb.HealthClient {
+	return connAs(t, (*dial.Dialer).Peer, replicas...)
+}
+
+func connAs(t *testing.T, how func(*dial.Dialer, string) (grpc.ClientConnInterface, error), replicas ...*replica) healthpb.HealthClient {
 	t.Helper()
 	r := manual.NewBuilderWithScheme("replicas")
 	var addrs []resolver.Address
@@ -52,7 +56,7 @@ func conn(t *testing.T, replicas ...*replica) healthpb.HealthClient {
 	r.InitialState(resolver.State{Addresses: addrs})
 	d := dial.New(nil, grpc.WithResolvers(r))
 	t.Cleanup(func() { _ = d.Close() })
-	cc, err := d.Conn("replicas:///mesh")
+	cc, err := how(d, "replicas:///mesh")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +142,24 @@ func TestFailsFastWithoutDeadline(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a call without a deadline waited for a replica that is gone")
+	}
+}
+
+// TestProviderFailsFast: a provider's connection (Conn) neither waits nor retries, so
+// a provider that is down is reported at once, well within the call's deadline.
+func TestProviderFailsFast(t *testing.T) {
+	a := startReplica(t, "127.0.0.1:0")
+	c := connAs(t, (*dial.Dialer).Conn, a)
+	if err := check(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a.server.Stop()
+	time.Sleep(100 * time.Millisecond) // the connection notices the close
+	start := time.Now()
+	if err := check(context.Background(), c); err == nil {
+		t.Fatal("call to a stopped provider succeeded")
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("a call to a stopped provider took %s; want a fast failure", waited)
 	}
 }

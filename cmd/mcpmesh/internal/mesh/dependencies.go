@@ -64,7 +64,7 @@ func (m *Mesh) dependencyChecks() []dependencyCheck {
 		if !m.cfg.Runs(meshconfig.TargetSession) {
 			target = m.cfg.PeerAddress(meshconfig.TargetSession)
 		}
-		if cc, err := m.dialer.Conn(target); err == nil {
+		if cc, err := m.dialer.Peer(target); err == nil {
 			probe := healthpb.NewHealthClient(cc)
 			sessionService := sessionv1.SessionService_ServiceDesc.ServiceName
 			checks = append(checks, dependencyCheck{transportv1.TransportService_ServiceDesc.ServiceName, func(ctx context.Context) error {

@@ -140,7 +140,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 		if cfg.Runs(target) {
 			return m.dialer.Conn(dial.InProcessScheme)
 		}
-		return m.dialer.Conn(cfg.PeerAddress(target))
+		return m.dialer.Peer(cfg.PeerAddress(target))
 	})
 	if cfg.Runs(meshconfig.TargetGateway) {
 		if m.httpLis, err = net.Listen("tcp", cfg.Gateway.Listen); err != nil {
