@@ -60,8 +60,8 @@ manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/
 	cd deploy && GOWORK=off go run ./cmd/manifests
 
 .PHONY: run
-run: build ## Start the whole mesh in one process on 127.0.0.1:8080.
-	./bin/mcpmesh -target=all
+run: build ## Start the whole mesh in one process on 127.0.0.1:8080 (more flags: make run ARGS='-gateway.listen=127.0.0.1:8081 -grpc.listen=127.0.0.1:9091').
+	./bin/mcpmesh -target=all $(ARGS)
 
 .PHONY: test
 test: ## Run every module's tests (each with GOWORK=off) and a short fuzz of each fuzz target.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -38,24 +37,23 @@ import (
 // target: its gateway's /readyz when it runs the gateway, else its own grpc.health.v1.
 // The image's HEALTHCHECK uses it, so one health check fits every target.
 func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mcpmesh ping", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("mcpmesh ping [flags]",
+		"Asks a running mesh whether it is healthy: exit 0 when it is, 1 with the reason when not.\n"+
+			"-addr may be the gRPC port (the health service's aggregate, naming each failing component),\n"+
+			"the gateway's HTTP port or an http(s):// URL (its /readyz).")
 	addr := fs.String("addr", defaultHealthAddress(environ),
-		"health service gRPC address (host:port), or a gateway base URL (http://host:port) to ask its /readyz")
+		"what to ask: the gRPC port (host:port) for the health service's aggregate, or the gateway's HTTP port (host:port or http://host:port) for its /readyz")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
 	plain := fs.Bool("plain", false, "ask -addr's grpc.health.v1 status instead of the mesh aggregate")
 	service := fs.String("service", "", "with -plain: the grpc.health.v1 service name to check (empty: the whole server)")
 	degradedOK := fs.Bool("degraded-ok", false, "exit 0 when the mesh is degraded (only providers unhealthy)")
 	self := fs.Bool("self", false, "ask the process this environment configures: its gateway's /readyz, or its grpc.health.v1 when it runs no gateway")
-	if err := fs.Parse(args); err != nil {
-		return exitError{code: 2}
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if *self {
 		*addr, *plain = selfAddress(environ)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "mcpmesh ping: unexpected arguments %v\n", fs.Args())
-		return exitError{code: 2}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -69,6 +67,10 @@ func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		report, err = pingGRPCHealth(ctx, *addr, *service, *timeout)
 	default:
 		report, err = pingMesh(ctx, *addr, *timeout, *degradedOK)
+	}
+	if errors.Is(err, errHTTPPort) {
+		// -addr is the gateway's HTTP port, not the gRPC one: ask its /readyz instead.
+		report, err = "ready", pingReadyz(ctx, "http://"+*addr, *timeout)
 	}
 	if err != nil {
 		fmt.Fprintln(stdout, "unhealthy:", err)
@@ -203,13 +205,23 @@ func pingGRPCHealth(ctx context.Context, addr, service string, timeout time.Dura
 	return "healthy: " + name + " SERVING", nil
 }
 
+// errHTTPPort marks a gRPC call that reached an HTTP/1.1 server (the gateway's port).
+var errHTTPPort = errors.New("an HTTP/1.1 server answered")
+
 // rpcFailure says why a health call got no answer, in words an operator can act on.
 func rpcFailure(addr string, timeout time.Duration, api string, err error) error {
 	switch status.Code(err) {
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("no answer from %s within %s", addr, timeout)
 	case codes.Unavailable:
-		return fmt.Errorf("cannot reach %s: %s", addr, status.Convert(err).Message())
+		msg := status.Convert(err).Message()
+		switch {
+		case strings.Contains(msg, "looked like an HTTP/1.1 header"):
+			return fmt.Errorf("%s: %w", addr, errHTTPPort)
+		case strings.Contains(msg, "connection refused"):
+			return fmt.Errorf("cannot reach %s: connection refused (nothing listens there: is mcpmesh running, and is this its -grpc.listen or -gateway.listen port?)", addr)
+		}
+		return fmt.Errorf("cannot reach %s: %s", addr, msg)
 	case codes.Unimplemented:
 		return fmt.Errorf("%s does not serve %s (point -addr at the health service, or use -plain, or an http:// gateway URL)", addr, api)
 	case codes.NotFound:

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/mesh"
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
@@ -12,18 +13,26 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 )
 
+// serveAbout is what serve -h (and config print -h) says before the flags.
+const serveAbout = `Runs the targets of this process (-target; "all" is the whole mesh in one process)
+until SIGTERM or Ctrl-C, then drains. Every flag is a configuration key: a YAML file
+(-config) and MCPMESH_* environment variables set the same keys (flags win), and
+docs/configuration.md lists every key. Examples:
+  mcpmesh -gateway.listen=127.0.0.1:8081 -grpc.listen=127.0.0.1:9091
+  MCPMESH_DATABASE_URL=postgres://... mcpmesh -target=session,registry`
+
 // configFlags defines the flags shared by serve and config print. Flags are named
 // after configuration keys, so each one overrides the key of the same name.
-func configFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func configFlags(synopsis, about string) (*flag.FlagSet, *string) {
+	fs := newFlagSet(synopsis, about)
 	file := fs.String("config", "", "YAML configuration file")
 	d := meshconfig.Default()
-	fs.String("target", d.Target, "targets to run: all, or a comma-separated list of "+fmt.Sprint(meshconfig.Services))
+	fs.String("target", d.Target, "targets to run: all, or a comma-separated list of "+strings.Join(meshconfig.Services, ", "))
 	fs.String("grpc.listen", d.GRPC.Listen, "gRPC listen address of this process")
 	fs.String("gateway.listen", d.Gateway.Listen, "HTTP listen address of the gateway")
 	fs.String("log.level", d.Log.Level, "log level: debug, info, warn, error")
-	fs.String("log.format", d.Log.Format, "log format: json or text")
+	fs.String("log.format", d.Log.Format, "log format: "+logging.FormatChoices)
+	fs.String("database.url", "", "PostgreSQL URL for session and registry state (empty: in memory)")
 	fs.String("peers.transport", "", "gRPC address of the transport service, when not in this process")
 	fs.String("peers.session", "", "gRPC address of the session service, when not in this process")
 	fs.String("peers.registry", "", "gRPC address of the registry service, when not in this process")
@@ -33,20 +42,22 @@ func configFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	return fs, file
 }
 
-// loadConfig parses flags and loads the layered configuration.
-func loadConfig(name string, args, environ []string, stderr io.Writer) (config.Loaded[meshconfig.Config], error) {
-	fs, file := configFlags(name, stderr)
-	if err := fs.Parse(args); err != nil {
-		return config.Loaded[meshconfig.Config]{}, exitError{code: 2}
+// loadConfig parses flags and loads the layered configuration; warnings (stray
+// MCPMESH_* variables) go to stderr.
+func loadConfig(fs *flag.FlagSet, file *string, args, environ []string, stdout, stderr io.Writer) (config.Loaded[meshconfig.Config], error) {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return config.Loaded[meshconfig.Config]{}, err
 	}
-	if fs.NArg() > 0 {
-		return config.Loaded[meshconfig.Config]{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	loaded, err := config.Load(meshconfig.Default(), config.Sources{File: *file, Environ: environ, Flags: fs})
+	for _, w := range loaded.Warnings {
+		fmt.Fprintln(stderr, "mcpmesh: warning:", w)
 	}
-	return config.Load(meshconfig.Default(), config.Sources{File: *file, Environ: environ, Flags: fs})
+	return loaded, err
 }
 
 func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	loaded, err := loadConfig("mcpmesh", args, environ, stderr)
+	fs, file := configFlags("mcpmesh serve [flags]", serveAbout)
+	loaded, err := loadConfig(fs, file, args, environ, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -76,11 +87,19 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	return m.Run(ctx)
 }
 
-func runConfig(args, environ []string, stdout, stderr io.Writer) error {
+func runConfig(_ context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "print" {
-		return fmt.Errorf("usage: mcpmesh config print [flags]")
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			args = []string{"print", "-h"}
+		} else {
+			fmt.Fprintln(stderr, "usage: mcpmesh config print [flags]  (see mcpmesh config print -h)")
+			return exitError{code: 2}
+		}
 	}
-	loaded, err := loadConfig("mcpmesh config print", args[1:], environ, stderr)
+	fs, file := configFlags("mcpmesh config print [flags]",
+		"Prints the configuration serve would use with the same file, environment and flags:\n"+
+			"every key with its decoded value (durations with units, lists as lists), secrets masked.")
+	loaded, err := loadConfig(fs, file, args[1:], environ, stdout, stderr)
 	if err != nil {
 		return err
 	}

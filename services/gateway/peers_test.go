@@ -233,7 +233,11 @@ func (testSession) GetSession(_ context.Context, req *sessionv1.GetSessionReques
 	if !strings.HasPrefix(req.GetSessionId(), "sess-") {
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
-	return &sessionv1.GetSessionResponse{Session: &sessionv1.Session{Id: req.GetSessionId(), ProtocolVersion: "2025-11-25", Initialized: true}}, nil
+	return &sessionv1.GetSessionResponse{Session: &sessionv1.Session{
+		Id: req.GetSessionId(), ProtocolVersion: "2025-11-25", Initialized: true,
+		ClientInfo:         []byte(`{"name":"probe","version":"1.0"}`),
+		ClientCapabilities: []byte(`{"roots":{"listChanged":true}}`),
+	}}, nil
 }
 
 func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSessionRequest) (*sessionv1.DeleteSessionResponse, error) {

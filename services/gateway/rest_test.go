@@ -107,6 +107,13 @@ func TestREST(t *testing.T) {
 			if s["id"] != "sess-9" || s["protocolVersion"] != "2025-11-25" {
 				t.Errorf("session = %v", b["session"])
 			}
+			// JSON the client sent comes back as JSON, not base64.
+			if info, _ := s["clientInfo"].(map[string]any); info["name"] != "probe" {
+				t.Errorf("clientInfo = %#v, want the JSON object", s["clientInfo"])
+			}
+			if caps, _ := s["clientCapabilities"].(map[string]any); caps["roots"] == nil {
+				t.Errorf("clientCapabilities = %#v, want the JSON object", s["clientCapabilities"])
+			}
 		}},
 		{name: "missing session", method: http.MethodGet, path: "/v1/sessions/x", wantStatus: 404},
 		{name: "delete session", method: http.MethodDelete, path: "/v1/sessions/sess-9", wantStatus: 200},
@@ -155,6 +162,10 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	var doc struct {
+		Info struct {
+			Title   string `json:"title"`
+			Version string `json:"version"`
+		} `json:"info"`
 		Paths       map[string]json.RawMessage `json:"paths"`
 		Definitions map[string]struct {
 			Properties map[string]struct {
@@ -165,14 +176,20 @@ func TestOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
+	if doc.Info.Title != "mcpmesh REST API" || doc.Info.Version != "v1" {
+		t.Errorf("info = %+v, want the API's title and version (proto/mcpmesh/mcpmesh_openapi.yaml)", doc.Info)
+	}
 	for _, path := range []string{"/v1/tools", "/v1/tools/{name}:call", "/v1/resources:read", "/v1/prompts/{name}:get"} {
 		if _, ok := doc.Paths[path]; !ok {
 			t.Errorf("paths lack %s: %d paths", path, len(doc.Paths))
 		}
 	}
 	// The arguments of a call are a JSON object on the wire (rawjson.go), and the
-	// document says so, not base64.
+	// document says so, not base64; so are the JSON fields of a session.
 	if got := doc.Definitions["SessionServiceCallToolBody"].Properties["arguments"].Type; got != "object" {
 		t.Errorf("arguments documented as %q, want object", got)
+	}
+	if got := doc.Definitions["v1Session"].Properties["clientInfo"].Type; got != "object" {
+		t.Errorf("clientInfo documented as %q, want object", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"google.golang.org/grpc"
 
+	"github.com/mcpmesh/mcpmesh/services/health/internal/checker"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 )
 
@@ -19,6 +20,9 @@ type Registrar interface {
 	Register(desc *grpc.ServiceDesc, impl any)
 }
 
+// Database is the mesh's database as the health service checks it.
+type Database = checker.Database
+
 // Deps are the health service's collaborators.
 type Deps struct {
 	// Telemetry is where logs go; its zero value discards them.
@@ -28,6 +32,8 @@ type Deps struct {
 	Conns Conns
 	// Registry lists providers; nil checks no providers.
 	Registry registryv1.RegistryServiceClient
+	// Database, when set, is reported as a DATABASE component every round.
+	Database *Database
 	// HTTPClient fetches /healthz of HTTP targets; nil uses a client of the service's
 	// own, whose idle connections Stop closes.
 	HTTPClient *http.Client

@@ -4,12 +4,12 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
-	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	grpchealth "google.golang.org/grpc/health"
@@ -17,9 +17,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/health"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const (
 	transportName = "mcpmesh.transport.v1.TransportService"
@@ -31,6 +32,7 @@ const (
 const (
 	svcKind      = healthv1.ComponentKind_COMPONENT_KIND_SERVICE
 	providerKind = healthv1.ComponentKind_COMPONENT_KIND_PROVIDER
+	dbKind       = healthv1.ComponentKind_COMPONENT_KIND_DATABASE
 	up           = healthv1.Status_STATUS_SERVING
 	down         = healthv1.Status_STATUS_NOT_SERVING
 	degraded     = healthv1.Status_STATUS_DEGRADED
@@ -53,9 +55,11 @@ func TestCheck(t *testing.T) {
 		// setup returns the services to configure and the providers to register.
 		setup        func(t *testing.T) (map[string]string, []*registryv1.Provider)
 		listingFails bool
-		timeout      time.Duration
-		wantStatus   healthv1.Status
-		want         []want
+		// database, when set, returns the URL of the database the health service checks.
+		database   func(t *testing.T) string
+		timeout    time.Duration
+		wantStatus healthv1.Status
+		want       []want
 	}{
 		{
 			name: "all serving, ordered by kind then name",
@@ -96,6 +100,7 @@ func TestCheck(t *testing.T) {
 			want: []want{
 				{svcKind, "session", down, "NOT_SERVING"},
 				{svcKind, "transport", up, ""},
+				{providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"},
 			},
 		},
 		{
@@ -105,7 +110,7 @@ func TestCheck(t *testing.T) {
 				return map[string]string{"transport": tr}, nil
 			},
 			wantStatus: down,
-			want:       []want{{svcKind, "transport", down, "service not registered with grpc health"}},
+			want:       []want{{svcKind, "transport", down, "service not registered with grpc health"}, {providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
 		},
 		{
 			name: "refused connection fails fast, not by timeout",
@@ -115,7 +120,7 @@ func TestCheck(t *testing.T) {
 			// Long enough that a timeout would be noticed; the refusal answers at once.
 			timeout:    30 * time.Second,
 			wantStatus: down,
-			want:       []want{{svcKind, "transport", down, "connection refused"}},
+			want:       []want{{svcKind, "transport", down, "connection refused"}, {providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
 		},
 		{
 			name: "a silent address times out",
@@ -124,7 +129,7 @@ func TestCheck(t *testing.T) {
 			},
 			timeout:    300 * time.Millisecond,
 			wantStatus: down,
-			want:       []want{{svcKind, "session", down, "timeout after 300ms"}},
+			want:       []want{{svcKind, "session", down, "timeout after 300ms"}, {providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
 		},
 		{
 			name: "gateway over http answering 503",
@@ -132,15 +137,15 @@ func TestCheck(t *testing.T) {
 				return map[string]string{"gateway": httpHealth(t, http.StatusServiceUnavailable)}, nil
 			},
 			wantStatus: down,
-			want:       []want{{svcKind, "gateway", down, "HTTP 503"}},
+			want:       []want{{svcKind, "gateway", down, "HTTP 503"}, {providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
 		},
 		{
 			name: "a gateway given as a gRPC target is skipped",
 			setup: func(t *testing.T) (map[string]string, []*registryv1.Provider) {
 				return map[string]string{"gateway": refusedAddress(t)}, nil
 			},
-			wantStatus: up,
-			want:       []want{},
+			wantStatus: degraded,
+			want:       []want{{providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
 		},
 		{
 			name: "a provider down degrades the mesh",
@@ -158,6 +163,47 @@ func TestCheck(t *testing.T) {
 				{providerKind, "gone", down, "connection refused"},
 				{providerKind, "tired", down, "NOT_SERVING"},
 			},
+		},
+		{
+			name: "no provider at all degrades the mesh",
+			setup: func(t *testing.T) (map[string]string, []*registryv1.Provider) {
+				tr, _ := healthServer(t, serving(transportName))
+				return map[string]string{"transport": tr}, nil
+			},
+			wantStatus: degraded,
+			want:       []want{{svcKind, "transport", up, ""}, {providerKind, "(no providers)", down, "no provider is registered: clients see no tools, resources or prompts"}},
+		},
+		{
+			name: "a database that answers is a serving component",
+			setup: func(t *testing.T) (map[string]string, []*registryv1.Provider) {
+				pa, _ := healthServer(t, serving(providerName))
+				return nil, []*registryv1.Provider{{Name: "p", Address: pa}}
+			},
+			database:   func(t *testing.T) string { return pgtest.NewDatabase(t) },
+			wantStatus: up,
+			want:       []want{{providerKind, "p", up, ""}, {dbKind, "postgres", up, ""}},
+		},
+		{
+			name: "a stopped database makes the mesh not serving and is named with the error that reached it",
+			setup: func(t *testing.T) (map[string]string, []*registryv1.Provider) {
+				pa, _ := healthServer(t, serving(providerName))
+				return nil, []*registryv1.Provider{{Name: "p", Address: pa}}
+			},
+			database:   func(t *testing.T) string { return "postgres://mesh:pw@" + refusedAddress(t) + "/mesh?sslmode=disable" },
+			timeout:    30 * time.Second,
+			wantStatus: down,
+			want:       []want{{providerKind, "p", up, ""}, {dbKind, "postgres", down, "connection refused at 127.0.0.1:*"}},
+		},
+		{
+			name: "a silent database times out",
+			setup: func(t *testing.T) (map[string]string, []*registryv1.Provider) {
+				pa, _ := healthServer(t, serving(providerName))
+				return nil, []*registryv1.Provider{{Name: "p", Address: pa}}
+			},
+			database:   func(t *testing.T) string { return "postgres://mesh:pw@" + silentAddress(t) + "/mesh?sslmode=disable" },
+			timeout:    300 * time.Millisecond,
+			wantStatus: down,
+			want:       []want{{providerKind, "p", up, ""}, {dbKind, "postgres", down, "timeout after 300ms"}},
 		},
 		{
 			name: "a failed provider listing degrades the mesh",
@@ -182,7 +228,11 @@ func TestCheck(t *testing.T) {
 			if tt.timeout > 0 {
 				cfg.CheckTimeout = tt.timeout
 			}
-			svc, client := startHealth(t, cfg, registry)
+			deps := health.Deps{Registry: registry}
+			if tt.database != nil {
+				deps.Database = databaseCheck(t, tt.database(t))
+			}
+			svc, client := startHealthDeps(t, cfg, deps)
 			if got := svc.Latest(); got != nil {
 				t.Fatalf("Latest before any round = %v, want nil", got)
 			}
@@ -216,6 +266,10 @@ func assertHealth(t *testing.T, resp *healthv1.CheckResponse, wantStatus healthv
 	}
 	for i, w := range wantComponents {
 		g := want{got[i].GetKind(), got[i].GetName(), got[i].GetStatus(), got[i].GetMessage()}
+		// A message ending in * is a prefix (the rest holds a port chosen at run time).
+		if prefix, ok := strings.CutSuffix(w.message, "*"); ok && strings.HasPrefix(g.message, prefix) {
+			g.message = w.message
+		}
 		if g != w {
 			t.Errorf("component %d = %+v, want %+v", i, g, w)
 		}
@@ -373,4 +427,28 @@ func TestRestartedServiceRecovers(t *testing.T) {
 		t.Fatalf("Recv after restart: %v", err)
 	}
 	assertHealth(t, msg.GetHealth(), up, []want{{svcKind, "session", up, ""}})
+}
+
+// A starting mesh is reported healthy as soon as its provider registers, not a whole
+// check_interval later: until the first serving round, rounds come every 500ms.
+func TestStartingMeshTurnsHealthyQuickly(t *testing.T) {
+	pa, _ := healthServer(t, serving(providerName))
+	reg, registry := startRegistry(t, nil, false)
+	cfg := health.DefaultConfig()
+	cfg.CheckInterval = time.Hour
+	svc, _ := startHealth(t, cfg, registry)
+	if err := svc.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reg.waitListings(t, 1) // the first round found no provider
+	reg.mu.Lock()
+	reg.providers = []*registryv1.Provider{{Name: "p", Address: pa}}
+	reg.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.Latest().GetStatus() != up {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %v 10s after the provider registered, with check_interval 1h", svc.Latest().GetStatus())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

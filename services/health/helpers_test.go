@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -153,9 +155,16 @@ func dialLoopback(t *testing.T, addr string) *grpc.ClientConn {
 // gRPC server and returns the service and a client. The service is stopped at cleanup.
 func startHealth(t *testing.T, cfg health.Config, registry registryv1.RegistryServiceClient) (*health.Service, healthv1.HealthServiceClient) {
 	t.Helper()
+	return startHealthDeps(t, cfg, health.Deps{Registry: registry})
+}
+
+// startHealthDeps is startHealth with more collaborators; Conns is filled in.
+func startHealthDeps(t *testing.T, cfg health.Config, deps health.Deps) (*health.Service, healthv1.HealthServiceClient) {
+	t.Helper()
 	dialer := dial.New(nil)
 	t.Cleanup(func() { _ = dialer.Close() })
-	svc, err := health.New(cfg, health.Deps{Conns: dialer, Registry: registry})
+	deps.Conns = dialer
+	svc, err := health.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -180,4 +189,24 @@ func startHealth(t *testing.T, cfg health.Config, registry registryv1.RegistrySe
 		}
 	})
 	return svc, healthv1.NewHealthServiceClient(conn)
+}
+
+// databaseCheck is the check the binary gives the health service: a real pool on url
+// whose failures are diagnosed by kit/pgdb.
+func databaseCheck(t *testing.T, url string) *health.Database {
+	t.Helper()
+	cfg := pgdb.DefaultConfig()
+	cfg.URL = url
+	pool, err := pgdb.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return &health.Database{Name: "postgres", Address: "db", Check: func(ctx context.Context) error {
+		if err := pgdb.Ping(ctx, pool); err != nil {
+			_, msg := pgdb.Diagnose(err, cfg)
+			return errors.New(msg)
+		}
+		return nil
+	}}
 }

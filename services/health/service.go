@@ -47,6 +47,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Conns == nil && (registry != nil || needsGRPC(targets)) {
 		return nil, errors.New("health: Deps.Conns is required to check gRPC services and providers")
 	}
+	if deps.Database != nil && deps.Database.Check == nil {
+		return nil, errors.New("health: Deps.Database.Check is required")
+	}
 	s := &Service{
 		logger:    logger,
 		interval:  cfg.CheckInterval,
@@ -63,6 +66,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Services: targets,
 		Registry: registry,
 		Conns:    deps.Conns,
+		Database: deps.Database,
 		Prober:   probe.Prober{Budget: cfg.CheckTimeout, HTTPClient: httpClient},
 		Timeout:  cfg.CheckTimeout,
 		Logger:   logger,
@@ -95,19 +99,35 @@ func (s *Service) stopping(error) error {
 	return nil
 }
 
-// loop runs a round at once and then every check_interval, until the service stops.
+// startupInterval is the time between rounds until the mesh is first seen serving, so
+// that a starting mesh (providers register a moment after the services start) is
+// reported healthy as soon as it is, not a whole check_interval later.
+const startupInterval = 500 * time.Millisecond
+
+// loop runs a round at once and then every check_interval (every startupInterval until
+// the mesh is first seen serving), until the service stops.
 func (s *Service) loop(ctx context.Context) error {
-	ticker := time.NewTicker(s.interval)
-	defer ticker.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	seenServing := false
 	for {
-		if _, err := s.round(ctx, false); err != nil {
-			return nil // only when ctx ended
-		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		started := time.Now()
+		r, err := s.round(ctx, false)
+		if err != nil {
+			return nil // only when ctx ended
+		}
+		seenServing = seenServing || r.GetStatus() == healthv1.Status_STATUS_SERVING
+		wait := s.interval
+		if !seenServing {
+			wait = min(wait, startupInterval)
+		}
+		// Rounds start every wait; a slow round delays the next instead of overlapping it.
+		timer.Reset(max(0, wait-time.Since(started)))
 	}
 }
 

@@ -16,3 +16,9 @@ import (
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	return pgdb.Migrate(ctx, pool, "registry", migrations.FS, logger)
 }
+
+// CheckSchema reports (as a *pgdb.SchemaError) tables that are missing or older than
+// this binary's migrations, without changing anything.
+func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgdb.CheckSchema(ctx, pool, "registry", migrations.FS)
+}

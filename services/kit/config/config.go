@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,35 +44,94 @@ type Validator interface {
 	Validate() error
 }
 
-// Loaded is a loaded configuration with the layered key values it came from.
+// Loaded is a loaded configuration.
 type Loaded[T any] struct {
 	Value T
-	k     *koanf.Koanf
+	// Warnings are problems that did not stop the load: MCPMESH_* environment
+	// variables that match no key (an environment also carries variables that other
+	// software sets, such as Kubernetes service links, so they are not errors).
+	Warnings []string
+}
+
+// origin says where a value came from, in the words of an error message.
+type origin struct {
+	kind string // "file", "env" or "flag"
+	name string // the file path, the variable or the flag
+}
+
+func (o origin) String() string {
+	switch o.kind {
+	case "file":
+		return "config file " + o.name
+	case "env":
+		return "environment variable " + o.name
+	default:
+		return "flag -" + o.name
+	}
+}
+
+// example is how a corrected setting of key to value is written in o's layer.
+func (o origin) example(key, value string) string {
+	switch o.kind {
+	case "file":
+		if i := strings.LastIndex(key, "."); i >= 0 {
+			return key[i+1:] + ": " + value + " (under " + key[:i] + ":)"
+		}
+		return key + ": " + value
+	case "env":
+		return EnvName(key) + "=" + value
+	default:
+		return "-" + key + "=" + value
+	}
 }
 
 // Load builds the configuration from defaults and the sources. T's fields carry koanf
-// tags. The returned error joins every problem found.
+// tags. The returned error joins every problem found; each names its key and where the
+// value came from.
 func Load[T any](defaults T, src Sources) (Loaded[T], error) {
+	sch := schemaOf[T]()
 	k := koanf.New(".")
 	if err := k.Load(structs.Provider(defaults, "koanf"), nil); err != nil {
 		return Loaded[T]{}, fmt.Errorf("load defaults: %w", err)
 	}
-	known := k.Keys()
 	var problems []error
+	var warnings []string
 	if src.File != "" {
+		fk := koanf.New(".")
 		if _, err := os.Stat(src.File); err != nil {
 			problems = append(problems, fmt.Errorf("config file: %w", err))
-		} else if err := k.Load(file.Provider(src.File), yaml.Parser()); err != nil {
+		} else if err := fk.Load(file.Provider(src.File), yaml.Parser()); err != nil {
 			problems = append(problems, fmt.Errorf("config file %s: %w", src.File, err))
+		} else {
+			from := origin{"file", src.File}
+			for _, key := range fk.Keys() {
+				if err := sch.check(key, fk.Get(key), from); err != nil {
+					problems = append(problems, err)
+					fk.Delete(key)
+				}
+			}
+			if err := k.Merge(fk); err != nil {
+				problems = append(problems, fmt.Errorf("config file %s: %w", src.File, err))
+			}
 		}
 	}
-	if env := envValues(src.Environ, known); len(env) > 0 {
+	env, envProblems, unmatched := envValues(src.Environ, sch)
+	problems = append(problems, envProblems...)
+	warnings = append(warnings, unmatched...)
+	if len(env) > 0 {
 		if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
 			problems = append(problems, fmt.Errorf("environment: %w", err))
 		}
 	}
 	if src.Flags != nil {
-		if err := k.Load(confmap.Provider(flagValues(src.Flags, k), "."), nil); err != nil {
+		flags := flagValues(src.Flags, k)
+		for key, v := range flags {
+			if err := sch.check(key, v, origin{"flag", key}); err != nil {
+				problems = append(problems, err)
+				delete(flags, key)
+			}
+		}
+		if err := k.Load(confmap.Provider(flags, "."), nil); err != nil {
 			problems = append(problems, fmt.Errorf("flags: %w", err))
 		}
 	}
@@ -86,7 +146,8 @@ func Load[T any](defaults T, src Sources) (Loaded[T], error) {
 		Result:           &out,
 		TagName:          "koanf",
 		WeaklyTypedInput: true,
-		ErrorUnused:      true,
+		// A safety net: unknown keys were reported (and removed) above, with their origin.
+		ErrorUnused: true,
 	}}); err != nil {
 		problems = append(problems, err)
 	}
@@ -98,9 +159,59 @@ func Load[T any](defaults T, src Sources) (Loaded[T], error) {
 		}
 	}
 	if len(problems) > 0 {
-		return Loaded[T]{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(problems...))
+		return Loaded[T]{Warnings: warnings}, fmt.Errorf("invalid configuration:\n%w", errors.Join(problems...))
 	}
-	return Loaded[T]{Value: out, k: k}, nil
+	return Loaded[T]{Value: out, Warnings: warnings}, nil
+}
+
+// check reports a key the configuration does not have (with the nearest one it has),
+// and a duration written as a bare number, which would silently mean nanoseconds.
+func (s schema) check(key string, value any, from origin) error {
+	if !s.known(key) {
+		if s.isSection(key) {
+			return fmt.Errorf("%s: %s is a section, not a value: set the keys under it", from, key)
+		}
+		if near := s.nearest(key); near != "" {
+			return fmt.Errorf("%s: unknown key %s (did you mean %s?)", from, key, near)
+		}
+		return fmt.Errorf("%s: unknown key %s", from, key)
+	}
+	if s.durations[key] {
+		if n, ok := unitlessNumber(value); ok {
+			return fmt.Errorf("%s: %s: %s has no unit and would be read as %s nanoseconds; write a duration with a unit (ms, s, m, h), for example %s",
+				from, key, n, n, from.example(key, n+"s"))
+		}
+	}
+	return nil
+}
+
+// isSection reports whether key names a group of keys rather than one.
+func (s schema) isSection(key string) bool {
+	for leaf := range s.leaves {
+		if strings.HasPrefix(leaf, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// unitlessNumber returns the number a duration was written as when it has no unit.
+// Zero needs none.
+func unitlessNumber(v any) (string, bool) {
+	var text string
+	switch x := v.(type) {
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		text = fmt.Sprint(x)
+	case string:
+		text = strings.TrimSpace(x)
+	default:
+		return "", false
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || f == 0 {
+		return "", false
+	}
+	return text, true
 }
 
 // EnvName is the environment variable that sets key: MCPMESH_ and the key in upper
@@ -111,22 +222,35 @@ func EnvName(key string) string {
 
 // envValues maps MCPMESH_* variables onto known keys. Matching against the known keys,
 // rather than splitting on underscores, keeps keys that contain underscores usable.
-func envValues(environ, known []string) map[string]any {
-	byEnv := make(map[string]string, len(known))
-	for _, key := range known {
+// A variable that matches no key comes back as a warning naming the nearest one.
+func envValues(environ []string, s schema) (values map[string]any, problems []error, unmatched []string) {
+	byEnv := make(map[string]string, len(s.leaves))
+	for key := range s.leaves {
 		byEnv[EnvName(key)] = key
 	}
-	out := map[string]any{}
+	values = map[string]any{}
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix) {
 			continue
 		}
-		if key, ok := byEnv[name]; ok {
-			out[key] = value
+		key, ok := byEnv[name]
+		if !ok {
+			msg := "environment variable " + name + " matches no configuration key; ignored"
+			if near := s.nearest(strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, EnvPrefix), "_", "."))); near != "" {
+				msg += " (did you mean " + EnvName(near) + "?)"
+			}
+			unmatched = append(unmatched, msg)
+			continue
 		}
+		if err := s.check(key, value, origin{"env", name}); err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		values[key] = value
 	}
-	return out
+	slices.Sort(unmatched)
+	return values, problems, unmatched
 }
 
 // flagValues returns the flags set on the command line that name a key.
@@ -143,11 +267,16 @@ func flagValues(fs *flag.FlagSet, k *koanf.Koanf) map[string]any {
 // secretWords mark keys whose values are masked when printed.
 var secretWords = []string{"password", "secret", "token", "key"}
 
-// Print writes the effective configuration as YAML with secrets masked: values of keys
-// that name a secret, and passwords inside URLs.
+// Print writes the effective configuration, as decoded (durations with units, lists as
+// lists), as YAML with secrets masked: values of keys that name a secret, and passwords
+// inside URLs.
 func (l Loaded[T]) Print(w io.Writer) error {
+	decoded := koanf.New(".")
+	if err := decoded.Load(structs.Provider(l.Value, "koanf"), nil); err != nil {
+		return fmt.Errorf("print configuration: %w", err)
+	}
 	flat := map[string]any{}
-	for key, v := range l.k.All() {
+	for key, v := range decoded.All() {
 		flat[key] = printable(key, v)
 	}
 	out := koanf.New(".")

@@ -123,3 +123,138 @@ func TestPrintMasksSecrets(t *testing.T) {
 		t.Errorf("printed config lacks expected values:\n%s", out)
 	}
 }
+
+// Each way a value can mislead is refused (or, for a stray variable, reported) with
+// the key, where it came from, and what to write instead.
+func TestMisleadingValuesNamed(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		environ   []string
+		flags     []string
+		wantErr   []string // substrings of the error; nil means no error
+		wantWarns []string // substrings of the warnings
+	}{
+		{
+			name:    "bare number duration in a file",
+			file:    "inner:\n  timeout: 60\n",
+			wantErr: []string{"config file ", "inner.timeout: 60 has no unit", "timeout: 60s (under inner:)"},
+		},
+		{
+			name:    "fractional bare number",
+			file:    "inner:\n  timeout: 1.5\n",
+			wantErr: []string{"inner.timeout: 1.5 has no unit"},
+		},
+		{
+			name:    "bare number duration in the environment",
+			environ: []string{"MCPMESH_INNER_TIMEOUT=60"},
+			wantErr: []string{"environment variable MCPMESH_INNER_TIMEOUT", "MCPMESH_INNER_TIMEOUT=60s"},
+		},
+		{
+			name:    "bare number duration as a flag",
+			flags:   []string{"-inner.timeout=45"},
+			wantErr: []string{"flag -inner.timeout", "-inner.timeout=45s"},
+		},
+		{
+			name: "zero needs no unit",
+			file: "inner:\n  timeout: 0\n",
+		},
+		{
+			name: "a duration with a unit",
+			file: "inner:\n  timeout: 90s\n",
+		},
+		{
+			name:    "misspelt section",
+			file:    "iner:\n  timeout: 5s\n",
+			wantErr: []string{"config file ", "unknown key iner.timeout (did you mean inner.timeout?)"},
+		},
+		{
+			name:    "misspelt key",
+			file:    "inner:\n  max_body_byte: 5\n",
+			wantErr: []string{"unknown key inner.max_body_byte (did you mean inner.max_body_bytes?)"},
+		},
+		{
+			name:    "nothing near",
+			file:    "completely_unrelated_setting: 1\n",
+			wantErr: []string{"unknown key completely_unrelated_setting"},
+		},
+		{
+			name:    "a section given a value",
+			file:    "inner: 3\n",
+			wantErr: []string{"inner is a section"},
+		},
+		{
+			name:      "stray environment variable",
+			environ:   []string{"MCPMESH_INER_TIMEOUT=5s"},
+			wantWarns: []string{"MCPMESH_INER_TIMEOUT matches no configuration key", "did you mean MCPMESH_INNER_TIMEOUT?"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := Sources{Environ: tt.environ}
+			if tt.file != "" {
+				src.File = writeFile(t, tt.file)
+			}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.String("inner.timeout", "", "")
+			if err := fs.Parse(tt.flags); err != nil {
+				t.Fatal(err)
+			}
+			src.Flags = fs
+			got, err := Load(defaults(), src)
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.wantErr != nil && err == nil:
+				t.Fatalf("no error; want one naming %q", tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not contain %q:\n%v", want, err)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "has invalid keys") {
+				t.Errorf("the decoder's own unknown-key message leaked through:\n%v", err)
+			}
+			warnings := strings.Join(got.Warnings, "\n")
+			for _, want := range tt.wantWarns {
+				if !strings.Contains(warnings, want) {
+					t.Errorf("warnings do not contain %q:\n%s", want, warnings)
+				}
+			}
+			if tt.wantWarns == nil && len(got.Warnings) > 0 {
+				t.Errorf("unexpected warnings: %q", got.Warnings)
+			}
+		})
+	}
+}
+
+// config print shows what the process will use: decoded durations, and a list from
+// the environment as a list rather than the string it was written as.
+func TestPrintShowsDecodedValues(t *testing.T) {
+	got, err := Load(defaults(), Sources{Environ: []string{"MCPMESH_INNER_ORIGINS=https://a,https://b", "MCPMESH_INNER_TIMEOUT=90s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := got.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"origins:\n        - https://a\n        - https://b\n", "timeout: 1m30s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("printed config lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"sesion", "session", 1}, {"abc", "", 3}, {"kitten", "sitting", 3}} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

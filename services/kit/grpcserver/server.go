@@ -102,6 +102,13 @@ func (s *Server) SetNotServing() {
 	s.health.Shutdown()
 }
 
+// Stop stops at once, without draining or a warning: for a server that never served
+// (a process whose start-up failed).
+func (s *Server) Stop() {
+	s.SetNotServing()
+	s.grpc.Stop()
+}
+
 // Shutdown drains in-flight calls until ctx ends, then stops hard.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.SetNotServing()

@@ -3,8 +3,10 @@ package pgdb
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,6 +96,16 @@ func (c Config) withDefaults() Config {
 		c.ConnectTimeout = DefaultConnectTimeout
 	}
 	return c
+}
+
+// Address is the host:port the configuration points at, for labels and messages
+// (no credentials); "" when there is no valid URL.
+func (c Config) Address() string {
+	pc, err := pgxpool.ParseConfig(c.URL)
+	if c.URL == "" || err != nil {
+		return ""
+	}
+	return net.JoinHostPort(pc.ConnConfig.Host, strconv.Itoa(int(pc.ConnConfig.Port)))
 }
 
 // redactedPassword replaces passwords in Redacted output.

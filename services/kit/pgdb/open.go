@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -16,19 +15,15 @@ import (
 // applicationName tags mcpmesh connections in pg_stat_activity unless the URL sets one.
 const applicationName = "mcpmesh"
 
-// Open builds a bounded, lazy connection pool for cfg. It fails only for bad
-// configuration (invalid settings, unparsable URL, unreadable or empty password file): an
-// unreachable database is logged as a warning after one ping bounded by ConnectTimeout,
-// and the returned pool connects when the database comes back. The caller closes the pool.
+// Open builds a bounded, lazy connection pool for cfg without connecting: it fails
+// only for bad configuration (invalid settings, unparsable URL, unreadable or empty
+// password file). CheckConnection then says whether the database answers, and if not,
+// whether waiting can help. The caller closes the pool.
 //
 // Every connection gets statement_timeout = StatementTimeout and uses pgx's default
 // statement cache (QueryExecModeCacheStatement: each query text is prepared once per
-// connection). A nil logger discards. Settings in the Config win over pool_* parameters
-// in the URL.
-func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*pgxpool.Pool, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// connection). Settings in the Config win over pool_* parameters in the URL.
+func Open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("open database: database.url is empty")
 	}
@@ -43,16 +38,31 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*pgxpool.Pool, 
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.Redacted(), err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, poolCfg.ConnConfig.ConnectTimeout)
-	defer cancel()
-	if err := Ping(pingCtx, pool); err != nil {
-		logger.WarnContext(ctx, "database not reachable yet; continuing, readiness stays false until it is",
-			slog.String("database", cfg.Redacted()), slog.Any("error", err))
-	} else {
-		logger.InfoContext(ctx, "database connected", slog.String("database", cfg.Redacted()),
-			slog.Int("max_conns", int(poolCfg.MaxConns)))
-	}
 	return pool, nil
+}
+
+// ConnectionError is a failed CheckConnection: what kind of problem, and one line for
+// people saying what is wrong and what to do (never the password).
+type ConnectionError struct {
+	Problem Problem
+	Message string
+	Err     error
+}
+
+func (e *ConnectionError) Error() string { return e.Message }
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// CheckConnection pings the database once, bounded by cfg's connect timeout, and
+// returns nil or a *ConnectionError (see Diagnose).
+func CheckConnection(ctx context.Context, pool *pgxpool.Pool, cfg Config) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.withDefaults().ConnectTimeout)
+	defer cancel()
+	err := Ping(ctx, pool)
+	if err == nil {
+		return nil
+	}
+	problem, msg := Diagnose(err, cfg)
+	return &ConnectionError{Problem: problem, Message: msg, Err: err}
 }
 
 // poolConfig turns a validated Config with defaults applied into a pgxpool configuration.

@@ -25,7 +25,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // openPool opens cfg and closes the pool at cleanup.
 func openPool(t *testing.T, cfg pgdb.Config) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), cfg, discardLogger())
+	pool, err := pgdb.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestOpenBadConfig(t *testing.T) {
 	}
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
-			pool, err := pgdb.Open(context.Background(), cfg, discardLogger())
+			pool, err := pgdb.Open(context.Background(), cfg)
 			if err == nil {
 				pool.Close()
 				t.Fatal("Open succeeded, want a configuration error")
@@ -225,7 +225,7 @@ func TestIsUnavailable(t *testing.T) {
 
 func TestClosedPoolIsUnavailable(t *testing.T) {
 	t.Parallel()
-	pool, err := pgdb.Open(context.Background(), testConfig(pgtest.NewDatabase(t)), discardLogger())
+	pool, err := pgdb.Open(context.Background(), testConfig(pgtest.NewDatabase(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
-	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
@@ -44,12 +43,7 @@ type dependencyCheck struct {
 func (m *Mesh) dependencyChecks() []dependencyCheck {
 	var checks []dependencyCheck
 	if m.db != nil {
-		ping := func(ctx context.Context) error {
-			if err := pgdb.Ping(ctx, m.db); err != nil {
-				return errors.New("database unreachable")
-			}
-			return nil
-		}
+		ping := m.databaseReady
 		for _, s := range []struct{ target, service string }{
 			{meshconfig.TargetSession, sessionv1.SessionService_ServiceDesc.ServiceName},
 			{meshconfig.TargetRegistry, registryv1.RegistryService_ServiceDesc.ServiceName},

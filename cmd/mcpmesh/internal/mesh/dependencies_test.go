@@ -30,6 +30,19 @@ var (
 func runMesh(t *testing.T, cfg meshconfig.Config) healthpb.HealthClient {
 	t.Helper()
 	cfg.GRPC.Listen = "127.0.0.1:0"
+	m := serveMesh(t, cfg)
+	grpcAddr, _ := m.Addresses()
+	cc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return healthpb.NewHealthClient(cc)
+}
+
+// serveMesh builds cfg and runs it until the test ends.
+func serveMesh(t *testing.T, cfg meshconfig.Config) *Mesh {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,13 +53,7 @@ func runMesh(t *testing.T, cfg meshconfig.Config) healthpb.HealthClient {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	grpcAddr, _ := m.Addresses()
-	cc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		_ = cc.Close()
 		cancel()
 		select {
 		case err := <-done:
@@ -57,7 +64,7 @@ func runMesh(t *testing.T, cfg meshconfig.Config) healthpb.HealthClient {
 			t.Error("Run did not return after cancel")
 		}
 	})
-	return healthpb.NewHealthClient(cc)
+	return m
 }
 
 // waitStatus waits (bounded) until every service reports want.

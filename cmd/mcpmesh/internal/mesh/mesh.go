@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"reflect"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
@@ -53,7 +55,9 @@ type Mesh struct {
 	admin      *http.Server
 	dialer     *dial.Dialer
 	db         *pgxpool.Pool // nil when state is in memory
-	clients    clients
+	// schemaCurrent is set once the database's tables were seen current.
+	schemaCurrent atomic.Bool
+	clients       clients
 
 	// Built by the modules' init functions, for the modules that need each other.
 	session  *session.Service
@@ -119,8 +123,8 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 			StatsHandler:       m.tel.GRPCServerStatsHandler(),
 			ClientStatsHandler: clientStats,
 		})
-		if m.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen); err != nil {
-			return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPC.Listen, err)
+		if m.grpcLis, err = listen("gRPC", cfg.GRPC.Listen, "-grpc.listen"); err != nil {
+			return nil, err
 		}
 	}
 	var local grpc.ClientConnInterface
@@ -143,8 +147,8 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 		return m.dialer.Peer(cfg.PeerAddress(target))
 	})
 	if cfg.Runs(meshconfig.TargetGateway) {
-		if m.httpLis, err = net.Listen("tcp", cfg.Gateway.Listen); err != nil {
-			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.Gateway.Listen, err)
+		if m.httpLis, err = listen("HTTP", cfg.Gateway.Listen, "-gateway.listen"); err != nil {
+			return nil, err
 		}
 	}
 	for _, mod := range mods {
@@ -162,6 +166,19 @@ func (m *Mesh) telemetryFor(service string) kit.TelemetrySettings {
 	return m.tel.Settings(m.logger).For(service)
 }
 
+// listen binds addr for the kind of server, and says in one line what to do when the
+// port is taken.
+func listen(kind, addr, flag string) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("the %s address %s is in use (another mcpmesh running?): choose another with %s (port 0 picks a free one)", kind, addr, flag)
+	case err != nil:
+		return nil, fmt.Errorf("listen for %s on %s: %w", kind, addr, err)
+	}
+	return lis, nil
+}
+
 // clients are the generated clients of every peer, in process or remote.
 type clients struct {
 	transport transportv1.TransportServiceClient
@@ -170,6 +187,9 @@ type clients struct {
 	health    healthv1.HealthServiceClient
 	// healthProbe checks the grpc.health.v1 status of the transport, for readiness.
 	healthProbe healthpb.HealthClient
+	// sessionProbe checks the session service's, so that readiness blames it (not the
+	// transport that depends on it) when it is the one down.
+	sessionProbe healthpb.HealthClient
 }
 
 func newClients(cfg meshconfig.Config, conn func(string) (grpc.ClientConnInterface, error)) clients {
@@ -190,6 +210,7 @@ func newClients(cfg meshconfig.Config, conn func(string) (grpc.ClientConnInterfa
 	}
 	if cc := get(meshconfig.TargetSession); cc != nil {
 		c.session = sessionv1.NewSessionServiceClient(cc)
+		c.sessionProbe = healthpb.NewHealthClient(cc)
 	}
 	if cc := get(meshconfig.TargetRegistry); cc != nil {
 		c.registry = registryv1.NewRegistryServiceClient(cc)
@@ -306,9 +327,7 @@ func (m *Mesh) Close() {
 	drained := m.grpcDrained
 	m.grpcMu.Unlock()
 	if m.grpcServer != nil && !drained {
-		stopped, cancel := context.WithCancel(context.Background())
-		cancel()
-		m.grpcServer.Shutdown(stopped) // a done context stops at once
+		m.grpcServer.Stop() // never served (a failed start): stop at once, without a drain warning
 	}
 	if m.dialer != nil {
 		if err := m.dialer.Close(); err != nil {

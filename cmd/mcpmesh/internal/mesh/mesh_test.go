@@ -11,13 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain starts PostgreSQL lazily for the tests that ask for a database and checks
+// for leaked goroutines (pgtest.Main runs goleak).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func allInOne(t testing.TB) meshconfig.Config {
 	t.Helper()

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
+	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/everything"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
-	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
@@ -72,7 +73,7 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 	if len(hc.Services) == 0 {
 		hc.Services = m.watchedServices()
 	}
-	s, err := health.New(hc, health.Deps{Telemetry: m.telemetryFor(meshconfig.TargetHealth), Conns: m.dialer, Registry: m.clients.registry})
+	s, err := health.New(hc, health.Deps{Telemetry: m.telemetryFor(meshconfig.TargetHealth), Conns: m.dialer, Registry: m.clients.registry, Database: m.healthDatabase()})
 	if err != nil {
 		return nil, err
 	}
@@ -135,28 +136,48 @@ func (m *Mesh) watchedServices() map[string]string {
 	return out
 }
 
-// readiness is what the gateway's /readyz checks: the transport answers its health
-// check, and an in-process session service has loaded the catalogue.
+// readiness is what the gateway's /readyz checks, from the bottom of the request chain
+// up, so that the first failure named is the part that is down: the database (when
+// this process uses it), an in-process session service's catalogue, the session
+// service's health, then the transport's. Each failure says where the part is and the
+// error that reached it ("session (at 10.0.0.5:9090): connection refused").
 func (m *Mesh) readiness() func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if m.db != nil {
-			if err := pgdb.Ping(ctx, m.db); err != nil {
-				return errors.New("database: unreachable")
+			if err := m.databaseReady(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
 			}
 		}
 		if m.session != nil && !m.session.Ready() {
 			return errors.New("session: catalogue not loaded yet")
 		}
-		if m.clients.healthProbe == nil {
-			return nil
+		if err := m.checkPeer(ctx, m.clients.sessionProbe, meshconfig.TargetSession, sessionv1.SessionService_ServiceDesc.ServiceName); err != nil {
+			return err
 		}
-		resp, err := m.clients.healthProbe.Check(ctx, &healthpb.HealthCheckRequest{Service: transportv1.TransportService_ServiceDesc.ServiceName})
-		if err != nil {
-			return fmt.Errorf("transport: %w", err)
-		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			return fmt.Errorf("transport: %s", resp.GetStatus())
-		}
+		return m.checkPeer(ctx, m.clients.healthProbe, meshconfig.TargetTransport, transportv1.TransportService_ServiceDesc.ServiceName)
+	}
+}
+
+// checkPeer asks a service's grpc.health.v1 about service and words a failure for
+// people. A nil probe (the service is not needed here) passes.
+func (m *Mesh) checkPeer(ctx context.Context, probe healthpb.HealthClient, target, service string) error {
+	if probe == nil {
 		return nil
 	}
+	where := target
+	if addr := m.cfg.PeerAddress(target); !m.cfg.Runs(target) && addr != "" {
+		where += " (at " + addr + ")"
+	}
+	budget := time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = time.Until(deadline).Round(time.Millisecond)
+	}
+	resp, err := probe.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		return fmt.Errorf("%s: %s", where, health.Describe(ctx, err, budget))
+	}
+	if st := resp.GetStatus(); st != healthpb.HealthCheckResponse_SERVING {
+		return fmt.Errorf("%s: reports %s (mcpmesh ping names the part behind it)", where, st)
+	}
+	return nil
 }

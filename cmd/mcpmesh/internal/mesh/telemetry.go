@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -141,9 +140,9 @@ func (m *Mesh) listenAdmin() error {
 	if m.cfg.Admin.Listen == "" {
 		return nil
 	}
-	lis, err := net.Listen("tcp", m.cfg.Admin.Listen)
+	lis, err := listen("admin HTTP", m.cfg.Admin.Listen, "-admin.listen")
 	if err != nil {
-		return fmt.Errorf("listen for admin HTTP on %s: %w", m.cfg.Admin.Listen, err)
+		return err
 	}
 	m.adminLis = lis
 	m.admin = newAdminServer(m.tel, m.logger, m.opts.logLevel)

@@ -221,8 +221,9 @@ func (c Config) RunsGRPC() bool {
 	return false
 }
 
-// UsesDatabase reports whether a target of the process keeps its state in PostgreSQL:
-// the session and registry services do when database.url is set.
+// UsesDatabase reports whether a target of the process uses PostgreSQL when
+// database.url is set: the session and registry services keep their state there, and
+// the health service reports it as the DATABASE component.
 func (c Config) UsesDatabase() bool {
-	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry))
+	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry) || c.Runs(TargetHealth))
 }

@@ -64,11 +64,11 @@ func (b *bridge) forward(work context.Context, m *message) {
 	switch {
 	case resp.StatusCode == http.StatusNotFound && !stateless && sess.id != "":
 		// Terminated or unknown session: say so to the client, then end.
-		b.relayHTTPError(m, resp)
+		b.relayHTTPError(m, resp, false)
 		b.endSession(sess.id)
 		return
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		b.relayHTTPError(m, resp)
+		b.relayHTTPError(m, resp, !stateless && sess.version == "" && m.method != mcpproto.MethodInitialize)
 		return
 	}
 	if m.method == mcpproto.MethodInitialize && !stateless {
@@ -185,9 +185,16 @@ func (b *bridge) deliver(m *message, data []byte, sess sessionState) (answered b
 
 // relayHTTPError answers a non-2xx status: a JSON-RPC error body goes to the client
 // as it is (with the request's id when it had none); anything else becomes -32603
-// naming the status. For notifications and responses the failure is logged.
-func (b *bridge) relayHTTPError(m *message, resp *http.Response) {
+// naming the status. For notifications and responses the failure is logged. A
+// stateful request sent before initialize (beforeInit) that the mesh refused for its
+// missing session header gets an answer that says to initialize instead: the header is
+// an HTTP detail a stdio client cannot act on.
+func (b *bridge) relayHTTPError(m *message, resp *http.Response, beforeInit bool) {
 	body, _ := readLimited(resp.Body, maxErrorBodySize)
+	if beforeInit && m.kind == kindRequest && resp.StatusCode == http.StatusBadRequest && bytes.Contains(body, []byte(headerSessionID)) {
+		b.answerBeforeInitialize(m)
+		return
+	}
 	var e struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
@@ -219,6 +226,17 @@ func (b *bridge) relayHTTPError(m *message, resp *http.Response) {
 	b.answerError(m, msg)
 }
 
+// answerBeforeInitialize answers a stateful request the mesh refused because it came
+// before initialize, with Invalid Request saying what to send first.
+func (b *bridge) answerBeforeInitialize(m *message) {
+	e, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{mcpproto.CodeInvalidRequest, "mcpmesh stdio: " + m.method + " before initialize: send initialize first (or name a stateless protocol version in _meta)"})
+	out, _ := json.Marshal(rpcError{JSONRPC: "2.0", ID: m.id, Error: e})
+	b.writeUnlessCancelled(m, out)
+}
+
 // rpcError is a JSON-RPC error response.
 type rpcError struct {
 	JSONRPC string          `json:"jsonrpc"`
@@ -229,10 +247,14 @@ type rpcError struct {
 // answerError tells the client that m failed on the way to the mesh: a -32603 error
 // for each request it carried, or a log line for a notification or response.
 func (b *bridge) answerError(m *message, text string) {
-	text = "mcpmesh stdio: " + text
 	switch m.kind {
 	case kindNotification, kindResponse:
 		b.log.Warn("forwarding a message failed", "method", m.method, "error", text)
+		return
+	}
+	// The client sees where the error comes from; the bridge's own log does not need it.
+	text = "mcpmesh stdio: " + text
+	switch m.kind {
 	case kindRequest:
 		b.writeUnlessCancelled(m, errorResponse(m.id, text))
 	case kindBatch:

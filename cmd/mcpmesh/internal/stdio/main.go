@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		problems = append(problems, err)
 	}
 	if err := errors.Join(problems...); err != nil {
-		return options{}, fmt.Errorf("mcpmesh stdio: %w", err)
+		return options{}, fmt.Errorf("stdio: %w", err)
 	}
 	return options{endpoint: *endpoint, headers: headers.h, timeout: *timeout, logLevel: *level}, nil
 }
@@ -102,7 +102,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	logger, _, err := logging.New(stderr, logging.Config{Level: opts.logLevel, Format: "text"})
 	if err != nil {
-		return fmt.Errorf("mcpmesh stdio: %w", err)
+		return fmt.Errorf("stdio: %w", err)
 	}
 	if stdout == os.Stdout {
 		// A client that goes away closes our stdout; without this the next write would

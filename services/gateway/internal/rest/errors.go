@@ -2,8 +2,6 @@ package rest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +13,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 )
 
 // publicStatus is the status a REST caller may see for err. Codes whose messages can
@@ -69,7 +69,7 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		st, masked := publicStatus(err)
 		if masked {
-			id := errorID()
+			id := errorid.New()
 			logger.ErrorContext(ctx, "REST call failed", "error_id", id, "path", r.URL.Path, "error", err)
 			st = status.New(st.Code(), st.Message()+" (id "+id+")")
 		}
@@ -80,12 +80,6 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 	}
-}
-
-func errorID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // ErrorDomain is the google.rpc.ErrorInfo domain of errors the mesh's services write

@@ -43,7 +43,7 @@ type Options struct {
 // registered, behind the body limit.
 func NewMux(c Clients, o Options) (http.Handler, error) {
 	opts := []runtime.ServeMuxOption{
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newRawJSON()),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, openJSONMarshaler{newRawJSON()}),
 		runtime.WithErrorHandler(errorHandler(o.Logger)),
 	}
 	if o.OnRoute != nil {

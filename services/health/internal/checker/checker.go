@@ -21,6 +21,19 @@ const ProviderHealthName = "mcpmesh.provider.v1.ProviderService"
 // listing. The parentheses keep it apart from real provider names.
 const ListingComponentName = "(provider list)"
 
+// NoProvidersComponentName names the provider component that stands for an empty
+// listing: a mesh without providers serves nothing, so it is degraded, not healthy.
+const NoProvidersComponentName = "(no providers)"
+
+// Database is the database a Checker reports as a DATABASE component.
+type Database struct {
+	Name    string
+	Address string
+	// Check returns nil when the database is usable; its error text is shown to people
+	// as is, so it must be written for them and carry no secrets.
+	Check func(ctx context.Context) error
+}
+
 // Conns hands out client connections by target.
 type Conns interface {
 	Conn(target string) (grpc.ClientConnInterface, error)
@@ -43,6 +56,8 @@ type Settings struct {
 	// Registry lists providers; nil checks no providers.
 	Registry registryv1.RegistryServiceClient
 	Conns    Conns
+	// Database, when set, is checked every round.
+	Database *Database
 	Prober   probe.Prober
 	// Timeout bounds a whole round.
 	Timeout time.Duration
@@ -84,6 +99,9 @@ func (c *Checker) Round(ctx context.Context) *healthv1.CheckResponse {
 	for _, target := range c.settings.Services {
 		wg.Go(func() { add(c.checkService(ctx, target)) })
 	}
+	if db := c.settings.Database; db != nil {
+		wg.Go(func() { add(c.checkDatabase(ctx, db)) })
+	}
 	if c.settings.Registry != nil {
 		wg.Go(func() {
 			providers, listing := c.listProviders(ctx)
@@ -122,6 +140,10 @@ func (c *Checker) listProviders(ctx context.Context) ([]*registryv1.Provider, *h
 		}
 		c.listingFailed = false
 		c.knownProviders = resp.GetProviders()
+		if len(c.knownProviders) == 0 {
+			return nil, component(healthv1.ComponentKind_COMPONENT_KIND_PROVIDER, NoProvidersComponentName, "", started,
+				probe.Outcome{Status: healthv1.Status_STATUS_NOT_SERVING, Message: "no provider is registered: clients see no tools, resources or prompts"})
+		}
 		return c.knownProviders, nil
 	}
 	message := "cannot list providers: " + probe.Describe(ctx, err, c.settings.Timeout)
@@ -143,6 +165,21 @@ func (c *Checker) checkService(ctx context.Context, t ServiceTarget) *healthv1.C
 		outcome = c.grpcCheck(ctx, t.Address, t.HealthName, false)
 	}
 	return component(healthv1.ComponentKind_COMPONENT_KIND_SERVICE, t.Name, t.Address, started, outcome)
+}
+
+// checkDatabase runs the database's own check; a check cut by the round's deadline
+// says so rather than showing a context error.
+func (c *Checker) checkDatabase(ctx context.Context, db *Database) *healthv1.Component {
+	started := time.Now()
+	outcome := probe.Serving
+	if err := db.Check(ctx); err != nil {
+		message := err.Error()
+		if ctx.Err() != nil {
+			message = probe.Describe(ctx, err, c.settings.Timeout)
+		}
+		outcome = probe.Outcome{Status: healthv1.Status_STATUS_NOT_SERVING, Message: message}
+	}
+	return component(healthv1.ComponentKind_COMPONENT_KIND_DATABASE, db.Name, db.Address, started, outcome)
 }
 
 func (c *Checker) checkProvider(ctx context.Context, p *registryv1.Provider) *healthv1.Component {

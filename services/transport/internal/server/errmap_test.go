@@ -1,7 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,5 +73,50 @@ func TestEventIDs(t *testing.T) {
 	}
 	if a.stream == b.stream {
 		t.Fatal("two streams share an id prefix")
+	}
+}
+
+// A failure the client cannot act on (5xx) carries an error id that is also in the
+// log line with the cause, as docs/protocol.md promises; a 4xx names its own cause and
+// needs none.
+func TestSessionFailureCarriesErrorID(t *testing.T) {
+	idInMessage := regexp.MustCompile(`\(id ([0-9a-f]{12})\)$`)
+	tests := []struct {
+		err    error
+		status int
+		wantID bool
+	}{
+		{status.Error(codes.Unavailable, "dial tcp 10.0.0.5:9090: connection refused"), 503, true},
+		{status.Error(codes.DeadlineExceeded, "deadline"), 504, true},
+		{status.Error(codes.Internal, "boom"), 500, true},
+		{status.Error(codes.NotFound, "no session"), 404, false},
+		{status.Error(codes.InvalidArgument, "bad"), 200, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			var logs bytes.Buffer
+			s := New(Settings{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			f := s.sessionFailure(context.Background(), "tools/call", tt.err)
+			if f.httpStatus != tt.status {
+				t.Fatalf("status %d, want %d", f.httpStatus, tt.status)
+			}
+			m := idInMessage.FindStringSubmatch(f.message)
+			if (m != nil) != tt.wantID {
+				t.Fatalf("message %q: error id present = %v, want %v", f.message, m != nil, tt.wantID)
+			}
+			if m == nil {
+				return
+			}
+			var line struct {
+				ErrorID string `json:"error_id"`
+				Error   string `json:"error"`
+			}
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			if line.ErrorID != m[1] || !strings.Contains(line.Error, status.Convert(tt.err).Message()) {
+				t.Errorf("log line %+v does not carry id %s and the cause", line, m[1])
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
@@ -148,11 +149,15 @@ func (s *Server) clientGone(ctx context.Context) error {
 	return status.FromContextError(ctx.Err()).Err()
 }
 
-// sessionFailure maps a session error and logs the ones the client cannot act on.
+// sessionFailure maps a session error and logs the ones the client cannot act on, with
+// an error id that the client's message carries too (docs/protocol.md), so an operator
+// can find the cause of the client's 503 in the log.
 func (s *Server) sessionFailure(ctx context.Context, method string, err error) failure {
 	f := mapSessionError(err)
 	if f.httpStatus >= 500 {
-		s.logger.WarnContext(ctx, "session call failed", "mcp.method", method, "status", f.httpStatus, "error", err)
+		id := errorid.New()
+		f.message = errorid.Append(f.message, id)
+		s.logger.WarnContext(ctx, "session call failed", "mcp.method", method, "status", f.httpStatus, "error_id", id, "error", err)
 	}
 	return f
 }
