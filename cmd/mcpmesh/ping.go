@@ -54,7 +54,6 @@ func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if *self {
 		*addr, *plain = selfAddress(environ)
 	}
-	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
