@@ -14,6 +14,7 @@ import (
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	appsv1 "k8s.io/api/apps/v1"
@@ -744,7 +745,7 @@ func checkSelectorScraped(t *testing.T, rule string, matchers []*labels.Matcher,
 	var job *labels.Matcher
 	for _, m := range matchers {
 		switch m.Name {
-		case labels.MetricName:
+		case model.MetricNameLabel:
 			metric = m.Value
 		case "job":
 			job = m

@@ -157,7 +157,7 @@ func Decode(rendered map[string]string) ([]Object, error) {
 // splitDocuments returns the non-empty YAML documents of a stream.
 func splitDocuments(s string) []string {
 	r := utilyaml.NewDocumentDecoder(io.NopCloser(strings.NewReader(s)))
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var docs []string
 	buf := make([]byte, 1<<20)
 	var cur bytes.Buffer

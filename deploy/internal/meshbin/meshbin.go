@@ -5,6 +5,7 @@ package meshbin
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -38,7 +39,7 @@ func Build(dir string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "mcpmesh")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+	cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = filepath.Join(root, "cmd", "mcpmesh")
 	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -77,7 +78,7 @@ type Config struct {
 // PrintConfig runs `mcpmesh config print` with args and only environ as environment,
 // and decodes what the loader accepted; an error carries the loader's message.
 func PrintConfig(binary string, args, environ []string) (Config, error) {
-	cmd := exec.Command(binary, append([]string{"config", "print"}, args...)...)
+	cmd := exec.CommandContext(context.Background(), binary, append([]string{"config", "print"}, args...)...)
 	cmd.Env = environ
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
