@@ -137,14 +137,17 @@ func (s *Service) checkStream(ctx context.Context, id string) error {
 	return nil
 }
 
-// connectionOpen reports whether the id has recorded events: a connection that
-// reserved it and has not closed (sessions are checked in the store first).
+// connectionOpen reports whether the id's first retained event is a connection's
+// reservation: a connection that reserved it and has not closed (sessions are checked
+// in the store first). Any events alone would not do: a publish that raced the
+// connection's close, through another replica's cached copy of its session, can leave
+// events behind after they were forgotten, and those must not reopen the id.
 func (s *Service) connectionOpen(ctx context.Context, id string) (bool, error) {
-	w, err := s.backend.Events.Window(ctx, id)
+	first, err := s.backend.Events.Read(ctx, id, 0, 1)
 	if err != nil {
 		return false, err
 	}
-	return w.Head > 0, nil
+	return len(first) == 1 && first[0].Method == "" && len(first[0].Params) == 0, nil
 }
 
 // errConnectionNotOpen: an initialize named a connection that is not open, or whose
