@@ -16,6 +16,7 @@ import (
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -341,20 +342,13 @@ func TestDrainDelayKeepsListening(t *testing.T) {
 	}
 	shut := make(chan error, 1)
 	go func() { shut <- gw.Shutdown(context.Background()) }()
-	deadline := time.Now().Add(cfg.DrainDelay)
-	for {
+	eventually.True(t, cfg.DrainDelay, func() bool {
 		s, err := status("/readyz")
 		if err != nil {
 			t.Fatalf("listener closed during the drain delay: %v", err)
 		}
-		if s == http.StatusServiceUnavailable {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz never turned 503 during the drain delay")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return s == http.StatusServiceUnavailable
+	}, "/readyz turns 503 during the drain delay")
 	select {
 	case err := <-shut:
 		t.Fatalf("Shutdown returned (%v) while /readyz had just turned 503; want it to wait for the drain delay", err)

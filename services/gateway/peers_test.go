@@ -34,6 +34,9 @@ const secret = "dial tcp 10.9.8.7:9000: connection refused"
 //	unavailable / deadline / internal   a gRPC error with an internal message
 //	headless  ends the stream without a head
 //	hang      SSE head, then waits for the client to leave (records the cancel)
+//
+// A legacy connection (LegacyConnect) is always legacyConnection; LegacyPost accepts
+// its messages (202) and knows no other connection (404).
 type testTransport struct {
 	transportv1.UnimplementedTransportServiceServer
 
@@ -74,6 +77,32 @@ func message(id string, data string) *transportv1.ExchangeResponse {
 	return &transportv1.ExchangeResponse{Event: &transportv1.ExchangeResponse_Message{Message: &transportv1.Message{
 		Data: []byte(data), EventId: id,
 	}}}
+}
+
+// legacyConnection is the id of every connection LegacyConnect opens.
+const legacyConnection = "legacy-1"
+
+// LegacyConnect opens a connection and holds it until the client leaves.
+func (t *testTransport) LegacyConnect(_ *transportv1.LegacyConnectRequest, stream grpc.ServerStreamingServer[transportv1.LegacyConnectResponse]) error {
+	if err := stream.Send(&transportv1.LegacyConnectResponse{Event: &transportv1.LegacyConnectResponse_Head{Head: &transportv1.ResponseHead{
+		HttpStatus: 200, Framing: transportv1.Framing_FRAMING_EVENT_STREAM, SessionId: legacyConnection,
+	}}}); err != nil {
+		return err
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+// LegacyPost records the message and accepts it for legacyConnection.
+func (t *testTransport) LegacyPost(req *transportv1.LegacyPostRequest, stream grpc.ServerStreamingServer[transportv1.LegacyPostResponse]) error {
+	t.mu.Lock()
+	t.lastBody = req.GetBody()
+	t.mu.Unlock()
+	code := int32(404)
+	if req.GetConnectionId() == legacyConnection {
+		code = 202
+	}
+	return stream.Send(&transportv1.LegacyPostResponse{Head: &transportv1.ResponseHead{HttpStatus: code, Framing: transportv1.Framing_FRAMING_NONE}})
 }
 
 func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {

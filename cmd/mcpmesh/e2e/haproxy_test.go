@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // startHAProxy runs HAProxy (the distribution's package) in front of backends: mode
@@ -72,18 +74,18 @@ listen %[2]s
 			t.Logf("haproxy %s:\n%s", name, logs.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			_ = c.Close()
-			return addr
+	var dialErr error
+	if !eventually.Within(10*time.Second, func() bool {
+		var c net.Conn
+		if c, dialErr = net.Dial("tcp", addr); dialErr != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy %s does not listen on %s: %v\n%s", name, addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+		_ = c.Close()
+		return true
+	}) {
+		t.Fatalf("haproxy %s does not listen on %s: %v\n%s", name, addr, dialErr, logs.String())
 	}
+	return addr
 }
 
 // freeAddr is a loopback address nothing listens on (yet).

@@ -24,10 +24,11 @@ const (
 	CodeMissingClientCapability = -32021
 	// CodeUnsupportedProtocolVersion (2026-07-28), with data {supported, requested}.
 	CodeUnsupportedProtocolVersion = -32022
-	// CodeRateLimited is the mesh's own server error (JSON-RPC reserves -32000 to
-	// -32099 for implementations) for a request its rate limit rejected: MCP defines
-	// no code for rate limiting.
-	CodeRateLimited = -32000
+	// CodeServerError is the mesh's own server error (JSON-RPC reserves -32000 to
+	// -32099 for implementations), for refusals MCP has no code for: a request the
+	// gateway's rate limit rejected, a task over the session's task limit. The message
+	// and data say which.
+	CodeServerError = -32000
 )
 
 // _meta keys of the protocol (reserved prefix io.modelcontextprotocol/).

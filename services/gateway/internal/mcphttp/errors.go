@@ -67,7 +67,7 @@ func newErrorID() string {
 // WriteTooManyRequests answers a request that the gateway's rate limit rejected: 429
 // (the caller has set Retry-After) and an id-less JSON-RPC error saying when to retry.
 func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter int) {
-	writeRPCError(w, http.StatusTooManyRequests, mcpproto.CodeRateLimited, tooManyRequestsMessage(perSecond, retryAfter))
+	writeRPCError(w, http.StatusTooManyRequests, mcpproto.CodeServerError, tooManyRequestsMessage(perSecond, retryAfter))
 }
 
 func tooManyRequestsMessage(perSecond float64, retryAfter int) string {

@@ -42,7 +42,7 @@ import (
 // CodeTooManyTasks is the JSON-RPC error of a task refused for a task limit: a server
 // error of the implementation-defined range (JSON-RPC 2.0 §5.1), with data naming the
 // limit.
-const CodeTooManyTasks int32 = -32000
+const CodeTooManyTasks int32 = mcpproto.CodeServerError
 
 // extensionTasks is the 2026-07-28 tasks extension's identifier.
 const extensionTasks = mcpproto.ExtensionTasks
