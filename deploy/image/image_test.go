@@ -57,10 +57,43 @@ func TestDockerfile(t *testing.T) {
 	if last := df.Stages[len(df.Stages)-1].Name; last != image.RuntimeStage {
 		t.Errorf("last stage is %q: a plain docker build must produce the runtime stage", last)
 	}
+	root, err := meshbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buildScript string
 	for _, c := range build.Commands {
-		if run, ok := c.(*instructions.RunCommand); ok {
-			buildScript += strings.Join(run.CmdLine, " ") + "\n"
+		switch c := c.(type) {
+		case *instructions.RunCommand:
+			buildScript += strings.Join(c.CmdLine, " ") + "\n"
+		case *instructions.CopyCommand:
+			// Every file the build copies from the context exists (a module added to
+			// the workspace without its COPY line fails here, not in a release build).
+			for _, src := range c.SourcePaths {
+				if _, err := os.Stat(filepath.Join(root, src)); c.From == "" && err != nil {
+					t.Errorf("COPY %s: %v", src, err)
+				}
+			}
+		}
+	}
+	// The module download layer needs the go.mod of every module cmd/mcpmesh replaces.
+	copied := map[string]bool{}
+	for _, c := range build.Commands {
+		if cp, ok := c.(*instructions.CopyCommand); ok {
+			for _, src := range cp.SourcePaths {
+				copied[src] = true
+			}
+		}
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "cmd", "mcpmesh", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if _, dir, ok := strings.Cut(line, "=> ../../"); ok {
+			if mod := strings.TrimSpace(dir) + "/go.mod"; !copied[mod] {
+				t.Errorf("the build stage does not COPY %s, which cmd/mcpmesh replaces", mod)
+			}
 		}
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "main.buildVersion=${VERSION}"} {
