@@ -17,6 +17,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
@@ -172,7 +173,9 @@ func (m *Mesh) checkPeer(ctx context.Context, probe healthpb.HealthClient, targe
 	if deadline, ok := ctx.Deadline(); ok {
 		budget = time.Until(deadline).Round(time.Millisecond)
 	}
-	resp, err := probe.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	// Fail fast: a peer connection waits for a ready transport by default, which would
+	// turn a closed port into "timeout" instead of the "connection refused" it is.
+	resp, err := probe.Check(ctx, &healthpb.HealthCheckRequest{Service: service}, grpc.WaitForReady(false))
 	if err != nil {
 		return fmt.Errorf("%s: %s", where, health.Describe(ctx, err, budget))
 	}
