@@ -8,7 +8,6 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -36,7 +35,6 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	if err != nil {
 		return nil, err
 	}
-	conn = failFastConn{conn}
 	if d.guard != nil {
 		conn = d.guard(route.Provider, conn)
 	}
@@ -44,21 +42,6 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 		conn = observedConn{ClientConnInterface: conn, provider: route.Provider, observe: d.observe}
 	}
 	return providerv1.NewProviderServiceClient(conn), nil
-}
-
-// failFastConn makes every provider call fail at once when the provider cannot be
-// reached, whatever the dialer's default for the mesh's own hops (which wait for a
-// ready connection within the deadline to ride out a replica's restart): a provider
-// that is down should trip its breaker and tell the client "unavailable" now, not
-// hold the call for the whole tool-call timeout. The option comes last, so it wins.
-type failFastConn struct{ grpc.ClientConnInterface }
-
-func (c failFastConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	return c.ClientConnInterface.Invoke(ctx, method, args, reply, append(opts, grpc.WaitForReady(false))...)
-}
-
-func (c failFastConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return c.ClientConnInterface.NewStream(ctx, desc, method, append(opts, grpc.WaitForReady(false))...)
 }
 
 // errToolCallTimeout is the cause of a provider call's context when the tool-call
