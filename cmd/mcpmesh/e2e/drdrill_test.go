@@ -254,24 +254,7 @@ func cmpOr(a, b error) error {
 // service learns the catalogue asynchronously.
 func waitTool(t *testing.T, base, tool string) {
 	t.Helper()
-	eventually.NoError(t, 20*time.Second, func() error {
-		resp, err := postStateless(base, "tools/list", "", `{}`)
-		if err != nil {
-			return err
-		}
-		var out struct {
-			Result struct {
-				Tools []struct{ Name string } `json:"tools"`
-			} `json:"result"`
-		}
-		if err := decodeJSON(resp, &out); err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(out.Result.Tools, func(x struct{ Name string }) bool { return x.Name == tool }) {
-			return fmt.Errorf("tools/list has no %q", tool)
-		}
-		return nil
-	}, "tool %q is listed at %s", tool, base)
+	eventually.True(t, 20*time.Second, func() bool { return toolListed(base, tool) }, "tool %q is listed at %s", tool, base)
 }
 
 // waitCallable waits (bounded) until the registry lists the everything provider at addr

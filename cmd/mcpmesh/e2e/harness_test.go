@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -139,24 +140,53 @@ func waitReady(t *testing.T, base string) {
 // toolListed reports whether a stateless tools/list (uncached, unlike a client's)
 // shows a tool named part, or a tool qualified by a provider named part ("part.x").
 func toolListed(base, part string) bool {
-	resp, err := postStateless(base, "tools/list", "", `{}`)
+	names, err := listedTools(base)
 	if err != nil {
 		return false
 	}
-	var out struct {
-		Result struct {
-			Tools []struct{ Name string } `json:"tools"`
-		} `json:"result"`
-	}
-	if decodeJSON(resp, &out) != nil {
-		return false
-	}
-	for _, tool := range out.Result.Tools {
-		if tool.Name == part || strings.HasPrefix(tool.Name, part+".") {
+	for _, name := range names {
+		if name == part || strings.HasPrefix(name, part+".") {
 			return true
 		}
 	}
 	return false
+}
+
+// listedTools is every tool name tools/list gives at base, following nextCursor.
+func listedTools(base string) ([]string, error) {
+	var names []string
+	cursor := ""
+	for page := 0; page < 100; page++ {
+		params := `{}`
+		if cursor != "" {
+			b, err := json.Marshal(map[string]string{"cursor": cursor})
+			if err != nil {
+				return nil, err
+			}
+			params = string(b)
+		}
+		resp, err := postStateless(base, "tools/list", "", params)
+		if err != nil {
+			return nil, err
+		}
+		var out struct {
+			Result struct {
+				Tools      []struct{ Name string } `json:"tools"`
+				NextCursor string                  `json:"nextCursor"`
+			} `json:"result"`
+		}
+		if err := decodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		for _, tool := range out.Result.Tools {
+			names = append(names, tool.Name)
+		}
+		if out.Result.NextCursor == "" {
+			return names, nil
+		}
+		cursor = out.Result.NextCursor
+	}
+	return nil, fmt.Errorf("tools/list at %s did not end after 100 pages", base)
 }
 
 // recorder returns a schema recorder that is verified when the test ends.
