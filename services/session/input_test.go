@@ -66,7 +66,9 @@ func statelessCall(method, caps, client, params string) *sessionv1.HandleRequest
 
 func TestToolArgumentValidation(t *testing.T) {
 	h := newHarnessWith(t, nil, inputFixture, nil)
-	sess := h.initialize(t, "2025-11-25")
+	// From 2025-11-25 on an input validation error is a tool result with isError
+	// (SEP-1303); before, it is the -32602 protocol error. The message is the same.
+	sessions := map[string]*sessionv1.Session{"2025-11-25": h.initialize(t, "2025-11-25"), "2025-06-18": h.initialize(t, "2025-06-18")}
 	tests := []struct {
 		name, tool, args string
 		wantMsg          string // "" when the call must reach the provider
@@ -82,12 +84,12 @@ func TestToolArgumentValidation(t *testing.T) {
 		{"schema that does not compile: not validated", "broken", `{"a":"anything"}`, ""},
 	}
 	for _, tt := range tests {
-		for _, gen := range []string{"stateless", "stateful"} {
+		for _, gen := range []string{"2026-07-28", "2025-11-25", "2025-06-18"} {
 			t.Run(tt.name+"/"+gen, func(t *testing.T) {
 				params := `{"name":"` + tt.tool + `","arguments":` + tt.args + `}`
-				req := stateful(sess, "tools/call", params)
-				if gen == "stateless" {
-					req = statelessCall("tools/call", `{}`, "c", params)
+				req := statelessCall("tools/call", `{}`, "c", params)
+				if sess, ok := sessions[gen]; ok {
+					req = stateful(sess, "tools/call", params)
 				}
 				if tt.wantMsg == "" {
 					ev := h.mustResult(t, req)
@@ -99,9 +101,22 @@ func TestToolArgumentValidation(t *testing.T) {
 				h.provider.mu.Lock()
 				h.provider.lastCall = nil
 				h.provider.mu.Unlock()
-				e := h.mustError(t, req, -32602)
-				if !strings.Contains(e.GetMessage(), tt.wantMsg) {
-					t.Errorf("message %q, want %q", e.GetMessage(), tt.wantMsg)
+				if gen == "2025-06-18" {
+					e := h.mustError(t, req, -32602)
+					if !strings.Contains(e.GetMessage(), tt.wantMsg) {
+						t.Errorf("message %q, want %q", e.GetMessage(), tt.wantMsg)
+					}
+				} else {
+					var res struct {
+						Content []struct{ Type, Text string } `json:"content"`
+						IsError bool                          `json:"isError"`
+					}
+					if err := json.Unmarshal(h.mustResult(t, req).rawResult, &res); err != nil {
+						t.Fatal(err)
+					}
+					if !res.IsError || len(res.Content) != 1 || res.Content[0].Type != "text" || !strings.Contains(res.Content[0].Text, tt.wantMsg) {
+						t.Errorf("result %+v, want isError with a text naming %q", res, tt.wantMsg)
+					}
 				}
 				h.provider.mu.Lock()
 				defer h.provider.mu.Unlock()

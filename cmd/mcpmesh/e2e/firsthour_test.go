@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +20,15 @@ import (
 
 // runToEnd runs the binary with args and extra environment until it exits (bounded),
 // and returns the exit code, stdout and the last line of stderr: the one line a person
-// reads after the logs.
+// reads after the logs. The test's own MCPMESH_* variables (MCPMESH_CI,
+// MCPMESH_SPEC_DIR) are not passed on: the binary would warn about them as stray
+// configuration, and that warning would be the last line instead of the one checked.
 func runToEnd(t *testing.T, env []string, args ...string) (code int, stdout, lastLine string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MCPMESH_") }), env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -104,22 +104,35 @@ func TestMultiRoundTripRawHTTP(t *testing.T) {
 		}
 	})
 
+	// Input validation errors are tool execution errors (a result with isError,
+	// SEP-1303) that name the failing path, and the provider is not called.
+	toolError := func(t *testing.T, out rpcResponse) string {
+		t.Helper()
+		var res struct {
+			IsError bool                    `json:"isError"`
+			Content []struct{ Text string } `json:"content"`
+		}
+		if out.Error != nil || json.Unmarshal(out.Result, &res) != nil || !res.IsError || len(res.Content) != 1 {
+			t.Fatalf("want a tool result with isError, got %s / %+v", out.Result, out.Error)
+		}
+		return res.Content[0].Text
+	}
 	t.Run("invalid arguments", func(t *testing.T) {
 		out := post(t, `{}`, "add", `{"arguments":{"a":"one","b":2}}`)
-		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "invalid arguments for tool add: /a: got string, want number") {
-			t.Errorf("want -32602 naming /a, got %+v", out.Error)
+		if got := toolError(t, out); !strings.Contains(got, "invalid arguments for tool add: /a: got string, want number") {
+			t.Errorf("want a tool error naming /a, got %q", got)
 		}
 		if got := text(t, post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"name":"Ada","address":{"city":"Town"},"email":"ada@example.com"}}`)); got == "" {
 			t.Error("empty result for conforming 2020-12 arguments")
 		}
 		out = post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"address":{"city":5},"email":"ada@example.com"}}`)
-		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "/address/city") {
-			t.Errorf("want -32602 naming /address/city, got %+v", out.Error)
+		if got := toolError(t, out); !strings.Contains(got, "/address/city") {
+			t.Errorf("want a tool error naming /address/city, got %q", got)
 		}
 		// if/then/else: a phone contact needs a phone number.
 		out = post(t, `{}`, "json_schema_2020_12_tool", `{"arguments":{"contactMethod":"phone","email":"ada@example.com"}}`)
-		if out.Error == nil || out.Error.Code != -32602 || !strings.Contains(out.Error.Message, "phone") {
-			t.Errorf("want -32602 naming the missing phone, got %+v", out.Error)
+		if got := toolError(t, out); !strings.Contains(got, "phone") {
+			t.Errorf("want a tool error naming the missing phone, got %q", got)
 		}
 	})
 }

@@ -58,7 +58,9 @@ func TestRESTAndMCPAgree(t *testing.T) {
 		tool      string
 		arguments string
 		// What the REST caller gets; the MCP client gets the JSON-RPC code with
-		// HTTP 200, or the same HTTP status when the gateway refuses the request.
+		// HTTP 200, or the same HTTP status when the gateway refuses the request. Code 0
+		// is a tool result with isError: from 2025-11-25 on, input validation errors are
+		// tool execution errors (SEP-1303), with the message REST gives.
 		restStatus int
 		rpcCode    int
 		mcpStatus  int
@@ -66,9 +68,9 @@ func TestRESTAndMCPAgree(t *testing.T) {
 	}{
 		{"unknown tool", "nope", `{}`, http.StatusNotFound, -32602, http.StatusOK,
 			"Unknown tool: nope"},
-		{"missing argument", "everything.add", `{"a":1}`, http.StatusBadRequest, -32602, http.StatusOK,
+		{"missing argument", "everything.add", `{"a":1}`, http.StatusBadRequest, 0, http.StatusOK,
 			"invalid arguments for tool everything.add: (root): missing property 'b' (keyword required)"},
-		{"wrong type", "everything.add", `{"a":"one","b":2}`, http.StatusBadRequest, -32602, http.StatusOK,
+		{"wrong type", "everything.add", `{"a":"one","b":2}`, http.StatusBadRequest, 0, http.StatusOK,
 			"invalid arguments for tool everything.add: /a: got string, want number (keyword type)"},
 		{"oversized body", "everything.echo", `{"message":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge, -32600, http.StatusRequestEntityTooLarge,
 			"request body exceeds the limit of 65536 bytes"},
@@ -147,7 +149,7 @@ func initializeSession(t *testing.T, base string) map[string]string {
 
 // callMCP calls a tool over /mcp with the session headers (a 2026-07-28 request
 // when they name no session) and returns the HTTP status, the JSON-RPC error code and
-// message (0, "" on success).
+// message: code 0 with the text of a tool result with isError, or 0, "" on success.
 func callMCP(t *testing.T, base string, session map[string]string, tool, arguments string) (int, int, string) {
 	t.Helper()
 	headers := map[string]string{"Accept": "application/json, text/event-stream"}
@@ -174,11 +176,20 @@ func callMCP(t *testing.T, base string, session map[string]string, tool, argumen
 			Code    int    `json:"code"`
 			Message string `json:"message"`
 		} `json:"error"`
+		Result struct {
+			IsError bool `json:"isError"`
+			Content []struct {
+				Text string `json:"text"`
+			} `json:"content"`
+		} `json:"result"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("MCP body %q: %v", raw, err)
 	}
 	if out.Error == nil {
+		if out.Result.IsError && len(out.Result.Content) > 0 {
+			return resp.StatusCode, 0, out.Result.Content[0].Text
+		}
 		return resp.StatusCode, 0, ""
 	}
 	return resp.StatusCode, out.Error.Code, out.Error.Message

@@ -46,7 +46,7 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 		return nil, err
 	}
 	if err := d.checkArguments(schemas, p.Name, args); err != nil {
-		return nil, err
+		return d.argumentsRejected(req, t, err)
 	}
 	if err := d.applyRetry(req, cc, p.Name, &p.retryParams); err != nil {
 		return nil, err

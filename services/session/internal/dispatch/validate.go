@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
@@ -173,16 +176,38 @@ func (v *violation) where() string {
 	return v.Path
 }
 
-// invalidArguments is -32602 with the failing path and keyword. The 2026-07-28 spec
-// prefers a tool result with isError for input validation errors; issue 3 asks for a
-// protocol error naming the failing path, so clients learn about the mistake before any
-// provider work, and the schema's InvalidParamsError covers "invalid tool arguments".
+// invalidArguments is -32602 with the failing path and keyword (the error that
+// argumentsRejected turns into a tool result where the client's version asks for one).
 func invalidArguments(tool string, v *violation) error {
 	msg := fmt.Sprintf("invalid arguments for tool %s: %s: %s", tool, v.where(), v.detail)
 	if v.Keyword != "" {
 		msg += " (keyword " + v.Keyword + ")"
 	}
 	return (&mcpjson.Error{Code: mcpjson.CodeInvalidParams, Message: msg}).WithData(v)
+}
+
+// argumentsRejected answers a call whose arguments do not match the tool's input
+// schema. From 2025-11-25 on, the specification makes input validation errors tool
+// execution errors (a result with isError, SEP-1303) so that a model can correct its
+// call; earlier versions keep the -32602 protocol error, and so does a caller that is
+// not an MCP client (REST answers it with HTTP 400). The message is the same in every
+// case, and no provider work has started.
+func (d *Dispatcher) argumentsRejected(req *Request, t target, err error) ([]byte, error) {
+	var rpcErr *mcpjson.Error
+	if req.NoClient || !mcpversion.AtLeast(req.ProtocolVersion, mcpversion.V20251125) || !errors.As(err, &rpcErr) {
+		return nil, err
+	}
+	content, merr := json.Marshal([]textContent{{Type: "text", Text: rpcErr.Message}})
+	if merr != nil {
+		return nil, fmt.Errorf("encode the argument error of tool %s: %w", t.name, merr)
+	}
+	return d.toolResult(req, t, &mcpv1.ToolResult{Content: content, IsError: true})
+}
+
+// textContent is a text content block.
+type textContent struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
 }
 
 // checkArguments validates a call's arguments against the tool's input schema.
