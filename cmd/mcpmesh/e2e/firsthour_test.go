@@ -170,7 +170,7 @@ func TestSessionDownIsNamed(t *testing.T) {
 	// The health service names the session service first, at its address (the words
 	// of its failure depend on how the dead peer's connection fails: refused, or no
 	// answer within the round).
-	if !regexp.MustCompile(`service session: not_serving: (connection refused|timeout after \S+) \(at `+regexp.QuoteMeta(sessionAddr)+`\)`).MatchString(out) {
+	if !regexp.MustCompile(`service session: not_serving: (connection refused|timeout after \S+) \(at ` + regexp.QuoteMeta(sessionAddr) + `\)`).MatchString(out) {
 		t.Errorf("ping output %q, want the session service named with its error and address", out)
 	}
 }
