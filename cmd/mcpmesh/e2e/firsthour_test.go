@@ -150,10 +150,8 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// When the session service dies, every answer names it: /readyz blames the session
-// service (not the transport that follows it), MCP clients get a 503 whose message
-// carries an error id that is in the transport's log, and ping names the service with
-// the error that reached it.
+// When the session service dies, /readyz blames the session service (not the
+// transport that follows it) and ping names it, each with the error that reached it.
 func TestSessionDownIsNamed(t *testing.T) {
 	m := startSix(t)
 	session := m.processes["session"]
@@ -167,22 +165,15 @@ func TestSessionDownIsNamed(t *testing.T) {
 		t.Errorf("/readyz %d %q, want 503 %q", status, body, want)
 	}
 
-	resp, err := postStateless(m.base, "tools/list", "", `{}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	id := regexp.MustCompile(`\(id ([0-9a-f]{12})\)`).FindStringSubmatch(string(raw))
-	if resp.StatusCode != http.StatusServiceUnavailable || id == nil {
-		t.Fatalf("tools/list with the session service down: %d %s; want 503 with an error id", resp.StatusCode, raw)
-	}
-	if logs := m.processes["transport"].Logs(); !strings.Contains(logs, id[1]) {
-		t.Errorf("error id %s is not in the transport's log", id[1])
-	}
+	// (The 503 an MCP client gets, with its error id in the transport's log, is
+	// transport's TestSessionFailureCarriesErrorID: here the transport first waits for
+	// the session peer within the request's deadline, as it does across restarts.)
 
 	out := pingUntil(t, 1, "-addr", m.processes["health"].GRPC)
-	if !strings.Contains(out, "service session: not_serving: connection refused (at "+sessionAddr+")") {
-		t.Errorf("ping output %q, want the session service named with connection refused", out)
+	// The health service names the session service first, at its address (the words
+	// of its failure depend on how the dead peer's connection fails: refused, or no
+	// answer within the round).
+	if !regexp.MustCompile(`service session: not_serving: (connection refused|timeout after \S+) \(at ` + regexp.QuoteMeta(sessionAddr) + `\)`).MatchString(out) {
+		t.Errorf("ping output %q, want the session service named with its error and address", out)
 	}
 }

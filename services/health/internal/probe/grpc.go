@@ -16,10 +16,13 @@ import (
 func (p Prober) GRPC(ctx context.Context, conn grpc.ClientConnInterface, service string, fallbackToServer bool) Outcome {
 	wakeFromBackoff(ctx, conn)
 	client := healthpb.NewHealthClient(conn)
-	resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	// Fail fast even on a connection that waits for a ready transport by default (the
+	// mesh's peer connections do): a closed port is "connection refused", not a timeout.
+	failFast := grpc.WaitForReady(false)
+	resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: service}, failFast)
 	if fallbackToServer && service != "" {
 		if c := status.Code(err); c == codes.NotFound || c == codes.Unimplemented {
-			resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{})
+			resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{}, failFast)
 		}
 	}
 	if err != nil {
