@@ -39,19 +39,35 @@ generate: $(BUF) ## Regenerate gen/ from proto/ (byte for byte reproducible).
 	$(BUF) generate
 	cd gen && GOWORK=off go mod tidy
 
+# The build stamp (see VERSIONING.md). Taken from git, so it works where VCS stamping is
+# off (GOFLAGS=-buildvcs=false): the nearest v* tag (v1.2.3, v1.2.3-4-gabcdef012345),
+# else v0.0.0-dev+<commit>; "-dirty" when the work tree has changes. The date is the
+# commit's, in UTC, never the time of the build.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty --abbrev=12 2>/dev/null || echo "v0.0.0-dev+$$(git describe --always --dirty --abbrev=12 2>/dev/null)")
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+# Reproducible: no cgo, no local paths (-trimpath), no build id, no VCS stamp from the
+# toolchain (the ldflags carry it), so the same commit gives the same bytes anywhere.
+GO_BUILD := CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+	-ldflags '-buildid= -X main.buildVersion=$(VERSION) -X main.commit=$(COMMIT) -X main.commitDate=$(COMMIT_DATE)'
+
 .PHONY: build
-build: ## Build bin/mcpmesh.
-	go build -o bin/mcpmesh ./cmd/mcpmesh
+build: ## Build bin/mcpmesh, stamped with version, commit and commit date, reproducibly.
+	$(GO_BUILD) -o bin/mcpmesh ./cmd/mcpmesh
+
+.PHONY: reproducible
+reproducible: ## Build HEAD twice (two fresh clones, two folders, two times, a cold build cache) and compare the sha256.
+	tools/release/reproducible.sh
 
 # make image: the release image without a container engine (deploy/cmd/mkimage), from
 # the same runtime configuration as deploy/Dockerfile.
-VERSION ?= dev
+# VERSION, COMMIT and COMMIT_DATE: the build stamp above.
 IMAGE ?= mcpmesh:$(VERSION)
 
 .PHONY: image
 image: ## Build the image without Docker: deploy/.build/oci (OCI layout) and deploy/.build/mcpmesh.tar (docker load).
 	mkdir -p deploy/.build
-	cd cmd/mcpmesh && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=$(VERSION)" -o ../../deploy/.build/mcpmesh .
+	cd cmd/mcpmesh && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=$(VERSION) -X main.commit=$(COMMIT) -X main.commitDate=$(COMMIT_DATE)" -o ../../deploy/.build/mcpmesh .
 	cd deploy && GOWORK=off go run ./cmd/mkimage -binary .build/mcpmesh -dockerfile Dockerfile -version $(VERSION) \
 		-name $(IMAGE) -oci-layout .build/oci -tarball .build/mcpmesh.tar
 
