@@ -75,6 +75,26 @@ image: ## Build the image without Docker: deploy/.build/oci (OCI layout) and dep
 manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/kubernetes/values.yaml).
 	cd deploy && GOWORK=off go run ./cmd/manifests
 
+# Release tools pinned in tools/release/go.mod (a module of its own, outside go.work:
+# GoReleaser and cosign bring some 450 modules that would otherwise lift the versions the
+# server is built with in workspace mode).
+RELEASE_TOOLS := $(GOBIN_DIR)/goreleaser $(GOBIN_DIR)/cosign $(GOBIN_DIR)/cyclonedx-gomod $(GOBIN_DIR)/actionlint
+
+.PHONY: release-tools
+release-tools: $(RELEASE_TOOLS) ## Build GoReleaser, cosign, cyclonedx-gomod and actionlint (tools/release/go.mod) into bin/.
+
+$(RELEASE_TOOLS) &: tools/release/go.mod tools/release/go.sum
+	cd tools/release && GOWORK=off GOBIN=$(GOBIN_DIR) go install tool
+	@touch $(RELEASE_TOOLS)
+
+.PHONY: release-snapshot
+release-snapshot: $(RELEASE_TOOLS) ## GoReleaser snapshot into dist/ (archives, checksums, SBOMs, signed with COSIGN_KEY or a throwaway key); nothing is published.
+	PATH="$(GOBIN_DIR):$$PATH" tools/release/snapshot.sh
+
+.PHONY: release-test
+release-test: $(RELEASE_TOOLS) ## Run the release snapshot and check it: checksums, SBOMs against go version -m, the signature; lint the workflows.
+	cd tools/release && PATH="$(GOBIN_DIR):$$PATH" GOWORK=off go test -count=1 -timeout=30m ./...
+
 .PHONY: run
 run: build ## Start the whole mesh in one process on 127.0.0.1:8080 (more flags: make run ARGS='-gateway.listen=127.0.0.1:8081 -grpc.listen=127.0.0.1:9091').
 	./bin/mcpmesh -target=all $(ARGS)
@@ -159,6 +179,10 @@ DR_SESSIONS ?= 10000
 dr-drill: ## Disaster-recovery drill: fill a throwaway PostgreSQL through the API, pg_dump -Fc, drop, pg_restore, check; prints dump/restore times.
 	cd cmd/mcpmesh && MCPMESH_CI=1 MCPMESH_DR_SESSIONS=$(DR_SESSIONS) GOWORK=off \
 		go test -count=1 -timeout=10m -run '^TestDisasterRecoveryDrill$$' -v ./e2e/
+
+.PHONY: print-modules
+print-modules: ## Print the Go modules of the workspace (for scripts).
+	@echo $(MODULES)
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module.
