@@ -12,6 +12,7 @@ tool (
 require (
 	github.com/CycloneDX/cyclonedx-go v0.9.3
 	github.com/rhysd/actionlint v1.7.12
+	go.yaml.in/yaml/v3 v3.0.4
 )
 
 require (
@@ -429,7 +430,6 @@ require (
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.1 // indirect
 	go.yaml.in/yaml/v2 v2.4.3 // indirect
-	go.yaml.in/yaml/v3 v3.0.4 // indirect
 	go.yaml.in/yaml/v4 v4.0.0-rc.3 // indirect
 	gocloud.dev v0.45.0 // indirect
 	golang.org/x/crypto v0.49.0 // indirect
