@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make release-snapshot: the release GoReleaser would make of HEAD, into dist/, with
-# nothing published. The checksums are signed with the key file COSIGN_KEY (password in
-# COSIGN_PASSWORD); without one, with a throwaway key whose public half is left in
-# dist/cosign.pub. GoReleaser, cosign and cyclonedx-gomod come from PATH (bin/).
+# nothing published. It runs in a fresh clone of HEAD (so uncommitted changes are not
+# part of it, as in a real release), tagged v0.0.0 there when no v* tag is reachable
+# (GoReleaser only reads the commit and its date from git when a tag exists). The
+# checksums are signed with the key file COSIGN_KEY (password in COSIGN_PASSWORD);
+# without one, with a throwaway key whose public half is left in dist/cosign.pub.
+# GoReleaser, cosign and cyclonedx-gomod come from PATH (bin/).
 set -euo pipefail
-cd "$(git rev-parse --show-toplevel)"
+root=$(git rev-parse --show-toplevel)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mcpmesh-snapshot.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -16,9 +19,18 @@ if [ -z "${COSIGN_KEY:-}" ]; then
   public="$scratch/cosign.pub"
 fi
 
-tools/release/release-notes.sh Unreleased > "$scratch/notes.md"
-goreleaser release --snapshot --clean --release-notes "$scratch/notes.md"
+src="$scratch/src"
+git clone -q --no-checkout "$root" "$src"
+git -C "$src" checkout -q --detach "$(git -C "$root" rev-parse HEAD)"
+if ! git -C "$src" describe --tags --match 'v[0-9]*' >/dev/null 2>&1; then
+  git -C "$src" tag v0.0.0
+fi
+
+"$root/tools/release/release-notes.sh" Unreleased "$src/CHANGELOG.md" > "$scratch/notes.md"
+(cd "$src" && goreleaser release --snapshot --clean --release-notes "$scratch/notes.md")
+rm -rf "$root/dist"
+mv "$src/dist" "$root/dist"
 if [ -n "$public" ]; then
-  cp "$public" dist/cosign.pub
+  cp "$public" "$root/dist/cosign.pub"
 fi
 echo "release-snapshot: dist/ holds the archives, dist/checksums.txt and its signature dist/checksums.txt.sig"
