@@ -39,25 +39,61 @@ generate: $(BUF) ## Regenerate gen/ from proto/ (byte for byte reproducible).
 	$(BUF) generate
 	cd gen && GOWORK=off go mod tidy
 
+# The build stamp (see VERSIONING.md). Taken from git, so it works where VCS stamping is
+# off (GOFLAGS=-buildvcs=false): the nearest v* tag (v1.2.3, v1.2.3-4-gabcdef012345),
+# else v0.0.0-dev+<commit>; "-dirty" when the work tree has changes. The date is the
+# commit's, in UTC, never the time of the build.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty --abbrev=12 2>/dev/null || echo "v0.0.0-dev+$$(git describe --always --dirty --abbrev=12 2>/dev/null)")
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+# Reproducible: no cgo, no local paths (-trimpath), no build id, no VCS stamp from the
+# toolchain (the ldflags carry it), so the same commit gives the same bytes anywhere.
+GO_BUILD := CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+	-ldflags '-buildid= -X main.buildVersion=$(VERSION) -X main.commit=$(COMMIT) -X main.commitDate=$(COMMIT_DATE)'
+
 .PHONY: build
-build: ## Build bin/mcpmesh.
-	go build -o bin/mcpmesh ./cmd/mcpmesh
+build: ## Build bin/mcpmesh, stamped with version, commit and commit date, reproducibly.
+	$(GO_BUILD) -o bin/mcpmesh ./cmd/mcpmesh
+
+.PHONY: reproducible
+reproducible: ## Build HEAD twice (two fresh clones, two folders, two times, a cold build cache) and compare the sha256.
+	tools/release/reproducible.sh
 
 # make image: the release image without a container engine (deploy/cmd/mkimage), from
 # the same runtime configuration as deploy/Dockerfile.
-VERSION ?= dev
+# VERSION, COMMIT and COMMIT_DATE: the build stamp above.
 IMAGE ?= mcpmesh:$(VERSION)
 
 .PHONY: image
 image: ## Build the image without Docker: deploy/.build/oci (OCI layout) and deploy/.build/mcpmesh.tar (docker load).
 	mkdir -p deploy/.build
-	cd cmd/mcpmesh && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=$(VERSION)" -o ../../deploy/.build/mcpmesh .
+	cd cmd/mcpmesh && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=$(VERSION) -X main.commit=$(COMMIT) -X main.commitDate=$(COMMIT_DATE)" -o ../../deploy/.build/mcpmesh .
 	cd deploy && GOWORK=off go run ./cmd/mkimage -binary .build/mcpmesh -dockerfile Dockerfile -version $(VERSION) \
 		-name $(IMAGE) -oci-layout .build/oci -tarball .build/mcpmesh.tar
 
 .PHONY: manifests
 manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/kubernetes/values.yaml).
 	cd deploy && GOWORK=off go run ./cmd/manifests
+
+# Release tools pinned in tools/release/go.mod (a module of its own, outside go.work:
+# GoReleaser and cosign bring some 450 modules that would otherwise lift the versions the
+# server is built with in workspace mode).
+RELEASE_TOOLS := $(GOBIN_DIR)/goreleaser $(GOBIN_DIR)/cosign $(GOBIN_DIR)/cyclonedx-gomod $(GOBIN_DIR)/actionlint
+
+.PHONY: release-tools
+release-tools: $(RELEASE_TOOLS) ## Build GoReleaser, cosign, cyclonedx-gomod and actionlint (tools/release/go.mod) into bin/.
+
+$(RELEASE_TOOLS) &: tools/release/go.mod tools/release/go.sum
+	cd tools/release && GOWORK=off GOBIN=$(GOBIN_DIR) go install tool
+	@touch $(RELEASE_TOOLS)
+
+.PHONY: release-snapshot
+release-snapshot: $(RELEASE_TOOLS) ## GoReleaser snapshot into dist/ (archives, checksums, SBOMs, signed with COSIGN_KEY or a throwaway key); nothing is published.
+	PATH="$(GOBIN_DIR):$$PATH" tools/release/snapshot.sh
+
+.PHONY: release-test
+release-test: $(RELEASE_TOOLS) ## Run the release snapshot and check it: checksums, SBOMs against go version -m, the signature; lint the workflows.
+	cd tools/release && PATH="$(GOBIN_DIR):$$PATH" GOWORK=off go test -count=1 -timeout=30m ./...
 
 .PHONY: run
 run: build ## Start the whole mesh in one process on 127.0.0.1:8080 (more flags: make run ARGS='-gateway.listen=127.0.0.1:8081 -grpc.listen=127.0.0.1:9091').
@@ -143,6 +179,10 @@ DR_SESSIONS ?= 10000
 dr-drill: ## Disaster-recovery drill: fill a throwaway PostgreSQL through the API, pg_dump -Fc, drop, pg_restore, check; prints dump/restore times.
 	cd cmd/mcpmesh && MCPMESH_CI=1 MCPMESH_DR_SESSIONS=$(DR_SESSIONS) GOWORK=off \
 		go test -count=1 -timeout=10m -run '^TestDisasterRecoveryDrill$$' -v ./e2e/
+
+.PHONY: print-modules
+print-modules: ## Print the Go modules of the workspace (for scripts).
+	@echo $(MODULES)
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module.

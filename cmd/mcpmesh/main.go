@@ -46,6 +46,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 }
 
 func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isVersionFlag(args[0]) {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || (isFlag(args[0]) && !isHelpFlag(args[0])) {
 		return runServe(ctx, args, environ, stdout, stderr)
 	}
@@ -85,6 +88,5 @@ func runVersion(_ context.Context, args, _ []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(stdout, "mcpmesh", version())
-	return err
+	return printVersion(stdout)
 }

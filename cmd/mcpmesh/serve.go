@@ -66,16 +66,17 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	m, err := mesh.New(cfg, logger, mesh.WithVersion(version()), mesh.WithLogLevel(level))
+	info := build()
+	m, err := mesh.New(cfg, logger, mesh.WithBuild(info), mesh.WithLogLevel(level))
 	if err != nil {
 		return err
 	}
 	grpcAddr, httpAddr := m.Addresses()
-	logger.Info("mcpmesh serving", "version", version(), "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr, "admin", m.AdminAddress())
+	logger.Info("mcpmesh serving", "version", info.Version, "commit", info.Commit, "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr, "admin", m.AdminAddress())
 	if httpAddr != "" {
 		base := "http://" + httpAddr
 		fmt.Fprintf(stdout, "mcpmesh %s serving %v\n  MCP endpoint   %s/mcp\n  REST API       %s/v1/tools  %s/v1/providers  %s/v1/health\n  OpenAPI        %s/openapi.json\n  probes         %s/healthz  %s/readyz\n  metrics        %s/metrics\n",
-			version(), cfg.Targets(), base, base, base, base, base, base, base, base)
+			info.Version, cfg.Targets(), base, base, base, base, base, base, base, base)
 	}
 	if grpcAddr != "" {
 		fmt.Fprintf(stdout, "  gRPC           %s\n", grpcAddr)

@@ -1,19 +1,35 @@
 package main
 
-import "runtime/debug"
+import (
+	"io"
 
-// buildVersion is stamped by release builds (-ldflags "-X main.buildVersion=v1.2.3",
-// as deploy/Dockerfile and make image do); empty otherwise.
-var buildVersion string
+	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
+)
 
-// version is the stamped version, else the module version of the binary, or "dev" for
-// a local build.
-func version() string {
-	if buildVersion != "" {
-		return buildVersion
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
+// Stamped at link time by `make build`, GoReleaser and the image build:
+//
+//	-X main.buildVersion=v1.2.3 -X main.commit=<sha> -X main.commitDate=<RFC 3339, UTC>
+//
+// Left empty, buildinfo.Resolve falls back to what the Go toolchain recorded.
+var (
+	buildVersion string
+	commit       string
+	commitDate   string
+)
+
+// build describes this binary's build.
+func build() buildinfo.Info {
+	return buildinfo.Resolve(buildinfo.Stamp{Version: buildVersion, Commit: commit, CommitDate: commitDate})
 }
+
+// version is the binary's version alone.
+func version() string { return build().Version }
+
+// printVersion writes what `mcpmesh version` and `mcpmesh --version` print.
+func printVersion(stdout io.Writer) error {
+	_, err := io.WriteString(stdout, build().String())
+	return err
+}
+
+// isVersionFlag reports whether arg asks for the version as a flag (mcpmesh --version).
+func isVersionFlag(arg string) bool { return arg == "--version" || arg == "-version" }

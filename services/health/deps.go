@@ -37,4 +37,7 @@ type Deps struct {
 	// HTTPClient fetches /healthz of HTTP targets; nil uses a client of the service's
 	// own, whose idle connections Stop closes.
 	HTTPClient *http.Client
+	// Version is the binary's version, reported in every CheckResponse; empty means
+	// "dev".
+	Version string
 }

@@ -243,6 +243,9 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check: %v", err)
 			}
 			assertHealth(t, resp, tt.wantStatus, tt.want)
+			if resp.GetVersion() != testVersion {
+				t.Errorf("version = %q, want the build's %q", resp.GetVersion(), testVersion)
+			}
 			for _, c := range resp.GetComponents() {
 				if c.GetCheckedAt() == nil || c.GetLatency() == nil {
 					t.Errorf("component %s: checked_at or latency unset", c.GetName())

@@ -164,6 +164,7 @@ func startHealthDeps(t *testing.T, cfg health.Config, deps health.Deps) (*health
 	dialer := dial.New(nil)
 	t.Cleanup(func() { _ = dialer.Close() })
 	deps.Conns = dialer
+	deps.Version = testVersion
 	svc, err := health.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -210,3 +211,7 @@ func databaseCheck(t *testing.T, url string) *health.Database {
 		return nil
 	}}
 }
+
+// testVersion is the build version startHealth gives the service: every answer must
+// carry it.
+const testVersion = "v9.8.7-test"

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type Service struct {
 	*lifecycle.Service
 
 	logger   *slog.Logger
+	version  string
 	checker  *checker.Checker
 	interval time.Duration
 	latest   *latest.Value
@@ -52,6 +54,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	s := &Service{
 		logger:    logger,
+		version:   cmp.Or(deps.Version, "dev"),
 		interval:  cfg.CheckInterval,
 		latest:    latest.New(),
 		roundSlot: make(chan struct{}, 1),
@@ -150,6 +153,7 @@ func (s *Service) round(ctx context.Context, onlyIfNone bool) (*healthv1.CheckRe
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	r.Version = s.version
 	s.latest.Store(r)
 	return r, nil
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,3 +23,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgdb.CheckSchema(ctx, pool, "registry", migrations.FS)
 }
+
+// Migrations names the registry service's migrations (its version table is
+// pgdb.VersionTable of the name), for `mcpmesh migrate status` and `mcpmesh migrate down`.
+func Migrations() (service string, files fs.FS) { return "registry", migrations.FS }

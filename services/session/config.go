@@ -9,8 +9,6 @@ import (
 
 // Config is the session service's configuration (section "session").
 type Config struct {
-	// ServerVersion is reported in serverInfo.version.
-	ServerVersion string `koanf:"server_version"`
 	// ToolCallTimeout bounds every provider call (tools/call, resources/read,
 	// prompts/get, completion/complete), so no request hangs.
 	ToolCallTimeout time.Duration `koanf:"tool_call_timeout"`
@@ -63,7 +61,6 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		ServerVersion:      "dev",
 		ToolCallTimeout:    60 * time.Second,
 		SessionIdleTimeout: 30 * time.Minute,
 		SweepInterval:      30 * time.Second,
@@ -94,9 +91,6 @@ const maxPageSize = 10000
 // Validate reports every problem at once, each naming its key.
 func (c Config) Validate() error {
 	var errs []error
-	if c.ServerVersion == "" {
-		errs = append(errs, errors.New("session.server_version: must not be empty"))
-	}
 	if c.ToolCallTimeout <= 0 {
 		errs = append(errs, errors.New("session.tool_call_timeout: must be > 0"))
 	}

@@ -302,7 +302,7 @@ func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, d
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	svc, err := New(cfg, Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db})
+	svc, err := New(cfg, Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db, Version: testVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,3 +435,7 @@ func stateless(method, params string) *sessionv1.HandleRequest {
 }
 
 func newHarnessLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// testVersion is the build version the harness gives the service: serverInfo.version
+// must carry it.
+const testVersion = "v9.8.7-test"

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type Deps struct {
 	// DB, when set, keeps session records in PostgreSQL (tables created by Migrate),
 	// shared by every replica; nil keeps them in this process's memory.
 	DB *pgxpool.Pool
+	// Version is the binary's version, sent to clients as serverInfo.version; empty
+	// means "dev".
+	Version string
 }
 
 // Service implements sessionv1.SessionServiceServer: the gRPC handlers. What they work
@@ -111,7 +115,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		NotifyPollInterval: cfg.NotifyPollInterval,
 		Breaker:            cfg.Breaker,
 		Dispatch: dispatch.Settings{
-			ServerVersion:   cfg.ServerVersion,
+			ServerVersion:   cmp.Or(deps.Version, "dev"),
 			ToolCallTimeout: cfg.ToolCallTimeout,
 			PageSize:        cfg.PageSize,
 			CacheTTL:        cfg.CacheTTL,

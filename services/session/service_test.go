@@ -55,7 +55,7 @@ func TestInitializeNegotiation(t *testing.T) {
 					t.Errorf("capability %s missing: %s", c, resp.GetResult())
 				}
 			}
-			if result.ServerInfo["name"] != "mcpmesh" || result.ServerInfo["version"] != "dev" {
+			if result.ServerInfo["name"] != "mcpmesh" || result.ServerInfo["version"] != testVersion {
 				t.Errorf("serverInfo = %v", result.ServerInfo)
 			}
 			if result.Instructions != "Use p for echoes." {
@@ -583,7 +583,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	bad := Config{PageSize: 0, CacheTTL: -1, RequestStateKey: "too short"}
 	err := bad.Validate()
-	for _, key := range []string{"server_version", "tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl", "request_state_key", "request_state_ttl"} {
+	for _, key := range []string{"tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl", "request_state_key", "request_state_ttl"} {
 		if err == nil || !strings.Contains(err.Error(), "session."+key) {
 			t.Errorf("Validate does not name session.%s: %v", key, err)
 		}

@@ -36,7 +36,9 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "mcpmesh")
-	build := exec.Command("go", "build", "-o", binary, "..")
+	// Stamped as `make build` stamps a release (TestBuildVersionEverywhere checks it
+	// comes back everywhere).
+	build := exec.Command("go", "build", "-ldflags", "-X main.buildVersion="+e2eVersion+" -X main.commit="+e2eCommit, "-o", binary, "..")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build mcpmesh:", err)

@@ -8,7 +8,9 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"path"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,6 +38,86 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service string, migrations
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	return withProvider(ctx, pool, service, migrations, logger, func(provider *goose.Provider) error {
+		results, err := provider.Up(ctx)
+		for _, r := range results {
+			if r.Error != nil {
+				continue
+			}
+			logger.InfoContext(ctx, "applied database migration", slog.String("service", service),
+				slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path),
+				slog.Duration("duration", r.Duration))
+		}
+		return err
+	})
+}
+
+// MigrationStatus is one migration of a service and whether the database has it.
+type MigrationStatus struct {
+	Service string
+	Version int64
+	// File is the migration's file name, e.g. "00003_events.sql".
+	File string
+	// Applied is false for a pending migration; AppliedAt is then zero.
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// Status lists the migrations of one service, oldest first, each with whether it is
+// applied. It applies and undoes nothing.
+func Status(ctx context.Context, pool *pgxpool.Pool, service string, migrations fs.FS) ([]MigrationStatus, error) {
+	var out []MigrationStatus
+	err := withProvider(ctx, pool, service, migrations, slog.New(slog.DiscardHandler), func(provider *goose.Provider) error {
+		statuses, err := provider.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, st := range statuses {
+			out = append(out, MigrationStatus{
+				Service:   service,
+				Version:   st.Source.Version,
+				File:      path.Base(st.Source.Path),
+				Applied:   st.State == goose.StateApplied,
+				AppliedAt: st.AppliedAt,
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ErrNothingToUndo is returned by Down when no migration of the service is applied.
+var ErrNothingToUndo = errors.New("no migration is applied")
+
+// Down undoes the newest applied migration of one service (its "-- +goose Down"
+// section), under the same advisory lock as Migrate, and returns which it undid. It
+// is for an operator who must take a release's schema change back (see
+// docs/operations/database.md); nothing runs it automatically.
+func Down(ctx context.Context, pool *pgxpool.Pool, service string, migrations fs.FS, logger *slog.Logger) (MigrationStatus, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var undone MigrationStatus
+	err := withProvider(ctx, pool, service, migrations, logger, func(provider *goose.Provider) error {
+		r, err := provider.Down(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return ErrNothingToUndo
+		}
+		if err != nil {
+			return err
+		}
+		undone = MigrationStatus{Service: service, Version: r.Source.Version, File: path.Base(r.Source.Path)}
+		logger.InfoContext(ctx, "undid database migration", slog.String("service", service),
+			slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path))
+		return nil
+	})
+	return undone, err
+}
+
+// withProvider runs fn with a goose provider for one service's migrations on a
+// dedicated migration pool, holding the service's advisory lock around each operation
+// that changes the schema.
+func withProvider(ctx context.Context, pool *pgxpool.Pool, service string, migrations fs.FS, logger *slog.Logger, fn func(*goose.Provider) error) error {
 	if !serviceName.MatchString(service) {
 		return fmt.Errorf("migrate: service name %q must match %s", service, serviceName)
 	}
@@ -61,16 +143,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service string, migrations
 	if err != nil {
 		return fmt.Errorf("migrate %s: read migrations: %w", service, err)
 	}
-	results, err := provider.Up(ctx)
-	for _, r := range results {
-		if r.Error != nil {
-			continue
-		}
-		logger.InfoContext(ctx, "applied database migration", slog.String("service", service),
-			slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path),
-			slog.Duration("duration", r.Duration))
-	}
-	if err != nil {
+	if err := fn(provider); err != nil {
 		return fmt.Errorf("migrate %s: %w", service, err)
 	}
 	return nil

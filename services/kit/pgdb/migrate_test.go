@@ -2,6 +2,8 @@ package pgdb_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -124,4 +126,58 @@ func TestMigrateErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMigrateStatusAndDown: Status shows what is pending and what is applied; Down undoes
+// the newest migration (its Down section ran: the function is gone) and then the one
+// before, until nothing is left to undo; Migrate brings everything back.
+func TestMigrateStatusAndDown(t *testing.T) {
+	t.Parallel()
+	pool := openPool(t, testConfig(pgtest.NewDatabase(t)))
+	ctx := context.Background()
+	applied := func() []bool {
+		t.Helper()
+		statuses, err := pgdb.Status(ctx, pool, "widgets", widgetMigrations())
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		var out []bool
+		for i, st := range statuses {
+			if st.Version != int64(i+1) || st.Service != "widgets" || st.Applied == st.AppliedAt.IsZero() {
+				t.Errorf("status %d = %+v", i, st)
+			}
+			out = append(out, st.Applied)
+		}
+		return out
+	}
+	if got := applied(); !slices.Equal(got, []bool{false, false}) {
+		t.Fatalf("before Migrate: applied %v, want none", got)
+	}
+	if err := pgdb.Migrate(ctx, pool, "widgets", widgetMigrations(), discardLogger()); err != nil {
+		t.Fatal(err)
+	}
+	if got := applied(); !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("after Migrate: applied %v, want both", got)
+	}
+
+	undone, err := pgdb.Down(ctx, pool, "widgets", widgetMigrations(), discardLogger())
+	if err != nil || undone.Version != 2 || undone.File != "00002_seed.sql" {
+		t.Fatalf("Down = %+v, %v; want 00002_seed.sql undone", undone, err)
+	}
+	if got := applied(); !slices.Equal(got, []bool{true, false}) {
+		t.Errorf("after one Down: applied %v, want only the first", got)
+	}
+	if err := pool.QueryRow(ctx, "SELECT widget_count()").Scan(new(int64)); err == nil {
+		t.Error("widget_count() still exists after its migration was undone")
+	}
+	if _, err := pgdb.Down(ctx, pool, "widgets", widgetMigrations(), discardLogger()); err != nil {
+		t.Fatalf("second Down: %v", err)
+	}
+	if _, err := pgdb.Down(ctx, pool, "widgets", widgetMigrations(), discardLogger()); !errors.Is(err, pgdb.ErrNothingToUndo) {
+		t.Errorf("Down with nothing applied: %v, want ErrNothingToUndo", err)
+	}
+	if err := pgdb.Migrate(ctx, pool, "widgets", widgetMigrations(), discardLogger()); err != nil {
+		t.Fatal(err)
+	}
+	assertMigrated(t, pool, "widgets")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,8 +34,9 @@ import (
 type Settings struct {
 	// ServiceName is the service.name resource attribute (for example "mcpmesh-session").
 	ServiceName string
-	// Version is the service.version resource attribute.
-	Version string
+	// Build is the binary's build: its version is the service.version resource
+	// attribute, and all of it the labels of the mcpmesh_build_info gauge.
+	Build buildinfo.Info
 	// Logger receives exporter errors; nil discards them.
 	Logger *slog.Logger
 	// SampleRatio is the share of new traces recorded, 0 to 1. Requests that arrive
@@ -84,7 +86,7 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 		resource.WithTelemetrySDK(),
 		resource.WithAttributes(
 			attribute.String("service.name", s.ServiceName),
-			attribute.String("service.version", s.Version),
+			attribute.String("service.version", s.Build.Version),
 		),
 		resource.WithFromEnv(),
 	)
@@ -101,6 +103,7 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 	t.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(s.Build),
 	)
 	promExporter, err := otelprom.New(
 		otelprom.WithRegisterer(t.registry),
@@ -234,4 +237,15 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("shut down meter provider: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// buildInfoGauge is mcpmesh_build_info: always 1, its labels name the build, so that
+// dashboards can show which version each replica runs (and a mixed fleet during an
+// upgrade).
+func buildInfoGauge(b buildinfo.Info) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "mcpmesh_build_info",
+		Help:        "The build of this mcpmesh process (always 1): version, git revision and its date, Go version, platform.",
+		ConstLabels: b.Labels(),
+	}, func() float64 { return 1 })
 }

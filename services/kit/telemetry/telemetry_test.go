@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/goleak"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 )
 
@@ -68,7 +70,8 @@ func TestSetupRejectsBadSettings(t *testing.T) {
 func setup(t *testing.T) *telemetry.Telemetry {
 	t.Helper()
 	tel, err := telemetry.Setup(context.Background(), telemetry.Settings{
-		ServiceName: "mcpmesh-test", Version: "v0.0.0-test", SampleRatio: 1, Getenv: env(nil),
+		ServiceName: "mcpmesh-test", SampleRatio: 1, Getenv: env(nil),
+		Build: buildinfo.Info{Version: "v0.0.0-test", Commit: "0123abc", CommitDate: "2026-12-01T09:00:00Z", GoVersion: "go1.26.8", Platform: "linux/amd64"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +123,7 @@ func TestMetricsHandlerServesPrometheusText(t *testing.T) {
 	counter.Add(context.Background(), 3)
 
 	families, _ := scrape(t, tel)
-	for _, name := range []string{"mcpmesh_test_events_total", "go_goroutines", "process_cpu_seconds_total", "target_info"} {
+	for _, name := range []string{"mcpmesh_test_events_total", "go_goroutines", "process_cpu_seconds_total", "target_info", "mcpmesh_build_info"} {
 		if _, ok := families[name]; !ok {
 			t.Errorf("/metrics lacks %s", name)
 		}
@@ -128,6 +131,16 @@ func TestMetricsHandlerServesPrometheusText(t *testing.T) {
 	if f := families["mcpmesh_test_events_total"]; f != nil {
 		if got := f.GetMetric()[0].GetCounter().GetValue(); got != 3 {
 			t.Errorf("mcpmesh_test_events_total = %v, want 3", got)
+		}
+	}
+	if f := families["mcpmesh_build_info"]; f != nil {
+		got := map[string]string{}
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			got[l.GetName()] = l.GetValue()
+		}
+		want := map[string]string{"version": "v0.0.0-test", "revision": "0123abc", "commit_date": "2026-12-01T09:00:00Z", "goversion": "go1.26.8", "platform": "linux/amd64"}
+		if !maps.Equal(got, want) || f.GetMetric()[0].GetGauge().GetValue() != 1 {
+			t.Errorf("mcpmesh_build_info = %v %v, want labels %v and value 1", got, f.GetMetric()[0].GetGauge().GetValue(), want)
 		}
 	}
 	if f := families["target_info"]; f != nil {

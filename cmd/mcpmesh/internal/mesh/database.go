@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,9 +22,10 @@ var migrators = []struct {
 	target  string
 	migrate func(context.Context, *pgxpool.Pool, *slog.Logger) error
 	check   func(context.Context, *pgxpool.Pool) error
+	files   func() (service string, files fs.FS)
 }{
-	{meshconfig.TargetRegistry, registry.Migrate, registry.CheckSchema},
-	{meshconfig.TargetSession, session.Migrate, session.CheckSchema},
+	{meshconfig.TargetRegistry, registry.Migrate, registry.CheckSchema, registry.Migrations},
+	{meshconfig.TargetSession, session.Migrate, session.CheckSchema, session.Migrations},
 }
 
 // openDatabase opens the pool of a process whose targets use PostgreSQL and makes sure
@@ -136,4 +138,36 @@ func (m *Mesh) healthDatabase() *health.Database {
 		return nil
 	}
 	return &health.Database{Name: "postgres", Address: m.cfg.Database.Address(), Check: m.databaseReady}
+}
+
+// MigrationStatus lists the migrations of every target of cfg that owns tables, each
+// with whether the database has it.
+func MigrationStatus(ctx context.Context, cfg meshconfig.Config, pool *pgxpool.Pool) ([]pgdb.MigrationStatus, error) {
+	var all []pgdb.MigrationStatus
+	for _, m := range migrators {
+		if !cfg.Runs(m.target) {
+			continue
+		}
+		service, files := m.files()
+		statuses, err := pgdb.Status(ctx, pool, service, files)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, statuses...)
+	}
+	return all, nil
+}
+
+// MigrateDown undoes the newest applied migration of service (a target that owns
+// tables: registry or session).
+func MigrateDown(ctx context.Context, service string, pool *pgxpool.Pool, logger *slog.Logger) (pgdb.MigrationStatus, error) {
+	var owners []string
+	for _, m := range migrators {
+		if m.target == service {
+			name, files := m.files()
+			return pgdb.Down(ctx, pool, name, files, logger)
+		}
+		owners = append(owners, m.target)
+	}
+	return pgdb.MigrationStatus{}, fmt.Errorf("%q owns no tables; name one of %v", service, owners)
 }

@@ -51,6 +51,7 @@ func (m *Mesh) initSession() (*lifecycle.Service, error) {
 		Registry:  m.clients.registry,
 		Conns:     m.dialer,
 		DB:        m.db,
+		Version:   m.opts.build.Version,
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 	if len(hc.Services) == 0 {
 		hc.Services = m.watchedServices()
 	}
-	s, err := health.New(hc, health.Deps{Telemetry: m.telemetryFor(meshconfig.TargetHealth), Conns: m.dialer, Registry: m.clients.registry, Database: m.healthDatabase()})
+	s, err := health.New(hc, health.Deps{Telemetry: m.telemetryFor(meshconfig.TargetHealth), Conns: m.dialer, Registry: m.clients.registry, Database: m.healthDatabase(), Version: m.opts.build.Version})
 	if err != nil {
 		return nil, err
 	}

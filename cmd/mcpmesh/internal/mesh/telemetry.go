@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 )
@@ -25,7 +26,7 @@ const telemetryShutdownTimeout = 5 * time.Second
 type Option func(*options)
 
 type options struct {
-	version  string
+	build    buildinfo.Info
 	logLevel *slog.LevelVar
 	// For tests: spans go to spanExporter; table changes the module table; onStop
 	// hears each module's stop begin.
@@ -34,8 +35,10 @@ type options struct {
 	onStop       func(module string)
 }
 
-// WithVersion sets the service.version reported with traces and metrics.
-func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+// WithBuild names the binary's build: its version is serverInfo.version for MCP
+// clients, the version of /v1/health and service.version on traces, and all of it
+// the labels of mcpmesh_build_info.
+func WithBuild(b buildinfo.Info) Option { return func(o *options) { o.build = b } }
 
 // WithSpanExporter sends every span of the process to exp, synchronously, whatever
 // the OTEL_* variables say (tests record spans in memory with it).
@@ -59,7 +62,7 @@ func ServiceName(cfg meshconfig.Config) string {
 func setupTelemetry(cfg meshconfig.Config, logger *slog.Logger, o options) (*telemetry.Telemetry, error) {
 	tel, err := telemetry.Setup(context.Background(), telemetry.Settings{
 		ServiceName:  ServiceName(cfg),
-		Version:      o.version,
+		Build:        o.build,
 		Logger:       logger,
 		SampleRatio:  cfg.Telemetry.SampleRatio,
 		SpanExporter: o.spanExporter,

@@ -270,7 +270,10 @@ type CheckResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Status Status                 `protobuf:"varint,1,opt,name=status,proto3,enum=mcpmesh.health.v1.Status" json:"status,omitempty"`
 	// Ordered by kind, then name.
-	Components    []*Component `protobuf:"bytes,2,rep,name=components,proto3" json:"components,omitempty"`
+	Components []*Component `protobuf:"bytes,2,rep,name=components,proto3" json:"components,omitempty"`
+	// The release version of the health service that answered (as `mcpmesh version`
+	// prints it). During a rolling upgrade replicas may answer with different versions.
+	Version       string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +320,13 @@ func (x *CheckResponse) GetComponents() []*Component {
 		return x.Components
 	}
 	return nil
+}
+
+func (x *CheckResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
 }
 
 // WatchRequest starts a health watch.
@@ -415,12 +425,13 @@ const file_mcpmesh_health_v1_health_proto_rawDesc = "" +
 	"checked_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAt\x123\n" +
 	"\alatency\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\alatency\x12\x18\n" +
 	"\aaddress\x18\a \x01(\tR\aaddress\"\x0e\n" +
-	"\fCheckRequest\"\x80\x01\n" +
+	"\fCheckRequest\"\x9a\x01\n" +
 	"\rCheckResponse\x121\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.mcpmesh.health.v1.StatusR\x06status\x12<\n" +
 	"\n" +
 	"components\x18\x02 \x03(\v2\x1c.mcpmesh.health.v1.ComponentR\n" +
-	"components\"\x0e\n" +
+	"components\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\"\x0e\n" +
 	"\fWatchRequest\"I\n" +
 	"\rWatchResponse\x128\n" +
 	"\x06health\x18\x01 \x01(\v2 .mcpmesh.health.v1.CheckResponseR\x06health*a\n" +
