@@ -91,6 +91,10 @@ $(RELEASE_TOOLS) &: tools/release/go.mod tools/release/go.sum
 release-snapshot: $(RELEASE_TOOLS) ## GoReleaser snapshot into dist/ (archives, checksums, SBOMs, signed with COSIGN_KEY or a throwaway key); nothing is published.
 	PATH="$(GOBIN_DIR):$$PATH" tools/release/snapshot.sh
 
+.PHONY: release-lint
+release-lint: ## Lint the workflows with actionlint, check their pins, the release notes and the Alertmanager example (no release tools needed; CI runs it).
+	cd tools/release && GOWORK=off go test -count=1 -run 'TestWorkflows|TestDependabot|TestReleaseNotes|TestAlertmanager' ./...
+
 .PHONY: release-test
 release-test: $(RELEASE_TOOLS) ## Run the release snapshot and check it: checksums, SBOMs against go version -m, the signature; lint the workflows.
 	cd tools/release && PATH="$(GOBIN_DIR):$$PATH" GOWORK=off go test -count=1 -timeout=30m ./...

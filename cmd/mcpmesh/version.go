@@ -22,9 +22,6 @@ func build() buildinfo.Info {
 	return buildinfo.Resolve(buildinfo.Stamp{Version: buildVersion, Commit: commit, CommitDate: commitDate})
 }
 
-// version is the binary's version alone.
-func version() string { return build().Version }
-
 // printVersion writes what `mcpmesh version` and `mcpmesh --version` print.
 func printVersion(stdout io.Writer) error {
 	_, err := io.WriteString(stdout, build().String())
