@@ -85,6 +85,12 @@ func TestREST(t *testing.T) {
 			}},
 		{name: "masked plain error", method: http.MethodPost, path: "/v1/tools/boom:call", body: `{}`, wantStatus: 500, check: noLeak},
 		{name: "masked internal status", method: http.MethodPost, path: "/v1/tools/raw-internal:call", body: `{}`, wantStatus: 500, check: noLeak},
+		{name: "body not UTF-8", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{"arguments":{"text":"caf` + "\xe9" + `"}}`, wantStatus: 400,
+			check: func(t *testing.T, b map[string]any) {
+				if b["message"] != "request body is not valid UTF-8" {
+					t.Errorf("message = %v", b["message"])
+				}
+			}},
 		{name: "bad JSON body", method: http.MethodPost, path: "/v1/tools/echo:call", body: `{`, wantStatus: 400},
 		{name: "providers", method: http.MethodGet, path: "/v1/providers", wantStatus: 200, check: func(t *testing.T, b map[string]any) {
 			ps, _ := b["providers"].([]any)

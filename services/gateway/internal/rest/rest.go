@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	healthv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/health/v1"
@@ -74,7 +75,8 @@ func NewMux(c Clients, o Options) (http.Handler, error) {
 	return limitBody(mux, o.MaxBodyBytes), nil
 }
 
-// limitBody reads a request body whole, up to limit bytes, before the mux sees it:
+// limitBody reads a request body whole, up to limit bytes, before the mux sees it, and
+// refuses one that is not UTF-8 (400):
 // beyond the limit the answer is 413, as on /mcp (the mux's decoders would turn a
 // truncated body into a 400).
 func limitBody(next http.Handler, limit int64) http.Handler {
@@ -92,6 +94,11 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 				return
 			case err != nil:
 				writeError(w, http.StatusBadRequest, codes.InvalidArgument, "request body could not be read")
+				return
+			case !utf8.Valid(body):
+				// JSON text is UTF-8 (RFC 8259 §8.1); the decoders would replace invalid
+				// bytes with U+FFFD and the tool would get altered arguments, as on /mcp.
+				writeError(w, http.StatusBadRequest, codes.InvalidArgument, "request body is not valid UTF-8")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
