@@ -15,7 +15,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // InProcessScheme prefixes targets served in the same process.
@@ -75,21 +78,62 @@ var peerOptions = []grpc.DialOption{
 	grpc.WithChainStreamInterceptor(waitForReadyStream),
 }
 
-// A call with a deadline waits for a ready connection within it (wait-for-ready)
-// instead of failing while every connection is reconnecting; a call without one (a
-// long-lived stream) still fails fast, so nothing waits forever on a peer that is gone.
+// PeerReadyWait bounds how long a call to a mesh service waits for a ready replica:
+// long enough to ride out a restart or a rollout (a replacement is ready within a
+// second or two), short enough that a service that is gone is reported unavailable
+// (503 at the gateway) in seconds instead of holding every request for its whole
+// deadline.
+const PeerReadyWait = 5 * time.Second
+
+// A call with a deadline rides out a peer that is restarting: while the connection is
+// not ready it waits for it, up to PeerReadyWait and within the deadline, and a call
+// that failed unavailable because the connection went down (not a peer that answered
+// so) is made again once it is back. A call without a deadline (a long-lived stream)
+// fails fast at once, so nothing waits on a peer that is gone.
 func waitForReadyUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	if _, ok := ctx.Deadline(); ok {
-		opts = append([]grpc.CallOption{grpc.WaitForReady(true)}, opts...)
-	}
-	return invoker(ctx, method, req, reply, cc, opts...)
+	return withReadyWait(ctx, cc, func() error { return invoker(ctx, method, req, reply, cc, opts...) })
 }
 
 func waitForReadyStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	if _, ok := ctx.Deadline(); ok {
-		opts = append([]grpc.CallOption{grpc.WaitForReady(true)}, opts...)
+	var stream grpc.ClientStream
+	err := withReadyWait(ctx, cc, func() (err error) {
+		stream, err = streamer(ctx, desc, cc, method, opts...)
+		return err
+	})
+	return stream, err
+}
+
+func withReadyWait(ctx context.Context, cc *grpc.ClientConn, call func() error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		return call()
 	}
-	return streamer(ctx, desc, cc, method, opts...)
+	giveUp := time.Now().Add(PeerReadyWait)
+	for {
+		awaitReady(ctx, cc, time.Until(giveUp))
+		err := call()
+		if status.Code(err) != codes.Unavailable || ctx.Err() != nil || !time.Now().Before(giveUp) ||
+			cc.GetState() == connectivity.Ready {
+			return err
+		}
+	}
+}
+
+// awaitReady returns once cc is ready, or after limit (or ctx) ends the wait.
+func awaitReady(ctx context.Context, cc *grpc.ClientConn, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		state := cc.GetState()
+		switch state {
+		case connectivity.Ready, connectivity.Shutdown:
+			return
+		case connectivity.Idle:
+			cc.Connect()
+		}
+		if !cc.WaitForStateChange(ctx, state) {
+			return
+		}
+	}
 }
 
 // IsInProcess reports whether target names the in-process channel.
@@ -104,7 +148,7 @@ func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
 }
 
 // Peer is Conn for a service of the mesh itself (peers.*): calls answered UNAVAILABLE
-// are retried and calls with a deadline wait for a ready replica within it.
+// are retried and calls with a deadline wait for a ready replica (up to PeerReadyWait).
 func (d *Dialer) Peer(target string) (grpc.ClientConnInterface, error) {
 	return d.conn(target, "peer:", peerOptions...)
 }

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
+	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 )
@@ -119,6 +121,27 @@ func TestWaitsForARestartedReplica(t *testing.T) {
 		t.Fatalf("the restarted replica served %d calls", b.calls.Load())
 	}
 	t.Logf("served %s after the replica went down", time.Since(start).Round(time.Millisecond))
+}
+
+// TestGivesUpOnAServiceThatIsGone: with no replica coming back, a call with a long
+// deadline fails unavailable after about PeerReadyWait, not at its deadline.
+func TestGivesUpOnAServiceThatIsGone(t *testing.T) {
+	a := startReplica(t, "127.0.0.1:0")
+	c := conn(t, a)
+	if err := check(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a.server.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*dial.PeerReadyWait)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("call to a service that is gone: %v, want Unavailable", err)
+	}
+	if waited := time.Since(start); waited < dial.PeerReadyWait/2 || waited > 3*dial.PeerReadyWait {
+		t.Fatalf("gave up after %s; want about %s", waited, dial.PeerReadyWait)
+	}
 }
 
 // TestFailsFastWithoutDeadline: a call without a deadline (a long-lived stream's
