@@ -89,18 +89,36 @@ const PeerReadyWait = 5 * time.Second
 // not ready it waits for it, up to PeerReadyWait and within the deadline, and a call
 // that failed unavailable because the connection went down (not a peer that answered
 // so) is made again once it is back. A call without a deadline (a long-lived stream)
-// fails fast at once, so nothing waits on a peer that is gone.
+// fails fast at once, so nothing waits on a peer that is gone, and so does a call that
+// chose for itself with grpc.WaitForReady (a probe wants "connection refused" now).
 func waitForReadyUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return withReadyWait(ctx, cc, func() error { return invoker(ctx, method, req, reply, cc, opts...) })
+	call := func() error { return invoker(ctx, method, req, reply, cc, opts...) }
+	if choosesWaitForReady(opts) {
+		return call()
+	}
+	return withReadyWait(ctx, cc, call)
 }
 
 func waitForReadyStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	if choosesWaitForReady(opts) {
+		return streamer(ctx, desc, cc, method, opts...)
+	}
 	var stream grpc.ClientStream
 	err := withReadyWait(ctx, cc, func() (err error) {
 		stream, err = streamer(ctx, desc, cc, method, opts...)
 		return err
 	})
 	return stream, err
+}
+
+// choosesWaitForReady reports whether the call set grpc.WaitForReady itself.
+func choosesWaitForReady(opts []grpc.CallOption) bool {
+	for _, o := range opts {
+		if _, ok := o.(grpc.FailFastCallOption); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func withReadyWait(ctx context.Context, cc *grpc.ClientConn, call func() error) error {

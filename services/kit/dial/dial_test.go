@@ -144,6 +144,26 @@ func TestGivesUpOnAServiceThatIsGone(t *testing.T) {
 	}
 }
 
+// TestCallerChoosesFailFast: a call that asks for fail-fast itself (a readiness probe)
+// is answered at once while the peer is down, deadline or not.
+func TestCallerChoosesFailFast(t *testing.T) {
+	a := startReplica(t, "127.0.0.1:0")
+	c := conn(t, a)
+	if err := check(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a.server.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*dial.PeerReadyWait)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(false)); status.Code(err) != codes.Unavailable {
+		t.Fatalf("fail-fast call to a stopped replica: %v, want Unavailable", err)
+	}
+	if waited := time.Since(start); waited > dial.PeerReadyWait/2 {
+		t.Fatalf("a fail-fast call waited %s", waited)
+	}
+}
+
 // TestFailsFastWithoutDeadline: a call without a deadline (a long-lived stream's
 // shape) does not wait for a peer that is gone.
 func TestFailsFastWithoutDeadline(t *testing.T) {
