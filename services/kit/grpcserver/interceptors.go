@@ -2,13 +2,12 @@ package grpcserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"runtime/debug"
 	"time"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -72,7 +71,7 @@ func (c chain) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo
 
 // recovered turns a panic into an Internal error, logged with the id the caller sees.
 func (c chain) recovered(ctx context.Context, p any) error {
-	id := errorID()
+	id := errorid.New()
 	c.logger.ErrorContext(ctx, "panic in gRPC handler", "error_id", id, "panic", p, "stack", string(debug.Stack()))
 	return status.Errorf(codes.Internal, "internal error (id %s)", id)
 }
@@ -117,13 +116,7 @@ func MaskError(ctx context.Context, logger *slog.Logger, method string, err erro
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	}
-	id := errorID()
+	id := errorid.New()
 	logger.ErrorContext(ctx, "internal error", "error_id", id, "grpc.method", method, "error", err)
 	return status.Errorf(codes.Internal, "internal error (id %s)", id)
-}
-
-func errorID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

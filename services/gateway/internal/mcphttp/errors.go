@@ -1,8 +1,6 @@
 package mcphttp
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -55,13 +53,6 @@ func writeBody(w http.ResponseWriter, httpStatus int, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(httpStatus)
 	_, _ = w.Write(body)
-}
-
-// newErrorID returns a short random id that ties a client-visible error to a log line.
-func newErrorID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // WriteTooManyRequests answers a request that the gateway's rate limit rejected: 429

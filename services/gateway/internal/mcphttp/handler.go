@@ -13,6 +13,7 @@ import (
 
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
@@ -212,7 +213,7 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 		return
 	}
 	f := failureFor(err)
-	id := newErrorID()
+	id := errorid.New()
 	h.logger.ErrorContext(r.Context(), "MCP transport call failed",
 		"op", op, "error_id", id, "http_status", f.httpStatus, "error", err)
 	writeRPCError(w, f.httpStatus, mcpproto.CodeInternalError, f.message+" (id "+id+")")
