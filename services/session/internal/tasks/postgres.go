@@ -185,17 +185,7 @@ func (p *Postgres) Cancel(ctx context.Context, id, message string) (Task, error)
 		return Task{}, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	t, err := p.updateAndNotify(ctx, EncodePayload(KindCancelled, id), cancelSQL, id, nowMs(p.now), message)
-	if err == nil {
-		return t, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Task{}, wrap(op, err)
-	}
-	t, err = p.Get(ctx, id)
-	if err != nil {
-		return Task{}, fmt.Errorf("%s: %w", op, err)
-	}
-	return t, fmt.Errorf("%s: %w", op, ErrTerminal)
+	return p.terminalUnlessUpdated(ctx, op, id, t, err)
 }
 
 // CancelledAmong implements Store.
@@ -259,7 +249,7 @@ func (p *Postgres) Resume(ctx context.Context, id, message string) (Task, error)
 	return p.terminalUnlessUpdated(ctx, op, id, t, err)
 }
 
-// terminalUnlessUpdated finishes AwaitInput and Resume: no row updated means the task
+// terminalUnlessUpdated finishes Cancel, AwaitInput and Resume: no row updated means the task
 // is terminal (ErrTerminal with the record) or gone.
 func (p *Postgres) terminalUnlessUpdated(ctx context.Context, op, id string, t Task, err error) (Task, error) {
 	if err == nil {
