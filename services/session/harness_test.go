@@ -73,9 +73,17 @@ func (p *testProvider) CallTool(req *providerv1.CallToolRequest, stream grpc.Ser
 			StructuredContent: []byte(`{"ok":true}`),
 		}}})
 	case "p_block":
-		p.blockStarted <- struct{}{}
+		// The channels hold one signal each for the test that waits; a further p_block
+		// call nobody waits for must not leave its handler stuck on a full channel.
+		select {
+		case p.blockStarted <- struct{}{}:
+		default:
+		}
 		<-stream.Context().Done()
-		p.blockEnded <- stream.Context().Err()
+		select {
+		case p.blockEnded <- stream.Context().Err():
+		default:
+		}
 		return stream.Context().Err()
 	case "p_gone":
 		return status.Error(codes.NotFound, "no such tool")
