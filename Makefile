@@ -1,5 +1,8 @@
 # mcpmesh developer commands. `make help` lists them.
 SHELL := /bin/bash
+# The Go toolchain every build and test uses (go.mod names it too): Go 1.26 releases reach
+# known standard-library vulnerabilities that 1.27.3 fixes (make vulncheck).
+export GOTOOLCHAIN := go1.27.3
 .DEFAULT_GOAL := help
 
 # Every Go module of the workspace, in dependency order.

@@ -1,6 +1,6 @@
 module github.com/mcpmesh/mcpmesh/services/registry
 
-go 1.26.0
+go 1.27.3
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0

@@ -1,6 +1,6 @@
 module github.com/mcpmesh/mcpmesh/services/transport
 
-go 1.26.0
+go 1.27.3
 
 require (
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000

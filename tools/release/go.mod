@@ -1,6 +1,6 @@
 module github.com/mcpmesh/mcpmesh/tools/release
 
-go 1.26.1
+go 1.27.3
 
 tool (
 	github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod

@@ -1,0 +1,77 @@
+package principal
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+)
+
+func TestRoundTripThroughMetadata(t *testing.T) {
+	p := &Principal{Subject: "alice", Issuer: "https://idp.example", ClientID: "cli", Scopes: []string{"mcp:tools", "math"},
+		Claims: map[string]any{"department": "finance"}, Method: MethodOAuth}
+	out, err := AppendToOutgoing(NewContext(context.Background(), p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := metadata.FromOutgoingContext(out)
+	// What the server sees: the metadata only, no context value.
+	in, ok, err := FromIncoming(metadata.NewIncomingContext(context.Background(), md))
+	if err != nil || !ok {
+		t.Fatalf("FromIncoming: ok=%v err=%v", ok, err)
+	}
+	got, _ := FromContext(in)
+	if got.Key() != p.Key() || got.ClientID != "cli" || !got.HasScope("math") || got.Claims["department"] != "finance" {
+		t.Fatalf("got %+v, want %+v", got, p)
+	}
+	if m := got.MissingScopes([]string{"math", "admin", "mcp:tools"}); len(m) != 1 || m[0] != "admin" {
+		t.Fatalf("MissingScopes = %v, want [admin]", m)
+	}
+}
+
+func TestFromIncomingRefusesBadEntries(t *testing.T) {
+	for name, vals := range map[string][]string{
+		"not json":   {"{"},
+		"no subject": {`{"iss":"x","method":"oauth"}`},
+		"two":        {`{"sub":"a","method":"oauth"}`, `{"sub":"b","method":"oauth"}`},
+		"oversized":  {`{"sub":"a","method":"oauth","claims":{"x":"` + strings.Repeat("y", MaxEncodedSize) + `"}}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			md := metadata.MD{MetadataKey: vals}
+			_, ok, err := FromIncoming(metadata.NewIncomingContext(context.Background(), md))
+			if ok || !errors.Is(err, ErrMalformed) {
+				t.Fatalf("ok=%v err=%v, want ErrMalformed", ok, err)
+			}
+		})
+	}
+}
+
+func TestFromIncomingKeepsInProcessPrincipal(t *testing.T) {
+	p := &Principal{Subject: "bob", Issuer: "mcpmesh", Method: MethodAPIKey}
+	md := metadata.MD{MetadataKey: {`{"sub":"mallory","method":"oauth"}`}}
+	ctx := metadata.NewIncomingContext(NewContext(context.Background(), p), md)
+	in, ok, err := FromIncoming(ctx)
+	got, _ := FromContext(in)
+	if err != nil || !ok || got.Subject != "bob" {
+		t.Fatalf("got %+v ok=%v err=%v, want the in-process principal bob", got, ok, err)
+	}
+}
+
+func TestNoPrincipal(t *testing.T) {
+	ctx, err := AppendToOutgoing(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := metadata.FromOutgoingContext(ctx); ok {
+		t.Fatal("metadata added without a principal")
+	}
+	if _, ok, err := FromIncoming(context.Background()); ok || err != nil {
+		t.Fatalf("ok=%v err=%v, want neither", ok, err)
+	}
+	var nilP *Principal
+	if nilP.HasScope("x") || nilP.Key() != "" {
+		t.Fatal("nil principal holds something")
+	}
+}
