@@ -175,7 +175,9 @@ func (s *shop) message(m protoreflect.MessageDescriptor, js string) (proto.Messa
 }
 
 func (s *shop) unary(ctx context.Context, m protoreflect.MethodDescriptor, in *dynamicpb.Message) (proto.Message, error) {
-	field := func(name string) protoreflect.Value { return in.Get(m.Input().Fields().ByName(protoreflect.Name(name))) }
+	field := func(name string) protoreflect.Value {
+		return in.Get(m.Input().Fields().ByName(protoreflect.Name(name)))
+	}
 	switch m.Name() {
 	case "EchoOrder", "Walk":
 		return in, nil
