@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/protoschema"
+	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/schematest"
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/shoptest"
 )
 
@@ -29,43 +30,18 @@ func message(t *testing.T, name string) protoreflect.MessageDescriptor {
 	return d.(protoreflect.MessageDescriptor)
 }
 
-// compile compiles a schema as JSON Schema 2020-12, which also checks it against the
-// draft's metaschema, with the same library and settings the session validates
-// tool arguments with (no references outside the document).
 func compile(t *testing.T, doc map[string]any) *jsonschema.Schema {
 	t.Helper()
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(noLoader{})
-	if err := c.AddResource("urn:test:schema", parsed); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("urn:test:schema")
-	if err != nil {
-		t.Fatalf("not a valid JSON Schema 2020-12: %v", err)
-	}
-	return s
+	return schematest.Compile(t, raw)
 }
-
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) { return nil, os.ErrNotExist }
 
 func validate(t *testing.T, s *jsonschema.Schema, instance string) error {
 	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(instance))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Validate(v)
+	return schematest.Validate(t, s, []byte(instance))
 }
 
 func golden(t *testing.T, name string, doc map[string]any) {
