@@ -42,6 +42,8 @@ func describeRefusal(err error) error {
 		return fmt.Errorf("the server refused reflection (%w); allow the mesh to use it or configure descriptor_set_file", err)
 	case codes.Unavailable:
 		return fmt.Errorf("the server is unavailable: %w", err)
+	case codes.ResourceExhausted:
+		return fmt.Errorf("%w: a reflection answer is larger than max_descriptor_bytes (%w)", ErrTooLarge, err)
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("the server did not answer reflection in time: %w", err)
 	}

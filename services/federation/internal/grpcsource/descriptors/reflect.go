@@ -85,7 +85,13 @@ type reflector struct {
 // gRPC reports an unknown service on the first Recv, not on opening the stream, so the
 // probe is a ListServices round trip.
 func openReflection(ctx context.Context, conn grpc.ClientConnInterface, maxBytes int) (*reflector, []string, error) {
-	v1, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	// One answer may carry a file with all its imports: the descriptor limit, not the
+	// connection's message limit, bounds it.
+	var opts []grpc.CallOption
+	if maxBytes > 0 {
+		opts = append(opts, grpc.MaxCallRecvMsgSize(maxBytes))
+	}
+	v1, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(ctx, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open reflection stream: %w", err)
 	}
@@ -95,7 +101,7 @@ func openReflection(ctx context.Context, conn grpc.ClientConnInterface, maxBytes
 		return r, services, err
 	}
 	_ = v1.CloseSend()
-	alpha, err := reflectionv1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	alpha, err := reflectionv1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(ctx, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open reflection stream: %w", err)
 	}
