@@ -52,9 +52,9 @@ func startSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
 	return src
 }
 
-// serve puts the source behind a real gRPC server, as the mesh reaches providers,
-// and returns a ProviderService client.
-func serve(t *testing.T, src *grpcsource.Source) providerv1.ProviderServiceClient {
+// serveAddr puts the source behind a real gRPC server, as the mesh reaches
+// providers, and returns its address.
+func serveAddr(t *testing.T, src *grpcsource.Source) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,7 +64,13 @@ func serve(t *testing.T, src *grpcsource.Source) providerv1.ProviderServiceClien
 	providerv1.RegisterProviderServiceServer(srv, src)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return lis.Addr().String()
+}
+
+// serve is serveAddr with a ProviderService client.
+func serve(t *testing.T, src *grpcsource.Source) providerv1.ProviderServiceClient {
+	t.Helper()
+	conn, err := grpc.NewClient(serveAddr(t, src), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
