@@ -43,7 +43,7 @@ func meshBinary(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", binary, ".")
 		cmd.Dir = filepath.Join("..", "..", "..", "..", "cmd", "mcpmesh")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build mcpmesh: %v\n%s", err, out)
+			buildErr = fmt.Errorf("build mcpmesh: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

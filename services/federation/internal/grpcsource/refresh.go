@@ -15,16 +15,7 @@ import (
 func (s *Source) run(ctx context.Context) error {
 	retry := backoff.New(backoff.Config{Min: 200 * time.Millisecond, Max: s.settings.RefreshInterval})
 	for {
-		wait := s.settings.RefreshInterval
-		if _, err := s.Refresh(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			wait = retry.Next()
-			s.logger.WarnContext(ctx, "cannot read the gRPC service's descriptors; retrying", "error", err, "retry_in", wait)
-		} else {
-			retry.Reset()
-		}
+		wait := s.refreshOrBackoff(ctx, retry)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -35,6 +26,21 @@ func (s *Source) run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// refreshOrBackoff reads the descriptors once and returns how long to wait before
+// the next reading: the refresh interval after a success, the next backoff after a
+// failure.
+func (s *Source) refreshOrBackoff(ctx context.Context, retry *backoff.Backoff) time.Duration {
+	if _, err := s.Refresh(ctx); err != nil {
+		wait := retry.Next()
+		if ctx.Err() == nil { // not merely stopping
+			s.logger.WarnContext(ctx, "cannot read the gRPC service's descriptors; retrying", "error", err, "retry_in", wait)
+		}
+		return wait
+	}
+	retry.Reset()
+	return s.settings.RefreshInterval
 }
 
 // Refresh reads the descriptors once and, when they changed, replaces the catalogue

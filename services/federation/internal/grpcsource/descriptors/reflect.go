@@ -36,12 +36,14 @@ type reflectionStream interface {
 
 // v1alphaStream speaks v1alpha on the wire and v1 to its caller, converting through the
 // wire format, which the two versions share.
+//
+// v1alpha is deprecated, and still all that older servers offer.
 type v1alphaStream struct {
-	grpc.BidiStreamingClient[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse]
+	grpc.BidiStreamingClient[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse] //nolint:staticcheck // see above
 }
 
 func (s v1alphaStream) Send(req *reflectionv1.ServerReflectionRequest) error {
-	var alpha reflectionv1alpha.ServerReflectionRequest
+	var alpha reflectionv1alpha.ServerReflectionRequest //nolint:staticcheck // v1alpha for older servers
 	if err := convert(req, &alpha); err != nil {
 		return err
 	}
