@@ -29,8 +29,8 @@ func shopSettings(addr string) grpcsource.Settings {
 	return grpcsource.Settings{Name: "shop", Address: addr, Plaintext: true, Services: []string{shoptest.ShopService}}
 }
 
-// startSource runs a source until the test ends and waits for its first catalogue.
-func startSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
+// runSource runs a source until the test ends, without waiting for its descriptors.
+func runSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
 	t.Helper()
 	src, err := grpcsource.New(s, grpcsource.Deps{})
 	if err != nil {
@@ -44,12 +44,28 @@ func startSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
 		defer cancel()
 		_ = src.Stop(ctx)
 	})
+	return src
+}
+
+// startSource is runSource, waiting for the first catalogue.
+func startSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
+	t.Helper()
+	src := runSource(t, s)
 	select {
 	case <-src.CatalogueChanged():
 	case <-time.After(waitTimeout):
 		t.Fatal("no catalogue: the descriptors were not read")
 	}
 	return src
+}
+
+// refresh reads the descriptors once.
+func refresh(t *testing.T, src *grpcsource.Source) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	_, err := src.Refresh(ctx)
+	return err
 }
 
 // serveAddr puts the source behind a real gRPC server, as the mesh reaches

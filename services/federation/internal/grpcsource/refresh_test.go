@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource"
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/shoptest"
 )
 
@@ -101,17 +100,7 @@ func TestReflectionProblemsAtTheSource(t *testing.T) {
 		{"none", shoptest.ReflectionNone, "configure descriptor_set_file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := grpcsource.New(shopSettings(shoptest.Start(t, tc.reflection)), grpcsource.Deps{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-			defer cancel()
-			if err := src.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = src.Stop(ctx) }()
-			_, err = src.Refresh(ctx)
+			err := refresh(t, runSource(t, shopSettings(shoptest.Start(t, tc.reflection))))
 			if tc.says == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -1,7 +1,6 @@
 package grpcsource_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -84,17 +83,7 @@ func TestTLSWithCAFile(t *testing.T) {
 
 	// Without the CA (the system roots), the server is not trusted.
 	s.TLS = grpcsource.TLS{}
-	src, err := grpcsource.New(s, grpcsource.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := src.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = src.Stop(ctx) }()
-	if _, err := src.Refresh(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if err := refresh(t, runSource(t, s)); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("untrusted server: %v, want a certificate error", err)
 	}
 }
