@@ -3,11 +3,13 @@ package grpcsource_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -237,6 +239,7 @@ func TestMetadataAndDeadlineForwarded(t *testing.T) {
 	s := shopSettings(shoptest.Start(t, shoptest.ReflectionV1))
 	s.Metadata = map[string]string{"x-tenant": "acme"}
 	s.MetadataFiles = map[string]string{"authorization": secret}
+	s.Timeout = time.Hour // the caller's deadline (waitTimeout) is the shorter one
 	client := serve(t, startSource(t, s))
 	// The caller's own metadata (a token, the mesh's principal) must not travel on.
 	out, err := call(t, client, "ShopService.Inspect", `{}`, nil,
@@ -254,8 +257,9 @@ func TestMetadataAndDeadlineForwarded(t *testing.T) {
 			t.Errorf("caller metadata %s forwarded", k)
 		}
 	}
-	if got["hasDeadline"] != true {
-		t.Error("no deadline reached the service")
+	remaining, err := time.ParseDuration(fmt.Sprint(got["deadlineRemaining"]))
+	if got["hasDeadline"] != true || err != nil || remaining > waitTimeout {
+		t.Errorf("deadline at the service: %v, %v left; want the caller's, at most %s", got["hasDeadline"], got["deadlineRemaining"], waitTimeout)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -206,7 +207,7 @@ func (s *shop) inspect(ctx context.Context, m protoreflect.MethodDescriptor) (pr
 		}
 	}
 	sort.Strings(keys)
-	_, hasDeadline := ctx.Deadline()
+	deadline, hasDeadline := ctx.Deadline()
 	out := dynamicpb.NewMessage(m.Output())
 	f := m.Output().Fields()
 	list := out.Mutable(f.ByName("metadata_keys")).List()
@@ -218,6 +219,13 @@ func (s *shop) inspect(ctx context.Context, m protoreflect.MethodDescriptor) (pr
 		mp.Set(protoreflect.ValueOfString(k).MapKey(), protoreflect.ValueOfString(v))
 	}
 	out.Set(f.ByName("has_deadline"), protoreflect.ValueOfBool(hasDeadline))
+	if hasDeadline {
+		remaining := time.Until(deadline)
+		d := dynamicpb.NewMessage(f.ByName("deadline_remaining").Message())
+		d.Set(d.Descriptor().Fields().ByName("seconds"), protoreflect.ValueOfInt64(int64(remaining/time.Second)))
+		d.Set(d.Descriptor().Fields().ByName("nanos"), protoreflect.ValueOfInt32(int32(remaining%time.Second)))
+		out.Set(f.ByName("deadline_remaining"), protoreflect.ValueOfMessage(d))
+	}
 	return out, nil
 }
 
