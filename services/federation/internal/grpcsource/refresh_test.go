@@ -2,6 +2,7 @@ package grpcsource_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -125,5 +127,40 @@ func TestMessageSizeLimit(t *testing.T) {
 	}
 	if !out.result.GetIsError() || !strings.HasPrefix(text(t, out.result), "RESOURCE_EXHAUSTED: ") {
 		t.Errorf("oversized request: %q, want RESOURCE_EXHAUSTED", text(t, out.result))
+	}
+}
+
+func TestUnimplementedAnswerTriggersARefresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.binpb")
+	writeShopSet(t, path, "Walk")
+	// A server that serves nothing: every call is answered UNIMPLEMENTED.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	s := shopSettings(lis.Addr().String())
+	s.DescriptorSetFile = path
+	s.RefreshInterval = time.Hour // far away: only the answer can cause a reading
+	src := startSource(t, s)
+	client := serve(t, src)
+
+	writeShopSet(t, path)
+	out, err := call(t, client, "ShopService.GetOrder", `{"id": "o"}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.result.GetIsError() || !strings.HasPrefix(text(t, out.result), "UNIMPLEMENTED: ") {
+		t.Errorf("call to a server without the method: %q", text(t, out.result))
+	}
+	select {
+	case <-src.CatalogueChanged():
+	case <-time.After(waitTimeout):
+		t.Fatal("an UNIMPLEMENTED answer did not cause a reading of the descriptors")
+	}
+	if got := describe(t, client); len(got.GetCatalogue().GetTools()) != len(shopTools) {
+		t.Errorf("after the reading: %d tools, want %d", len(got.GetCatalogue().GetTools()), len(shopTools))
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource"
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/schematest"
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/shoptest"
+	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 )
 
 var shopTools = []string{"ShopService.EchoOrder", "ShopService.GetOrder", "ShopService.WatchOrder", "ShopService.Fail", "ShopService.Inspect", "ShopService.Walk"}
@@ -240,26 +241,38 @@ func TestMetadataAndDeadlineForwarded(t *testing.T) {
 	s.Metadata = map[string]string{"x-tenant": "acme"}
 	s.MetadataFiles = map[string]string{"authorization": secret}
 	s.Timeout = time.Hour // the caller's deadline (waitTimeout) is the shorter one
-	client := serve(t, startSource(t, s))
-	// The caller's own metadata (a token, the mesh's principal) must not travel on.
-	out, err := call(t, client, "ShopService.Inspect", `{}`, nil,
-		"authorization", "Bearer client-token", "mcpmesh-principal-bin", "c2VjcmV0", "x-caller", "yes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := object(t, out.result.GetStructuredContent())
-	md, _ := got["metadata"].(map[string]any)
-	if md["authorization"] != "Bearer service-token" || md["x-tenant"] != "acme" {
-		t.Errorf("configured metadata not sent: %v", md)
-	}
-	for _, k := range []string{"mcpmesh-principal-bin", "x-caller"} {
-		if _, ok := md[k]; ok {
-			t.Errorf("caller metadata %s forwarded", k)
-		}
-	}
-	remaining, err := time.ParseDuration(fmt.Sprint(got["deadlineRemaining"]))
-	if got["hasDeadline"] != true || err != nil || remaining > waitTimeout {
-		t.Errorf("deadline at the service: %v, %v left; want the caller's, at most %s", got["hasDeadline"], got["deadlineRemaining"], waitTimeout)
+	src := startSource(t, s)
+	// In -target=all the session reaches the source in process, where the handler's
+	// context still holds the caller's outgoing metadata: the case to guard.
+	inproc := grpcserver.New(grpcserver.Settings{})
+	t.Cleanup(inproc.Stop)
+	src.Register(inproc)
+	for name, client := range map[string]providerv1.ProviderServiceClient{
+		"network":    serve(t, src),
+		"in process": providerv1.NewProviderServiceClient(inproc.InProcess()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// The caller's own metadata (a token, the mesh's principal) must not travel on.
+			out, err := call(t, client, "ShopService.Inspect", `{}`, nil,
+				"authorization", "Bearer client-token", "mcpmesh-principal-bin", "c2VjcmV0", "x-caller", "yes")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := object(t, out.result.GetStructuredContent())
+			md, _ := got["metadata"].(map[string]any)
+			if md["authorization"] != "Bearer service-token" || md["x-tenant"] != "acme" {
+				t.Errorf("configured metadata not sent: %v", md)
+			}
+			for _, k := range []string{"mcpmesh-principal-bin", "x-caller"} {
+				if _, ok := md[k]; ok {
+					t.Errorf("caller metadata %s forwarded", k)
+				}
+			}
+			remaining, err := time.ParseDuration(fmt.Sprint(got["deadlineRemaining"]))
+			if got["hasDeadline"] != true || err != nil || remaining > waitTimeout {
+				t.Errorf("deadline at the service: %v, %v left; want the caller's, at most %s", got["hasDeadline"], got["deadlineRemaining"], waitTimeout)
+			}
+		})
 	}
 }
 
