@@ -115,12 +115,21 @@ func TestFromReflectionErrors(t *testing.T) {
 			descriptors.ErrNotServed, "service acme.shop.v1.Nope is not served by the server (it serves"},
 		{"missing method", shoptest.ReflectionV1, descriptors.Selection{Services: []string{shoptest.ShopService}, Methods: []string{"acme.shop.v1.AdminService.DeleteAll"}},
 			descriptors.ErrNotServed, "method acme.shop.v1.AdminService.DeleteAll is not served by the allowed services"},
+		{"silent", shoptest.ReflectionSilent, descriptors.Selection{Services: []string{shoptest.ShopService}},
+			nil, "the server did not answer reflection in time"},
 		{"too large", shoptest.ReflectionV1, descriptors.Selection{Services: []string{shoptest.ShopService}, MaxBytes: 1000},
 			descriptors.ErrTooLarge, "max_descriptor_bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := dial(t, shoptest.Start(t, tc.reflection))
-			_, err := descriptors.FromReflection(ctx(t), conn, tc.sel)
+			c := ctx(t)
+			if tc.reflection == shoptest.ReflectionSilent {
+				// A server that never answers costs the reading's deadline, not a hang.
+				var cancel context.CancelFunc
+				c, cancel = context.WithTimeout(c, 300*time.Millisecond)
+				defer cancel()
+			}
+			_, err := descriptors.FromReflection(c, conn, tc.sel)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -51,6 +51,8 @@ const (
 	ReflectionNone
 	// ReflectionRefused registers both, answering PermissionDenied.
 	ReflectionRefused
+	// ReflectionSilent registers v1, which accepts the stream and never answers.
+	ReflectionSilent
 )
 
 // Files returns the shop's descriptors.
@@ -109,6 +111,8 @@ func Register(t testing.TB, srv *grpc.Server, r Reflection) {
 	case ReflectionRefused:
 		reflectionv1.RegisterServerReflectionServer(srv, refusingV1{})
 		reflectionv1alpha.RegisterServerReflectionServer(srv, refusingV1Alpha{})
+	case ReflectionSilent:
+		reflectionv1.RegisterServerReflectionServer(srv, silentV1{})
 	case ReflectionNone:
 	}
 }
@@ -127,6 +131,15 @@ type refusingV1Alpha struct {
 
 func (refusingV1Alpha) ServerReflectionInfo(reflectionv1alpha.ServerReflection_ServerReflectionInfoServer) error {
 	return status.Error(codes.PermissionDenied, "reflection is not for you")
+}
+
+type silentV1 struct {
+	reflectionv1.UnimplementedServerReflectionServer
+}
+
+func (silentV1) ServerReflectionInfo(stream reflectionv1.ServerReflection_ServerReflectionInfoServer) error {
+	<-stream.Context().Done()
+	return stream.Context().Err()
 }
 
 // shop answers with dynamic messages.
