@@ -30,7 +30,7 @@ func shopSettings(addr string) grpcsource.Settings {
 }
 
 // runSource runs a source until the test ends, without waiting for its descriptors.
-func runSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
+func runSource(t testing.TB, s grpcsource.Settings) *grpcsource.Source {
 	t.Helper()
 	src, err := grpcsource.New(s, grpcsource.Deps{})
 	if err != nil {
@@ -48,7 +48,7 @@ func runSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
 }
 
 // startSource is runSource, waiting for the first catalogue.
-func startSource(t *testing.T, s grpcsource.Settings) *grpcsource.Source {
+func startSource(t testing.TB, s grpcsource.Settings) *grpcsource.Source {
 	t.Helper()
 	src := runSource(t, s)
 	select {
@@ -70,7 +70,7 @@ func refresh(t *testing.T, src *grpcsource.Source) error {
 
 // serveAddr puts the source behind a real gRPC server, as the mesh reaches
 // providers, and returns its address.
-func serveAddr(t *testing.T, src *grpcsource.Source) string {
+func serveAddr(t testing.TB, src *grpcsource.Source) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,7 +84,7 @@ func serveAddr(t *testing.T, src *grpcsource.Source) string {
 }
 
 // serve is serveAddr with a ProviderService client.
-func serve(t *testing.T, src *grpcsource.Source) providerv1.ProviderServiceClient {
+func serve(t testing.TB, src *grpcsource.Source) providerv1.ProviderServiceClient {
 	t.Helper()
 	conn, err := grpc.NewClient(serveAddr(t, src), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
