@@ -25,7 +25,8 @@ type Settings struct {
 	Methods []string `koanf:"methods"`
 	// DescriptorSetFile, when set, describes the services instead of server reflection.
 	DescriptorSetFile string `koanf:"descriptor_set_file"`
-	// Metadata is sent with every call (for example a tenant header).
+	// Metadata is sent with every call (for example a tenant header); credentials are
+	// refused here and go in MetadataFiles.
 	Metadata map[string]string `koanf:"metadata"`
 	// MetadataFiles are sent with every call, each value read from a file at start
 	// (for example authorization: /run/secrets/billing-token holding "Bearer …").
@@ -138,6 +139,9 @@ func (s Settings) Validate(prefix string) error {
 		if err := checkMetadataKey(key); err != nil {
 			bad("metadata", "%v", err)
 		}
+		if looksSecret(key) {
+			bad("metadata", "%q looks like a credential: put it in metadata_files, so that it stays out of the configuration and of config print", key)
+		}
 	}
 	for key := range s.MetadataFiles {
 		if err := checkMetadataKey(key); err != nil {
@@ -171,4 +175,16 @@ func checkMetadataKey(key string) error {
 		return fmt.Errorf("%q is reserved", key)
 	}
 	return nil
+}
+
+// secretKeyWords mark metadata keys whose values are credentials.
+var secretKeyWords = []string{"authorization", "token", "secret", "password", "key", "cookie", "credential"}
+
+func looksSecret(key string) bool {
+	for _, w := range secretKeyWords {
+		if strings.Contains(key, w) {
+			return true
+		}
+	}
+	return false
 }

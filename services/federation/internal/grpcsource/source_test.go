@@ -278,13 +278,13 @@ func TestMetadataAndDeadlineForwarded(t *testing.T) {
 
 func TestSettingsValidation(t *testing.T) {
 	err := grpcsource.Settings{Name: "Bad Name", Plaintext: true, TLS: grpcsource.TLS{CertFile: "c"},
-		Services: []string{"nope"}, Metadata: map[string]string{"grpc-timeout": "1", "X": "y"}}.Validate("federation.grpc[0]")
+		Services: []string{"nope"}, Metadata: map[string]string{"grpc-timeout": "1", "X": "y", "authorization": "Bearer t"}}.Validate("federation.grpc[0]")
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
 		"federation.grpc[0].name", "federation.grpc[0].address: is required", "federation.grpc[0].services: \"nope\"",
-		"federation.grpc[0].plaintext", "cert_file and key_file", "\"grpc-timeout\" is reserved", "\"X\" must be lowercase",
+		"federation.grpc[0].plaintext", "cert_file and key_file", "\"grpc-timeout\" is reserved", "\"X\" must be lowercase", "\"authorization\" looks like a credential: put it in metadata_files",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
