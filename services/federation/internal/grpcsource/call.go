@@ -77,8 +77,8 @@ func (s *Source) callUnary(ctx context.Context, t *tool, c *catalogue, in proto.
 	return jsonResult(body, t.structured), nil
 }
 
-// callStream reads a server stream to its end (or to max_stream_messages), reporting
-// each message as it comes, and returns them all.
+// callStream reads a server stream to its end (or to max_stream_messages or
+// max_stream_bytes), reporting each message as it comes, and returns them all.
 func (s *Source) callStream(ctx context.Context, t *tool, c *catalogue, in proto.Message, emit *emitter) (*mcpv1.ToolResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream when it is cut short
@@ -93,7 +93,7 @@ func (s *Source) callStream(ctx context.Context, t *tool, c *catalogue, in proto
 		return nil, err
 	}
 	messages := []json.RawMessage{}
-	truncated := false
+	truncated, size := false, 0
 	for {
 		out := dynamicpb.NewMessage(t.method.Output())
 		err := cs.RecvMsg(out)
@@ -110,6 +110,10 @@ func (s *Source) callStream(ctx context.Context, t *tool, c *catalogue, in proto
 		body, err := marshal(c, out)
 		if err != nil {
 			return nil, err
+		}
+		if size += len(body); size > s.settings.MaxStreamBytes {
+			truncated = true
+			break
 		}
 		messages = append(messages, body)
 		if err := emit.message(ctx, len(messages), body); err != nil {

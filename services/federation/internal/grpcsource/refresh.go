@@ -47,12 +47,13 @@ func (s *Source) refreshOrBackoff(ctx context.Context, retry *backoff.Backoff) t
 // and signals CatalogueChanged. It reports whether the catalogue changed.
 func (s *Source) Refresh(ctx context.Context) (bool, error) {
 	set, err := s.read(ctx)
+	s.mu.Lock()
+	s.lastErr = err
+	same := err == nil && s.current != nil && s.current.set.Fingerprint == set.Fingerprint
+	s.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
-	s.mu.RLock()
-	same := s.current != nil && s.current.set.Fingerprint == set.Fingerprint
-	s.mu.RUnlock()
 	if same {
 		return false, nil
 	}

@@ -89,6 +89,9 @@ func TestRefreshNoticesAChangedService(t *testing.T) {
 	if got := describe(t, client); len(got.GetCatalogue().GetTools()) != len(shopTools) {
 		t.Errorf("after a failed reading: %d tools, want the last good %d", len(got.GetCatalogue().GetTools()), len(shopTools))
 	}
+	if serving, err := src.Ready(); !serving || err == nil {
+		t.Errorf("after a failed reading: serving %v, last error %v; want serving with the error", serving, err)
+	}
 }
 
 func TestReflectionProblemsAtTheSource(t *testing.T) {
@@ -102,7 +105,11 @@ func TestReflectionProblemsAtTheSource(t *testing.T) {
 		{"none", shoptest.ReflectionNone, "configure descriptor_set_file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := refresh(t, runSource(t, shopSettings(shoptest.Start(t, tc.reflection))))
+			src := runSource(t, shopSettings(shoptest.Start(t, tc.reflection)))
+			err := refresh(t, src)
+			if serving, lastErr := src.Ready(); serving != (err == nil) || (lastErr == nil) != (err == nil) {
+				t.Errorf("Ready: serving %v, %v after a reading that returned %v", serving, lastErr, err)
+			}
 			if tc.says == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -46,6 +46,8 @@ type Settings struct {
 	// MaxStreamMessages bounds the messages a server-streaming tool collects; the
 	// stream is cancelled after that many and the result says it was truncated.
 	MaxStreamMessages int `koanf:"max_stream_messages"`
+	// MaxStreamBytes bounds the JSON a server-streaming tool collects in the same way.
+	MaxStreamBytes int `koanf:"max_stream_bytes"`
 }
 
 // TLS configures the connection's TLS.
@@ -68,6 +70,7 @@ const (
 	DefaultMaxMessageBytes    = 4 << 20
 	DefaultMaxDescriptorBytes = 16 << 20
 	DefaultMaxStreamMessages  = 1000
+	DefaultMaxStreamBytes     = 16 << 20
 )
 
 // WithDefaults fills every zero duration and limit with its default (an entry of a
@@ -90,6 +93,9 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.MaxStreamMessages == 0 {
 		s.MaxStreamMessages = DefaultMaxStreamMessages
+	}
+	if s.MaxStreamBytes == 0 {
+		s.MaxStreamBytes = DefaultMaxStreamBytes
 	}
 	return s
 }
@@ -156,7 +162,7 @@ func (s Settings) Validate(prefix string) error {
 			bad(key, "must not be negative, got %s", d)
 		}
 	}
-	for key, n := range map[string]int{"max_message_bytes": s.MaxMessageBytes, "max_descriptor_bytes": s.MaxDescriptorBytes, "max_stream_messages": s.MaxStreamMessages} {
+	for key, n := range map[string]int{"max_message_bytes": s.MaxMessageBytes, "max_descriptor_bytes": s.MaxDescriptorBytes, "max_stream_messages": s.MaxStreamMessages, "max_stream_bytes": s.MaxStreamBytes} {
 		if n < 0 {
 			bad(key, "must not be negative, got %d", n)
 		}

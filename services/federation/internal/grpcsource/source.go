@@ -54,6 +54,7 @@ type Source struct {
 
 	mu      sync.RWMutex
 	current *catalogue // nil until the first reading succeeds
+	lastErr error      // the last reading's error; nil after a success
 }
 
 var _ providerv1.ProviderServiceServer = (*Source)(nil)
@@ -123,6 +124,15 @@ func (s *Source) Describe(context.Context, *providerv1.DescribeRequest) (*provid
 		resp.Catalogue.Tools = append(resp.Catalogue.Tools, proto.CloneOf(d))
 	}
 	return resp, nil
+}
+
+// Ready reports, for health reporting, whether the source serves tools (a reading of
+// the descriptors has succeeded) and the last reading's error (nil after a success).
+// A failed reading after a good one keeps serving the last good tools.
+func (s *Source) Ready() (serving bool, lastErr error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.current != nil, s.lastErr
 }
 
 // lookup finds a tool of the current catalogue.

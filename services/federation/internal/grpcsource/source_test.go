@@ -230,6 +230,17 @@ func TestServerStreamingReportsProgressAndAggregates(t *testing.T) {
 	if len(out.progress)+len(out.logs) != 0 || len(got["messages"].([]any)) != 2 || got["truncated"] != true {
 		t.Errorf("limited: %d events, result %v; want none, 2 messages, truncated", len(out.progress)+len(out.logs), got)
 	}
+	// The same by size: each event is {"sequence":N,"status":"STATUS_OPEN"}, 37 bytes.
+	s.Name, s.MaxStreamMessages, s.MaxStreamBytes = "shop-small", 0, 100
+	small := serve(t, startSource(t, s))
+	out, err = call(t, small, "ShopService.WatchOrder", `{"count": 5}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = object(t, out.result.GetStructuredContent())
+	if len(got["messages"].([]any)) != 2 || got["truncated"] != true {
+		t.Errorf("limited by bytes: %v; want 2 messages, truncated", got)
+	}
 }
 
 func TestMetadataAndDeadlineForwarded(t *testing.T) {

@@ -76,7 +76,7 @@ func ForStream(md protoreflect.MessageDescriptor) map[string]any {
 			},
 			"truncated": map[string]any{
 				"type":        "boolean",
-				"description": "True when the stream was cut short at the mesh's message limit.",
+				"description": "True when the stream was cut short at the mesh's limit of messages or bytes.",
 			},
 		},
 		"required":             []string{"messages"},
