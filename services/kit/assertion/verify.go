@@ -99,7 +99,7 @@ func (r *RemoteKeys) fetch(ctx context.Context) (*jose.JSONWebKeySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch JWKS: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch JWKS %s: status %d", r.URL, resp.StatusCode)
 	}
@@ -134,7 +134,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	tok, err := jwt.ParseSigned(token, signatureAlgorithms)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if len(tok.Headers) != 1 || tok.Headers[0].KeyID == "" {
 		return nil, fmt.Errorf("%w: no key id", ErrInvalid)
@@ -149,7 +149,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	var c Claims
 	if err := tok.Claims(key.Key, &c); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if c.Expiry == nil || c.Subject == "" {
 		return nil, fmt.Errorf("%w: exp and sub are required", ErrInvalid)
@@ -167,7 +167,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		leeway = 5 * time.Second
 	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: issuer, AnyAudience: jwt.Audience{v.Audience}, Time: now()}, leeway); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return &c, nil
 }
