@@ -41,16 +41,17 @@ func TestAuditLines(t *testing.T) {
 		d.Authorization.Audit.RedactKeys = []string{"Password"}
 		d.Replica = "replica-7"
 	})
-	sess := h.initialize(t, "2025-11-25")
+	sess := h.initializeAs(t, alice)
 	if _, err := h.handleAs(t, alice, stateful(sess, "tools/call", `{"name":"echo","arguments":{"q":"x","nested":{"password":"hunter2"}}}`)); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = h.client.CallTool(as(t, bob), &sessionv1.CallToolRequest{Name: "echo", Arguments: []byte(`{"password":"p"}`)})
 	_, _ = h.client.GetPrompt(as(t, alice), &sessionv1.GetPromptRequest{Name: "greet", Arguments: map[string]string{"who": "mallory"}})
 	_, _ = h.client.ReadResource(as(t, alice), &sessionv1.ReadResourceRequest{Uri: "mem://missing-at-provider"})
-	// Not audited: listings, and a completion that is allowed.
+	// Not audited: listings, and a completion that is allowed; a refused one is.
 	_, _ = h.handleAs(t, alice, stateful(sess, "tools/list", `{}`))
-	_, _ = h.handleAs(t, bob, stateful(sess, "completion/complete", `{"ref":{"type":"ref/resource","uri":"mem://a"},"argument":{"name":"x","value":""}}`))
+	_, _ = h.handleAs(t, alice, stateful(sess, "completion/complete", `{"ref":{"type":"ref/resource","uri":"mem://a"},"argument":{"name":"x","value":""}}`))
+	_, _ = h.handleAs(t, bob, stateless("completion/complete", `{`+statelessMeta+`,"ref":{"type":"ref/resource","uri":"mem://a"},"argument":{"name":"x","value":""}}`))
 
 	lines := auditLines(t, path)
 	want := []map[string]any{

@@ -46,6 +46,18 @@ func newAuthzHarness(t *testing.T, pol PolicyConfig, adjust func(*Deps)) *harnes
 	})
 }
 
+// initializeAs opens a stateful session owned by p.
+func (h *harness) initializeAs(t *testing.T, p *principal.Principal) *sessionv1.Session {
+	t.Helper()
+	resp, err := h.client.Initialize(as(t, p), &sessionv1.InitializeRequest{
+		Params: []byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"1"}}`),
+	})
+	if err != nil {
+		t.Fatalf("initialize as %s: %v", p.Subject, err)
+	}
+	return resp.GetSession()
+}
+
 func as(t *testing.T, p *principal.Principal) context.Context {
 	return principal.NewContext(t.Context(), p)
 }
@@ -95,7 +107,8 @@ func (h *harness) handleAs(t *testing.T, p *principal.Principal, req *sessionv1.
 // generations) and the unary REST calls, for tools, resources, prompts and completion.
 func TestPolicyOnEveryEntryPoint(t *testing.T) {
 	h := newAuthzHarness(t, testRules, nil)
-	sess := h.initialize(t, "2025-11-25")
+	// A session belongs to its creator: each principal has its own.
+	sessions := map[*principal.Principal]*sessionv1.Session{alice: h.initializeAs(t, alice), bob: h.initializeAs(t, bob)}
 	type call struct {
 		name   string
 		method string
@@ -127,7 +140,7 @@ func TestPolicyOnEveryEntryPoint(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			reqs := map[string]*sessionv1.HandleRequest{
-				"stateful":  stateful(sess, tc.method, tc.params),
+				"stateful":  stateful(sessions[tc.who], tc.method, tc.params),
 				"stateless": stateless(tc.method, strings.Replace(tc.params, "{", "{"+statelessMeta+",", 1)),
 			}
 			for gen, req := range reqs {
@@ -213,7 +226,6 @@ func (h *harness) listAll(t *testing.T, p *principal.Principal, sess *sessionv1.
 // whose condition needs the arguments cannot be decided at list time and shows.
 func TestListingsShowWhatThePrincipalMayUse(t *testing.T) {
 	h := newAuthzHarness(t, testRules, nil)
-	sess := h.initialize(t, "2025-11-25")
 	for _, tc := range []struct {
 		who                       *principal.Principal
 		tools, resources, prompts []string
@@ -222,6 +234,7 @@ func TestListingsShowWhatThePrincipalMayUse(t *testing.T) {
 			[]string{"mem://a", "mem://missing-at-provider"}, []string{"greet"}},
 		{bob, []string{"block"}, nil, []string{"greet"}},
 	} {
+		sess := h.initializeAs(t, tc.who)
 		if got := h.listAll(t, tc.who, sess, "tools/list", "tools", "name"); !slices.Equal(got, tc.tools) {
 			t.Errorf("%s tools: %v, want %v", tc.who.Subject, got, tc.tools)
 		}
