@@ -65,7 +65,9 @@ var reconnect = grpc.ConnectParams{
 }
 
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
-// in process. opts are added to every network connection.
+// in process. opts are added to every network connection; connections are plaintext
+// unless opts carry transport credentials (kit/meshtls's DialOption), which replace
+// the plaintext default.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}

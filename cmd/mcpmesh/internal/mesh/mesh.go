@@ -116,12 +116,17 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	// One client and one server handler for every call of the process: network and
 	// in-process hops are recorded alike.
 	clientStats := m.tel.GRPCClientStatsHandler()
+	security, err := newTransportSecurity(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.RunsGRPC() {
 		m.grpcServer = grpcserver.New(grpcserver.Settings{
 			Logger:             logger,
 			DefaultDeadline:    cfg.GRPC.DefaultDeadline,
 			StatsHandler:       m.tel.GRPCServerStatsHandler(),
 			ClientStatsHandler: clientStats,
+			ExtraOptions:       security.serverOptions,
 		})
 		if m.grpcLis, err = listen("gRPC", cfg.GRPC.Listen, "-grpc.listen"); err != nil {
 			return nil, err
@@ -131,7 +136,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if m.grpcServer != nil {
 		local = m.grpcServer.InProcess()
 	}
-	m.dialer = dial.New(local, grpc.WithStatsHandler(clientStats))
+	m.dialer = dial.New(local, append(security.dialOptions, grpc.WithStatsHandler(clientStats))...)
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}
