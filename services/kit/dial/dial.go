@@ -66,7 +66,8 @@ var reconnect = grpc.ConnectParams{
 
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
 // in process. opts are added to every network connection, after the one that sends the
-// caller's principal (see principal.go).
+// caller's principal (see principal.go); connections are plaintext unless opts carry
+// transport credentials (kit/meshtls's DialOption), which replace the plaintext default.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
 	base = append(base, principalOptions...)
