@@ -10,7 +10,8 @@ import (
 )
 
 // principalOptions send the principal of a call's context to the process that serves
-// it (kit/principal's metadata entry), on every network connection. In-process calls
+// it (kit/principal's metadata entry), on every network connection to a service of the
+// mesh (Peer), never to a provider (Conn). In-process calls
 // need nothing: the context value passes through as it is.
 var principalOptions = []grpc.DialOption{
 	grpc.WithChainUnaryInterceptor(sendPrincipalUnary),
