@@ -65,9 +65,11 @@ var reconnect = grpc.ConnectParams{
 }
 
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
-// in process. opts are added to every network connection.
+// in process. opts are added to every network connection, after the one that sends the
+// caller's principal (see principal.go).
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
+	base = append(base, principalOptions...)
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
 }
 

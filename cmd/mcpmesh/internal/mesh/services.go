@@ -84,7 +84,7 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initGateway() (*lifecycle.Service, error) {
-	s, err := gateway.New(m.cfg.Gateway, gateway.Deps{
+	s, err := gateway.New(m.cfg.GatewayConfig(), gateway.Deps{
 		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
 		Transport: m.clients.transport,
 		Registry:  m.clients.registry,

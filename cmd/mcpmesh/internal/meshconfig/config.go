@@ -53,6 +53,8 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
+	// Auth is how callers are authenticated at the gateway (see docs/security.md).
+	Auth gateway.AuthConfig `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -105,7 +107,15 @@ func Default() Config {
 		Everything: everything.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
+		Auth:       gateway.DefaultAuthConfig(),
 	}
+}
+
+// GatewayConfig is the gateway's section with the top-level auth: section it depends on.
+func (c Config) GatewayConfig() gateway.Config {
+	g := c.Gateway
+	g.Auth = c.Auth
+	return g
 }
 
 // Targets returns the expanded, ordered list of targets.
@@ -171,7 +181,7 @@ func (c Config) Validate() error {
 		target string
 		err    func() error
 	}{
-		{TargetGateway, c.Gateway.Validate},
+		{TargetGateway, c.GatewayConfig().Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},
 		{TargetRegistry, c.Registry.Validate},
