@@ -1,6 +1,7 @@
 package grpcsource
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,13 +129,18 @@ func (s *Source) callStream(ctx context.Context, t *tool, c *catalogue, in proto
 }
 
 // marshal writes a message as protojson, with default values (so that a zero count
-// reads 0, not missing); unset messages stay out.
+// reads 0, not missing); unset messages stay out. protojson varies its whitespace on
+// purpose; compacting makes the text the same for the same message.
 func marshal(c *catalogue, m proto.Message) (json.RawMessage, error) {
 	b, err := (protojson.MarshalOptions{Resolver: c.set.Types, EmitDefaultValues: true}).Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode response: %w", err)
 	}
-	return b, nil
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // failed turns a failed call into a tool error. The service's status code and message

@@ -186,7 +186,8 @@ func TestShopThroughTheMesh(t *testing.T) {
 	if err := json.Unmarshal(body, &rest); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("REST call: %s %s", resp.Status, body)
 	}
-	if !strings.Contains(string(body), `o-3`) || !strings.Contains(string(body), `STATUS_PAID`) {
-		t.Errorf("REST result %s lacks the order", body)
+	sc, _ := rest["structuredContent"].(map[string]any)
+	if rest["isError"] == true || sc["id"] != "o-3" || sc["status"] != "STATUS_PAID" {
+		t.Errorf("REST result %s, want the order o-3", body)
 	}
 }

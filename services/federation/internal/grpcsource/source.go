@@ -77,7 +77,8 @@ func New(s Settings, deps Deps) (*Source, error) {
 	}
 	conn, err := grpc.NewClient(s.Address,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.MaxMessageBytes), grpc.MaxCallSendMsgSize(s.MaxMessageBytes)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.MaxMessageBytes), grpc.MaxCallSendMsgSize(s.MaxMessageBytes),
+			grpc.ForceCodecV2(newGuardedCodec())),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("federation.grpc[%s]: address %q: %w", s.Name, s.Address, err)

@@ -9,7 +9,8 @@
 //     refers to itself with "#";
 //   - 64-bit integers are strings or integers (protojson writes strings, reads both);
 //     floats are numbers or "NaN", "Infinity", "-Infinity"; bytes are base64 strings;
-//   - enums are their value names; google.protobuf.NullValue is null;
+//   - enums are their value names (output schemas also admit the numbers protojson
+//     writes for values the descriptors do not name); google.protobuf.NullValue is null;
 //   - maps are objects whose property names are the keys as protojson writes them;
 //   - a oneof's members are ordinary optional properties, and dependentSchemas
 //     forbids the others when one is present: at most one is set, as in protojson
@@ -95,7 +96,7 @@ func (g *Generator) document(doc map[string]any) map[string]any {
 // message is the schema of a message-typed value: inline for a well-known type,
 // else a reference.
 func (g *Generator) message(md protoreflect.MessageDescriptor) map[string]any {
-	if s := wellKnown(md); s != nil {
+	if s := wellKnown(md, g.mode); s != nil {
 		return s
 	}
 	if md.FullName() == g.root {
@@ -111,7 +112,7 @@ func (g *Generator) message(md protoreflect.MessageDescriptor) map[string]any {
 
 // object is the schema of a message as a JSON object.
 func (g *Generator) object(md protoreflect.MessageDescriptor) map[string]any {
-	if s := wellKnown(md); s != nil {
+	if s := wellKnown(md, g.mode); s != nil {
 		return s
 	}
 	props := map[string]any{}
@@ -180,7 +181,7 @@ func (g *Generator) singular(fd protoreflect.FieldDescriptor) map[string]any {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		return g.message(fd.Message())
 	case protoreflect.EnumKind:
-		return enum(fd.Enum())
+		return enum(fd.Enum(), g.mode)
 	default:
 		return scalar(fd.Kind())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/protoschema"
@@ -21,16 +22,21 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden schemas")
 
-func message(t *testing.T, name string) protoreflect.MessageDescriptor {
+func message(t testing.TB, name string) protoreflect.MessageDescriptor {
 	t.Helper()
-	d, err := shoptest.Files(t).FindDescriptorByName(protoreflect.FullName(name))
+	return messageIn(t, shoptest.Files(t), name)
+}
+
+func messageIn(t testing.TB, files *protoregistry.Files, name string) protoreflect.MessageDescriptor {
+	t.Helper()
+	d, err := files.FindDescriptorByName(protoreflect.FullName(name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d.(protoreflect.MessageDescriptor)
 }
 
-func compile(t *testing.T, doc map[string]any) *jsonschema.Schema {
+func compile(t testing.TB, doc map[string]any) *jsonschema.Schema {
 	t.Helper()
 	raw, err := json.Marshal(doc)
 	if err != nil {
@@ -39,7 +45,7 @@ func compile(t *testing.T, doc map[string]any) *jsonschema.Schema {
 	return schematest.Compile(t, raw)
 }
 
-func validate(t *testing.T, s *jsonschema.Schema, instance string) error {
+func validate(t testing.TB, s *jsonschema.Schema, instance string) error {
 	t.Helper()
 	return schematest.Validate(t, s, []byte(instance))
 }

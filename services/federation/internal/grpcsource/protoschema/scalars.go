@@ -38,8 +38,10 @@ func scalar(k protoreflect.Kind) map[string]any {
 	return map[string]any{}
 }
 
-// enum is the schema of an enum value: one of its names.
-func enum(ed protoreflect.EnumDescriptor) map[string]any {
+// enum is the schema of an enum value: one of its names. protojson writes a number
+// the descriptors do not name (an open enum's value from a newer service) as that
+// number, so an output schema admits integers too.
+func enum(ed protoreflect.EnumDescriptor, mode Mode) map[string]any {
 	if ed.FullName() == "google.protobuf.NullValue" {
 		return map[string]any{"type": "null"}
 	}
@@ -49,6 +51,9 @@ func enum(ed protoreflect.EnumDescriptor) map[string]any {
 		names = append(names, string(values.Get(i).Name()))
 	}
 	s := map[string]any{"type": "string", "enum": names}
+	if mode == Output {
+		s = map[string]any{"anyOf": []any{s, map[string]any{"type": "integer", "description": "A value the service's descriptors do not name."}}}
+	}
 	if d := comment(ed); d != "" {
 		s["description"] = d
 	}

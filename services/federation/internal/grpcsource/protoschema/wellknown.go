@@ -5,7 +5,7 @@ import (
 )
 
 // wellKnown is the schema of a well-known type that protojson maps specially, or nil.
-func wellKnown(md protoreflect.MessageDescriptor) map[string]any {
+func wellKnown(md protoreflect.MessageDescriptor, mode Mode) map[string]any {
 	switch md.FullName() {
 	case "google.protobuf.Timestamp":
 		return map[string]any{"type": "string", "format": "date-time",
@@ -24,9 +24,13 @@ func wellKnown(md protoreflect.MessageDescriptor) map[string]any {
 	case "google.protobuf.FieldMask":
 		return map[string]any{"type": "string", "description": "Field paths in lowerCamelCase, separated by commas."}
 	case "google.protobuf.Any":
-		return map[string]any{"type": "object", "required": []string{"@type"},
+		s := map[string]any{"type": "object",
 			"properties":  map[string]any{"@type": map[string]any{"type": "string"}},
 			"description": "Any message, named by its @type URL (type.googleapis.com/<full name>), with its fields beside @type."}
+		if mode == Input {
+			s["required"] = []string{"@type"} // an empty Any is written as {}, but is no use as an argument
+		}
+		return s
 	case "google.protobuf.DoubleValue", "google.protobuf.FloatValue":
 		return scalar(protoreflect.DoubleKind)
 	case "google.protobuf.Int64Value":
@@ -49,6 +53,6 @@ func wellKnown(md protoreflect.MessageDescriptor) map[string]any {
 
 // IsObject reports whether protojson writes md as a JSON object.
 func IsObject(md protoreflect.MessageDescriptor) bool {
-	s := wellKnown(md)
+	s := wellKnown(md, Output)
 	return s == nil || s["type"] == "object"
 }
