@@ -7,7 +7,7 @@ export GOTOOLCHAIN := go1.27.3
 
 # Every Go module of the workspace, in dependency order.
 MODULES := gen sdk/provider services/kit services/registry services/everything services/session \
-	services/transport services/health services/gateway tools cmd/mcpmesh deploy
+	services/transport services/health services/gateway tools cmd/mcpmesh examples deploy
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 GOLANGCI_LINT_VERSION := v2.15.0
 GOBIN_DIR := $(CURDIR)/bin
