@@ -115,7 +115,7 @@ func (s *Server) keepRegistered(ctx context.Context, lis net.Listener, opts Serv
 	if lease == 0 {
 		lease = DefaultLease
 	}
-	return KeepRegisteredWatching(ctx, registryv1.NewRegistryServiceClient(conn), s.opts.Name, advertise, lease, s.logger, s.changed)
+	return KeepRegisteredWatching(ctx, registryv1.NewRegistryServiceClient(conn), s.opts.Name, advertise, lease, s.base, s.changed)
 }
 
 // Run is the whole life of a provider process: it listens on MCPMESH_PROVIDER_LISTEN,

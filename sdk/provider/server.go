@@ -46,7 +46,8 @@ type Server struct {
 	providerv1.UnimplementedProviderServiceServer
 
 	opts    Options
-	logger  *slog.Logger
+	logger  *slog.Logger // names the provider
+	base    *slog.Logger // Options.Logger, for the registration loop, which names it itself
 	cat     catalogue
 	changed chan struct{} // at most one pending catalogue change
 	watch   *changeFeed
@@ -69,6 +70,7 @@ func New(opts Options, features ...Feature) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		logger:  logger.With("provider", opts.Name),
+		base:    logger,
 		changed: make(chan struct{}, 1),
 		watch:   newChangeFeed(),
 		closed:  make(chan struct{}),
