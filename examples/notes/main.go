@@ -4,24 +4,6 @@
 // and call add_note, delete_note and the prompt summarize.
 package main
 
-import (
-	"context"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/mcpmesh/mcpmesh/sdk/provider"
 
-func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := newProvider(logger)
-	if err == nil {
-		err = srv.Run(ctx)
-	}
-	if err != nil {
-		logger.Error("notes provider failed", "error", err)
-		os.Exit(1)
-	}
-}
+func main() { provider.Main(newProvider) }

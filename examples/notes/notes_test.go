@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,30 +13,13 @@ import (
 	"github.com/mcpmesh/mcpmesh/examples/internal/meshtest"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "notes-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = meshtest.Build(context.Background(), dir)
-	code := 1
-	if err == nil {
-		code = m.Run()
-	} else {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { meshtest.Main(m) }
 
 // TestNotesThroughTheMesh: through a running mesh, an MCP client adds a note, hears
 // that the index changed, reads the note through the template, completes its id,
 // renders the prompt, and deletes it after confirming the elicitation.
 func TestNotesThroughTheMesh(t *testing.T) {
-	mesh := meshtest.Start(t, binary)
+	mesh := meshtest.Start(t)
 	srv, err := newProvider(slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

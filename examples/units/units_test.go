@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,29 +12,12 @@ import (
 	"github.com/mcpmesh/mcpmesh/examples/internal/meshtest"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "units-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = meshtest.Build(context.Background(), dir)
-	code := 1
-	if err == nil {
-		code = m.Run()
-	} else {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { meshtest.Main(m) }
 
 // TestUnitsThroughTheMesh: the provider registers with a running mesh and an MCP
 // client calls its typed tools, sees their derived schemas and their tool errors.
 func TestUnitsThroughTheMesh(t *testing.T) {
-	mesh := meshtest.Start(t, binary)
+	mesh := meshtest.Start(t)
 	srv, err := newProvider(slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,29 @@ import (
 	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
-// Build builds the mcpmesh binary from this checkout into dir and returns its path.
-func Build(ctx context.Context, dir string) (string, error) {
+// binary is the mcpmesh binary that Main built.
+var binary string
+
+// Main is a test package's TestMain: it builds the mcpmesh binary once, runs the tests
+// and removes the binary.
+func Main(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mcpmesh-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := 1
+	if binary, err = build(context.Background(), dir); err == nil {
+		code = m.Run()
+	} else {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build builds the mcpmesh binary from this checkout into dir and returns its path.
+func build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "mcpmesh")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = filepath.Join("..", "..", "cmd", "mcpmesh")
@@ -41,7 +62,7 @@ type Mesh struct {
 }
 
 // Start runs the mesh binary as one process until the test ends.
-func Start(t *testing.T, binary string) *Mesh {
+func Start(t *testing.T) *Mesh {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
