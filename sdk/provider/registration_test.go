@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -312,4 +313,19 @@ func TestServeRegisters(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 	expectEvents(t, reg, "deregister lease-1")
+}
+
+func TestServeRejectsShortLease(t *testing.T) {
+	srv, err := New(Options{Name: "short"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lis.Close() }()
+	if err := srv.Serve(t.Context(), lis, ServeOptions{Registry: "127.0.0.1:1", Lease: 500 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "at least 1s") {
+		t.Errorf("Serve with a 500ms lease: %v", err)
+	}
 }

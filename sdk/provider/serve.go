@@ -57,6 +57,12 @@ type ServeOptions struct {
 // the WatchResources streams and stops gracefully (calls still running after
 // shutdownGrace are cut). It returns nil after a stop that ctx asked for.
 func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ServeOptions) error {
+	if opts.Lease == 0 {
+		opts.Lease = DefaultLease
+	}
+	if opts.Registry != "" && opts.Lease < time.Second {
+		return fmt.Errorf("serve provider %s: the registration lease must be at least 1s, got %s", s.opts.Name, opts.Lease)
+	}
 	srv := grpc.NewServer(opts.ServerOptions...)
 	s.Register(srv)
 	hs := health.NewServer()
@@ -111,11 +117,7 @@ func (s *Server) keepRegistered(ctx context.Context, lis net.Listener, opts Serv
 	if advertise == "" {
 		advertise = lis.Addr().String()
 	}
-	lease := opts.Lease
-	if lease == 0 {
-		lease = DefaultLease
-	}
-	return KeepRegisteredWatching(ctx, registryv1.NewRegistryServiceClient(conn), s.opts.Name, advertise, lease, s.base, s.changed)
+	return KeepRegisteredWatching(ctx, registryv1.NewRegistryServiceClient(conn), s.opts.Name, advertise, opts.Lease, s.base, s.changed)
 }
 
 // Run is the whole life of a provider process: it listens on MCPMESH_PROVIDER_LISTEN,
