@@ -1,5 +1,5 @@
 // Command units is a provider of unit conversions for mcpmesh. It registers with the
-// mesh's registry at MCPMESH_REGISTRY (for make run's mesh, 127.0.0.1:9090) and serves
+// mesh's registry at MCPMESH_PEERS_REGISTRY (for make run's mesh, 127.0.0.1:9090) and serves
 // until interrupted; clients call convert_length and convert_temperature (the mesh
 // prefixes them with "units." only when another provider offers the same name).
 package main

@@ -22,16 +22,18 @@ const (
 	// DefaultLease is the registration lease a provider asks for; it heartbeats at a
 	// third of it.
 	DefaultLease = 30 * time.Second
-	// DefaultListen is where Run listens when MCPMESH_PROVIDER_LISTEN is not set.
+	// DefaultListen is where Run listens when MCPMESH_GRPC_LISTEN is not set.
 	DefaultListen = "127.0.0.1:0"
 	// shutdownGrace bounds the graceful stop; calls still running then are cut.
 	shutdownGrace = 10 * time.Second
 )
 
-// Environment variables that Run reads.
+// Environment variables that Run reads: those of the mesh's own configuration keys
+// (grpc.listen, peers.registry, provider.advertise, provider.lease), so that a provider
+// is configured like the built-in one (-target=provider-everything).
 const (
-	EnvListen    = "MCPMESH_PROVIDER_LISTEN"    // address to listen on (default DefaultListen)
-	EnvRegistry  = "MCPMESH_REGISTRY"           // the mesh registry's gRPC address (required)
+	EnvListen    = "MCPMESH_GRPC_LISTEN"        // address to listen on (default DefaultListen)
+	EnvRegistry  = "MCPMESH_PEERS_REGISTRY"     // the mesh registry's gRPC address (required)
 	EnvAdvertise = "MCPMESH_PROVIDER_ADVERTISE" // address the mesh dials (default: the listener's)
 	EnvLease     = "MCPMESH_PROVIDER_LEASE"     // registration lease, a Go duration (default DefaultLease)
 )
@@ -120,8 +122,8 @@ func (s *Server) keepRegistered(ctx context.Context, lis net.Listener, opts Serv
 	return KeepRegisteredWatching(ctx, registryv1.NewRegistryServiceClient(conn), s.opts.Name, advertise, opts.Lease, s.base, s.changed)
 }
 
-// Run is the whole life of a provider process: it listens on MCPMESH_PROVIDER_LISTEN,
-// registers with the registry at MCPMESH_REGISTRY (advertising
+// Run is the whole life of a provider process: it listens on MCPMESH_GRPC_LISTEN,
+// registers with the registry at MCPMESH_PEERS_REGISTRY (advertising
 // MCPMESH_PROVIDER_ADVERTISE, asking for MCPMESH_PROVIDER_LEASE) and serves until ctx
 // ends (use signal.NotifyContext for SIGINT and SIGTERM).
 func (s *Server) Run(ctx context.Context) error {
