@@ -8,6 +8,7 @@ require (
 	github.com/knadh/koanf/providers/rawbytes v1.0.0
 	github.com/knadh/koanf/v2 v2.4.1
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/sdk/provider v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/everything v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/gateway v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/health v0.0.0-00010101000000-000000000000
@@ -188,6 +189,7 @@ require (
 
 replace (
 	github.com/mcpmesh/mcpmesh/gen => ../../gen
+	github.com/mcpmesh/mcpmesh/sdk/provider => ../../sdk/provider
 	github.com/mcpmesh/mcpmesh/services/everything => ../../services/everything
 	github.com/mcpmesh/mcpmesh/services/gateway => ../../services/gateway
 	github.com/mcpmesh/mcpmesh/services/health => ../../services/health

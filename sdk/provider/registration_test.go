@@ -1,10 +1,11 @@
-package everything
+package provider
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
-	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 )
 
 // testRegistry is a small real RegistryService: it grants 1 s leases and can be told to
@@ -31,6 +31,8 @@ type testRegistry struct {
 	current       string // the live lease id
 	beats         int
 	deregistered  []string
+	lastAddress   string // of the last registration
+	addr          string // where serveRegistry serves it
 
 	events chan string // "register lease-N", "heartbeat lease-N", "deregister lease-N", "unavailable"
 }
@@ -56,6 +58,7 @@ func (r *testRegistry) RegisterProvider(_ context.Context, req *registryv1.Regis
 		return nil, status.Error(codes.Unavailable, "registry warming up")
 	}
 	r.leases++
+	r.lastAddress = req.GetAddress()
 	r.current = fmt.Sprintf("lease-%d", r.leases)
 	r.event("register " + r.current)
 	return &registryv1.RegisterProviderResponse{LeaseId: r.current, LeaseSeconds: 1}, nil
@@ -92,12 +95,13 @@ func (r *testRegistry) RefreshProvider(_ context.Context, req *registryv1.Refres
 // serveRegistry serves reg over loopback gRPC and returns a client.
 func serveRegistry(t *testing.T, reg *testRegistry) registryv1.RegistryServiceClient {
 	t.Helper()
-	srv := grpcserver.New(grpcserver.Settings{Logger: discardLogger()})
-	srv.Register(&registryv1.RegistryService_ServiceDesc, reg)
+	srv := grpc.NewServer()
+	registryv1.RegisterRegistryServiceServer(srv, reg)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.addr = lis.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -106,9 +110,7 @@ func serveRegistry(t *testing.T, reg *testRegistry) registryv1.RegistryServiceCl
 	}
 	t.Cleanup(func() {
 		_ = conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+		srv.GracefulStop()
 		<-served
 	})
 	return registryv1.NewRegistryServiceClient(conn)
@@ -281,4 +283,49 @@ func TestKeepRegisteredRefreshesChangedCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectEvents(t, reg, "deregister lease-1")
+}
+
+// TestServeRegisters: Serve with a registry registers the listener's address, renews
+// the lease and deregisters when it stops.
+func TestServeRegisters(t *testing.T) {
+	reg := newTestRegistry()
+	serveRegistry(t, reg)
+	srv, err := New(Options{Name: "served"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, lis, ServeOptions{Registry: reg.addr, Lease: time.Second}) }()
+	expectEvents(t, reg, "register lease-1", "heartbeat lease-1")
+	reg.mu.Lock()
+	advertised := reg.lastAddress
+	reg.mu.Unlock()
+	if advertised != lis.Addr().String() {
+		t.Errorf("advertised %q, want the listener's %q", advertised, lis.Addr())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	expectEvents(t, reg, "deregister lease-1")
+}
+
+func TestServeRejectsShortLease(t *testing.T) {
+	srv, err := New(Options{Name: "short"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lis.Close() }()
+	if err := srv.Serve(t.Context(), lis, ServeOptions{Registry: "127.0.0.1:1", Lease: 500 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "at least 1s") {
+		t.Errorf("Serve with a 500ms lease: %v", err)
+	}
 }

@@ -1,4 +1,4 @@
-package everything
+package provider
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
-	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
 
-// retry bounds the backoff between failed registry calls.
-var retry = backoff.Config{Min: 100 * time.Millisecond, Max: 30 * time.Second}
+// Bounds of the backoff between failed registry calls.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 30 * time.Second
+)
 
 // Timings of the registration loop.
 const (
@@ -35,7 +37,7 @@ func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient
 }
 
 // KeepRegisteredWatching is KeepRegistered for a provider whose catalogue changes: each
-// signal on changed (Provider.CatalogueChanged) asks the registry to describe the
+// signal on changed (Server.CatalogueChanged) asks the registry to describe the
 // provider again (RefreshProvider), so that clients see the new catalogue and get
 // list_changed notifications. A change while unregistered needs no refresh: the next
 // registration describes the provider anyway.
@@ -49,7 +51,7 @@ func KeepRegisteredWatching(ctx context.Context, client registryv1.RegistryServi
 	r := &registration{
 		client: client, name: name, address: address, lease: lease, changed: changed,
 		logger: logger.With("provider", name, "address", address),
-		retry:  backoff.New(retry),
+		retry:  &pace{min: retryMin, max: retryMax},
 	}
 	r.run(ctx)
 	r.deregister(ctx)
@@ -65,9 +67,9 @@ type registration struct {
 	logger  *slog.Logger
 	changed <-chan struct{} // nil: the catalogue never changes
 
-	leaseID  string           // empty while not registered
-	interval time.Duration    // heartbeat interval: a third of the granted lease
-	retry    *backoff.Backoff // paces consecutive failed calls
+	leaseID  string        // empty while not registered
+	interval time.Duration // heartbeat interval: a third of the granted lease
+	retry    *pace         // paces consecutive failed calls
 }
 
 func (r *registration) run(ctx context.Context) {
@@ -88,7 +90,7 @@ func (r *registration) run(ctx context.Context) {
 // and waits the rest); false when ctx ended.
 func (r *registration) sleep(ctx context.Context, d time.Duration) bool {
 	if r.changed == nil {
-		return backoff.Sleep(ctx, d)
+		return sleep(ctx, d)
 	}
 	deadline := time.Now().Add(d)
 	for {
