@@ -12,6 +12,7 @@ package principal
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,6 +84,18 @@ func (p *Principal) MissingScopes(required []string) []string {
 		}
 	}
 	return missing
+}
+
+// OwnerOf is what a record created under ctx stores as its owner (a session, a task): a
+// SHA-256 digest of the principal's Key, so that the store keeps no identity in clear;
+// empty without a principal.
+func OwnerOf(ctx context.Context) string {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(p.Key()))
+	return string(sum[:])
 }
 
 type contextKey struct{}

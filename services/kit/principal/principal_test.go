@@ -127,3 +127,22 @@ func BenchmarkAppendToOutgoing(b *testing.B) {
 		}
 	}
 }
+
+func TestOwnerOf(t *testing.T) {
+	alice := &Principal{Subject: "alice", Issuer: "https://idp.example", Method: MethodOAuth}
+	aliceAgain := &Principal{Subject: "alice", Issuer: "https://idp.example", Scopes: []string{"x"}, Method: MethodOAuth}
+	aliceElsewhere := &Principal{Subject: "alice", Issuer: "https://other.example", Method: MethodOAuth}
+	own := func(p *Principal) string { return OwnerOf(NewContext(context.Background(), p)) }
+	if own(alice) == "" || own(alice) != own(aliceAgain) {
+		t.Fatal("one caller (issuer and subject) must own alike whatever its scopes")
+	}
+	if own(alice) == own(aliceElsewhere) {
+		t.Fatal("the same subject of another issuer is another owner")
+	}
+	if strings.Contains(own(alice), "alice") {
+		t.Fatal("the owner keeps the identity in clear")
+	}
+	if OwnerOf(context.Background()) != "" {
+		t.Fatal("no principal, no owner")
+	}
+}
