@@ -39,8 +39,8 @@ func bearerFrom(r *http.Request, maxBytes int) credential {
 
 // parseAuthorization reads one Authorization header value.
 func parseAuthorization(v string, maxBytes int) credential {
-	scheme, token, ok := strings.Cut(v, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	scheme, token, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
 		return credential{refusal: &Refusal{Status: http.StatusUnauthorized, Description: "unsupported authorization scheme: send Authorization: Bearer <token>"}}
 	}
 	token = strings.TrimLeft(token, " ")
@@ -63,8 +63,7 @@ func isB64Token(s string) bool {
 	}
 	i := 0
 	for ; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+		if !isTokenChar(s[i]) {
 			break
 		}
 	}
@@ -77,4 +76,8 @@ func isB64Token(s string) bool {
 		}
 	}
 	return true
+}
+
+func isTokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0
 }
