@@ -36,8 +36,9 @@ func TestSelfAddress(t *testing.T) {
 		wantAddr  string
 		wantPlain bool
 	}{
-		{"all runs the gateway", []string{"MCPMESH_GATEWAY_LISTEN=0.0.0.0:8080"}, "http://127.0.0.1:8080", false},
-		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GATEWAY_LISTEN=:8081",
+		// A gateway on every interface needs an auth mode, or its configuration is refused.
+		{"all runs the gateway", []string{"MCPMESH_GATEWAY_LISTEN=0.0.0.0:8080", "MCPMESH_AUTH_MODE=none"}, "http://127.0.0.1:8080", false},
+		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GATEWAY_LISTEN=:8081", "MCPMESH_AUTH_MODE=none",
 			"MCPMESH_PEERS_TRANSPORT=t:9090", "MCPMESH_PEERS_SESSION=s:9090", "MCPMESH_PEERS_REGISTRY=r:9090", "MCPMESH_PEERS_HEALTH=h:9090"}, "http://127.0.0.1:8081", false},
 		{"gRPC target", []string{"MCPMESH_TARGET=session", "MCPMESH_GRPC_LISTEN=0.0.0.0:9191", "MCPMESH_PEERS_REGISTRY=registry:9090"}, "127.0.0.1:9191", true},
 	}

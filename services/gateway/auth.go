@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/auth"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/rest"
+	"github.com/mcpmesh/mcpmesh/services/kit/apikey"
 )
 
 // authentication is the gateway's auth.mode put together: the middleware and, with
@@ -33,11 +35,15 @@ func newAuthentication(c AuthConfig, listen string, logger *slog.Logger) (*authe
 		logger.Info("authentication is not configured: every request acts for the anonymous principal, which is allowed on loopback only",
 			"listen", listen)
 	}
-	if mode.APIKey {
-		return nil, errors.New("auth.mode " + c.Mode + ": API keys are not available yet in this build")
-	}
 	out := &authentication{}
 	s := auth.Settings{Mode: mode, Logger: logger, MaxTokenBytes: c.OAuth.MaxTokenBytes}
+	if mode.APIKey {
+		v, err := newAPIKeyVerifier(c.APIKeys)
+		if err != nil {
+			return nil, err
+		}
+		s.APIKeys = v
+	}
 	if mode.OAuth {
 		v, err := newOAuthVerifier(c.OAuth)
 		if err != nil {
@@ -72,6 +78,22 @@ func metadataPaths(resource string) []string {
 		}
 	}
 	return paths
+}
+
+func newAPIKeyVerifier(c APIKeysConfig) (*auth.APIKeyVerifier, error) {
+	if c.File == "" {
+		return nil, errors.New("auth.api_keys.file: required for API keys (the PostgreSQL key store is not available yet)")
+	}
+	pepper, err := apikey.ReadPepper(c.PepperFile)
+	if err != nil {
+		return nil, fmt.Errorf("auth.api_keys.pepper_file: %w", err)
+	}
+	h, err := apikey.NewHasher(pepper)
+	if err != nil {
+		return nil, fmt.Errorf("auth.api_keys.pepper_file: %w", err)
+	}
+	return auth.NewAPIKeyVerifier(auth.APIKeySettings{Hasher: h, Store: apikey.NewFileStore(c.File),
+		ReloadInterval: time.Second, LastUsedInterval: c.LastUsedInterval})
 }
 
 func newOAuthVerifier(c OAuthConfig) (*auth.OAuthVerifier, error) {
