@@ -119,26 +119,21 @@ func newOAuthVerifier(c OAuthConfig) (*auth.OAuthVerifier, error) {
 // deniedMCP answers the session service's denials on /mcp, /sse and /messages: a step-up
 // challenge for missing scopes, JSON-RPC -32003 for a policy refusal.
 func (a *authentication) deniedMCP(w http.ResponseWriter, err error) bool {
-	d, ok := auth.DenialOf(err)
-	switch {
-	case !ok:
-		return false
-	case d.Policy:
-		mcphttp.WriteForbidden(w)
-	default:
-		a.authn.Challenge().WriteStepUp(w, d.Scopes)
-	}
-	return true
+	return a.denied(w, err, mcphttp.WriteForbidden)
 }
 
 // deniedREST is deniedMCP for /v1: a policy refusal is 403 with grpc-gateway's body.
 func (a *authentication) deniedREST(w http.ResponseWriter, err error) bool {
+	return a.denied(w, err, rest.WriteForbidden)
+}
+
+func (a *authentication) denied(w http.ResponseWriter, err error, forbidden func(http.ResponseWriter)) bool {
 	d, ok := auth.DenialOf(err)
 	switch {
 	case !ok:
 		return false
 	case d.Policy:
-		rest.WriteForbidden(w)
+		forbidden(w)
 	default:
 		a.authn.Challenge().WriteStepUp(w, d.Scopes)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,19 +141,6 @@ func startOP(t *testing.T, st *rotatingStorage) string {
 	return srv.URL
 }
 
-// freeLoopbackAddress picks a port for a listener whose URL the configuration must name
-// before it listens (the resource the tokens are issued for).
-func freeLoopbackAddress(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	_ = lis.Close()
-	return addr
-}
-
 // The official Go SDK client finds the authorization server from the gateway's 401 on
 // its own (RFC 9728 metadata, then the OP's discovery), gets a token with client
 // credentials from a real OpenID provider and calls a tool, in both protocol
@@ -163,7 +149,8 @@ func freeLoopbackAddress(t *testing.T) string {
 func TestOAuthWithOpenIDProvider(t *testing.T) {
 	st := &rotatingStorage{}
 	st.rotate(newOPKey(t, "key-1"))
-	addr := freeLoopbackAddress(t)
+	// The resource the tokens are issued for names the gateway's URL before it listens.
+	addr := closedAddress(t)
 	st.resource = "http://" + addr + "/mcp"
 	issuer := startOP(t, st)
 

@@ -39,30 +39,7 @@ func FuzzParseAuthorization(f *testing.F) {
 // Any token either verifies (only the one properly signed seed can) or is refused with
 // a *Refusal; never a panic, never an internal error.
 func FuzzVerifyToken(f *testing.F) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Use: "sig"}}})
-	}))
-	defer jwks.Close()
-	v, err := NewOAuthVerifier(OAuthSettings{Issuer: "https://idp.example", JWKSURL: jwks.URL, Resource: "https://mesh.example/mcp",
-		Algorithms: []string{"ES256", "RS256"}, ClockSkew: time.Second, JWKSRefreshInterval: time.Hour})
-	if err != nil {
-		f.Fatal(err)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	payload := `{"iss":"https://idp.example","aud":"https://mesh.example/mcp","sub":"a","exp":` +
-		jsonInt(time.Now().Add(time.Hour).Unix()) + `}`
-	jws, err := signer.Sign([]byte(payload))
-	if err != nil {
-		f.Fatal(err)
-	}
-	good, _ := jws.CompactSerialize()
+	v, good := newSignedFixture(f)
 	for _, s := range []string{good, "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "x", good[:len(good)-2], strings.Replace(good, ".", "..", 1)} {
 		f.Add(s)
 	}
@@ -83,4 +60,38 @@ func FuzzVerifyToken(f *testing.F) {
 func jsonInt(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// newSignedFixture is a verifier for https://idp.example (ES256 keys served from a JWKS
+// on loopback) and a valid token for it.
+func newSignedFixture(tb testing.TB) (*OAuthVerifier, string) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Use: "sig"}}})
+	}))
+	tb.Cleanup(jwks.Close)
+	v, err := NewOAuthVerifier(OAuthSettings{Issuer: "https://idp.example", JWKSURL: jwks.URL, Resource: "https://mesh.example/mcp",
+		Algorithms: []string{"ES256", "RS256"}, ClockSkew: time.Second, JWKSRefreshInterval: time.Hour})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	payload := `{"iss":"https://idp.example","aud":"https://mesh.example/mcp","sub":"a","scope":"mcp:tools","exp":` +
+		jsonInt(time.Now().Add(time.Hour).Unix()) + `}`
+	jws, err := signer.Sign([]byte(payload))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	good, err := jws.CompactSerialize()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v, good
 }
