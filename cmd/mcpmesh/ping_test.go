@@ -36,6 +36,7 @@ func TestSelfAddress(t *testing.T) {
 		wantAddr  string
 		wantPlain bool
 	}{
+		// A gateway on every interface needs an auth mode, or its configuration is refused.
 		{"all runs the gateway", []string{"MCPMESH_AUTH_MODE=none", "MCPMESH_GATEWAY_LISTEN=0.0.0.0:8088"}, "http://127.0.0.1:8088", false},
 		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GRPC_PLAINTEXT=true", "MCPMESH_AUTH_MODE=none", "MCPMESH_GATEWAY_LISTEN=:8081",
 			"MCPMESH_PEERS_TRANSPORT=t:9090", "MCPMESH_PEERS_SESSION=s:9090", "MCPMESH_PEERS_REGISTRY=r:9090", "MCPMESH_PEERS_HEALTH=h:9090"}, "http://127.0.0.1:8081", false},

@@ -108,6 +108,9 @@ func (c AuthConfig) validate(listen string) error {
 	if mode.APIKey && c.APIKeys.PepperFile == "" {
 		errs = append(errs, errors.New("auth.api_keys.pepper_file: required in mode "+c.Mode+" (the secret API keys are hashed with)"))
 	}
+	if mode.APIKey && c.APIKeys.File == "" {
+		errs = append(errs, errors.New("auth.api_keys.file: required in mode "+c.Mode+" (where `mcpmesh apikey create` keeps the keys)"))
+	}
 	if c.APIKeys.LastUsedInterval <= 0 {
 		errs = append(errs, errors.New("auth.api_keys.last_used_interval: must be > 0"))
 	}

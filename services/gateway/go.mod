@@ -3,6 +3,7 @@ module github.com/mcpmesh/mcpmesh/services/gateway
 go 1.27.3
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/kit v0.0.0-00010101000000-000000000000

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/auth"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"strings"
 	"sync"
@@ -134,6 +135,10 @@ func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.S
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":%s}`, msg.ID, v)
 	}
 	switch msg.Method {
+	case "deny-scope":
+		return denial(auth.ReasonInsufficientScope, "files:write admin")
+	case "deny-policy":
+		return denial(auth.ReasonPolicyDenied, "")
 	case "json":
 		if err := stream.Send(head(200, transportv1.Framing_FRAMING_JSON, "sess-1", 0)); err != nil {
 			return err
@@ -290,6 +295,10 @@ func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSession
 // session writes for the caller carry the mesh's ErrorInfo.
 func (testSession) CallTool(_ context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
 	switch req.GetName() {
+	case "deny-scope":
+		return nil, denial(auth.ReasonInsufficientScope, "files:write admin")
+	case "deny-policy":
+		return nil, denial(auth.ReasonPolicyDenied, "")
 	case "echo":
 		var args struct {
 			Text string `json:"text"`
@@ -320,6 +329,19 @@ func (testSession) CallTool(_ context.Context, req *sessionv1.CallToolRequest) (
 
 func publicError(code codes.Code, msg string) error {
 	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Domain: "mcpmesh", Reason: code.String()})
+	if err != nil {
+		panic(err)
+	}
+	return st.Err()
+}
+
+// denial is the session service's refusal, built by hand as the step-up contract says.
+func denial(reason, scopes string) error {
+	info := &errdetails.ErrorInfo{Domain: auth.DenialDomain, Reason: reason}
+	if scopes != "" {
+		info.Metadata = map[string]string{"scopes": scopes}
+	}
+	st, err := status.New(codes.PermissionDenied, "tool admin-reset in provider ops needs files:write").WithDetails(info)
 	if err != nil {
 		panic(err)
 	}

@@ -20,7 +20,7 @@ type routes struct {
 	probes  *probes.State
 	metrics *httpmetrics.Metrics
 	limiter *ratelimit.Limiter
-	authn   *auth.Authenticator
+	authn   *authentication
 	deps    Deps
 	logger  *slog.Logger
 	maxBody int64 // bounds POST bodies on /mcp and /v1
@@ -38,7 +38,7 @@ func newRouter(r routes) (http.Handler, error) {
 		Registry: r.deps.Registry,
 		Health:   r.deps.Health,
 		Session:  r.deps.Session,
-	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute, MaxBodyBytes: r.maxBody})
+	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute, MaxBodyBytes: r.maxBody, Denied: r.authn.deniedREST})
 	if err != nil {
 		return nil, fmt.Errorf("gateway REST API: %w", err)
 	}
@@ -55,7 +55,7 @@ func newRouter(r routes) (http.Handler, error) {
 		rest.WriteTooManyRequests(w, perSecond, retryAfter)
 	}
 	mcp := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, r.authn.Wrap(h), rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
 	}
 	mcp("POST /mcp", r.mcp.Post)
 	mcp("GET /mcp", r.mcp.Get)
@@ -64,16 +64,21 @@ func newRouter(r routes) (http.Handler, error) {
 	mcp("/mcp", r.mcp.MethodNotAllowed)
 	// The 2024-11-05 HTTP+SSE transport, for older clients.
 	legacy := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, r.authn.Wrap(h), rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
 	}
 	legacy("GET /sse", "/sse", r.mcp.LegacySSE)
 	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
-	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.Wrap(restMux), rejectREST)))
+	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.authn.Wrap(restMux), rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
 	handle("GET /startupz", "/startupz", http.HandlerFunc(r.probes.Startupz))
+	if r.authn.metadata != nil {
+		for _, p := range r.authn.metadataPaths {
+			handle("GET "+p, auth.MetadataPath, r.authn.metadata)
+		}
+	}
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)
 	}

@@ -83,7 +83,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("gateway rate limit: %w", err)
 	}
 
-	authn, err := newAuthenticator(cfg.Auth, cfg.Listen, logger)
+	authn, err := newAuthentication(cfg.Auth, cfg.Listen, logger)
 	if err != nil {
 		return nil, fmt.Errorf("gateway auth: %w", err)
 	}
@@ -103,6 +103,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		KeepaliveInterval: cfg.KeepaliveInterval,
 		MaxActive:         cfg.Admission.MaxInFlightPerCPU * runtime.GOMAXPROCS(0),
 		ActiveHold:        cfg.Admission.QueueTimeout,
+		Denied:            authn.deniedMCP,
 	}, logger, deps.Transport, metrics.StreamsOpen(), streamsCtx)
 	handler, err := newRouter(routes{
 		mcp:     mcp,

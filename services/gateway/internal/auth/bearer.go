@@ -39,8 +39,8 @@ func bearerFrom(r *http.Request, maxBytes int) credential {
 
 // parseAuthorization reads one Authorization header value.
 func parseAuthorization(v string, maxBytes int) credential {
-	scheme, token, ok := strings.Cut(v, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	scheme, token, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
 		return credential{refusal: &Refusal{Status: http.StatusUnauthorized, Description: "unsupported authorization scheme: send Authorization: Bearer <token>"}}
 	}
 	token = strings.TrimLeft(token, " ")
@@ -63,8 +63,7 @@ func isB64Token(s string) bool {
 	}
 	i := 0
 	for ; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+		if !isTokenChar(s[i]) {
 			break
 		}
 	}
@@ -78,3 +77,14 @@ func isB64Token(s string) bool {
 	}
 	return true
 }
+
+// tokenChars marks the bytes of RFC 6750's b64token (before the '=' padding): a table,
+// because this check runs on every byte of every request's token.
+var tokenChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", byte(c)) >= 0
+	}
+	return t
+}()
+
+func isTokenChar(c byte) bool { return tokenChars[c] }

@@ -39,6 +39,9 @@ type Options struct {
 	OnRoute func(w http.ResponseWriter, route string)
 	// MaxBodyBytes bounds a request body (413 beyond); zero means no limit.
 	MaxBodyBytes int64
+	// Denied, when set, answers an error that is an authorization denial and reports
+	// true; other errors get the usual answer.
+	Denied func(w http.ResponseWriter, err error) bool
 }
 
 // NewMux returns the REST handler: the grpc-gateway mux with every REST route
@@ -46,7 +49,7 @@ type Options struct {
 func NewMux(c Clients, o Options) (http.Handler, error) {
 	opts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, openJSONMarshaler{newRawJSON()}),
-		runtime.WithErrorHandler(errorHandler(o.Logger)),
+		runtime.WithErrorHandler(errorHandler(o.Logger, o.Denied)),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 	}
 	if o.OnRoute != nil {
