@@ -6,7 +6,7 @@ export GOTOOLCHAIN := go1.27.3
 .DEFAULT_GOAL := help
 
 # Every Go module of the workspace, in dependency order.
-MODULES := gen services/kit services/registry services/everything services/session \
+MODULES := gen services/kit services/registry services/everything services/federation services/session \
 	services/transport services/health services/gateway tools cmd/mcpmesh deploy
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 GOLANGCI_LINT_VERSION := v2.15.0
