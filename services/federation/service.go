@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/everything"
 	"github.com/mcpmesh/mcpmesh/services/kit"
@@ -26,9 +27,12 @@ type HealthReporter interface {
 	SetServingStatus(service string, status healthpb.HealthCheckResponse_ServingStatus)
 }
 
-// HealthPrefix starts the grpc.health.v1 service name of each upstream:
-// "federation/<upstream name>".
-const HealthPrefix = "federation/"
+// HealthName is the grpc.health.v1 service name under which the federation reports
+// an upstream: the provider service's name, "/" and the provider's name (the health
+// service asks for it before the process-wide provider status).
+func HealthName(provider string) string {
+	return providerv1.ProviderService_ServiceDesc.ServiceName + "/" + provider
+}
 
 // Deps are the federation's dependencies.
 type Deps struct {
@@ -92,8 +96,8 @@ func (s *Service) running(ctx context.Context) error {
 	return nil
 }
 
-// keepRegistered is what runs while an upstream is connected: its provider stays
-// registered, and its list_changed notifications become registry refreshes.
+// keepRegistered keeps an upstream's provider registered (from its first connection
+// on), and turns its catalogue changes into registry refreshes.
 func (s *Service) keepRegistered(u *upstream) func(ctx context.Context) {
 	return func(ctx context.Context) {
 		// It fails only on arguments New has checked.
@@ -110,6 +114,6 @@ func (s *Service) healthOf(name string) func(bool) {
 		if serving {
 			st = healthpb.HealthCheckResponse_SERVING
 		}
-		s.deps.Health.SetServingStatus(HealthPrefix+name, st)
+		s.deps.Health.SetServingStatus(HealthName(name), st)
 	}
 }

@@ -113,10 +113,16 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 	return s, func() { _ = s.Close(); _ = closer.Close() }, nil
 }
 
-// run keeps the upstream connected until ctx ends: it connects, lets keep run while
-// the connection lives (the registration), and reconnects with backoff when the
-// connection ends or a ping fails. A stdio upstream is started again each time.
-func (u *upstream) run(ctx context.Context, health func(serving bool), keep func(ctx context.Context)) {
+// run keeps the upstream connected until ctx ends: it connects, and reconnects with
+// backoff when the connection ends or a ping fails (a stdio upstream is started
+// again each time). register runs from the first connection until ctx ends: the
+// provider stays registered while the upstream is away (health reports it down and
+// its calls fail at once), so that its tools do not vanish and come back with every
+// blip; each new connection refreshes its catalogue.
+func (u *upstream) run(ctx context.Context, health func(serving bool), register func(ctx context.Context)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	registered := false
 	retry := backoff.New(backoff.Config{Min: u.settings.ReconnectMin, Max: u.settings.ReconnectMax})
 	for ctx.Err() == nil {
 		s, closeSession, err := u.connect(ctx)
@@ -140,7 +146,11 @@ func (u *upstream) run(ctx context.Context, health func(serving bool), keep func
 		u.setSession(s)
 		u.signalChanged()
 		health(true)
-		why := u.serve(ctx, s, keep)
+		if !registered {
+			registered = true
+			wg.Go(func() { register(ctx) })
+		}
+		why := u.serve(ctx, s)
 		u.setSession(nil)
 		closeSession()
 		if ctx.Err() != nil {
@@ -154,15 +164,11 @@ func (u *upstream) run(ctx context.Context, health func(serving bool), keep func
 	}
 }
 
-// serve runs keep while s lives and returns why it ended: the connection closed, a
-// ping failed, or ctx ended.
-func (u *upstream) serve(ctx context.Context, s *mcp.ClientSession, keep func(ctx context.Context)) error {
-	ctx, stop := context.WithCancel(ctx)
+// serve waits while s lives and returns why it ended: the connection closed, a ping
+// failed, or ctx ended.
+func (u *upstream) serve(ctx context.Context, s *mcp.ClientSession) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer stop()
-	wg.Go(func() { keep(ctx) })
-
 	ended := make(chan error, 1)
 	wg.Go(func() {
 		err := s.Wait()

@@ -2,8 +2,11 @@ package mesh
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -31,6 +34,10 @@ func federatedMesh(t *testing.T, upstreams ...federation.Upstream) string {
 	cfg.Federation.PingInterval = 500 * time.Millisecond
 	cfg.Federation.ReconnectMin = 50 * time.Millisecond
 	cfg.Federation.ReconnectMax = 500 * time.Millisecond
+	cfg.Health.CheckInterval = 200 * time.Millisecond
+	// The tests call an upstream that is down until it is back: the session's breaker
+	// opens after a few failures, and must let a trial call through soon.
+	cfg.Session.Breaker.OpenTimeout = 200 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -291,4 +298,84 @@ func TestFederationRestartsADeadStdioUpstream(t *testing.T) {
 		}
 		return nil
 	}, "whoami answers from a restarted upstream process")
+}
+
+// providerHealth is the status the mesh's /v1/health reports for provider name.
+func providerHealth(base, name string) (string, error) {
+	resp, err := http.Get(base + "/v1/health")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Components []struct {
+			Kind, Name, Status, Message string
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return "", err
+	}
+	for _, c := range body.Components {
+		if c.Name == name && strings.Contains(c.Kind, "PROVIDER") {
+			return c.Status, nil
+		}
+	}
+	return "", fmt.Errorf("no provider component %s in %+v", name, body.Components)
+}
+
+func waitForHealth(t *testing.T, base, name, want string) {
+	t.Helper()
+	eventually.NoError(t, 20*time.Second, func() error {
+		got, err := providerHealth(base, name)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("status %s", got)
+		}
+		return nil
+	}, "the mesh's health reports provider %s %s", name, want)
+}
+
+// An HTTP upstream that goes away is reported down by the mesh's health and its calls
+// fail; when it is back at its address, the federation reconnects and it serves again.
+func TestFederationReportsAnUpstreamDownAndBack(t *testing.T) {
+	server := newUpstreamServer("web", nil)
+	closeSessionsAtEnd(t, server)
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	serve := func(lis net.Listener) *http.Server {
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(lis) }()
+		return srv
+	}
+	srv := serve(lis)
+	t.Cleanup(func() { _ = srv.Close() })
+	base := federatedMesh(t, federation.Upstream{Name: "web", URL: "http://" + addr + "/mcp"})
+	cs := meshSession(t, base, nil)
+	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "wait", "whoami")
+	waitForHealth(t, base, "web", "STATUS_SERVING")
+
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitForHealth(t, base, "web", "STATUS_NOT_SERVING")
+	if got, err := callText(t.Context(), cs, "whoami", map[string]any{}); err == nil {
+		t.Errorf("whoami answered %q with its upstream down", got)
+	}
+
+	lis, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the upstream's port was taken meanwhile: %v", err)
+	}
+	srv = serve(lis)
+	waitForHealth(t, base, "web", "STATUS_SERVING")
+	eventually.NoError(t, 10*time.Second, func() error {
+		_, err := callText(t.Context(), cs, "whoami", map[string]any{})
+		return err
+	}, "whoami answers again once its upstream is back")
 }

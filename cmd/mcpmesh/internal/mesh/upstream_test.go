@@ -107,7 +107,18 @@ func serveUpstream(t *testing.T, s *mcp.Server) string {
 	t.Helper()
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
 	t.Cleanup(srv.Close)
+	closeSessionsAtEnd(t, s)
 	return srv.URL
+}
+
+// closeSessionsAtEnd closes s's sessions when the test ends: a session whose client
+// lost its connection (the upstream went away under it) is never closed otherwise.
+func closeSessionsAtEnd(t *testing.T, s *mcp.Server) {
+	t.Cleanup(func() {
+		for ss := range s.Sessions() {
+			_ = ss.Close()
+		}
+	})
 }
 
 // runStdioUpstream is the stdio upstream: it serves until stdin closes or a signal.
