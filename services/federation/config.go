@@ -150,8 +150,13 @@ func (u Upstream) validate(at string) error {
 	case u.URL != "" && len(u.Command) > 0:
 		errs = append(errs, fmt.Errorf("%s: set url or command, not both", at))
 	case u.URL != "":
-		if p, err := url.Parse(u.URL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		p, err := url.Parse(u.URL)
+		switch {
+		case err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "":
 			errs = append(errs, fmt.Errorf("%s.url: %q must be an absolute http or https URL", at, u.URL))
+		case p.User != nil:
+			// config print shows the upstreams as they are: credentials go in files.
+			errs = append(errs, fmt.Errorf("%s.url: must not carry credentials; use auth.bearer_file or auth.oauth", at))
 		}
 	}
 	if u.Transport != "" && u.Transport != TransportStreamable && u.Transport != TransportSSE {

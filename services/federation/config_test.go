@@ -20,6 +20,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"both", Upstream{Name: "x", URL: "http://x/mcp", Command: []string{"x"}}, []string{"not both"}},
 		{"bad name and prefix", Upstream{Name: "Docs", Prefix: "A B", URL: "http://x/mcp"}, []string{".name:", ".prefix:"}},
 		{"relative url", Upstream{Name: "x", URL: "/mcp"}, []string{"absolute http or https URL"}},
+		{"credentials in url", Upstream{Name: "x", URL: "https://u:p@x/mcp"}, []string{"must not carry credentials"}},
 		{"unknown transport", Upstream{Name: "x", URL: "http://x/mcp", Transport: "ws"}, []string{".transport:"}},
 		{"transport without url", Upstream{Name: "x", Command: []string{"x"}, Transport: "sse"}, []string{"only for an HTTP upstream"}},
 		{"bad glob", Upstream{Name: "x", URL: "http://x/mcp", Tools: Filter{Include: []string{"[a"}}}, []string{".tools: bad glob"}},
