@@ -85,10 +85,17 @@ func (u *upstream) timeout() time.Duration {
 // connect opens a client session with the upstream (initialize, or server/discover
 // for the 2026-07-28 generation, as the SDK negotiates).
 func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), error) {
-	ctx, cancel := context.WithTimeout(ctx, u.settings.ConnectTimeout)
-	defer cancel()
-	t, closer, err := u.cfg.transport(ctx, u.logger, u.onNotification)
+	// Transports keep the context they connect with for the connection's life (the
+	// legacy SSE stream is a GET made with it): it ends when the session is closed, or
+	// when the handshake takes longer than the connect timeout.
+	connCtx, endConn := context.WithCancel(context.WithoutCancel(ctx))
+	handshake := time.AfterFunc(u.settings.ConnectTimeout, endConn)
+	defer handshake.Stop()
+	stop := context.AfterFunc(ctx, endConn) // the service stopping ends a handshake too
+	defer stop()
+	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification)
 	if err != nil {
+		endConn()
 		return nil, nil, err
 	}
 	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
@@ -98,11 +105,21 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
 		// Progress and log messages are tapped from the byte stream (tap.go).
 	})
-	s, err := client.Connect(ctx, t, nil)
+	s, err := client.Connect(connCtx, t, nil)
 	if err != nil {
+		endConn()
 		_ = closer.Close()
 		return nil, nil, err
 	}
+	if !handshake.Stop() {
+		// The timer fired as the handshake ended: the connection's context is gone.
+		_ = s.Close()
+		endConn()
+		_ = closer.Close()
+		return nil, nil, fmt.Errorf("handshake took longer than %s", u.settings.ConnectTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.settings.ConnectTimeout)
+	defer cancel()
 	// Ask for every log message; each call's stream gets those at its client's level.
 	// (Logging is deprecated from 2026-07-28 on, but stateful upstreams still have it.)
 	if caps := s.InitializeResult().Capabilities; caps != nil && caps.Logging != nil { //nolint:staticcheck // see above
@@ -110,7 +127,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 			u.logger.DebugContext(ctx, "upstream refused logging/setLevel", "error", err)
 		}
 	}
-	return s, func() { _ = s.Close(); _ = closer.Close() }, nil
+	return s, func() { _ = s.Close(); endConn(); _ = closer.Close() }, nil
 }
 
 // run keeps the upstream connected until ctx ends: it connects, and reconnects with

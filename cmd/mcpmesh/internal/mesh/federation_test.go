@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -378,4 +381,47 @@ func TestFederationReportsAnUpstreamDownAndBack(t *testing.T) {
 		_, err := callText(t.Context(), cs, "whoami", map[string]any{})
 		return err
 	}, "whoami answers again once its upstream is back")
+}
+
+// An upstream behind a bearer token is reached with the token from
+// auth.bearer_file; a legacy HTTP+SSE upstream (transport: sse) serves as well.
+func TestFederationBearerFileAndLegacySSE(t *testing.T) {
+	const token = "s3cret-upstream-token"
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	guarded := newUpstreamServer("guarded", nil)
+	closeSessionsAtEnd(t, guarded)
+	var refused atomic.Int32
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return guarded }, nil)
+	guard := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			refused.Add(1)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		streamable.ServeHTTP(w, r)
+	}))
+	t.Cleanup(guard.Close)
+
+	old := newUpstreamServer("old", nil)
+	closeSessionsAtEnd(t, old)
+	legacy := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return old }, nil))
+	t.Cleanup(legacy.Close)
+
+	base := federatedMesh(t,
+		federation.Upstream{Name: "guarded", URL: guard.URL, Prefix: "g", Auth: federation.Auth{BearerFile: tokenFile}, Tools: federation.Filter{Include: []string{"whoami"}}},
+		federation.Upstream{Name: "old", URL: legacy.URL, Transport: federation.TransportSSE, Prefix: "o", Tools: federation.Filter{Include: []string{"whoami"}}},
+	)
+	cs := meshSession(t, base, nil)
+	waitForTools(t, cs, "g__whoami", "o__whoami")
+	for name, want := range map[string]string{"g__whoami": "guarded pid", "o__whoami": "old pid"} {
+		if got, err := callText(t.Context(), cs, name, map[string]any{}); err != nil || !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, %v; want %q...", name, got, err, want)
+		}
+	}
+	if n := refused.Load(); n != 0 {
+		t.Errorf("the guarded upstream refused %d requests without the token", n)
+	}
 }
