@@ -86,6 +86,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 // running serves and keeps connected each upstream until the service stops.
 func (s *Service) running(ctx context.Context) error {
 	for _, u := range s.upstreams {
+		u.stopping = s.Stopping()
 		s.deps.Providers.Set(u.cfg.Name, u)
 		s.Go(func(ctx context.Context) error {
 			u.run(ctx, s.healthOf(u.cfg.Name), s.keepRegistered(u))

@@ -31,6 +31,9 @@ type upstream struct {
 	// changed signals a catalogue change (list_changed from the upstream, or a new
 	// connection) to the registration, which asks the registry to describe it again.
 	changed chan struct{}
+	// watchers are the mesh's WatchResources streams; stopping ends them.
+	watchers watchers
+	stopping <-chan struct{}
 
 	mu      sync.RWMutex
 	session *mcp.ClientSession // nil while disconnected
@@ -103,6 +106,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { u.signalChanged() },
 		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { u.signalChanged() },
 		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
+		ResourceUpdatedHandler:     u.onResourceUpdated,
 		// Progress and log messages are tapped from the byte stream (tap.go).
 	})
 	s, err := client.Connect(connCtx, t, nil)
@@ -127,6 +131,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 			u.logger.DebugContext(ctx, "upstream refused logging/setLevel", "error", err)
 		}
 	}
+	u.subscribeAll(ctx, s)
 	return s, func() { _ = s.Close(); endConn(); _ = closer.Close() }, nil
 }
 

@@ -118,7 +118,7 @@ func TestFederationPrefixesAndFilters(t *testing.T) {
 	cs := meshSession(t, base, nil)
 	ctx := t.Context()
 	waitForTools(t, cs, "a__search_docs", "a__whoami",
-		"b__delete_docs", "b__log", "b__progress", "b__search_docs", "b__wait", "b__whoami")
+		"b__delete_docs", "b__log", "b__progress", "b__search_docs", "b__touch", "b__wait", "b__whoami")
 
 	for name, want := range map[string]string{"a__whoami": "alpha pid", "b__whoami": "beta pid", "a__search_docs": "alpha ran search_docs"} {
 		got, err := callText(ctx, cs, name, map[string]any{})
@@ -194,7 +194,7 @@ func TestFederationForwardsProgressLogsAndCancellation(t *testing.T) {
 		},
 	})
 	ctx := t.Context()
-	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "wait", "whoami")
+	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "touch", "wait", "whoami")
 
 	params := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{}}
 	params.SetProgressToken("tok-1")
@@ -242,15 +242,18 @@ func TestFederationForwardsProgressLogsAndCancellation(t *testing.T) {
 	}
 }
 
-// A tool added upstream reaches the catalogue and the client's list_changed.
-func TestFederationFollowsUpstreamListChanges(t *testing.T) {
+// A tool added upstream reaches the catalogue and the client's list_changed; a
+// resource the upstream says changed reaches its subscribers.
+func TestFederationFollowsUpstreamChanges(t *testing.T) {
 	server := newUpstreamServer("solo", nil)
 	base := federatedMesh(t, federation.Upstream{Name: "solo", URL: serveUpstream(t, server), Prefix: "s"})
 	changed := make(chan struct{}, 8)
+	updated := make(chan string, 8)
 	cs := meshSession(t, base, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+		ResourceUpdatedHandler: func(_ context.Context, req *mcp.ResourceUpdatedNotificationRequest) { updated <- req.Params.URI },
 	})
-	waitForTools(t, cs, "s__delete_docs", "s__log", "s__progress", "s__search_docs", "s__wait", "s__whoami")
+	waitForTools(t, cs, "s__delete_docs", "s__log", "s__progress", "s__search_docs", "s__touch", "s__wait", "s__whoami")
 	for len(changed) > 0 { // notifications of the first registration
 		<-changed
 	}
@@ -264,10 +267,31 @@ func TestFederationFollowsUpstreamListChanges(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no notifications/tools/list_changed after the upstream added a tool")
 	}
-	waitForTools(t, cs, "s__delete_docs", "s__fresh", "s__log", "s__progress", "s__search_docs", "s__wait", "s__whoami")
+	waitForTools(t, cs, "s__delete_docs", "s__fresh", "s__log", "s__progress", "s__search_docs", "s__touch", "s__wait", "s__whoami")
 	if got, err := callText(t.Context(), cs, "s__fresh", map[string]any{}); err != nil || got != "fresh" {
 		t.Errorf("s__fresh: %q, %v", got, err)
 	}
+
+	const readme = "upstream://solo/readme"
+	if err := cs.Subscribe(t.Context(), &mcp.SubscribeParams{URI: readme}); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	// The mesh's watch of the provider may open after the subscription: touch until
+	// a notice arrives.
+	eventually.NoError(t, 15*time.Second, func() error {
+		if _, err := callText(t.Context(), cs, "s__touch", map[string]any{}); err != nil {
+			return err
+		}
+		select {
+		case uri := <-updated:
+			if uri != readme {
+				return fmt.Errorf("update for %s", uri)
+			}
+			return nil
+		case <-time.After(200 * time.Millisecond):
+			return errors.New("no notifications/resources/updated yet")
+		}
+	}, "the client subscribed to %s hears of its change upstream", readme)
 }
 
 // A stdio upstream is started by the federation and started again when it dies.
@@ -278,7 +302,7 @@ func TestFederationRestartsADeadStdioUpstream(t *testing.T) {
 	}
 	base := federatedMesh(t, federation.Upstream{Name: "local", Command: []string{exe}, Env: []string{stdioUpstreamEnv + "=local"}})
 	cs := meshSession(t, base, nil)
-	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "wait", "whoami")
+	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "touch", "wait", "whoami")
 
 	first, err := callText(t.Context(), cs, "whoami", map[string]any{})
 	if err != nil {
@@ -360,7 +384,7 @@ func TestFederationReportsAnUpstreamDownAndBack(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Close() })
 	base := federatedMesh(t, federation.Upstream{Name: "web", URL: "http://" + addr + "/mcp"})
 	cs := meshSession(t, base, nil)
-	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "wait", "whoami")
+	waitForTools(t, cs, "delete_docs", "log", "progress", "search_docs", "touch", "wait", "whoami")
 	waitForHealth(t, base, "web", "STATUS_SERVING")
 
 	if err := srv.Close(); err != nil {

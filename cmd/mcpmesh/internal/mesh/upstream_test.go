@@ -37,10 +37,14 @@ type upstreamHooks struct {
 
 // newUpstreamServer serves the tools whoami (the server's name and pid), search_docs
 // and delete_docs (for filters), progress (two progress notifications), log (one log
-// message) and wait (until cancelled or ms pass); the prompt greet; the resource
+// message), wait (until cancelled or ms pass) and touch (the readme changed); the prompt greet; the resource
 // upstream://<name>/readme.
 func newUpstreamServer(name string, hooks *upstreamHooks) *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.2.3"}, &mcp.ServerOptions{Instructions: "the " + name + " upstream"})
+	noop := func(context.Context, *mcp.SubscribeRequest) error { return nil }
+	s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.2.3"}, &mcp.ServerOptions{
+		Instructions:     "the " + name + " upstream",
+		SubscribeHandler: noop, UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+	})
 	text := func(format string, args ...any) *mcp.CallToolResult {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(format, args...)}}}
 	}
@@ -94,6 +98,10 @@ func newUpstreamServer(name string, hooks *upstreamHooks) *mcp.Server {
 			}}, nil
 		})
 	uri := "upstream://" + name + "/readme"
+	mcp.AddTool(s, &mcp.Tool{Name: "touch", Description: "Says the readme changed."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, _ noArgs) (*mcp.CallToolResult, any, error) {
+			return text("touched"), nil, s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: uri})
+		})
 	s.AddResource(&mcp.Resource{URI: uri, Name: "readme", MIMEType: "text/plain"},
 		func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "text/plain", Text: "read me, from " + name}}}, nil
