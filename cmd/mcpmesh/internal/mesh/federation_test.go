@@ -28,7 +28,7 @@ import (
 
 // federatedMesh runs the mesh in one process without the built-in provider, with
 // upstreams as its only providers, and returns its base URL.
-func federatedMesh(t *testing.T, upstreams ...federation.Upstream) string {
+func federatedMesh(t testing.TB, upstreams ...federation.Upstream) string {
 	t.Helper()
 	cfg := allInOne(t)
 	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
@@ -49,10 +49,17 @@ func federatedMesh(t *testing.T, upstreams ...federation.Upstream) string {
 
 // meshSession connects the official Go SDK client to the mesh's /mcp at the latest
 // stateful protocol version.
-func meshSession(t *testing.T, base string, opts *mcp.ClientOptions) *mcp.ClientSession {
+func meshSession(t testing.TB, base string, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	return sdkSession(t, base+"/mcp", opts)
+}
+
+// sdkSession connects the official Go SDK client to an MCP endpoint at the latest
+// stateful protocol version.
+func sdkSession(t testing.TB, endpoint string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "federation-test", Version: "1.0.0"}, opts)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
+	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1},
 		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	if err != nil {
 		t.Fatalf("connect to the mesh: %v", err)
@@ -73,7 +80,7 @@ func toolNames(ctx context.Context, cs *mcp.ClientSession) ([]string, error) {
 }
 
 // waitForTools waits until the mesh lists exactly want (sorted).
-func waitForTools(t *testing.T, cs *mcp.ClientSession, want ...string) {
+func waitForTools(t testing.TB, cs *mcp.ClientSession, want ...string) {
 	t.Helper()
 	slices.Sort(want)
 	eventually.NoError(t, 15*time.Second, func() error {

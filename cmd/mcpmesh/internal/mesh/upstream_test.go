@@ -111,7 +111,7 @@ func newUpstreamServer(name string, hooks *upstreamHooks) *mcp.Server {
 
 // serveUpstream serves s over Streamable HTTP on a loopback port until the test ends
 // and returns its endpoint.
-func serveUpstream(t *testing.T, s *mcp.Server) string {
+func serveUpstream(t testing.TB, s *mcp.Server) string {
 	t.Helper()
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
 	t.Cleanup(srv.Close)
@@ -121,7 +121,7 @@ func serveUpstream(t *testing.T, s *mcp.Server) string {
 
 // closeSessionsAtEnd closes s's sessions when the test ends: a session whose client
 // lost its connection (the upstream went away under it) is never closed otherwise.
-func closeSessionsAtEnd(t *testing.T, s *mcp.Server) {
+func closeSessionsAtEnd(t testing.TB, s *mcp.Server) {
 	t.Cleanup(func() {
 		for ss := range s.Sessions() {
 			_ = ss.Close()
