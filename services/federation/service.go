@@ -72,9 +72,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("federation breakers: %w", err)
 	}
-	if err := breaker.Observe(breakers, tel.MeterProvider); err != nil {
-		return nil, fmt.Errorf("federation breaker metrics: %w", err)
-	}
+	// No breaker.Observe: the session's breakers report under the same metric and
+	// provider names in the same process, and two series of one name and labels
+	// would break the scrape. The session's breaker state covers the provider.
 	s := &Service{deps: deps, logger: tel.Logger}
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
