@@ -6,8 +6,8 @@ export GOTOOLCHAIN := go1.27.3
 .DEFAULT_GOAL := help
 
 # Every Go module of the workspace, in dependency order.
-MODULES := gen sdk/provider services/kit services/registry services/everything services/session \
-	services/transport services/health services/gateway services/federation tools cmd/mcpmesh examples deploy
+MODULES := gen sdk/provider services/kit services/registry services/everything services/federation \
+	services/session services/transport services/health services/gateway tools cmd/mcpmesh examples deploy
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 # The test service of the gRPC source: its descriptor set, with comments, is built from
 # these sources by make generate.

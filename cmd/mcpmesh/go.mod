@@ -11,6 +11,7 @@ require (
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/sdk/provider v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/everything v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/services/federation v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/gateway v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/health v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/kit v0.0.0-00010101000000-000000000000
@@ -199,6 +200,7 @@ replace (
 	github.com/mcpmesh/mcpmesh/gen => ../../gen
 	github.com/mcpmesh/mcpmesh/sdk/provider => ../../sdk/provider
 	github.com/mcpmesh/mcpmesh/services/everything => ../../services/everything
+	github.com/mcpmesh/mcpmesh/services/federation => ../../services/federation
 	github.com/mcpmesh/mcpmesh/services/gateway => ../../services/gateway
 	github.com/mcpmesh/mcpmesh/services/health => ../../services/health
 	github.com/mcpmesh/mcpmesh/services/kit => ../../services/kit

@@ -9,6 +9,7 @@ import (
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
 )
@@ -164,7 +165,7 @@ func (s *Service) describe(ctx context.Context, name, addr string) (*providerv1.
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DescribeTimeout)
 	defer cancel()
-	resp, err := providerv1.NewProviderServiceClient(conn).Describe(ctx, &providerv1.DescribeRequest{})
+	resp, err := providerv1.NewProviderServiceClient(namedservice.Conn(conn, name)).Describe(ctx, &providerv1.DescribeRequest{})
 	if err != nil {
 		return nil, fail(errProviderUnavailable, err, "provider %s at %s did not answer Describe", name, addr)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 	"github.com/mcpmesh/mcpmesh/services/session"
@@ -62,7 +63,9 @@ type Mesh struct {
 	// Built by the modules' init functions, for the modules that need each other.
 	session  *session.Service
 	provider *everything.Provider
-	gateway  *gateway.Service
+	// providers is the ProviderService of the process (nil when it serves none).
+	providers *namedservice.Mux
+	gateway   *gateway.Service
 
 	// modules are the process's modules, dependencies first.
 	modules []runningModule

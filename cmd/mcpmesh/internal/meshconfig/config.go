@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
@@ -30,10 +31,11 @@ const (
 	TargetRegistry           = "registry"
 	TargetHealth             = "health"
 	TargetProviderEverything = "provider-everything"
+	TargetFederation         = "federation"
 )
 
 // Services lists the targets that "all" expands to, in start order (dependencies first).
-var Services = []string{TargetRegistry, TargetProviderEverything, TargetSession, TargetTransport, TargetHealth, TargetGateway}
+var Services = []string{TargetRegistry, TargetProviderEverything, TargetFederation, TargetSession, TargetTransport, TargetHealth, TargetGateway}
 
 // Config is the whole configuration of a process.
 type Config struct {
@@ -50,6 +52,8 @@ type Config struct {
 	Health     health.Config     `koanf:"health"`
 	Provider   Provider          `koanf:"provider"`
 	Everything everything.Config `koanf:"everything"`
+	// Federation is the upstream MCP servers presented as providers.
+	Federation federation.Config `koanf:"federation"`
 	// Database holds session and registry state when set; empty means in memory.
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
@@ -85,7 +89,8 @@ type Peers struct {
 	Health    string `koanf:"health"`
 }
 
-// Provider configures how a provider target announces itself to the registry.
+// Provider configures how a provider target (provider-everything, federation)
+// announces itself to the registry.
 type Provider struct {
 	// Advertise is the address the registry and sessions use to reach the provider;
 	// empty means the gRPC listener's own address.
@@ -114,6 +119,7 @@ func Default() Config {
 		Health:     health.DefaultConfig(),
 		Provider:   Provider{Lease: 30 * time.Second},
 		Everything: everything.DefaultConfig(),
+		Federation: federation.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
 		Auth:       gateway.DefaultAuthConfig(),
@@ -179,6 +185,7 @@ func (c Config) Validate() error {
 		TargetSession:            {TargetRegistry},
 		TargetHealth:             {TargetRegistry},
 		TargetProviderEverything: {TargetRegistry},
+		TargetFederation:         {TargetRegistry},
 	}
 	for _, t := range targets {
 		for _, peer := range needs[t] {
@@ -197,6 +204,7 @@ func (c Config) Validate() error {
 		{TargetRegistry, c.Registry.Validate},
 		{TargetHealth, c.Health.Validate},
 		{TargetProviderEverything, c.Everything.Validate},
+		{TargetFederation, c.Federation.Validate},
 	}
 	for _, ch := range checks {
 		if c.Runs(ch.target) {
@@ -210,7 +218,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.Runs(TargetProviderEverything) && c.Provider.Lease < 5*time.Second {
+	if (c.Runs(TargetProviderEverything) || c.Runs(TargetFederation)) && c.Provider.Lease < 5*time.Second {
 		errs = append(errs, errors.New("provider.lease: must be at least 5s"))
 	}
 	return errors.Join(errs...)
