@@ -174,6 +174,14 @@ bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against
 	./bin/mcpmesh-bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
 		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
 
+.PHONY: perfguard
+perfguard: ## Count the instructions of one tools/call through -target=all under callgrind; fail above the baseline (tools/perfguard/baseline.txt) + 10%.
+	tools/perfguard/perfguard.sh
+
+.PHONY: perfguard-update
+perfguard-update: ## Write the instruction count of one tools/call as the new perfguard baseline.
+	tools/perfguard/perfguard.sh -update
+
 # The load generator is test tooling: it lives in the tools module, not in the server.
 .PHONY: bin/mcpmesh-bench
 bin/mcpmesh-bench:
