@@ -178,6 +178,7 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 		Warmup:      opts.warmup,
 		Duration:    opts.duration,
 		Stateful:    srv.stateful,
+		Stateless:   srv.stateless,
 		ServerPIDs:  srv.pids(),
 		DatabasePID: srv.databasePID,
 	})
