@@ -17,6 +17,9 @@ FUZZTIME ?= 5s
 # make bench: concurrent sessions and seconds per measured run.
 BENCH_C ?= 1000
 BENCH_D ?= 10s
+# make bench: servers on CPU 0, the generator on CPU 1, as the targets are set
+# (BENCH_PIN= runs unpinned, e.g. on one CPU).
+BENCH_PIN ?= -pin
 
 .PHONY: help
 help: ## List the targets.
@@ -167,7 +170,7 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 
 .PHONY: bench
 bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
-	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) $(BENCH_PIN) -binary ./bin/mcpmesh
 	@# PostgreSQL-backed layouts: fewer sessions and a shorter window keep make bench within
 	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
 	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.

@@ -57,6 +57,8 @@ type server struct {
 	stateful bool
 	// stateless: the load calls the 2026-07-28 way, without sessions.
 	stateless bool
+	// pin runs every process on serverCPU (-pin).
+	pin       bool
 	processes []*proc.Process
 	// lb is the load balancer in front of the gateways of replicas-pg (nil otherwise).
 	lb *balancer
@@ -128,12 +130,14 @@ type starter struct {
 	conns int
 	// progress receives what the bench prints while it works.
 	progress io.Writer
+	// pin runs the servers on serverCPU (-pin).
+	pin bool
 }
 
 // start runs a layout and waits until it serves the echo tool. On error nothing it
 // started is left running.
 func (st starter) start(ctx context.Context, layout string) (*server, error) {
-	s := &server{layout: layout, stateful: layout != layoutCeiling && layout != layoutAllStateless, stateless: layout == layoutAllStateless}
+	s := &server{layout: layout, stateful: layout != layoutCeiling && layout != layoutAllStateless, stateless: layout == layoutAllStateless, pin: st.pin}
 	var dbURL string
 	var err error
 	if usesDatabase(layout) {
@@ -179,6 +183,9 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 func (s *server) add(ctx context.Context, binary, name string, env []string, args ...string) (*proc.Process, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	if s.pin {
+		binary, args = pinned(binary, args)
+	}
 	p, err := proc.Start(ctx, name, binary, env, args...)
 	if err != nil {
 		return nil, err

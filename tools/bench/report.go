@@ -89,14 +89,16 @@ type report struct {
 	Duration      time.Duration `json:"duration_ns"`
 	Warmup        time.Duration `json:"warmup_ns"`
 	SixGOMAXPROCS int           `json:"six_gomaxprocs"`
-	GOMAXPROCS    int           `json:"gomaxprocs"`
-	EnvGOMAXPROCS string        `json:"env_gomaxprocs,omitempty"`
-	NumCPU        int           `json:"nproc"`
-	GoVersion     string        `json:"go_version"`
-	Started       time.Time     `json:"date"`
-	Rows          []row         `json:"layouts"`
-	Idle          *idleResult   `json:"idle_memory,omitempty"`
-	IdleError     string        `json:"idle_memory_error,omitempty"`
+	// Pinned: servers on CPU 0, the generator on CPU 1 (-pin).
+	Pinned        bool        `json:"pinned"`
+	GOMAXPROCS    int         `json:"gomaxprocs"`
+	EnvGOMAXPROCS string      `json:"env_gomaxprocs,omitempty"`
+	NumCPU        int         `json:"nproc"`
+	GoVersion     string      `json:"go_version"`
+	Started       time.Time   `json:"date"`
+	Rows          []row       `json:"layouts"`
+	Idle          *idleResult `json:"idle_memory,omitempty"`
+	IdleError     string      `json:"idle_memory_error,omitempty"`
 }
 
 func (r *report) fillEnvironment() {
@@ -194,6 +196,8 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		b.WriteString(r.idleLine())
 		b.WriteString("\n\n")
 	}
+	b.WriteString(r.targetsSection())
+	b.WriteString("\n")
 	for _, row := range r.Rows {
 		switch {
 		case row.Error != "":
@@ -234,6 +238,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		env = r.EnvGOMAXPROCS
 	}
 	fmt.Fprintf(&b, "GOMAXPROCS: generator %d (env %s; ceiling, all and all-pg inherit the env), six and replicas-pg %s per process  \n", r.GOMAXPROCS, env, sixProcs(r.SixGOMAXPROCS))
+	if r.Pinned {
+		fmt.Fprintf(&b, "pinned: servers on CPU %d (taskset; GOMAXPROCS follows the CPU set), generator on CPU %d  \n", serverCPU, generatorCPU)
+	}
 	fmt.Fprintf(&b, "nproc: %d  \ngo: %s  \ndate: %s\n", r.NumCPU, r.GoVersion, r.Started.Format(time.RFC3339))
 	_, err := io.WriteString(w, b.String())
 	return err
