@@ -2,19 +2,13 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpgoserver "github.com/mark3labs/mcp-go/server"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // Peer servers: the same echo tool served by other Go MCP servers, each with its
@@ -71,43 +65,10 @@ func peerHandler(peer string) (http.Handler, func(), error) {
 // 127.0.0.1:0 (or -listen), serves the echo tool at /mcp, prints a banner that
 // proc.Start understands, and serves until ctx ends.
 func PeerMain(ctx context.Context, peer string, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mcpmesh-bench "+peer, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected arguments %v", peer, fs.Args())
-	}
 	h, closeSessions, err := peerHandler(peer)
 	if err != nil {
 		return err
 	}
 	defer closeSessions()
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", h)
-	lis, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("%s: listen: %w", peer, err)
-	}
-	base := "http://" + lis.Addr().String()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	fmt.Fprintf(stdout, "%s listening on %s\n  MCP endpoint   %s/mcp\n%s.\n", peer, base, base, proc.BannerEnd)
-	select {
-	case err := <-served:
-		return fmt.Errorf("%s: serve: %w", peer, err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("%s: serve: %w", peer, err)
-	}
-	return nil
+	return serveChild(ctx, peer, h, args, stdout, stderr)
 }
