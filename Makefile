@@ -20,6 +20,9 @@ FUZZTIME ?= 5s
 # make bench: concurrent sessions and seconds per measured run.
 BENCH_C ?= 1000
 BENCH_D ?= 10s
+# make bench: servers on CPU 0, the generator on CPU 1, as the targets are set
+# (BENCH_PIN= runs unpinned, e.g. on one CPU).
+BENCH_PIN ?= -pin
 
 .PHONY: help
 help: ## List the targets.
@@ -171,12 +174,20 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 
 .PHONY: bench
 bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
-	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) $(BENCH_PIN) -binary ./bin/mcpmesh
 	@# PostgreSQL-backed layouts: fewer sessions and a shorter window keep make bench within
 	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
 	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.
 	./bin/mcpmesh-bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
 		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
+
+.PHONY: perfguard
+perfguard: ## Count the instructions of one tools/call through -target=all under callgrind; fail above the baseline (tools/perfguard/baseline.txt) + 10%.
+	tools/perfguard/perfguard.sh
+
+.PHONY: perfguard-update
+perfguard-update: ## Write the instruction count of one tools/call as the new perfguard baseline.
+	tools/perfguard/perfguard.sh -update
 
 # The load generator is test tooling: it lives in the tools module, not in the server.
 .PHONY: bin/mcpmesh-bench
