@@ -19,9 +19,11 @@ type routes struct {
 	probes  *probes.State
 	metrics *httpmetrics.Metrics
 	limiter *ratelimit.Limiter
-	deps    Deps
-	logger  *slog.Logger
-	maxBody int64 // bounds POST bodies on /mcp and /v1
+	// perPrincipal bounds each caller; nil when off.
+	perPrincipal *ratelimit.PerPrincipal
+	deps         Deps
+	logger       *slog.Logger
+	maxBody      int64 // bounds POST bodies on /mcp and /v1
 }
 
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
@@ -49,8 +51,18 @@ func newRouter(r routes) (http.Handler, error) {
 	rejectREST := func(w http.ResponseWriter, _ *http.Request, retryAfter int) {
 		rest.WriteTooManyRequests(w, perSecond, retryAfter)
 	}
+	principalMCP := func(w http.ResponseWriter, _ *http.Request, reason string) {
+		mcphttp.WriteTooManyRequestsBecause(w, reason)
+	}
+	principalREST := func(w http.ResponseWriter, _ *http.Request, reason string) {
+		rest.WriteTooManyRequestsBecause(w, reason)
+	}
+	// The replica's bucket first (cheap, shared), then the caller's own limits.
+	limitMCP := func(h http.Handler) http.Handler {
+		return r.limiter.Wrap(ratelimit.RouteMCP, r.perPrincipal.Wrap(h, principalMCP), rejectMCP)
+	}
 	mcp := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", limitMCP(h)))
 	}
 	mcp("POST /mcp", r.mcp.Post)
 	mcp("GET /mcp", r.mcp.Get)
@@ -59,12 +71,12 @@ func newRouter(r routes) (http.Handler, error) {
 	mcp("/mcp", r.mcp.MethodNotAllowed)
 	// The 2024-11-05 HTTP+SSE transport, for older clients.
 	legacy := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged(route, limitMCP(h)))
 	}
 	legacy("GET /sse", "/sse", r.mcp.LegacySSE)
 	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
-	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, restMux, rejectREST)))
+	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.perPrincipal.Wrap(restMux, principalREST), rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))

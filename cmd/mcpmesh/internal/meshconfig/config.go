@@ -54,6 +54,7 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
+	Auth      Auth        `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
