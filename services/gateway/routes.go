@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/mcpmesh/mcpmesh/gen/openapi"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
@@ -69,6 +70,9 @@ func newRouter(r routes) (http.Handler, error) {
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
 	handle("GET /startupz", "/startupz", http.HandlerFunc(r.probes.Startupz))
+	if r.deps.AssertionKeys != nil {
+		handle("GET "+assertion.JWKSPath, assertion.JWKSPath, serveJWKS(r.deps.AssertionKeys))
+	}
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)
 	}

@@ -53,6 +53,7 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
+	Auth      Auth        `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -105,6 +106,7 @@ func Default() Config {
 		Everything: everything.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
+		Auth:       defaultAuth(),
 	}
 }
 
@@ -171,6 +173,7 @@ func (c Config) Validate() error {
 		target string
 		err    func() error
 	}{
+		{TargetSession, c.Auth.Authorization().Validate},
 		{TargetGateway, c.Gateway.Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},
