@@ -22,10 +22,12 @@ import (
 //  3. logging: one line per failed call (successes are counted by metrics, not logged).
 //     Hand-written rather than go-grpc-middleware's logging interceptor, which builds
 //     its log fields on every call (about 40 allocations) even when nothing is logged;
-//  4. deadlines: unary calls without a deadline get the default one, so nothing hangs.
+//  4. auth context: the principal a mesh peer sent in metadata (kit/principal) goes
+//     into the handler's context (principal.go); a malformed one is Unauthenticated;
+//  5. deadlines: unary calls without a deadline get the default one, so nothing hangs.
 //     Streams are exempt: listen streams are meant to stay open.
 //
-// The steps are one function per call kind rather than four chained interceptors:
+// The steps are one function per call kind rather than five chained interceptors:
 // chaining builds a closure per step on every call, and in-process calls (three per
 // tools/call in -target=all) pay that on the hot path.
 type chain struct {
@@ -40,10 +42,14 @@ func (c chain) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h
 		}
 	}()
 	start := time.Now()
-	hctx := ctx
-	if _, ok := ctx.Deadline(); !ok && c.defaultDeadline > 0 { // 4. deadlines
+	hctx, err := withPrincipal(ctx) // 4. auth context
+	if err != nil {
+		logFailure(ctx, c.logger, info.FullMethod, start, err)
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok && c.defaultDeadline > 0 { // 5. deadlines
 		var cancel context.CancelFunc
-		hctx, cancel = context.WithTimeout(ctx, c.defaultDeadline)
+		hctx, cancel = context.WithTimeout(hctx, c.defaultDeadline)
 		defer cancel()
 	}
 	resp, err = handler(hctx, req)
@@ -61,7 +67,11 @@ func (c chain) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo
 		}
 	}()
 	start := time.Now()
-	if err = handler(srv, ss); err != nil {
+	hs, err := streamWithPrincipal(ss) // 4. auth context
+	if err == nil {
+		err = handler(srv, hs)
+	}
+	if err != nil {
 		ctx := ss.Context()
 		logFailure(ctx, c.logger, info.FullMethod, start, err) // 3. logging
 		return MaskError(ctx, c.logger, info.FullMethod, err)  // 2. masking
