@@ -6,12 +6,12 @@ import (
 	"net/http"
 
 	"github.com/mcpmesh/mcpmesh/gen/openapi"
-	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/rest"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 )
 
 // routes is what the router needs.

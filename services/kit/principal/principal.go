@@ -119,7 +119,7 @@ func Decode(b []byte) (*Principal, error) {
 	}
 	var p Principal
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if p.Subject == "" || p.Method == "" {
 		return nil, fmt.Errorf("%w: subject and method are required", ErrMalformed)
