@@ -84,6 +84,23 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if adminAddr := m.AdminAddress(); adminAddr != "" {
 		fmt.Fprintf(stdout, "  admin          http://%s/metrics\n", adminAddr)
 	}
+	// auth.policy takes effect without a restart: on a change of the file or SIGHUP the
+	// configuration is loaded again from the same sources and its rules replace the
+	// ones in force (other keys need a restart).
+	reload := func() {
+		again, err := config.Load(meshconfig.Default(), config.Sources{File: *file, Environ: environ, Flags: fs})
+		if err == nil {
+			err = m.ReloadPolicy(again.Value.Auth.Policy)
+		}
+		if err != nil {
+			logger.Error("auth.policy not reloaded; the previous rules stay in force", "error", err)
+			return
+		}
+		logger.Info("auth.policy reloaded", "rules", len(again.Value.Auth.Policy.Rules))
+	}
+	if err := watchReload(ctx, *file, logger, reload); err != nil {
+		return fmt.Errorf("watch %s for auth.policy changes: %w", *file, err)
+	}
 	_, _ = fmt.Fprintln(stdout, bannerEnd+" (SIGTERM drains gracefully).")
 	return m.Run(ctx)
 }

@@ -41,6 +41,7 @@ type harnessOptions struct {
 	logger    *slog.Logger // nil discards
 	ready     func(context.Context) error
 	wrap      func(http.Handler) http.Handler
+	jwks      []byte // served as the assertion keys when set
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -105,6 +106,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Ready:          o.ready,
 		MetricsHandler: tel.MetricsHandler(),
 		Middleware:     o.wrap,
+		AssertionKeys:  o.jwks,
 	})
 	if err != nil {
 		t.Fatal(err)

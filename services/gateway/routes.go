@@ -12,6 +12,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/rest"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 )
 
 // routes is what the router needs.
@@ -91,6 +92,9 @@ func newRouter(r routes) (http.Handler, error) {
 		for _, p := range r.authn.metadataPaths {
 			handle("GET "+p, auth.MetadataPath, r.authn.metadata)
 		}
+	}
+	if r.deps.AssertionKeys != nil {
+		handle("GET "+assertion.JWKSPath, assertion.JWKSPath, serveJWKS(r.deps.AssertionKeys))
 	}
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)

@@ -46,6 +46,10 @@ type Deps struct {
 	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
 	// with OpenTelemetry's otelhttp handler.
 	Middleware func(http.Handler) http.Handler
+	// AssertionKeys is the JWKS of the keys that sign the identity assertions
+	// providers receive (kit/assertion's KeySet.JWKS, from auth.assertion), served at
+	// assertion.JWKSPath. Nil leaves the route out (404).
+	AssertionKeys []byte
 }
 
 // Service is the HTTP edge. It holds no state another replica would need.

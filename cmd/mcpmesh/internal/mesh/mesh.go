@@ -40,6 +40,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 )
 
 // Mesh is one process's set of running modules.
@@ -59,6 +60,9 @@ type Mesh struct {
 	// schemaCurrent is set once the database's tables were seen current.
 	schemaCurrent atomic.Bool
 	clients       clients
+
+	// assertionKeys sign provider assertions (session) and are published (gateway).
+	assertionKeys *assertion.KeySet
 
 	// Built by the modules' init functions, for the modules that need each other.
 	session  *session.Service
@@ -157,6 +161,9 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 		}
 		return m.dialer.Peer(cfg.PeerAddress(target))
 	})
+	if m.assertionKeys, err = assertionKeys(cfg, logger); err != nil {
+		return nil, err
+	}
 	if cfg.Runs(meshconfig.TargetGateway) {
 		if m.httpLis, err = listen("HTTP", cfg.Gateway.Listen, "-gateway.listen"); err != nil {
 			return nil, err

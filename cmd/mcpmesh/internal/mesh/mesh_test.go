@@ -50,6 +50,13 @@ func start(t testing.TB) string {
 // startWith runs an in-process mesh of cfg until the test ends and returns its base URL.
 func startWith(t testing.TB, cfg meshconfig.Config) string {
 	t.Helper()
+	_, base := startMesh(t, cfg)
+	return base
+}
+
+// startMesh is startWith that also returns the mesh.
+func startMesh(t testing.TB, cfg meshconfig.Config) (*Mesh, string) {
+	t.Helper()
 	m, err := New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +78,7 @@ func startWith(t testing.TB, cfg meshconfig.Config) string {
 	_, httpAddr := m.Addresses()
 	base := "http://" + httpAddr
 	waitReady(t, base)
-	return base
+	return m, base
 }
 
 // waitReady waits (bounded) until the gateway at base answers /readyz with 200.

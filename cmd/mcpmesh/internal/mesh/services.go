@@ -50,12 +50,18 @@ func (m *Mesh) initProvider() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initSession() (*lifecycle.Service, error) {
+	signer, err := m.assertionSigner()
+	if err != nil {
+		return nil, err
+	}
 	s, err := session.New(m.cfg.Session, session.Deps{
-		Telemetry: m.telemetryFor(meshconfig.TargetSession),
-		Registry:  m.clients.registry,
-		Conns:     m.dialer,
-		DB:        m.db,
-		Version:   m.opts.build.Version,
+		Telemetry:     m.telemetryFor(meshconfig.TargetSession),
+		Registry:      m.clients.registry,
+		Conns:         m.dialer,
+		DB:            m.db,
+		Version:       m.opts.build.Version,
+		Authorization: m.cfg.Auth.Authorization(),
+		Assertions:    signer,
 	})
 	if err != nil {
 		return nil, err
@@ -99,6 +105,7 @@ func (m *Mesh) initGateway() (*lifecycle.Service, error) {
 		// admin listener.
 		MetricsHandler: m.publicMetrics(),
 		Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
+		AssertionKeys:  m.assertionJWKS(),
 	})
 	if err != nil {
 		return nil, err

@@ -58,8 +58,8 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
-	// Auth is how callers are authenticated at the gateway (see docs/security.md).
-	Auth gateway.AuthConfig `koanf:"auth"`
+	// Auth is how callers authenticate and what they may do (docs/security.md).
+	Auth Auth `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -122,14 +122,14 @@ func Default() Config {
 		Federation: federation.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
-		Auth:       gateway.DefaultAuthConfig(),
+		Auth:       defaultAuth(),
 	}
 }
 
 // GatewayConfig is the gateway's section with the top-level auth: section it depends on.
 func (c Config) GatewayConfig() gateway.Config {
 	g := c.Gateway
-	g.Auth = c.Auth
+	g.Auth = c.Auth.Gateway()
 	return g
 }
 
@@ -198,6 +198,7 @@ func (c Config) Validate() error {
 		target string
 		err    func() error
 	}{
+		{TargetSession, c.Auth.Authorization().Validate},
 		{TargetGateway, c.GatewayConfig().Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},

@@ -1,0 +1,54 @@
+package mesh
+
+import (
+	"log/slog"
+
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
+	"github.com/mcpmesh/mcpmesh/services/session"
+)
+
+// assertionKeys loads the keys that sign the identity assertions providers receive,
+// once per process: the session service signs with them and the gateway publishes
+// them, so in one process both use the same set. Without key files a session service
+// gets a key generated at start; only a gateway in the same process can publish it, so
+// a session service without one logs that its providers cannot verify. A gateway
+// without key files and without a session service publishes nothing.
+func assertionKeys(cfg meshconfig.Config, logger *slog.Logger) (*assertion.KeySet, error) {
+	a := cfg.Auth.Assertion
+	if len(a.SigningKeyFiles) > 0 {
+		return assertion.LoadKeys(a.SigningKeyFiles)
+	}
+	if !cfg.Runs(meshconfig.TargetSession) {
+		return nil, nil
+	}
+	if !cfg.Runs(meshconfig.TargetGateway) {
+		logger.Warn("auth.assertion.signing_key_files is not set: provider calls carry assertions signed by a key generated at start, which no gateway publishes; set the same key files on the session and gateway processes so that providers can verify them")
+	}
+	return assertion.EphemeralKeys()
+}
+
+// assertionSigner is the session service's signer (nil without keys).
+func (m *Mesh) assertionSigner() (*assertion.Signer, error) {
+	if m.assertionKeys == nil {
+		return nil, nil
+	}
+	return assertion.NewSigner(m.assertionKeys, m.cfg.Auth.Assertion.Issuer, m.cfg.Auth.Assertion.TTL)
+}
+
+// assertionJWKS is what the gateway serves at assertion.JWKSPath (nil: nothing).
+func (m *Mesh) assertionJWKS() []byte {
+	if m.assertionKeys == nil {
+		return nil
+	}
+	return m.assertionKeys.JWKS()
+}
+
+// ReloadPolicy puts new auth.policy rules in force without a restart, if this process
+// runs the session service; rules that do not compile change nothing and are reported.
+func (m *Mesh) ReloadPolicy(cfg session.PolicyConfig) error {
+	if m.session == nil {
+		return nil
+	}
+	return m.session.SetPolicy(cfg)
+}
