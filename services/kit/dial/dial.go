@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 )
 
 // InProcessScheme prefixes targets served in the same process.
@@ -76,30 +75,12 @@ func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 }
 
 // peerOptions are added to connections made by Peer: connections to the mesh's own
-// services, which also receive the principal of each call (kit/principal). Provider
+// services, which also receive the principal of each call (principalOptions). Provider
 // connections (Conn) never do: providers get a signed assertion instead.
 var peerOptions = []grpc.DialOption{
 	grpc.WithDefaultServiceConfig(peerServiceConfig),
-	grpc.WithChainUnaryInterceptor(waitForReadyUnary, principalUnary),
-	grpc.WithChainStreamInterceptor(waitForReadyStream, principalStream),
-}
-
-// principalUnary sends the principal of ctx to the peer.
-func principalUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	ctx, err := principal.AppendToOutgoing(ctx)
-	if err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return invoker(ctx, method, req, reply, cc, opts...)
-}
-
-// principalStream sends the principal of ctx to the peer.
-func principalStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	ctx, err := principal.AppendToOutgoing(ctx)
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	return streamer(ctx, desc, cc, method, opts...)
+	grpc.WithChainUnaryInterceptor(waitForReadyUnary),
+	grpc.WithChainStreamInterceptor(waitForReadyStream),
 }
 
 // PeerReadyWait bounds how long a call to a mesh service waits for a ready replica:
