@@ -20,9 +20,9 @@ import (
 //  1. The binary under test migrates the database, and every service records one
 //     more migration than either release knows, as the next release's first
 //     migration would: both releases must run on a newer schema (expand/contract).
-//  2. A mixed mesh starts behind HAProxy: replica 1 of registry, session, transport,
-//     health and gateway, and the everything provider, run the previous release;
-//     replica 2 runs the binary under test.
+//  2. A mixed mesh starts behind HAProxy: replica 1 of registry, everything provider,
+//     session, transport, health and gateway runs the previous release, replica 2 the
+//     binary under test.
 //  3. 100 sessions, opened before anything is upgraded, call a tool in a loop while
 //     every previous-release process is replaced by the new release (the new one
 //     started and ready first, then the old one stopped with SIGTERM, as a Deployment
