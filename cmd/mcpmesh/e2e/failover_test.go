@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -24,14 +22,6 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 		interval = 3 * time.Second // load before, between and after the kills
 	)
 	m := startReplicatedWith(t, replicaOptions{haproxy: true})
-	c := loadClient(sessions)
-	defer c.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
-	if err != nil {
-		t.Fatalf("open %d sessions: %v", sessions, err)
-	}
 	victims := []string{"registry-1", "provider-1", "session-1", "transport-1", "health-1", "gateway-1"}
 	// A kill is the interval from the signal to the process's exit: a request that
 	// reached the replica before it died was in flight on it.
@@ -40,10 +30,7 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 		from, to time.Time
 	}
 	var kills []kill
-	var wg sync.WaitGroup
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	wg.Go(func() {
-		defer stopLoad()
+	ctx, c, all := m.underLoad(t, sessions, 90*time.Second, func() error {
 		for _, name := range victims {
 			time.Sleep(interval)
 			from := time.Now()
@@ -52,9 +39,8 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 			t.Logf("SIGKILLed %s (exited after %s)", name, time.Since(from).Round(time.Millisecond))
 		}
 		time.Sleep(interval)
+		return nil
 	})
-	runLoad(loadCtx, c, m.gatewayLB, all)
-	wg.Wait()
 
 	requests, failures, inFlight, unexplained := 0, 0, 0, 0
 	kinds := map[string]int{}
@@ -101,18 +87,7 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 	if failures > inFlight {
 		t.Errorf("%d failures, more than the %d requests in flight at the kills", failures, inFlight)
 	}
-	lost := 0
-	for i, s := range all {
-		if err := echo(ctx, c, m.gatewayLB, s, 1_000_000+i); err != nil {
-			lost++
-			if lost <= 5 {
-				t.Errorf("session %s after the kills: %v", s.id, err)
-			}
-		}
-	}
-	if lost > 0 {
-		t.Errorf("%d of %d sessions lost", lost, sessions)
-	}
+	expectSessionsAnswer(ctx, t, c, m.gatewayLB, all, "the kills")
 }
 
 // TestRollingRestartBehindHAProxy replaces one replica of session, transport and
@@ -123,60 +98,17 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 func TestRollingRestartBehindHAProxy(t *testing.T) {
 	const sessions = 200
 	m := startReplicatedWith(t, replicaOptions{haproxy: true})
-	c := loadClient(sessions)
-	defer c.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
-	if err != nil {
-		t.Fatalf("open %d sessions: %v", sessions, err)
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var rollErr error
-	wg.Go(func() {
-		defer stopLoad()
+	_, _, all := m.underLoad(t, sessions, 90*time.Second, func() error {
 		time.Sleep(2 * time.Second)
 		for _, service := range []string{"session", "transport", "gateway"} {
-			if rollErr = m.roll(t, service); rollErr != nil {
-				return
+			if err := m.roll(t, service); err != nil {
+				return err
 			}
 		}
 		time.Sleep(2 * time.Second)
+		return nil
 	})
-	runLoad(loadCtx, c, m.gatewayLB, all)
-	wg.Wait()
-	if rollErr != nil {
-		t.Fatal(rollErr)
-	}
-	requests, failures := 0, 0
-	kinds := map[string]int{}
-	var firstFailure, lastFailure time.Time
-	for _, s := range all {
-		for _, o := range s.snapshot() {
-			requests++
-			if o.failure != "" {
-				failures++
-				kinds[failureKind(o.failure)]++
-				if firstFailure.IsZero() || o.start.Before(firstFailure) {
-					firstFailure = o.start
-				}
-				if o.end.After(lastFailure) {
-					lastFailure = o.end
-				}
-			}
-		}
-	}
-	if failures > 0 {
-		t.Logf("failures from %s to %s", firstFailure.Format("15:04:05.000"), lastFailure.Format("15:04:05.000"))
-	}
-	t.Logf("%d requests during the rolling restart, %d failed %v", requests, failures, kinds)
-	if requests < 4*sessions {
-		t.Fatalf("only %d requests: the load did not run", requests)
-	}
-	if failures != 0 {
-		t.Errorf("%d requests failed during a rolling restart; want 0", failures)
-	}
+	expectNoFailedRequest(t, all, "the rolling restart")
 }
 
 // roll starts service-3 on a spare backend of HAProxy with service-1's environment,
