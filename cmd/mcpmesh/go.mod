@@ -8,6 +8,7 @@ require (
 	github.com/knadh/koanf/providers/rawbytes v1.0.0
 	github.com/knadh/koanf/v2 v2.4.1
 	github.com/mcpmesh/mcpmesh/gen v0.0.0-00010101000000-000000000000
+	github.com/mcpmesh/mcpmesh/sdk/provider v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/everything v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/gateway v0.0.0-00010101000000-000000000000
 	github.com/mcpmesh/mcpmesh/services/health v0.0.0-00010101000000-000000000000
@@ -29,6 +30,7 @@ require (
 )
 
 require (
+	cel.dev/expr v0.25.3 // indirect
 	cloud.google.com/go/auth v0.23.2 // indirect
 	cloud.google.com/go/auth/oauth2adapt v0.2.8 // indirect
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect
@@ -37,6 +39,7 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/internal v1.13.0 // indirect
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1 // indirect
 	github.com/alecthomas/units v0.0.0-20240927000941-0f3dac36c52b // indirect
+	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.46.0 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.33.3 // indirect
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.3 // indirect
@@ -63,6 +66,7 @@ require (
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.1 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-openapi/analysis v1.0.1 // indirect
@@ -88,6 +92,7 @@ require (
 	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/golang/snappy v1.0.0 // indirect
+	github.com/google/cel-go v0.31.0 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/google/s2a-go v0.1.9 // indirect
@@ -184,6 +189,7 @@ require (
 
 replace (
 	github.com/mcpmesh/mcpmesh/gen => ../../gen
+	github.com/mcpmesh/mcpmesh/sdk/provider => ../../sdk/provider
 	github.com/mcpmesh/mcpmesh/services/everything => ../../services/everything
 	github.com/mcpmesh/mcpmesh/services/gateway => ../../services/gateway
 	github.com/mcpmesh/mcpmesh/services/health => ../../services/health

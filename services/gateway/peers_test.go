@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"strings"
 	"sync"
 	"time"
@@ -44,9 +45,11 @@ type testTransport struct {
 
 	mu       sync.Mutex
 	lastMeta *transportv1.RequestMetadata
-	lastBody []byte        // as received: not copied, so a reused buffer would show
-	canceled chan struct{} // closed when a hang or Listen stream sees its context end
-	once     sync.Once
+	lastBody []byte // as received: not copied, so a reused buffer would show
+	// lastPrincipal is who the last Exchange acted for, as its context said.
+	lastPrincipal *principal.Principal
+	canceled      chan struct{} // closed when a hang or Listen stream sees its context end
+	once          sync.Once
 }
 
 func newTestTransport() *testTransport {
@@ -57,6 +60,12 @@ func (t *testTransport) meta() *transportv1.RequestMetadata {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.lastMeta
+}
+
+func (t *testTransport) principal() *principal.Principal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastPrincipal
 }
 
 func (t *testTransport) body() []byte {
@@ -108,6 +117,7 @@ func (t *testTransport) LegacyPost(req *transportv1.LegacyPostRequest, stream gr
 func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
 	t.mu.Lock()
 	t.lastMeta = req.GetMetadata()
+	t.lastPrincipal, _ = principal.FromContext(stream.Context())
 	t.lastBody = req.GetBody()
 	t.mu.Unlock()
 	var msg struct {

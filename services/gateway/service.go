@@ -83,6 +83,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("gateway rate limit: %w", err)
 	}
 
+	authn, err := newAuthenticator(cfg.Auth, cfg.Listen, logger)
+	if err != nil {
+		return nil, fmt.Errorf("gateway auth: %w", err)
+	}
+
 	streamsCtx, stopStreams := context.WithCancel(context.Background())
 	s := &Service{
 		cfg:         cfg,
@@ -104,6 +109,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		probes:  s.probes,
 		metrics: metrics,
 		limiter: limiter,
+		authn:   authn,
 		deps:    deps,
 		logger:  logger,
 		maxBody: cfg.MaxBodyBytes,

@@ -3,6 +3,7 @@ module github.com/mcpmesh/mcpmesh/services/kit
 go 1.27.3
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/go-viper/mapstructure/v2 v2.5.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jackc/puddle/v2 v2.2.3

@@ -27,6 +27,10 @@ func (s *Service) RegisterProvider(ctx context.Context, req *registryv1.Register
 	if _, ok := s.static[name]; ok {
 		return nil, statusOf(ctx, s.log, method, fail(errAlreadyExists, nil, "provider %s is configured statically and cannot register", name))
 	}
+	owner, err := s.registrant(ctx, name)
+	if err != nil {
+		return nil, statusOf(ctx, s.log, method, err)
+	}
 	lease, err := s.grantLease(req.GetLeaseSeconds())
 	if err != nil {
 		return nil, statusOf(ctx, s.log, method, err)
@@ -42,9 +46,13 @@ func (s *Service) RegisterProvider(ctx context.Context, req *registryv1.Register
 	now := s.now()
 	rec := s.recordFrom(ctx, name, addr, desc)
 	rec.LeaseID, rec.Lease, rec.LeaseExpiresAt, rec.RegisteredAt = leaseID, lease, now.Add(lease), now
+	rec.Owner = owner
 
 	s.mu.Lock()
-	err = s.store.Put(ctx, rec)
+	err = s.checkOwnershipLocked(ctx, rec)
+	if err == nil {
+		err = s.store.Put(ctx, rec)
+	}
 	if err == nil {
 		err = s.publishChangeLocked(ctx)
 	}
@@ -120,12 +128,18 @@ func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshPr
 		return nil, statusOf(ctx, s.log, method, err)
 	}
 	fresh := s.recordFrom(ctx, name, before.Address, desc)
-	fresh.LeaseID = before.LeaseID
+	fresh.LeaseID, fresh.Owner = before.LeaseID, before.Owner
 
 	s.mu.Lock()
-	// The store applies the new description only if the lease and address are still
-	// the ones read above, so a registration on another replica meanwhile is kept.
-	current, err := s.store.Redescribe(ctx, fresh)
+	// A new description may not add a tool name another identity owns.
+	err = s.checkOwnershipLocked(ctx, fresh)
+	var current store.Record
+	if err == nil {
+		// The store applies the new description only if the lease and address are
+		// still the ones read above, so a registration on another replica meanwhile
+		// is kept.
+		current, err = s.store.Redescribe(ctx, fresh)
+	}
 	if err == nil {
 		err = s.publishChangeLocked(ctx)
 	} else if errors.Is(err, store.ErrNotFound) {

@@ -123,8 +123,14 @@ func (s *Service) publish(ctx context.Context, req *sessionv1.PublishRequest) er
 
 // checkStream fails with NotFound unless a session or an open connection has the id.
 func (s *Service) checkStream(ctx context.Context, id string) error {
-	_, err := s.backend.Store.Get(ctx, id)
-	if !errors.Is(err, store.ErrNotFound) {
+	sess, err := s.backend.Store.Get(ctx, id)
+	switch {
+	case err == nil && owns(ctx, sess):
+		return nil
+	case err == nil:
+		// Another principal's session: not found, whether or not a connection opened it.
+		return public(store.ErrNotFound, "no session or open connection has the id %s", id)
+	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	open, werr := s.connectionOpen(ctx, id)

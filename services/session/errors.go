@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -48,6 +50,7 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 		return err
 	}
 	var rpcErr *mcpjson.Error
+	var denial *dispatch.Denial
 	msg := func(fallback string) string {
 		var pe *publicError
 		if errors.As(err, &pe) {
@@ -68,6 +71,8 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 		return status.Error(codes.FailedPrecondition, msg("protocol version does not match the session"))
 	case errors.Is(err, errInvalidRequest):
 		return status.Error(codes.InvalidArgument, msg("invalid request"))
+	case errors.As(err, &denial):
+		return denialStatus(denial)
 	case errors.As(err, &rpcErr):
 		return callStatus(rpcErr)
 	case dispatch.ErrCancelled(err), errors.Is(err, context.Canceled):
@@ -111,6 +116,31 @@ func callStatus(e *mcpjson.Error) error {
 	})
 	if err != nil {
 		return status.Error(code, e.Message)
+	}
+	return st.Err()
+}
+
+// The denial contract with the gateway: PermissionDenied with an ErrorInfo of this
+// domain, whose reason says whether a step-up can help.
+const (
+	authDomain              = "mcpmesh.dev"
+	reasonInsufficientScope = "INSUFFICIENT_SCOPE"
+	reasonPolicyDenied      = "POLICY_DENIED"
+)
+
+// denialStatus is the status of a request the policy refused. Its message and details
+// name no capability, rule or condition: a refused name and an unknown one look alike.
+func denialStatus(d *dispatch.Denial) error {
+	info := &errdetails.ErrorInfo{Domain: authDomain, Reason: reasonPolicyDenied}
+	msg := "forbidden"
+	if d.Outcome == policy.MissingScopes {
+		info.Reason = reasonInsufficientScope
+		info.Metadata = map[string]string{"scopes": strings.Join(d.Scopes, " ")}
+		msg = "insufficient scope"
+	}
+	st, err := status.New(codes.PermissionDenied, msg).WithDetails(info)
+	if err != nil {
+		return status.Error(codes.PermissionDenied, msg)
 	}
 	return st.Err()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -55,11 +56,14 @@ type testProvider struct {
 
 	mu       sync.Mutex
 	lastCall *providerv1.CallToolRequest
+	// lastMD is the metadata of the last CallTool (what a provider learns besides the request).
+	lastMD metadata.MD
 }
 
 func (p *testProvider) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	md, _ := metadata.FromIncomingContext(stream.Context())
 	p.mu.Lock()
-	p.lastCall = req
+	p.lastCall, p.lastMD = req, md
 	p.mu.Unlock()
 	send := func(ev *providerv1.CallToolResponse) error { return stream.Send(ev) }
 	switch req.GetName() {
@@ -268,6 +272,14 @@ func newHarnessOn(t *testing.T, db *pgxpool.Pool, snapshot bool, adjust func(*Co
 // refusing address); nil serves no catalogue.
 func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, downAddr string) *registryv1.WatchCatalogueResponse, adjust func(*Config)) *harness {
 	t.Helper()
+	return newHarnessDeps(t, db, fixture, adjust, nil)
+}
+
+// newHarnessDeps is newHarnessWith with adjustDeps changing the service's Deps (nil:
+// none) before it is built.
+func newHarnessDeps(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, downAddr string) *registryv1.WatchCatalogueResponse,
+	adjust func(*Config), adjustDeps func(*Deps)) *harness {
+	t.Helper()
 	snapshot := fixture != nil
 	logger := slog.New(slog.DiscardHandler)
 
@@ -310,7 +322,11 @@ func newHarnessWith(t *testing.T, db *pgxpool.Pool, fixture func(providerAddr, d
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	svc, err := New(cfg, Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db, Version: testVersion})
+	deps := Deps{Telemetry: kit.TelemetrySettings{Logger: logger}, Registry: registryv1.NewRegistryServiceClient(server.InProcess()), Conns: dialer, DB: db, Version: testVersion}
+	if adjustDeps != nil {
+		adjustDeps(&deps)
+	}
+	svc, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,7 @@ func (s *Service) initialize(ctx context.Context, params []byte, connectionID st
 		ClientCapabilities: caps,
 		CreatedUnixMs:      nowMs,
 		LastSeenUnixMs:     nowMs,
+		Owner:              ownerOf(ctx),
 	}
 	if err := s.backend.Store.Create(ctx, rec); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -188,7 +189,7 @@ func (s *Service) handle(ctx context.Context, req *sessionv1.HandleRequest, send
 // loadSession fetches a session and records activity, writing last-seen at most once
 // per touchEvery.
 func (s *Service) loadSession(ctx context.Context, id string) (store.Session, error) {
-	sess, err := s.backend.Store.Get(ctx, id)
+	sess, err := s.getOwned(ctx, id)
 	if err != nil {
 		return store.Session{}, notFound(id, err)
 	}
@@ -214,7 +215,7 @@ func (s *Service) GetSession(ctx context.Context, req *sessionv1.GetSessionReque
 	if req.GetSessionId() == "" {
 		return nil, s.toStatus(ctx, methodGetSession, public(errInvalidRequest, "session_id is required"))
 	}
-	sess, err := s.backend.Store.Get(ctx, req.GetSessionId())
+	sess, err := s.getOwned(ctx, req.GetSessionId())
 	if err != nil {
 		return nil, s.toStatus(ctx, methodGetSession, notFound(req.GetSessionId(), err))
 	}
@@ -225,6 +226,11 @@ func (s *Service) GetSession(ctx context.Context, req *sessionv1.GetSessionReque
 func (s *Service) DeleteSession(ctx context.Context, req *sessionv1.DeleteSessionRequest) (*sessionv1.DeleteSessionResponse, error) {
 	if req.GetSessionId() == "" {
 		return nil, s.toStatus(ctx, methodDeleteSession, public(errInvalidRequest, "session_id is required"))
+	}
+	// Only the owner may end a session; checked first, then deleted (a session that
+	// expires in between is simply not found).
+	if _, err := s.getOwned(ctx, req.GetSessionId()); err != nil {
+		return nil, s.toStatus(ctx, methodDeleteSession, notFound(req.GetSessionId(), err))
 	}
 	if err := s.backend.Store.Delete(ctx, req.GetSessionId()); err != nil {
 		return nil, s.toStatus(ctx, methodDeleteSession, notFound(req.GetSessionId(), err))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,9 +15,13 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/audit"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/backend"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/identity"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
 	"google.golang.org/grpc"
 )
@@ -46,6 +52,15 @@ type Deps struct {
 	// Version is the binary's version, sent to clients as serverInfo.version; empty
 	// means "dev".
 	Version string
+	// Authorization is the auth.policy, auth.audit and auth.assertion configuration;
+	// its zero value allows everything and writes no audit lines.
+	Authorization Authorization
+	// Assertions signs the identity assertions attached to provider calls; nil sends
+	// none. The process builds it from auth.assertion so that its gateway publishes the
+	// same keys.
+	Assertions *assertion.Signer
+	// Replica names this process in audit lines (the host name when empty).
+	Replica string
 }
 
 // Service implements sessionv1.SessionServiceServer: the gRPC handlers. What they work
@@ -70,6 +85,10 @@ type Service struct {
 	// touchEvery skips last-seen writes for sessions touched more recently: a busy
 	// session costs one store write per interval, not one per request.
 	touchEvery time.Duration
+	// policy is the rule set in force (SetPolicy swaps it); audit writes audit lines
+	// (nil: off).
+	policy atomic.Pointer[policy.Policy]
+	audit  *audit.Logger
 }
 
 // New builds the service. Call Start to begin watching the catalogue and sweeping
@@ -85,6 +104,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Conns == nil {
 		errs = append(errs, errors.New("session: Deps.Conns is required"))
 	}
+	pol, err := policy.New(deps.Authorization.Policy)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
@@ -95,6 +118,19 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		logger:     logger,
 		now:        time.Now,
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
+	}
+	s.policy.Store(pol)
+	replica := deps.Replica
+	if replica == "" {
+		replica, _ = os.Hostname()
+	}
+	s.audit, err = audit.Open(deps.Authorization.Audit, replica)
+	if err != nil {
+		return nil, fmt.Errorf("new session service: %w", err)
+	}
+	var identityWrap func(string, grpc.ClientConnInterface) grpc.ClientConnInterface
+	if deps.Assertions != nil {
+		identityWrap = identity.New(deps.Assertions).Wrap
 	}
 	// The instruments come first: the backend reports to them.
 	o, err := newObserved(s, tel)
@@ -137,6 +173,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		DB:                   deps.DB,
 		ObserveProviderCalls: o.observeProviderCall,
 		EventsAppended:       s.streams.eventsAppended,
+		Policy:               s.currentPolicy,
+		Audit:                s.audit,
+		Identity:             identityWrap,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)

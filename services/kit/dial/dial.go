@@ -65,7 +65,9 @@ var reconnect = grpc.ConnectParams{
 }
 
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
-// in process. opts are added to every network connection.
+// in process. opts are added to every network connection (Peer connections also send
+// the caller's principal: see principal.go); connections are plaintext unless opts carry
+// transport credentials (kit/meshtls's DialOption), which replace the plaintext default.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
@@ -165,10 +167,12 @@ func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
 	return d.conn(target, "", grpc.WithDefaultServiceConfig(providerServiceConfig))
 }
 
-// Peer is Conn for a service of the mesh itself (peers.*): calls answered UNAVAILABLE
-// are retried and calls with a deadline wait for a ready replica (up to PeerReadyWait).
+// Peer is Conn for a service of the mesh itself (peers.*): calls carry the caller's
+// principal (providers get a mesh-signed assertion instead, never the principal's
+// claims), calls answered UNAVAILABLE are retried and calls with a deadline wait for a
+// ready replica (up to PeerReadyWait).
 func (d *Dialer) Peer(target string) (grpc.ClientConnInterface, error) {
-	return d.conn(target, "peer:", peerOptions...)
+	return d.conn(target, "peer:", slices.Concat(principalOptions, peerOptions)...)
 }
 
 func (d *Dialer) conn(target, keyPrefix string, extra ...grpc.DialOption) (grpc.ClientConnInterface, error) {

@@ -113,15 +113,23 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if err := m.listenAdmin(); err != nil {
 		return nil, err
 	}
-	// One client and one server handler for every call of the process: network and
-	// in-process hops are recorded alike.
-	clientStats := m.tel.GRPCClientStatsHandler()
+	security, err := newTransportSecurity(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	// Network and in-process hops are recorded alike: otelgrpc's handlers over the
+	// network, the in-process channel's own cheaper recording of the same spans and
+	// metrics in process.
 	if cfg.RunsGRPC() {
 		m.grpcServer = grpcserver.New(grpcserver.Settings{
-			Logger:             logger,
-			DefaultDeadline:    cfg.GRPC.DefaultDeadline,
-			StatsHandler:       m.tel.GRPCServerStatsHandler(),
-			ClientStatsHandler: clientStats,
+			Logger:          logger,
+			DefaultDeadline: cfg.GRPC.DefaultDeadline,
+			StatsHandler:    m.tel.GRPCServerStatsHandler(),
+			InProcessTelemetry: grpcserver.InProcessTelemetry{
+				TracerProvider: m.tel.TracerProvider(),
+				MeterProvider:  m.tel.MeterProvider(),
+			},
+			ExtraOptions: security.serverOptions,
 		})
 		if m.grpcLis, err = listen("gRPC", cfg.GRPC.Listen, "-grpc.listen"); err != nil {
 			return nil, err
@@ -131,7 +139,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if m.grpcServer != nil {
 		local = m.grpcServer.InProcess()
 	}
-	m.dialer = dial.New(local, grpc.WithStatsHandler(clientStats))
+	m.dialer = dial.New(local, append(security.dialOptions, m.tel.GRPCDialOption())...)
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/sdk/provider"
 	"github.com/mcpmesh/mcpmesh/services/everything"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
@@ -84,7 +85,7 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initGateway() (*lifecycle.Service, error) {
-	s, err := gateway.New(m.cfg.Gateway, gateway.Deps{
+	s, err := gateway.New(m.cfg.GatewayConfig(), gateway.Deps{
 		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
 		Transport: m.clients.transport,
 		Registry:  m.clients.registry,
@@ -117,7 +118,7 @@ func (m *Mesh) initRegistration() (*lifecycle.Service, error) {
 	return lifecycle.NewService(moduleRegistration, lifecycle.Funcs{
 		Running: func(ctx context.Context) error {
 			// Catalogue changes (the list-change fixtures) reach the registry as refreshes.
-			return everything.KeepRegisteredWatching(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease,
+			return provider.KeepRegisteredWatching(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease,
 				logger, m.provider.CatalogueChanged())
 		},
 	}), nil

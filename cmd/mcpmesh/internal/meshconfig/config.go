@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
@@ -53,6 +54,8 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
+	// Auth is how callers are authenticated at the gateway (see docs/security.md).
+	Auth gateway.AuthConfig `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -65,6 +68,13 @@ type GRPC struct {
 	DrainDelay time.Duration `koanf:"drain_delay"`
 	// ShutdownTimeout bounds the graceful drain; calls still running then are cut.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// TLS is the process's certificate and trust for its gRPC server and its clients
+	// (peers and providers), and who may call its services.
+	TLS meshtls.Config `koanf:"tls"`
+	// Plaintext allows gRPC without TLS on a listener or to peers that are not on
+	// loopback: for a service mesh (Istio, Linkerd) that encrypts and authenticates
+	// the traffic between pods itself. Without it such a process refuses to start.
+	Plaintext bool `koanf:"plaintext"`
 }
 
 // Peers are the addresses of services run by other processes.
@@ -95,6 +105,7 @@ func Default() Config {
 			DefaultDeadline: 30 * time.Second,
 			DrainDelay:      0,
 			ShutdownTimeout: 15 * time.Second,
+			TLS:             meshtls.DefaultConfig(),
 		},
 		Gateway:    gateway.DefaultConfig(),
 		Transport:  transport.DefaultConfig(),
@@ -105,7 +116,15 @@ func Default() Config {
 		Everything: everything.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
+		Auth:       gateway.DefaultAuthConfig(),
 	}
+}
+
+// GatewayConfig is the gateway's section with the top-level auth: section it depends on.
+func (c Config) GatewayConfig() gateway.Config {
+	g := c.Gateway
+	g.Auth = c.Auth
+	return g
 }
 
 // Targets returns the expanded, ordered list of targets.
@@ -152,6 +171,7 @@ func (c Config) Validate() error {
 	if c.GRPC.DrainDelay < 0 {
 		errs = append(errs, errors.New("grpc.drain_delay: must not be negative"))
 	}
+	errs = append(errs, c.validateTransportSecurity()...)
 	// Each service needs its peers either in this process or at a configured address.
 	needs := map[string][]string{
 		TargetGateway:            {TargetTransport, TargetRegistry, TargetSession, TargetHealth},
@@ -171,7 +191,7 @@ func (c Config) Validate() error {
 		target string
 		err    func() error
 	}{
-		{TargetGateway, c.Gateway.Validate},
+		{TargetGateway, c.GatewayConfig().Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},
 		{TargetRegistry, c.Registry.Validate},

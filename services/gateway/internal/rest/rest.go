@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -46,6 +47,7 @@ func NewMux(c Clients, o Options) (http.Handler, error) {
 	opts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, openJSONMarshaler{newRawJSON()}),
 		runtime.WithErrorHandler(errorHandler(o.Logger)),
+		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 	}
 	if o.OnRoute != nil {
 		opts = append(opts, runtime.WithMiddlewares(routeMiddleware(o.OnRoute)))
@@ -126,4 +128,15 @@ func routeMiddleware(onRoute func(http.ResponseWriter, string)) runtime.Middlewa
 			next(w, r, params)
 		}
 	}
+}
+
+// forwardedHeader is grpc-gateway's default choice of HTTP headers passed on as gRPC
+// metadata, without the caller's credentials: the client's token never leaves the
+// gateway (the principal travels instead, see kit/principal).
+func forwardedHeader(key string) (string, bool) {
+	switch strings.ToLower(key) {
+	case "authorization", "proxy-authorization", "cookie":
+		return "", false
+	}
+	return runtime.DefaultHeaderMatcher(key)
 }

@@ -18,14 +18,17 @@ import (
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/audit"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
+	"google.golang.org/grpc"
 )
 
 // Settings are the knobs of the backend, taken from the service config.
@@ -54,6 +57,10 @@ type Deps struct {
 	// EventsAppended counts server-initiated events recorded in the event log (nil:
 	// not counted).
 	EventsAppended func(ctx context.Context, n int)
+	// Policy, Audit and Identity are the dispatcher's (see dispatch.Deps).
+	Policy   func() *policy.Policy
+	Audit    *audit.Logger
+	Identity func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
 }
 
 // Backend is the wired state of one session replica.
@@ -170,6 +177,9 @@ func New(s Settings, deps Deps) (*Backend, error) {
 		Pending:              b.Pending,
 		CancelPeers:          cancelPeers,
 		Tasks:                b.Tasks,
+		Policy:               deps.Policy,
+		Audit:                deps.Audit,
+		Identity:             deps.Identity,
 	})
 	if deps.DB != nil {
 		b.Listener = pgnotify.NewFromPool(deps.DB, pgnotify.Settings{

@@ -165,10 +165,32 @@ func lookup(es []Entry, index map[string]int, key string) (*Entry, bool) {
 // Page returns up to size entries whose keys come after the key after ("" = from the
 // start), and whether more follow.
 func Page(es []Entry, after string, size int) ([]Entry, bool) {
+	start := pageStart(es, after)
+	end := min(start+size, len(es))
+	return es[start:end], end < len(es)
+}
+
+// FilteredPage is Page over the entries keep accepts: it copies up to size of them
+// and reports whether another one follows.
+func FilteredPage(es []Entry, after string, size int, keep func(*Entry) bool) ([]Entry, bool) {
+	var page []Entry
+	for i := pageStart(es, after); i < len(es); i++ {
+		if !keep(&es[i]) {
+			continue
+		}
+		if len(page) == size {
+			return page, true
+		}
+		page = append(page, es[i])
+	}
+	return page, false
+}
+
+// pageStart is the index of the first entry after the key after ("" for the first page).
+func pageStart(es []Entry, after string) int {
 	start := 0
 	if after != "" {
 		start = sort.Search(len(es), func(i int) bool { return es[i].Key > after })
 	}
-	end := min(start+size, len(es))
-	return es[start:end], end < len(es)
+	return start
 }

@@ -8,6 +8,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 )
 
 // maxCompletionValues is the most values a CompleteResult may carry.
@@ -59,6 +60,15 @@ func (d *Dispatcher) complete(ctx context.Context, req *Request) ([]byte, error)
 		ref = mcpjson.NewObject(nil).String("type", "ref/resource").String("uri", p.Ref.URI).Bytes()
 	default:
 		return nil, invalidParams("completion/complete: params.ref.type must be ref/prompt or ref/resource")
+	}
+	// Completing an argument reveals what the capability offers: it needs the same
+	// permission as using it.
+	kind, name := policy.KindPrompt, p.Ref.Name
+	if p.Ref.Type == "ref/resource" {
+		kind, name = policy.KindResource, p.Ref.URI
+	}
+	if err := d.authorize(ctx, req, kind, name, entryIf(entry, ok), promptArguments(p.Context.Arguments)); err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, notFound

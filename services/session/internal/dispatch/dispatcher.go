@@ -9,10 +9,12 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/audit"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/pending"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
 	"google.golang.org/grpc"
@@ -55,6 +57,9 @@ type Request struct {
 	// ParamHeaders are the Mcp-Param-* headers of a stateless request, by lower-cased
 	// name (checked against the tool's x-mcp-header arguments).
 	ParamHeaders map[string]string
+
+	// audit is what authorize learnt, for the audit line.
+	audit auditNote
 }
 
 func (r *Request) stateless() bool {
@@ -92,6 +97,14 @@ type Deps struct {
 	CancelPeers func(payload string)
 	// Tasks runs MCP tasks.
 	Tasks *tasks.Runner
+	// Policy returns the authorization rules in force; nil (or a nil result) allows
+	// everything.
+	Policy func() *policy.Policy
+	// Audit writes the audit lines; nil writes none.
+	Audit *audit.Logger
+	// Identity wraps every provider connection so that calls carry the principal's
+	// assertion, given the provider's name; nil sends none.
+	Identity func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
 }
 
 // Dispatcher handles requests. It is safe for concurrent use.
@@ -110,6 +123,10 @@ type Dispatcher struct {
 	pending     pending.Store
 	cancelPeers func(payload string)
 	tasks       *tasks.Runner
+	// currentPolicy, audit and identity: see Deps.
+	currentPolicy func() *policy.Policy
+	audit         *audit.Logger
+	identity      func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
 }
 
 // New returns a Dispatcher.
@@ -124,19 +141,22 @@ func New(settings Settings, deps Deps) *Dispatcher {
 		ttl = DefaultRequestStateTTL
 	}
 	return &Dispatcher{
-		settings:    settings,
-		catalogue:   deps.Catalogue,
-		store:       deps.Store,
-		conns:       deps.Conns,
-		logger:      deps.Logger,
-		inflight:    inflight{calls: map[string]*inflightCall{}},
-		states:      stateSigner{key: key, ttl: ttl, now: time.Now},
-		observe:     deps.ObserveProviderCalls,
-		guard:       deps.Guard,
-		listeners:   deps.Listeners,
-		pending:     deps.Pending,
-		cancelPeers: deps.CancelPeers,
-		tasks:       deps.Tasks,
+		settings:      settings,
+		catalogue:     deps.Catalogue,
+		store:         deps.Store,
+		conns:         deps.Conns,
+		logger:        deps.Logger,
+		inflight:      inflight{calls: map[string]*inflightCall{}},
+		states:        stateSigner{key: key, ttl: ttl, now: time.Now},
+		observe:       deps.ObserveProviderCalls,
+		guard:         deps.Guard,
+		listeners:     deps.Listeners,
+		pending:       deps.Pending,
+		cancelPeers:   deps.CancelPeers,
+		tasks:         deps.Tasks,
+		currentPolicy: deps.Policy,
+		audit:         deps.Audit,
+		identity:      deps.Identity,
 	}
 }
 
@@ -183,23 +203,23 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 	case "logging/setLevel":
 		return d.setLevel(ctx, req)
 	case "tools/list":
-		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Tools }, "tools")
+		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Tools }, "tools", policy.KindTool)
 	case "resources/list":
-		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Resources }, "resources")
+		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Resources }, "resources", policy.KindResource)
 	case "resources/templates/list":
-		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Templates }, "resourceTemplates")
+		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Templates }, "resourceTemplates", policy.KindResource)
 	case "prompts/list":
-		return d.list(req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Prompts }, "prompts")
+		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Prompts }, "prompts", policy.KindPrompt)
 	case "tools/call":
-		return d.callTool(ctx, req, emit)
+		return d.audited(ctx, req, true, func() ([]byte, error) { return d.callTool(ctx, req, emit) })
 	case "resources/read":
-		return d.readResource(ctx, req, emit)
+		return d.audited(ctx, req, true, func() ([]byte, error) { return d.readResource(ctx, req, emit) })
 	case "prompts/get":
-		return d.getPrompt(ctx, req, emit)
+		return d.audited(ctx, req, true, func() ([]byte, error) { return d.getPrompt(ctx, req, emit) })
 	case "completion/complete":
-		return d.complete(ctx, req)
+		return d.audited(ctx, req, false, func() ([]byte, error) { return d.complete(ctx, req) })
 	case "resources/subscribe":
-		return d.subscribe(ctx, req, true)
+		return d.audited(ctx, req, false, func() ([]byte, error) { return d.subscribe(ctx, req, true) })
 	case "resources/unsubscribe":
 		return d.subscribe(ctx, req, false)
 	case "subscriptions/listen":

@@ -1,7 +1,11 @@
 package dispatch
 
 import (
+	"context"
 	"encoding/json"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
@@ -12,7 +16,9 @@ type listParams struct {
 }
 
 // list serves one page of a catalogue listing: mostly copying pre-rendered bytes.
-func (d *Dispatcher) list(req *Request, entries func(*catalogue.Snapshot) []catalogue.Entry, member string) ([]byte, error) {
+// Entries the principal may not use are left out (listable); the page still holds up
+// to PageSize entries and its cursor continues after the last one shown.
+func (d *Dispatcher) list(ctx context.Context, req *Request, entries func(*catalogue.Snapshot) []catalogue.Entry, member string, kind policy.Kind) ([]byte, error) {
 	var p listParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
 		return nil, err
@@ -35,7 +41,12 @@ func (d *Dispatcher) list(req *Request, entries func(*catalogue.Snapshot) []cata
 	var page []catalogue.Entry
 	more := false
 	if snap := d.catalogue(); snap != nil {
-		page, more = catalogue.Page(entries(snap), after, d.settings.PageSize)
+		if p := d.policy(); p.Empty() {
+			page, more = catalogue.Page(entries(snap), after, d.settings.PageSize)
+		} else {
+			who, _ := principal.FromContext(ctx)
+			page, more = catalogue.FilteredPage(entries(snap), after, d.settings.PageSize, d.listable(p, who, kind))
+		}
 	}
 	class := catalogue.ClassOf(req.ProtocolVersion)
 	size := 128

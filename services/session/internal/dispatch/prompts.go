@@ -7,6 +7,7 @@ import (
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 )
 
 type getPromptParams struct {
@@ -23,6 +24,9 @@ func (d *Dispatcher) getPrompt(ctx context.Context, req *Request, emit Emit) ([]
 		return nil, err
 	}
 	entry, ok := snap.Prompt(p.Name)
+	if err := d.authorize(ctx, req, policy.KindPrompt, p.Name, entryIf(entry, ok), promptArguments(p.Arguments)); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, unknownPrompt(p.Name)
 	}

@@ -35,6 +35,9 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	if err != nil {
 		return nil, err
 	}
+	if d.identity != nil {
+		conn = d.identity(route.Provider, conn)
+	}
 	if d.guard != nil {
 		conn = d.guard(route.Provider, conn)
 	}

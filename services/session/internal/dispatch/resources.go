@@ -7,6 +7,7 @@ import (
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 )
 
 type readResourceParams struct {
@@ -22,6 +23,9 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) 
 		return nil, err
 	}
 	entry, ok := snap.Resource(p.URI)
+	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, resourceNotFound(req, p.URI)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 )
 
@@ -43,7 +44,12 @@ func (d *Dispatcher) subscribe(ctx context.Context, req *Request, on bool) ([]by
 	if snap == nil {
 		return nil, errCatalogueNotLoaded
 	}
-	if _, ok := snap.Resource(p.URI); !ok {
+	entry, ok := snap.Resource(p.URI)
+	// Updates of a resource tell about it: subscribing needs the permission to read it.
+	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, resourceNotFound(req, p.URI)
 	}
 	err := d.store.Subscribe(ctx, req.Session.ID, p.URI)

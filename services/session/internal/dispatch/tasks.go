@@ -16,6 +16,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
@@ -184,6 +185,10 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		return nil, mcpjson.Errorf(mcpjson.CodeInternal, "could not create a task for tool %s; try again", job.name)
 	}
 	job.req.Params = nil // not needed by the run; do not keep it alive
+	if who, ok := principal.FromContext(ctx); ok {
+		// The run outlives the request; its provider calls still act for the caller.
+		runCtx = principal.NewContext(runCtx, who)
+	}
 	if req.stateless() {
 		job.start = newTaskStart()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 )
 
 type callToolParams struct {
@@ -35,6 +36,9 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 		return nil, err
 	}
 	entry, ok := snap.Tool(p.Name)
+	if err := d.authorize(ctx, req, policy.KindTool, p.Name, entryIf(entry, ok), args); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, unknownTool(p.Name)
 	}

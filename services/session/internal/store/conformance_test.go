@@ -76,6 +76,8 @@ var conformanceCases = []conformanceCase{
 		s.ClientInfo = []byte(`{"version":"1.0", "name":"zed","name2":{"b":1,"a":2}}`)
 		s.ClientCapabilities = []byte(`{"sampling":{},"elicitation":{"form":{}}}`)
 		s.CreatedUnixMs -= 5
+		// The owner is an opaque digest: any bytes, NUL included, come back as they went.
+		s.Owner = "\x00\xffowner\x00"
 		e.create(t, s)
 		if got := e.get(t, "a"); !reflect.DeepEqual(got, s) {
 			t.Fatalf("get = %+v\nwant %+v", got, s)

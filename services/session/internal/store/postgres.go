@@ -68,12 +68,12 @@ func (p *Postgres) liveSince(now time.Time) int64 {
 	return now.UnixMilli() - p.idle.Milliseconds()
 }
 
-const sessionColumns = `id, protocol_version, client_info, client_capabilities, log_level, initialized, created_unix_ms, last_seen_unix_ms`
+const sessionColumns = `id, protocol_version, client_info, client_capabilities, log_level, initialized, created_unix_ms, last_seen_unix_ms, owner`
 
 // createSQL inserts a session or replaces an expired one with the same id (as the
 // in-memory store does); a live one stays and no row is reported.
 const createSQL = `INSERT INTO sessions (` + sessionColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
 ON CONFLICT (id) DO UPDATE SET
 	protocol_version = EXCLUDED.protocol_version,
 	client_info = EXCLUDED.client_info,
@@ -81,13 +81,14 @@ ON CONFLICT (id) DO UPDATE SET
 	log_level = EXCLUDED.log_level,
 	initialized = EXCLUDED.initialized,
 	created_unix_ms = EXCLUDED.created_unix_ms,
-	last_seen_unix_ms = EXCLUDED.last_seen_unix_ms
+	last_seen_unix_ms = EXCLUDED.last_seen_unix_ms,
+	owner = EXCLUDED.owner
 WHERE sessions.last_seen_unix_ms < $9`
 
 // Create stores a new session.
 func (p *Postgres) Create(ctx context.Context, s Session) error {
 	tag, err := p.pool.Exec(ctx, createSQL, s.ID, s.ProtocolVersion, s.ClientInfo, s.ClientCapabilities,
-		s.LogLevel, s.Initialized, s.CreatedUnixMs, s.LastSeenUnixMs, p.liveSince(p.now()))
+		s.LogLevel, s.Initialized, s.CreatedUnixMs, s.LastSeenUnixMs, p.liveSince(p.now()), []byte(s.Owner))
 	if err != nil {
 		return wrap(fmt.Sprintf("create session %s", s.ID), err)
 	}
@@ -102,11 +103,13 @@ const getSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = $1 AND la
 // Get returns the session unless it is missing or expired (swept or not).
 func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 	var s Session
+	var owner []byte
 	err := p.pool.QueryRow(ctx, getSQL, id, p.liveSince(p.now())).Scan(&s.ID, &s.ProtocolVersion, &s.ClientInfo,
-		&s.ClientCapabilities, &s.LogLevel, &s.Initialized, &s.CreatedUnixMs, &s.LastSeenUnixMs)
+		&s.ClientCapabilities, &s.LogLevel, &s.Initialized, &s.CreatedUnixMs, &s.LastSeenUnixMs, &owner)
 	if err != nil {
 		return Session{}, wrap(fmt.Sprintf("get session %s", id), err)
 	}
+	s.Owner = string(owner)
 	return s, nil
 }
 

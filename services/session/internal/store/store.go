@@ -43,6 +43,9 @@ type Session struct {
 	Initialized    bool
 	CreatedUnixMs  int64
 	LastSeenUnixMs int64
+	// Owner identifies the principal that created the session (an opaque digest; empty
+	// when it was created without one). Only that principal may use it.
+	Owner string
 }
 
 // Store keeps sessions. Every method is safe for concurrent use. Get, Touch,

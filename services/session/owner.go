@@ -1,0 +1,41 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
+)
+
+// ownerOf is the owner recorded for a session created under ctx: a digest of the
+// principal's key (issuer and subject), so the store keeps no identity in clear; empty
+// without a principal.
+func ownerOf(ctx context.Context) string {
+	p, ok := principal.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(p.Key()))
+	return string(sum[:])
+}
+
+// owns reports whether the caller of ctx is the session's owner.
+func owns(ctx context.Context, sess store.Session) bool {
+	return subtle.ConstantTimeCompare([]byte(ownerOf(ctx)), []byte(sess.Owner)) == 1
+}
+
+// getOwned returns the session if the caller owns it. A session of another principal
+// is answered exactly as a missing one (store.ErrNotFound), so a session id learnt
+// some other way is worth nothing and tells nothing.
+func (s *Service) getOwned(ctx context.Context, id string) (store.Session, error) {
+	sess, err := s.backend.Store.Get(ctx, id)
+	if err != nil {
+		return store.Session{}, err
+	}
+	if !owns(ctx, sess) {
+		return store.Session{}, store.ErrNotFound
+	}
+	return sess, nil
+}
