@@ -11,10 +11,13 @@ import (
 
 // ownerOf is the owner recorded for a session created under ctx: a digest of the
 // principal's key (issuer and subject), so the store keeps no identity in clear; empty
-// without a principal.
+// without a principal and for the anonymous principal of auth.mode none. Anonymous
+// sessions and sessions created without a principal are one kind: the previous
+// release's gateways and transports send no principal, so during a rolling upgrade
+// (and after a rollback) a session must answer both.
 func ownerOf(ctx context.Context) string {
 	p, ok := principal.FromContext(ctx)
-	if !ok {
+	if !ok || p.Method == principal.MethodAnonymous {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(p.Key()))
