@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-
 )
 
 // InProcessScheme prefixes targets served in the same process.
