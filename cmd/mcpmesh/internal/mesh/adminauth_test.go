@@ -27,6 +27,9 @@ func TestOperationalSurfacesWithAuthOn(t *testing.T) {
 	cfg.Admin.Listen = "127.0.0.1:0"
 	cfg.Admin.Auth.BearerTokenFile = tokenFile
 	cfg.Auth.Mode = "oauth"
+	// Never reached: the test sends no token, and the issuer's keys are fetched on first use.
+	cfg.Auth.OAuth.Issuer = "https://idp.example"
+	cfg.Auth.OAuth.Resource = "https://mesh.example/mcp"
 	var level slog.LevelVar
 	m, err := New(cfg, slog.New(slog.DiscardHandler), WithLogLevel(&level))
 	if err != nil {
