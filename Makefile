@@ -6,9 +6,12 @@ export GOTOOLCHAIN := go1.27.3
 .DEFAULT_GOAL := help
 
 # Every Go module of the workspace, in dependency order.
-MODULES := gen services/kit services/registry services/everything services/session \
-	services/transport services/health services/gateway tools cmd/mcpmesh deploy
+MODULES := gen sdk/provider services/kit services/registry services/everything services/federation \
+	services/session services/transport services/health services/gateway tools cmd/mcpmesh examples deploy
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
+# The test service of the gRPC source: its descriptor set, with comments, is built from
+# these sources by make generate.
+SHOP_PROTO := services/federation/internal/grpcsource/testdata/proto
 GOLANGCI_LINT_VERSION := v2.15.0
 GOBIN_DIR := $(CURDIR)/bin
 GOLANGCI_LINT := $(GOBIN_DIR)/golangci-lint
@@ -40,6 +43,7 @@ $(INTEROP_CLIENT): tools/interop/package.json tools/interop/package-lock.json
 generate: $(BUF) ## Regenerate gen/ from proto/ (byte for byte reproducible).
 	rm -rf gen/mcpmesh gen/openapi/*.swagger.json
 	$(BUF) generate
+	$(BUF) build $(SHOP_PROTO) -o services/federation/internal/grpcsource/shoptest/shop.binpb
 	cd gen && GOWORK=off go mod tidy
 
 # The build stamp (see VERSIONING.md). Taken from git, so it works where VCS stamping is

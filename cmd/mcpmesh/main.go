@@ -72,6 +72,7 @@ func commands() []command {
 		{"serve", "[flags]", "run the mesh's targets (the default when no command is given)", runServe},
 		{"stdio", "-url URL [flags]", "bridge an MCP client that only speaks stdio to a running mesh", runStdio},
 		{"migrate", "[flags]", "create or update the PostgreSQL tables of the targets, then exit", runMigrate},
+		{"apikey", "create|list|revoke [flags]", "create, list or revoke API keys (printed once, stored hashed)", runAPIKey},
 		{"ping", "[flags]", "ask a running mesh whether it is healthy (exit 0 when it is)", runPing},
 		{"config", "print [flags]", "print the effective configuration, secrets masked", runConfig},
 		{"version", "", "print the version", runVersion},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -56,16 +59,20 @@ func runPing(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	creds, err := transportCredentials(environ)
+	if err != nil {
+		fmt.Fprintln(stdout, "unhealthy:", err)
+		return exitError{code: 1}
+	}
 
 	var report string
-	var err error
 	switch {
 	case strings.HasPrefix(*addr, "http://") || strings.HasPrefix(*addr, "https://"):
 		report, err = "ready", pingReadyz(ctx, *addr, *timeout)
 	case *plain:
-		report, err = pingGRPCHealth(ctx, *addr, *service, *timeout)
+		report, err = pingGRPCHealth(ctx, *addr, *service, *timeout, creds)
 	default:
-		report, err = pingMesh(ctx, *addr, *timeout, *degradedOK)
+		report, err = pingMesh(ctx, *addr, *timeout, *degradedOK, creds)
 	}
 	if errors.Is(err, errHTTPPort) {
 		// -addr is the gateway's HTTP port, not the gRPC one: ask its /readyz instead.
@@ -119,13 +126,26 @@ func loopback(listen string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// dialHealth opens a plaintext client to addr (the mesh's gRPC is plaintext inside
-// the deployment; ping runs next to it).
-func dialHealth(addr string) (*grpc.ClientConn, error) {
+// transportCredentials are the environment's grpc.tls client settings (ping runs next
+// to the process, with its certificate), or plaintext when none are set.
+func transportCredentials(environ []string) (grpc.DialOption, error) {
+	loaded, err := config.Load(meshconfig.Default(), config.Sources{Environ: environ})
+	if err != nil || !loaded.Value.GRPC.TLS.ClientEnabled() {
+		return grpc.WithTransportCredentials(insecure.NewCredentials()), nil //nolint:nilerr // no usable TLS settings: plaintext, as the process itself
+	}
+	files, err := meshtls.Load(loaded.Value.GRPC.TLS, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, fmt.Errorf("grpc.tls: %w", err)
+	}
+	return meshtls.DialOption(files), nil
+}
+
+// dialHealth opens a client to addr with creds.
+func dialHealth(addr string, creds grpc.DialOption) (*grpc.ClientConn, error) {
 	if addr == "" {
 		return nil, errors.New("no address: set -addr")
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, creds)
 	if err != nil {
 		return nil, fmt.Errorf("bad address %q: %w", addr, err)
 	}
@@ -134,8 +154,8 @@ func dialHealth(addr string) (*grpc.ClientConn, error) {
 
 // pingMesh asks the health service for the aggregate and explains any component that
 // is not serving.
-func pingMesh(ctx context.Context, addr string, timeout time.Duration, degradedOK bool) (string, error) {
-	conn, err := dialHealth(addr)
+func pingMesh(ctx context.Context, addr string, timeout time.Duration, degradedOK bool, creds grpc.DialOption) (string, error) {
+	conn, err := dialHealth(addr, creds)
 	if err != nil {
 		return "", err
 	}
@@ -184,8 +204,8 @@ func kindName(k healthv1.ComponentKind) string {
 }
 
 // pingGRPCHealth asks addr's grpc.health.v1 for service.
-func pingGRPCHealth(ctx context.Context, addr, service string, timeout time.Duration) (string, error) {
-	conn, err := dialHealth(addr)
+func pingGRPCHealth(ctx context.Context, addr, service string, timeout time.Duration, creds grpc.DialOption) (string, error) {
+	conn, err := dialHealth(addr, creds)
 	if err != nil {
 		return "", err
 	}

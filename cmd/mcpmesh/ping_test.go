@@ -14,9 +14,9 @@ func TestDefaultHealthAddress(t *testing.T) {
 		want    string
 	}{
 		{"defaults", nil, "127.0.0.1:9090"},
-		{"listen on every interface", []string{"MCPMESH_GRPC_LISTEN=0.0.0.0:9999"}, "127.0.0.1:9999"},
-		{"listen with an empty host", []string{"MCPMESH_GRPC_LISTEN=:7000"}, "127.0.0.1:7000"},
-		{"health elsewhere", []string{"MCPMESH_GRPC_LISTEN=0.0.0.0:9999", "MCPMESH_PEERS_HEALTH=health.mcpmesh.svc:9090"}, "health.mcpmesh.svc:9090"},
+		{"listen on every interface", []string{"MCPMESH_GRPC_LISTEN=0.0.0.0:9999", "MCPMESH_GRPC_PLAINTEXT=true"}, "127.0.0.1:9999"},
+		{"listen with an empty host", []string{"MCPMESH_GRPC_LISTEN=:7000", "MCPMESH_GRPC_PLAINTEXT=true"}, "127.0.0.1:7000"},
+		{"health elsewhere", []string{"MCPMESH_GRPC_LISTEN=0.0.0.0:9999", "MCPMESH_PEERS_HEALTH=health.mcpmesh.svc:9090", "MCPMESH_GRPC_PLAINTEXT=true"}, "health.mcpmesh.svc:9090"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,10 +36,11 @@ func TestSelfAddress(t *testing.T) {
 		wantAddr  string
 		wantPlain bool
 	}{
-		{"all runs the gateway", []string{"MCPMESH_GATEWAY_LISTEN=0.0.0.0:8080"}, "http://127.0.0.1:8080", false},
-		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GATEWAY_LISTEN=:8081",
+		// A gateway on every interface needs an auth mode, or its configuration is refused.
+		{"all runs the gateway", []string{"MCPMESH_AUTH_MODE=none", "MCPMESH_GATEWAY_LISTEN=0.0.0.0:8088"}, "http://127.0.0.1:8088", false},
+		{"gateway only", []string{"MCPMESH_TARGET=gateway", "MCPMESH_GRPC_PLAINTEXT=true", "MCPMESH_AUTH_MODE=none", "MCPMESH_GATEWAY_LISTEN=:8081",
 			"MCPMESH_PEERS_TRANSPORT=t:9090", "MCPMESH_PEERS_SESSION=s:9090", "MCPMESH_PEERS_REGISTRY=r:9090", "MCPMESH_PEERS_HEALTH=h:9090"}, "http://127.0.0.1:8081", false},
-		{"gRPC target", []string{"MCPMESH_TARGET=session", "MCPMESH_GRPC_LISTEN=0.0.0.0:9191", "MCPMESH_PEERS_REGISTRY=registry:9090"}, "127.0.0.1:9191", true},
+		{"gRPC target", []string{"MCPMESH_TARGET=session", "MCPMESH_GRPC_PLAINTEXT=true", "MCPMESH_GRPC_LISTEN=0.0.0.0:9191", "MCPMESH_PEERS_REGISTRY=registry:9090"}, "127.0.0.1:9191", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -151,10 +151,15 @@ func TestDockerfile(t *testing.T) {
 	if !slices.Equal(listens, exposed) {
 		t.Errorf("EXPOSE %v, but the image's configuration listens on %v", exposed, listens)
 	}
-	// The default command is accepted by the binary's configuration loader.
+	// The default command is accepted by the binary's configuration loader once an
+	// authentication mode is chosen, and refused (naming auth.mode) before: the image
+	// listens on every interface, so it must not serve unauthenticated by accident.
 	bin := buildBinary(t)
-	if _, err := meshbin.PrintConfig(bin, cfg.Cmd[1:], cfg.Env); cfg.Cmd[0] != "serve" || err != nil {
-		t.Errorf("CMD %v with the image's ENV: %v", cfg.Cmd, err)
+	if _, err := meshbin.PrintConfig(bin, cfg.Cmd[1:], append(slices.Clone(cfg.Env), "MCPMESH_AUTH_MODE=none")); cfg.Cmd[0] != "serve" || err != nil {
+		t.Errorf("CMD %v with the image's ENV and MCPMESH_AUTH_MODE: %v", cfg.Cmd, err)
+	}
+	if _, err := meshbin.PrintConfig(bin, cfg.Cmd[1:], cfg.Env); err == nil || !strings.Contains(err.Error(), "auth.mode") {
+		t.Errorf("CMD %v with the image's ENV alone: %v, want a refusal naming auth.mode", cfg.Cmd, err)
 	}
 }
 

@@ -3,7 +3,6 @@ package everything
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
-
-	"github.com/mcpmesh/mcpmesh/services/everything/internal/faults"
 )
 
 type resourceContents struct {
@@ -262,31 +259,6 @@ func TestCompleteErrors(t *testing.T) {
 		_, err := c.Complete(context.Background(), &providerv1.CompleteRequest{Ref: []byte(tt.ref), ArgumentName: "a"})
 		if status.Code(err) != tt.want {
 			t.Errorf("%s: want %v, got %v", tt.ref, tt.want, err)
-		}
-	}
-}
-
-func TestToStatus(t *testing.T) {
-	tests := []struct {
-		err  error
-		want codes.Code
-		msg  string
-	}{
-		{nil, codes.OK, ""},
-		{fmt.Errorf("%w: %q", faults.ErrUnknownTool, "x"), codes.NotFound, `unknown tool: "x"`},
-		{faults.ErrUnknownResource, codes.NotFound, "unknown resource"},
-		{faults.ErrUnknownPrompt, codes.NotFound, "unknown prompt"},
-		{faults.ErrUnknownReference, codes.NotFound, "unknown reference"},
-		{fmt.Errorf("wrap: %w", faults.ErrInvalidArgument), codes.InvalidArgument, "wrap: invalid argument"},
-		{context.Canceled, codes.Canceled, "call canceled"},
-		{fmt.Errorf("slow: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "call deadline exceeded"},
-		{status.Error(codes.Unavailable, "gone"), codes.Unavailable, "gone"},
-		{errors.New("disk on fire at /secret/path"), codes.Internal, "internal error"},
-	}
-	for _, tt := range tests {
-		got := toStatus(context.Background(), discardLogger(), tt.err)
-		if status.Code(got) != tt.want || (got != nil && status.Convert(got).Message() != tt.msg) {
-			t.Errorf("toStatus(%v) = %v, want %v %q", tt.err, got, tt.want, tt.msg)
 		}
 	}
 }

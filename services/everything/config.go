@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/sdk/provider"
 )
 
 // Config is the everything provider's settings.
@@ -23,25 +25,11 @@ func DefaultConfig() Config {
 // Validate reports every problem of the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if !isValidName(c.Name) {
+	if !provider.ValidName(c.Name) {
 		errs = append(errs, fmt.Errorf("everything.name: %q must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit", c.Name))
 	}
 	if c.WatchedInterval < 0 {
 		errs = append(errs, fmt.Errorf("everything.watched_interval: must be >= 0, got %s", c.WatchedInterval))
 	}
 	return errors.Join(errs...)
-}
-
-// isValidName accepts the short stable names the registry expects: 1-63 of [a-z0-9_-],
-// starting with a letter or digit.
-func isValidName(name string) bool {
-	if name == "" || len(name) > 63 || name[0] == '-' || name[0] == '_' {
-		return false
-	}
-	for _, r := range name {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,6 @@
 // names (test_simple_text, test://static-text, test_simple_prompt, ...) it serves next to
 // its own simple names (echo, add, slow, ...).
 //
-// Provider implements mcpmesh.provider.v1.ProviderService; KeepRegistered keeps a
-// provider registered with the registry for as long as a context lives.
+// It is built on the Go provider SDK (sdk/provider), which serves the ProviderService;
+// provider.KeepRegistered keeps it registered with the registry.
 package everything

@@ -44,6 +44,9 @@ type Config struct {
 	RateLimit RateLimitConfig `koanf:"rate_limit"`
 	// Admission bounds the POST exchanges on /mcp that run at once.
 	Admission AdmissionConfig `koanf:"admission"`
+	// Auth is the top-level auth: section (not a gateway.* key): the mesh's
+	// configuration copies it here, because how the gateway may listen depends on it.
+	Auth AuthConfig `koanf:"-"`
 }
 
 // RateLimitConfig is one token bucket per gateway replica, shared by /mcp and /v1.
@@ -91,6 +94,7 @@ func DefaultConfig() Config {
 		RateLimit: RateLimitConfig{RequestsPerSecond: 0, Burst: 0},
 		// 32 per CPU and 50 ms: measured on 2 cores (see internal/mcphttp/admission.go).
 		Admission: AdmissionConfig{MaxInFlightPerCPU: 32, QueueTimeout: 50 * time.Millisecond},
+		Auth:      DefaultAuthConfig(),
 	}
 }
 
@@ -139,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.Admission.MaxInFlightPerCPU <= 0 {
 		errs = append(errs, errors.New("gateway.admission.max_in_flight_per_cpu: must be > 0"))
+	}
+	if err := c.Auth.validate(c.Listen); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -182,6 +182,7 @@ func TestMCPHostCheck(t *testing.T) {
 			h := newHarness(t, harnessOptions{configure: func(c *gateway.Config) {
 				c.Listen = tc.listen
 				c.AllowedHosts = tc.hosts
+				c.Auth.Mode = "none" // a public address needs a mode; the host check is the same in all
 			}})
 			extra := map[string]string{}
 			if tc.host != "" {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/auth"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"strings"
 	"sync"
 	"time"
@@ -44,9 +46,11 @@ type testTransport struct {
 
 	mu       sync.Mutex
 	lastMeta *transportv1.RequestMetadata
-	lastBody []byte        // as received: not copied, so a reused buffer would show
-	canceled chan struct{} // closed when a hang or Listen stream sees its context end
-	once     sync.Once
+	lastBody []byte // as received: not copied, so a reused buffer would show
+	// lastPrincipal is who the last Exchange acted for, as its context said.
+	lastPrincipal *principal.Principal
+	canceled      chan struct{} // closed when a hang or Listen stream sees its context end
+	once          sync.Once
 }
 
 func newTestTransport() *testTransport {
@@ -57,6 +61,12 @@ func (t *testTransport) meta() *transportv1.RequestMetadata {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.lastMeta
+}
+
+func (t *testTransport) principal() *principal.Principal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastPrincipal
 }
 
 func (t *testTransport) body() []byte {
@@ -108,6 +118,7 @@ func (t *testTransport) LegacyPost(req *transportv1.LegacyPostRequest, stream gr
 func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.ServerStreamingServer[transportv1.ExchangeResponse]) error {
 	t.mu.Lock()
 	t.lastMeta = req.GetMetadata()
+	t.lastPrincipal, _ = principal.FromContext(stream.Context())
 	t.lastBody = req.GetBody()
 	t.mu.Unlock()
 	var msg struct {
@@ -124,6 +135,10 @@ func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.S
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":%s}`, msg.ID, v)
 	}
 	switch msg.Method {
+	case "deny-scope":
+		return denial(auth.ReasonInsufficientScope, "files:write admin")
+	case "deny-policy":
+		return denial(auth.ReasonPolicyDenied, "")
 	case "json":
 		if err := stream.Send(head(200, transportv1.Framing_FRAMING_JSON, "sess-1", 0)); err != nil {
 			return err
@@ -280,6 +295,10 @@ func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSession
 // session writes for the caller carry the mesh's ErrorInfo.
 func (testSession) CallTool(_ context.Context, req *sessionv1.CallToolRequest) (*sessionv1.CallToolResponse, error) {
 	switch req.GetName() {
+	case "deny-scope":
+		return nil, denial(auth.ReasonInsufficientScope, "files:write admin")
+	case "deny-policy":
+		return nil, denial(auth.ReasonPolicyDenied, "")
 	case "echo":
 		var args struct {
 			Text string `json:"text"`
@@ -310,6 +329,19 @@ func (testSession) CallTool(_ context.Context, req *sessionv1.CallToolRequest) (
 
 func publicError(code codes.Code, msg string) error {
 	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Domain: "mcpmesh", Reason: code.String()})
+	if err != nil {
+		panic(err)
+	}
+	return st.Err()
+}
+
+// denial is the session service's refusal, built by hand as the step-up contract says.
+func denial(reason, scopes string) error {
+	info := &errdetails.ErrorInfo{Domain: auth.DenialDomain, Reason: reason}
+	if scopes != "" {
+		info.Metadata = map[string]string{"scopes": scopes}
+	}
+	st, err := status.New(codes.PermissionDenied, "tool admin-reset in provider ops needs files:write").WithDetails(info)
 	if err != nil {
 		panic(err)
 	}

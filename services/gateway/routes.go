@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/mcpmesh/mcpmesh/gen/openapi"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/auth"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
@@ -20,6 +21,7 @@ type routes struct {
 	probes  *probes.State
 	metrics *httpmetrics.Metrics
 	limiter *ratelimit.Limiter
+	authn   *authentication
 	deps    Deps
 	logger  *slog.Logger
 	maxBody int64 // bounds POST bodies on /mcp and /v1
@@ -28,13 +30,16 @@ type routes struct {
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
 // pattern, so metric labels stay bounded whatever paths clients send. /mcp and /v1 are
 // rate limited (inside the instrumentation, so rejections are counted and logged) and
-// access-logged.
+// access-logged, and authenticated inside the rate limit (a flood of bad tokens is
+// refused before it costs signature checks). Probes, /openapi.json and the
+// protected-resource metadata stay open: they reveal nothing a caller could misuse, and
+// clients need the metadata before they hold a token.
 func newRouter(r routes) (http.Handler, error) {
 	restMux, err := rest.NewMux(rest.Clients{
 		Registry: r.deps.Registry,
 		Health:   r.deps.Health,
 		Session:  r.deps.Session,
-	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute, MaxBodyBytes: r.maxBody})
+	}, rest.Options{Logger: r.logger, OnRoute: httpmetrics.SetRoute, MaxBodyBytes: r.maxBody, Denied: r.authn.deniedREST})
 	if err != nil {
 		return nil, fmt.Errorf("gateway REST API: %w", err)
 	}
@@ -51,7 +56,7 @@ func newRouter(r routes) (http.Handler, error) {
 		rest.WriteTooManyRequests(w, perSecond, retryAfter)
 	}
 	mcp := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
 	}
 	mcp("POST /mcp", r.mcp.Post)
 	mcp("GET /mcp", r.mcp.Get)
@@ -60,18 +65,23 @@ func newRouter(r routes) (http.Handler, error) {
 	mcp("/mcp", r.mcp.MethodNotAllowed)
 	// The 2024-11-05 HTTP+SSE transport, for older clients.
 	legacy := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, h, rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
 	}
 	legacy("GET /sse", "/sse", r.mcp.LegacySSE)
 	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
-	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, restMux, rejectREST)))
+	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.authn.Wrap(restMux), rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
 	handle("GET /startupz", "/startupz", http.HandlerFunc(r.probes.Startupz))
 	if r.deps.AssertionKeys != nil {
 		handle("GET "+assertion.JWKSPath, assertion.JWKSPath, serveJWKS(r.deps.AssertionKeys))
+	}
+	if r.authn.metadata != nil {
+		for _, p := range r.authn.metadataPaths {
+			handle("GET "+p, auth.MetadataPath, r.authn.metadata)
+		}
 	}
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)

@@ -87,6 +87,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("gateway rate limit: %w", err)
 	}
 
+	authn, err := newAuthentication(cfg.Auth, cfg.Listen, logger)
+	if err != nil {
+		return nil, fmt.Errorf("gateway auth: %w", err)
+	}
+
 	streamsCtx, stopStreams := context.WithCancel(context.Background())
 	s := &Service{
 		cfg:         cfg,
@@ -102,12 +107,14 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		KeepaliveInterval: cfg.KeepaliveInterval,
 		MaxActive:         cfg.Admission.MaxInFlightPerCPU * runtime.GOMAXPROCS(0),
 		ActiveHold:        cfg.Admission.QueueTimeout,
+		Denied:            authn.deniedMCP,
 	}, logger, deps.Transport, metrics.StreamsOpen(), streamsCtx)
 	handler, err := newRouter(routes{
 		mcp:     mcp,
 		probes:  s.probes,
 		metrics: metrics,
 		limiter: limiter,
+		authn:   authn,
 		deps:    deps,
 		logger:  logger,
 		maxBody: cfg.MaxBodyBytes,

@@ -25,6 +25,11 @@ type Config struct {
 	DefaultPageSize int `koanf:"default_page_size"`
 	// Providers are configured statically: described at start, never expiring.
 	Providers []StaticProvider `koanf:"providers"`
+	// ProviderIdentities restricts registration over the network, when set: a provider
+	// name maps to the identity pattern (certificate URI or DNS SAN, "*" within a
+	// segment) allowed to register it; the name "*" covers names not listed. A name
+	// with no entry cannot be registered. Empty: any caller the gRPC allow-list admits.
+	ProviderIdentities map[string]string `koanf:"provider_identities"`
 }
 
 // StaticProvider is a provider known from configuration rather than registration.
@@ -42,12 +47,13 @@ const (
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		LeaseSeconds:    30,
-		MaxLeaseSeconds: 300,
-		SweepInterval:   time.Second,
-		DescribeTimeout: 5 * time.Second,
-		RefreshInterval: 2 * time.Second,
-		DefaultPageSize: 100,
+		LeaseSeconds:       30,
+		MaxLeaseSeconds:    300,
+		SweepInterval:      time.Second,
+		DescribeTimeout:    5 * time.Second,
+		RefreshInterval:    2 * time.Second,
+		DefaultPageSize:    100,
+		ProviderIdentities: map[string]string{},
 	}
 }
 

@@ -19,6 +19,7 @@ var (
 	errInvalidArgument     = errors.New("invalid argument")
 	errNotFound            = errors.New("not found")
 	errAlreadyExists       = errors.New("already exists")
+	errPermissionDenied    = errors.New("permission denied")
 	errProviderUnavailable = errors.New("provider unavailable")
 	errShuttingDown        = errors.New("registry shutting down")
 	errStoreUnavailable    = errors.New("registry store unavailable")
@@ -32,6 +33,7 @@ var codeOf = []struct {
 	{errInvalidArgument, codes.InvalidArgument},
 	{errNotFound, codes.NotFound},
 	{errAlreadyExists, codes.AlreadyExists},
+	{errPermissionDenied, codes.PermissionDenied},
 	{errProviderUnavailable, codes.Unavailable},
 	{errShuttingDown, codes.Unavailable},
 	{errStoreUnavailable, codes.Unavailable},

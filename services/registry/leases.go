@@ -9,6 +9,7 @@ import (
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/registry/internal/store"
 )
@@ -27,6 +28,10 @@ func (s *Service) RegisterProvider(ctx context.Context, req *registryv1.Register
 	if _, ok := s.static[name]; ok {
 		return nil, statusOf(ctx, s.log, method, fail(errAlreadyExists, nil, "provider %s is configured statically and cannot register", name))
 	}
+	owner, err := s.registrant(ctx, name)
+	if err != nil {
+		return nil, statusOf(ctx, s.log, method, err)
+	}
 	lease, err := s.grantLease(req.GetLeaseSeconds())
 	if err != nil {
 		return nil, statusOf(ctx, s.log, method, err)
@@ -42,9 +47,13 @@ func (s *Service) RegisterProvider(ctx context.Context, req *registryv1.Register
 	now := s.now()
 	rec := s.recordFrom(ctx, name, addr, desc)
 	rec.LeaseID, rec.Lease, rec.LeaseExpiresAt, rec.RegisteredAt = leaseID, lease, now.Add(lease), now
+	rec.Owner = owner
 
 	s.mu.Lock()
-	err = s.store.Put(ctx, rec)
+	err = s.checkOwnershipLocked(ctx, rec)
+	if err == nil {
+		err = s.store.Put(ctx, rec)
+	}
 	if err == nil {
 		err = s.publishChangeLocked(ctx)
 	}
@@ -120,12 +129,18 @@ func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshPr
 		return nil, statusOf(ctx, s.log, method, err)
 	}
 	fresh := s.recordFrom(ctx, name, before.Address, desc)
-	fresh.LeaseID = before.LeaseID
+	fresh.LeaseID, fresh.Owner = before.LeaseID, before.Owner
 
 	s.mu.Lock()
-	// The store applies the new description only if the lease and address are still
-	// the ones read above, so a registration on another replica meanwhile is kept.
-	current, err := s.store.Redescribe(ctx, fresh)
+	// A new description may not add a tool name another identity owns.
+	err = s.checkOwnershipLocked(ctx, fresh)
+	var current store.Record
+	if err == nil {
+		// The store applies the new description only if the lease and address are
+		// still the ones read above, so a registration on another replica meanwhile
+		// is kept.
+		current, err = s.store.Redescribe(ctx, fresh)
+	}
 	if err == nil {
 		err = s.publishChangeLocked(ctx)
 	} else if errors.Is(err, store.ErrNotFound) {
@@ -150,7 +165,7 @@ func (s *Service) describe(ctx context.Context, name, addr string) (*providerv1.
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DescribeTimeout)
 	defer cancel()
-	resp, err := providerv1.NewProviderServiceClient(conn).Describe(ctx, &providerv1.DescribeRequest{})
+	resp, err := providerv1.NewProviderServiceClient(namedservice.Conn(conn, name)).Describe(ctx, &providerv1.DescribeRequest{})
 	if err != nil {
 		return nil, fail(errProviderUnavailable, err, "provider %s at %s did not answer Describe", name, addr)
 	}

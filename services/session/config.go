@@ -48,7 +48,10 @@ type Config struct {
 	// the task store, so across replicas); TaskMaxRunning bounds the tasks one replica
 	// runs at once (every generation: stateless tasks belong to no session).
 	TaskMaxPerSession int `koanf:"task_max_per_session"`
-	TaskMaxRunning    int `koanf:"task_max_running"`
+	// TaskMaxPerPrincipal bounds the unfinished tasks of one authenticated principal in
+	// every session and stateless (the anonymous principal of auth.mode none has none).
+	TaskMaxPerPrincipal int `koanf:"task_max_per_principal"`
+	TaskMaxRunning      int `koanf:"task_max_running"`
 	// ReadCacheTTL is how long a replica keeps a session record it read from
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
@@ -61,23 +64,24 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		ToolCallTimeout:    60 * time.Second,
-		SessionIdleTimeout: 30 * time.Minute,
-		SweepInterval:      30 * time.Second,
-		PageSize:           100,
-		CacheTTL:           60 * time.Second,
-		RequestStateTTL:    10 * time.Minute,
-		EventsPerSession:   256,
-		EventRetention:     15 * time.Minute,
-		NotifyPollInterval: 2 * time.Second,
-		TaskTimeout:        time.Hour,
-		TaskTTL:            time.Hour,
-		TaskMaxTTL:         24 * time.Hour,
-		TaskPollInterval:   time.Second,
-		TaskMaxPerSession:  32,
-		TaskMaxRunning:     1000,
-		ReadCacheTTL:       time.Second,
-		Breaker:            breaker.DefaultSettings(),
+		ToolCallTimeout:     60 * time.Second,
+		SessionIdleTimeout:  30 * time.Minute,
+		SweepInterval:       30 * time.Second,
+		PageSize:            100,
+		CacheTTL:            60 * time.Second,
+		RequestStateTTL:     10 * time.Minute,
+		EventsPerSession:    256,
+		EventRetention:      15 * time.Minute,
+		NotifyPollInterval:  2 * time.Second,
+		TaskTimeout:         time.Hour,
+		TaskTTL:             time.Hour,
+		TaskMaxTTL:          24 * time.Hour,
+		TaskPollInterval:    time.Second,
+		TaskMaxPerSession:   32,
+		TaskMaxPerPrincipal: 128,
+		TaskMaxRunning:      1000,
+		ReadCacheTTL:        time.Second,
+		Breaker:             breaker.DefaultSettings(),
 	}
 }
 
@@ -151,6 +155,9 @@ func (c Config) validateTasks() []error {
 	}
 	if c.TaskMaxPerSession <= 0 {
 		errs = append(errs, errors.New("session.task_max_per_session: must be > 0"))
+	}
+	if c.TaskMaxPerPrincipal <= 0 {
+		errs = append(errs, errors.New("session.task_max_per_principal: must be > 0"))
 	}
 	if c.TaskMaxRunning <= 0 {
 		errs = append(errs, errors.New("session.task_max_running: must be > 0"))

@@ -2,24 +2,14 @@ package session
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 )
 
-// ownerOf is the owner recorded for a session created under ctx: a digest of the
-// principal's key (issuer and subject), so the store keeps no identity in clear; empty
-// without a principal.
-func ownerOf(ctx context.Context) string {
-	p, ok := principal.FromContext(ctx)
-	if !ok {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(p.Key()))
-	return string(sum[:])
-}
+// ownerOf is the owner recorded for a session created under ctx (principal.OwnerOf).
+func ownerOf(ctx context.Context) string { return principal.OwnerOf(ctx) }
 
 // owns reports whether the caller of ctx is the session's owner.
 func owns(ctx context.Context, sess store.Session) bool {

@@ -167,31 +167,50 @@ func TestRollingRestartBehindHAProxy(t *testing.T) {
 	}
 }
 
-// roll starts service-3 on the spare backend with service-1's environment and
-// arguments, waits until it is ready and HAProxy has seen it (two checks), then stops
+// roll starts service-3 on a spare backend of HAProxy with service-1's environment,
+// arguments and binary, waits until it is ready and HAProxy has seen it, then stops
 // service-1 with SIGTERM and waits for its graceful exit.
 func (m *replicatedMesh) roll(t *testing.T, service string) error {
-	old := service + "-1"
+	return m.replace(t, service+"-1", service+"-3", m.started[service+"-1"].binary)
+}
+
+// replace starts newName on the next spare address of old's service with old's
+// environment and arguments and the binary bin, waits until it is ready and HAProxy
+// has seen it (two checks at 200 ms, or one a second), then stops old with SIGTERM and
+// waits for its graceful exit, and gives old's address back to the spares. A replaced
+// provider registers its new address, which reaches every registry replica within
+// the refresh interval, before the old one stops.
+func (m *replicatedMesh) replace(t *testing.T, old, newName, bin string) error {
+	service, _, _ := strings.Cut(old, "-")
+	if len(m.spares[service]) == 0 {
+		return fmt.Errorf("replace %s: no spare address left", old)
+	}
+	addr := m.spares[service][0]
+	m.spares[service] = m.spares[service][1:]
 	was := m.started[old]
 	args := slices.Clone(was.args)
+	freed := ""
 	for i, a := range args {
 		switch {
 		case strings.HasPrefix(a, "-grpc.listen="):
-			args[i] = "-grpc.listen=" + m.spares[service]
+			args[i], freed = "-grpc.listen="+addr, m.processes[old].GRPC
 		case strings.HasPrefix(a, "-gateway.listen="):
-			args[i] = "-gateway.listen=" + m.spares[service]
+			args[i], freed = "-gateway.listen="+addr, strings.TrimPrefix(m.processes[old].HTTP, "http://")
 		}
 	}
-	p := startWithEnv(t, service+"-3", was.env, args...)
+	p := startBinary(t, bin, newName, was.env, args...)
+	m.processes[newName] = p
+	m.started[newName] = startedWith{env: was.env, args: args, binary: bin}
 	if p.HTTP != "" {
 		waitReady(t, p.HTTP)
 	}
-	time.Sleep(1500 * time.Millisecond) // HAProxy sees it up (two checks at 200 ms, or one a second)
+	time.Sleep(1500 * time.Millisecond)
 	start := time.Now()
 	t.Logf("%s: stopping %s", start.Format("15:04:05.000"), old)
 	if err := m.processes[old].Stop(30 * time.Second); err != nil {
 		return fmt.Errorf("stop %s: %w", old, err)
 	}
-	t.Logf("rolled %s: %s stopped gracefully in %s", service, old, time.Since(start).Round(time.Millisecond))
+	m.spares[service] = append(m.spares[service], freed)
+	t.Logf("replaced %s by %s: %s stopped gracefully in %s", old, newName, old, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,8 +63,8 @@ listen %[2]s
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", file)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,37 @@ listen %[2]s
 	}) {
 		t.Fatalf("haproxy %s does not listen on %s: %v\n%s", name, addr, dialErr, logs.String())
 	}
+	// HAProxy starts every server up: wait until it has taken out the spare backends
+	// (nothing listens there yet), so that no request of the test meets them.
+	for i, b := range backends {
+		if c, err := net.Dial("tcp", b); err == nil {
+			_ = c.Close()
+			continue
+		}
+		down := fmt.Sprintf("Server %[1]s/%[1]s-%[2]d is DOWN", name, i+1)
+		if !eventually.Within(10*time.Second, func() bool { return strings.Contains(logs.String(), down) }) {
+			t.Fatalf("haproxy %s never took out the idle backend %s:\n%s", name, b, logs.String())
+		}
+	}
 	return addr
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // freeAddr is a loopback address nothing listens on (yet).

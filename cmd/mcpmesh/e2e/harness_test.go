@@ -70,10 +70,16 @@ func start(t *testing.T, name string, args ...string) *proc.Process {
 // startWithEnv is start with extra environment variables (KEY=value).
 func startWithEnv(t *testing.T, name string, env []string, args ...string) *proc.Process {
 	t.Helper()
+	return startBinary(t, binary, name, env, args...)
+}
+
+// startBinary is startWithEnv with another mcpmesh binary (the previous release's).
+func startBinary(t *testing.T, bin, name string, env []string, args ...string) *proc.Process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	args = append([]string{"-log.level=debug"}, args...)
-	p, err := proc.Start(ctx, name, binary, env, args...)
+	p, err := proc.Start(ctx, name, bin, env, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,15 @@ import (
 )
 
 // replicatedMesh runs two replicas each of registry, session, transport and gateway
-// over one PostgreSQL database, plus the everything provider and the health service,
-// behind a round-robin HTTP load balancer with no session affinity.
+// over one PostgreSQL database, plus the everything provider and the health service
+// (two replicas of health behind HAProxy), behind a round-robin HTTP load balancer
+// with no session affinity.
 type replicatedMesh struct {
 	lb       *httptest.Server
 	gateways []string
 	hits     []atomic.Int64
-	// processes by name: registry-1, session-2, transport-1, gateway-2, provider, health.
+	// processes by name: registry-1, session-2, transport-1, gateway-2, provider-1,
+	// health-1.
 	processes map[string]*proc.Process
 	// sessionLB and transportLB are the layer-4 balancers of a cross-wired layout (nil
 	// otherwise): every transport reaches the sessions, and every gateway the
@@ -35,14 +37,19 @@ type replicatedMesh struct {
 	sessionLB, transportLB *tcpBalancer
 	// gatewayLB is the HAProxy in front of the gateways (haproxy layouts only).
 	gatewayLB string
-	// spares are, per service behind HAProxy, a third backend address no process
-	// listens on yet, for a replacement replica (haproxy layouts only); started keeps
-	// each process's environment and arguments to start its replacement the same way.
-	spares  map[string]string
+	// spares are, per service, free addresses for replacement replicas (haproxy layouts
+	// only): for a service behind HAProxy, backends no process listens on yet, taken
+	// by replacements in turn; for the provider, which registers its own address, any
+	// free address. started keeps each process's environment, arguments and binary to
+	// start its replacement the same way.
+	spares  map[string][]string
 	started map[string]startedWith
 }
 
-type startedWith struct{ env, args []string }
+type startedWith struct {
+	env, args []string
+	binary    string
+}
 
 // replicaOptions vary the replicated layout.
 type replicaOptions struct {
@@ -53,12 +60,22 @@ type replicaOptions struct {
 	// a working chain. Without it, gateway i talks to transport i, which talks to
 	// session i.
 	crossWired bool
-	// haproxy cross-wires through HAProxy instead (TCP in front of the session and
-	// transport replicas, HTTP round robin in front of the gateways: gatewayLB).
+	// haproxy cross-wires through HAProxy instead: TCP in front of the registry,
+	// session, transport and health replicas (two of each), HTTP round robin in front
+	// of the gateways (gatewayLB).
 	haproxy bool
 	// env is added to the environment of every process that uses the database.
 	env []string
+	// migrated runs after the migration, before any process starts.
+	migrated func(databaseURL string)
+	// binaryOf names the binary of each process (registry-1, provider-1, …); nil or
+	// "": the binary under test.
+	binaryOf func(name string) string
 }
+
+// sparesPerService is how many replacement backends HAProxy knows per service: enough
+// to replace every first replica (upgrade) and then one again (rollback).
+const sparesPerService = 2
 
 func startReplicated(t *testing.T) *replicatedMesh {
 	t.Helper()
@@ -75,15 +92,26 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		// Every session replica must accept the requestState another one signed.
 		"MCPMESH_SESSION_REQUEST_STATE_KEY=" + strings.Repeat("replicated-mesh-test-key-", 2)}
 	env = append(env, o.env...)
+	// The binary under test migrates, also in a mixed-version mesh: migrations run
+	// before the new release's replicas start, and the old release runs on the
+	// expanded schema.
 	migrate := exec.Command(binary, "migrate")
 	migrate.Env = append(migrate.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("mcpmesh migrate: %v\n%s", err, out)
 	}
+	if o.migrated != nil {
+		o.migrated(dsn)
+	}
 	m := &replicatedMesh{hits: make([]atomic.Int64, 2), processes: map[string]*proc.Process{}}
 	m.started = map[string]startedWith{}
 	if o.haproxy {
-		m.spares = map[string]string{"session": freeAddr(t), "transport": freeAddr(t), "gateway": freeAddr(t)}
+		m.spares = map[string][]string{}
+		for _, s := range []string{"registry", "session", "transport", "health", "gateway", "provider"} {
+			for range sparesPerService {
+				m.spares[s] = append(m.spares[s], freeAddr(t))
+			}
+		}
 	}
 	run := func(name string, env []string, args ...string) *proc.Process {
 		if o.haproxy {
@@ -91,50 +119,78 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 			// it (three checks a second apart for gateways).
 			env = append(slices.Clone(env), "MCPMESH_GRPC_DRAIN_DELAY=1s", "MCPMESH_GATEWAY_DRAIN_DELAY=4s")
 		}
-		p := startWithEnv(t, name, env, args...)
+		bin := binary
+		if o.binaryOf != nil && o.binaryOf(name) != "" {
+			bin = o.binaryOf(name)
+		}
+		p := startBinary(t, bin, name, env, args...)
 		m.processes[name] = p
-		m.started[name] = startedWith{env: env, args: args}
+		m.started[name] = startedWith{env: env, args: args, binary: bin}
 		return p
+	}
+	// behind puts HAProxy (TCP) in front of the replicas of service and their spares,
+	// in haproxy layouts, and returns the peer address each client of replica i uses.
+	behind := func(service string, replicas ...*proc.Process) []string {
+		peers := make([]string, len(replicas))
+		for i, r := range replicas {
+			peers[i] = r.GRPC
+		}
+		if !o.haproxy {
+			return peers
+		}
+		lb := startHAProxy(t, service, "tcp", append(slices.Clone(peers), m.spares[service]...)...)
+		for i := range peers {
+			peers[i] = lb
+		}
+		return peers
 	}
 	const anyPort = "-grpc.listen=127.0.0.1:0"
 	reg1 := run("registry-1", env, "-target=registry", anyPort)
 	reg2 := run("registry-2", env, "-target=registry", anyPort)
-	run("provider", nil, "-target=provider-everything", anyPort, "-peers.registry="+reg1.GRPC)
-	s1 := run("session-1", env, "-target=session", anyPort, "-peers.registry="+reg1.GRPC)
-	s2 := run("session-2", env, "-target=session", anyPort, "-peers.registry="+reg2.GRPC)
-	sessionPeer := []string{s1.GRPC, s2.GRPC}
+	registryPeer := behind("registry", reg1, reg2)
+	var providerEnv []string
+	if o.haproxy {
+		// One registration per provider name: a replacement's registration takes over the
+		// name, and the replaced process would register again at its next heartbeat (a
+		// third of the lease). A lease longer than the test keeps that heartbeat out of
+		// a replacement.
+		providerEnv = []string{"MCPMESH_PROVIDER_LEASE=5m"}
+	}
+	run("provider-1", providerEnv, "-target=provider-everything", anyPort, "-peers.registry="+registryPeer[0])
+	s1 := run("session-1", env, "-target=session", anyPort, "-peers.registry="+registryPeer[0])
+	s2 := run("session-2", env, "-target=session", anyPort, "-peers.registry="+registryPeer[1])
+	sessionPeer := behind("session", s1, s2)
 	if o.crossWired {
 		m.sessionLB = newTCPBalancer(t, s1.GRPC, s2.GRPC)
 		sessionPeer = []string{m.sessionLB.addr(), m.sessionLB.addr()}
 	}
-	if o.haproxy {
-		lb := startHAProxy(t, "session", "tcp", s1.GRPC, s2.GRPC, m.spares["session"])
-		sessionPeer = []string{lb, lb}
-	}
 	t1 := run("transport-1", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[0])
 	t2 := run("transport-2", nil, "-target=transport", anyPort, "-peers.session="+sessionPeer[1])
-	transportPeer := []string{t1.GRPC, t2.GRPC}
+	transportPeer := behind("transport", t1, t2)
 	if o.crossWired {
 		m.transportLB = newTCPBalancer(t, t1.GRPC, t2.GRPC)
 		transportPeer = []string{m.transportLB.addr(), m.transportLB.addr()}
 	}
-	if o.haproxy {
-		lb := startHAProxy(t, "transport", "tcp", t1.GRPC, t2.GRPC, m.spares["transport"])
-		transportPeer = []string{lb, lb}
+	health := func(name string, i int) *proc.Process {
+		return run(name, nil, "-target=health", anyPort, "-peers.registry="+registryPeer[i],
+			"-peers.transport="+transportPeer[i], "-peers.session="+sessionPeer[i])
 	}
-	hl := run("health", nil, "-target=health", anyPort, "-peers.registry="+reg1.GRPC,
-		"-peers.transport="+transportPeer[0], "-peers.session="+sessionPeer[0])
+	healthPeer := []string{health("health-1", 0).GRPC}
+	healthPeer = append(healthPeer, healthPeer[0])
+	if o.haproxy {
+		healthPeer = behind("health", m.processes["health-1"], health("health-2", 1))
+	}
 	g1 := run("gateway-1", nil, "-target=gateway", "-gateway.listen=127.0.0.1:0",
-		"-peers.transport="+transportPeer[0], "-peers.registry="+reg1.GRPC, "-peers.session="+sessionPeer[0], "-peers.health="+hl.GRPC)
+		"-peers.transport="+transportPeer[0], "-peers.registry="+registryPeer[0], "-peers.session="+sessionPeer[0], "-peers.health="+healthPeer[0])
 	g2 := run("gateway-2", nil, "-target=gateway", "-gateway.listen=127.0.0.1:0",
-		"-peers.transport="+transportPeer[1], "-peers.registry="+reg2.GRPC, "-peers.session="+sessionPeer[1], "-peers.health="+hl.GRPC)
+		"-peers.transport="+transportPeer[1], "-peers.registry="+registryPeer[1], "-peers.session="+sessionPeer[1], "-peers.health="+healthPeer[1])
 	m.gateways = []string{g1.HTTP, g2.HTTP}
 	for _, g := range m.gateways {
 		waitReady(t, g) // also waits until both registries route the provider's tools
 	}
 	if o.haproxy {
-		m.gatewayLB = "http://" + startHAProxy(t, "gateway", "http",
-			strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://"), m.spares["gateway"])
+		backends := []string{strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://")}
+		m.gatewayLB = "http://" + startHAProxy(t, "gateway", "http", append(backends, m.spares["gateway"]...)...)
 	}
 	var next atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(m.gateways))

@@ -19,8 +19,6 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-
-	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 )
 
 // InProcessScheme prefixes targets served in the same process.
@@ -67,37 +65,19 @@ var reconnect = grpc.ConnectParams{
 }
 
 // New returns a Dialer. local serves "inproc" targets and may be nil when nothing is
-// in process. opts are added to every network connection.
+// in process. opts are added to every network connection (Peer connections also send
+// the caller's principal: see principal.go); connections are plaintext unless opts carry
+// transport credentials (kit/meshtls's DialOption), which replace the plaintext default.
 func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	base := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(reconnect)}
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
 }
 
-// peerOptions are added to connections made by Peer: connections to the mesh's own
-// services, which also receive the principal of each call (kit/principal). Provider
-// connections (Conn) never do: providers get a signed assertion instead.
+// peerOptions are added to connections made by Peer.
 var peerOptions = []grpc.DialOption{
 	grpc.WithDefaultServiceConfig(peerServiceConfig),
-	grpc.WithChainUnaryInterceptor(waitForReadyUnary, principalUnary),
-	grpc.WithChainStreamInterceptor(waitForReadyStream, principalStream),
-}
-
-// principalUnary sends the principal of ctx to the peer.
-func principalUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	ctx, err := principal.AppendToOutgoing(ctx)
-	if err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return invoker(ctx, method, req, reply, cc, opts...)
-}
-
-// principalStream sends the principal of ctx to the peer.
-func principalStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	ctx, err := principal.AppendToOutgoing(ctx)
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	return streamer(ctx, desc, cc, method, opts...)
+	grpc.WithChainUnaryInterceptor(waitForReadyUnary),
+	grpc.WithChainStreamInterceptor(waitForReadyStream),
 }
 
 // PeerReadyWait bounds how long a call to a mesh service waits for a ready replica:
@@ -187,10 +167,12 @@ func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
 	return d.conn(target, "", grpc.WithDefaultServiceConfig(providerServiceConfig))
 }
 
-// Peer is Conn for a service of the mesh itself (peers.*): calls answered UNAVAILABLE
-// are retried and calls with a deadline wait for a ready replica (up to PeerReadyWait).
+// Peer is Conn for a service of the mesh itself (peers.*): calls carry the caller's
+// principal (providers get a mesh-signed assertion instead, never the principal's
+// claims), calls answered UNAVAILABLE are retried and calls with a deadline wait for a
+// ready replica (up to PeerReadyWait).
 func (d *Dialer) Peer(target string) (grpc.ClientConnInterface, error) {
-	return d.conn(target, "peer:", peerOptions...)
+	return d.conn(target, "peer:", slices.Concat(principalOptions, peerOptions)...)
 }
 
 func (d *Dialer) conn(target, keyPrefix string, extra ...grpc.DialOption) (grpc.ClientConnInterface, error) {

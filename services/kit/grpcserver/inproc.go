@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -47,9 +46,9 @@ type inprocChannel struct {
 	unaryInt  grpc.UnaryServerInterceptor
 	streamInt grpc.StreamServerInterceptor
 	workers   workerPool
-	// clientStats and serverStats see each call as a network client and server
-	// would (see stats.go); nil when not instrumented.
-	clientStats, serverStats stats.Handler
+	// recorder records both sides of each call as otelgrpc records a network call
+	// (see stats.go); nil when not instrumented.
+	recorder *callRecorder
 }
 
 type inprocMethod struct {
@@ -59,14 +58,16 @@ type inprocMethod struct {
 	// unaryInfo and streamInfo are built once, not per call.
 	unaryInfo  *grpc.UnaryServerInfo
 	streamInfo *grpc.StreamServerInfo
+	// recording is the method's telemetry, built once; nil when not instrumented.
+	recording *methodRecording
 }
 
 // streamBuffer is how many messages a stream handler may send before a caller reads.
 // Most mesh streams carry one to three messages.
 const streamBuffer = 4
 
-func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor, clientStats, serverStats stats.Handler) *inprocChannel {
-	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool(), clientStats: clientStats, serverStats: serverStats}
+func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor, tel InProcessTelemetry) *inprocChannel {
+	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool(), recorder: newCallRecorder(tel)}
 	c.methods.Store(&map[string]inprocMethod{})
 	return c
 }
@@ -90,14 +91,14 @@ func (c *inprocChannel) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for i := range desc.Methods {
 		md := &desc.Methods[i]
 		name := "/" + desc.ServiceName + "/" + md.MethodName
-		next[name] = inprocMethod{impl: impl, unary: md, unaryInfo: &grpc.UnaryServerInfo{Server: impl, FullMethod: name}}
+		next[name] = inprocMethod{impl: impl, unary: md, unaryInfo: &grpc.UnaryServerInfo{Server: impl, FullMethod: name}, recording: c.recorder.method(name)}
 	}
 	for i := range desc.Streams {
 		sd := &desc.Streams[i]
 		name := "/" + desc.ServiceName + "/" + sd.StreamName
 		next[name] = inprocMethod{impl: impl, stream: sd, streamInfo: &grpc.StreamServerInfo{
 			FullMethod: name, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams,
-		}}
+		}, recording: c.recorder.method(name)}
 	}
 	c.methods.Store(&next)
 }
@@ -125,14 +126,14 @@ func (c *inprocChannel) Invoke(ctx context.Context, method string, args, reply a
 	if err := ctx.Err(); err != nil {
 		return status.FromContextError(err).Err()
 	}
-	ctx, rpc := c.beginClient(ctx, method, false, false)
-	err := c.invoke(ctx, m, method, args, reply)
+	ctx, rpc := begin(ctx, m.recording, true)
+	err := c.invoke(ctx, m, args, reply)
 	rpc.end(ctx, err)
 	return err
 }
 
-func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, method string, args, reply any) error {
-	sctx, srpc := c.beginServer(serverContext(ctx), method, false, false)
+func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, args, reply any) error {
+	sctx, srpc := begin(serverContext(ctx), m.recording, false)
 	sctx, cancel := context.WithCancel(sctx)
 	defer cancel()
 	dec := func(in any) error { return moveMessage(in, args) }
@@ -203,18 +204,17 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 	}
 	clientStreams := desc.ClientStreams || m.stream.ClientStreams
 	serverStreams := desc.ServerStreams || m.stream.ServerStreams
-	ctx, rpc := c.beginClient(ctx, method, clientStreams, serverStreams)
+	ctx, rpc := begin(ctx, m.recording, true)
 	s := &inprocStream{
 		clientCtx:     ctx,
 		ch:            c,
 		method:        m,
-		methodName:    method,
 		clientStreams: clientStreams,
 		serverStreams: serverStreams,
 		resps:         make(chan any, streamBuffer),
 		clientRPC:     rpc,
 	}
-	if rpc.handler != nil {
+	if rpc.active() {
 		// A caller that leaves without reading to the end cancels its context: that
 		// ends its side of the call, as the network client's stream does.
 		s.stopWatch = context.AfterFunc(ctx, func() { s.finishClient(status.FromContextError(ctx.Err()).Err()) })
@@ -234,7 +234,6 @@ type inprocStream struct {
 	cancel               context.CancelFunc
 	ch                   *inprocChannel
 	method               inprocMethod
-	methodName           string
 	clientStreams        bool
 	serverStreams        bool
 	// The stats of each side (zero when not instrumented); the client's side ends
@@ -262,7 +261,7 @@ type inprocStream struct {
 // nothing registered on the caller's context) and runs the handler.
 func (s *inprocStream) start() {
 	s.started = true
-	sctx, rpc := s.ch.beginServer(serverContext(s.clientCtx), s.methodName, s.clientStreams, s.serverStreams)
+	sctx, rpc := begin(serverContext(s.clientCtx), s.method.recording, false)
 	s.serverRPC = rpc
 	s.serverCtx, s.cancel = context.WithCancel(sctx)
 	s.ch.workers.run(s)
@@ -271,7 +270,7 @@ func (s *inprocStream) start() {
 // endClient ends the caller's side of the call once, with err (nil: io.EOF). It runs
 // on the caller's goroutine; the watch on the caller's context calls finishClient.
 func (s *inprocStream) endClient(err error) {
-	if s.clientRPC.handler == nil {
+	if !s.clientRPC.active() {
 		return
 	}
 	if s.stopWatch != nil {

@@ -380,7 +380,7 @@ func TestRegisterRejectsWrongImplementation(t *testing.T) {
 			t.Error("registering an implementation of the wrong interface did not panic")
 		}
 	}()
-	newInprocChannel(nil, nil, nil, nil).RegisterService(&testgrpc.TestService_ServiceDesc, struct{}{})
+	newInprocChannel(nil, nil, InProcessTelemetry{}).RegisterService(&testgrpc.TestService_ServiceDesc, struct{}{})
 }
 
 // BenchmarkInProcess measures what one in-process call costs the mesh: a unary call

@@ -1,4 +1,4 @@
-package grpcserver_test
+package grpcserver
 
 import (
 	"context"
@@ -7,94 +7,104 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/dial"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	testpb "google.golang.org/grpc/interop/grpc_testing"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-
-	"github.com/mcpmesh/mcpmesh/services/kit/dial"
-	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
-	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 )
 
-// seenPrincipal is a test service that records the principal of each call's context.
-type seenPrincipal struct {
-	testpb.UnimplementedTestServiceServer
-	seen chan *principal.Principal
+// principalEcho answers with the subject of the principal its context carries.
+type principalEcho struct {
+	testgrpc.UnimplementedTestServiceServer
 }
 
-func (s *seenPrincipal) EmptyCall(ctx context.Context, _ *testpb.Empty) (*testpb.Empty, error) {
-	p, _ := principal.FromContext(ctx)
-	s.seen <- p
-	return &testpb.Empty{}, nil
+func subjectOf(ctx context.Context) string {
+	if p, ok := principal.FromContext(ctx); ok {
+		return p.Subject + "/" + string(p.Method)
+	}
+	return "<none>"
 }
 
-func (s *seenPrincipal) StreamingOutputCall(_ *testpb.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testpb.StreamingOutputCallResponse]) error {
-	p, _ := principal.FromContext(stream.Context())
-	s.seen <- p
-	return stream.Send(&testpb.StreamingOutputCallResponse{})
+func (principalEcho) UnaryCall(ctx context.Context, _ *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+	return &testgrpc.SimpleResponse{Username: subjectOf(ctx)}, nil
 }
 
-// TestPrincipalCrossesProcesses: a peer connection sends the caller's principal and the
-// server chain puts it into the handler's context, for unary calls and streams; a
-// malformed entry is refused.
+func (principalEcho) StreamingOutputCall(_ *testgrpc.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testgrpc.StreamingOutputCallResponse]) error {
+	return stream.Send(&testgrpc.StreamingOutputCallResponse{Payload: &testgrpc.Payload{Body: []byte(subjectOf(stream.Context()))}})
+}
+
+// The principal crosses a real gRPC hop (kit/dial sends it, the chain's auth-context
+// step reads it) and an in-process hop (the context value itself), unary and streaming.
 func TestPrincipalCrossesProcesses(t *testing.T) {
-	srv := grpcserver.New(grpcserver.Settings{Logger: slog.New(slog.DiscardHandler)})
-	hs := &seenPrincipal{seen: make(chan *principal.Principal, 4)}
-	srv.Register(&testpb.TestService_ServiceDesc, hs)
+	s := New(Settings{Logger: slog.New(slog.DiscardHandler), DefaultDeadline: time.Second})
+	s.Register(&testgrpc.TestService_ServiceDesc, principalEcho{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = srv.Serve(lis) }()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(lis) }()
+	d := dial.New(s.InProcess())
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = d.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		s.Shutdown(ctx)
+		<-done
 	})
-	d := dial.New(nil)
-	t.Cleanup(func() { _ = d.Close() })
-	conn, err := d.Peer(lis.Addr().String())
+	network, err := d.Peer(lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := testpb.NewTestServiceClient(conn)
-	alice := &principal.Principal{Subject: "alice", Issuer: "https://idp.example", Method: principal.MethodOAuth, Scopes: []string{"math"}}
-	ctx, cancel := context.WithTimeout(principal.NewContext(context.Background(), alice), 5*time.Second)
-	defer cancel()
-	if _, err := client.EmptyCall(ctx, &testpb.Empty{}); err != nil {
-		t.Fatal(err)
+	inproc, _ := d.Peer(dial.InProcessScheme)
+	alice := &principal.Principal{Subject: "alice", Issuer: "https://idp.example", Scopes: []string{"mcp:tools"}, Method: principal.MethodOAuth}
+
+	for name, cc := range map[string]grpc.ClientConnInterface{"network": network, "in-process": inproc} {
+		client := testgrpc.NewTestServiceClient(cc)
+		for _, tc := range []struct {
+			name string
+			ctx  context.Context
+			want string
+		}{
+			{"alice", principal.NewContext(context.Background(), alice), "alice/oauth"},
+			{"anonymous", principal.NewContext(context.Background(), principal.Anonymous), "anonymous/anonymous"},
+			{"none", context.Background(), "<none>"},
+		} {
+			ctx, cancel := context.WithTimeout(tc.ctx, 5*time.Second)
+			resp, err := client.UnaryCall(ctx, &testgrpc.SimpleRequest{})
+			if err != nil || resp.GetUsername() != tc.want {
+				t.Errorf("%s unary %s: got %q, %v; want %q", name, tc.name, resp.GetUsername(), err, tc.want)
+			}
+			stream, err := client.StreamingOutputCall(ctx, &testgrpc.StreamingOutputCallRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err := stream.Recv()
+			if err != nil || string(msg.GetPayload().GetBody()) != tc.want {
+				t.Errorf("%s stream %s: got %q, %v; want %q", name, tc.name, msg.GetPayload().GetBody(), err, tc.want)
+			}
+			cancel()
+		}
 	}
-	if p := <-hs.seen; p == nil || p.Key() != alice.Key() || !p.HasScope("math") {
-		t.Fatalf("unary handler saw %+v", p)
-	}
-	stream, err := client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stream.Recv(); err != nil {
-		t.Fatal(err)
-	}
-	if p := <-hs.seen; p == nil || p.Key() != alice.Key() {
-		t.Fatalf("stream handler saw %+v", p)
-	}
-	// A raw client that sends a malformed entry.
-	raw, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	bad := metadata.AppendToOutgoingContext(ctx, principal.MetadataKey, "{")
-	if _, err := testpb.NewTestServiceClient(raw).EmptyCall(bad, &testpb.Empty{}); status.Code(err) != codes.Unauthenticated {
-		t.Fatalf("malformed principal: %v", err)
-	}
-	// Without a principal the handler sees none.
-	if _, err := testpb.NewTestServiceClient(raw).EmptyCall(context.Background(), &testpb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if p := <-hs.seen; p != nil {
-		t.Fatalf("saw %+v without a principal", p)
+
+	// A malformed entry from the network is refused Unauthenticated, unary and stream.
+	raw := testgrpc.NewTestServiceClient(network)
+	for _, bad := range []string{"{", `{"sub":"","method":"oauth"}`} {
+		ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), principal.MetadataKey, bad), 5*time.Second)
+		_, err := raw.UnaryCall(ctx, &testgrpc.SimpleRequest{})
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("unary with principal %q: %v, want Unauthenticated", bad, err)
+		}
+		stream, err := raw.StreamingOutputCall(ctx, &testgrpc.StreamingOutputCallRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("stream with principal %q: %v, want Unauthenticated", bad, err)
+		}
+		cancel()
 	}
 }

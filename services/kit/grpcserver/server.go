@@ -25,15 +25,14 @@ type Settings struct {
 	DefaultDeadline time.Duration
 	// ExtraOptions are appended to the server options (limits).
 	ExtraOptions []grpc.ServerOption
-	// StatsHandler instruments the server side of every call, over the network and
-	// in process alike (kit/telemetry's GRPCServerStatsHandler: spans and rpc.server.*
-	// metrics). Nil records nothing.
+	// StatsHandler instruments the server side of calls over the network
+	// (kit/telemetry's GRPCServerStatsHandler: spans and rpc.server.* metrics). Nil
+	// records nothing.
 	StatsHandler stats.Handler
-	// ClientStatsHandler instruments the caller's side of in-process calls, as the
-	// dial option does for network connections (kit/telemetry's
-	// GRPCClientStatsHandler), so that an in-process hop yields the same client and
-	// server spans and metrics as a network hop. Nil records nothing.
-	ClientStatsHandler stats.Handler
+	// InProcessTelemetry records both sides of in-process calls with the same spans
+	// and rpc.client.* / rpc.server.* metrics as otelgrpc records a network hop, at a
+	// fraction of the cost (see InProcessTelemetry). Zero records nothing.
+	InProcessTelemetry InProcessTelemetry
 }
 
 // Server is a gRPC server plus an in-process channel serving the same services.
@@ -67,7 +66,7 @@ func New(s Settings) *Server {
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	ch := newInprocChannel(ic.unary, ic.stream, s.ClientStatsHandler, s.StatsHandler)
+	ch := newInprocChannel(ic.unary, ic.stream, s.InProcessTelemetry)
 	healthpb.RegisterHealthServer(ch, hs)
 	return &Server{logger: logger, grpc: gs, inproc: ch, health: hs}
 }

@@ -51,7 +51,7 @@ func newInstrumented(t *testing.T, channel string, svc testgrpc.TestServiceServe
 	s := New(Settings{
 		Logger:             slog.New(slog.DiscardHandler),
 		StatsHandler:       otelgrpc.NewServerHandler(opts...),
-		ClientStatsHandler: clientStats,
+		InProcessTelemetry: InProcessTelemetry{TracerProvider: tp, MeterProvider: mp},
 	})
 	s.Register(&testgrpc.TestService_ServiceDesc, svc)
 	in := &instrumented{spans: spans, metrics: reader, tracer: tp.Tracer("test")}
@@ -238,6 +238,35 @@ func TestInProcessAbandonedStreamEndsItsSpan(t *testing.T) {
 	for _, s := range in.spans.GetSpans() {
 		if s.Status.Code.String() != "Error" && s.SpanKind == trace.SpanKindClient {
 			t.Errorf("client span of a cancelled stream has status %s", s.Status.Code)
+		}
+	}
+}
+
+// A call in a trace that is not sampled records no span, in process as over the
+// network, but its rpc metrics all the same.
+func TestInProcessUnsampledCallsRecordMetricsOnly(t *testing.T) {
+	svc := &inprocService{unaryCall: func(_ context.Context, req *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+		return &testgrpc.SimpleResponse{Payload: req.GetPayload()}, nil
+	}}
+	unsampled := trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, Remote: true, // TraceFlags 0: not sampled
+	}))
+	for _, channel := range []string{"network", "in-process"} {
+		in := newInstrumented(t, channel, svc)
+		if _, err := in.client.UnaryCall(unsampled, &testgrpc.SimpleRequest{Payload: payload("ok")}); err != nil {
+			t.Fatal(err)
+		}
+		want := "[rpc.client.call.duration grpc.testing.TestService/UnaryCall OK x1 rpc.server.call.duration grpc.testing.TestService/UnaryCall OK x1]"
+		var got string
+		eventually.Within(5*time.Second, func() bool {
+			got = fmt.Sprint(rpcDurations(t, in.metrics))
+			return got == want
+		})
+		if got != want {
+			t.Errorf("%s: rpc metrics %s, want %s", channel, got, want)
+		}
+		if spans := in.spans.GetSpans(); len(spans) != 0 {
+			t.Errorf("%s: recorded %d spans of an unsampled trace: %v", channel, len(spans), tree(spans))
 		}
 	}
 }

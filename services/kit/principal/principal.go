@@ -12,10 +12,12 @@ package principal
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -84,17 +86,54 @@ func (p *Principal) MissingScopes(required []string) []string {
 	return missing
 }
 
+// OwnerOf is what a record created under ctx stores as its owner (a session, a task): a
+// SHA-256 digest of the principal's Key, so that the store keeps no identity in clear;
+// empty without a principal.
+func OwnerOf(ctx context.Context) string {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(p.Key()))
+	return string(sum[:])
+}
+
 type contextKey struct{}
+
+// carried is the context value: the principal and, once a call to another process has
+// needed it, its wire form, so that a request crossing several hops is encoded once
+// (and a principal received from another process is never encoded again).
+type carried struct {
+	p    *Principal
+	once sync.Once
+	wire string
+	err  error
+}
+
+func (c *carried) encoded() (string, error) {
+	c.once.Do(func() {
+		if c.wire != "" {
+			return
+		}
+		var b []byte
+		b, c.err = Encode(c.p)
+		c.wire = string(b)
+	})
+	return c.wire, c.err
+}
 
 // NewContext returns ctx carrying p.
 func NewContext(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, contextKey{}, p)
+	return context.WithValue(ctx, contextKey{}, &carried{p: p})
 }
 
 // FromContext returns the principal ctx carries, if any.
 func FromContext(ctx context.Context) (*Principal, bool) {
-	p, ok := ctx.Value(contextKey{}).(*Principal)
-	return p, ok && p != nil
+	c, ok := ctx.Value(contextKey{}).(*carried)
+	if !ok || c.p == nil {
+		return nil, false
+	}
+	return c.p, true
 }
 
 // Encode is the wire form of p (JSON).
@@ -128,17 +167,18 @@ func Decode(b []byte) (*Principal, error) {
 }
 
 // AppendToOutgoing adds the principal ctx carries to its outgoing gRPC metadata, for a
-// call to another process. Without a principal ctx is returned unchanged.
+// call to another process. Without a principal ctx is returned unchanged. The wire form
+// is computed once per context value and reused by every later call.
 func AppendToOutgoing(ctx context.Context) (context.Context, error) {
-	p, ok := FromContext(ctx)
-	if !ok {
+	c, ok := ctx.Value(contextKey{}).(*carried)
+	if !ok || c.p == nil {
 		return ctx, nil
 	}
-	b, err := Encode(p)
+	wire, err := c.encoded()
 	if err != nil {
 		return ctx, err
 	}
-	return metadata.AppendToOutgoingContext(ctx, MetadataKey, string(b)), nil
+	return metadata.AppendToOutgoingContext(ctx, MetadataKey, wire), nil
 }
 
 // FromIncoming returns ctx carrying the principal found in its incoming gRPC metadata.
@@ -160,5 +200,6 @@ func FromIncoming(ctx context.Context) (_ context.Context, ok bool, _ error) {
 	if err != nil {
 		return ctx, false, err
 	}
-	return NewContext(ctx, p), true, nil
+	// The received bytes are the wire form: a further hop sends them as they are.
+	return context.WithValue(ctx, contextKey{}, &carried{p: p, wire: vals[0]}), true, nil
 }

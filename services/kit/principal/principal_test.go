@@ -75,3 +75,74 @@ func TestNoPrincipal(t *testing.T) {
 		t.Fatal("nil principal holds something")
 	}
 }
+
+// A principal is encoded once per request context, and one received from another
+// process is passed on as the bytes that arrived.
+func TestWireFormReused(t *testing.T) {
+	p := &Principal{Subject: "carol", Issuer: "mcpmesh", Method: MethodAPIKey}
+	ctx := NewContext(context.Background(), p)
+	first, err := AppendToOutgoing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := AppendToOutgoing(ctx)
+	a := metadata.ValueFromIncomingContext(metadata.NewIncomingContext(context.Background(), mustOutgoing(t, first)), MetadataKey)
+	b := metadata.ValueFromIncomingContext(metadata.NewIncomingContext(context.Background(), mustOutgoing(t, second)), MetadataKey)
+	if len(a) != 1 || len(b) != 1 || a[0] != b[0] {
+		t.Fatalf("two encodings differ: %q %q", a, b)
+	}
+	c := ctx.Value(contextKey{}).(*carried)
+	if c.wire != a[0] {
+		t.Fatal("the wire form is not kept in the context value")
+	}
+	// Received with a different (but equivalent) spelling: forwarded byte for byte.
+	received := `{"method":"api_key","sub":"carol","iss":"mcpmesh"}`
+	in, ok, err := FromIncoming(metadata.NewIncomingContext(context.Background(), metadata.MD{MetadataKey: {received}}))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	out, _ := AppendToOutgoing(in)
+	if got := mustOutgoing(t, out).Get(MetadataKey); len(got) != 1 || got[0] != received {
+		t.Fatalf("forwarded %q, want the received bytes %q", got, received)
+	}
+}
+
+func mustOutgoing(t *testing.T, ctx context.Context) metadata.MD {
+	t.Helper()
+	md, ok := metadata.FromOutgoingContext(ctx)
+	if !ok {
+		t.Fatal("no outgoing metadata")
+	}
+	return md
+}
+
+func BenchmarkAppendToOutgoing(b *testing.B) {
+	p := &Principal{Subject: "alice", Issuer: "https://idp.example", Scopes: []string{"mcp:tools"},
+		Claims: map[string]any{"department": "finance", "email": "alice@example.com"}, Method: MethodOAuth}
+	ctx := NewContext(context.Background(), p)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := AppendToOutgoing(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestOwnerOf(t *testing.T) {
+	alice := &Principal{Subject: "alice", Issuer: "https://idp.example", Method: MethodOAuth}
+	aliceAgain := &Principal{Subject: "alice", Issuer: "https://idp.example", Scopes: []string{"x"}, Method: MethodOAuth}
+	aliceElsewhere := &Principal{Subject: "alice", Issuer: "https://other.example", Method: MethodOAuth}
+	own := func(p *Principal) string { return OwnerOf(NewContext(context.Background(), p)) }
+	if own(alice) == "" || own(alice) != own(aliceAgain) {
+		t.Fatal("one caller (issuer and subject) must own alike whatever its scopes")
+	}
+	if own(alice) == own(aliceElsewhere) {
+		t.Fatal("the same subject of another issuer is another owner")
+	}
+	if strings.Contains(own(alice), "alice") {
+		t.Fatal("the owner keeps the identity in clear")
+	}
+	if OwnerOf(context.Background()) != "" {
+		t.Fatal("no principal, no owner")
+	}
+}

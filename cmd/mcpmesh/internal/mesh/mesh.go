@@ -32,6 +32,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 	"github.com/mcpmesh/mcpmesh/services/session"
@@ -66,7 +67,9 @@ type Mesh struct {
 	// Built by the modules' init functions, for the modules that need each other.
 	session  *session.Service
 	provider *everything.Provider
-	gateway  *gateway.Service
+	// providers is the ProviderService of the process (nil when it serves none).
+	providers *namedservice.Mux
+	gateway   *gateway.Service
 
 	// modules are the process's modules, dependencies first.
 	modules []runningModule
@@ -117,15 +120,23 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if err := m.listenAdmin(); err != nil {
 		return nil, err
 	}
-	// One client and one server handler for every call of the process: network and
-	// in-process hops are recorded alike.
-	clientStats := m.tel.GRPCClientStatsHandler()
+	security, err := newTransportSecurity(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	// Network and in-process hops are recorded alike: otelgrpc's handlers over the
+	// network, the in-process channel's own cheaper recording of the same spans and
+	// metrics in process.
 	if cfg.RunsGRPC() {
 		m.grpcServer = grpcserver.New(grpcserver.Settings{
-			Logger:             logger,
-			DefaultDeadline:    cfg.GRPC.DefaultDeadline,
-			StatsHandler:       m.tel.GRPCServerStatsHandler(),
-			ClientStatsHandler: clientStats,
+			Logger:          logger,
+			DefaultDeadline: cfg.GRPC.DefaultDeadline,
+			StatsHandler:    m.tel.GRPCServerStatsHandler(),
+			InProcessTelemetry: grpcserver.InProcessTelemetry{
+				TracerProvider: m.tel.TracerProvider(),
+				MeterProvider:  m.tel.MeterProvider(),
+			},
+			ExtraOptions: security.serverOptions,
 		})
 		if m.grpcLis, err = listen("gRPC", cfg.GRPC.Listen, "-grpc.listen"); err != nil {
 			return nil, err
@@ -135,7 +146,7 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if m.grpcServer != nil {
 		local = m.grpcServer.InProcess()
 	}
-	m.dialer = dial.New(local, grpc.WithStatsHandler(clientStats))
+	m.dialer = dial.New(local, append(security.dialOptions, m.tel.GRPCDialOption())...)
 	if m.db, err = openDatabase(context.Background(), cfg, logger); err != nil {
 		return nil, err
 	}

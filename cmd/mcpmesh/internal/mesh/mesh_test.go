@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,15 @@ import (
 
 // TestMain starts PostgreSQL lazily for the tests that ask for a database and checks
 // for leaked goroutines (pgtest.Main runs goleak).
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// The test binary is also the stdio upstream of the federation tests (see
+// runStdioUpstream).
+func TestMain(m *testing.M) {
+	if os.Getenv(stdioUpstreamEnv) != "" {
+		runStdioUpstream()
+		return
+	}
+	pgtest.Main(m)
+}
 
 func allInOne(t testing.TB) meshconfig.Config {
 	t.Helper()

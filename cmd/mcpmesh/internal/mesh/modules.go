@@ -49,7 +49,8 @@ var grpcServices = []string{
 // dependencies (resolve checks it). Reversed, it is the shutdown order:
 //
 //  1. gateway: readiness off, gateway.drain_delay, GET streams ended, HTTP drained;
-//  2. provider-registration: the provider deregistered;
+//  2. federation, provider-registration: the providers deregistered (the
+//     federation's upstream connections closed, its stdio upstreams ended);
 //  3. dependency-watch: statuses no longer follow dependencies;
 //  4. grpc-serving: every gRPC service NOT_SERVING, then the drain delay for load
 //     balancers;
@@ -75,9 +76,13 @@ func moduleTable() []module {
 		// The provider registers once it is reachable, and deregisters before the
 		// gRPC services report NOT_SERVING.
 		{name: moduleRegistration, deps: []string{moduleGRPCServing, meshconfig.TargetProviderEverything, meshconfig.TargetRegistry}, runs: target(meshconfig.TargetProviderEverything), init: (*Mesh).initRegistration},
+		// The federation serves its upstreams' providers on the gRPC server (registered
+		// at init, like every service) but connects and registers them only once the
+		// server accepts calls, and deregisters them before it stops accepting.
+		{name: meshconfig.TargetFederation, deps: []string{moduleGRPCServing, meshconfig.TargetRegistry}, runs: target(meshconfig.TargetFederation), init: (*Mesh).initFederation},
 		// Last to start, first to stop: the HTTP edge drains before anything behind it
 		// goes (the dependencies on the internal modules only order the shutdown).
-		{name: meshconfig.TargetGateway, deps: []string{meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry, meshconfig.TargetHealth, moduleGRPCServing, moduleDependencyWatch, moduleRegistration}, runs: target(meshconfig.TargetGateway), init: (*Mesh).initGateway},
+		{name: meshconfig.TargetGateway, deps: []string{meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry, meshconfig.TargetHealth, moduleGRPCServing, moduleDependencyWatch, moduleRegistration, meshconfig.TargetFederation}, runs: target(meshconfig.TargetGateway), init: (*Mesh).initGateway},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // The modules each target resolves to, in start order (the stop order is the
 // reverse).
 func TestModuleOrderPerTarget(t *testing.T) {
-	all := []string{"grpc-server", "registry", "provider-everything", "session", "transport", "health", "grpc-serving", "dependency-watch", "provider-registration", "gateway"}
+	all := []string{"grpc-server", "registry", "provider-everything", "session", "transport", "health", "grpc-serving", "dependency-watch", "provider-registration", "federation", "gateway"}
 	tests := []struct {
 		target string
 		admin  bool
@@ -30,6 +30,7 @@ func TestModuleOrderPerTarget(t *testing.T) {
 		{"all", true, append([]string{"admin"}, all...)},
 		{"registry", true, []string{"admin", "grpc-server", "registry", "grpc-serving", "dependency-watch"}},
 		{"provider-everything", false, []string{"grpc-server", "provider-everything", "grpc-serving", "dependency-watch", "provider-registration"}},
+		{"federation", false, []string{"grpc-server", "grpc-serving", "dependency-watch", "federation"}},
 		{"session", false, []string{"grpc-server", "session", "grpc-serving", "dependency-watch"}},
 		{"transport", false, []string{"grpc-server", "transport", "grpc-serving", "dependency-watch"}},
 		{"health", false, []string{"grpc-server", "health", "grpc-serving", "dependency-watch"}},

@@ -7,13 +7,17 @@ import (
 	"net/http"
 	"time"
 
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"github.com/mcpmesh/mcpmesh/sdk/provider"
 	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
 	"github.com/mcpmesh/mcpmesh/services/transport"
@@ -40,7 +44,7 @@ func (m *Mesh) initProvider() (*lifecycle.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Register(m.grpcServer)
+	m.providerServer().Set(m.cfg.Everything.Name, p)
 	m.provider = p
 	return p.Service, nil
 }
@@ -90,7 +94,7 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initGateway() (*lifecycle.Service, error) {
-	s, err := gateway.New(m.cfg.Gateway, gateway.Deps{
+	s, err := gateway.New(m.cfg.GatewayConfig(), gateway.Deps{
 		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
 		Transport: m.clients.transport,
 		Registry:  m.clients.registry,
@@ -113,21 +117,58 @@ func (m *Mesh) initGateway() (*lifecycle.Service, error) {
 // initRegistration keeps the everything provider registered with the registry while
 // it runs, and deregisters it when it stops.
 func (m *Mesh) initRegistration() (*lifecycle.Service, error) {
-	addr := m.cfg.Provider.Advertise
-	if addr == "" {
-		addr = m.grpcLis.Addr().String()
-		if m.cfg.Runs(meshconfig.TargetRegistry) {
-			addr = dial.InProcessScheme
-		}
-	}
+	addr := m.providerAddress()
 	logger := m.telemetryFor(meshconfig.TargetProviderEverything).Logger
 	return lifecycle.NewService(moduleRegistration, lifecycle.Funcs{
 		Running: func(ctx context.Context) error {
 			// Catalogue changes (the list-change fixtures) reach the registry as refreshes.
-			return everything.KeepRegisteredWatching(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease,
+			return provider.KeepRegisteredWatching(ctx, m.clients.registry, m.cfg.Everything.Name, addr, m.cfg.Provider.Lease,
 				logger, m.provider.CatalogueChanged())
 		},
 	}), nil
+}
+
+// initFederation builds the federation: each upstream is served as a provider on
+// this process's ProviderService and registered at its address.
+func (m *Mesh) initFederation() (*lifecycle.Service, error) {
+	s, err := federation.New(m.cfg.Federation, federation.Deps{
+		Telemetry: m.telemetryFor(meshconfig.TargetFederation),
+		Registry:  m.clients.registry,
+		Providers: m.providerServer(),
+		Address:   m.providerAddress(),
+		Lease:     m.cfg.Provider.Lease,
+		Health:    m.grpcServer.Health(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Service, nil
+}
+
+// providerServer is the process's ProviderService, created and registered with the
+// gRPC server on first use: the everything provider and each federated upstream are
+// served on it under their names (the session and registry name the provider of
+// every call).
+func (m *Mesh) providerServer() *namedservice.Mux {
+	if m.providers == nil {
+		m.providers = namedservice.New(&providerv1.ProviderService_ServiceDesc)
+		m.grpcServer.Register(m.providers.Desc(), m.providers)
+	}
+	return m.providers
+}
+
+// providerAddress is where the registry and the session service reach this
+// process's providers: provider.advertise, the in-process channel when the registry
+// runs here, else the gRPC listener's address.
+func (m *Mesh) providerAddress() string {
+	switch {
+	case m.cfg.Provider.Advertise != "":
+		return m.cfg.Provider.Advertise
+	case m.cfg.Runs(meshconfig.TargetRegistry):
+		return dial.InProcessScheme
+	default:
+		return m.grpcLis.Addr().String()
+	}
 }
 
 // watchedServices is what the health service watches when not configured: every

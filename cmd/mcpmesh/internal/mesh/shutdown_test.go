@@ -111,7 +111,7 @@ func TestShutdownOrder(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"gateway", "provider-registration", "dependency-watch", "grpc-serving", "health", "transport", "session", "provider-everything", "registry", "grpc-server"}
+	want := []string{"gateway", "federation", "provider-registration", "dependency-watch", "grpc-serving", "health", "transport", "session", "provider-everything", "registry", "grpc-server"}
 	if !slices.Equal(stops, want) {
 		t.Errorf("modules stopped in order\n %v\nwant %v", stops, want)
 	}

@@ -22,7 +22,7 @@ func TestServiceName(t *testing.T) {
 		{"all", "mcpmesh-all"},
 		{"session", "mcpmesh-session"},
 		{"transport,gateway", "mcpmesh-transport+gateway"},
-		{"registry,provider-everything,session,transport,health,gateway", "mcpmesh-all"},
+		{"registry,provider-everything,federation,session,transport,health,gateway", "mcpmesh-all"},
 	}
 	for _, tt := range tests {
 		cfg := meshconfig.Default()

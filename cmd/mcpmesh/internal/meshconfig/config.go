@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
 	"github.com/mcpmesh/mcpmesh/services/session"
@@ -29,10 +31,11 @@ const (
 	TargetRegistry           = "registry"
 	TargetHealth             = "health"
 	TargetProviderEverything = "provider-everything"
+	TargetFederation         = "federation"
 )
 
 // Services lists the targets that "all" expands to, in start order (dependencies first).
-var Services = []string{TargetRegistry, TargetProviderEverything, TargetSession, TargetTransport, TargetHealth, TargetGateway}
+var Services = []string{TargetRegistry, TargetProviderEverything, TargetFederation, TargetSession, TargetTransport, TargetHealth, TargetGateway}
 
 // Config is the whole configuration of a process.
 type Config struct {
@@ -49,11 +52,15 @@ type Config struct {
 	Health     health.Config     `koanf:"health"`
 	Provider   Provider          `koanf:"provider"`
 	Everything everything.Config `koanf:"everything"`
+	// Federation is the upstream MCP servers presented as providers.
+	Federation federation.Config `koanf:"federation"`
 	// Database holds session and registry state when set; empty means in memory.
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
-	Auth      Auth        `koanf:"auth"`
+	// Auth is how callers are authenticated at the gateway (see docs/security.md) and
+	// what they may do (docs/policy.md).
+	Auth Auth `koanf:"auth"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -66,6 +73,13 @@ type GRPC struct {
 	DrainDelay time.Duration `koanf:"drain_delay"`
 	// ShutdownTimeout bounds the graceful drain; calls still running then are cut.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// TLS is the process's certificate and trust for its gRPC server and its clients
+	// (peers and providers), and who may call its services.
+	TLS meshtls.Config `koanf:"tls"`
+	// Plaintext allows gRPC without TLS on a listener or to peers that are not on
+	// loopback: for a service mesh (Istio, Linkerd) that encrypts and authenticates
+	// the traffic between pods itself. Without it such a process refuses to start.
+	Plaintext bool `koanf:"plaintext"`
 }
 
 // Peers are the addresses of services run by other processes.
@@ -76,7 +90,8 @@ type Peers struct {
 	Health    string `koanf:"health"`
 }
 
-// Provider configures how a provider target announces itself to the registry.
+// Provider configures how a provider target (provider-everything, federation)
+// announces itself to the registry.
 type Provider struct {
 	// Advertise is the address the registry and sessions use to reach the provider;
 	// empty means the gRPC listener's own address.
@@ -96,6 +111,7 @@ func Default() Config {
 			DefaultDeadline: 30 * time.Second,
 			DrainDelay:      0,
 			ShutdownTimeout: 15 * time.Second,
+			TLS:             meshtls.DefaultConfig(),
 		},
 		Gateway:    gateway.DefaultConfig(),
 		Transport:  transport.DefaultConfig(),
@@ -104,10 +120,18 @@ func Default() Config {
 		Health:     health.DefaultConfig(),
 		Provider:   Provider{Lease: 30 * time.Second},
 		Everything: everything.DefaultConfig(),
+		Federation: federation.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
 		Auth:       defaultAuth(),
 	}
+}
+
+// GatewayConfig is the gateway's section with the top-level auth: section it depends on.
+func (c Config) GatewayConfig() gateway.Config {
+	g := c.Gateway
+	g.Auth = c.Auth.Gateway()
+	return g
 }
 
 // Targets returns the expanded, ordered list of targets.
@@ -154,6 +178,7 @@ func (c Config) Validate() error {
 	if c.GRPC.DrainDelay < 0 {
 		errs = append(errs, errors.New("grpc.drain_delay: must not be negative"))
 	}
+	errs = append(errs, c.validateTransportSecurity()...)
 	// Each service needs its peers either in this process or at a configured address.
 	needs := map[string][]string{
 		TargetGateway:            {TargetTransport, TargetRegistry, TargetSession, TargetHealth},
@@ -161,6 +186,7 @@ func (c Config) Validate() error {
 		TargetSession:            {TargetRegistry},
 		TargetHealth:             {TargetRegistry},
 		TargetProviderEverything: {TargetRegistry},
+		TargetFederation:         {TargetRegistry},
 	}
 	for _, t := range targets {
 		for _, peer := range needs[t] {
@@ -174,12 +200,13 @@ func (c Config) Validate() error {
 		err    func() error
 	}{
 		{TargetSession, c.Auth.Authorization().Validate},
-		{TargetGateway, c.Gateway.Validate},
+		{TargetGateway, c.GatewayConfig().Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},
 		{TargetRegistry, c.Registry.Validate},
 		{TargetHealth, c.Health.Validate},
 		{TargetProviderEverything, c.Everything.Validate},
+		{TargetFederation, c.Federation.Validate},
 	}
 	for _, ch := range checks {
 		if c.Runs(ch.target) {
@@ -193,7 +220,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.Runs(TargetProviderEverything) && c.Provider.Lease < 5*time.Second {
+	if (c.Runs(TargetProviderEverything) || c.Runs(TargetFederation)) && c.Provider.Lease < 5*time.Second {
 		errs = append(errs, errors.New("provider.lease: must be at least 5s"))
 	}
 	return errors.Join(errs...)

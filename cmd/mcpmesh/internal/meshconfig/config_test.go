@@ -36,7 +36,27 @@ func TestValidate(t *testing.T) {
 		{"gateway with peers", func(c *Config) {
 			c.Target = "gateway"
 			c.Peers = Peers{Transport: "t:1", Registry: "r:1", Session: "s:1", Health: "h:1"}
+			c.GRPC.Plaintext = true
 		}, nil},
+		{"plaintext to remote peers is refused", func(c *Config) {
+			c.Target = "transport"
+			c.Peers.Session = "session.mesh.svc:9090"
+		}, []string{"peers.session: session.mesh.svc:9090 is not a loopback address", "grpc.plaintext: true"}},
+		{"plaintext on every interface is refused", func(c *Config) { c.GRPC.Listen = "0.0.0.0:9090" },
+			[]string{"grpc.listen: 0.0.0.0:9090 is not a loopback address"}},
+		{"plaintext on every interface when a mesh encrypts", func(c *Config) {
+			c.GRPC.Listen, c.GRPC.Plaintext = ":9090", true
+		}, nil},
+		{"TLS on every interface", func(c *Config) {
+			c.GRPC.Listen = "0.0.0.0:9090"
+			c.GRPC.TLS.CertFile, c.GRPC.TLS.KeyFile, c.GRPC.TLS.CAFile = "c.pem", "k.pem", "ca.pem"
+			c.Target = "transport"
+			c.Peers.Session = "session.mesh.svc:9090"
+		}, nil},
+		{"mutual TLS needs a CA", func(c *Config) { c.GRPC.TLS.CertFile, c.GRPC.TLS.KeyFile = "c.pem", "k.pem" },
+			[]string{"grpc.tls.ca_file: required"}},
+		{"unknown service in service_peers", func(c *Config) { c.GRPC.TLS.ServicePeers = map[string][]string{"frontend": {"x"}} },
+			[]string{"grpc.tls.service_peers.frontend: unknown target"}},
 		{"transport needs session", func(c *Config) { c.Target = "transport" }, []string{"peers.session"}},
 		{"registry alone needs nothing", func(c *Config) { c.Target = "registry" }, nil},
 		{"unknown target", func(c *Config) { c.Target = "registry,frontend" }, []string{`"frontend"`}},

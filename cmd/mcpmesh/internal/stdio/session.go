@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
 )
 
 // maxListenFailures is how many GET attempts in a row may fail before the bridge
@@ -72,6 +74,7 @@ func (b *bridge) startListener(s sessionState) {
 func (b *bridge) listen(ctx context.Context, s sessionState) {
 	lastEventID := ""
 	failures := 0
+	pace := b.reconnectPacing()
 	for {
 		var retry time.Duration
 		resp, err := b.get(ctx, s, lastEventID)
@@ -94,6 +97,7 @@ func (b *bridge) listen(ctx context.Context, s sessionState) {
 			return
 		case resp.StatusCode == http.StatusOK:
 			failures = 0
+			pace.Reset()
 			_, err := b.pump(ctx, resp.Body, nil, s, &lastEventID, &retry)
 			closeBody(resp)
 			if ctx.Err() != nil {
@@ -109,23 +113,30 @@ func (b *bridge) listen(ctx context.Context, s sessionState) {
 			b.log.Warn("giving up on the session's GET stream; server-initiated messages arrive only on request streams")
 			return
 		}
-		wait := retry
-		if wait <= 0 {
-			wait = min(b.listenBackoff<<failures, maxListenBackoff)
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !backoff.Sleep(ctx, nextWait(retry, pace)) {
 			return
-		case <-timer.C:
 		}
 	}
+}
+
+// reconnectPacing is the backoff between attempts to open a GET stream.
+func (b *bridge) reconnectPacing() *backoff.Backoff {
+	return backoff.New(backoff.Config{Min: b.listenBackoff, Max: maxListenBackoff})
+}
+
+// nextWait is the wait before the next GET: the stream's own retry time when it sent
+// one (SSE retry field), else the backoff's.
+func nextWait(retry time.Duration, pace *backoff.Backoff) time.Duration {
+	if retry > 0 {
+		return retry
+	}
+	return pace.Next()
 }
 
 // resume picks up a POST's event stream that broke off before its answer: GET with
 // Last-Event-ID, a few times. It reports whether the answer came.
 func (b *bridge) resume(ctx context.Context, m *message, s sessionState, lastEventID string) bool {
+	pace := b.reconnectPacing()
 	for attempt := 1; attempt <= maxResumes && ctx.Err() == nil; attempt++ {
 		var retry time.Duration
 		resp, err := b.get(ctx, s, lastEventID)
@@ -142,16 +153,8 @@ func (b *bridge) resume(ctx context.Context, m *message, s sessionState, lastEve
 			}
 		}
 		b.log.Debug("resuming a request's stream", "id", string(m.id), "attempt", attempt, "error", err)
-		wait := retry
-		if wait <= 0 {
-			wait = b.listenBackoff << attempt
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !backoff.Sleep(ctx, nextWait(retry, pace)) {
 			return false
-		case <-timer.C:
 		}
 	}
 	return false

@@ -5,7 +5,7 @@ import (
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 
-	"github.com/mcpmesh/mcpmesh/services/everything/internal/content"
+	"github.com/mcpmesh/mcpmesh/sdk/provider/content"
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/media"
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/resources"
 )

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/sdk/provider"
 )
 
 // Keys of the provider's input requests. The session (or a stateless client) answers
@@ -120,8 +121,8 @@ func runSampling(_ context.Context, call *Call) (Outcome, error) {
 // sampledText extracts the first text block of a CreateMessageResult.
 func sampledText(raw []byte) (string, error) {
 	var res samplingResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return "", fmt.Errorf("not a CreateMessageResult: %s", describeArgError(err))
+	if err := provider.DecodeArguments(raw, &res); err != nil {
+		return "", fmt.Errorf("not a CreateMessageResult: %w", err)
 	}
 	var blocks []textContent
 	trimmed := bytes.TrimSpace(res.Content)
@@ -129,13 +130,13 @@ func sampledText(raw []byte) (string, error) {
 	case len(trimmed) == 0:
 		return "", fmt.Errorf("no content")
 	case trimmed[0] == '[':
-		if err := json.Unmarshal(trimmed, &blocks); err != nil {
-			return "", fmt.Errorf("content: %s", describeArgError(err))
+		if err := provider.DecodeArguments(trimmed, &blocks); err != nil {
+			return "", fmt.Errorf("content: %w", err)
 		}
 	default:
 		var one textContent
-		if err := json.Unmarshal(trimmed, &one); err != nil {
-			return "", fmt.Errorf("content: %s", describeArgError(err))
+		if err := provider.DecodeArguments(trimmed, &one); err != nil {
+			return "", fmt.Errorf("content: %w", err)
 		}
 		blocks = append(blocks, one)
 	}

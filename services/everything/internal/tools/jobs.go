@@ -6,7 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/mcpmesh/mcpmesh/services/everything/internal/faults"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // The tasks fixtures of the conformance suite (SEP-2663, the io.modelcontextprotocol/tasks
@@ -99,7 +100,7 @@ func runProtocolErrorJob(_ context.Context, call *Call) (Outcome, error) {
 	if err := decodeArgs(call.Arguments, &struct{}{}, false); err != nil {
 		return invalidArgs(call, err)
 	}
-	return Outcome{}, fmt.Errorf("%w: protocol_error_job never produces a result", faults.ErrDeliberate)
+	return Outcome{}, status.Error(codes.Internal, "deliberate failure: protocol_error_job never produces a result")
 }
 
 type confirmDeleteArgs struct {

@@ -7,8 +7,10 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/sdk/provider"
 
 	"github.com/mcpmesh/mcpmesh/services/everything/internal/media"
 )
@@ -26,10 +28,7 @@ type Call struct {
 }
 
 // Outcome ends a call: exactly one of Result and InputRequired is set.
-type Outcome struct {
-	Result        *mcpv1.ToolResult
-	InputRequired *mcpv1.InputRequired
-}
+type Outcome = provider.Outcome
 
 // Handler runs a tool.
 type Handler func(ctx context.Context, call *Call) (Outcome, error)
@@ -38,6 +37,13 @@ type Handler func(ctx context.Context, call *Call) (Outcome, error)
 type Tool struct {
 	Def *mcpv1.Tool
 	Run Handler
+}
+
+// Feature offers the tool through the provider SDK.
+func (t Tool) Feature() provider.Feature {
+	return provider.RawTool(t.Def, func(ctx context.Context, call *provider.ToolCall) (Outcome, error) {
+		return t.Run(ctx, &Call{Name: call.Name, Arguments: call.Arguments, Context: provider.Request(ctx), Emit: ContextEmitter{}})
+	})
 }
 
 // Set is the provider's tools, by name and in catalogue order.
@@ -70,8 +76,25 @@ func (s *Set) Lookup(name string) (Tool, bool) {
 	return t, ok
 }
 
-// Definitions lists the catalogue entries in catalogue order. Callers must not modify them.
-func (s *Set) Definitions() []*mcpv1.Tool { return s.defs }
+// Feature offers the tool called name; nil when there is none.
+func (s *Set) Feature(name string) provider.Feature {
+	t, ok := s.byName[name]
+	if !ok {
+		return nil
+	}
+	return t.Feature()
+}
+
+// Features offers every tool but those named in hidden, in catalogue order.
+func (s *Set) Features(hidden ...string) []provider.Feature {
+	var out []provider.Feature
+	for _, def := range s.defs {
+		if !slices.Contains(hidden, def.GetName()) {
+			out = append(out, s.byName[def.GetName()].Feature())
+		}
+	}
+	return out
+}
 
 // result wraps content in a successful outcome.
 func result(content []byte) Outcome {

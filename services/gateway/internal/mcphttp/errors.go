@@ -65,3 +65,12 @@ func tooManyRequestsMessage(perSecond float64, retryAfter int) string {
 	return "Too Many Requests: this gateway accepts at most " + strconv.FormatFloat(perSecond, 'g', -1, 64) +
 		" requests per second; retry after " + strconv.Itoa(retryAfter) + " s (Retry-After header)"
 }
+
+// CodeForbidden is the JSON-RPC error code of a call refused by policy.
+const CodeForbidden = -32003
+
+// WriteForbidden answers a call that policy refused: 403 and an id-less JSON-RPC error
+// -32003 that says no more (nothing about what exists or why).
+func WriteForbidden(w http.ResponseWriter) {
+	writeRPCError(w, http.StatusForbidden, CodeForbidden, "Forbidden")
+}

@@ -39,6 +39,9 @@ type Config struct {
 	// 50 ms.
 	MaxActive  int
 	ActiveHold time.Duration
+	// Denied, when set, answers a transport error that is an authorization denial and
+	// reports true; other errors get the usual failure answer.
+	Denied func(w http.ResponseWriter, err error) bool
 }
 
 // Handler serves /mcp.
@@ -54,6 +57,7 @@ type Handler struct {
 	drain context.Context
 
 	tooLarge []byte // the 413 body, built once
+	denied   func(w http.ResponseWriter, err error) bool
 	admit    *admission
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
@@ -84,6 +88,7 @@ func New(cfg Config, logger *slog.Logger, transport transportv1.TransportService
 		tooLarge: appendRPCError(nil, mcpproto.CodeInvalidRequest,
 			fmt.Sprintf("request body exceeds the limit of %d bytes", cfg.MaxBodyBytes)),
 		admit:           newAdmission(cfg.MaxActive, cfg.ActiveHold),
+		denied:          cfg.Denied,
 		jsonType:        []string{"application/json"},
 		eventStreamType: []string{"text/event-stream"},
 		noCache:         []string{"no-cache"},
@@ -210,6 +215,9 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 	if r.Context().Err() != nil {
 		// The client left; there is nobody to answer.
 		h.logger.DebugContext(r.Context(), "MCP client went away", "op", op, "error", err)
+		return
+	}
+	if h.denied != nil && h.denied(w, err) {
 		return
 	}
 	f := failureFor(err)

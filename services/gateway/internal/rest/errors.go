@@ -62,11 +62,14 @@ func publicStatus(err error) (*status.Status, bool) {
 
 // errorHandler writes grpc-gateway's usual error body (code, message, details) with the
 // HTTP status grpc-gateway maps from the code, after masking.
-func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
+func errorHandler(logger *slog.Logger, denied func(http.ResponseWriter, error) bool) runtime.ErrorHandlerFunc {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		if denied != nil && denied(w, err) {
+			return
+		}
 		st, masked := publicStatus(err)
 		if masked {
 			id := errorid.New()
@@ -121,4 +124,9 @@ func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, message 
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(httpStatus)
 	_, _ = io.WriteString(w, body)
+}
+
+// WriteForbidden answers a call that policy refused: 403 with no hint of what exists.
+func WriteForbidden(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, codes.PermissionDenied, "Forbidden")
 }

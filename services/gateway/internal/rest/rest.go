@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -38,6 +39,9 @@ type Options struct {
 	OnRoute func(w http.ResponseWriter, route string)
 	// MaxBodyBytes bounds a request body (413 beyond); zero means no limit.
 	MaxBodyBytes int64
+	// Denied, when set, answers an error that is an authorization denial and reports
+	// true; other errors get the usual answer.
+	Denied func(w http.ResponseWriter, err error) bool
 }
 
 // NewMux returns the REST handler: the grpc-gateway mux with every REST route
@@ -45,7 +49,8 @@ type Options struct {
 func NewMux(c Clients, o Options) (http.Handler, error) {
 	opts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, openJSONMarshaler{newRawJSON()}),
-		runtime.WithErrorHandler(errorHandler(o.Logger)),
+		runtime.WithErrorHandler(errorHandler(o.Logger, o.Denied)),
+		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 	}
 	if o.OnRoute != nil {
 		opts = append(opts, runtime.WithMiddlewares(routeMiddleware(o.OnRoute)))
@@ -126,4 +131,15 @@ func routeMiddleware(onRoute func(http.ResponseWriter, string)) runtime.Middlewa
 			next(w, r, params)
 		}
 	}
+}
+
+// forwardedHeader is grpc-gateway's default choice of HTTP headers passed on as gRPC
+// metadata, without the caller's credentials: the client's token never leaves the
+// gateway (the principal travels instead, see kit/principal).
+func forwardedHeader(key string) (string, bool) {
+	switch strings.ToLower(key) {
+	case "authorization", "proxy-authorization", "cookie":
+		return "", false
+	}
+	return runtime.DefaultHeaderMatcher(key)
 }

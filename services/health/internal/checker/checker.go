@@ -188,16 +188,18 @@ func (c *Checker) checkProvider(ctx context.Context, p *registryv1.Provider) *he
 	if p.GetAddress() == "" {
 		outcome = probe.Outcome{Status: healthv1.Status_STATUS_NOT_SERVING, Message: "no address"}
 	} else {
-		outcome = c.grpcCheck(ctx, p.GetAddress(), ProviderHealthName, true)
+		// A process serving several providers (the federation) reports each under
+		// ProviderHealthName/<name>; a provider on its own reports ProviderHealthName.
+		outcome = c.grpcCheck(ctx, p.GetAddress(), ProviderHealthName+"/"+p.GetName(), true, ProviderHealthName)
 	}
 	return component(healthv1.ComponentKind_COMPONENT_KIND_PROVIDER, p.GetName(), p.GetAddress(), started, outcome)
 }
 
-func (c *Checker) grpcCheck(ctx context.Context, address, healthName string, fallbackToServer bool) probe.Outcome {
+func (c *Checker) grpcCheck(ctx context.Context, address, healthName string, fallbackToServer bool, fallbacks ...string) probe.Outcome {
 	conn, err := c.settings.Conns.Conn(address)
 	if err != nil {
 		c.settings.Logger.DebugContext(ctx, "health: no connection", slog.String("address", address), slog.Any("error", err))
 		return probe.Outcome{Status: healthv1.Status_STATUS_NOT_SERVING, Message: "invalid address"}
 	}
-	return c.settings.Prober.GRPC(ctx, conn, healthName, fallbackToServer)
+	return c.settings.Prober.GRPC(ctx, conn, healthName, fallbackToServer, fallbacks...)
 }

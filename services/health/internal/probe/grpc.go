@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -12,8 +13,8 @@ import (
 
 // GRPC asks conn's grpc.health.v1 about service. With fallbackToServer, a server
 // that does not know service (NOT_FOUND) or does not name services (UNIMPLEMENTED) is
-// asked again about the server as a whole ("").
-func (p Prober) GRPC(ctx context.Context, conn grpc.ClientConnInterface, service string, fallbackToServer bool) Outcome {
+// asked again about each of fallbacks in turn, then about the server as a whole ("").
+func (p Prober) GRPC(ctx context.Context, conn grpc.ClientConnInterface, service string, fallbackToServer bool, fallbacks ...string) Outcome {
 	wakeFromBackoff(ctx, conn)
 	client := healthpb.NewHealthClient(conn)
 	// Fail fast even on a connection that waits for a ready transport by default (the
@@ -21,8 +22,11 @@ func (p Prober) GRPC(ctx context.Context, conn grpc.ClientConnInterface, service
 	failFast := grpc.WaitForReady(false)
 	resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: service}, failFast)
 	if fallbackToServer && service != "" {
-		if c := status.Code(err); c == codes.NotFound || c == codes.Unimplemented {
-			resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{}, failFast)
+		for _, next := range append(slices.Clip(fallbacks), "") {
+			if c := status.Code(err); c != codes.NotFound && c != codes.Unimplemented {
+				break
+			}
+			resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{Service: next}, failFast)
 		}
 	}
 	if err != nil {

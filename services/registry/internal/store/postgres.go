@@ -54,12 +54,12 @@ func NewPostgres(pool *pgxpool.Pool, opts ...PostgresOption) *Postgres {
 	return p
 }
 
-const providerColumns = `name, address, lease_id, lease_ms, lease_expires_at, registered_at, version, instructions, catalogue`
+const providerColumns = `name, address, lease_id, lease_ms, lease_expires_at, registered_at, version, instructions, catalogue, owner`
 
 // putSQL adds or replaces a record; every write takes a new revision from the table's
 // sequence, so readers can tell which rows changed since a revision they saw.
 const putSQL = `INSERT INTO providers (` + providerColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (name) DO UPDATE SET
 	address = EXCLUDED.address,
 	lease_id = EXCLUDED.lease_id,
@@ -69,6 +69,7 @@ ON CONFLICT (name) DO UPDATE SET
 	version = EXCLUDED.version,
 	instructions = EXCLUDED.instructions,
 	catalogue = EXCLUDED.catalogue,
+	owner = EXCLUDED.owner,
 	revision = nextval('providers_revision_seq')`
 
 // Put implements Store.
@@ -82,7 +83,7 @@ func (p *Postgres) Put(ctx context.Context, rec Record) error {
 		expires = &rec.LeaseExpiresAt
 	}
 	_, err = p.pool.Exec(ctx, putSQL, rec.Name, rec.Address, rec.LeaseID, rec.Lease.Milliseconds(), expires,
-		rec.RegisteredAt, rec.Version, rec.Instructions, cat)
+		rec.RegisteredAt, rec.Version, rec.Instructions, cat, rec.Owner)
 	if err != nil {
 		return wrap(fmt.Sprintf("put %s", rec.Name), err)
 	}
@@ -212,7 +213,7 @@ func scanRecord(row pgx.CollectableRow) (Record, error) {
 		cat     []byte
 	)
 	if err := row.Scan(&rec.Name, &rec.Address, &rec.LeaseID, &leaseMs, &expires, &rec.RegisteredAt,
-		&rec.Version, &rec.Instructions, &cat); err != nil {
+		&rec.Version, &rec.Instructions, &cat, &rec.Owner); err != nil {
 		return Record{}, err
 	}
 	rec.Lease = time.Duration(leaseMs) * time.Millisecond

@@ -39,6 +39,9 @@ type Record struct {
 	Version        string
 	Instructions   string
 	Catalogue      *mcpv1.Catalogue
+	// Owner is the identity that registered the provider (see registry's ownership
+	// rules); empty for static providers and registrations without one.
+	Owner string
 }
 
 // Static reports whether the record came from configuration rather than a lease.

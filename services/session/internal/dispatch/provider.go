@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"google.golang.org/grpc/codes"
@@ -35,6 +36,9 @@ func (d *Dispatcher) provider(route catalogue.Route) (providerv1.ProviderService
 	if err != nil {
 		return nil, err
 	}
+	// One address may serve several providers (a federation replica serves one per
+	// upstream): every call names the provider it is for.
+	conn = namedservice.Conn(conn, route.Provider)
 	if d.identity != nil {
 		conn = d.identity(route.Provider, conn)
 	}

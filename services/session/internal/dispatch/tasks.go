@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -165,7 +166,7 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 	}
 	now := time.Now().UnixMilli()
 	task := tasks.Task{
-		ID: newTaskID(), SessionID: req.sessionID(), Status: tasks.Working,
+		ID: newTaskID(), SessionID: req.sessionID(), Owner: principal.OwnerOf(ctx), Status: tasks.Working,
 		StatusMessage: "The operation is now in progress.",
 		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
 	}
@@ -207,9 +208,13 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 	return mcpjson.NewObject(make([]byte, 0, len(inner)+16)).Raw("task", inner).Bytes(), nil
 }
 
-// checkTaskLimits refuses a task for a stateful session that has MaxPerSession
-// unfinished tasks already (counted in the store, so across replicas).
+// checkTaskLimits refuses a task for a principal that has MaxPerPrincipal unfinished
+// tasks already, or for a stateful session that has MaxPerSession (both counted in the
+// store, so across replicas).
 func (d *Dispatcher) checkTaskLimits(ctx context.Context, req *Request) error {
+	if err := d.checkPrincipalTaskLimit(ctx); err != nil {
+		return err
+	}
 	limit := d.tasks.Settings().MaxPerSession
 	if req.Session == nil || limit <= 0 {
 		return nil
@@ -221,6 +226,26 @@ func (d *Dispatcher) checkTaskLimits(ctx context.Context, req *Request) error {
 	}
 	if n >= limit {
 		return tooManyTasks("this session has %d unfinished tasks, its limit; wait for one to end or cancel one (tasks/cancel)", limit)
+	}
+	return nil
+}
+
+// checkPrincipalTaskLimit counts the caller's unfinished tasks in every session and
+// stateless. The anonymous principal (auth.mode none) is every caller at once, so it
+// has no such limit; the per-session and per-replica ones still hold.
+func (d *Dispatcher) checkPrincipalTaskLimit(ctx context.Context) error {
+	limit := d.tasks.Settings().MaxPerPrincipal
+	p, ok := principal.FromContext(ctx)
+	if limit <= 0 || !ok || p.Method == principal.MethodAnonymous {
+		return nil
+	}
+	n, err := d.tasks.Store().CountActiveOwned(ctx, principal.OwnerOf(ctx))
+	if err != nil {
+		d.logger.WarnContext(ctx, "count the principal's tasks", "error", err)
+		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
+	}
+	if n >= limit {
+		return tooManyTasks("you have %d unfinished tasks, your limit; wait for one to end or cancel one (tasks/cancel)", limit)
 	}
 	return nil
 }
@@ -528,7 +553,8 @@ type taskIDParams struct {
 }
 
 // findTask loads the task named by params.taskId, if the requester may see it: a
-// session's tasks only through that session, stateless tasks only statelessly.
+// session's tasks only through that session, stateless tasks only statelessly, and
+// every task only by the principal that created it.
 func (d *Dispatcher) findTask(ctx context.Context, req *Request) (tasks.Task, error) {
 	var p taskIDParams
 	if err := decodeParams(req.Method, req.Params, &p); err != nil {
@@ -539,7 +565,9 @@ func (d *Dispatcher) findTask(ctx context.Context, req *Request) (tasks.Task, er
 		return tasks.Task{}, invalidParams("%s: params.taskId is required and must be a string", req.Method)
 	}
 	t, err := d.tasks.Store().Get(ctx, id)
-	if errors.Is(err, tasks.ErrNotFound) || (err == nil && t.SessionID != req.sessionID()) {
+	// Another principal's task is answered exactly as a missing one.
+	if errors.Is(err, tasks.ErrNotFound) || (err == nil && (t.SessionID != req.sessionID() ||
+		subtle.ConstantTimeCompare([]byte(t.Owner), []byte(principal.OwnerOf(ctx))) != 1)) {
 		return tasks.Task{}, invalidParams("Failed to retrieve task: Task not found")
 	}
 	if err != nil {

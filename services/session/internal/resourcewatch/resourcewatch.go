@@ -14,6 +14,7 @@ import (
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
+	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -120,7 +121,7 @@ func (w *Watcher) watchOnce(ctx context.Context, name, addr string) (heard bool,
 	if err != nil {
 		return false, err
 	}
-	s, err := providerv1.NewProviderServiceClient(conn).WatchResources(ctx, &providerv1.WatchResourcesRequest{})
+	s, err := providerv1.NewProviderServiceClient(namedservice.Conn(conn, name)).WatchResources(ctx, &providerv1.WatchResourcesRequest{})
 	if err != nil {
 		return false, err
 	}

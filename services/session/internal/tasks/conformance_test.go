@@ -261,6 +261,25 @@ var conformanceCases = []struct {
 			t.Fatalf("CountActive = %d, %v; want 1", n, err)
 		}
 	}},
+	{"count active owned counts an owner's unfinished live tasks in every session", func(t *testing.T, st Store, c *clock) {
+		owned := func(id, session, owner string, ttl int64) Task {
+			task := newTask(id, session, 0, ttl)
+			task.Owner = owner
+			return task
+		}
+		create(t, st, owned("a1", "s", "alice", 60_000), owned("a2", "", "alice", 60_000), owned("a3", "s2", "alice", 60_000),
+			owned("gone", "s", "alice", 1000), owned("b1", "s", "bob", 60_000))
+		if _, err := st.Cancel(t.Context(), "a3", "stop"); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(2 * time.Second)
+		if n, err := st.CountActiveOwned(t.Context(), "alice"); err != nil || n != 2 {
+			t.Fatalf("CountActiveOwned(alice) = %d, %v; want 2", n, err)
+		}
+		if got, err := st.Get(t.Context(), "a2"); err != nil || got.Owner != "alice" {
+			t.Fatalf("Get keeps the owner: %+v, %v", got, err)
+		}
+	}},
 	{"sweep deletes expired records in batches", func(t *testing.T, st Store, c *clock) {
 		for i := range 5 {
 			create(t, st, newTask(fmt.Sprintf("old%d", i), "s", 0, 1000))

@@ -210,3 +210,16 @@ func (m *Memory) CountActive(_ context.Context, sessionID string) (int, error) {
 	}
 	return n, nil
 }
+
+// CountActiveOwned implements Store.
+func (m *Memory) CountActiveOwned(_ context.Context, owner string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id := range m.tasks {
+		if t, ok := m.live(id); ok && t.Owner == owner && !t.Status.Terminal() {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -38,7 +38,7 @@ func NewPostgres(pool *pgxpool.Pool, now func() time.Time) *Postgres {
 // storable reports whether s can be a PostgreSQL text value (valid UTF-8 without NUL).
 func storable(s string) bool { return utf8.ValidString(s) && !strings.Contains(s, "\x00") }
 
-const taskColumns = `id, session_id, status, status_message, created_unix_ms, updated_unix_ms, ttl_ms,
+const taskColumns = `id, session_id, owner, status, status_message, created_unix_ms, updated_unix_ms, ttl_ms,
 	poll_interval_ms, result, error_code, error_message, error_data, input_requests, input_responses`
 
 // scanTask reads one row of taskColumns.
@@ -50,10 +50,12 @@ func scanTask(row pgx.Row) (Task, error) {
 		message *string
 		data    []byte
 	)
-	if err := row.Scan(&t.ID, &t.SessionID, &status, &t.StatusMessage, &t.CreatedUnixMs, &t.UpdatedUnixMs, &t.TTLMs,
+	var owner []byte
+	if err := row.Scan(&t.ID, &t.SessionID, &owner, &status, &t.StatusMessage, &t.CreatedUnixMs, &t.UpdatedUnixMs, &t.TTLMs,
 		&t.PollIntervalMs, &t.Result, &code, &message, &data, &t.InputRequests, &t.InputResponses); err != nil {
 		return Task{}, err
 	}
+	t.Owner = string(owner)
 	t.Status = Status(status)
 	if code != nil {
 		t.Error = &Error{Code: *code, Data: data}
@@ -70,9 +72,9 @@ func (p *Postgres) Create(ctx context.Context, t Task) error {
 	if !storable(t.ID) || !storable(t.SessionID) || !storable(t.StatusMessage) {
 		return fmt.Errorf("%s: id, session id or message is not storable text", op)
 	}
-	_, err := p.pool.Exec(ctx, `INSERT INTO session_tasks (id, session_id, status, status_message, created_unix_ms,
-	updated_unix_ms, ttl_ms, poll_interval_ms, expires_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ID, t.SessionID, string(t.Status), t.StatusMessage, t.CreatedUnixMs, t.UpdatedUnixMs, t.TTLMs, t.PollIntervalMs, t.ExpiresUnixMs())
+	_, err := p.pool.Exec(ctx, `INSERT INTO session_tasks (id, session_id, owner, status, status_message, created_unix_ms,
+	updated_unix_ms, ttl_ms, poll_interval_ms, expires_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.ID, t.SessionID, []byte(t.Owner), string(t.Status), t.StatusMessage, t.CreatedUnixMs, t.UpdatedUnixMs, t.TTLMs, t.PollIntervalMs, t.ExpiresUnixMs())
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -316,6 +318,17 @@ func (p *Postgres) CountActive(ctx context.Context, sessionID string) (int, erro
 	AND status NOT IN ('completed', 'failed', 'cancelled')`, sessionID, nowMs(p.now)).Scan(&n)
 	if err != nil {
 		return 0, wrap("count the tasks of session "+sessionID, err)
+	}
+	return n, nil
+}
+
+// CountActiveOwned implements Store.
+func (p *Postgres) CountActiveOwned(ctx context.Context, owner string) (int, error) {
+	var n int
+	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM session_tasks WHERE owner = $1 AND expires_unix_ms > $2
+	AND status NOT IN ('completed', 'failed', 'cancelled')`, []byte(owner), nowMs(p.now)).Scan(&n)
+	if err != nil {
+		return 0, wrap("count the tasks of a principal", err)
 	}
 	return n, nil
 }

@@ -21,6 +21,9 @@ type Settings struct {
 	// caller, in the store); MaxRunning the tasks this replica runs at once (0: no bound).
 	MaxPerSession int
 	MaxRunning    int
+	// MaxPerPrincipal bounds the unfinished tasks of one principal, in every session and
+	// stateless (checked by the caller, in the store; 0: no bound).
+	MaxPerPrincipal int
 }
 
 // Notifier sends a server-initiated notification to a stateful session's GET stream

@@ -34,7 +34,10 @@ type Task struct {
 	ID string
 	// SessionID is the owning stateful session; "" for a stateless (2026-07-28) task,
 	// which only its unguessable id protects.
-	SessionID      string
+	SessionID string
+	// Owner is an opaque digest of the principal that created the task
+	// (principal.OwnerOf); only that principal finds it, stateless tasks included.
+	Owner          string
 	Status         Status
 	StatusMessage  string
 	CreatedUnixMs  int64
@@ -100,6 +103,9 @@ type Store interface {
 	Sweep(ctx context.Context) (int, error)
 	// CountActive counts the live records of a session that are not terminal.
 	CountActive(ctx context.Context, sessionID string) (int, error)
+	// CountActiveOwned counts the live records of an owner that are not terminal, in
+	// every session and stateless.
+	CountActiveOwned(ctx context.Context, owner string) (int, error)
 
 	// AwaitInput moves a task that is not terminal to input_required, waiting for the
 	// answers to requests (a JSON object, key to request), with message. ErrTerminal

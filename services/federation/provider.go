@@ -1,0 +1,304 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
+)
+
+// The ProviderService of one upstream: each method checks the name against the
+// upstream's prefix and filters, then makes the same request upstream through the
+// upstream's breaker and timeout.
+
+var _ providerv1.ProviderServiceServer = (*upstream)(nil)
+
+// Describe lists the upstream's catalogue, every page of it, filtered and renamed.
+func (u *upstream) Describe(ctx context.Context, _ *providerv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
+	var cat *mcpv1.Catalogue
+	var init *mcp.InitializeResult
+	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
+		init = s.InitializeResult()
+		var err error
+		cat, err = u.catalogue(ctx, s)
+		return err
+	})
+	if err != nil {
+		return nil, u.status(ctx, "describe", err)
+	}
+	d := &providerv1.DescribeResponse{Name: u.cfg.Name, Instructions: init.Instructions, Catalogue: cat}
+	if init.ServerInfo != nil {
+		d.Version = init.ServerInfo.Version
+	}
+	return d, nil
+}
+
+func (u *upstream) catalogue(ctx context.Context, s *mcp.ClientSession) (*mcpv1.Catalogue, error) {
+	caps := s.InitializeResult().Capabilities
+	if caps == nil {
+		caps = &mcp.ServerCapabilities{}
+	}
+	cat := &mcpv1.Catalogue{}
+	if caps.Tools != nil {
+		for t, err := range s.Tools(ctx, nil) {
+			if err != nil {
+				return nil, fmt.Errorf("list tools: %w", err)
+			}
+			if !u.cfg.Tools.keeps(t.Name) {
+				continue
+			}
+			w, err := rewire[wireTool](t)
+			if err != nil {
+				return nil, err
+			}
+			cat.Tools = append(cat.Tools, toolProto(w, u.cfg.exposed(t.Name)))
+		}
+	}
+	if caps.Resources != nil {
+		for r, err := range s.Resources(ctx, nil) {
+			if err != nil {
+				return nil, fmt.Errorf("list resources: %w", err)
+			}
+			if !u.cfg.Resources.keeps(r.URI) {
+				continue
+			}
+			w, err := rewire[wireResource](r)
+			if err != nil {
+				return nil, err
+			}
+			cat.Resources = append(cat.Resources, resourceProto(w))
+		}
+		for r, err := range s.ResourceTemplates(ctx, nil) {
+			if err != nil {
+				return nil, fmt.Errorf("list resource templates: %w", err)
+			}
+			if !u.cfg.Resources.keeps(r.URITemplate) {
+				continue
+			}
+			w, err := rewire[wireResource](r)
+			if err != nil {
+				return nil, err
+			}
+			cat.ResourceTemplates = append(cat.ResourceTemplates, templateProto(w))
+		}
+	}
+	if caps.Prompts != nil {
+		for p, err := range s.Prompts(ctx, nil) {
+			if err != nil {
+				return nil, fmt.Errorf("list prompts: %w", err)
+			}
+			if !u.cfg.Prompts.keeps(p.Name) {
+				continue
+			}
+			w, err := rewire[wirePrompt](p)
+			if err != nil {
+				return nil, err
+			}
+			cat.Prompts = append(cat.Prompts, promptProto(w, u.cfg.exposed(p.Name)))
+		}
+	}
+	return cat, nil
+}
+
+// CallTool calls the tool upstream, forwarding its progress and log messages, and
+// cancelling it upstream when the mesh's call ends first.
+func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	ctx := stream.Context()
+	name, ok := u.cfg.upstreamName(req.GetName())
+	if !ok || !u.cfg.Tools.keeps(name) {
+		return status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
+	}
+	params := &mcp.CallToolParams{Name: name, Arguments: json.RawMessage(`{}`)}
+	if args := req.GetArguments(); len(args) > 0 {
+		params.Arguments = json.RawMessage(args)
+	}
+	sink, done := u.openSink(req.GetContext(), stream.Send)
+	defer done()
+	if sink.logLevel != "" {
+		// The stateless generation asks for log messages per request.
+		params.Meta = mcp.Meta{mcp.MetaKeyLogLevel: sink.logLevel} //nolint:staticcheck // logging is deprecated, not gone
+	}
+	if sink.token != "" {
+		params.SetProgressToken(sink.token)
+	}
+	var res *mcp.CallToolResult
+	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
+		var err error
+		res, err = s.CallTool(ctx, params)
+		return err
+	})
+	sink.close() // nothing more interleaves with the outcome
+	if err != nil {
+		return u.status(ctx, "tool "+name, err)
+	}
+	w, err := rewire[wireToolResult](res)
+	if err != nil {
+		return u.status(ctx, "tool "+name, err)
+	}
+	resp := &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: toolResultProto(w)}}
+	if err := stream.Send(resp); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// ReadResource reads a resource upstream.
+func (u *upstream) ReadResource(ctx context.Context, req *providerv1.ReadResourceRequest) (*providerv1.ReadResourceResponse, error) {
+	if !u.cfg.Resources.keeps(req.GetUri()) {
+		return nil, status.Errorf(codes.NotFound, "unknown resource %q", req.GetUri())
+	}
+	var res *mcp.ReadResourceResult
+	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
+		var err error
+		res, err = s.ReadResource(ctx, &mcp.ReadResourceParams{URI: req.GetUri()})
+		return err
+	})
+	if err != nil {
+		return nil, u.status(ctx, "resource "+req.GetUri(), err)
+	}
+	contents, err := json.Marshal(res.Contents)
+	if err != nil {
+		return nil, u.status(ctx, "resource "+req.GetUri(), err)
+	}
+	return &providerv1.ReadResourceResponse{Contents: contents, Meta: metaJSON(res.Meta)}, nil
+}
+
+// GetPrompt renders a prompt upstream.
+func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
+	name, ok := u.cfg.upstreamName(req.GetName())
+	if !ok || !u.cfg.Prompts.keeps(name) {
+		return nil, status.Errorf(codes.NotFound, "unknown prompt %q", req.GetName())
+	}
+	var res *mcp.GetPromptResult
+	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
+		var err error
+		res, err = s.GetPrompt(ctx, &mcp.GetPromptParams{Name: name, Arguments: req.GetArguments()})
+		return err
+	})
+	if err != nil {
+		return nil, u.status(ctx, "prompt "+name, err)
+	}
+	messages, err := json.Marshal(res.Messages)
+	if err != nil {
+		return nil, u.status(ctx, "prompt "+name, err)
+	}
+	return &providerv1.GetPromptResponse{Description: res.Description, Messages: messages, Meta: metaJSON(res.Meta)}, nil
+}
+
+// Complete asks the upstream for completions, with a prompt reference renamed to
+// the upstream's own name.
+func (u *upstream) Complete(ctx context.Context, req *providerv1.CompleteRequest) (*providerv1.CompleteResponse, error) {
+	var ref mcp.CompleteReference
+	if err := json.Unmarshal(req.GetRef(), &ref); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "completion reference: %v", err)
+	}
+	if ref.Type == "ref/prompt" {
+		name, ok := u.cfg.upstreamName(ref.Name)
+		if !ok || !u.cfg.Prompts.keeps(name) {
+			return nil, status.Errorf(codes.NotFound, "unknown prompt %q", ref.Name)
+		}
+		ref.Name = name
+	}
+	params := &mcp.CompleteParams{Ref: &ref, Argument: mcp.CompleteParamsArgument{Name: req.GetArgumentName(), Value: req.GetArgumentValue()}}
+	if args := req.GetContextArguments(); len(args) > 0 {
+		params.Context = &mcp.CompleteContext{Arguments: args}
+	}
+	var res *mcp.CompleteResult
+	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
+		var err error
+		res, err = s.Complete(ctx, params)
+		return err
+	})
+	if err != nil {
+		return nil, u.status(ctx, "completion", err)
+	}
+	c := res.Completion
+	return &providerv1.CompleteResponse{Values: c.Values, Total: int32(min(c.Total, 1<<31-1)), HasMore: c.HasMore}, nil //nolint:gosec // bounded above
+}
+
+// guard runs one upstream request on the live session, through the upstream's
+// breaker and within its timeout.
+func (u *upstream) guard(ctx context.Context, fn func(context.Context, *mcp.ClientSession) error) error {
+	s, err := u.current()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout())
+	defer cancel()
+	return u.breakers.Do(ctx, u.cfg.Name, func() error { return fn(ctx, s) })
+}
+
+// upstreamAnswered tells an error the upstream sent (it is up, the request was
+// wrong or failed there) from a failure to reach it, which the breaker counts.
+func upstreamAnswered(err error) bool {
+	var rpcErr *jsonrpc.Error
+	return errors.As(err, &rpcErr)
+}
+
+// status maps an upstream failure to the gRPC code the session service expects of a
+// provider: the upstream's own JSON-RPC errors keep their meaning and message.
+func (u *upstream) status(ctx context.Context, what string, err error) error {
+	var rpcErr *jsonrpc.Error
+	switch {
+	case errors.As(err, &rpcErr):
+		switch rpcErr.Code {
+		case jsonrpc.CodeInvalidParams, jsonrpc.CodeMethodNotFound:
+			if isNotFound(rpcErr.Message) {
+				return status.Errorf(codes.NotFound, "%s: %s", what, rpcErr.Message)
+			}
+			return status.Errorf(codes.InvalidArgument, "%s", rpcErr.Message)
+		case codeResourceNotFound:
+			return status.Errorf(codes.NotFound, "%s: %s", what, rpcErr.Message)
+		}
+		u.logger.WarnContext(ctx, "upstream returned an error", "request", what, "code", rpcErr.Code, "error", rpcErr.Message)
+		return status.Errorf(codes.Internal, "%s: upstream %s failed: %s", what, u.cfg.Name, rpcErr.Message)
+	case errors.Is(err, breaker.ErrOpen):
+		return status.Errorf(codes.Unavailable, "%s: upstream %s is failing; its circuit breaker is open", what, u.cfg.Name)
+	case errors.Is(err, errDisconnected):
+		return status.Errorf(codes.Unavailable, "%s: upstream %s is not connected", what, u.cfg.Name)
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Errorf(codes.DeadlineExceeded, "%s: upstream %s did not answer in time", what, u.cfg.Name)
+	case errors.Is(err, context.Canceled):
+		return status.FromContextError(err).Err()
+	}
+	u.logger.WarnContext(ctx, "upstream request failed", "request", what, "error", err)
+	return status.Errorf(codes.Unavailable, "%s: upstream %s did not answer", what, u.cfg.Name)
+}
+
+// codeResourceNotFound is MCP's "resource not found" error code.
+const codeResourceNotFound = -32002
+
+// isNotFound recognises an upstream's "unknown tool/prompt" answer, which MCP sends
+// as invalid params.
+func isNotFound(msg string) bool {
+	msg = strings.ToLower(msg)
+	for _, s := range []string{"unknown tool", "unknown prompt", "not found"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func metaJSON(m mcp.Meta) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
+}

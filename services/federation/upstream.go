@@ -1,0 +1,247 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/backoff"
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
+)
+
+// clientInfo is how the federation introduces itself to upstreams.
+var clientInfo = &mcp.Implementation{Name: "mcpmesh-federation", Version: "0.1.0"}
+
+// upstream is one upstream server: its connection, kept alive by run, and the
+// ProviderService the mesh calls for it (provider.go).
+type upstream struct {
+	providerv1.UnimplementedProviderServiceServer
+
+	cfg      Upstream
+	settings Config
+	logger   *slog.Logger
+	breakers *breaker.Breakers
+
+	// changed signals a catalogue change (list_changed from the upstream, or a new
+	// connection) to the registration, which asks the registry to describe it again.
+	changed chan struct{}
+	// watchers are the mesh's WatchResources streams; stopping ends them.
+	watchers watchers
+	stopping <-chan struct{}
+
+	mu      sync.RWMutex
+	session *mcp.ClientSession // nil while disconnected
+	calls   map[uint64]*callSink
+	nextID  uint64
+}
+
+func newUpstream(cfg Upstream, settings Config, logger *slog.Logger, breakers *breaker.Breakers) *upstream {
+	return &upstream{
+		cfg: cfg, settings: settings, breakers: breakers,
+		logger:  logger.With("upstream", cfg.Name),
+		changed: make(chan struct{}, 1),
+		calls:   map[uint64]*callSink{},
+	}
+}
+
+// errDisconnected answers calls while the upstream is not connected.
+var errDisconnected = errors.New("upstream not connected")
+
+// current is the live session, or errDisconnected.
+func (u *upstream) current() (*mcp.ClientSession, error) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	if u.session == nil {
+		return nil, fmt.Errorf("%s: %w", u.cfg.Name, errDisconnected)
+	}
+	return u.session, nil
+}
+
+func (u *upstream) setSession(s *mcp.ClientSession) {
+	u.mu.Lock()
+	u.session = s
+	u.mu.Unlock()
+}
+
+// signalChanged asks for a registry refresh; one pending signal is enough.
+func (u *upstream) signalChanged() {
+	select {
+	case u.changed <- struct{}{}:
+	default:
+	}
+}
+
+// timeout is the bound of one request to the upstream.
+func (u *upstream) timeout() time.Duration {
+	if u.cfg.CallTimeout > 0 {
+		return u.cfg.CallTimeout
+	}
+	return u.settings.CallTimeout
+}
+
+// connect opens a client session with the upstream (initialize, or server/discover
+// for the 2026-07-28 generation, as the SDK negotiates).
+func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), error) {
+	// Transports keep the context they connect with for the connection's life (the
+	// legacy SSE stream is a GET made with it): it ends when the session is closed, or
+	// when the handshake takes longer than the connect timeout.
+	connCtx, endConn := context.WithCancel(context.WithoutCancel(ctx))
+	handshake := time.AfterFunc(u.settings.ConnectTimeout, endConn)
+	defer handshake.Stop()
+	stop := context.AfterFunc(ctx, endConn) // the service stopping ends a handshake too
+	defer stop()
+	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification)
+	if err != nil {
+		endConn()
+		return nil, nil, err
+	}
+	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
+		Logger:                     u.logger,
+		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { u.signalChanged() },
+		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { u.signalChanged() },
+		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
+		ResourceUpdatedHandler:     u.onResourceUpdated,
+		// Progress and log messages are tapped from the byte stream (tap.go).
+	})
+	s, err := client.Connect(connCtx, t, nil)
+	if err != nil {
+		endConn()
+		_ = closer.Close()
+		return nil, nil, err
+	}
+	if !handshake.Stop() {
+		// The timer fired as the handshake ended: the connection's context is gone.
+		_ = s.Close()
+		endConn()
+		_ = closer.Close()
+		return nil, nil, fmt.Errorf("handshake took longer than %s", u.settings.ConnectTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.settings.ConnectTimeout)
+	defer cancel()
+	// Ask for every log message; each call's stream gets those at its client's level.
+	// (Logging is deprecated from 2026-07-28 on, but stateful upstreams still have it.)
+	if caps := s.InitializeResult().Capabilities; caps != nil && caps.Logging != nil { //nolint:staticcheck // see above
+		if err := s.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil { //nolint:staticcheck // see above
+			u.logger.DebugContext(ctx, "upstream refused logging/setLevel", "error", err)
+		}
+	}
+	u.subscribeAll(ctx, s)
+	return s, func() { _ = s.Close(); endConn(); _ = closer.Close() }, nil
+}
+
+// run keeps the upstream connected until ctx ends: it connects, and reconnects with
+// backoff when the connection ends or a ping fails (a stdio upstream is started
+// again each time). register runs from the first connection until ctx ends: the
+// provider stays registered while the upstream is away (health reports it down and
+// its calls fail at once), so that its tools do not vanish and come back with every
+// blip; each new connection refreshes its catalogue.
+func (u *upstream) run(ctx context.Context, health func(serving bool), register func(ctx context.Context)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	registered := false
+	retry := backoff.New(backoff.Config{Min: u.settings.ReconnectMin, Max: u.settings.ReconnectMax})
+	for ctx.Err() == nil {
+		s, closeSession, err := u.connect(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait := retry.Next()
+			if n := retry.Attempts(); n&(n-1) == 0 {
+				u.logger.WarnContext(ctx, "cannot connect to upstream; retrying", "attempts", n, "backoff", wait, "error", err)
+			}
+			health(false)
+			if !backoff.Sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
+		u.logger.InfoContext(ctx, "connected to upstream", "protocol_version", s.InitializeResult().ProtocolVersion,
+			"server", s.InitializeResult().ServerInfo.Name, "after_attempts", retry.Attempts())
+		retry.Reset()
+		u.setSession(s)
+		u.signalChanged()
+		health(true)
+		if !registered {
+			registered = true
+			wg.Go(func() { register(ctx) })
+		}
+		why := u.serve(ctx, s)
+		u.setSession(nil)
+		closeSession()
+		if ctx.Err() != nil {
+			return
+		}
+		health(false)
+		u.logger.WarnContext(ctx, "upstream connection lost; reconnecting", "error", why)
+		if !backoff.Sleep(ctx, retry.Next()) {
+			return
+		}
+	}
+}
+
+// serve waits while s lives and returns why it ended: the connection closed, a ping
+// failed, or ctx ended.
+func (u *upstream) serve(ctx context.Context, s *mcp.ClientSession) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ended := make(chan error, 1)
+	wg.Go(func() {
+		err := s.Wait()
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		ended <- err
+	})
+	var tick <-chan time.Time
+	if u.settings.PingInterval > 0 {
+		t := time.NewTicker(u.settings.PingInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			_ = s.Close() // ends the Wait above
+			return ctx.Err()
+		case err := <-ended:
+			return err
+		case <-tick:
+			if err := u.ping(ctx, s); err != nil {
+				_ = s.Close()
+				return fmt.Errorf("ping: %w", err)
+			}
+		}
+	}
+}
+
+// ping checks that the upstream answers. The 2026-07-28 generation has no ping: a
+// one-page list of what the upstream offers stands in for it.
+func (u *upstream) ping(ctx context.Context, s *mcp.ClientSession) error {
+	ctx, cancel := context.WithTimeout(ctx, min(u.timeout(), u.settings.PingInterval))
+	defer cancel()
+	init := s.InitializeResult()
+	if init.ProtocolVersion < statelessVersion {
+		return s.Ping(ctx, nil)
+	}
+	var err error
+	switch caps := init.Capabilities; {
+	case caps == nil:
+	case caps.Tools != nil:
+		_, err = s.ListTools(ctx, nil)
+	case caps.Prompts != nil:
+		_, err = s.ListPrompts(ctx, nil)
+	case caps.Resources != nil:
+		_, err = s.ListResources(ctx, nil)
+	}
+	return err
+}
+
+// statelessVersion is the first protocol version without ping and sessions.
+const statelessVersion = "2026-07-28"
