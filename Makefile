@@ -20,6 +20,9 @@ FUZZTIME ?= 5s
 # make bench: concurrent sessions and seconds per measured run.
 BENCH_C ?= 1000
 BENCH_D ?= 10s
+# make bench: servers on CPU 0, the generator on CPU 1, as the targets are set
+# (BENCH_PIN= runs unpinned, e.g. on one CPU).
+BENCH_PIN ?= -pin
 
 .PHONY: help
 help: ## List the targets.
@@ -111,12 +114,33 @@ run: build ## Start the whole mesh in one process on 127.0.0.1:8080 (more flags:
 	./bin/mcpmesh -target=all $(ARGS)
 
 .PHONY: test
-test: ## Run every module's tests (each with GOWORK=off) and a short fuzz of each fuzz target.
+test: ## Run every module's tests (each with GOWORK=off), a short fuzz of each fuzz target, and govulncheck offline.
 	@set -e; for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && GOWORK=off go test -count=1 -timeout=15m ./...); \
 	done
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+	@$(MAKE) --no-print-directory vulncheck
+
+# govulncheck and the vulnerability database are pinned in tools/vulncheck/go.mod (a
+# module of its own, outside go.work: golang.org/x/vulndb brings many modules). The
+# database is built offline from vulndb's OSV entries into .cache/vulndb; set
+# VULNCHECK_DB=https://vuln.go.dev for the live one. Source mode over cmd/mcpmesh covers
+# every package the binary ships (it imports every service); govulncheck fails on any
+# vulnerability the code can reach. It is built by the same Go as the code it checks.
+VULNDB_DIR := $(CURDIR)/.cache/vulndb
+VULNCHECK_DB ?= file://$(VULNDB_DIR)
+VULNCHECK_MODULES := cmd/mcpmesh
+GOVULNCHECK := $(GOBIN_DIR)/govulncheck
+
+.PHONY: vulncheck
+vulncheck: ## Fail on any known vulnerability the shipped code reaches (offline database from the pinned vulndb).
+	cd tools/vulncheck && GOWORK=off go build -o $(GOVULNCHECK) golang.org/x/vuln/cmd/govulncheck
+	@if [[ "$(VULNCHECK_DB)" == "file://$(VULNDB_DIR)" ]]; then cd tools/vulncheck && GOWORK=off go run ./builddb -out $(VULNDB_DIR); fi
+	@set -e; for m in $(VULNCHECK_MODULES); do \
+		echo "== govulncheck $$m ($(VULNCHECK_DB))"; \
+		(cd $$m && GOWORK=off $(GOVULNCHECK) -db $(VULNCHECK_DB) ./...); \
+	done
 
 # A fuzz run is tried up to three times: the Go fuzzing coordinator sometimes ends a
 # time-bounded run with a bare "context deadline exceeded" while shutting its workers
@@ -171,12 +195,20 @@ check-generated: generate ## Fail when gen/ differs from what make generate prod
 
 .PHONY: bench
 bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against a bare net/http ceiling; then the PostgreSQL-backed layouts (throwaway cluster).
-	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) -binary ./bin/mcpmesh
+	./bin/mcpmesh-bench -c $(BENCH_C) -d $(BENCH_D) $(BENCH_PIN) -binary ./bin/mcpmesh
 	@# PostgreSQL-backed layouts: fewer sessions and a shorter window keep make bench within
 	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
 	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.
 	./bin/mcpmesh-bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
 		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
+
+.PHONY: perfguard
+perfguard: ## Count the instructions of one tools/call through -target=all under callgrind; fail above the baseline (tools/perfguard/baseline.txt) + 10%.
+	tools/perfguard/perfguard.sh
+
+.PHONY: perfguard-update
+perfguard-update: ## Write the instruction count of one tools/call as the new perfguard baseline.
+	tools/perfguard/perfguard.sh -update
 
 # The load generator is test tooling: it lives in the tools module, not in the server.
 .PHONY: bin/mcpmesh-bench

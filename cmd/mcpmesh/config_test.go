@@ -63,3 +63,45 @@ func TestConfigPrintMasksSecrets(t *testing.T) {
 		t.Errorf("password printed:\n%s", out.String())
 	}
 }
+
+// Every secret set directly is masked in config print, whichever layer set it; the
+// files that hold secrets are named, never read into the output.
+func TestConfigPrintMasksEverySecret(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\nsecret-key-material\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{
+		"MCPMESH_DATABASE_URL":                       "postgres://mcpmesh:db-password-1@db:5432/mcpmesh",
+		"MCPMESH_SESSION_REQUEST_STATE_KEY":          "request-state-key-0123456789abcdef",
+		"MCPMESH_SESSION_REQUEST_STATE_PREVIOUS_KEY": "previous-state-key-0123456789abcdef",
+	}
+	env := []string{
+		"MCPMESH_GRPC_TLS_KEY_FILE=" + keyFile,
+		"MCPMESH_GRPC_TLS_CERT_FILE=" + filepath.Join(dir, "tls.crt"),
+		"MCPMESH_GRPC_TLS_CA_FILE=" + filepath.Join(dir, "ca.crt"),
+		"MCPMESH_GATEWAY_TLS_KEY_FILE=" + keyFile,
+		"MCPMESH_GATEWAY_TLS_CERT_FILE=" + filepath.Join(dir, "tls.crt"),
+		"MCPMESH_ADMIN_AUTH_BEARER_TOKEN_FILE=" + filepath.Join(dir, "admin-token"),
+		"MCPMESH_SESSION_REQUEST_STATE_PREVIOUS_KEY_FILE=",
+	}
+	for k, v := range secrets {
+		env = append(env, k+"="+v)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"config", "print"}, env, &out, &out); err != nil {
+		t.Fatalf("config print: %v\n%s", err, out.String())
+	}
+	printed := out.String()
+	for _, secret := range []string{"db-password-1", "request-state-key-0123456789abcdef", "previous-state-key-0123456789abcdef", "secret-key-material"} {
+		if strings.Contains(printed, secret) {
+			t.Errorf("config print shows the secret %q:\n%s", secret, printed)
+		}
+	}
+	for _, want := range []string{"request_state_key: '********'", "request_state_previous_key: '********'", "key_file: " + keyFile, "bearer_token_file: " + filepath.Join(dir, "admin-token")} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("config print lacks %q:\n%s", want, printed)
+		}
+	}
+}

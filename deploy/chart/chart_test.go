@@ -368,8 +368,20 @@ func TestDeploymentsMatchTheBinary(t *testing.T) {
 					} else if probe.GRPC.Service != nil && *probe.GRPC.Service != "" {
 						t.Errorf("%s: %s probe asks %q; it must ask the server (\"\"), which a dependency outage never turns off", p.deployment, name, *probe.GRPC.Service)
 					}
+				case probe.Exec != nil:
+					// gRPC over mutual TLS, which Kubernetes' gRPC probes cannot speak:
+					// mcpmesh ping over TLS with the pod's certificate.
+					cmd := probe.Exec.Command
+					want := []string{"/usr/local/bin/mcpmesh", "ping", "-plain", "-addr", fmt.Sprintf("localhost:%d", portOf(t, p.config.GRPC.Listen))}
+					if runsGateway || !runsGRPC || p.config.GRPC.TLS.CertFile == "" || len(cmd) < len(want) || !slices.Equal(cmd[:len(want)], want) {
+						t.Errorf("%s: %s exec probe %v, want %v on a gRPC-only process with grpc.tls", p.deployment, name, cmd, want)
+					}
+					asksService := len(cmd) == len(want)+2 && cmd[len(want)] == "-service" && cmd[len(want)+1] != ""
+					if (name == "readiness") != asksService {
+						t.Errorf("%s: %s exec probe %v: readiness asks the service, the others the server", p.deployment, name, cmd)
+					}
 				default:
-					t.Errorf("%s: %s probe is neither HTTP nor gRPC", p.deployment, name)
+					t.Errorf("%s: %s probe is neither HTTP, gRPC nor mcpmesh ping", p.deployment, name)
 				}
 			}
 			// /metrics: the gateway's listener when the process runs the gateway, else admin.listen.

@@ -47,6 +47,43 @@ type Config struct {
 	// Auth is the top-level auth: section (not a gateway.* key): the mesh's
 	// configuration copies it here, because how the gateway may listen depends on it.
 	Auth AuthConfig `koanf:"-"`
+	// Limits bound each caller, beside the replica's RateLimit.
+	Limits LimitsConfig `koanf:"limits"`
+	// CORS lets pages of the listed origins call the gateway from a browser.
+	CORS CORSConfig `koanf:"cors"`
+	// TLS serves HTTPS on the listener; files reloaded on change.
+	TLS TLSConfig `koanf:"tls"`
+}
+
+// LimitsConfig holds the per-caller limits.
+type LimitsConfig struct {
+	PerPrincipal PrincipalLimits `koanf:"per_principal"`
+}
+
+// PrincipalLimits bound each principal (the authenticated caller; every anonymous
+// request shares one) on /mcp, /sse, /messages and /v1, answering 429 with Retry-After.
+type PrincipalLimits struct {
+	// RPS is each principal's token bucket refill rate; 0 turns it off.
+	RPS float64 `koanf:"rps"`
+	// Burst is the bucket size; 0 means RPS rounded up.
+	Burst int `koanf:"burst"`
+	// Concurrency bounds each principal's requests at once (GET streams exempt); 0
+	// turns it off.
+	Concurrency int `koanf:"concurrency"`
+}
+
+// CORSConfig is cross-origin access from browsers.
+type CORSConfig struct {
+	// AllowedOrigins (scheme://host[:port]) get CORS headers and preflight answers;
+	// empty: no CORS at all.
+	AllowedOrigins []string `koanf:"allowed_origins"`
+}
+
+// TLSConfig is the gateway listener's certificate.
+type TLSConfig struct {
+	// CertFile and KeyFile are PEM files; both set serves HTTPS (reloaded on change).
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
 }
 
 // RateLimitConfig is one token bucket per gateway replica, shared by /mcp and /v1.
@@ -95,6 +132,7 @@ func DefaultConfig() Config {
 		// 32 per CPU and 50 ms: measured on 2 cores (see internal/mcphttp/admission.go).
 		Admission: AdmissionConfig{MaxInFlightPerCPU: 32, QueueTimeout: 50 * time.Millisecond},
 		Auth:      DefaultAuthConfig(),
+		CORS:      CORSConfig{AllowedOrigins: []string{}},
 	}
 }
 
@@ -140,6 +178,20 @@ func (c Config) Validate() error {
 	}
 	if c.RateLimit.Burst < 0 {
 		errs = append(errs, errors.New("gateway.rate_limit.burst: must be >= 0 (0 means the rate, rounded up)"))
+	}
+	for i, o := range c.CORS.AllowedOrigins {
+		switch err := validateOrigin(o); {
+		case o == "*":
+			errs = append(errs, fmt.Errorf("gateway.cors.allowed_origins[%d]: name each origin (scheme://host[:port]); a wildcard is not allowed", i))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("gateway.cors.allowed_origins[%d]: %w", i, err))
+		}
+	}
+	if l := c.Limits.PerPrincipal; l.RPS < 0 || math.IsNaN(l.RPS) || math.IsInf(l.RPS, 0) || l.Burst < 0 || l.Concurrency < 0 {
+		errs = append(errs, errors.New("gateway.limits.per_principal: rps, burst and concurrency must be >= 0 (0 turns a bound off)"))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("gateway.tls.cert_file and gateway.tls.key_file: set both or neither"))
 	}
 	if c.Admission.MaxInFlightPerCPU <= 0 {
 		errs = append(errs, errors.New("gateway.admission.max_in_flight_per_cpu: must be > 0"))

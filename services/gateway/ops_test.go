@@ -229,6 +229,16 @@ func TestConfigValidate(t *testing.T) {
 		{"allowed hosts", func(c *gateway.Config) {
 			c.AllowedHosts = []string{"mcp.example.com", "mcp.example.com:8443", "10.0.0.1", "::1", "[::1]", "[::1]:8080", "*"}
 		}, nil},
+		{"security settings", func(c *gateway.Config) {
+			c.CORS.AllowedOrigins = []string{"https://app.example.com"}
+			c.Limits.PerPrincipal = gateway.PrincipalLimits{RPS: 5, Burst: 10, Concurrency: 4}
+			c.TLS = gateway.TLSConfig{CertFile: "tls.crt", KeyFile: "tls.key"}
+		}, nil},
+		{"bad security settings", func(c *gateway.Config) {
+			c.CORS.AllowedOrigins = []string{"*", "app.example.com"}
+			c.Limits.PerPrincipal.Concurrency = -1
+			c.TLS.CertFile = "tls.crt"
+		}, []string{"gateway.cors.allowed_origins[0]", "gateway.cors.allowed_origins[1]", "gateway.limits.per_principal", "gateway.tls.key_file"}},
 		{"bad allowed hosts", func(c *gateway.Config) {
 			c.AllowedHosts = []string{"", "http://a.example", "a.example:", "a.example:99999", "[::1", "a b", "a:b:c", "[::1]x"}
 		}, []string{

@@ -22,9 +22,11 @@ type routes struct {
 	metrics *httpmetrics.Metrics
 	limiter *ratelimit.Limiter
 	authn   *authentication
-	deps    Deps
-	logger  *slog.Logger
-	maxBody int64 // bounds POST bodies on /mcp and /v1
+	// perPrincipal bounds each caller; nil when off.
+	perPrincipal *ratelimit.PerPrincipal
+	deps         Deps
+	logger       *slog.Logger
+	maxBody      int64 // bounds POST bodies on /mcp and /v1
 }
 
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
@@ -55,8 +57,19 @@ func newRouter(r routes) (http.Handler, error) {
 	rejectREST := func(w http.ResponseWriter, _ *http.Request, retryAfter int) {
 		rest.WriteTooManyRequests(w, perSecond, retryAfter)
 	}
+	principalMCP := func(w http.ResponseWriter, _ *http.Request, reason string) {
+		mcphttp.WriteTooManyRequestsBecause(w, reason)
+	}
+	principalREST := func(w http.ResponseWriter, _ *http.Request, reason string) {
+		rest.WriteTooManyRequestsBecause(w, reason)
+	}
+	// The replica's bucket first (cheap, shared), then authentication, then the caller's
+	// own limits (keyed by the principal authentication found).
+	limitMCP := func(h http.Handler) http.Handler {
+		return r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(r.perPrincipal.Wrap(h, principalMCP)), rejectMCP)
+	}
 	mcp := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp", limitMCP(h)))
 	}
 	mcp("POST /mcp", r.mcp.Post)
 	mcp("GET /mcp", r.mcp.Get)
@@ -65,23 +78,23 @@ func newRouter(r routes) (http.Handler, error) {
 	mcp("/mcp", r.mcp.MethodNotAllowed)
 	// The 2024-11-05 HTTP+SSE transport, for older clients.
 	legacy := func(pattern, route string, h http.HandlerFunc) {
-		mux.Handle(pattern, r.metrics.InstrumentLogged(route, r.limiter.Wrap(ratelimit.RouteMCP, r.authn.authn.Wrap(h), rejectMCP)))
+		mux.Handle(pattern, r.metrics.InstrumentLogged(route, limitMCP(h)))
 	}
 	legacy("GET /sse", "/sse", r.mcp.LegacySSE)
 	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
-	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.authn.Wrap(restMux), rejectREST)))
+	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.authn.Wrap(r.perPrincipal.Wrap(restMux, principalREST)), rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
 	handle("GET /startupz", "/startupz", http.HandlerFunc(r.probes.Startupz))
-	if r.deps.AssertionKeys != nil {
-		handle("GET "+assertion.JWKSPath, assertion.JWKSPath, serveJWKS(r.deps.AssertionKeys))
-	}
 	if r.authn.metadata != nil {
 		for _, p := range r.authn.metadataPaths {
 			handle("GET "+p, auth.MetadataPath, r.authn.metadata)
 		}
+	}
+	if r.deps.AssertionKeys != nil {
+		handle("GET "+assertion.JWKSPath, assertion.JWKSPath, serveJWKS(r.deps.AssertionKeys))
 	}
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)

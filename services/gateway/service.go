@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,11 +16,13 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpmetrics"
+	"github.com/mcpmesh/mcpmesh/services/gateway/internal/httpsec"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/mcphttp"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 )
 
 // Deps are the gateway's collaborators.
@@ -91,6 +94,20 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway auth: %w", err)
 	}
+	perPrincipal, err := ratelimit.NewPerPrincipal(cfg.Limits.PerPrincipal.RPS, cfg.Limits.PerPrincipal.Burst, cfg.Limits.PerPrincipal.Concurrency, mp)
+	if err != nil {
+		return nil, fmt.Errorf("gateway per-principal limits: %w", err)
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLS.CertFile != "" {
+		files, err := meshtls.Load(meshtls.Config{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientAuth: meshtls.ClientAuthNone}, logger)
+		if err != nil {
+			return nil, fmt.Errorf("gateway.tls: %w", err)
+		}
+		if tlsConfig, err = meshtls.ServerConfig(files, "h2", "http/1.1"); err != nil {
+			return nil, fmt.Errorf("gateway.tls: %w", err)
+		}
+	}
 
 	streamsCtx, stopStreams := context.WithCancel(context.Background())
 	s := &Service{
@@ -110,19 +127,21 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Denied:            authn.deniedMCP,
 	}, logger, deps.Transport, metrics.StreamsOpen(), streamsCtx)
 	handler, err := newRouter(routes{
-		mcp:     mcp,
-		probes:  s.probes,
-		metrics: metrics,
-		limiter: limiter,
-		authn:   authn,
-		deps:    deps,
-		logger:  logger,
-		maxBody: cfg.MaxBodyBytes,
+		mcp:          mcp,
+		probes:       s.probes,
+		metrics:      metrics,
+		limiter:      limiter,
+		perPrincipal: perPrincipal,
+		authn:        authn,
+		deps:         deps,
+		logger:       logger,
+		maxBody:      cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		stopStreams()
 		return nil, err
 	}
+	handler = httpsec.Wrap(handler, httpsec.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins})
 	if deps.Middleware != nil {
 		handler = deps.Middleware(handler)
 	}
@@ -132,6 +151,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		TLSConfig:         tlsConfig,
 		// No WriteTimeout: SSE streams stay open for as long as the session wants.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -145,7 +165,12 @@ func (s *Service) Handler() http.Handler { return s.handler }
 func (s *Service) Serve(lis net.Listener) error {
 	s.probes.MarkStarted()
 	s.logger.Info("gateway serving", "address", lis.Addr().String())
-	if err := s.server.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := s.server.Serve
+	if s.server.TLSConfig != nil {
+		// The certificate comes from TLSConfig (reloaded files), not from arguments.
+		serve = func(l net.Listener) error { return s.server.ServeTLS(l, "", "") }
+	}
+	if err := serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve HTTP on %s: %w", lis.Addr(), err)
 	}
 	return nil

@@ -24,6 +24,13 @@ type Config struct {
 	// (HMAC-SHA256), so clients cannot alter it. Every replica must share it. Empty
 	// means a random key per process: a retry must then reach the same process.
 	RequestStateKey string `koanf:"request_state_key"`
+	// RequestStateKeyFile reads RequestStateKey from a file instead (a mounted secret).
+	RequestStateKeyFile string `koanf:"request_state_key_file"`
+	// RequestStatePreviousKey (or ..._file) still verifies requestStates signed before
+	// a key rotation: set the old key here and a new RequestStateKey, on every
+	// replica, and drop it after RequestStateTTL.
+	RequestStatePreviousKey     string `koanf:"request_state_previous_key"`
+	RequestStatePreviousKeyFile string `koanf:"request_state_previous_key_file"`
 	// RequestStateTTL is how long a requestState stays valid.
 	RequestStateTTL time.Duration `koanf:"request_state_ttl"`
 	// EventsPerSession is how many server-initiated events (resources/updated,
@@ -112,6 +119,12 @@ func (c Config) Validate() error {
 	}
 	if c.RequestStateKey != "" && len(c.RequestStateKey) < minRequestStateKey {
 		errs = append(errs, errors.New("session.request_state_key: must be at least 32 bytes when set"))
+	}
+	if c.RequestStateKey != "" && c.RequestStateKeyFile != "" {
+		errs = append(errs, errors.New("session.request_state_key and session.request_state_key_file: set one, not both"))
+	}
+	if c.RequestStatePreviousKey != "" && c.RequestStatePreviousKeyFile != "" {
+		errs = append(errs, errors.New("session.request_state_previous_key and session.request_state_previous_key_file: set one, not both"))
 	}
 	if c.RequestStateTTL <= 0 {
 		errs = append(errs, errors.New("session.request_state_ttl: must be > 0"))

@@ -138,7 +138,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
 	s.observed = o
-	if cfg.RequestStateKey == "" {
+	stateKey, previousStateKey, err := cfg.requestStateKeys()
+	if err != nil {
+		return nil, fmt.Errorf("new session service: %w", err)
+	}
+	if len(stateKey) == 0 {
 		// Fine for one process; with several session replicas the retry of an
 		// input_required request may reach another one, which would refuse the token.
 		logger.Info("session.request_state_key is not set: a random key signs requestState; set the same key on every replica when running more than one")
@@ -151,12 +155,13 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		NotifyPollInterval: cfg.NotifyPollInterval,
 		Breaker:            cfg.Breaker,
 		Dispatch: dispatch.Settings{
-			ServerVersion:   cmp.Or(deps.Version, "dev"),
-			ToolCallTimeout: cfg.ToolCallTimeout,
-			PageSize:        cfg.PageSize,
-			CacheTTL:        cfg.CacheTTL,
-			RequestStateKey: []byte(cfg.RequestStateKey),
-			RequestStateTTL: cfg.RequestStateTTL,
+			ServerVersion:           cmp.Or(deps.Version, "dev"),
+			ToolCallTimeout:         cfg.ToolCallTimeout,
+			PageSize:                cfg.PageSize,
+			CacheTTL:                cfg.CacheTTL,
+			RequestStateKey:         stateKey,
+			RequestStatePreviousKey: previousStateKey,
+			RequestStateTTL:         cfg.RequestStateTTL,
 		},
 		Tasks: tasks.Settings{
 			Timeout:         cfg.TaskTimeout,

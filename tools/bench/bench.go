@@ -25,6 +25,7 @@ type options struct {
 	sixGOMAXPROCS int
 	idleGOGC      int
 	databaseURL   string
+	pin           bool
 }
 
 // parseOptions parses and checks the flags; every problem is reported at once.
@@ -44,6 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.idleGOGC, "idle-gogc", 10, "GOGC of the idle-memory server, so that its RSS tracks live memory rather than GC headroom (0 leaves it unset)")
 	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL of the all-pg and replicas-pg layouts, migrated before each "+
 		"(default: a throwaway cluster from the local PostgreSQL binaries, removed afterwards)")
+	fs.BoolVar(&o.pin, "pin", false, "run the servers on CPU 0 (taskset) and the generator on CPU 1, as the targets in docs/performance.md are measured")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -104,13 +106,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench: the ceiling runs as this executable: %w", err)
 	}
-	st := starter{binary: opts.binary, ceiling: self, sixGOMAXPROCS: opts.sixGOMAXPROCS, db: db, conns: opts.concurrency, progress: stderr}
+	if opts.pin {
+		if err := checkPinnable(); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		if err := pinGenerator(); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	st := starter{binary: opts.binary, ceiling: self, sixGOMAXPROCS: opts.sixGOMAXPROCS, db: db, conns: opts.concurrency, progress: stderr, pin: opts.pin}
 	rep := report{
 		Command:       commandLine(os.Args),
 		Concurrency:   opts.concurrency,
 		Duration:      opts.duration,
 		Warmup:        opts.warmup,
 		SixGOMAXPROCS: opts.sixGOMAXPROCS,
+		Pinned:        opts.pin,
 		Started:       time.Now().UTC(),
 	}
 	rep.fillEnvironment()
@@ -178,6 +189,7 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 		Warmup:      opts.warmup,
 		Duration:    opts.duration,
 		Stateful:    srv.stateful,
+		Stateless:   srv.stateless,
 		ServerPIDs:  srv.pids(),
 		DatabasePID: srv.databasePID,
 	})

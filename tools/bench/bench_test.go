@@ -21,7 +21,7 @@ func TestParseOptions(t *testing.T) {
 		{"defaults", nil, func(o options) bool {
 			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 &&
 				o.warmup == 2*time.Second && o.sixGOMAXPROCS == 1 && o.binary != "" &&
-				slices.Equal(o.layouts, []string{"ceiling", "all", "six"})
+				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-stateless", "six"})
 		}, nil},
 		{"layouts deduplicated in order", []string{"-layouts", "six, ceiling,six", "-binary", "/x/mcpmesh"}, func(o options) bool {
 			return slices.Equal(o.layouts, []string{"six", "ceiling"}) && o.binary == "/x/mcpmesh"
@@ -70,6 +70,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 			{Layout: "all-pg", Processes: 1, Requests: 800, ReqPerSec: 800, P50US: 2300, P99US: 9000, ServerCPUUS: 110.25, GeneratorCPUUS: 32,
 				DatabaseMeasured: true, DatabaseCPUUS: 40.5, DatabaseShare: 0.1},
 			{Layout: "replicas-pg", Processes: 10, Requests: 300, ReqPerSec: 300, ServerCPUUS: 500, GeneratorCPUUS: 120, Balanced: []int64{150, 150}},
+			{Layout: "mcp-go", Processes: 1, Requests: 1250, ReqPerSec: 1250, ServerCPUUS: 60, GeneratorCPUUS: 30},
 		},
 		Idle: &idleResult{Sessions: 100, Opened: 100, Connections: 32, RSSBase: 10 << 20, RSSHalf: 11 << 20, RSSFull: 12 << 20,
 			PerSessionSlope: 2048, PerSessionOverall: 4096},
@@ -81,17 +82,26 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |",
-		"| ceiling | 2000 | 1.00 | 900 µs | 1.50 ms | 2.00 ms | 3.00 ms | 0 | 20.0 | – | 30.0 |",
-		"| all | 1000 | 0.50 | 1.80 ms |",
+		"| layout | req/s | ratio to ceiling | ratio to mcp-go | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |",
+		"| ceiling | 2000 | 1.00 | 1.60 | 900 µs | 1.50 ms | 2.00 ms | 3.00 ms | 0 | 20.0 | – | 30.0 |",
+		"| all | 1000 | 0.50 | 0.80 | 1.80 ms |",
+		"| mcp-go | 1250 | 0.62 | 1.00 |",
 		"| 2 | 80.2 | – | 31.0 |",
-		"| all-pg | 800 | 0.40 | 2.30 ms |", "| 110.2 | 40.5 | 32.0 |",
+		"| all-pg | 800 | 0.40 | 0.64 | 2.30 ms |", "| 110.2 | 40.5 | 32.0 |",
 		"database 10%, generator",
 		"requests per gateway [150 150]",
 		"store cost (all-pg − all) per request: +30.0 µs of server CPU, +40.5 µs of database CPU, +70.5 µs in all; p50 +0.50 ms, p99 +9.00 ms",
 		"| six | failed |",
 		"error seen: HTTP 500: boom",
 		"**2.00 KiB per session**",
+		"judged on an unpinned run",
+		"- all ≥ 0.90 of the ceiling: 0.50 — FAIL",
+		"- all ≥ 1.2 × mcp-go: 0.80 — FAIL",
+		"- all server CPU ≤ 30 µs/req: 80.2 µs — FAIL",
+		"- all-stateless ≥ 0.90 of the ceiling: not measured",
+		"- six ≥ 0.25 of the ceiling: not measured",
+		"- all-pg ≥ 0.9 × all: 0.80 — FAIL",
+		"- idle session ≤ 512 B: 2.00 KiB — FAIL",
 		"command: `mcpmesh-bench -c 10`",
 		"nproc: ", "go: go", "GOMAXPROCS: generator ", "date: ",
 	} {
@@ -112,7 +122,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Rows) != 5 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
+	if len(back.Rows) != 6 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[1].RatioToMCPGo != 0.8 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 }

@@ -38,28 +38,36 @@ func ceilingHandler() http.Handler {
 // 127.0.0.1:0 (or -listen), prints "ceiling listening on http://ADDR" followed by a
 // banner that proc.Start understands, and serves until ctx ends.
 func CeilingMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mcpmesh-bench ceiling", flag.ContinueOnError)
+	return serveChild(ctx, "ceiling", ceilingHandler(), args, stdout, stderr)
+}
+
+// serveChild is the main of a server the bench starts as a child (the ceiling, a
+// peer): it listens on 127.0.0.1:0 (or -listen), serves h for every path, prints
+// "NAME listening on http://ADDR" and the banner proc.Start reads, and serves until
+// ctx ends.
+func serveChild(ctx context.Context, name string, h http.Handler, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mcpmesh-bench "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("ceiling: unexpected arguments %v", fs.Args())
+		return fmt.Errorf("%s: unexpected arguments %v", name, fs.Args())
 	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("ceiling: listen: %w", err)
+		return fmt.Errorf("%s: listen: %w", name, err)
 	}
 	base := "http://" + lis.Addr().String()
-	srv := &http.Server{Handler: ceilingHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
-	fmt.Fprintf(stdout, "ceiling listening on %s\n  MCP endpoint   %s/mcp\n%s.\n", base, base, proc.BannerEnd)
+	fmt.Fprintf(stdout, "%s listening on %s\n  MCP endpoint   %s/mcp\n%s.\n", name, base, base, proc.BannerEnd)
 
 	select {
 	case err := <-served:
-		return fmt.Errorf("ceiling: serve: %w", err)
+		return fmt.Errorf("%s: serve: %w", name, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -68,7 +76,7 @@ func CeilingMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		_ = srv.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("ceiling: serve: %w", err)
+		return fmt.Errorf("%s: serve: %w", name, err)
 	}
 	return nil
 }

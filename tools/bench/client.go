@@ -28,6 +28,11 @@ const (
 	initializedBody = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
 	callBodyPrefix  = `{"jsonrpc":"2.0","id":`
 	callBodySuffix  = `,"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"}}}`
+	// A stateless call (protocol 2026-07-28) carries its version and the client's
+	// capabilities in _meta and names its method and tool in headers: no session.
+	statelessVersion        = "2026-07-28"
+	statelessCallBodySuffix = `,"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"},` +
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":"` + statelessVersion + `","io.modelcontextprotocol/clientCapabilities":{}}}}`
 )
 
 // newTransport returns the one transport every worker shares: one keep-alive connection
@@ -63,6 +68,8 @@ type client struct {
 	body     []byte
 	resp     bytes.Buffer
 	nextID   int64
+	// suffix ends every tools/call body (callBodySuffix or statelessCallBodySuffix).
+	suffix string
 }
 
 func newClient(rt http.RoundTripper, endpoint *url.URL) *client {
@@ -70,7 +77,20 @@ func newClient(rt http.RoundTripper, endpoint *url.URL) *client {
 		rt:       rt,
 		endpoint: endpoint,
 		header:   http.Header{"Content-Type": headerContentType, "Accept": headerAccept},
+		suffix:   callBodySuffix,
 	}
+}
+
+// stateless makes the client call echo the 2026-07-28 way, without a session.
+func (c *client) stateless() {
+	c.header = http.Header{
+		"Content-Type":         headerContentType,
+		"Accept":               headerAccept,
+		"Mcp-Protocol-Version": {statelessVersion},
+		"Mcp-Method":           {"tools/call"},
+		"Mcp-Name":             {"echo"},
+	}
+	c.suffix = statelessCallBodySuffix
 }
 
 // post sends one JSON-RPC message and reads the whole response into c.resp.
@@ -156,7 +176,7 @@ func (c *client) callEcho(ctx context.Context) error {
 	c.nextID++
 	c.body = append(c.body[:0], callBodyPrefix...)
 	c.body = strconv.AppendInt(c.body, c.nextID, 10)
-	c.body = append(c.body, callBodySuffix...)
+	c.body = append(c.body, c.suffix...)
 	resp, err := c.post(ctx, c.header, c.body) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return err

@@ -21,13 +21,17 @@ const (
 	layoutSix        = "six"
 	layoutAllPG      = "all-pg"
 	layoutReplicasPG = "replicas-pg"
+	// layoutAllStateless is layoutAll under the stateless 2026-07-28 load.
+	layoutAllStateless = "all-stateless"
+	layoutMCPGo        = peerMCPGo
+	layoutGoSDK        = peerGoSDK
 )
 
 // knownLayouts are every layout, in the order of the report; defaultLayouts are those
 // that need no PostgreSQL.
 var (
-	knownLayouts   = []string{layoutCeiling, layoutAll, layoutAllPG, layoutSix, layoutReplicasPG}
-	defaultLayouts = []string{layoutCeiling, layoutAll, layoutSix}
+	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutAllPG, layoutSix, layoutReplicasPG}
+	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutSix}
 )
 
 // usesDatabase reports whether a layout keeps its state in PostgreSQL.
@@ -47,10 +51,14 @@ const (
 
 // server is a running layout: its processes (dependencies first) and MCP endpoint.
 type server struct {
-	layout    string
-	endpoint  string
-	base      string
-	stateful  bool
+	layout   string
+	endpoint string
+	base     string
+	stateful bool
+	// stateless: the load calls the 2026-07-28 way, without sessions.
+	stateless bool
+	// pin runs every process on serverCPU (-pin).
+	pin       bool
 	processes []*proc.Process
 	// lb is the load balancer in front of the gateways of replicas-pg (nil otherwise).
 	lb *balancer
@@ -122,12 +130,14 @@ type starter struct {
 	conns int
 	// progress receives what the bench prints while it works.
 	progress io.Writer
+	// pin runs the servers on serverCPU (-pin).
+	pin bool
 }
 
 // start runs a layout and waits until it serves the echo tool. On error nothing it
 // started is left running.
 func (st starter) start(ctx context.Context, layout string) (*server, error) {
-	s := &server{layout: layout, stateful: layout != layoutCeiling}
+	s := &server{layout: layout, stateful: layout != layoutCeiling && layout != layoutAllStateless, stateless: layout == layoutAllStateless, pin: st.pin}
 	var dbURL string
 	var err error
 	if usesDatabase(layout) {
@@ -140,7 +150,10 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	switch layout {
 	case layoutCeiling:
 		_, err = s.add(ctx, st.ceiling, "ceiling", nil, "ceiling")
-	case layoutAll:
+	case layoutMCPGo, layoutGoSDK:
+		// A peer server: the bench itself again, serving echo with that SDK.
+		_, err = s.add(ctx, st.ceiling, layout, nil, layout)
+	case layoutAll, layoutAllStateless:
 		_, err = s.add(ctx, st.binary, "all", st.allEnv, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
 	case layoutAllPG:
 		env := append(slices.Clip(st.allEnv), "MCPMESH_DATABASE_URL="+dbURL)
@@ -156,8 +169,8 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 		last := s.processes[len(s.processes)-1]
 		s.base = last.HTTP
 		s.endpoint = last.HTTP + "/mcp"
-		if s.stateful {
-			err = waitReady(ctx, s.base)
+		if (s.stateful || s.stateless) && !IsPeer(layout) {
+			err = waitReady(ctx, s.base) // a peer serves once it has printed its banner
 		}
 	}
 	if err != nil {
@@ -170,6 +183,9 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 func (s *server) add(ctx context.Context, binary, name string, env []string, args ...string) (*proc.Process, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	if s.pin {
+		binary, args = pinned(binary, args)
+	}
 	p, err := proc.Start(ctx, name, binary, env, args...)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,9 @@ type loadSpec struct {
 	Duration    time.Duration
 	// Stateful opens a session per worker first; the ceiling has no sessions.
 	Stateful bool
+	// Stateless calls the 2026-07-28 way (no session; version and capabilities in
+	// _meta, method and tool in headers).
+	Stateless bool
 	// ServerPIDs are the processes whose CPU time is charged to the server.
 	ServerPIDs []int
 	// DatabasePID, when not 0, is a PostgreSQL postmaster: its CPU time and its
@@ -141,6 +144,9 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	workers := make([]*worker, spec.Concurrency)
 	for i := range workers {
 		workers[i] = &worker{client: newClient(transport, endpoint)}
+		if spec.Stateless {
+			workers[i].client.stateless()
+		}
 	}
 	res := loadResult{Latency: &histogram{}}
 	if spec.Stateful {

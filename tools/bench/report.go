@@ -24,6 +24,7 @@ type row struct {
 	CPUWindowSeconds float64  `json:"cpu_window_seconds"`
 	ReqPerSec        float64  `json:"req_per_sec"`
 	RatioToCeiling   float64  `json:"ratio_to_ceiling,omitempty"`
+	RatioToMCPGo     float64  `json:"ratio_to_mcp_go,omitempty"`
 	P50US            float64  `json:"p50_us"`
 	P95US            float64  `json:"p95_us"`
 	P99US            float64  `json:"p99_us"`
@@ -88,14 +89,16 @@ type report struct {
 	Duration      time.Duration `json:"duration_ns"`
 	Warmup        time.Duration `json:"warmup_ns"`
 	SixGOMAXPROCS int           `json:"six_gomaxprocs"`
-	GOMAXPROCS    int           `json:"gomaxprocs"`
-	EnvGOMAXPROCS string        `json:"env_gomaxprocs,omitempty"`
-	NumCPU        int           `json:"nproc"`
-	GoVersion     string        `json:"go_version"`
-	Started       time.Time     `json:"date"`
-	Rows          []row         `json:"layouts"`
-	Idle          *idleResult   `json:"idle_memory,omitempty"`
-	IdleError     string        `json:"idle_memory_error,omitempty"`
+	// Pinned: servers on CPU 0, the generator on CPU 1 (-pin).
+	Pinned        bool        `json:"pinned"`
+	GOMAXPROCS    int         `json:"gomaxprocs"`
+	EnvGOMAXPROCS string      `json:"env_gomaxprocs,omitempty"`
+	NumCPU        int         `json:"nproc"`
+	GoVersion     string      `json:"go_version"`
+	Started       time.Time   `json:"date"`
+	Rows          []row       `json:"layouts"`
+	Idle          *idleResult `json:"idle_memory,omitempty"`
+	IdleError     string      `json:"idle_memory_error,omitempty"`
 }
 
 func (r *report) fillEnvironment() {
@@ -105,20 +108,40 @@ func (r *report) fillEnvironment() {
 	r.GoVersion = runtime.Version()
 }
 
-// setRatios divides every layout's throughput by the ceiling's, when it was measured.
+// setRatios divides every layout's throughput by the ceiling's and by mcp-go's, when
+// they were measured in the run.
 func (r *report) setRatios() {
-	var ceiling float64
-	for _, row := range r.Rows {
-		if row.Layout == layoutCeiling && row.Error == "" {
-			ceiling = row.ReqPerSec
-		}
-	}
+	ceiling, mcpGo := r.throughput(layoutCeiling), r.throughput(layoutMCPGo)
 	for i := range r.Rows {
-		r.Rows[i].RatioToCeiling = 0
-		if ceiling > 0 && r.Rows[i].Error == "" {
+		r.Rows[i].RatioToCeiling, r.Rows[i].RatioToMCPGo = 0, 0
+		if r.Rows[i].Error != "" {
+			continue
+		}
+		if ceiling > 0 {
 			r.Rows[i].RatioToCeiling = r.Rows[i].ReqPerSec / ceiling
 		}
+		if mcpGo > 0 {
+			r.Rows[i].RatioToMCPGo = r.Rows[i].ReqPerSec / mcpGo
+		}
 	}
+}
+
+// throughput is the req/s of a layout of the run (0: not run, or failed).
+func (r *report) throughput(layout string) float64 {
+	for _, row := range r.Rows {
+		if row.Layout == layout && row.Error == "" {
+			return row.ReqPerSec
+		}
+	}
+	return 0
+}
+
+// formatRatio prints a ratio, or n/a when its denominator was not measured.
+func formatRatio(ratio float64) string {
+	if ratio > 0 {
+		return fmt.Sprintf("%.2f", ratio)
+	}
+	return "n/a"
 }
 
 // formatLatency prints microseconds as µs below 1 ms and as ms above.
@@ -148,27 +171,23 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## mcpmesh-bench: %d sessions, %s measured after %s warmup\n\n", r.Concurrency, r.Duration, r.Warmup)
 	if len(r.Rows) > 0 {
-		b.WriteString("| layout | req/s | ratio to ceiling | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| layout | req/s | ratio to ceiling | ratio to mcp-go | p50 | p95 | p99 | max | errors | server CPU µs/req | database CPU µs/req | generator CPU µs/req |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, row := range r.Rows {
 			if row.Error != "" {
-				fmt.Fprintf(&b, "| %s | failed | | | | | | | | | |\n", row.Layout)
+				fmt.Fprintf(&b, "| %s | failed | | | | | | | | | | |\n", row.Layout)
 				continue
 			}
 			dbCPU := "–"
 			if row.DatabaseMeasured {
 				dbCPU = fmt.Sprintf("%.1f", row.DatabaseCPUUS)
 			}
-			ratio := "n/a"
-			if row.RatioToCeiling > 0 {
-				ratio = fmt.Sprintf("%.2f", row.RatioToCeiling)
-			}
 			errs := fmt.Sprint(row.Errors)
 			if row.InitErrors > 0 {
 				errs += fmt.Sprintf(" (+%d sessions failed to open)", row.InitErrors)
 			}
-			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.1f | %s | %.1f |\n",
-				row.Layout, row.ReqPerSec, ratio, formatLatency(row.P50US), formatLatency(row.P95US),
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %.1f |\n",
+				row.Layout, row.ReqPerSec, formatRatio(row.RatioToCeiling), formatRatio(row.RatioToMCPGo), formatLatency(row.P50US), formatLatency(row.P95US),
 				formatLatency(row.P99US), formatLatency(row.MaxUS), errs, row.ServerCPUUS, dbCPU, row.GeneratorCPUUS)
 		}
 		b.WriteString("\n")
@@ -177,6 +196,8 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		b.WriteString(r.idleLine())
 		b.WriteString("\n\n")
 	}
+	b.WriteString(r.targetsSection())
+	b.WriteString("\n")
 	for _, row := range r.Rows {
 		switch {
 		case row.Error != "":
@@ -217,6 +238,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		env = r.EnvGOMAXPROCS
 	}
 	fmt.Fprintf(&b, "GOMAXPROCS: generator %d (env %s; ceiling, all and all-pg inherit the env), six and replicas-pg %s per process  \n", r.GOMAXPROCS, env, sixProcs(r.SixGOMAXPROCS))
+	if r.Pinned {
+		fmt.Fprintf(&b, "pinned: servers on CPU %d (taskset; GOMAXPROCS follows the CPU set), generator on CPU %d  \n", serverCPU, generatorCPU)
+	}
 	fmt.Fprintf(&b, "nproc: %d  \ngo: %s  \ndate: %s\n", r.NumCPU, r.GoVersion, r.Started.Format(time.RFC3339))
 	_, err := io.WriteString(w, b.String())
 	return err

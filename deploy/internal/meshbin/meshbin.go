@@ -55,6 +55,9 @@ type Config struct {
 		Listen          string `json:"listen"`
 		DrainDelay      string `json:"drain_delay"`
 		ShutdownTimeout string `json:"shutdown_timeout"`
+		TLS             struct {
+			CertFile string `json:"cert_file"`
+		} `json:"tls"`
 	} `json:"grpc"`
 	Gateway struct {
 		Listen          string `json:"listen"`

@@ -293,7 +293,10 @@ func (l Loaded[T]) Print(w io.Writer) error {
 
 func printable(key string, v any) any {
 	last := key[strings.LastIndex(key, ".")+1:]
-	if s, ok := v.(string); ok && s != "" && slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(last, w) }) {
+	// A *_file key holds the path of a secret, not the secret: shown, so that an
+	// operator can check which file is read.
+	isPath := strings.HasSuffix(last, "_file")
+	if s, ok := v.(string); ok && s != "" && !isPath && slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(last, w) }) {
 		return "********"
 	}
 	switch x := v.(type) {

@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -46,6 +44,15 @@ type callRecorder struct {
 	clientDuration, serverDuration metric.Float64Histogram
 }
 
+// The instrumentation scope is otelgrpc's (TestInProcessScopeIsOtelgrpcs keeps them
+// equal), so that in-process and network calls record into the same instruments.
+// Named here rather than imported, so that every module using this package does not
+// need otelgrpc and its dependencies.
+const (
+	scopeName    = "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	scopeVersion = "0.72.0"
+)
+
 // durationBuckets are otelgrpc's: an instrument must be created with the same
 // configuration everywhere in a process to be one instrument.
 var durationBuckets = metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
@@ -56,19 +63,17 @@ func newCallRecorder(t InProcessTelemetry) *callRecorder {
 	}
 	r := &callRecorder{}
 	if t.TracerProvider != nil {
-		r.tracer = t.TracerProvider.Tracer(otelgrpc.ScopeName, trace.WithInstrumentationVersion(otelgrpc.Version))
+		r.tracer = t.TracerProvider.Tracer(scopeName, trace.WithInstrumentationVersion(scopeVersion))
 	}
 	if t.MeterProvider != nil {
-		meter := t.MeterProvider.Meter(otelgrpc.ScopeName,
-			metric.WithInstrumentationVersion(otelgrpc.Version), metric.WithSchemaURL(semconv.SchemaURL))
-		if d, err := rpcconv.NewClientCallDuration(meter, durationBuckets); err != nil {
-			otel.Handle(err)
-		} else {
+		meter := t.MeterProvider.Meter(scopeName,
+			metric.WithInstrumentationVersion(scopeVersion), metric.WithSchemaURL(semconv.SchemaURL))
+		// An instrument that cannot be made (the SDK reports why to its error
+		// handler) leaves its side unmeasured.
+		if d, err := rpcconv.NewClientCallDuration(meter, durationBuckets); err == nil {
 			r.clientDuration = d.Inst()
 		}
-		if d, err := rpcconv.NewServerCallDuration(meter, durationBuckets); err != nil {
-			otel.Handle(err)
-		} else {
+		if d, err := rpcconv.NewServerCallDuration(meter, durationBuckets); err == nil {
 			r.serverDuration = d.Inst()
 		}
 	}

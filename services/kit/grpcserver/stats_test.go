@@ -270,3 +270,10 @@ func TestInProcessUnsampledCallsRecordMetricsOnly(t *testing.T) {
 		}
 	}
 }
+
+// The in-process channel records into otelgrpc's instruments: same scope, same version.
+func TestInProcessScopeIsOtelgrpcs(t *testing.T) {
+	if scopeName != otelgrpc.ScopeName || scopeVersion != otelgrpc.Version {
+		t.Fatalf("scope %s %s, otelgrpc's is %s %s", scopeName, scopeVersion, otelgrpc.ScopeName, otelgrpc.Version)
+	}
+}

@@ -9,7 +9,11 @@ import (
 
 // ServerConfig is the TLS configuration of a server: each handshake takes the current
 // certificate and client CAs from f, so rotated files apply to new connections.
-func ServerConfig(f *Files) (*tls.Config, error) {
+// nextProtos are the ALPN protocols offered (default: "h2", for gRPC).
+func ServerConfig(f *Files, nextProtos ...string) (*tls.Config, error) {
+	if len(nextProtos) == 0 {
+		nextProtos = []string{"h2"}
+	}
 	mode, err := clientAuthType(f.cfg.ClientAuth)
 	if err != nil {
 		return nil, err
@@ -26,9 +30,9 @@ func ServerConfig(f *Files) (*tls.Config, error) {
 				Certificates: []tls.Certificate{*cert},
 				ClientCAs:    roots,
 				ClientAuth:   mode,
-				// gRPC needs HTTP/2 negotiated; the config returned here replaces the
-				// one credentials.NewTLS added "h2" to.
-				NextProtos: []string{"h2"},
+				// The config returned here replaces the outer one (to which
+				// credentials.NewTLS added "h2"), so the protocols are set again.
+				NextProtos: nextProtos,
 			}, nil
 		},
 	}, nil

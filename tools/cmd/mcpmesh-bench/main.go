@@ -4,6 +4,8 @@
 //
 //	mcpmesh-bench [flags]          run the layouts and print a Markdown report
 //	mcpmesh-bench ceiling [flags]  the ceiling server the bench starts as a child
+//	mcpmesh-bench mcp-go [flags]   the echo tool on mark3labs/mcp-go (a child, for comparison)
+//	mcpmesh-bench go-sdk [flags]   the echo tool on the official go-sdk (a child, for comparison)
 package main
 
 import (
@@ -30,6 +32,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "ceiling" {
 		return bench.CeilingMain(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && bench.IsPeer(args[0]) {
+		return bench.PeerMain(ctx, args[0], args[1:], stdout, stderr)
 	}
 	return bench.Main(ctx, args, stdout, stderr)
 }

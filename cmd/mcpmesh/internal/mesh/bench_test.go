@@ -5,23 +5,26 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/callgrind"
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
-// BenchmarkToolCallInProcess is one stateless (2026-07-28) tools/call of the
-// everything provider's echo tool through -target=all: HTTP over loopback into the
-// gateway, then the in-process hops to transport, session and the provider, with the
-// process's telemetry as configured by default (metrics on, traces not exported).
-// Its allocations and CPU include the benchmark's own HTTP client, which stays the
-// same from build to build.
-func BenchmarkToolCallInProcess(b *testing.B) {
-	base := start(b)
+// echoCaller starts a -target=all mesh and returns a function that makes one
+// stateless (2026-07-28) tools/call of the everything provider's echo tool through
+// it: HTTP over loopback into the gateway, then the in-process hops to transport,
+// session and the provider, with the process's telemetry as configured by default
+// (metrics on, traces not exported). It returns once echo answers.
+func echoCaller(t testing.TB) func() error {
+	base := start(t)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	defer client.CloseIdleConnections()
+	t.Cleanup(client.CloseIdleConnections)
 	body := []byte(echoCall)
 	call := func() error {
 		req, err := http.NewRequest(http.MethodPost, base+"/mcp", bytes.NewReader(body))
@@ -48,7 +51,15 @@ func BenchmarkToolCallInProcess(b *testing.B) {
 		return nil
 	}
 	// The tool is there once the provider has registered it.
-	eventually.NoError(b, 10*time.Second, call, "echo answers")
+	eventually.NoError(t, 10*time.Second, call, "echo answers")
+	return call
+}
+
+// BenchmarkToolCallInProcess is one tools/call through -target=all (see echoCaller).
+// Its allocations and CPU include the benchmark's own HTTP client, which stays the
+// same from build to build.
+func BenchmarkToolCallInProcess(b *testing.B) {
+	call := echoCaller(b)
 	b.ReportAllocs()
 	cpu := processCPU(b)
 	b.ResetTimer()
@@ -69,4 +80,42 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestToolCallsCounted makes MCPMESH_CALLGRIND_BATCHES batches (default 9) of
+// MCPMESH_CALLGRIND_CALLS tools/calls through -target=all (see echoCaller), zeroing
+// callgrind's counters before the first and dumping them after each, so that
+// `make perfguard` (tools/perfguard) counts the instructions of the calls and nothing
+// of the start-up; it takes the median batch, because a batch now and then also pays
+// for something that depends on time, not on the calls (an idle stream worker that
+// ended and is made again, a timer). Without MCPMESH_CALLGRIND_CALLS it is skipped;
+// outside valgrind the zeroing and the dumps do nothing.
+func TestToolCallsCounted(t *testing.T) {
+	calls, err := strconv.Atoi(os.Getenv("MCPMESH_CALLGRIND_CALLS"))
+	if err != nil || calls <= 0 {
+		t.Skip("MCPMESH_CALLGRIND_CALLS is not a positive number: run by make perfguard")
+	}
+	batches := 9
+	if v := os.Getenv("MCPMESH_CALLGRIND_BATCHES"); v != "" {
+		if batches, err = strconv.Atoi(v); err != nil || batches <= 0 {
+			t.Fatalf("MCPMESH_CALLGRIND_BATCHES=%q: want a positive number", v)
+		}
+	}
+	call := echoCaller(t)
+	// Warm up: connections, pools and caches as they are after the first requests.
+	for range 20 {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	callgrind.ZeroStats()
+	for range batches {
+		for range calls {
+			if err := call(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		callgrind.DumpStats("tool calls")
+	}
 }

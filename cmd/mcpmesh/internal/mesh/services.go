@@ -101,8 +101,9 @@ func (m *Mesh) initGateway() (*lifecycle.Service, error) {
 		Session:   m.clients.session,
 		Health:    m.clients.health,
 		Ready:     m.readiness(),
-		// /metrics shows every metric of the process.
-		MetricsHandler: m.tel.MetricsHandler(),
+		// /metrics shows every metric of the process; with auth on, only on the
+		// admin listener.
+		MetricsHandler: m.publicMetrics(),
 		Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
 		AssertionKeys:  m.assertionJWKS(),
 	})

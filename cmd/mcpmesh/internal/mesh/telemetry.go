@@ -78,7 +78,7 @@ func setupTelemetry(cfg meshconfig.Config, logger *slog.Logger, o options) (*tel
 
 // newAdminServer serves /metrics for processes whose metrics no gateway serves, and
 // /loglevel (GET to read, PUT with debug, info, warn or error to change) when lv is
-// set. It belongs on a private address: it is not authenticated.
+// set. It belongs on a private address; admin.auth.bearer_token_file adds a credential.
 func newAdminServer(tel *telemetry.Telemetry, logger *slog.Logger, lv *slog.LevelVar) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.MetricsHandler())
@@ -149,5 +149,12 @@ func (m *Mesh) listenAdmin() error {
 	}
 	m.adminLis = lis
 	m.admin = newAdminServer(m.tel, m.logger, m.opts.logLevel)
+	if path := m.cfg.Admin.Auth.BearerTokenFile; path != "" {
+		token, err := newBearerFile(path)
+		if err != nil {
+			return err
+		}
+		m.admin.Handler = requireBearer(token, m.admin.Handler)
+	}
 	return nil
 }

@@ -6,13 +6,15 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session"
 )
 
-// Auth is the section "auth". The gateway authenticates callers (mode, oauth,
-// api_keys: gateway.AuthConfig); the session service enforces policy, audit and
-// assertion (session.Authorization); the gateway also publishes the assertion keys.
+// Auth is the section "auth": how callers authenticate (the gateway's part: mode,
+// OAuth, API keys) and what they may do (the session service's part: policy, audit,
+// and the assertions providers receive instead of the client's token).
 type Auth struct {
-	// Mode, OAuth and APIKeys: see gateway.AuthConfig (docs/security.md).
-	Mode    string                `koanf:"mode"`
-	OAuth   gateway.OAuthConfig   `koanf:"oauth"`
+	// Mode is "oauth", "api_key", "oauth+api_key" or "none" (gateway.AuthConfig.Mode).
+	Mode string `koanf:"mode"`
+	// OAuth configures the OAuth 2.1 resource server.
+	OAuth gateway.OAuthConfig `koanf:"oauth"`
+	// APIKeys configures API keys.
 	APIKeys gateway.APIKeysConfig `koanf:"api_keys"`
 	// Policy decides who may use which tool, resource and prompt (docs/policy.md).
 	Policy session.PolicyConfig `koanf:"policy"`
@@ -34,7 +36,10 @@ func (a Auth) Authorization() session.Authorization {
 }
 
 func defaultAuth() Auth {
-	g := gateway.DefaultAuthConfig()
-	s := session.DefaultAuthorization()
+	g, s := gateway.DefaultAuthConfig(), session.DefaultAuthorization()
 	return Auth{Mode: g.Mode, OAuth: g.OAuth, APIKeys: g.APIKeys, Policy: s.Policy, Audit: s.Audit, Assertion: s.Assertion}
 }
+
+// AuthOn reports whether callers must authenticate (auth.mode other than none): then
+// /metrics is served on the admin listener only.
+func (c Config) AuthOn() bool { return c.Auth.Mode != "" && c.Auth.Mode != "none" }

@@ -58,8 +58,7 @@ type Config struct {
 	Database  pgdb.Config `koanf:"database"`
 	Telemetry Telemetry   `koanf:"telemetry"`
 	Admin     Admin       `koanf:"admin"`
-	// Auth is how callers are authenticated at the gateway (see docs/security.md) and
-	// what they may do (docs/policy.md).
+	// Auth is how callers authenticate and what they may do (docs/security.md).
 	Auth Auth `koanf:"auth"`
 }
 

@@ -15,6 +15,16 @@ type Admin struct {
 	// Listen is where /metrics is served; empty serves none (the gateway serves
 	// /metrics itself).
 	Listen string `koanf:"listen"`
+	// Auth is the credential the admin listener requires, apart from the callers'.
+	Auth AdminAuth `koanf:"auth"`
+}
+
+// AdminAuth is the admin listener's own credential.
+type AdminAuth struct {
+	// BearerTokenFile holds a token that every request to /metrics and /loglevel must
+	// send as "Authorization: Bearer <token>"; empty: no credential (a private address).
+	// Re-read when the file changes.
+	BearerTokenFile string `koanf:"bearer_token_file"`
 }
 
 func defaultTelemetry() Telemetry { return Telemetry{SampleRatio: 1} }

@@ -61,6 +61,12 @@ func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter i
 	writeRPCError(w, http.StatusTooManyRequests, mcpproto.CodeServerError, tooManyRequestsMessage(perSecond, retryAfter))
 }
 
+// WriteTooManyRequestsBecause answers 429 with a JSON-RPC error saying why (a
+// per-caller limit); Retry-After is set by the caller.
+func WriteTooManyRequestsBecause(w http.ResponseWriter, reason string) {
+	writeRPCError(w, http.StatusTooManyRequests, mcpproto.CodeServerError, reason)
+}
+
 func tooManyRequestsMessage(perSecond float64, retryAfter int) string {
 	return "Too Many Requests: this gateway accepts at most " + strconv.FormatFloat(perSecond, 'g', -1, 64) +
 		" requests per second; retry after " + strconv.Itoa(retryAfter) + " s (Retry-After header)"

@@ -116,6 +116,12 @@ func WriteTooManyRequests(w http.ResponseWriter, perSecond float64, retryAfter i
 		strconv.Itoa(retryAfter)+" s (Retry-After header)")
 }
 
+// WriteTooManyRequestsBecause answers 429 saying why (a per-caller limit);
+// Retry-After is set by the caller.
+func WriteTooManyRequestsBecause(w http.ResponseWriter, reason string) {
+	writeError(w, http.StatusTooManyRequests, codes.ResourceExhausted, reason)
+}
+
 // writeError writes grpc-gateway's error body for an answer the gateway gives itself.
 func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, message string) {
 	msg, _ := json.Marshal(message)

@@ -29,6 +29,9 @@ type Settings struct {
 	// RequestStateKey signs the requestState of 2026-07-28 input_required results;
 	// empty means a random key for this dispatcher (retries must reach it).
 	RequestStateKey []byte
+	// RequestStatePreviousKey still verifies (never signs) requestStates during a key
+	// rotation, until they expire; empty for none.
+	RequestStatePreviousKey []byte
 	// RequestStateTTL is how long a requestState stays valid.
 	RequestStateTTL time.Duration
 }
@@ -147,7 +150,7 @@ func New(settings Settings, deps Deps) *Dispatcher {
 		conns:         deps.Conns,
 		logger:        deps.Logger,
 		inflight:      inflight{calls: map[string]*inflightCall{}},
-		states:        stateSigner{key: key, ttl: ttl, now: time.Now},
+		states:        stateSigner{key: key, previous: settings.RequestStatePreviousKey, ttl: ttl, now: time.Now},
 		observe:       deps.ObserveProviderCalls,
 		guard:         deps.Guard,
 		listeners:     deps.Listeners,

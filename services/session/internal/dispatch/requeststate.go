@@ -40,8 +40,10 @@ var (
 // stateSigner signs and verifies requestState tokens.
 type stateSigner struct {
 	key []byte
-	ttl time.Duration
-	now func() time.Time
+	// previous verifies tokens signed before a key rotation; nil for none.
+	previous []byte
+	ttl      time.Duration
+	now      func() time.Time
 }
 
 // digest binds a token to a value (the method and name of the request, or the client).
@@ -70,8 +72,15 @@ func clientDigest(clientInfo []byte) [digestLen]byte {
 	return digest("client", info.Name, info.Version)
 }
 
-func (s *stateSigner) mac(b []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
+func (s *stateSigner) mac(b []byte) []byte { return macWith(s.key, b) }
+
+// authentic reports whether sum is body's signature by the key or the previous one.
+func (s *stateSigner) authentic(body, sum []byte) bool {
+	return hmac.Equal(sum, s.mac(body)) || (len(s.previous) > 0 && hmac.Equal(sum, macWith(s.previous, body)))
+}
+
+func macWith(key, b []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write(b)
 	return m.Sum(nil)
 }
@@ -99,7 +108,7 @@ func (s *stateSigner) verify(token string, target, client [digestLen]byte) ([]by
 		return nil, errStateForged
 	}
 	body, sum := b[:len(b)-stateMACLen], b[len(b)-stateMACLen:]
-	if !hmac.Equal(sum, s.mac(body)) {
+	if !s.authentic(body, sum) {
 		return nil, errStateForged
 	}
 	expiry := int64(binary.BigEndian.Uint64(body[1:9]))

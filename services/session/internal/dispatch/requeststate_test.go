@@ -69,3 +69,28 @@ func FuzzRequestState(f *testing.F) {
 		}
 	})
 }
+
+// A key rotation: replicas sign with the new key and still accept states signed with
+// the previous one until it is dropped.
+func TestRequestStateKeyRotation(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	oldKey := []byte("the old key, at least 32 bytes long")
+	newKey := []byte("the new key, at least 32 bytes long")
+	before := &stateSigner{key: oldKey, ttl: time.Minute, now: clock}
+	rotating := &stateSigner{key: newKey, previous: oldKey, ttl: time.Minute, now: clock}
+	after := &stateSigner{key: newKey, ttl: time.Minute, now: clock}
+	target, client := digest("tools/call", "ask"), clientDigest(nil)
+
+	issued := before.sign([]byte("p"), target, client)
+	if got, err := rotating.verify(issued, target, client); err != nil || string(got) != "p" {
+		t.Fatalf("state of the old key during the rotation: %q, %v", got, err)
+	}
+	if _, err := after.verify(issued, target, client); !errors.Is(err, errStateForged) {
+		t.Fatalf("state of the old key after it was dropped: %v, want errStateForged", err)
+	}
+	fresh := rotating.sign([]byte("q"), target, client)
+	if got, err := after.verify(fresh, target, client); err != nil || string(got) != "q" {
+		t.Fatalf("a rotating replica signs with the new key: %q, %v", got, err)
+	}
+}

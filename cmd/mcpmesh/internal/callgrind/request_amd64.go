@@ -1,0 +1,4 @@
+package callgrind
+
+//go:noescape
+func clientRequest(block *[6]uintptr) uintptr
