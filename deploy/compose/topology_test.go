@@ -22,20 +22,41 @@ import (
 // hostPort matches the addresses compose.yaml uses: a service name or 0.0.0.0, and a port.
 var hostPort = regexp.MustCompile(`\b([a-z][a-z0-9-]*|0\.0\.0\.0):(\d{4,5})\b`)
 
-// TestComposeTopologyRuns starts the split profile of compose.yaml as local processes:
-// each service's own command and environment, with every service name and listen
-// address mapped to a loopback port and the database URL to a throwaway PostgreSQL
-// database. It runs the migrate one-shot first, starts each service after the ones it
-// depends on, waits for each with the service's own health check command, and then makes
-// a tools/call through the gateway with the official MCP Go SDK.
+// TestComposeTopologyRuns starts each mcpmesh topology of compose.yaml as local
+// processes: the default one (the whole mesh in one process, the mcpmesh service) and
+// the split profile (six services). Each service runs with its own command and
+// environment, with every service name and listen address mapped to a loopback port
+// and the database URL to a throwaway PostgreSQL database. The migrate one-shot runs
+// first, each service starts after the ones it depends on and is waited for with its
+// own health check command, and then a tools/call goes through the topology's gateway
+// with the official MCP Go SDK.
 func TestComposeTopologyRuns(t *testing.T) {
 	p := load(t)
-	services := map[string]meshService{}
-	for _, s := range meshServices(t, p) {
-		if s.name == "migrate" || slices.Contains(s.svc.Profiles, "split") {
-			services[s.name] = s
-		}
+	for _, tc := range []struct {
+		name, gateway string
+		in            func(types.ServiceConfig) bool
+	}{
+		{"default all-in-one", "mcpmesh", func(s types.ServiceConfig) bool { return len(s.Profiles) == 0 }},
+		{"split profile", "gateway", func(s types.ServiceConfig) bool { return slices.Contains(s.Profiles, "split") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			services := map[string]meshService{}
+			for _, s := range meshServices(t, p) {
+				if s.name == "migrate" || tc.in(s.svc) {
+					services[s.name] = s
+				}
+			}
+			if _, ok := services[tc.gateway]; !ok {
+				t.Fatalf("compose.yaml has no service %s in this topology", tc.gateway)
+			}
+			runTopology(t, services, tc.gateway)
+		})
 	}
+}
+
+// runTopology starts services (migrate first) as local processes and makes a
+// tools/call through the gateway of the service named gateway.
+func runTopology(t *testing.T, services map[string]meshService, gateway string) {
 	ports := map[string]string{} // "service:port" -> loopback port
 	mapAddr := func(service, s string) string {
 		return hostPort.ReplaceAllStringFunc(s, func(m string) string {
@@ -131,13 +152,13 @@ func TestComposeTopologyRuns(t *testing.T) {
 		}
 	}
 
-	gateway := "http://127.0.0.1:" + ports["gateway:8080"]
+	endpoint := "http://127.0.0.1:" + ports[gateway+":8080"] + "/mcp"
 	client := mcp.NewClient(&mcp.Implementation{Name: "compose-test", Version: "1.0.0"}, nil)
 	callCtx, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
-	session, err := client.Connect(callCtx, &mcp.StreamableClientTransport{Endpoint: gateway + "/mcp"}, nil)
+	session, err := client.Connect(callCtx, &mcp.StreamableClientTransport{Endpoint: endpoint}, nil)
 	if err != nil {
-		t.Fatalf("connect to %s/mcp: %v", gateway, err)
+		t.Fatalf("connect to %s: %v", endpoint, err)
 	}
 	defer session.Close()
 	var res *mcp.CallToolResult

@@ -83,3 +83,31 @@ func TestSessionBoundToItsPrincipal(t *testing.T) {
 		})
 	}
 }
+
+// TestAnonymousSessionsHaveNoOwner: with authentication off every caller is the
+// anonymous principal, whose sessions are recorded without an owner, like sessions
+// created without a principal (the previous release's gateways and transports send
+// none). Each kind answers both kinds of caller, so a rolling upgrade from a release
+// without principals loses no session; an authenticated caller gets neither.
+func TestAnonymousSessionsHaveNoOwner(t *testing.T) {
+	h := newHarnessOn(t, nil, true, nil)
+	anonymous := h.initializeAs(t, principal.Anonymous).GetId()
+	resp, err := h.client.Initialize(t.Context(), &sessionv1.InitializeRequest{
+		Params: []byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"previous-release","version":"1"}}`),
+	})
+	if err != nil {
+		t.Fatalf("initialize without a principal: %v", err)
+	}
+	for name, id := range map[string]string{"anonymous": anonymous, "without a principal": resp.GetSession().GetId()} {
+		req := &sessionv1.GetSessionRequest{SessionId: id}
+		if _, err := h.client.GetSession(t.Context(), req); err != nil {
+			t.Errorf("session created %s, asked without a principal: %v", name, err)
+		}
+		if _, err := h.client.GetSession(as(t, principal.Anonymous), req); err != nil {
+			t.Errorf("session created %s, asked as the anonymous principal: %v", name, err)
+		}
+		if _, err := h.client.GetSession(as(t, alice), req); status.Code(err) != codes.NotFound {
+			t.Errorf("session created %s, asked as alice: %v, want NotFound", name, err)
+		}
+	}
+}

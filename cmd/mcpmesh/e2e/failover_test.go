@@ -1,64 +1,63 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// TestKillEachReplicaBehindHAProxy runs two replicas of every service on one
-// PostgreSQL behind HAProxy (TCP for gRPC, as a ClusterIP Service balances; HTTP round
-// robin for the gateways) and, while 200 sessions call a tool in a loop, SIGKILLs one
-// session replica, then one transport replica, then one gateway replica. A request may
-// fail only if it was in flight when a replica died; no request started afterwards may
-// fail, and every session must still answer at the end.
+// TestKillEachReplicaBehindHAProxy runs two replicas of every service and of the
+// everything provider on one PostgreSQL behind HAProxy (TCP for gRPC, as a ClusterIP
+// Service balances; HTTP round robin for the gateways) and, while 200 sessions call a
+// tool in a loop, SIGKILLs one replica of each in turn: registry, provider, session,
+// transport, health, gateway. A request may fail only if it was in flight when a
+// replica died (started before the process was gone, not finished when the signal
+// was sent); no request started afterwards may fail, and every session must still
+// answer at the end.
 func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 	const (
 		sessions = 200
 		interval = 3 * time.Second // load before, between and after the kills
 	)
 	m := startReplicatedWith(t, replicaOptions{haproxy: true})
-	c := loadClient(sessions)
-	defer c.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
-	if err != nil {
-		t.Fatalf("open %d sessions: %v", sessions, err)
-	}
-	victims := []string{"session-1", "transport-1", "gateway-1"}
+	victims := []string{"registry-1", "provider-1", "session-1", "transport-1", "health-1", "gateway-1"}
 	// A kill is the interval from the signal to the process's exit: a request that
 	// reached the replica before it died was in flight on it.
-	type kill struct{ from, to time.Time }
+	type kill struct {
+		victim   string
+		from, to time.Time
+	}
 	var kills []kill
-	var wg sync.WaitGroup
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	wg.Go(func() {
-		defer stopLoad()
+	ctx, c, all := m.underLoad(t, sessions, 90*time.Second, func() error {
 		for _, name := range victims {
 			time.Sleep(interval)
 			from := time.Now()
 			m.processes[name].Kill()
-			kills = append(kills, kill{from, time.Now()})
+			kills = append(kills, kill{name, from, time.Now()})
 			t.Logf("SIGKILLed %s (exited after %s)", name, time.Since(from).Round(time.Millisecond))
 		}
 		time.Sleep(interval)
+		return nil
 	})
-	runLoad(loadCtx, c, m.gatewayLB, all)
-	wg.Wait()
 
 	requests, failures, inFlight, unexplained := 0, 0, 0, 0
 	kinds := map[string]int{}
+	inFlightAt, failedAt := make([]int, len(kills)), make([]int, len(kills))
 	for _, s := range all {
 		for _, o := range s.snapshot() {
 			requests++
-			for _, k := range kills {
+			explained := false
+			for i, k := range kills {
+				// Started before the process was gone, not finished when the signal went.
 				if !o.start.After(k.to) && !o.end.Before(k.from) {
 					inFlight++
+					inFlightAt[i]++
+					if o.failure != "" {
+						failedAt[i]++
+						explained = true
+					}
 				}
 			}
 			if o.failure == "" {
@@ -66,10 +65,6 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 			}
 			failures++
 			kinds[failureKind(o.failure)]++
-			explained := false
-			for _, k := range kills {
-				explained = explained || (!o.start.After(k.to) && !o.end.Before(k.from))
-			}
 			if !explained {
 				unexplained++
 				if unexplained <= 5 {
@@ -79,7 +74,10 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests, %d failed (%v), %d in flight at the three kills", requests, failures, kinds, inFlight)
+	for i, k := range kills {
+		t.Logf("SIGKILL of %s: %d requests in flight, %d of them failed", k.victim, inFlightAt[i], failedAt[i])
+	}
+	t.Logf("%d requests, %d failed (%v), %d in flight at the kills", requests, failures, kinds, inFlight)
 	if requests < 4*sessions {
 		t.Fatalf("only %d requests: the load did not run", requests)
 	}
@@ -89,18 +87,7 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 	if failures > inFlight {
 		t.Errorf("%d failures, more than the %d requests in flight at the kills", failures, inFlight)
 	}
-	lost := 0
-	for i, s := range all {
-		if err := echo(ctx, c, m.gatewayLB, s, 1_000_000+i); err != nil {
-			lost++
-			if lost <= 5 {
-				t.Errorf("session %s after the kills: %v", s.id, err)
-			}
-		}
-	}
-	if lost > 0 {
-		t.Errorf("%d of %d sessions lost", lost, sessions)
-	}
+	expectSessionsAnswer(ctx, t, c, m.gatewayLB, all, "the kills")
 }
 
 // TestRollingRestartBehindHAProxy replaces one replica of session, transport and
@@ -111,60 +98,17 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 func TestRollingRestartBehindHAProxy(t *testing.T) {
 	const sessions = 200
 	m := startReplicatedWith(t, replicaOptions{haproxy: true})
-	c := loadClient(sessions)
-	defer c.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
-	if err != nil {
-		t.Fatalf("open %d sessions: %v", sessions, err)
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var rollErr error
-	wg.Go(func() {
-		defer stopLoad()
+	_, _, all := m.underLoad(t, sessions, 90*time.Second, func() error {
 		time.Sleep(2 * time.Second)
 		for _, service := range []string{"session", "transport", "gateway"} {
-			if rollErr = m.roll(t, service); rollErr != nil {
-				return
+			if err := m.roll(t, service); err != nil {
+				return err
 			}
 		}
 		time.Sleep(2 * time.Second)
+		return nil
 	})
-	runLoad(loadCtx, c, m.gatewayLB, all)
-	wg.Wait()
-	if rollErr != nil {
-		t.Fatal(rollErr)
-	}
-	requests, failures := 0, 0
-	kinds := map[string]int{}
-	var firstFailure, lastFailure time.Time
-	for _, s := range all {
-		for _, o := range s.snapshot() {
-			requests++
-			if o.failure != "" {
-				failures++
-				kinds[failureKind(o.failure)]++
-				if firstFailure.IsZero() || o.start.Before(firstFailure) {
-					firstFailure = o.start
-				}
-				if o.end.After(lastFailure) {
-					lastFailure = o.end
-				}
-			}
-		}
-	}
-	if failures > 0 {
-		t.Logf("failures from %s to %s", firstFailure.Format("15:04:05.000"), lastFailure.Format("15:04:05.000"))
-	}
-	t.Logf("%d requests during the rolling restart, %d failed %v", requests, failures, kinds)
-	if requests < 4*sessions {
-		t.Fatalf("only %d requests: the load did not run", requests)
-	}
-	if failures != 0 {
-		t.Errorf("%d requests failed during a rolling restart; want 0", failures)
-	}
+	expectNoFailedRequest(t, all, "the rolling restart")
 }
 
 // roll starts service-3 on a spare backend of HAProxy with service-1's environment,
@@ -177,9 +121,7 @@ func (m *replicatedMesh) roll(t *testing.T, service string) error {
 // replace starts newName on the next spare address of old's service with old's
 // environment and arguments and the binary bin, waits until it is ready and HAProxy
 // has seen it (two checks at 200 ms, or one a second), then stops old with SIGTERM and
-// waits for its graceful exit, and gives old's address back to the spares. A replaced
-// provider registers its new address, which reaches every registry replica within
-// the refresh interval, before the old one stops.
+// waits for its graceful exit, and gives old's address back to the spares.
 func (m *replicatedMesh) replace(t *testing.T, old, newName, bin string) error {
 	service, _, _ := strings.Cut(old, "-")
 	if len(m.spares[service]) == 0 {

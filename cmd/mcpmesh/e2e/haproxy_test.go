@@ -7,11 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/tools/proc"
 )
 
 // startHAProxy runs HAProxy (the distribution's package) in front of backends: mode
@@ -63,7 +63,7 @@ listen %[2]s
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", file)
-	logs := &lockedBuffer{}
+	logs := &proc.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -99,24 +99,6 @@ listen %[2]s
 		}
 	}
 	return addr
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // freeAddr is a loopback address nothing listens on (yet).

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,7 +23,7 @@ import (
 
 // replicatedMesh runs two replicas each of registry, session, transport and gateway
 // over one PostgreSQL database, plus the everything provider and the health service
-// (two replicas of health behind HAProxy), behind a round-robin HTTP load balancer
+// (two replicas of each in haproxy layouts), behind a round-robin HTTP load balancer
 // with no session affinity.
 type replicatedMesh struct {
 	lb       *httptest.Server
@@ -37,11 +38,10 @@ type replicatedMesh struct {
 	sessionLB, transportLB *tcpBalancer
 	// gatewayLB is the HAProxy in front of the gateways (haproxy layouts only).
 	gatewayLB string
-	// spares are, per service, free addresses for replacement replicas (haproxy layouts
-	// only): for a service behind HAProxy, backends no process listens on yet, taken
-	// by replacements in turn; for the provider, which registers its own address, any
-	// free address. started keeps each process's environment, arguments and binary to
-	// start its replacement the same way.
+	// spares are, per service, the backends of its HAProxy no process listens on yet
+	// (haproxy layouts only), taken by replacement replicas in turn; a replaced
+	// replica's address goes back to them. started keeps each process's environment,
+	// arguments and binary to start its replacement the same way.
 	spares  map[string][]string
 	started map[string]startedWith
 }
@@ -61,8 +61,8 @@ type replicaOptions struct {
 	// session i.
 	crossWired bool
 	// haproxy cross-wires through HAProxy instead: TCP in front of the registry,
-	// session, transport and health replicas (two of each), HTTP round robin in front
-	// of the gateways (gatewayLB).
+	// provider, session, transport and health replicas (two of each), HTTP round
+	// robin in front of the gateways (gatewayLB).
 	haproxy bool
 	// env is added to the environment of every process that uses the database.
 	env []string
@@ -148,15 +148,22 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	reg1 := run("registry-1", env, "-target=registry", anyPort)
 	reg2 := run("registry-2", env, "-target=registry", anyPort)
 	registryPeer := behind("registry", reg1, reg2)
-	var providerEnv []string
 	if o.haproxy {
-		// One registration per provider name: a replacement's registration takes over the
-		// name, and the replaced process would register again at its next heartbeat (a
-		// third of the lease). A lease longer than the test keeps that heartbeat out of
-		// a replacement.
-		providerEnv = []string{"MCPMESH_PROVIDER_LEASE=5m"}
+		// Two provider replicas behind HAProxy register the balancer's address under
+		// one name, as the replicas of a Deployment register their Service. The registry
+		// keeps one lease per name: the latest registration's. A replica whose lease was
+		// taken over registers again at its next heartbeat (a third of the lease), and
+		// a replica that stops gracefully deregisters only its own lease; a lease
+		// longer than the test keeps those heartbeats out of it.
+		replicas := []string{freeAddr(t), freeAddr(t)}
+		lb := startHAProxy(t, "provider", "tcp", append(slices.Clone(replicas), m.spares["provider"]...)...)
+		for i, addr := range replicas {
+			run(fmt.Sprintf("provider-%d", i+1), []string{"MCPMESH_PROVIDER_LEASE=5m"}, "-target=provider-everything",
+				"-grpc.listen="+addr, "-peers.registry="+registryPeer[i], "-provider.advertise="+lb)
+		}
+	} else {
+		run("provider-1", nil, "-target=provider-everything", anyPort, "-peers.registry="+registryPeer[0])
 	}
-	run("provider-1", providerEnv, "-target=provider-everything", anyPort, "-peers.registry="+registryPeer[0])
 	s1 := run("session-1", env, "-target=session", anyPort, "-peers.registry="+registryPeer[0])
 	s2 := run("session-2", env, "-target=session", anyPort, "-peers.registry="+registryPeer[1])
 	sessionPeer := behind("session", s1, s2)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +19,9 @@ import (
 //  1. The binary under test migrates the database, and every service records one
 //     more migration than either release knows, as the next release's first
 //     migration would: both releases must run on a newer schema (expand/contract).
-//  2. A mixed mesh starts behind HAProxy: replica 1 of registry, session, transport,
-//     health and gateway, and the everything provider, run the previous release;
-//     replica 2 runs the binary under test.
+//  2. A mixed mesh starts behind HAProxy: replica 1 of registry, everything provider,
+//     session, transport, health and gateway runs the previous release, replica 2 the
+//     binary under test.
 //  3. 100 sessions, opened before anything is upgraded, call a tool in a loop while
 //     every previous-release process is replaced by the new release (the new one
 //     started and ready first, then the old one stopped with SIGTERM, as a Deployment
@@ -47,72 +46,25 @@ func TestUpgradeAndRollbackUnderLoad(t *testing.T) {
 			return ""
 		},
 	})
-	c := loadClient(sessions)
-	defer c.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	all, err := openLoadSessions(ctx, c, m.gatewayLB, sessions)
-	if err != nil {
-		t.Fatalf("open %d sessions: %v", sessions, err)
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var rollErr error
-	wg.Go(func() {
-		defer stopLoad()
+	ctx, c, all := m.underLoad(t, sessions, 150*time.Second, func() error {
 		time.Sleep(2 * time.Second) // both releases serve the load
-		// Upgrade the rest: the order of docs/operations/release.md (back to front).
+		// Upgrade the rest, back to front as docs/operations/deployment.md orders it.
 		for _, service := range []string{"registry", "provider", "session", "transport", "health", "gateway"} {
-			if rollErr = m.replace(t, service+"-1", service+"-3", binary); rollErr != nil {
-				return
+			if err := m.replace(t, service+"-1", service+"-3", binary); err != nil {
+				return err
 			}
 		}
 		time.Sleep(2 * time.Second) // only the new release serves the load
 		// Roll one service back.
-		if rollErr = m.replace(t, "session-3", "session-4", old); rollErr != nil {
-			return
+		if err := m.replace(t, "session-3", "session-4", old); err != nil {
+			return err
 		}
 		time.Sleep(2 * time.Second)
+		return nil
 	})
-	runLoad(loadCtx, c, m.gatewayLB, all)
-	wg.Wait()
-	if rollErr != nil {
-		t.Fatal(rollErr)
-	}
-	requests, failures := 0, 0
-	kinds := map[string]int{}
-	for _, s := range all {
-		for _, o := range s.snapshot() {
-			requests++
-			if o.failure != "" {
-				failures++
-				kinds[failureKind(o.failure)]++
-				if failures <= 5 {
-					t.Errorf("request %s–%s failed: %s", o.start.Format("15:04:05.000"), o.end.Format("15:04:05.000"), o.failure)
-				}
-			}
-		}
-	}
-	t.Logf("%d requests during the upgrade and the rollback, %d failed %v", requests, failures, kinds)
-	if requests < 4*sessions {
-		t.Fatalf("only %d requests: the load did not run", requests)
-	}
-	if failures != 0 {
-		t.Errorf("%d requests failed during the upgrade and the rollback; want 0", failures)
-	}
+	expectNoFailedRequest(t, all, "the upgrade and the rollback")
 	// Every session opened before the upgrade still answers.
-	lost := 0
-	for i, s := range all {
-		if err := echo(ctx, c, m.gatewayLB, s, 1_000_000+i); err != nil {
-			lost++
-			if lost <= 5 {
-				t.Errorf("session %s after the upgrade and the rollback: %v", s.id, err)
-			}
-		}
-	}
-	if lost > 0 {
-		t.Errorf("%d of %d sessions lost", lost, sessions)
-	}
+	expectSessionsAnswer(ctx, t, c, m.gatewayLB, all, "the upgrade and the rollback")
 }
 
 // recordFutureMigration records, for every service with migrations, an applied

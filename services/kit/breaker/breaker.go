@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
@@ -69,6 +70,30 @@ func fromGobreaker(s gobreaker.State) State {
 
 type circuit = gobreaker.TwoStepCircuitBreaker[struct{}]
 
+// guard is one provider's breaker and when it last counted a failure.
+type guard struct {
+	cb *circuit
+
+	mu          sync.Mutex
+	lastFailure time.Time
+}
+
+// sameOutage reports whether a failure of a call started at start belongs to a
+// failure already counted: the call was in flight when that failure was recorded, as
+// every call on a connection that breaks is (a provider replica killed behind a load
+// balancer fails them all at once). Such a failure counts neither way, so that one
+// broken connection counts once and the breaker opens only when calls made after a
+// failure fail too. Otherwise it records now as the newest failure.
+func (g *guard) sameOutage(start time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if start.Before(g.lastFailure) {
+		return true
+	}
+	g.lastFailure = time.Now()
+	return false
+}
+
 // Breakers keeps one breaker per provider, created on the provider's first call.
 type Breakers struct {
 	settings  Settings
@@ -76,7 +101,7 @@ type Breakers struct {
 	max       int
 
 	mu         sync.RWMutex
-	byProvider map[string]*circuit
+	byProvider map[string]*guard
 
 	// onTransition is set by Observe; breakers call it when their state changes.
 	onTransition atomic.Pointer[func(provider string, to State)]
@@ -95,7 +120,7 @@ func New(s Settings, o Options) (*Breakers, error) {
 	if maxProviders <= 0 {
 		maxProviders = DefaultMaxProviders
 	}
-	return &Breakers{settings: s, isFailure: isFailure, max: maxProviders, byProvider: map[string]*circuit{}}, nil
+	return &Breakers{settings: s, isFailure: isFailure, max: maxProviders, byProvider: map[string]*guard{}}, nil
 }
 
 // Do runs fn unless provider's breaker is open, and records its outcome. It returns
@@ -127,11 +152,12 @@ func (b *Breakers) Allow(ctx context.Context, provider string) (done func(error)
 	if b.settings.FailureThreshold == 0 {
 		return noop, nil
 	}
-	cb := b.breaker(provider)
-	if cb == nil {
+	g := b.breaker(provider)
+	if g == nil {
 		return noop, nil
 	}
-	record, err := cb.Allow()
+	start := time.Now()
+	record, err := g.cb.Allow()
 	if err != nil {
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 			return nil, fmt.Errorf("provider %q: %w", provider, ErrOpen)
@@ -139,8 +165,12 @@ func (b *Breakers) Allow(ctx context.Context, provider string) (done func(error)
 		return nil, err
 	}
 	return func(err error) {
-		if err != nil && ctx.Err() != nil {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
 			err = callerGone{err}
+		case b.isFailure(err) && g.sameOutage(start):
+			err = inFlightAtFailure{err}
 		}
 		record(err)
 	}, nil
@@ -151,12 +181,12 @@ func noop(error) {}
 // State is the current state of provider's breaker (closed when it has none).
 func (b *Breakers) State(provider string) State {
 	b.mu.RLock()
-	cb := b.byProvider[provider]
+	g := b.byProvider[provider]
 	b.mu.RUnlock()
-	if cb == nil {
+	if g == nil {
 		return StateClosed
 	}
-	return fromGobreaker(cb.State())
+	return fromGobreaker(g.cb.State())
 }
 
 // Forget drops provider's breaker, for a provider that left the registry.
@@ -170,29 +200,29 @@ func (b *Breakers) Forget(provider string) {
 func (b *Breakers) each(fn func(provider string, s State)) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for name, cb := range b.byProvider {
-		fn(name, fromGobreaker(cb.State()))
+	for name, g := range b.byProvider {
+		fn(name, fromGobreaker(g.cb.State()))
 	}
 }
 
 // breaker returns provider's breaker, creating it on first use; nil when the bound
 // is reached and no closed breaker can make room.
-func (b *Breakers) breaker(provider string) *circuit {
+func (b *Breakers) breaker(provider string) *guard {
 	b.mu.RLock()
-	cb := b.byProvider[provider]
+	g := b.byProvider[provider]
 	b.mu.RUnlock()
-	if cb != nil {
-		return cb
+	if g != nil {
+		return g
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cb = b.byProvider[provider]; cb != nil {
-		return cb
+	if g = b.byProvider[provider]; g != nil {
+		return g
 	}
 	if len(b.byProvider) >= b.max && !b.evictClosedLocked() {
 		return nil
 	}
-	cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+	cb := gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        provider,
 		MaxRequests: b.settings.HalfOpenMaxRequests,
 		Timeout:     b.settings.OpenTimeout,
@@ -203,7 +233,8 @@ func (b *Breakers) breaker(provider string) *circuit {
 		IsSuccessful: func(err error) bool { return err == nil || !b.isFailure(err) },
 		IsExcluded: func(err error) bool {
 			var gone callerGone
-			return errors.As(err, &gone)
+			var overlapped inFlightAtFailure
+			return errors.As(err, &gone) || errors.As(err, &overlapped)
 		},
 		OnStateChange: func(name string, _, to gobreaker.State) {
 			if f := b.onTransition.Load(); f != nil {
@@ -211,14 +242,15 @@ func (b *Breakers) breaker(provider string) *circuit {
 			}
 		},
 	})
-	b.byProvider[provider] = cb
-	return cb
+	g = &guard{cb: cb}
+	b.byProvider[provider] = g
+	return g
 }
 
 // evictClosedLocked drops one closed breaker; it reports whether it found one.
 func (b *Breakers) evictClosedLocked() bool {
-	for name, cb := range b.byProvider {
-		if cb.State() == gobreaker.StateClosed {
+	for name, g := range b.byProvider {
+		if g.cb.State() == gobreaker.StateClosed {
 			delete(b.byProvider, name)
 			return true
 		}
@@ -231,3 +263,10 @@ type callerGone struct{ err error }
 
 func (c callerGone) Error() string { return c.err.Error() }
 func (c callerGone) Unwrap() error { return c.err }
+
+// inFlightAtFailure marks a failure of a call that was in flight when another
+// failure of the same provider was counted (guard.sameOutage).
+type inFlightAtFailure struct{ err error }
+
+func (f inFlightAtFailure) Error() string { return f.err.Error() }
+func (f inFlightAtFailure) Unwrap() error { return f.err }

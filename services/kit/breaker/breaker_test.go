@@ -325,3 +325,32 @@ func TestDoCountsAPanicAndRepanics(t *testing.T) {
 		t.Fatalf("state %v after a panicking call, want open", got)
 	}
 }
+
+// TestCallsInFlightTogetherFailOnce: the calls on a connection that breaks fail at
+// once (a provider replica killed behind a load balancer); they count as one failure,
+// and the breaker opens only when calls made after it fail too.
+func TestCallsInFlightTogetherFailOnce(t *testing.T) {
+	b := newBreakers(t, breaker.Settings{FailureThreshold: 3, OpenTimeout: time.Hour, HalfOpenMaxRequests: 1}, breaker.Options{})
+	var inFlight []func(error)
+	for range 10 {
+		done, err := b.Allow(context.Background(), "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inFlight = append(inFlight, done)
+	}
+	for _, done := range inFlight {
+		done(errUnavailable)
+	}
+	if got := b.State("p"); got != breaker.StateClosed {
+		t.Fatalf("after 10 calls in flight together failed: state %v, want closed (one failure counted)", got)
+	}
+	for i := range 2 {
+		if ran, err := call(b, context.Background(), "p", errUnavailable); !ran || !errors.Is(err, errUnavailable) {
+			t.Fatalf("call %d after the outage: ran=%v err=%v", i, ran, err)
+		}
+	}
+	if got := b.State("p"); got != breaker.StateOpen {
+		t.Fatalf("after two more failed calls made one after another: state %v, want open", got)
+	}
+}

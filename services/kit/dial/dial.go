@@ -73,7 +73,9 @@ func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 	return &Dialer{local: local, opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
 }
 
-// peerOptions are added to connections made by Peer.
+// peerOptions are added to connections made by Peer: connections to the mesh's own
+// services, which also receive the principal of each call (principalOptions). Provider
+// connections (Conn) never do: providers get a signed assertion instead.
 var peerOptions = []grpc.DialOption{
 	grpc.WithDefaultServiceConfig(peerServiceConfig),
 	grpc.WithChainUnaryInterceptor(waitForReadyUnary),

@@ -88,10 +88,13 @@ func (p *Principal) MissingScopes(required []string) []string {
 
 // OwnerOf is what a record created under ctx stores as its owner (a session, a task): a
 // SHA-256 digest of the principal's Key, so that the store keeps no identity in clear;
-// empty without a principal.
+// empty without a principal and for the anonymous principal of auth.mode none. Anonymous
+// records and records created without a principal are one kind: the previous release's
+// gateways and transports send no principal, so during a rolling upgrade (and after a
+// rollback) a record must answer both.
 func OwnerOf(ctx context.Context) string {
 	p, ok := FromContext(ctx)
-	if !ok {
+	if !ok || p.Method == MethodAnonymous {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(p.Key()))
