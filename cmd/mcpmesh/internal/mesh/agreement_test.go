@@ -152,16 +152,7 @@ func initializeSession(t *testing.T, base string) map[string]string {
 // message: code 0 with the text of a tool result with isError, or 0, "" on success.
 func callMCP(t *testing.T, base string, session map[string]string, tool, arguments string) (int, int, string) {
 	t.Helper()
-	headers := map[string]string{"Accept": "application/json, text/event-stream"}
-	for k, v := range session {
-		headers[k] = v
-	}
-	meta := ""
-	if session["Mcp-Session-Id"] == "" {
-		meta = `,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
-		headers["Mcp-Method"], headers["Mcp-Name"] = "tools/call", tool
-	}
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments + meta + `}}`
+	body, headers := toolCallRequest(session, tool, arguments)
 	resp, raw := post(t, base+"/mcp", body, headers)
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		// The answer is the last data line of the stream.
@@ -193,6 +184,21 @@ func callMCP(t *testing.T, base string, session map[string]string, tool, argumen
 		return resp.StatusCode, 0, ""
 	}
 	return resp.StatusCode, out.Error.Code, out.Error.Message
+}
+
+// toolCallRequest is the body and headers of a tools/call over /mcp: in the session
+// the headers name, or a 2026-07-28 request when they name none.
+func toolCallRequest(session map[string]string, tool, arguments string) (string, map[string]string) {
+	headers := map[string]string{"Accept": "application/json, text/event-stream"}
+	for k, v := range session {
+		headers[k] = v
+	}
+	meta := ""
+	if session["Mcp-Session-Id"] == "" {
+		meta = `,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
+		headers["Mcp-Method"], headers["Mcp-Name"] = "tools/call", tool
+	}
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments + meta + `}}`, headers
 }
 
 func post(t *testing.T, url, body string, headers map[string]string) (*http.Response, []byte) {

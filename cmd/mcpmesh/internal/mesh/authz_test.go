@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,36 @@ func TestPolicyThroughTheMesh(t *testing.T) {
 	}
 	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != m.assertionKeys.SigningKeyID() || jwks.Keys[0].D != "" {
 		t.Fatalf("JWKS %+v", jwks)
+	}
+}
+
+// TestPolicyDenialsOverMCP: the session's refusals reach an MCP client as the gateway
+// answers them, in both generations: missing scopes as 403 with an insufficient_scope
+// challenge naming them (step-up), a refused condition as JSON-RPC -32003. The mesh
+// runs without authentication, so every caller is the anonymous principal, which holds
+// no scope and no claim.
+func TestPolicyDenialsOverMCP(t *testing.T) {
+	cfg := allInOne(t)
+	cfg.Auth.Policy = session.PolicyConfig{Default: "allow", Rules: []session.PolicyRule{
+		{Name: "math", Tools: []string{"add"}, RequireScopes: []string{"math", "calc"}},
+		{Name: "echo-for-alice", Tools: []string{"echo"}, Allow: `principal.subject == "alice"`},
+	}}
+	_, base := startMesh(t, cfg)
+	stateful := initializeSession(t, base)
+	stateless := map[string]string{"MCP-Protocol-Version": "2026-07-28"}
+	for name, sessionHeaders := range map[string]map[string]string{"2026-07-28": stateless, "2025-11-25": stateful} {
+		t.Run(name, func(t *testing.T) {
+			// Policy decides before the name is looked up: no need to wait for the routes.
+			body, headers := toolCallRequest(sessionHeaders, "add", `{"a":1,"b":2}`)
+			resp, _ := post(t, base+"/mcp", body, headers)
+			challenge := resp.Header.Get("WWW-Authenticate")
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(challenge, `error="insufficient_scope"`) ||
+				!strings.Contains(challenge, `scope="math calc"`) {
+				t.Fatalf("add without scopes: %d %q, want 403 with an insufficient_scope challenge for math calc", resp.StatusCode, challenge)
+			}
+			if status, code, _ := callMCP(t, base, sessionHeaders, "echo", `{"message":"hi"}`); code != -32003 {
+				t.Fatalf("echo refused by a condition: HTTP %d, JSON-RPC %d; want -32003", status, code)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
@@ -117,6 +118,12 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 	}
 	if errors.Is(err, io.EOF) {
 		err = errNoResult
+	}
+	if !headSent && status.Code(err) == codes.PermissionDenied {
+		// The session's authorization refused the call: the gateway answers it (a
+		// step-up challenge for missing scopes, -32003 for a policy refusal), which
+		// needs the status with its details rather than a response written here.
+		return err
 	}
 	f := s.sessionFailure(ctx, req.GetMethod(), err)
 	return final(f.httpStatus, jsonrpc.AppendError(nil, o.id, f.code, f.message, nil))
