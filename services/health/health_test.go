@@ -71,11 +71,11 @@ func TestCheck(t *testing.T) {
 				pz, _ := healthServer(t, nil)
 				pa, _ := healthServer(t, serving(providerName))
 				return map[string]string{
-						"transport": tr, "session": se, "registry": re,
-						"gateway": httpHealth(t, http.StatusOK), "health": "inproc",
-					}, []*registryv1.Provider{
-						{Name: "zeta", Address: pz}, {Name: "alpha", Address: pa},
-					}
+					"transport": tr, "session": se, "registry": re,
+					"gateway": httpHealth(t, http.StatusOK), "health": "inproc",
+				}, []*registryv1.Provider{
+					{Name: "zeta", Address: pz}, {Name: "alpha", Address: pa},
+				}
 			},
 			wantStatus: up,
 			want: []want{
