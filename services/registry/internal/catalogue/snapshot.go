@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
-	"github.com/mcpmesh/mcpmesh/services/registry/internal/jsonvalue"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonvalue"
 )
 
 // Digest fingerprints one part of a snapshot, to tell watchers what changed.
