@@ -169,3 +169,25 @@ func TestRESTListingPages(t *testing.T) {
 		}
 	}
 }
+
+// TestObservedRESTListing: a REST listing is traced as the MCP method it shares a
+// path with, and a bad page token carries the JSON-RPC code tools/list would answer.
+func TestObservedRESTListing(t *testing.T) {
+	h := newObservedHarness(t)
+	if _, err := h.client.ListTools(t.Context(), &sessionv1.ListToolsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	got := attrs(h.span(t, "tools/list"))
+	if got["mcp.method.name"] != "tools/list" {
+		t.Errorf("span attributes %v, want mcp.method.name tools/list", got)
+	}
+	if _, ok := got["error.type"]; ok {
+		t.Errorf("a successful listing has error.type %q", got["error.type"])
+	}
+	if _, err := h.client.ListPrompts(t.Context(), &sessionv1.ListPromptsRequest{PageToken: "not a cursor"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad page token: %v, want InvalidArgument", err)
+	}
+	if got := attrs(h.span(t, "prompts/list")); got["error.type"] != "-32602" {
+		t.Errorf("bad page token: span attributes %v, want error.type -32602", got)
+	}
+}
