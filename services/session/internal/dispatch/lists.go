@@ -95,8 +95,10 @@ func (d *Dispatcher) Page(ctx context.Context, l Listing, cursor string, size in
 	if snap == nil {
 		return nil, "", nil
 	}
-	var page []catalogue.Entry
-	more := false
+	var (
+		page []catalogue.Entry
+		more bool
+	)
 	if p := d.policy(); p.Empty() {
 		page, more = catalogue.Page(listings[l].entries(snap), after, size)
 	} else {
