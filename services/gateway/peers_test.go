@@ -233,22 +233,9 @@ func (t *testTransport) Close(_ context.Context, req *transportv1.CloseRequest) 
 	}
 }
 
-// testRegistry is a small real RegistryService with one tool, "echo".
+// testRegistry is a small real RegistryService with one provider.
 type testRegistry struct {
 	registryv1.UnimplementedRegistryServiceServer
-}
-
-func (testRegistry) ListTools(context.Context, *registryv1.ListToolsRequest) (*registryv1.ListToolsResponse, error) {
-	schema, err := structpb.NewStruct(map[string]any{
-		"type":       "object",
-		"properties": map[string]any{"text": map[string]any{"type": "string"}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &registryv1.ListToolsResponse{Tools: []*registryv1.ToolView{{
-		Name: "echo", Description: "Echoes its text", Provider: "everything", InputSchema: schema,
-	}}}, nil
 }
 
 func (testRegistry) ListProviders(context.Context, *registryv1.ListProvidersRequest) (*registryv1.ListProvidersResponse, error) {
@@ -289,6 +276,20 @@ func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSession
 		return nil, status.Error(codes.NotFound, "session not found")
 	}
 	return &sessionv1.DeleteSessionResponse{}, nil
+}
+
+// ListTools answers GET /v1/tools, which the session serves (filtered by policy).
+func (testSession) ListTools(context.Context, *sessionv1.ListToolsRequest) (*sessionv1.ListToolsResponse, error) {
+	schema, err := structpb.NewStruct(map[string]any{
+		"type":       "object",
+		"properties": map[string]any{"text": map[string]any{"type": "string"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sessionv1.ListToolsResponse{Tools: []*registryv1.ToolView{{
+		Name: "echo", Description: "Echoes its text", Provider: "everything", InputSchema: schema,
+	}}}, nil
 }
 
 // CallTool answers like the session service: the result as raw JSON; errors the

@@ -16,7 +16,8 @@ type Config struct {
 	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
 	// SweepInterval is how often expired sessions are removed from the store.
 	SweepInterval time.Duration `koanf:"sweep_interval"`
-	// PageSize is the number of entries per page of tools/list and friends.
+	// PageSize is the number of entries per page of tools/list and friends, and the
+	// most a REST listing (GET /v1/tools and siblings) gives per page.
 	PageSize int `koanf:"page_size"`
 	// CacheTTL is the ttlMs hint on cacheable results of the stateless generation.
 	CacheTTL time.Duration `koanf:"cache_ttl"`

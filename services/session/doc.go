@@ -4,7 +4,9 @@
 // registry, routes tools/call, resources/read, prompts/get and completion/complete
 // straight to providers, and answers with MCP result objects, notifications and
 // JSON-RPC error objects (never envelopes). The REST API's calls arrive as the unary
-// CallTool, ReadResource and GetPrompt and run on the same dispatcher (call.go).
+// CallTool, ReadResource and GetPrompt and run on the same dispatcher (call.go); its
+// listings arrive as ListTools and siblings and are cut on the dispatcher's list path,
+// policy filter included (list.go).
 //
 // This package holds the gRPC handlers and their edge (errors.go, telemetry.go);
 // internal/backend wires what they work on (every store in memory or PostgreSQL, the

@@ -36,6 +36,21 @@ func TestRESTAndMCPAgree(t *testing.T) {
 	base := startWith(t, cfg)
 	// Both providers offer the same tools, so the mesh qualifies every name.
 	waitForCall(t, base, "down.echo", `{"message":"up"}`)
+	// REST listings and MCP listings are cut on the same path in the session service:
+	// the same entries in the same order, whatever the page boundaries.
+	t.Run("listings", func(t *testing.T) {
+		for _, l := range []struct{ path, method, member, key string }{
+			{"/v1/tools", "tools/list", "tools", "name"},
+			{"/v1/resources", "resources/list", "resources", "uri"},
+			{"/v1/resource-templates", "resources/templates/list", "resourceTemplates", "uriTemplate"},
+			{"/v1/prompts", "prompts/list", "prompts", "name"},
+		} {
+			rest, mcp := listREST(t, base, l.path, l.member, l.key), listMCP(t, base, l.method, l.member, l.key)
+			if len(rest) == 0 || strings.Join(rest, " ") != strings.Join(mcp, " ") {
+				t.Errorf("GET %s: %v\n%s: %v", l.path, rest, l.method, mcp)
+			}
+		}
+	})
 	// Before the down provider stops: it may own the resource (one provider wins a URI).
 	t.Run("read a resource and get a prompt", func(t *testing.T) {
 		resp, body := post(t, base+"/v1/resources:read", `{"uri":"test://static-text"}`, nil)
@@ -199,6 +214,82 @@ func toolCallRequest(session map[string]string, tool, arguments string) (string,
 		headers["Mcp-Method"], headers["Mcp-Name"] = "tools/call", tool
 	}
 	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments + meta + `}}`, headers
+}
+
+// listREST pages through a REST listing and returns the key of every entry (a
+// resource's key is inside its "resource" member, a template's inside
+// "resourceTemplate").
+func listREST(t *testing.T, base, path, member, key string) []string {
+	t.Helper()
+	var keys []string
+	token := ""
+	for range 100 {
+		resp, err := http.Get(base + path + "?page_token=" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s %v", path, resp.StatusCode, raw, err)
+		}
+		var page map[string]json.RawMessage
+		var entries []map[string]json.RawMessage
+		if json.Unmarshal(raw, &page) != nil || json.Unmarshal(page[member], &entries) != nil {
+			t.Fatalf("GET %s: %s", path, raw)
+		}
+		for _, e := range entries {
+			for _, inner := range []string{"resource", "resourceTemplate"} {
+				if nested, ok := e[inner]; ok {
+					_ = json.Unmarshal(nested, &e)
+				}
+			}
+			var k string
+			_ = json.Unmarshal(e[key], &k)
+			keys = append(keys, k)
+		}
+		token = ""
+		_ = json.Unmarshal(page["nextPageToken"], &token)
+		if token == "" {
+			return keys
+		}
+	}
+	t.Fatalf("GET %s does not end", path)
+	return nil
+}
+
+// listMCP pages through an MCP listing (2026-07-28) and returns the key of every entry.
+func listMCP(t *testing.T, base, method, member, key string) []string {
+	t.Helper()
+	var keys []string
+	cursor := ""
+	headers := map[string]string{"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": method}
+	for range 100 {
+		params := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"agreement","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
+		if cursor != "" {
+			params += `,"cursor":"` + cursor + `"`
+		}
+		resp, raw := post(t, base+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"`+method+`","params":{`+params+`}}`, headers)
+		var out struct {
+			Result map[string]json.RawMessage `json:"result"`
+		}
+		var entries []map[string]json.RawMessage
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || json.Unmarshal(out.Result[member], &entries) != nil {
+			t.Fatalf("%s: %d %s", method, resp.StatusCode, raw)
+		}
+		for _, e := range entries {
+			var k string
+			_ = json.Unmarshal(e[key], &k)
+			keys = append(keys, k)
+		}
+		cursor = ""
+		_ = json.Unmarshal(out.Result["nextCursor"], &cursor)
+		if cursor == "" {
+			return keys
+		}
+	}
+	t.Fatalf("%s does not end", method)
+	return nil
 }
 
 func post(t *testing.T, url, body string, headers map[string]string) (*http.Response, []byte) {

@@ -53,6 +53,11 @@ type RegistryServiceClient interface {
 	// ListProviders lists registered providers, ordered by name.
 	ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error)
 	// ListTools lists the mesh's tools, ordered by exposed name, with cursors.
+	//
+	// The List RPCs are the control plane's view (admin tooling, operators): every
+	// entry, whoever asks. Callers of the capabilities list through the session service
+	// (SessionService.ListTools and siblings, GET /v1/tools), which shows each principal
+	// only what the policy lets it use.
 	ListTools(ctx context.Context, in *ListToolsRequest, opts ...grpc.CallOption) (*ListToolsResponse, error)
 	// ListResources lists concrete resources, ordered by URI, with cursors.
 	ListResources(ctx context.Context, in *ListResourcesRequest, opts ...grpc.CallOption) (*ListResourcesResponse, error)
@@ -199,6 +204,11 @@ type RegistryServiceServer interface {
 	// ListProviders lists registered providers, ordered by name.
 	ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error)
 	// ListTools lists the mesh's tools, ordered by exposed name, with cursors.
+	//
+	// The List RPCs are the control plane's view (admin tooling, operators): every
+	// entry, whoever asks. Callers of the capabilities list through the session service
+	// (SessionService.ListTools and siblings, GET /v1/tools), which shows each principal
+	// only what the policy lets it use.
 	ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error)
 	// ListResources lists concrete resources, ordered by URI, with cursors.
 	ListResources(context.Context, *ListResourcesRequest) (*ListResourcesResponse, error)

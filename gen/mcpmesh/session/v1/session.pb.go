@@ -11,6 +11,7 @@
 package sessionv1
 
 import (
+	v1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1464,6 +1465,434 @@ func (x *GetPromptResponse) GetResult() []byte {
 	return nil
 }
 
+// ListToolsRequest pages through the tools the caller may use.
+type ListToolsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Zero means the session's page size (session.page_size), which also caps it.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Opaque token from a previous response (an MCP nextCursor); empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListToolsRequest) Reset() {
+	*x = ListToolsRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListToolsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListToolsRequest) ProtoMessage() {}
+
+func (x *ListToolsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListToolsRequest.ProtoReflect.Descriptor instead.
+func (*ListToolsRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListToolsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListToolsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListToolsResponse is one page of tools; its JSON is the registry's ListToolsResponse.
+type ListToolsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Tools []*v1.ToolView         `protobuf:"bytes,1,rep,name=tools,proto3" json:"tools,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListToolsResponse) Reset() {
+	*x = ListToolsResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListToolsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListToolsResponse) ProtoMessage() {}
+
+func (x *ListToolsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListToolsResponse.ProtoReflect.Descriptor instead.
+func (*ListToolsResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListToolsResponse) GetTools() []*v1.ToolView {
+	if x != nil {
+		return x.Tools
+	}
+	return nil
+}
+
+func (x *ListToolsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListResourcesRequest pages through resources, as ListToolsRequest does.
+type ListResourcesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListResourcesRequest) Reset() {
+	*x = ListResourcesRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResourcesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResourcesRequest) ProtoMessage() {}
+
+func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResourcesRequest.ProtoReflect.Descriptor instead.
+func (*ListResourcesRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListResourcesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListResourcesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListResourcesResponse is one page of resources.
+type ListResourcesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resources     []*v1.RoutedResource   `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListResourcesResponse) Reset() {
+	*x = ListResourcesResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResourcesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResourcesResponse) ProtoMessage() {}
+
+func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResourcesResponse.ProtoReflect.Descriptor instead.
+func (*ListResourcesResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListResourcesResponse) GetResources() []*v1.RoutedResource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *ListResourcesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListResourceTemplatesRequest pages through resource templates, as ListToolsRequest
+// does.
+type ListResourceTemplatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListResourceTemplatesRequest) Reset() {
+	*x = ListResourceTemplatesRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResourceTemplatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResourceTemplatesRequest) ProtoMessage() {}
+
+func (x *ListResourceTemplatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResourceTemplatesRequest.ProtoReflect.Descriptor instead.
+func (*ListResourceTemplatesRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListResourceTemplatesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListResourceTemplatesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListResourceTemplatesResponse is one page of resource templates.
+type ListResourceTemplatesResponse struct {
+	state             protoimpl.MessageState       `protogen:"open.v1"`
+	ResourceTemplates []*v1.RoutedResourceTemplate `protobuf:"bytes,1,rep,name=resource_templates,json=resourceTemplates,proto3" json:"resource_templates,omitempty"`
+	NextPageToken     string                       `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ListResourceTemplatesResponse) Reset() {
+	*x = ListResourceTemplatesResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResourceTemplatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResourceTemplatesResponse) ProtoMessage() {}
+
+func (x *ListResourceTemplatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResourceTemplatesResponse.ProtoReflect.Descriptor instead.
+func (*ListResourceTemplatesResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListResourceTemplatesResponse) GetResourceTemplates() []*v1.RoutedResourceTemplate {
+	if x != nil {
+		return x.ResourceTemplates
+	}
+	return nil
+}
+
+func (x *ListResourceTemplatesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListPromptsRequest pages through prompts, as ListToolsRequest does.
+type ListPromptsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPromptsRequest) Reset() {
+	*x = ListPromptsRequest{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPromptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPromptsRequest) ProtoMessage() {}
+
+func (x *ListPromptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPromptsRequest.ProtoReflect.Descriptor instead.
+func (*ListPromptsRequest) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListPromptsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPromptsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListPromptsResponse is one page of prompts.
+type ListPromptsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prompts       []*v1.RoutedPrompt     `protobuf:"bytes,1,rep,name=prompts,proto3" json:"prompts,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPromptsResponse) Reset() {
+	*x = ListPromptsResponse{}
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPromptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPromptsResponse) ProtoMessage() {}
+
+func (x *ListPromptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPromptsResponse.ProtoReflect.Descriptor instead.
+func (*ListPromptsResponse) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListPromptsResponse) GetPrompts() []*v1.RoutedPrompt {
+	if x != nil {
+		return x.Prompts
+	}
+	return nil
+}
+
+func (x *ListPromptsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // OpenConnectionRequest opens a 2024-11-05 HTTP+SSE connection.
 type OpenConnectionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1473,7 +1902,7 @@ type OpenConnectionRequest struct {
 
 func (x *OpenConnectionRequest) Reset() {
 	*x = OpenConnectionRequest{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1914,7 @@ func (x *OpenConnectionRequest) String() string {
 func (*OpenConnectionRequest) ProtoMessage() {}
 
 func (x *OpenConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[23]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1927,7 @@ func (x *OpenConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenConnectionRequest.ProtoReflect.Descriptor instead.
 func (*OpenConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{23}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{31}
 }
 
 // OpenConnectionResponse is one event of an OpenConnection stream.
@@ -1516,7 +1945,7 @@ type OpenConnectionResponse struct {
 
 func (x *OpenConnectionResponse) Reset() {
 	*x = OpenConnectionResponse{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1957,7 @@ func (x *OpenConnectionResponse) String() string {
 func (*OpenConnectionResponse) ProtoMessage() {}
 
 func (x *OpenConnectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[24]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1970,7 @@ func (x *OpenConnectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenConnectionResponse.ProtoReflect.Descriptor instead.
 func (*OpenConnectionResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{24}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *OpenConnectionResponse) GetEvent() isOpenConnectionResponse_Event {
@@ -1613,7 +2042,7 @@ type ConnectionOpened struct {
 
 func (x *ConnectionOpened) Reset() {
 	*x = ConnectionOpened{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +2054,7 @@ func (x *ConnectionOpened) String() string {
 func (*ConnectionOpened) ProtoMessage() {}
 
 func (x *ConnectionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[25]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +2067,7 @@ func (x *ConnectionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionOpened.ProtoReflect.Descriptor instead.
 func (*ConnectionOpened) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{25}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ConnectionOpened) GetSessionId() string {
@@ -1661,7 +2090,7 @@ type PublishRequest struct {
 
 func (x *PublishRequest) Reset() {
 	*x = PublishRequest{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +2102,7 @@ func (x *PublishRequest) String() string {
 func (*PublishRequest) ProtoMessage() {}
 
 func (x *PublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[26]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +2115,7 @@ func (x *PublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
 func (*PublishRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{26}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PublishRequest) GetSessionId() string {
@@ -1712,7 +2141,7 @@ type PublishResponse struct {
 
 func (x *PublishResponse) Reset() {
 	*x = PublishResponse{}
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +2153,7 @@ func (x *PublishResponse) String() string {
 func (*PublishResponse) ProtoMessage() {}
 
 func (x *PublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[27]
+	mi := &file_mcpmesh_session_v1_session_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,14 +2166,14 @@ func (x *PublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
 func (*PublishResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{27}
+	return file_mcpmesh_session_v1_session_proto_rawDescGZIP(), []int{35}
 }
 
 var File_mcpmesh_session_v1_session_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\n" +
-	" mcpmesh/session/v1/session.proto\x12\x12mcpmesh.session.v1\"\xa8\x02\n" +
+	" mcpmesh/session/v1/session.proto\x12\x12mcpmesh.session.v1\x1a\"mcpmesh/registry/v1/registry.proto\"\xa8\x02\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
 	"\x10protocol_version\x18\x02 \x01(\tR\x0fprotocolVersion\x12\x1f\n" +
@@ -1839,7 +2268,35 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"+\n" +
 	"\x11GetPromptResponse\x12\x16\n" +
-	"\x06result\x18\x01 \x01(\fR\x06result\"\x17\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\"N\n" +
+	"\x10ListToolsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"p\n" +
+	"\x11ListToolsResponse\x123\n" +
+	"\x05tools\x18\x01 \x03(\v2\x1d.mcpmesh.registry.v1.ToolViewR\x05tools\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +
+	"\x14ListResourcesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x82\x01\n" +
+	"\x15ListResourcesResponse\x12A\n" +
+	"\tresources\x18\x01 \x03(\v2#.mcpmesh.registry.v1.RoutedResourceR\tresources\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
+	"\x1cListResourceTemplatesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xa3\x01\n" +
+	"\x1dListResourceTemplatesResponse\x12Z\n" +
+	"\x12resource_templates\x18\x01 \x03(\v2+.mcpmesh.registry.v1.RoutedResourceTemplateR\x11resourceTemplates\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"P\n" +
+	"\x12ListPromptsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"z\n" +
+	"\x13ListPromptsResponse\x12;\n" +
+	"\aprompts\x18\x01 \x03(\v2!.mcpmesh.registry.v1.RoutedPromptR\aprompts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x17\n" +
 	"\x15OpenConnectionRequest\"\xc5\x01\n" +
 	"\x16OpenConnectionResponse\x12>\n" +
 	"\x06opened\x18\x01 \x01(\v2$.mcpmesh.session.v1.ConnectionOpenedH\x00R\x06opened\x12F\n" +
@@ -1853,7 +2310,7 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bmessages\x18\x02 \x03(\fR\bmessages\"\x11\n" +
-	"\x0fPublishResponse2\xfd\a\n" +
+	"\x0fPublishResponse2\x9b\v\n" +
 	"\x0eSessionService\x12[\n" +
 	"\n" +
 	"Initialize\x12%.mcpmesh.session.v1.InitializeRequest\x1a&.mcpmesh.session.v1.InitializeResponse\x12Q\n" +
@@ -1865,7 +2322,11 @@ const file_mcpmesh_session_v1_session_proto_rawDesc = "" +
 	"\aRespond\x12\".mcpmesh.session.v1.RespondRequest\x1a#.mcpmesh.session.v1.RespondResponse\x12U\n" +
 	"\bCallTool\x12#.mcpmesh.session.v1.CallToolRequest\x1a$.mcpmesh.session.v1.CallToolResponse\x12a\n" +
 	"\fReadResource\x12'.mcpmesh.session.v1.ReadResourceRequest\x1a(.mcpmesh.session.v1.ReadResourceResponse\x12X\n" +
-	"\tGetPrompt\x12$.mcpmesh.session.v1.GetPromptRequest\x1a%.mcpmesh.session.v1.GetPromptResponse\x12i\n" +
+	"\tGetPrompt\x12$.mcpmesh.session.v1.GetPromptRequest\x1a%.mcpmesh.session.v1.GetPromptResponse\x12X\n" +
+	"\tListTools\x12$.mcpmesh.session.v1.ListToolsRequest\x1a%.mcpmesh.session.v1.ListToolsResponse\x12d\n" +
+	"\rListResources\x12(.mcpmesh.session.v1.ListResourcesRequest\x1a).mcpmesh.session.v1.ListResourcesResponse\x12|\n" +
+	"\x15ListResourceTemplates\x120.mcpmesh.session.v1.ListResourceTemplatesRequest\x1a1.mcpmesh.session.v1.ListResourceTemplatesResponse\x12^\n" +
+	"\vListPrompts\x12&.mcpmesh.session.v1.ListPromptsRequest\x1a'.mcpmesh.session.v1.ListPromptsResponse\x12i\n" +
 	"\x0eOpenConnection\x12).mcpmesh.session.v1.OpenConnectionRequest\x1a*.mcpmesh.session.v1.OpenConnectionResponse0\x01\x12R\n" +
 	"\aPublish\x12\".mcpmesh.session.v1.PublishRequest\x1a#.mcpmesh.session.v1.PublishResponseB=Z;github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1;sessionv1b\x06proto3"
 
@@ -1881,42 +2342,54 @@ func file_mcpmesh_session_v1_session_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_session_v1_session_proto_rawDescData
 }
 
-var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_mcpmesh_session_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_mcpmesh_session_v1_session_proto_goTypes = []any{
-	(*Session)(nil),                // 0: mcpmesh.session.v1.Session
-	(*InitializeRequest)(nil),      // 1: mcpmesh.session.v1.InitializeRequest
-	(*InitializeResponse)(nil),     // 2: mcpmesh.session.v1.InitializeResponse
-	(*HandleRequest)(nil),          // 3: mcpmesh.session.v1.HandleRequest
-	(*HandleResponse)(nil),         // 4: mcpmesh.session.v1.HandleResponse
-	(*ServerRequest)(nil),          // 5: mcpmesh.session.v1.ServerRequest
-	(*Notification)(nil),           // 6: mcpmesh.session.v1.Notification
-	(*Error)(nil),                  // 7: mcpmesh.session.v1.Error
-	(*GetSessionRequest)(nil),      // 8: mcpmesh.session.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),     // 9: mcpmesh.session.v1.GetSessionResponse
-	(*DeleteSessionRequest)(nil),   // 10: mcpmesh.session.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil),  // 11: mcpmesh.session.v1.DeleteSessionResponse
-	(*ListenRequest)(nil),          // 12: mcpmesh.session.v1.ListenRequest
-	(*ListenResponse)(nil),         // 13: mcpmesh.session.v1.ListenResponse
-	(*ListenOpened)(nil),           // 14: mcpmesh.session.v1.ListenOpened
-	(*RespondRequest)(nil),         // 15: mcpmesh.session.v1.RespondRequest
-	(*RespondResponse)(nil),        // 16: mcpmesh.session.v1.RespondResponse
-	(*CallToolRequest)(nil),        // 17: mcpmesh.session.v1.CallToolRequest
-	(*CallToolResponse)(nil),       // 18: mcpmesh.session.v1.CallToolResponse
-	(*ReadResourceRequest)(nil),    // 19: mcpmesh.session.v1.ReadResourceRequest
-	(*ReadResourceResponse)(nil),   // 20: mcpmesh.session.v1.ReadResourceResponse
-	(*GetPromptRequest)(nil),       // 21: mcpmesh.session.v1.GetPromptRequest
-	(*GetPromptResponse)(nil),      // 22: mcpmesh.session.v1.GetPromptResponse
-	(*OpenConnectionRequest)(nil),  // 23: mcpmesh.session.v1.OpenConnectionRequest
-	(*OpenConnectionResponse)(nil), // 24: mcpmesh.session.v1.OpenConnectionResponse
-	(*ConnectionOpened)(nil),       // 25: mcpmesh.session.v1.ConnectionOpened
-	(*PublishRequest)(nil),         // 26: mcpmesh.session.v1.PublishRequest
-	(*PublishResponse)(nil),        // 27: mcpmesh.session.v1.PublishResponse
-	nil,                            // 28: mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
-	nil,                            // 29: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	(*Session)(nil),                       // 0: mcpmesh.session.v1.Session
+	(*InitializeRequest)(nil),             // 1: mcpmesh.session.v1.InitializeRequest
+	(*InitializeResponse)(nil),            // 2: mcpmesh.session.v1.InitializeResponse
+	(*HandleRequest)(nil),                 // 3: mcpmesh.session.v1.HandleRequest
+	(*HandleResponse)(nil),                // 4: mcpmesh.session.v1.HandleResponse
+	(*ServerRequest)(nil),                 // 5: mcpmesh.session.v1.ServerRequest
+	(*Notification)(nil),                  // 6: mcpmesh.session.v1.Notification
+	(*Error)(nil),                         // 7: mcpmesh.session.v1.Error
+	(*GetSessionRequest)(nil),             // 8: mcpmesh.session.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),            // 9: mcpmesh.session.v1.GetSessionResponse
+	(*DeleteSessionRequest)(nil),          // 10: mcpmesh.session.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil),         // 11: mcpmesh.session.v1.DeleteSessionResponse
+	(*ListenRequest)(nil),                 // 12: mcpmesh.session.v1.ListenRequest
+	(*ListenResponse)(nil),                // 13: mcpmesh.session.v1.ListenResponse
+	(*ListenOpened)(nil),                  // 14: mcpmesh.session.v1.ListenOpened
+	(*RespondRequest)(nil),                // 15: mcpmesh.session.v1.RespondRequest
+	(*RespondResponse)(nil),               // 16: mcpmesh.session.v1.RespondResponse
+	(*CallToolRequest)(nil),               // 17: mcpmesh.session.v1.CallToolRequest
+	(*CallToolResponse)(nil),              // 18: mcpmesh.session.v1.CallToolResponse
+	(*ReadResourceRequest)(nil),           // 19: mcpmesh.session.v1.ReadResourceRequest
+	(*ReadResourceResponse)(nil),          // 20: mcpmesh.session.v1.ReadResourceResponse
+	(*GetPromptRequest)(nil),              // 21: mcpmesh.session.v1.GetPromptRequest
+	(*GetPromptResponse)(nil),             // 22: mcpmesh.session.v1.GetPromptResponse
+	(*ListToolsRequest)(nil),              // 23: mcpmesh.session.v1.ListToolsRequest
+	(*ListToolsResponse)(nil),             // 24: mcpmesh.session.v1.ListToolsResponse
+	(*ListResourcesRequest)(nil),          // 25: mcpmesh.session.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),         // 26: mcpmesh.session.v1.ListResourcesResponse
+	(*ListResourceTemplatesRequest)(nil),  // 27: mcpmesh.session.v1.ListResourceTemplatesRequest
+	(*ListResourceTemplatesResponse)(nil), // 28: mcpmesh.session.v1.ListResourceTemplatesResponse
+	(*ListPromptsRequest)(nil),            // 29: mcpmesh.session.v1.ListPromptsRequest
+	(*ListPromptsResponse)(nil),           // 30: mcpmesh.session.v1.ListPromptsResponse
+	(*OpenConnectionRequest)(nil),         // 31: mcpmesh.session.v1.OpenConnectionRequest
+	(*OpenConnectionResponse)(nil),        // 32: mcpmesh.session.v1.OpenConnectionResponse
+	(*ConnectionOpened)(nil),              // 33: mcpmesh.session.v1.ConnectionOpened
+	(*PublishRequest)(nil),                // 34: mcpmesh.session.v1.PublishRequest
+	(*PublishResponse)(nil),               // 35: mcpmesh.session.v1.PublishResponse
+	nil,                                   // 36: mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
+	nil,                                   // 37: mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	(*v1.ToolView)(nil),                   // 38: mcpmesh.registry.v1.ToolView
+	(*v1.RoutedResource)(nil),             // 39: mcpmesh.registry.v1.RoutedResource
+	(*v1.RoutedResourceTemplate)(nil),     // 40: mcpmesh.registry.v1.RoutedResourceTemplate
+	(*v1.RoutedPrompt)(nil),               // 41: mcpmesh.registry.v1.RoutedPrompt
 }
 var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	0,  // 0: mcpmesh.session.v1.InitializeResponse.session:type_name -> mcpmesh.session.v1.Session
-	28, // 1: mcpmesh.session.v1.HandleRequest.param_headers:type_name -> mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
+	36, // 1: mcpmesh.session.v1.HandleRequest.param_headers:type_name -> mcpmesh.session.v1.HandleRequest.ParamHeadersEntry
 	6,  // 2: mcpmesh.session.v1.HandleResponse.notification:type_name -> mcpmesh.session.v1.Notification
 	7,  // 3: mcpmesh.session.v1.HandleResponse.error:type_name -> mcpmesh.session.v1.Error
 	5,  // 4: mcpmesh.session.v1.HandleResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
@@ -1925,36 +2398,48 @@ var file_mcpmesh_session_v1_session_proto_depIdxs = []int32{
 	6,  // 7: mcpmesh.session.v1.ListenResponse.notification:type_name -> mcpmesh.session.v1.Notification
 	5,  // 8: mcpmesh.session.v1.ListenResponse.request:type_name -> mcpmesh.session.v1.ServerRequest
 	7,  // 9: mcpmesh.session.v1.RespondRequest.error:type_name -> mcpmesh.session.v1.Error
-	29, // 10: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
-	25, // 11: mcpmesh.session.v1.OpenConnectionResponse.opened:type_name -> mcpmesh.session.v1.ConnectionOpened
-	6,  // 12: mcpmesh.session.v1.OpenConnectionResponse.notification:type_name -> mcpmesh.session.v1.Notification
-	1,  // 13: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
-	3,  // 14: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
-	8,  // 15: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
-	10, // 16: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
-	12, // 17: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
-	15, // 18: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
-	17, // 19: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
-	19, // 20: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
-	21, // 21: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
-	23, // 22: mcpmesh.session.v1.SessionService.OpenConnection:input_type -> mcpmesh.session.v1.OpenConnectionRequest
-	26, // 23: mcpmesh.session.v1.SessionService.Publish:input_type -> mcpmesh.session.v1.PublishRequest
-	2,  // 24: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
-	4,  // 25: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
-	9,  // 26: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
-	11, // 27: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
-	13, // 28: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
-	16, // 29: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
-	18, // 30: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
-	20, // 31: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
-	22, // 32: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
-	24, // 33: mcpmesh.session.v1.SessionService.OpenConnection:output_type -> mcpmesh.session.v1.OpenConnectionResponse
-	27, // 34: mcpmesh.session.v1.SessionService.Publish:output_type -> mcpmesh.session.v1.PublishResponse
-	24, // [24:35] is the sub-list for method output_type
-	13, // [13:24] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	37, // 10: mcpmesh.session.v1.GetPromptRequest.arguments:type_name -> mcpmesh.session.v1.GetPromptRequest.ArgumentsEntry
+	38, // 11: mcpmesh.session.v1.ListToolsResponse.tools:type_name -> mcpmesh.registry.v1.ToolView
+	39, // 12: mcpmesh.session.v1.ListResourcesResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
+	40, // 13: mcpmesh.session.v1.ListResourceTemplatesResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
+	41, // 14: mcpmesh.session.v1.ListPromptsResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
+	33, // 15: mcpmesh.session.v1.OpenConnectionResponse.opened:type_name -> mcpmesh.session.v1.ConnectionOpened
+	6,  // 16: mcpmesh.session.v1.OpenConnectionResponse.notification:type_name -> mcpmesh.session.v1.Notification
+	1,  // 17: mcpmesh.session.v1.SessionService.Initialize:input_type -> mcpmesh.session.v1.InitializeRequest
+	3,  // 18: mcpmesh.session.v1.SessionService.Handle:input_type -> mcpmesh.session.v1.HandleRequest
+	8,  // 19: mcpmesh.session.v1.SessionService.GetSession:input_type -> mcpmesh.session.v1.GetSessionRequest
+	10, // 20: mcpmesh.session.v1.SessionService.DeleteSession:input_type -> mcpmesh.session.v1.DeleteSessionRequest
+	12, // 21: mcpmesh.session.v1.SessionService.Listen:input_type -> mcpmesh.session.v1.ListenRequest
+	15, // 22: mcpmesh.session.v1.SessionService.Respond:input_type -> mcpmesh.session.v1.RespondRequest
+	17, // 23: mcpmesh.session.v1.SessionService.CallTool:input_type -> mcpmesh.session.v1.CallToolRequest
+	19, // 24: mcpmesh.session.v1.SessionService.ReadResource:input_type -> mcpmesh.session.v1.ReadResourceRequest
+	21, // 25: mcpmesh.session.v1.SessionService.GetPrompt:input_type -> mcpmesh.session.v1.GetPromptRequest
+	23, // 26: mcpmesh.session.v1.SessionService.ListTools:input_type -> mcpmesh.session.v1.ListToolsRequest
+	25, // 27: mcpmesh.session.v1.SessionService.ListResources:input_type -> mcpmesh.session.v1.ListResourcesRequest
+	27, // 28: mcpmesh.session.v1.SessionService.ListResourceTemplates:input_type -> mcpmesh.session.v1.ListResourceTemplatesRequest
+	29, // 29: mcpmesh.session.v1.SessionService.ListPrompts:input_type -> mcpmesh.session.v1.ListPromptsRequest
+	31, // 30: mcpmesh.session.v1.SessionService.OpenConnection:input_type -> mcpmesh.session.v1.OpenConnectionRequest
+	34, // 31: mcpmesh.session.v1.SessionService.Publish:input_type -> mcpmesh.session.v1.PublishRequest
+	2,  // 32: mcpmesh.session.v1.SessionService.Initialize:output_type -> mcpmesh.session.v1.InitializeResponse
+	4,  // 33: mcpmesh.session.v1.SessionService.Handle:output_type -> mcpmesh.session.v1.HandleResponse
+	9,  // 34: mcpmesh.session.v1.SessionService.GetSession:output_type -> mcpmesh.session.v1.GetSessionResponse
+	11, // 35: mcpmesh.session.v1.SessionService.DeleteSession:output_type -> mcpmesh.session.v1.DeleteSessionResponse
+	13, // 36: mcpmesh.session.v1.SessionService.Listen:output_type -> mcpmesh.session.v1.ListenResponse
+	16, // 37: mcpmesh.session.v1.SessionService.Respond:output_type -> mcpmesh.session.v1.RespondResponse
+	18, // 38: mcpmesh.session.v1.SessionService.CallTool:output_type -> mcpmesh.session.v1.CallToolResponse
+	20, // 39: mcpmesh.session.v1.SessionService.ReadResource:output_type -> mcpmesh.session.v1.ReadResourceResponse
+	22, // 40: mcpmesh.session.v1.SessionService.GetPrompt:output_type -> mcpmesh.session.v1.GetPromptResponse
+	24, // 41: mcpmesh.session.v1.SessionService.ListTools:output_type -> mcpmesh.session.v1.ListToolsResponse
+	26, // 42: mcpmesh.session.v1.SessionService.ListResources:output_type -> mcpmesh.session.v1.ListResourcesResponse
+	28, // 43: mcpmesh.session.v1.SessionService.ListResourceTemplates:output_type -> mcpmesh.session.v1.ListResourceTemplatesResponse
+	30, // 44: mcpmesh.session.v1.SessionService.ListPrompts:output_type -> mcpmesh.session.v1.ListPromptsResponse
+	32, // 45: mcpmesh.session.v1.SessionService.OpenConnection:output_type -> mcpmesh.session.v1.OpenConnectionResponse
+	35, // 46: mcpmesh.session.v1.SessionService.Publish:output_type -> mcpmesh.session.v1.PublishResponse
+	32, // [32:47] is the sub-list for method output_type
+	17, // [17:32] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_session_v1_session_proto_init() }
@@ -1977,7 +2462,7 @@ func file_mcpmesh_session_v1_session_proto_init() {
 		(*RespondRequest_Result)(nil),
 		(*RespondRequest_Error)(nil),
 	}
-	file_mcpmesh_session_v1_session_proto_msgTypes[24].OneofWrappers = []any{
+	file_mcpmesh_session_v1_session_proto_msgTypes[32].OneofWrappers = []any{
 		(*OpenConnectionResponse_Opened)(nil),
 		(*OpenConnectionResponse_Notification)(nil),
 		(*OpenConnectionResponse_Message)(nil),
@@ -1988,7 +2473,7 @@ func file_mcpmesh_session_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_session_v1_session_proto_rawDesc), len(file_mcpmesh_session_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

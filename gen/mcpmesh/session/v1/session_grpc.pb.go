@@ -23,17 +23,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SessionService_Initialize_FullMethodName     = "/mcpmesh.session.v1.SessionService/Initialize"
-	SessionService_Handle_FullMethodName         = "/mcpmesh.session.v1.SessionService/Handle"
-	SessionService_GetSession_FullMethodName     = "/mcpmesh.session.v1.SessionService/GetSession"
-	SessionService_DeleteSession_FullMethodName  = "/mcpmesh.session.v1.SessionService/DeleteSession"
-	SessionService_Listen_FullMethodName         = "/mcpmesh.session.v1.SessionService/Listen"
-	SessionService_Respond_FullMethodName        = "/mcpmesh.session.v1.SessionService/Respond"
-	SessionService_CallTool_FullMethodName       = "/mcpmesh.session.v1.SessionService/CallTool"
-	SessionService_ReadResource_FullMethodName   = "/mcpmesh.session.v1.SessionService/ReadResource"
-	SessionService_GetPrompt_FullMethodName      = "/mcpmesh.session.v1.SessionService/GetPrompt"
-	SessionService_OpenConnection_FullMethodName = "/mcpmesh.session.v1.SessionService/OpenConnection"
-	SessionService_Publish_FullMethodName        = "/mcpmesh.session.v1.SessionService/Publish"
+	SessionService_Initialize_FullMethodName            = "/mcpmesh.session.v1.SessionService/Initialize"
+	SessionService_Handle_FullMethodName                = "/mcpmesh.session.v1.SessionService/Handle"
+	SessionService_GetSession_FullMethodName            = "/mcpmesh.session.v1.SessionService/GetSession"
+	SessionService_DeleteSession_FullMethodName         = "/mcpmesh.session.v1.SessionService/DeleteSession"
+	SessionService_Listen_FullMethodName                = "/mcpmesh.session.v1.SessionService/Listen"
+	SessionService_Respond_FullMethodName               = "/mcpmesh.session.v1.SessionService/Respond"
+	SessionService_CallTool_FullMethodName              = "/mcpmesh.session.v1.SessionService/CallTool"
+	SessionService_ReadResource_FullMethodName          = "/mcpmesh.session.v1.SessionService/ReadResource"
+	SessionService_GetPrompt_FullMethodName             = "/mcpmesh.session.v1.SessionService/GetPrompt"
+	SessionService_ListTools_FullMethodName             = "/mcpmesh.session.v1.SessionService/ListTools"
+	SessionService_ListResources_FullMethodName         = "/mcpmesh.session.v1.SessionService/ListResources"
+	SessionService_ListResourceTemplates_FullMethodName = "/mcpmesh.session.v1.SessionService/ListResourceTemplates"
+	SessionService_ListPrompts_FullMethodName           = "/mcpmesh.session.v1.SessionService/ListPrompts"
+	SessionService_OpenConnection_FullMethodName        = "/mcpmesh.session.v1.SessionService/OpenConnection"
+	SessionService_Publish_FullMethodName               = "/mcpmesh.session.v1.SessionService/Publish"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -90,6 +94,27 @@ type SessionServiceClient interface {
 	// GetPrompt gets a prompt by the name the mesh exposes
 	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResponse, error)
+	// ListTools lists the tools the caller may use (GET /v1/tools), ordered by exposed
+	// name, in the registry's REST shape.
+	//
+	// ListTools, ListResources, ListResourceTemplates and ListPrompts serve the same
+	// callers as CallTool: they run on the dispatcher's list path, the one of MCP's
+	// tools/list, resources/list, resources/templates/list and prompts/list, so the
+	// caller's principal sees exactly what the policy lets it see over /mcp, pages are
+	// cut the same way, page tokens are MCP cursors (a nextCursor works as page_token
+	// and back), and telemetry counts them as those MCP methods. INVALID_ARGUMENT for a
+	// bad page token or a negative page size. The registry's own List RPCs are the
+	// control plane's unfiltered view.
+	ListTools(ctx context.Context, in *ListToolsRequest, opts ...grpc.CallOption) (*ListToolsResponse, error)
+	// ListResources lists the concrete resources the caller may read
+	// (GET /v1/resources), ordered by URI.
+	ListResources(ctx context.Context, in *ListResourcesRequest, opts ...grpc.CallOption) (*ListResourcesResponse, error)
+	// ListResourceTemplates lists the resource templates the caller may use
+	// (GET /v1/resource-templates), ordered by URI template.
+	ListResourceTemplates(ctx context.Context, in *ListResourceTemplatesRequest, opts ...grpc.CallOption) (*ListResourceTemplatesResponse, error)
+	// ListPrompts lists the prompts the caller may get (GET /v1/prompts), ordered by
+	// exposed name.
+	ListPrompts(ctx context.Context, in *ListPromptsRequest, opts ...grpc.CallOption) (*ListPromptsResponse, error)
 	// OpenConnection opens a connection of the 2024-11-05 HTTP+SSE transport, whose
 	// client POSTs its messages separately from the stream it reads. It reserves an id
 	// for the connection (the session takes it at initialize, see
@@ -224,6 +249,46 @@ func (c *sessionServiceClient) GetPrompt(ctx context.Context, in *GetPromptReque
 	return out, nil
 }
 
+func (c *sessionServiceClient) ListTools(ctx context.Context, in *ListToolsRequest, opts ...grpc.CallOption) (*ListToolsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListToolsResponse)
+	err := c.cc.Invoke(ctx, SessionService_ListTools_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ListResources(ctx context.Context, in *ListResourcesRequest, opts ...grpc.CallOption) (*ListResourcesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListResourcesResponse)
+	err := c.cc.Invoke(ctx, SessionService_ListResources_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ListResourceTemplates(ctx context.Context, in *ListResourceTemplatesRequest, opts ...grpc.CallOption) (*ListResourceTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListResourceTemplatesResponse)
+	err := c.cc.Invoke(ctx, SessionService_ListResourceTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ListPrompts(ctx context.Context, in *ListPromptsRequest, opts ...grpc.CallOption) (*ListPromptsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPromptsResponse)
+	err := c.cc.Invoke(ctx, SessionService_ListPrompts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionServiceClient) OpenConnection(ctx context.Context, in *OpenConnectionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[OpenConnectionResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &SessionService_ServiceDesc.Streams[2], SessionService_OpenConnection_FullMethodName, cOpts...)
@@ -307,6 +372,27 @@ type SessionServiceServer interface {
 	// GetPrompt gets a prompt by the name the mesh exposes
 	// (POST /v1/prompts/{name}:get); it fails as CallTool does.
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error)
+	// ListTools lists the tools the caller may use (GET /v1/tools), ordered by exposed
+	// name, in the registry's REST shape.
+	//
+	// ListTools, ListResources, ListResourceTemplates and ListPrompts serve the same
+	// callers as CallTool: they run on the dispatcher's list path, the one of MCP's
+	// tools/list, resources/list, resources/templates/list and prompts/list, so the
+	// caller's principal sees exactly what the policy lets it see over /mcp, pages are
+	// cut the same way, page tokens are MCP cursors (a nextCursor works as page_token
+	// and back), and telemetry counts them as those MCP methods. INVALID_ARGUMENT for a
+	// bad page token or a negative page size. The registry's own List RPCs are the
+	// control plane's unfiltered view.
+	ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error)
+	// ListResources lists the concrete resources the caller may read
+	// (GET /v1/resources), ordered by URI.
+	ListResources(context.Context, *ListResourcesRequest) (*ListResourcesResponse, error)
+	// ListResourceTemplates lists the resource templates the caller may use
+	// (GET /v1/resource-templates), ordered by URI template.
+	ListResourceTemplates(context.Context, *ListResourceTemplatesRequest) (*ListResourceTemplatesResponse, error)
+	// ListPrompts lists the prompts the caller may get (GET /v1/prompts), ordered by
+	// exposed name.
+	ListPrompts(context.Context, *ListPromptsRequest) (*ListPromptsResponse, error)
 	// OpenConnection opens a connection of the 2024-11-05 HTTP+SSE transport, whose
 	// client POSTs its messages separately from the stream it reads. It reserves an id
 	// for the connection (the session takes it at initialize, see
@@ -359,6 +445,18 @@ func (UnimplementedSessionServiceServer) ReadResource(context.Context, *ReadReso
 }
 func (UnimplementedSessionServiceServer) GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPrompt not implemented")
+}
+func (UnimplementedSessionServiceServer) ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTools not implemented")
+}
+func (UnimplementedSessionServiceServer) ListResources(context.Context, *ListResourcesRequest) (*ListResourcesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListResources not implemented")
+}
+func (UnimplementedSessionServiceServer) ListResourceTemplates(context.Context, *ListResourceTemplatesRequest) (*ListResourceTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListResourceTemplates not implemented")
+}
+func (UnimplementedSessionServiceServer) ListPrompts(context.Context, *ListPromptsRequest) (*ListPromptsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPrompts not implemented")
 }
 func (UnimplementedSessionServiceServer) OpenConnection(*OpenConnectionRequest, grpc.ServerStreamingServer[OpenConnectionResponse]) error {
 	return status.Error(codes.Unimplemented, "method OpenConnection not implemented")
@@ -535,6 +633,78 @@ func _SessionService_GetPrompt_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_ListTools_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListToolsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ListTools(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ListTools_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ListTools(ctx, req.(*ListToolsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ListResources_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListResourcesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ListResources(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ListResources_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ListResources(ctx, req.(*ListResourcesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ListResourceTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListResourceTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ListResourceTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ListResourceTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ListResourceTemplates(ctx, req.(*ListResourceTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ListPrompts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPromptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ListPrompts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ListPrompts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ListPrompts(ctx, req.(*ListPromptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionService_OpenConnection_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(OpenConnectionRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -598,6 +768,22 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPrompt",
 			Handler:    _SessionService_GetPrompt_Handler,
+		},
+		{
+			MethodName: "ListTools",
+			Handler:    _SessionService_ListTools_Handler,
+		},
+		{
+			MethodName: "ListResources",
+			Handler:    _SessionService_ListResources_Handler,
+		},
+		{
+			MethodName: "ListResourceTemplates",
+			Handler:    _SessionService_ListResourceTemplates_Handler,
+		},
+		{
+			MethodName: "ListPrompts",
+			Handler:    _SessionService_ListPrompts_Handler,
 		},
 		{
 			MethodName: "Publish",

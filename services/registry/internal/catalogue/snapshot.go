@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
-	"github.com/mcpmesh/mcpmesh/services/registry/internal/jsonvalue"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonvalue"
 )
 
 // Digest fingerprints one part of a snapshot, to tell watchers what changed.
@@ -51,8 +51,8 @@ func (s *Snapshot) WithRevision(rev int64) *Snapshot {
 	}
 }
 
-// ToolViews returns the tools as REST callers see them, in the order of Tools. They
-// are converted on first use and then shared, since only REST listing needs them.
+// ToolViews returns the tools in the REST shape of ListTools, in the order of Tools. They
+// are converted on first use and then shared, since only ListTools needs them.
 // A JSON field that cannot be converted is left unset (Sanitize already rejects
 // non-object schemas, so this does not happen for registered tools).
 func (s *Snapshot) ToolViews() []*registryv1.ToolView {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 )
 
@@ -29,6 +31,10 @@ type Entry struct {
 	// (nil when absent or not a JSON object); the session validates calls against them.
 	InputSchema  []byte
 	OutputSchema []byte
+	// Routed is the registry's item (*registryv1.RoutedTool, RoutedResource,
+	// RoutedResourceTemplate or RoutedPrompt), for the REST listings, which answer in
+	// the registry's shapes. Shared and immutable.
+	Routed proto.Message
 }
 
 // Render returns the entry's JSON for class c.
@@ -72,6 +78,7 @@ func Build(resp *registryv1.WatchCatalogueResponse) *Snapshot {
 			Route:        Route{Provider: t.GetProvider(), Address: addr[t.GetProvider()], Name: t.GetTool().GetName()},
 			InputSchema:  rawOf(t.GetTool().GetInputSchema(), '{'),
 			OutputSchema: rawOf(t.GetTool().GetOutputSchema(), '{'),
+			Routed:       t,
 		}
 		for c := range numClasses {
 			e.JSON[c] = renderTool(t.GetName(), t.GetTool(), c)
@@ -79,21 +86,21 @@ func Build(resp *registryv1.WatchCatalogueResponse) *Snapshot {
 		s.Tools = append(s.Tools, e)
 	}
 	for _, r := range resp.GetResources() {
-		e := Entry{Key: r.GetResource().GetUri(), Route: Route{Provider: r.GetProvider(), Address: addr[r.GetProvider()]}}
+		e := Entry{Key: r.GetResource().GetUri(), Route: Route{Provider: r.GetProvider(), Address: addr[r.GetProvider()]}, Routed: r}
 		for c := range numClasses {
 			e.JSON[c] = renderResource(r.GetResource(), c)
 		}
 		s.Resources = append(s.Resources, e)
 	}
 	for _, t := range resp.GetResourceTemplates() {
-		e := Entry{Key: t.GetResourceTemplate().GetUriTemplate(), Route: Route{Provider: t.GetProvider(), Address: addr[t.GetProvider()]}}
+		e := Entry{Key: t.GetResourceTemplate().GetUriTemplate(), Route: Route{Provider: t.GetProvider(), Address: addr[t.GetProvider()]}, Routed: t}
 		for c := range numClasses {
 			e.JSON[c] = renderTemplate(t.GetResourceTemplate(), c)
 		}
 		s.Templates = append(s.Templates, e)
 	}
 	for _, p := range resp.GetPrompts() {
-		e := Entry{Key: p.GetName(), Route: Route{Provider: p.GetProvider(), Address: addr[p.GetProvider()], Name: p.GetPrompt().GetName()}}
+		e := Entry{Key: p.GetName(), Route: Route{Provider: p.GetProvider(), Address: addr[p.GetProvider()], Name: p.GetPrompt().GetName()}, Routed: p}
 		for c := range numClasses {
 			e.JSON[c] = renderPrompt(p.GetName(), p.GetPrompt(), c)
 		}

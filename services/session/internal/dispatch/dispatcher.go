@@ -206,13 +206,13 @@ func (d *Dispatcher) call(ctx context.Context, req *Request, emit Emit) ([]byte,
 	case "logging/setLevel":
 		return d.setLevel(ctx, req)
 	case "tools/list":
-		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Tools }, "tools", policy.KindTool)
+		return d.list(ctx, req, ListTools)
 	case "resources/list":
-		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Resources }, "resources", policy.KindResource)
+		return d.list(ctx, req, ListResources)
 	case "resources/templates/list":
-		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Templates }, "resourceTemplates", policy.KindResource)
+		return d.list(ctx, req, ListResourceTemplates)
 	case "prompts/list":
-		return d.list(ctx, req, func(s *catalogue.Snapshot) []catalogue.Entry { return s.Prompts }, "prompts", policy.KindPrompt)
+		return d.list(ctx, req, ListPrompts)
 	case "tools/call":
 		return d.audited(ctx, req, true, func() ([]byte, error) { return d.callTool(ctx, req, emit) })
 	case "resources/read":

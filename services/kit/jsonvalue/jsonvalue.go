@@ -1,6 +1,7 @@
 // Package jsonvalue converts the raw JSON bytes that travel inside the mesh into the
-// google.protobuf.Struct values of the registry's REST listings (tool schemas and
-// annotations in ToolView).
+// google.protobuf.Struct values of the REST listings (tool schemas and annotations in
+// ToolView), which the registry (control plane) and the session service (REST callers)
+// both serve.
 package jsonvalue
 
 import (
