@@ -3,9 +3,11 @@ package mesh
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,21 @@ func TestPolicyDenialsOverMCP(t *testing.T) {
 		{Name: "echo-for-alice", Tools: []string{"echo"}, Allow: `principal.subject == "alice"`},
 	}}
 	_, base := startMesh(t, cfg)
+	// Listings show only what the caller may use, over REST as over MCP.
+	eventually.NoError(t, 10*time.Second, func() error {
+		if !slices.Contains(listREST(t, base, "/v1/tools", "tools", "name"), "touch-resource") {
+			return errors.New("the everything provider's tools are not listed yet")
+		}
+		return nil
+	}, "the everything provider's tools are routed")
+	for surface, names := range map[string][]string{
+		"REST": listREST(t, base, "/v1/tools", "tools", "name"),
+		"MCP":  listMCP(t, base, "tools/list", "tools", "name"),
+	} {
+		if slices.Contains(names, "add") || slices.Contains(names, "echo") {
+			t.Errorf("%s listing shows tools the anonymous caller may not use: %v", surface, names)
+		}
+	}
 	stateful := initializeSession(t, base)
 	stateless := map[string]string{"MCP-Protocol-Version": "2026-07-28"}
 	for name, sessionHeaders := range map[string]map[string]string{"2026-07-28": stateless, "2025-11-25": stateful} {
