@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,4 +112,33 @@ func freeAddr(t *testing.T) string {
 	}
 	defer lis.Close()
 	return lis.Addr().String()
+}
+
+// Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range starts at
+// 32768 by default): no listener on port 0 and no outgoing connection gets them.
+const (
+	reservedPortMin = 20000
+	reservedPortMax = 32000
+)
+
+var nextReservedPort atomic.Int32
+
+// reservedAddr is a loopback address nothing listens on, for a backend HAProxy knows
+// before its process starts. It is taken below the ephemeral range: a port from
+// freeAddr, once released, can be given to another test's listener on port 0 before
+// the backend's process starts, and HAProxy would then send requests to a stranger
+// (seen as 502 "invalid or incomplete response").
+func reservedAddr(t *testing.T) string {
+	t.Helper()
+	nextReservedPort.CompareAndSwap(0, int32(reservedPortMin+os.Getpid()%(reservedPortMax-reservedPortMin)))
+	for range reservedPortMax - reservedPortMin {
+		port := reservedPortMin + (int(nextReservedPort.Add(1))-reservedPortMin)%(reservedPortMax-reservedPortMin)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if lis, err := net.Listen("tcp", addr); err == nil {
+			_ = lis.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }

@@ -109,7 +109,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		m.spares = map[string][]string{}
 		for _, s := range []string{"registry", "session", "transport", "health", "gateway", "provider"} {
 			for range sparesPerService {
-				m.spares[s] = append(m.spares[s], freeAddr(t))
+				m.spares[s] = append(m.spares[s], reservedAddr(t))
 			}
 		}
 	}
@@ -155,7 +155,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		// taken over registers again at its next heartbeat (a third of the lease), and
 		// a replica that stops gracefully deregisters only its own lease; a lease
 		// longer than the test keeps those heartbeats out of it.
-		replicas := []string{freeAddr(t), freeAddr(t)}
+		replicas := []string{reservedAddr(t), reservedAddr(t)}
 		lb := startHAProxy(t, "provider", "tcp", append(slices.Clone(replicas), m.spares["provider"]...)...)
 		for i, addr := range replicas {
 			run(fmt.Sprintf("provider-%d", i+1), []string{"MCPMESH_PROVIDER_LEASE=5m"}, "-target=provider-everything",
