@@ -70,12 +70,12 @@ func TestCheck(t *testing.T) {
 				// Only "" is known: the provider check falls back to the server's status.
 				pz, _ := healthServer(t, nil)
 				pa, _ := healthServer(t, serving(providerName))
-				return map[string]string{
+				services := map[string]string{
 					"transport": tr, "session": se, "registry": re,
 					"gateway": httpHealth(t, http.StatusOK), "health": "inproc",
-				}, []*registryv1.Provider{
-					{Name: "zeta", Address: pz}, {Name: "alpha", Address: pa},
 				}
+				providers := []*registryv1.Provider{{Name: "zeta", Address: pz}, {Name: "alpha", Address: pa}}
+				return services, providers
 			},
 			wantStatus: up,
 			want: []want{
