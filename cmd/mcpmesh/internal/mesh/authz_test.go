@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -146,7 +147,14 @@ func TestPolicyDenialsOverMCP(t *testing.T) {
 	_, base := startMesh(t, cfg)
 	// Listings show only what the caller may use, over REST as over MCP.
 	eventually.NoError(t, 10*time.Second, func() error {
-		if !slices.Contains(listREST(t, base, "/v1/tools", "tools", "name"), "touch-resource") {
+		// Before the first catalogue the listing is empty ({}): read it without failing.
+		resp, err := http.Get(base + "/v1/tools?page_size=100")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || !strings.Contains(string(body), `"name":"touch-resource"`) {
 			return errors.New("the everything provider's tools are not listed yet")
 		}
 		return nil
