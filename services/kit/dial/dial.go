@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -53,8 +54,10 @@ const peerServiceConfig = `{
   }]
 }`
 
-// providerServiceConfig balances over a provider's addresses too, but neither retries
-// nor waits: a provider that is down is reported at once (its breaker counts it).
+// providerServiceConfig balances over a provider's addresses too. It has no retry
+// policy: gRPC's retries would make a call again after a connection broke under it,
+// and a tool call that reached a replica may have run there before it died
+// (providerWait makes again only the calls that reached no connection).
 const providerServiceConfig = `{"loadBalancingConfig": [{"round_robin": {}}]}`
 
 // reconnect starts reconnecting at once and keeps the wait between attempts short, so
@@ -78,8 +81,15 @@ func New(local grpc.ClientConnInterface, opts ...grpc.DialOption) *Dialer {
 // connections (Conn) never do: providers get a signed assertion instead.
 var peerOptions = []grpc.DialOption{
 	grpc.WithDefaultServiceConfig(peerServiceConfig),
-	grpc.WithChainUnaryInterceptor(waitForReadyUnary),
-	grpc.WithChainStreamInterceptor(waitForReadyStream),
+	grpc.WithChainUnaryInterceptor(peerWait.unary),
+	grpc.WithChainStreamInterceptor(peerWait.stream),
+}
+
+// providerOptions are added to connections made by Conn: to providers.
+var providerOptions = []grpc.DialOption{
+	grpc.WithDefaultServiceConfig(providerServiceConfig),
+	grpc.WithChainUnaryInterceptor(providerWait.unary),
+	grpc.WithChainStreamInterceptor(providerWait.stream),
 }
 
 // PeerReadyWait bounds how long a call to a mesh service waits for a ready replica:
@@ -89,28 +99,61 @@ var peerOptions = []grpc.DialOption{
 // deadline.
 const PeerReadyWait = 5 * time.Second
 
-// A call with a deadline rides out a peer that is restarting: while the connection is
-// not ready it waits for it, up to PeerReadyWait and within the deadline, and a call
-// that failed unavailable because the connection went down (not a peer that answered
-// so) is made again once it is back. A call without a deadline (a long-lived stream)
-// fails fast at once, so nothing waits on a peer that is gone, and so does a call that
-// chose for itself with grpc.WaitForReady (a probe wants "connection refused" now).
-func waitForReadyUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	call := func() error { return invoker(ctx, method, req, reply, cc, opts...) }
-	if choosesWaitForReady(opts) {
-		return call()
-	}
-	return withReadyWait(ctx, cc, call)
+// ProviderReadyWait bounds how long a call to a provider waits for a ready
+// connection: long enough to reconnect through a balancer to another replica after
+// one died (tens of milliseconds), short enough that a provider that is down fails
+// each call within it, so its breaker counts those failures and opens.
+const ProviderReadyWait = 2 * time.Second
+
+// readyAttempts bounds how often one call is made: each attempt but the first follows
+// a connection that was lost and came back, so this never binds while a connection
+// reconnects normally; it stops a call from spinning on a connection that keeps
+// breaking.
+const readyAttempts = 4
+
+// readyWait is how the calls on one kind of connection ride out its reconnection.
+// A call with a deadline that finds the connection not ready waits for it, up to
+// limit and within the deadline, and a call that failed unavailable without reaching
+// a connection (it was never sent: the connection was down when it was made) is made
+// again once the connection is back. A call without a deadline (a long-lived stream)
+// fails fast at once, so nothing waits on a peer that is gone, and so does a call
+// that chose for itself with grpc.WaitForReady (a probe wants "connection refused"
+// now).
+type readyWait struct {
+	limit time.Duration
+	// resendBroken also makes again a call that was sent and failed unavailable
+	// because its connection went down under it (not a server that answered so). Mesh
+	// services are called so; providers are not: the call may have run on a replica
+	// that died after it arrived, and a tool call must not run twice.
+	resendBroken bool
 }
 
-func waitForReadyStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+var (
+	peerWait     = readyWait{limit: PeerReadyWait, resendBroken: true}
+	providerWait = readyWait{limit: ProviderReadyWait}
+)
+
+func (w readyWait) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if choosesWaitForReady(opts) {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	return w.run(ctx, cc, func() (sent bool, err error) {
+		// gRPC fills in the peer only once the call has a stream on a connection.
+		var reached peer.Peer
+		err = invoker(ctx, method, req, reply, cc, append(slices.Clip(opts), grpc.Peer(&reached))...)
+		return reached.Addr != nil, err
+	})
+}
+
+func (w readyWait) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	if choosesWaitForReady(opts) {
 		return streamer(ctx, desc, cc, method, opts...)
 	}
 	var stream grpc.ClientStream
-	err := withReadyWait(ctx, cc, func() (err error) {
+	err := w.run(ctx, cc, func() (sent bool, err error) {
+		// Opening a stream sends no request message: that is SendMsg's, later.
 		stream, err = streamer(ctx, desc, cc, method, opts...)
-		return err
+		return false, err
 	})
 	return stream, err
 }
@@ -125,16 +168,22 @@ func choosesWaitForReady(opts []grpc.CallOption) bool {
 	return false
 }
 
-func withReadyWait(ctx context.Context, cc *grpc.ClientConn, call func() error) error {
+// run makes call (which reports whether it reached a connection) as w says.
+func (w readyWait) run(ctx context.Context, cc *grpc.ClientConn, call func() (sent bool, err error)) error {
 	if _, ok := ctx.Deadline(); !ok {
-		return call()
+		_, err := call()
+		return err
 	}
-	giveUp := time.Now().Add(PeerReadyWait)
-	for {
+	giveUp := time.Now().Add(w.limit)
+	for attempt := 1; ; attempt++ {
 		awaitReady(ctx, cc, time.Until(giveUp))
-		err := call()
-		if status.Code(err) != codes.Unavailable || ctx.Err() != nil || !time.Now().Before(giveUp) ||
-			cc.GetState() == connectivity.Ready {
+		sent, err := call()
+		if status.Code(err) != codes.Unavailable || ctx.Err() != nil || !time.Now().Before(giveUp) || attempt == readyAttempts {
+			return err
+		}
+		// Sent, on a connection that is ready now: the server answered unavailable.
+		// Sent, on one that is not: it broke under the call.
+		if sent && (!w.resendBroken || cc.GetState() == connectivity.Ready) {
 			return err
 		}
 	}
@@ -165,8 +214,12 @@ func IsInProcess(target string) bool {
 
 // Conn returns the connection for target (a provider), creating it on first use.
 // Connections are lazy: an unreachable target fails the calls made on it, not Conn.
+// A call with a deadline waits for a ready connection (up to ProviderReadyWait), and
+// one that failed before reaching a connection is made again once there is one, so a
+// provider replica that dies behind a balancer fails only the calls it had received;
+// a call that was sent is never made again.
 func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
-	return d.conn(target, "", grpc.WithDefaultServiceConfig(providerServiceConfig))
+	return d.conn(target, "", providerOptions...)
 }
 
 // Peer is Conn for a service of the mesh itself (peers.*): calls carry the caller's
