@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,36 +12,82 @@ import (
 // TestKillEachReplicaBehindHAProxy runs two replicas of every service and of the
 // everything provider on one PostgreSQL behind HAProxy (TCP for gRPC, as a ClusterIP
 // Service balances; HTTP round robin for the gateways) and, while 200 sessions call a
-// tool in a loop, SIGKILLs one replica of each in turn: registry, session,
-// transport, health, gateway. A request may fail only if it was in flight when a
-// replica died (started before the process was gone, not finished when the signal
-// was sent); no request started afterwards may fail, and every session must still
-// answer at the end.
+// tool in a loop, SIGKILLs one replica of each in turn: registry, provider, session,
+// transport, health, gateway. Of provider, session and transport it kills the replica
+// that HAProxy pipes most of the load's own connections to (the sessions', the
+// transports', the gateways'; read from HAProxy's stats socket and /proc just before
+// the kill), and there must be one; of registry and health the one with more
+// connections, of the gateways the one with more requests. A request may fail only if it was in flight when a replica died (started
+// before the process was gone, not finished when the signal was sent); no request
+// started afterwards may fail, and every session must still answer at the end. At the
+// gateway kill, no more requests may fail than HAProxy had sent to the killed gateway
+// and not yet seen answered (its current requests just before the signal plus those
+// it sent to it until the process was gone).
 func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 	const (
 		sessions = 200
 		interval = 3 * time.Second // load before, between and after the kills
 	)
 	m := startReplicatedWith(t, replicaOptions{haproxy: true})
-	// Not the provider: killing one of its replicas can open the session's circuit
-	// breaker for every replica at once (calls that fail fast while the connection
-	// through the balancer reconnects count as consecutive failures), and calls then
-	// fail for breaker.open_timeout. Open defect; see docs/operations/deployment.md.
-	victims := []string{"registry-1", "session-1", "transport-1", "health-1", "gateway-1"}
+	services := []string{"registry", "provider", "session", "transport", "health", "gateway"}
+	// The tool calls of the load reach each of these services over the connections of
+	// the replicas of another (and the gateways over HTTP, counted per request);
+	// registry and health serve other callers (catalogue watches, heartbeats,
+	// readiness), when they have any.
+	loadClients := map[string][]string{
+		"provider":  {"session-1", "session-2"},
+		"session":   {"transport-1", "transport-2"},
+		"transport": {"gateway-1", "gateway-2"},
+	}
 	// A kill is the interval from the signal to the process's exit: a request that
-	// reached the replica before it died was in flight on it.
+	// reached the replica before it died was in flight on it. onReplica is HAProxy's
+	// count of what the replica had at the kill: connections (gRPC, mode tcp) or
+	// requests (gateways, mode http).
 	type kill struct {
-		victim   string
-		from, to time.Time
+		victim    string
+		from, to  time.Time
+		onReplica int
+		requests  bool
 	}
 	var kills []kill
 	ctx, c, all := m.underLoad(t, sessions, 90*time.Second, func() error {
-		for _, name := range victims {
+		for _, service := range services {
 			time.Sleep(interval)
+			before, err := m.stats[service].servers()
+			if err != nil {
+				return fmt.Errorf("haproxy stats of %s: %w", service, err)
+			}
+			victim := service + "-1"
+			if other := service + "-2"; before[other].current > before[victim].current {
+				victim = other
+			}
+			cut := ""
+			if clients := loadClients[service]; clients != nil {
+				// The replica the load's own connections reach most, not only any client's.
+				var err error
+				if victim, cut, err = m.mostLoaded(service, clients); err != nil {
+					return err
+				}
+			}
 			from := time.Now()
-			m.processes[name].Kill()
-			kills = append(kills, kill{name, from, time.Now()})
-			t.Logf("SIGKILLed %s (exited after %s)", name, time.Since(from).Round(time.Millisecond))
+			m.processes[victim].Kill()
+			to := time.Now()
+			after, err := m.stats[service].servers()
+			if err != nil {
+				return fmt.Errorf("haproxy stats of %s: %w", service, err)
+			}
+			k := kill{victim: victim, from: from, to: to, requests: service == "gateway",
+				onReplica: before[victim].current}
+			if k.requests {
+				// Sent to it between the count and its death (and refused after it).
+				k.onReplica += after[victim].total - before[victim].total
+			}
+			kills = append(kills, k)
+			t.Logf("SIGKILLed %s (exited after %s; HAProxy counted %d current sessions on it%s)",
+				victim, to.Sub(from).Round(time.Millisecond), before[victim].current, cut)
+			if service == "gateway" && before[victim].current == 0 {
+				return fmt.Errorf("HAProxy counted no request on %s before its kill: the kill tests nothing", victim)
+			}
 		}
 		time.Sleep(interval)
 		return nil
@@ -79,7 +126,14 @@ func TestKillEachReplicaBehindHAProxy(t *testing.T) {
 		}
 	}
 	for i, k := range kills {
-		t.Logf("SIGKILL of %s: %d requests in flight, %d of them failed", k.victim, inFlightAt[i], failedAt[i])
+		on := fmt.Sprintf("%d connections on the replica", k.onReplica)
+		if k.requests {
+			on = fmt.Sprintf("at most %d on the replica", k.onReplica)
+			if failedAt[i] > k.onReplica {
+				t.Errorf("SIGKILL of %s: %d requests failed, more than the %d it had", k.victim, failedAt[i], k.onReplica)
+			}
+		}
+		t.Logf("SIGKILL of %s: %d requests in flight in the mesh (%s), %d of them failed", k.victim, inFlightAt[i], on, failedAt[i])
 	}
 	t.Logf("%d requests, %d failed (%v), %d in flight at the kills", requests, failures, kinds, inFlight)
 	if requests < 4*sessions {
@@ -159,4 +213,31 @@ func (m *replicatedMesh) replace(t *testing.T, old, newName, bin string) error {
 	m.spares[service] = append(m.spares[service], freed)
 	t.Logf("replaced %s by %s: %s stopped gracefully in %s", old, newName, old, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// mostLoaded names the replica of service (service-1 or service-2) that HAProxy pipes
+// most of clients' connections to, and says how many; it fails when neither has one.
+func (m *replicatedMesh) mostLoaded(service string, clients []string) (victim, cut string, err error) {
+	stats := m.stats[service]
+	ports := map[int]bool{}
+	for _, c := range clients {
+		p, err := tcpPortsTo(m.processes[c].Pid(), stats.addr)
+		if err != nil {
+			return "", "", fmt.Errorf("connections of %s to %s: %w", c, service, err)
+		}
+		maps.Copy(ports, p)
+	}
+	bySrv, err := stats.sessionsOf(ports)
+	if err != nil {
+		return "", "", fmt.Errorf("haproxy sessions of %s: %w", service, err)
+	}
+	victim = service + "-1"
+	if other := service + "-2"; bySrv[other] > bySrv[victim] {
+		victim = other
+	}
+	if bySrv[victim] == 0 {
+		return "", "", fmt.Errorf("none of the %d connections of %s to %s is piped to %s-1 or %s-2 (%v): a kill would test nothing",
+			len(ports), strings.Join(clients, ", "), service, service, service, bySrv)
+	}
+	return victim, fmt.Sprintf(", %d of them from %s", bySrv[victim], strings.Join(clients, " and ")), nil
 }

@@ -38,6 +38,8 @@ type replicatedMesh struct {
 	sessionLB, transportLB *tcpBalancer
 	// gatewayLB is the HAProxy in front of the gateways (haproxy layouts only).
 	gatewayLB string
+	// stats are the stats sockets of the HAProxies, by service (haproxy layouts only).
+	stats map[string]haproxyStats
 	// spares are, per service, the backends of its HAProxy no process listens on yet
 	// (haproxy layouts only), taken by replacement replicas in turn; a replaced
 	// replica's address goes back to them. started keeps each process's environment,
@@ -107,6 +109,7 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	m.started = map[string]startedWith{}
 	if o.haproxy {
 		m.spares = map[string][]string{}
+		m.stats = map[string]haproxyStats{}
 		for _, s := range []string{"registry", "session", "transport", "health", "gateway", "provider"} {
 			for range sparesPerService {
 				m.spares[s] = append(m.spares[s], reservedAddr(t))
@@ -138,7 +141,8 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		if !o.haproxy {
 			return peers
 		}
-		lb := startHAProxy(t, service, "tcp", append(slices.Clone(peers), m.spares[service]...)...)
+		lb, stats := startHAProxy(t, service, "tcp", append(slices.Clone(peers), m.spares[service]...)...)
+		m.stats[service] = stats
 		for i := range peers {
 			peers[i] = lb
 		}
@@ -156,7 +160,8 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 		// a replica that stops gracefully deregisters only its own lease; a lease
 		// longer than the test keeps those heartbeats out of it.
 		replicas := []string{reservedAddr(t), reservedAddr(t)}
-		lb := startHAProxy(t, "provider", "tcp", append(slices.Clone(replicas), m.spares["provider"]...)...)
+		lb, stats := startHAProxy(t, "provider", "tcp", append(slices.Clone(replicas), m.spares["provider"]...)...)
+		m.stats["provider"] = stats
 		for i, addr := range replicas {
 			run(fmt.Sprintf("provider-%d", i+1), []string{"MCPMESH_PROVIDER_LEASE=5m"}, "-target=provider-everything",
 				"-grpc.listen="+addr, "-peers.registry="+registryPeer[i], "-provider.advertise="+lb)
@@ -197,7 +202,8 @@ func startReplicatedWith(t *testing.T, o replicaOptions) *replicatedMesh {
 	}
 	if o.haproxy {
 		backends := []string{strings.TrimPrefix(g1.HTTP, "http://"), strings.TrimPrefix(g2.HTTP, "http://")}
-		m.gatewayLB = "http://" + startHAProxy(t, "gateway", "http", append(backends, m.spares["gateway"]...)...)
+		lb, stats := startHAProxy(t, "gateway", "http", append(backends, m.spares["gateway"]...)...)
+		m.gatewayLB, m.stats["gateway"] = "http://"+lb, stats
 	}
 	var next atomic.Uint64
 	proxies := make([]*httputil.ReverseProxy, len(m.gateways))
