@@ -126,11 +126,16 @@ type readyWait struct {
 	// services are called so; providers are not: the call may have run on a replica
 	// that died after it arrived, and a tool call must not run twice.
 	resendBroken bool
+	// halfTheDeadline also ends the wait once half of the call's remaining time has
+	// passed, so that a connection that never became ready is reported for what it is
+	// (unavailable, with gRPC's reason) and not as a timeout when the call's deadline is
+	// shorter than limit (a provider that is down, with a short tool-call timeout).
+	halfTheDeadline bool
 }
 
 var (
 	peerWait     = readyWait{limit: PeerReadyWait, resendBroken: true}
-	providerWait = readyWait{limit: ProviderReadyWait}
+	providerWait = readyWait{limit: ProviderReadyWait, halfTheDeadline: true}
 )
 
 func (w readyWait) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -170,11 +175,15 @@ func choosesWaitForReady(opts []grpc.CallOption) bool {
 
 // run makes call (which reports whether it reached a connection) as w says.
 func (w readyWait) run(ctx context.Context, cc *grpc.ClientConn, call func() (sent bool, err error)) error {
-	if _, ok := ctx.Deadline(); !ok {
+	deadline, ok := ctx.Deadline()
+	if !ok {
 		_, err := call()
 		return err
 	}
 	giveUp := time.Now().Add(w.limit)
+	if half := time.Now().Add(time.Until(deadline) / 2); w.halfTheDeadline && half.Before(giveUp) {
+		giveUp = half
+	}
 	for attempt := 1; ; attempt++ {
 		awaitReady(ctx, cc, time.Until(giveUp))
 		sent, err := call()
@@ -214,10 +223,11 @@ func IsInProcess(target string) bool {
 
 // Conn returns the connection for target (a provider), creating it on first use.
 // Connections are lazy: an unreachable target fails the calls made on it, not Conn.
-// A call with a deadline waits for a ready connection (up to ProviderReadyWait), and
-// one that failed before reaching a connection is made again once there is one, so a
-// provider replica that dies behind a balancer fails only the calls it had received;
-// a call that was sent is never made again.
+// A call with a deadline waits for a ready connection (up to ProviderReadyWait, and
+// half of its remaining time at most), and one that failed before reaching a
+// connection is made again once there is one, so a provider replica that dies behind
+// a balancer fails only the calls it had received; a call that was sent is never made
+// again.
 func (d *Dialer) Conn(target string) (grpc.ClientConnInterface, error) {
 	return d.conn(target, "", providerOptions...)
 }

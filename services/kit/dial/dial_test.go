@@ -286,6 +286,29 @@ func TestProviderGivesUpWithinReadyWait(t *testing.T) {
 	}
 }
 
+// TestProviderDownWithAShortDeadline: a call whose deadline is shorter than
+// ProviderReadyWait stops waiting at half of it and reports the provider unavailable
+// (the connection's failure), not a timeout.
+func TestProviderDownWithAShortDeadline(t *testing.T) {
+	a := startReplica(t, "127.0.0.1:0")
+	c, cc := connWithState(t, (*dial.Dialer).Conn, a)
+	if err := check(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	stopAndSeeItGo(t, a, cc)
+	deadline := dial.ProviderReadyWait / 4
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("call with a %s deadline to a provider that is down: %v, want Unavailable", deadline, err)
+	}
+	if waited := time.Since(start); waited < deadline/4 || waited >= deadline {
+		t.Fatalf("gave up after %s; want about %s", waited, deadline/2)
+	}
+}
+
 // TestCallSentToAReplicaThatDies: a call in flight on a replica that dies fails on a
 // provider's connection, and no other replica runs it (a tool call must not run
 // twice); on a peer's connection it is made again on the other replica.
