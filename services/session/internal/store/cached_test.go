@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 var cachedImplementation = implementation{"cached-postgres", func(t *testing.T) func(*testing.T, *clock) Store {
 	open := postgresImplementation.setup(t)
 	return func(t *testing.T, clk *clock) Store {
-		return NewCached(open(t, clk), time.Hour, 1000, testIdle, clk.Now, nil, nil)
+		return NewCached(open(t, clk), CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: testIdle, Now: clk.Now})
 	}
 }}
 
@@ -24,9 +25,9 @@ var cachedImplementation = implementation{"cached-postgres", func(t *testing.T) 
 func TestCachedAcrossReplicas(t *testing.T) {
 	pool := migratedPool(t)
 	const idle = time.Hour
-	announced := make(chan error, 8)
-	a := NewCached(NewPostgres(pool, idle, nil), time.Hour, 1000, idle, nil, pool, func(err error) { announced <- err })
-	b := NewCached(NewPostgres(pool, idle, nil), time.Hour, 1000, idle, nil, pool, nil)
+	opts := CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: idle}
+	a := NewCached(NewPostgres(pool, idle, nil, WithChangeNotify(ChangedChannel)), opts)
+	b := NewCached(NewPostgres(pool, idle, nil, WithChangeNotify(ChangedChannel)), opts)
 	listener := pgnotify.NewFromPool(pool, pgnotify.Settings{Handlers: map[string]pgnotify.Handler{ChangedChannel: b.Invalidate}})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -55,14 +56,66 @@ func TestCachedAcrossReplicas(t *testing.T) {
 		_, err := b.Get(t.Context(), "s")
 		return errors.Is(err, ErrNotFound)
 	})
-	select {
-	case err := <-announced:
-		t.Fatalf("announcement failed: %v", err)
-	default:
-	}
 }
 
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	eventually.True(t, 10*time.Second, cond, "the cache follows the announcement")
+}
+
+// countingStore counts the reads that reach the store behind a cache.
+type countingStore struct {
+	Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, id string) (Session, error) {
+	s.reads.Add(1)
+	return s.Store.Get(ctx, id)
+}
+
+// TestCachedFence: with a fence, the cache serves copies only while its own heartbeats
+// come back through the listener (a replica that hears nothing reads the store each
+// time), still serves them from memory once they do, and a fenced write is answered
+// only after the fence.
+func TestCachedFence(t *testing.T) {
+	pool := migratedPool(t)
+	const idle, fence = time.Hour, 100 * time.Millisecond
+	inner := &countingStore{Store: NewPostgres(pool, idle, nil, WithChangeNotify(ChangedChannel))}
+	alive := AliveChannelName()
+	c := NewCached(inner, CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: idle, Fence: fence, DB: pool, AliveChannel: alive})
+	now := time.Now().UnixMilli()
+	if err := c.Create(t.Context(), Session{ID: "s", ProtocolVersion: "2025-11-25", CreatedUnixMs: now, LastSeenUnixMs: now}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.Get(t.Context(), "s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := inner.reads.Load(); n != 3 {
+		t.Fatalf("without a listener hearing the heartbeats: %d store reads for 3 gets, want 3", n)
+	}
+
+	listener := pgnotify.NewFromPool(pool, pgnotify.Settings{Handlers: map[string]pgnotify.Handler{ChangedChannel: c.Invalidate, alive: c.Heard}})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); listener.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitUntil(t, func() bool {
+		before := inner.reads.Load()
+		_, err := c.Get(t.Context(), "s")
+		return err == nil && inner.reads.Load() == before
+	})
+
+	start := time.Now()
+	if err := c.SetLogLevel(t.Context(), "s", "debug"); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < fence {
+		t.Fatalf("a fenced write was answered after %s, before the fence (%s)", waited, fence)
+	}
+	if s, err := c.Get(t.Context(), "s"); err != nil || s.LogLevel != "debug" {
+		t.Fatalf("after the write: %+v, %v", s, err)
+	}
 }
