@@ -3,12 +3,18 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgnotify"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/migrations"
 )
 
 // cachedImplementation runs the conformance cases against the read cache in front of
@@ -117,5 +123,47 @@ func TestCachedFence(t *testing.T) {
 	}
 	if s, err := c.Get(t.Context(), "s"); err != nil || s.LogLevel != "debug" {
 		t.Fatalf("after the write: %+v, %v", s, err)
+	}
+}
+
+// BenchmarkCachedGet measures a cache hit, the hot path of every request of a busy
+// session, without and with the fence (its heartbeats running through a real
+// listener), and reports how many gets reached the store.
+func BenchmarkCachedGet(b *testing.B) {
+	pool, err := pgxpool.New(b.Context(), pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if err := pgdb.Migrate(b.Context(), pool, "session", migrations.FS, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	if err := NewPostgres(pool, time.Hour, nil).Create(b.Context(), Session{ID: "s", ProtocolVersion: "2025-11-25", CreatedUnixMs: now, LastSeenUnixMs: now}); err != nil {
+		b.Fatal(err)
+	}
+	for _, fence := range []time.Duration{0, 100 * time.Millisecond} {
+		b.Run("fence="+fence.String(), func(b *testing.B) {
+			inner := &countingStore{Store: NewPostgres(pool, time.Hour, nil)}
+			alive := AliveChannelName()
+			c := NewCached(inner, CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: time.Hour, Fence: fence, DB: pool, AliveChannel: alive})
+			listener := pgnotify.NewFromPool(pool, pgnotify.Settings{Handlers: map[string]pgnotify.Handler{ChangedChannel: c.Invalidate, alive: c.Heard}})
+			ctx, cancel := context.WithCancel(b.Context())
+			done := make(chan struct{})
+			go func() { defer close(done); listener.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			eventually.True(b, 10*time.Second, func() bool {
+				before := inner.reads.Load()
+				_, err := c.Get(b.Context(), "s")
+				return err == nil && inner.reads.Load() == before
+			}, "the cache serves the session")
+			before := inner.reads.Load()
+			for b.Loop() {
+				if _, err := c.Get(b.Context(), "s"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(inner.reads.Load()-before)/float64(b.N), "store-reads/op")
+		})
 	}
 }
