@@ -157,4 +157,3 @@ func (c *relayedConn) release() {
 	}
 	c.held, c.heldData = false, nil
 }
-

@@ -131,10 +131,10 @@ func New(s Settings, deps Deps) (*Backend, error) {
 		b.eventsAppended = func(context.Context, int) {}
 	}
 	var (
-		taskStore   tasks.Store
+		taskStore    tasks.Store
 		cached       *store.Cached // nil with the cache off
 		aliveChannel string        // the cache's heartbeats; empty with the cache off
-		cancelPeers func(string)
+		cancelPeers  func(string)
 	)
 	if db := deps.DB; db != nil {
 		b.Store = store.NewPostgres(db, s.SessionIdleTimeout, time.Now)
