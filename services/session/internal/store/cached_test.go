@@ -20,9 +20,14 @@ import (
 // cachedImplementation runs the conformance cases against the read cache in front of
 // PostgreSQL: the cache must not change what any operation reports.
 var cachedImplementation = implementation{"cached-postgres", func(t *testing.T) func(*testing.T, *clock) Store {
-	open := postgresImplementation.setup(t)
+	pool := migratedPool(t)
 	return func(t *testing.T, clk *clock) Store {
-		return NewCached(open(t, clk), CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: testIdle, Now: clk.Now})
+		if _, err := pool.Exec(t.Context(), `TRUNCATE sessions CASCADE`); err != nil {
+			t.Fatal(err)
+		}
+		// As the service builds it: the store announces its changes in their statements.
+		inner := NewPostgres(pool, testIdle, clk.Now, WithSweepBatch(testSweepBatch), WithChangeNotify(ChangedChannel))
+		return NewCached(inner, CacheOptions{TTL: time.Hour, MaxEntries: 1000, Idle: testIdle, Now: clk.Now})
 	}
 }}
 
