@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
@@ -64,6 +65,12 @@ type Config struct {
 	// PostgreSQL (0 turns the cache off). Changes are announced between replicas, so
 	// this only bounds staleness while a notification is lost.
 	ReadCacheTTL time.Duration `koanf:"read_cache_ttl"`
+	// ReadCacheFence is how long a logging/setLevel or a DELETE waits before it is
+	// answered, so that the session's next request sees it on every replica; a replica
+	// serves cached records only while its notifications arrive within this bound
+	// (store.Cached). 0 turns it off: another replica may then serve its old copy until
+	// the change's notification arrives.
+	ReadCacheFence time.Duration `koanf:"read_cache_fence"`
 	// Breaker stops calling a provider that keeps failing to answer (see
 	// internal/backend/breaker.go).
 	Breaker breaker.Settings `koanf:"breaker"`
@@ -89,6 +96,7 @@ func DefaultConfig() Config {
 		TaskMaxPerPrincipal: 128,
 		TaskMaxRunning:      1000,
 		ReadCacheTTL:        time.Second,
+		ReadCacheFence:      100 * time.Millisecond,
 		Breaker:             breaker.DefaultSettings(),
 	}
 }
@@ -142,12 +150,19 @@ func (c Config) Validate() error {
 	if c.ReadCacheTTL < 0 {
 		errs = append(errs, errors.New("session.read_cache_ttl: must be >= 0"))
 	}
+	if c.ReadCacheFence < 0 || c.ReadCacheFence > maxReadCacheFence {
+		errs = append(errs, fmt.Errorf("session.read_cache_fence: must be between 0s and %s", maxReadCacheFence))
+	}
 	if c.NotifyPollInterval <= 0 {
 		errs = append(errs, errors.New("session.notify_poll_interval: must be > 0"))
 	}
 	errs = append(errs, c.validateTasks()...)
 	return errors.Join(errs...)
 }
+
+// maxReadCacheFence bounds the wait of a fenced write: past it, turning the cache off
+// costs less than the wait.
+const maxReadCacheFence = 5 * time.Second
 
 // maxEventsPerSession keeps one session's replay buffer bounded.
 const maxEventsPerSession = 100000

@@ -150,6 +150,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s.backend, err = backend.New(backend.Settings{
 		SessionIdleTimeout: cfg.SessionIdleTimeout,
 		ReadCacheTTL:       cfg.ReadCacheTTL,
+		ReadCacheFence:     cfg.ReadCacheFence,
 		EventsPerSession:   cfg.EventsPerSession,
 		EventRetention:     cfg.EventRetention,
 		NotifyPollInterval: cfg.NotifyPollInterval,

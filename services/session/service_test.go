@@ -581,9 +581,9 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	bad := Config{PageSize: 0, CacheTTL: -1, RequestStateKey: "too short"}
+	bad := Config{PageSize: 0, CacheTTL: -1, RequestStateKey: "too short", ReadCacheFence: time.Minute}
 	err := bad.Validate()
-	for _, key := range []string{"tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl", "request_state_key", "request_state_ttl"} {
+	for _, key := range []string{"tool_call_timeout", "session_idle_timeout", "sweep_interval", "page_size", "cache_ttl", "request_state_key", "request_state_ttl", "read_cache_fence"} {
 		if err == nil || !strings.Contains(err.Error(), "session."+key) {
 			t.Errorf("Validate does not name session.%s: %v", key, err)
 		}

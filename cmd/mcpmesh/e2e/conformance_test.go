@@ -19,12 +19,10 @@ func TestConformanceReplicatedPostgres(t *testing.T) {
 	if runner == "" {
 		t.Skip("run by make conformance (tools/conformance/run.sh sets MCPMESH_CONFORMANCE_RUN)")
 	}
-	// Without the session read cache: with it, a write on one replica (logging/setLevel)
-	// reaches another replica's cached copy only when its NOTIFY arrives, and a call
-	// through that replica a moment later still sees the old record
-	// (tools-call-with-logging then misses its log messages now and then): a staleness
-	// window the cache accepts by design (docs/configuration.md, session.read_cache_ttl).
-	m := startReplicatedWith(t, replicaOptions{env: []string{"MCPMESH_SESSION_READ_CACHE_TTL=0s"}})
+	// With the default session read cache: a logging/setLevel through one replica is
+	// seen by the next call through the other (session.read_cache_fence), which
+	// tools-call-with-logging checks.
+	m := startReplicatedWith(t, replicaOptions{})
 	cmd := exec.Command(runner)
 	cmd.Env = append(os.Environ(), "CONFORMANCE_URL="+m.lb.URL+"/mcp", "CONFORMANCE_LAYOUTS=replicas-pg")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

@@ -35,7 +35,10 @@ import (
 type Settings struct {
 	SessionIdleTimeout time.Duration
 	// ReadCacheTTL keeps session records read from PostgreSQL this long (0: no cache).
-	ReadCacheTTL       time.Duration
+	ReadCacheTTL time.Duration
+	// ReadCacheFence makes a session's own writes visible to its next request on every
+	// replica (store.CacheOptions.Fence; 0: off).
+	ReadCacheFence     time.Duration
 	EventsPerSession   int
 	EventRetention     time.Duration
 	NotifyPollInterval time.Duration
@@ -128,15 +131,22 @@ func New(s Settings, deps Deps) (*Backend, error) {
 		b.eventsAppended = func(context.Context, int) {}
 	}
 	var (
-		taskStore   tasks.Store
-		cached      *store.Cached // nil with the cache off
-		cancelPeers func(string)
+		taskStore    tasks.Store
+		cached       *store.Cached // nil with the cache off
+		aliveChannel string        // the cache's heartbeats; empty with the cache off
+		cancelPeers  func(string)
 	)
 	if db := deps.DB; db != nil {
 		b.Store = store.NewPostgres(db, s.SessionIdleTimeout, time.Now)
 		if s.ReadCacheTTL > 0 {
-			cached = store.NewCached(b.Store, s.ReadCacheTTL, readCacheMax, s.SessionIdleTimeout, time.Now, db,
-				func(err error) { logger.Warn("session change not announced to other replicas", "error", err) })
+			// Every change announces itself to the other replicas' caches.
+			aliveChannel = store.AliveChannelName()
+			b.Store = store.NewPostgres(db, s.SessionIdleTimeout, time.Now, store.WithChangeNotify(store.ChangedChannel))
+			cached = store.NewCached(b.Store,
+				store.CacheOptions{TTL: s.ReadCacheTTL, MaxEntries: readCacheMax, Idle: s.SessionIdleTimeout,
+					Fence: s.ReadCacheFence, DB: db, AliveChannel: aliveChannel,
+					// Without heartbeats the cache is bypassed, not wrong: debug level.
+					OnError: func(err error) { logger.Debug("session read cache bypassed", "error", err) }})
 			b.Store = cached
 		}
 		b.Events = events.NewPostgres(db, s.EventsPerSession, b.Waker, time.Now)
@@ -182,14 +192,18 @@ func New(s Settings, deps Deps) (*Backend, error) {
 		Identity:             deps.Identity,
 	})
 	if deps.DB != nil {
+		handlers := map[string]pgnotify.Handler{
+			events.NotifyChannel:  b.Waker.Wake,         // payload: a session id
+			pending.NotifyChannel: b.PendingPG.Notified, // payload: pending.EncodePayload
+			tasks.NotifyChannel:   b.Tasks.Notified,     // payload: tasks.EncodePayload
+			store.ChangedChannel:  cached.Invalidate,    // payload: a session id
+			cancelChannel:         b.Dispatcher.CancelFromPeer,
+		}
+		if aliveChannel != "" {
+			handlers[aliveChannel] = cached.Heard // payload: the heartbeat's send time
+		}
 		b.Listener = pgnotify.NewFromPool(deps.DB, pgnotify.Settings{
-			Handlers: map[string]pgnotify.Handler{
-				events.NotifyChannel:  b.Waker.Wake,         // payload: a session id
-				pending.NotifyChannel: b.PendingPG.Notified, // payload: pending.EncodePayload
-				tasks.NotifyChannel:   b.Tasks.Notified,     // payload: tasks.EncodePayload
-				store.ChangedChannel:  cached.Invalidate,    // payload: a session id
-				cancelChannel:         b.Dispatcher.CancelFromPeer,
-			},
+			Handlers: handlers,
 			// After every (re)connect and every poll: NOTIFY is not durable, so catch
 			// up on whatever may have been missed.
 			OnResync: func() {

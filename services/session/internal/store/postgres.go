@@ -21,13 +21,15 @@ const DefaultSweepBatch = 1000
 // callers' clocks, the same numbers the in-memory store keeps, so replicas agree on
 // expiry as far as their clocks agree (NTP keeps that well under the idle timeout).
 //
-// There is no read cache: every Get reads the row, so a session deleted or expired
-// through one replica is gone for all of them at once.
+// Postgres itself caches nothing: every Get reads the row. Cached keeps copies in front
+// of it; WithChangeNotify makes every change announce itself to those copies.
 type Postgres struct {
 	pool  *pgxpool.Pool
 	idle  time.Duration
 	now   func() time.Time
 	batch int
+	// notify is the channel every change is announced on; empty: none.
+	notify string
 }
 
 var _ Store = (*Postgres)(nil)
@@ -43,6 +45,14 @@ func WithSweepBatch(n int) PostgresOption {
 			p.batch = n
 		}
 	}
+}
+
+// WithChangeNotify announces every change or end of a session on channel (the payload
+// is the session id) in the same statement as the change: the announcement is sent if
+// and only if the change commits, so a copy cached elsewhere is never left unaware of
+// a change that happened.
+func WithChangeNotify(channel string) PostgresOption {
+	return func(p *Postgres) { p.notify = channel }
 }
 
 // NewPostgres returns a store on pool, whose tables Migrate has created. Sessions
@@ -140,20 +150,25 @@ func (p *Postgres) Touch(ctx context.Context, id string, now time.Time) error {
 
 // SetLogLevel stores the level set by logging/setLevel.
 func (p *Postgres) SetLogLevel(ctx context.Context, id, level string) error {
-	return p.update(ctx, fmt.Sprintf("set log level of session %s", id),
-		`UPDATE sessions SET log_level = $3 WHERE id = $1 AND last_seen_unix_ms >= $2`, id, level)
+	return p.update(ctx, fmt.Sprintf("set log level of session %s", id), `log_level = $3`, id, level)
 }
 
 // MarkInitialized records notifications/initialized.
 func (p *Postgres) MarkInitialized(ctx context.Context, id string) error {
-	return p.update(ctx, fmt.Sprintf("mark session %s initialized", id),
-		`UPDATE sessions SET initialized = true WHERE id = $1 AND last_seen_unix_ms >= $2`, id)
+	return p.update(ctx, fmt.Sprintf("mark session %s initialized", id), `initialized = true`, id)
 }
 
-// update runs an UPDATE of a live session whose first two arguments are the id and
-// the live-since bound.
-func (p *Postgres) update(ctx context.Context, op, sql, id string, args ...any) error {
-	tag, err := p.pool.Exec(ctx, sql, append([]any{id, p.liveSince(p.now())}, args...)...)
+// update sets columns (a SET list whose parameters start at $3) of a live session:
+// $1 is the id and $2 the live-since bound. With a change channel the statement also
+// announces the change, only when it changed a row.
+func (p *Postgres) update(ctx context.Context, op, set, id string, args ...any) error {
+	sql := `UPDATE sessions SET ` + set + ` WHERE id = $1 AND last_seen_unix_ms >= $2`
+	args = append([]any{id, p.liveSince(p.now())}, args...)
+	if p.notify != "" {
+		args = append(args, p.notify)
+		sql = fmt.Sprintf(`WITH changed AS (%s RETURNING id) SELECT pg_notify($%d, id) FROM changed`, sql, len(args))
+	}
+	tag, err := p.pool.Exec(ctx, sql, args...)
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -167,7 +182,13 @@ func (p *Postgres) update(ctx context.Context, op, sql, id string, args ...any) 
 // but reports ErrNotFound for it, since for the caller it was already gone.
 func (p *Postgres) Delete(ctx context.Context, id string) error {
 	var lastSeen int64
-	err := p.pool.QueryRow(ctx, `DELETE FROM sessions WHERE id = $1 RETURNING last_seen_unix_ms`, id).Scan(&lastSeen)
+	var err error
+	if p.notify == "" {
+		err = p.pool.QueryRow(ctx, `DELETE FROM sessions WHERE id = $1 RETURNING last_seen_unix_ms`, id).Scan(&lastSeen)
+	} else {
+		err = p.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM sessions WHERE id = $1 RETURNING id, last_seen_unix_ms)
+SELECT last_seen_unix_ms, pg_notify($2, id) FROM gone`, id, p.notify).Scan(&lastSeen, nil)
+	}
 	if err != nil {
 		return wrap(fmt.Sprintf("delete session %s", id), err)
 	}

@@ -5,7 +5,8 @@
 // Sessions also keep their resource subscriptions (resources/subscribe), so that any
 // replica can tell who to notify when a resource changes.
 //
-// Not done yet: a short read cache in front of Postgres invalidated by LISTEN/NOTIFY.
+// Cached is a short read cache in front of Postgres, invalidated by LISTEN/NOTIFY and
+// fenced so that a session's own writes are visible to its next request on any replica.
 package store
 
 import (
