@@ -18,7 +18,7 @@ type storage struct {
 
 	mu        sync.Mutex
 	current   *RSAKey
-	keys      []*RSAKey              // published
+	keys      []*RSAKey           // published
 	audiences map[string][]string // auth request id → the resources it asked for
 }
 
