@@ -100,6 +100,7 @@ func startSixWithOAuthAndTLS(t *testing.T) *oauthMesh {
     issuer: %s
     resource: %s
     scopes: [%s]
+    jwks_refresh_interval: 50ms
   policy:
     default: allow
     rules:
@@ -261,7 +262,8 @@ func listedToolsWith(c *http.Client, base string) ([]string, error) {
 // each find the authorization server from the gateway's 401 and call tools; the
 // provider receives a mesh-signed assertion of the caller, never the client's token; a
 // token short of a tool's scope gets 403 insufficient_scope; a peer without a client
-// certificate is refused by the services that trust the principal in gRPC metadata.
+// certificate is refused by the services that trust the principal in gRPC metadata;
+// the OpenID provider's signing key rotates during the run.
 func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 	m := startSixWithOAuthAndTLS(t)
 
@@ -380,6 +382,28 @@ func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 		if err := decodeJSON(resp, &out); err != nil || out.Error != nil || !strings.Contains(string(out.Result), `\"sum\":5`) {
 			t.Fatalf("with %s: %v %+v %s", stepUpScope, err, out.Error, out.Result)
 		}
+	})
+
+	t.Run("the OpenID provider's signing key rotates", func(t *testing.T) {
+		m.idp.Rotate(testop.NewKey(t, "key-2"))
+		m.idp.Retire()
+		// A token signed with the new key names a kid the gateway has not seen: it
+		// fetches the keys again (at most once per jwks_refresh_interval).
+		c := bearer(m.clientCredentials(t, baseScope))
+		eventually.NoError(t, 10*time.Second, func() error {
+			resp, err := postStatelessWith(c, m.base, "tools/call", "echo", `{"name":"echo","arguments":{"message":"rotated"}}`)
+			if err != nil {
+				return err
+			}
+			var out rpcResponse
+			if err := decodeJSON(resp, &out); err != nil {
+				return fmt.Errorf("status %d: %w", resp.StatusCode, err)
+			}
+			if out.Error != nil || !strings.Contains(string(out.Result), "Echo: rotated") {
+				return fmt.Errorf("echo answered %s %+v", out.Result, out.Error)
+			}
+			return nil
+		}, "a token signed with the rotated key is accepted")
 	})
 
 	t.Run("a peer without a client certificate is refused", func(t *testing.T) {
