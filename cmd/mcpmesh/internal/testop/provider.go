@@ -54,12 +54,12 @@ func Start(t testing.TB, resource string) *Provider {
 	first := NewKey(t, "key-1")
 	p.st.current, p.st.keys = first, []*RSAKey{first}
 
-	var handler http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	// The issuer names the listener's address, which the provider needs before it serves.
+	srv := httptest.NewUnstartedServer(nil)
 	t.Cleanup(srv.Close)
-	p.Issuer = srv.URL
+	p.Issuer = "http://" + srv.Listener.Addr().String()
 
-	p.st.Storage = example.NewStorageWithClients(example.NewUserStore(srv.URL), map[string]*example.Client{
+	p.st.Storage = example.NewStorageWithClients(example.NewUserStore(p.Issuer), map[string]*example.Client{
 		PublicClientID: example.NativeClient(PublicClientID, PublicRedirectURI),
 	})
 	var cryptoKey [32]byte
@@ -67,14 +67,15 @@ func Start(t testing.TB, resource string) *Provider {
 		t.Fatal(err)
 	}
 	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, CodeMethodS256: true, AuthMethodPost: true}, p.st,
-		op.StaticIssuer(srv.URL), op.WithAllowInsecure(), op.WithLogger(slog.New(slog.DiscardHandler)))
+		op.StaticIssuer(p.Issuer), op.WithAllowInsecure(), op.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/login/username", newLogin(p.st, provider))
 	mux.Handle("/", p.recordResources(provider))
-	handler = mux // set before the first request: the test has not seen Issuer yet
+	srv.Config.Handler = mux
+	srv.Start()
 	return p
 }
 
