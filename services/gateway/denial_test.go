@@ -28,7 +28,12 @@ func TestDenialMapping(t *testing.T) {
 				headers["Authorization"] = "Bearer " + sign(t, k, goodClaims(iss.url(), time.Now()), "", "k1")
 				metadata = wantMetadata
 			}
-			stepUp := `Bearer ` + metadata + `, scope="files:write admin", error="insufficient_scope", error_description="`
+			// The scopes any access needs come first, then the refusal's.
+			scopes := "files:write admin"
+			if mode == "oauth" {
+				scopes = "mcp:tools " + scopes
+			}
+			stepUp := `Bearer ` + metadata + `, scope="` + scopes + `", error="insufficient_scope", error_description="`
 			tests := []struct {
 				name, method, path, body string
 				wantStatus               int

@@ -184,14 +184,15 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 	fmt.Fprintf(progress, "bench: layout %s: %d sessions, %s warmup + %s measured against %s\n",
 		layout, opts.concurrency, opts.warmup, opts.duration, srv.endpoint)
 	res, err := runLoad(ctx, loadSpec{
-		Endpoint:    srv.endpoint,
-		Concurrency: opts.concurrency,
-		Warmup:      opts.warmup,
-		Duration:    opts.duration,
-		Stateful:    srv.stateful,
-		Stateless:   srv.stateless,
-		ServerPIDs:  srv.pids(),
-		DatabasePID: srv.databasePID,
+		Endpoint:      srv.endpoint,
+		Concurrency:   opts.concurrency,
+		Warmup:        opts.warmup,
+		Duration:      opts.duration,
+		Stateful:      srv.stateful,
+		Stateless:     srv.stateless,
+		ServerPIDs:    srv.pids(),
+		DatabasePID:   srv.databasePID,
+		Authorization: srv.authorization,
 	})
 	if exitErr := srv.exited(); exitErr != nil {
 		return row, exitErr // whatever else failed followed from this

@@ -21,7 +21,7 @@ func TestParseOptions(t *testing.T) {
 		{"defaults", nil, func(o options) bool {
 			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 &&
 				o.warmup == 2*time.Second && o.sixGOMAXPROCS == 1 && o.binary != "" &&
-				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-stateless", "six"})
+				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-auth", "all-stateless", "six"})
 		}, nil},
 		{"layouts deduplicated in order", []string{"-layouts", "six, ceiling,six", "-binary", "/x/mcpmesh"}, func(o options) bool {
 			return slices.Equal(o.layouts, []string{"six", "ceiling"}) && o.binary == "/x/mcpmesh"
@@ -71,6 +71,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 				DatabaseMeasured: true, DatabaseCPUUS: 40.5, DatabaseShare: 0.1},
 			{Layout: "replicas-pg", Processes: 10, Requests: 300, ReqPerSec: 300, ServerCPUUS: 500, GeneratorCPUUS: 120, Balanced: []int64{150, 150}},
 			{Layout: "mcp-go", Processes: 1, Requests: 1250, ReqPerSec: 1250, ServerCPUUS: 60, GeneratorCPUUS: 30},
+			{Layout: "all-auth", Processes: 1, Requests: 900, ReqPerSec: 900, P50US: 2000, P99US: 1000, ServerCPUUS: 83.25, GeneratorCPUUS: 31},
 		},
 		Idle: &idleResult{Sessions: 100, Opened: 100, Connections: 32, RSSBase: 10 << 20, RSSHalf: 11 << 20, RSSFull: 12 << 20,
 			PerSessionSlope: 2048, PerSessionOverall: 4096},
@@ -91,6 +92,8 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		"database 10%, generator",
 		"requests per gateway [150 150]",
 		"store cost (all-pg − all) per request: +30.0 µs of server CPU, +40.5 µs of database CPU, +70.5 µs in all; p50 +0.50 ms, p99 +9.00 ms",
+		"authentication cost (all-auth − all) per request: +3.0 µs of server CPU; 0.90 × the throughput; p50 +0.20 ms, p99 +1.00 ms",
+		"- authentication (all-auth − all) ≤ 5 µs/req of server CPU: +3.0 µs — pass",
 		"| six | failed |",
 		"error seen: HTTP 500: boom",
 		"**2.00 KiB per session**",
@@ -122,7 +125,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Rows) != 6 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[1].RatioToMCPGo != 0.8 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
+	if len(back.Rows) != 7 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[1].RatioToMCPGo != 0.8 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 }

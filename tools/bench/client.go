@@ -70,6 +70,8 @@ type client struct {
 	nextID   int64
 	// suffix ends every tools/call body (callBodySuffix or statelessCallBodySuffix).
 	suffix string
+	// authorization is the Authorization header of every request (nil: none).
+	authorization []string
 }
 
 func newClient(rt http.RoundTripper, endpoint *url.URL) *client {
@@ -81,15 +83,34 @@ func newClient(rt http.RoundTripper, endpoint *url.URL) *client {
 	}
 }
 
+// authorize makes every request carry authorization as its Authorization header
+// ("": none).
+func (c *client) authorize(authorization string) {
+	if authorization == "" {
+		c.authorization = nil
+		return
+	}
+	c.authorization = []string{authorization}
+	c.header = c.withAuthorization(c.header)
+}
+
+// withAuthorization adds the client's Authorization header to h.
+func (c *client) withAuthorization(h http.Header) http.Header {
+	if c.authorization != nil {
+		h["Authorization"] = c.authorization
+	}
+	return h
+}
+
 // stateless makes the client call echo the 2026-07-28 way, without a session.
 func (c *client) stateless() {
-	c.header = http.Header{
+	c.header = c.withAuthorization(http.Header{
 		"Content-Type":         headerContentType,
 		"Accept":               headerAccept,
 		"Mcp-Protocol-Version": {statelessVersion},
 		"Mcp-Method":           {"tools/call"},
 		"Mcp-Name":             {"echo"},
-	}
+	})
 	c.suffix = statelessCallBodySuffix
 }
 
@@ -122,7 +143,7 @@ func (c *client) post(ctx context.Context, header http.Header, body []byte) (*ht
 // initialize opens a stateful session: initialize, then notifications/initialized.
 // Later calls carry the session id and the negotiated protocol version.
 func (c *client) initialize(ctx context.Context) error {
-	base := http.Header{"Content-Type": headerContentType, "Accept": headerAccept}
+	base := c.withAuthorization(http.Header{"Content-Type": headerContentType, "Accept": headerAccept})
 	resp, err := c.post(ctx, base, []byte(initializeBody)) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
@@ -138,12 +159,12 @@ func (c *client) initialize(ctx context.Context) error {
 	if version == "" {
 		return fmt.Errorf("initialize: no protocolVersion in %s", snippet(c.resp.Bytes()))
 	}
-	c.header = http.Header{
+	c.header = c.withAuthorization(http.Header{
 		"Content-Type":         headerContentType,
 		"Accept":               headerAccept,
 		"Mcp-Session-Id":       {session},
 		"Mcp-Protocol-Version": {version},
-	}
+	})
 	resp, err = c.post(ctx, c.header, []byte(initializedBody)) //nolint:bodyclose // post reads and closes the body
 	if err != nil {
 		return fmt.Errorf("notifications/initialized: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -23,15 +24,18 @@ const (
 	layoutReplicasPG = "replicas-pg"
 	// layoutAllStateless is layoutAll under the stateless 2026-07-28 load.
 	layoutAllStateless = "all-stateless"
-	layoutMCPGo        = peerMCPGo
-	layoutGoSDK        = peerGoSDK
+	// layoutAllAuth is layoutAll with auth.mode api_key, every request carrying a key:
+	// the cost of authentication.
+	layoutAllAuth = "all-auth"
+	layoutMCPGo   = peerMCPGo
+	layoutGoSDK   = peerGoSDK
 )
 
 // knownLayouts are every layout, in the order of the report; defaultLayouts are those
 // that need no PostgreSQL.
 var (
-	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutAllPG, layoutSix, layoutReplicasPG}
-	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutSix}
+	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutAllPG, layoutSix, layoutReplicasPG}
+	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutSix}
 )
 
 // usesDatabase reports whether a layout keeps its state in PostgreSQL.
@@ -65,6 +69,10 @@ type server struct {
 	// databasePID is the postmaster whose CPU is charged to the database (0: none, or
 	// a server the bench did not start).
 	databasePID int
+	// authorization is the Authorization header every request carries ("" for none).
+	authorization string
+	// dir holds the layout's files (all-auth's key store), removed by stop ("": none).
+	dir string
 }
 
 // pids returns the process ids whose CPU is charged to the server.
@@ -89,6 +97,10 @@ func (s *server) stop() error {
 		}
 	}
 	s.processes = nil
+	if s.dir != "" {
+		errs = append(errs, os.RemoveAll(s.dir))
+		s.dir = ""
+	}
 	return errors.Join(errs...)
 }
 
@@ -155,6 +167,8 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 		_, err = s.add(ctx, st.ceiling, layout, nil, layout)
 	case layoutAll, layoutAllStateless:
 		_, err = s.add(ctx, st.binary, "all", st.allEnv, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	case layoutAllAuth:
+		err = st.startAllAuth(ctx, s)
 	case layoutAllPG:
 		env := append(slices.Clip(st.allEnv), "MCPMESH_DATABASE_URL="+dbURL)
 		_, err = s.add(ctx, st.binary, "all", env, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
@@ -170,7 +184,7 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 		s.base = last.HTTP
 		s.endpoint = last.HTTP + "/mcp"
 		if (s.stateful || s.stateless) && !IsPeer(layout) {
-			err = waitReady(ctx, s.base) // a peer serves once it has printed its banner
+			err = waitReady(ctx, s.base, s.authorization) // a peer serves once it has printed its banner
 		}
 	}
 	if err != nil {
@@ -271,7 +285,7 @@ func (st starter) startReplicas(ctx context.Context, s *server, dbURL string) er
 	}
 	for _, g := range gateways {
 		// Also waits until each replica's registry routes the provider's tools.
-		if err := waitReady(ctx, g); err != nil {
+		if err := waitReady(ctx, g, s.authorization); err != nil {
 			return fmt.Errorf("gateway %s: %w", g, err)
 		}
 	}
@@ -283,6 +297,22 @@ func (st starter) startReplicas(ctx context.Context, s *server, dbURL string) er
 	s.base = lb.URL
 	s.endpoint = lb.URL + "/mcp"
 	return nil
+}
+
+// startAllAuth starts layoutAll with auth.mode api_key and a key for the load.
+func (st starter) startAllAuth(ctx context.Context, s *server) error {
+	dir, err := os.MkdirTemp("", "mcpmesh-bench-auth-")
+	if err != nil {
+		return err
+	}
+	s.dir = dir
+	env, key, err := apiKeyAuth(ctx, st.binary, dir)
+	if err != nil {
+		return err
+	}
+	s.authorization = "Bearer " + key
+	_, err = s.add(ctx, st.binary, "all", append(slices.Clip(st.allEnv), env...), "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	return err
 }
 
 // startSix starts every service and the everything provider as separate processes,
@@ -318,14 +348,15 @@ func (st starter) startSix(ctx context.Context, s *server) error {
 
 // waitReady polls /readyz until it answers 200 and a stateless tools/list shows the
 // echo tool (provider registration and the session's catalogue watch are asynchronous).
-func waitReady(ctx context.Context, base string) error {
+// authorization, when set, is sent with the tools/list.
+func waitReady(ctx context.Context, base, authorization string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	hc := &http.Client{Timeout: 2 * time.Second}
 	defer hc.CloseIdleConnections()
 	var last error
 	for {
-		last = probeReady(ctx, hc, base)
+		last = probeReady(ctx, hc, base, authorization)
 		if last == nil {
 			return nil
 		}
@@ -336,7 +367,7 @@ func waitReady(ctx context.Context, base string) error {
 	}
 }
 
-func probeReady(ctx context.Context, hc *http.Client, base string) error {
+func probeReady(ctx context.Context, hc *http.Client, base, authorization string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
 	if err != nil {
 		return err
@@ -350,7 +381,7 @@ func probeReady(ctx context.Context, hc *http.Client, base string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("/readyz: HTTP %d", resp.StatusCode)
 	}
-	return echoListed(ctx, hc, base)
+	return echoListed(ctx, hc, base, authorization)
 }
 
 // statelessToolsList is a 2026-07-28 tools/list request with the required _meta.
@@ -359,8 +390,9 @@ const statelessToolsList = `{"jsonrpc":"2.0","id":1,"method":"tools/list","param
 	`"io.modelcontextprotocol/clientInfo":{"name":"mcpmesh-bench","version":"1"},` +
 	`"io.modelcontextprotocol/clientCapabilities":{}}}}`
 
-// echoListed asks tools/list and checks that the echo tool is there.
-func echoListed(ctx context.Context, hc *http.Client, base string) error {
+// echoListed asks tools/list (with authorization, when set) and checks that the echo
+// tool is there.
+func echoListed(ctx context.Context, hc *http.Client, base, authorization string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/mcp", strings.NewReader(statelessToolsList))
 	if err != nil {
 		return err
@@ -369,6 +401,9 @@ func echoListed(ctx context.Context, hc *http.Client, base string) error {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
 	req.Header.Set("Mcp-Method", "tools/list")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err

@@ -29,8 +29,13 @@ if [ "$1" = migrate ]; then
 	echo "migrate db=$MCPMESH_DATABASE_URL" >> "$FAKE_LOG"
 	exit 0
 fi
+if [ "$1" = apikey ]; then
+	echo "$* mode=$MCPMESH_AUTH_MODE keys=$MCPMESH_AUTH_API_KEYS_FILE pepper=$MCPMESH_AUTH_API_KEYS_PEPPER_FILE" >> "$FAKE_LOG"
+	echo mcpm_fake-key
+	exit 0
+fi
 trap 'exit 0' TERM
-echo "start $* db=$MCPMESH_DATABASE_URL key=$MCPMESH_SESSION_REQUEST_STATE_KEY gomaxprocs=$GOMAXPROCS" >> "$FAKE_LOG"
+echo "start $* db=$MCPMESH_DATABASE_URL key=$MCPMESH_SESSION_REQUEST_STATE_KEY gomaxprocs=$GOMAXPROCS auth=$MCPMESH_AUTH_MODE keys=$MCPMESH_AUTH_API_KEYS_FILE pepper=$MCPMESH_AUTH_API_KEYS_PEPPER_FILE" >> "$FAKE_LOG"
 n=$(grep -c '^start' "$FAKE_LOG")
 echo "gRPC 127.0.0.1:$((20000 + n))"
 case "$*" in
@@ -46,14 +51,20 @@ while [ $i -lt 120 ]; do sleep 1 >/dev/null 2>&1; i=$((i + 1)); done
 `
 
 // fakeGateway answers what waitReady asks (/readyz, a tools/list that lists echo) and
-// counts the POSTs that reach it.
-type fakeGateway struct{ posts atomic.Int64 }
+// counts the POSTs that reach it. With authorization set, a POST without that
+// Authorization header gets 401.
+type fakeGateway struct {
+	posts         atomic.Int64
+	authorization string
+}
 
 func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	switch {
 	case r.URL.Path == "/readyz":
 		fmt.Fprint(w, "ok")
+	case g.authorization != "" && r.Header.Get("Authorization") != g.authorization:
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	case r.Method == http.MethodPost && r.URL.Path == "/mcp":
 		g.posts.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -206,6 +217,45 @@ func TestAllPGLayoutMigratesAndPassesTheDatabase(t *testing.T) {
 	}
 	if !slices.Equal(st.allEnv, []string{"GOGC=10"}) {
 		t.Fatalf("starting all-pg changed the starter's allEnv to %q", st.allEnv)
+	}
+}
+
+// all-auth makes a key with `mcpmesh apikey create` under a fresh pepper, starts
+// -target=all with auth.mode api_key over the same files, waits for readiness with the
+// key, hands the key to the load, and removes the files when it stops.
+func TestAllAuthLayoutMakesAKeyAndUsesIt(t *testing.T) {
+	bin, logLines, gateways := fakeBinary(t, 1)
+	gateways[0].authorization = "Bearer mcpm_fake-key"
+	st := starter{binary: bin, progress: io.Discard}
+	srv, err := st.start(testContext(t), layoutAllAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.stop() })
+	lines := logLines()
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "apikey create ") || !strings.Contains(lines[1], "-target=all") {
+		t.Fatalf("log %q: want apikey create, then -target=all", lines)
+	}
+	for _, key := range []string{"keys", "pepper"} {
+		if field(lines[0], key) == "" || field(lines[0], key) != field(lines[1], key) {
+			t.Errorf("%s: apikey create used %q, the mesh %q; want the same file", key, field(lines[0], key), field(lines[1], key))
+		}
+	}
+	if field(lines[0], "mode") != "api_key" || field(lines[1], "auth") != "api_key" {
+		t.Errorf("auth modes %q, %q; want api_key", field(lines[0], "mode"), field(lines[1], "auth"))
+	}
+	pepper, err := os.ReadFile(field(lines[0], "pepper"))
+	if err != nil || len(strings.TrimSpace(string(pepper))) < 32 {
+		t.Errorf("pepper file: %v, %d bytes; want at least 32", err, len(pepper))
+	}
+	if srv.authorization != "Bearer mcpm_fake-key" || gateways[0].posts.Load() == 0 {
+		t.Fatalf("authorization %q after %d readiness POSTs; want the created key", srv.authorization, gateways[0].posts.Load())
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(field(lines[0], "pepper"))); !os.IsNotExist(err) {
+		t.Errorf("the layout's files outlive it: %v", err)
 	}
 }
 

@@ -26,6 +26,8 @@ type loadSpec struct {
 	// DatabasePID, when not 0, is a PostgreSQL postmaster: its CPU time and its
 	// backends' are charged to the database.
 	DatabasePID int
+	// Authorization, when set, is the Authorization header of every request.
+	Authorization string
 	// Transport, when set, is used and left open (its connections outlive the run);
 	// otherwise the run makes its own and closes its connections at the end.
 	Transport *http.Transport
@@ -144,6 +146,7 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	workers := make([]*worker, spec.Concurrency)
 	for i := range workers {
 		workers[i] = &worker{client: newClient(transport, endpoint)}
+		workers[i].client.authorize(spec.Authorization)
 		if spec.Stateless {
 			workers[i].client.stateless()
 		}

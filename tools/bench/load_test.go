@@ -23,6 +23,8 @@ type fakeMCP struct {
 	sessions    map[string]bool // id -> initialized
 	calls       atomic.Int64
 	rejectInits bool
+	// authorization, when set, is the Authorization header every POST must carry.
+	authorization string
 }
 
 func newFakeMCP() *fakeMCP { return &fakeMCP{sessions: map[string]bool{}} }
@@ -35,6 +37,10 @@ func (f *fakeMCP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("Accept") != "application/json, text/event-stream" || r.Header.Get("Content-Type") != "application/json" {
 		http.Error(w, "bad accept or content type", http.StatusNotAcceptable)
+		return
+	}
+	if f.authorization != "" && r.Header.Get("Authorization") != f.authorization {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
 	msg := string(body)
@@ -140,6 +146,28 @@ func TestRunLoadStatefulSessions(t *testing.T) {
 	}
 	if got := mcp.initializedSessions(); got != 20 {
 		t.Fatalf("server saw %d initialized sessions, want one per worker (20)", got)
+	}
+}
+
+// Every request of a session (initialize, initialized, calls) carries the key.
+func TestRunLoadSendsAuthorization(t *testing.T) {
+	mcp := newFakeMCP()
+	mcp.authorization = "Bearer mcpm_k"
+	srv := httptest.NewServer(mcp)
+	defer srv.Close()
+	res, err := runLoad(testContext(t), loadSpec{
+		Endpoint:      srv.URL + "/mcp",
+		Concurrency:   4,
+		Warmup:        20 * time.Millisecond,
+		Duration:      100 * time.Millisecond,
+		Stateful:      true,
+		Authorization: mcp.authorization,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK == 0 || res.Errors != 0 || res.InitErrors != 0 {
+		t.Fatalf("ok %d, errors %d, init errors %d (%v); want answers and no errors", res.OK, res.Errors, res.InitErrors, res.FirstErrors)
 	}
 }
 

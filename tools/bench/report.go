@@ -228,6 +228,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	if line := r.storeCostLine(); line != "" {
 		b.WriteString(line)
 	}
+	if line := r.authCostLine(); line != "" {
+		b.WriteString(line)
+	}
 	if r.IdleError != "" {
 		fmt.Fprintf(&b, "- idle memory failed: %s\n", strings.ReplaceAll(r.IdleError, "\n", "\n  "))
 	}
@@ -268,6 +271,36 @@ func (r *report) storeCostLine() string {
 	}
 	return fmt.Sprintf("- store cost (all-pg − all) per request: %+.1f µs of server CPU, %s; p50 %+.2f ms, p99 %+.2f ms\n",
 		pg.ServerCPUUS-mem.ServerCPUUS, db, (pg.P50US-mem.P50US)/1000, (pg.P99US-mem.P99US)/1000)
+}
+
+// authCostLine compares all-auth with all, when both ran: what checking an API key on
+// every request adds.
+func (r *report) authCostLine() string {
+	plain, auth, ok := r.pair(layoutAll, layoutAllAuth)
+	if !ok {
+		return ""
+	}
+	ratio := 0.0
+	if plain.ReqPerSec > 0 {
+		ratio = auth.ReqPerSec / plain.ReqPerSec
+	}
+	return fmt.Sprintf("- authentication cost (all-auth − all) per request: %+.1f µs of server CPU; %.2f × the throughput; p50 %+.2f ms, p99 %+.2f ms\n",
+		auth.ServerCPUUS-plain.ServerCPUUS, ratio, (auth.P50US-plain.P50US)/1000, (auth.P99US-plain.P99US)/1000)
+}
+
+// pair returns the rows of two layouts when both ran without error.
+func (r *report) pair(a, b string) (ra, rb row, ok bool) {
+	var foundA, foundB bool
+	for _, row := range r.Rows {
+		switch {
+		case row.Error != "":
+		case row.Layout == a:
+			ra, foundA = row, true
+		case row.Layout == b:
+			rb, foundB = row, true
+		}
+	}
+	return ra, rb, foundA && foundB
 }
 
 func sixProcs(n int) string {

@@ -23,6 +23,9 @@ const (
 	targetSixP99ManyUS   = 150e3
 	targetSixP99FewUS    = 15e3
 	targetAllPGP99ManyUS = 120e3
+	// targetAuthCPUUS is what authentication may add to a request's server CPU
+	// (all-auth − all).
+	targetAuthCPUUS = 5.0
 )
 
 // target is one line of the targets: what is asked, what was measured, pass or fail.
@@ -101,6 +104,9 @@ func (r *report) targets() []target {
 	}
 	ratio(fmt.Sprintf("all-pg ≥ %.1f × all", targetAllPGOverAll), pgOverAll, targetAllPGOverAll, pgOK && allOK && all.ReqPerSec > 0)
 	p99(layoutAllPG, targetAllPGP99ManyUS, 0)
+	plain, auth, authOK := r.pair(layoutAll, layoutAllAuth)
+	atMost(fmt.Sprintf("authentication (all-auth − all) ≤ %.0f µs/req of server CPU", targetAuthCPUUS), auth.ServerCPUUS-plain.ServerCPUUS,
+		targetAuthCPUUS, func(us float64) string { return fmt.Sprintf("%+.1f µs", us) }, authOK)
 	idle := target{name: fmt.Sprintf("idle session ≤ %d B", targetIdleBytes)}
 	if r.Idle != nil && r.IdleError == "" {
 		idle.measured, idle.pass, idle.judged = formatBytes(r.Idle.PerSessionSlope), r.Idle.PerSessionSlope <= targetIdleBytes, true

@@ -30,6 +30,10 @@ type tlsMesh struct {
 	*mesh
 	dir string
 	ca  *meshtlstest.CA
+	// moreProviders may register too: provider name → its identity.
+	moreProviders map[string]string
+	// extraYAML is appended to every process's configuration.
+	extraYAML string
 }
 
 // writeTLSConfig writes name's configuration file: its certificate and the mesh's rules.
@@ -47,6 +51,10 @@ registry:
   provider_identities:
     everything: %sprovider
 `, leaf.CertFile, leaf.KeyFile, filepath.Join(m.dir, "ca.pem"), meshID, meshID)
+	for name, id := range m.moreProviders {
+		yaml += fmt.Sprintf("    %s: %s\n", name, id)
+	}
+	yaml += m.extraYAML
 	p := filepath.Join(m.dir, name+".yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -58,6 +66,13 @@ func startSixWithTLS(t *testing.T) *tlsMesh {
 	dir := t.TempDir()
 	m := &tlsMesh{dir: dir, ca: meshtlstest.NewCA(t, "mesh CA")}
 	m.ca.WriteCA(t, dir)
+	m.startSix(t, "127.0.0.1:0")
+	waitReady(t, m.base)
+	return m
+}
+
+// startSix starts the six processes, the gateway listening on gatewayListen.
+func (m *tlsMesh) startSix(t *testing.T, gatewayListen string) {
 	cfg := func(name string) string { return "-config=" + m.writeTLSConfig(t, name) }
 	const anyPort = "-grpc.listen=127.0.0.1:0"
 	reg := start(t, "registry", cfg("registry"), "-target=registry", anyPort)
@@ -66,13 +81,11 @@ func startSixWithTLS(t *testing.T) *tlsMesh {
 	tr := start(t, "transport", cfg("transport"), "-target=transport", anyPort, "-peers.session="+sess.GRPC)
 	hl := start(t, "health", cfg("health"), "-target=health", anyPort, "-peers.registry="+reg.GRPC,
 		"-peers.transport="+tr.GRPC, "-peers.session="+sess.GRPC)
-	gw := start(t, "gateway", cfg("gateway"), "-target=gateway", "-gateway.listen=127.0.0.1:0",
+	gw := start(t, "gateway", cfg("gateway"), "-target=gateway", "-gateway.listen="+gatewayListen,
 		"-peers.transport="+tr.GRPC, "-peers.registry="+reg.GRPC, "-peers.session="+sess.GRPC, "-peers.health="+hl.GRPC)
 	m.mesh = &mesh{base: gw.HTTP, processes: map[string]*proc.Process{
 		"registry": reg, "provider": prov, "session": sess, "transport": tr, "health": hl, "gateway": gw,
 	}}
-	waitReady(t, m.base)
-	return m
 }
 
 // registryCall dials the registry with opt and makes one call.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -55,8 +56,17 @@ func DenialOf(err error) (_ Denial, ok bool) {
 }
 
 // WriteStepUp answers a refusal for missing scopes: 403 with an insufficient_scope
-// challenge naming every scope the operation needs, in one challenge.
+// challenge naming every scope the operation needs, in one challenge: those any access
+// needs (c.Scopes) first, then those of the refusal. Clients may replace their scope
+// with the challenge's rather than add to it (the TypeScript SDK does): a challenge
+// without the base scopes would get them a token that opens nothing else.
 func (c Challenge) WriteStepUp(w http.ResponseWriter, scopes []string) {
-	c.Write(w, &Refusal{Status: http.StatusForbidden, Code: codeInsufficientScope, Scopes: scopes,
+	all := slices.Clone(c.Scopes)
+	for _, s := range scopes {
+		if !slices.Contains(all, s) {
+			all = append(all, s)
+		}
+	}
+	c.Write(w, &Refusal{Status: http.StatusForbidden, Code: codeInsufficientScope, Scopes: all,
 		Description: "this operation needs more scopes: authorize again with those named in scope"})
 }
