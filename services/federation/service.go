@@ -9,6 +9,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/sdk/provider"
+	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
@@ -50,13 +51,15 @@ type Deps struct {
 	Health HealthReporter
 }
 
-// Service keeps every configured upstream connected and registered while it runs.
+// Service keeps every configured upstream connected and registered, and every
+// configured gRPC service read and registered, while it runs.
 type Service struct {
 	*lifecycle.Service
 
 	deps      Deps
 	logger    *slog.Logger
 	upstreams []*upstream
+	grpc      []*grpcsource.Source
 }
 
 // New builds the service; nothing connects before it starts.
@@ -79,6 +82,16 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
 	}
+	for _, g := range cfg.GRPC {
+		src, err := grpcsource.New(g, grpcsource.Deps{
+			Telemetry:    deps.Telemetry,
+			AfterReading: s.grpcReadings(g.Name, tel.Logger.With("provider", g.Name)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("federation: %w", err)
+		}
+		s.grpc = append(s.grpc, src)
+	}
 	s.Service = lifecycle.NewService("federation", lifecycle.Funcs{Running: s.running})
 	return s, nil
 }
@@ -90,6 +103,14 @@ func (s *Service) running(ctx context.Context) error {
 		s.deps.Providers.Set(u.cfg.Name, u)
 		s.Go(func(ctx context.Context) error {
 			u.run(ctx, s.healthOf(u.cfg.Name), s.keepRegistered(u))
+			return nil
+		})
+	}
+	for _, src := range s.grpc {
+		s.deps.Providers.Set(src.Name(), src)
+		s.healthOf(src.Name())(false)
+		s.Go(func(ctx context.Context) error {
+			s.runGRPC(ctx, src)
 			return nil
 		})
 	}
