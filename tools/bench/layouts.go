@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,13 +27,17 @@ const (
 	layoutAllStateless = "all-stateless"
 	layoutMCPGo        = peerMCPGo
 	layoutGoSDK        = peerGoSDK
+	// layoutFederated is the mesh in one process without its built-in provider, in
+	// front of the go-sdk peer as a federated upstream: each call crosses the
+	// federation hop to an MCP server of its own.
+	layoutFederated = "federated"
 )
 
 // knownLayouts are every layout, in the order of the report; defaultLayouts are those
 // that need no PostgreSQL.
 var (
-	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutAllPG, layoutSix, layoutReplicasPG}
-	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutSix}
+	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutFederated, layoutAllPG, layoutSix, layoutReplicasPG}
+	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllStateless, layoutFederated, layoutSix}
 )
 
 // usesDatabase reports whether a layout keeps its state in PostgreSQL.
@@ -65,6 +71,9 @@ type server struct {
 	// databasePID is the postmaster whose CPU is charged to the database (0: none, or
 	// a server the bench did not start).
 	databasePID int
+	// tempDir holds files of the layout (the federated layout's configuration); stop
+	// removes it.
+	tempDir string
 }
 
 // pids returns the process ids whose CPU is charged to the server.
@@ -89,6 +98,10 @@ func (s *server) stop() error {
 		}
 	}
 	s.processes = nil
+	if s.tempDir != "" {
+		errs = append(errs, os.RemoveAll(s.tempDir))
+		s.tempDir = ""
+	}
 	return errors.Join(errs...)
 }
 
@@ -158,6 +171,8 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	case layoutAllPG:
 		env := append(slices.Clip(st.allEnv), "MCPMESH_DATABASE_URL="+dbURL)
 		_, err = s.add(ctx, st.binary, "all", env, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	case layoutFederated:
+		err = st.startFederated(ctx, s)
 	case layoutSix:
 		err = st.startSix(ctx, s)
 	case layoutReplicasPG:
@@ -283,6 +298,28 @@ func (st starter) startReplicas(ctx context.Context, s *server, dbURL string) er
 	s.base = lb.URL
 	s.endpoint = lb.URL + "/mcp"
 	return nil
+}
+
+// startFederated starts the go-sdk peer as the upstream, then the mesh in one process
+// with every target but the everything provider, its federation pointed at the peer
+// (no prefix, so the load calls echo by its own name).
+func (st starter) startFederated(ctx context.Context, s *server) error {
+	upstream, err := s.add(ctx, st.ceiling, "upstream", nil, peerGoSDK)
+	if err != nil {
+		return err
+	}
+	if s.tempDir, err = os.MkdirTemp("", "mcpmesh-bench-federated-"); err != nil {
+		return err
+	}
+	config := filepath.Join(s.tempDir, "mesh.yaml")
+	yaml := fmt.Sprintf("federation:\n  upstreams:\n    - name: upstream\n      url: %s/mcp\n", upstream.HTTP)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		return err
+	}
+	_, err = s.add(ctx, st.binary, "federated", st.allEnv, "-config="+config,
+		"-target=registry,federation,session,transport,health,gateway",
+		"-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	return err
 }
 
 // startSix starts every service and the everything provider as separate processes,
