@@ -227,3 +227,16 @@ func isValidName(name string) bool {
 	}
 	return true
 }
+
+// ProviderNames are the names of every provider the federation serves: its upstreams
+// and its gRPC services.
+func (c Config) ProviderNames() []string {
+	names := make([]string, 0, len(c.Upstreams)+len(c.GRPC))
+	for _, u := range c.Upstreams {
+		names = append(names, u.Name)
+	}
+	for _, g := range c.GRPC {
+		names = append(names, g.Name)
+	}
+	return names
+}
