@@ -85,8 +85,11 @@ func TestFederationGRPCServiceAsTools(t *testing.T) {
 		Services: []string{"grpc.health.v1.Health"},
 		// Watch streams until the call ends; the allow-list leaves it out.
 		Methods: []string{"grpc.health.v1.Health.Check", "grpc.health.v1.Health.List"},
+		// Readings are the source's health checks: often, so that a stop shows soon.
+		RefreshInterval: 300 * time.Millisecond,
 	})
 	want := []string{"hc__Health.Check", "hc__Health.List"}
+	waitForHealth(t, base, "health-svc", "STATUS_SERVING")
 
 	sessions := map[string]*mcp.ClientSession{}
 	for _, version := range []string{"2025-11-25", "2026-07-28"} {
@@ -205,9 +208,11 @@ func TestFederationGRPCServiceAsTools(t *testing.T) {
 	if listedTools(t, cs)["hc__Health.Check"] == nil {
 		t.Error("the tool left the listing while its service is down")
 	}
+	waitForHealth(t, base, "health-svc", "STATUS_NOT_SERVING")
 
 	// Back at the same address, it answers again.
 	startHealthService(t, svc.addr)
+	waitForHealth(t, base, "health-svc", "STATUS_SERVING")
 	eventually.NoError(t, 20*time.Second, func() error {
 		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "hc__Health.Check", Arguments: map[string]any{"service": "billing"}})
 		if err != nil {
