@@ -38,6 +38,7 @@ func (s *Service) runGRPC(ctx context.Context, src *grpcsource.Source) {
 	// then the provider has no tools, and registering it would publish it empty.
 	select {
 	case <-ctx.Done():
+		s.first.done(src.Name(), false)
 		return
 	case <-src.CatalogueChanged():
 	}
@@ -54,6 +55,7 @@ func (s *Service) grpcReadings(name string, logger *slog.Logger) func(error) {
 		if err != nil {
 			logger.Debug("gRPC service reading failed", "error", err)
 		}
+		s.first.done(name, err == nil)
 		health(err == nil)
 	}
 }

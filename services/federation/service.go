@@ -60,6 +60,7 @@ type Service struct {
 	logger    *slog.Logger
 	upstreams []*upstream
 	grpc      []*grpcsource.Source
+	first     *firstAttempts
 }
 
 // New builds the service; nothing connects before it starts.
@@ -78,7 +79,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	// No breaker.Observe: the session's breakers report under the same metric and
 	// provider names in the same process, and two series of one name and labels
 	// would break the scrape. The session's breaker state covers the provider.
-	s := &Service{deps: deps, logger: tel.Logger}
+	s := &Service{deps: deps, logger: tel.Logger, first: newFirstAttempts(cfg.ProviderNames())}
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
 	}
@@ -102,7 +103,7 @@ func (s *Service) running(ctx context.Context) error {
 		u.stopping = s.Stopping()
 		s.deps.Providers.Set(u.cfg.Name, u)
 		s.Go(func(ctx context.Context) error {
-			u.run(ctx, s.healthOf(u.cfg.Name), s.keepRegistered(u))
+			u.run(ctx, s.firstAttemptAndHealth(u.cfg.Name), s.keepRegistered(u))
 			return nil
 		})
 	}
@@ -124,6 +125,16 @@ func (s *Service) keepRegistered(u *upstream) func(ctx context.Context) {
 	return func(ctx context.Context) {
 		// It fails only on arguments New has checked.
 		_ = provider.KeepRegisteredWatching(ctx, s.deps.Registry, u.cfg.Name, s.deps.Address, s.deps.Lease, u.logger, u.changed)
+	}
+}
+
+// firstAttemptAndHealth reports an upstream's connection state as its health, the
+// first report also ending its first attempt.
+func (s *Service) firstAttemptAndHealth(name string) func(bool) {
+	health := s.healthOf(name)
+	return func(serving bool) {
+		s.first.done(name, serving)
+		health(serving)
 	}
 }
 

@@ -34,11 +34,24 @@ type healthService struct {
 
 func startHealthService(t *testing.T, addr string) *healthService {
 	t.Helper()
+	return startHealthServiceSlow(t, addr, 0)
+}
+
+// startHealthServiceSlow is startHealthService whose reflection answers each stream
+// only after delay, as a loaded server would.
+func startHealthServiceSlow(t *testing.T, addr string, delay time.Duration) *healthService {
+	t.Helper()
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &healthService{addr: lis.Addr().String(), health: health.NewServer(), srv: grpc.NewServer()}
+	slowReflection := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if strings.HasPrefix(info.FullMethod, "/grpc.reflection.") {
+			time.Sleep(delay)
+		}
+		return handler(srv, ss)
+	}
+	h := &healthService{addr: lis.Addr().String(), health: health.NewServer(), srv: grpc.NewServer(grpc.StreamInterceptor(slowReflection))}
 	h.health.SetServingStatus("billing", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(h.srv, h.health)
 	reflection.Register(h.srv)
@@ -79,7 +92,8 @@ func listedTools(t *testing.T, cs *mcp.ClientSession) map[string]*mcp.Tool {
 // listed as tools by both protocol generations, with input schemas from the request
 // message, and calls reach the service; bad calls get clear errors.
 func TestFederationGRPCServiceAsTools(t *testing.T) {
-	svc := startHealthService(t, "127.0.0.1:0")
+	// Slow to describe itself: the mesh must not be ready before its tools are listed.
+	svc := startHealthServiceSlow(t, "127.0.0.1:0", 500*time.Millisecond)
 	base := grpcMesh(t, federation.GRPCService{
 		Name: "health-svc", Address: svc.addr, Plaintext: true, Prefix: "hc",
 		Services: []string{"grpc.health.v1.Health"},
@@ -89,10 +103,10 @@ func TestFederationGRPCServiceAsTools(t *testing.T) {
 		RefreshInterval: 300 * time.Millisecond,
 	})
 	want := []string{"hc__Health.Check", "hc__Health.List"}
-	waitForHealth(t, base, "health-svc", "STATUS_SERVING")
 
 	sessions := map[string]*mcp.ClientSession{}
 	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		// No ToolListChangedHandler: the SDK's default client, caching listings.
 		client := mcp.NewClient(&mcp.Implementation{Name: "grpc-federation-test", Version: "1.0.0"}, nil)
 		cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
 			&mcp.ClientSessionOptions{ProtocolVersion: version})
@@ -105,16 +119,15 @@ func TestFederationGRPCServiceAsTools(t *testing.T) {
 
 	for version, cs := range sessions {
 		t.Run("list "+version, func(t *testing.T) {
-			var tools map[string]*mcp.Tool
-			eventually.NoError(t, 20*time.Second, func() error {
-				tools = listedTools(t, cs)
-				for _, name := range want {
-					if tools[name] == nil {
-						return fmt.Errorf("%s not listed among %d tools", name, len(tools))
-					}
+			// The mesh is ready only once the service's provider is in its catalogue,
+			// so the first listing has its tools: these clients do not listen for
+			// list_changed, and a 2026-07-28 one keeps that listing for a minute.
+			tools := listedTools(t, cs)
+			for _, name := range want {
+				if tools[name] == nil {
+					t.Fatalf("%s not in the first listing after the mesh was ready (%d tools)", name, len(tools))
 				}
-				return nil
-			}, "the gRPC service's tools are listed")
+			}
 			if tools["hc__Health.Watch"] != nil || tools["Health.Check"] != nil {
 				t.Errorf("listed a method outside the allow-list or without the prefix: %v", slices.Sorted(mapsKeys(tools)))
 			}
@@ -173,6 +186,8 @@ func TestFederationGRPCServiceAsTools(t *testing.T) {
 			}
 		})
 	}
+
+	waitForHealth(t, base, "health-svc", "STATUS_SERVING")
 
 	// REST lists and calls the same tools.
 	resp, err := http.Get(base + "/v1/tools?page_size=1000")
