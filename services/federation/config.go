@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Upstreams are the MCP servers presented as providers.
 	Upstreams []Upstream `koanf:"upstreams"`
+	// GRPC are the gRPC services whose methods are presented as tools, one provider
+	// each (docs/grpc-tools.md).
+	GRPC []GRPCService `koanf:"grpc"`
 	// CallTimeout bounds one request to an upstream (tools/call included) unless the
 	// upstream sets its own.
 	CallTimeout time.Duration `koanf:"call_timeout"`
@@ -133,6 +136,17 @@ func (c Config) Validate() error {
 		seen[u.Name] = true
 		errs = append(errs, u.validate(at))
 	}
+	for i, g := range c.GRPC {
+		at := fmt.Sprintf("federation.grpc[%d]", i)
+		if g.Name != "" {
+			at = fmt.Sprintf("federation.grpc[%d] (%s)", i, g.Name)
+		}
+		if seen[g.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is already the name of another upstream or gRPC service", at, g.Name))
+		}
+		seen[g.Name] = true
+		errs = append(errs, g.Validate(at))
+	}
 	return errors.Join(errs...)
 }
 
@@ -212,4 +226,17 @@ func isValidName(name string) bool {
 		}
 	}
 	return true
+}
+
+// ProviderNames are the names of every provider the federation serves: its upstreams
+// and its gRPC services.
+func (c Config) ProviderNames() []string {
+	names := make([]string, 0, len(c.Upstreams)+len(c.GRPC))
+	for _, u := range c.Upstreams {
+		names = append(names, u.Name)
+	}
+	for _, g := range c.GRPC {
+		names = append(names, g.Name)
+	}
+	return names
 }

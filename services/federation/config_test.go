@@ -88,3 +88,27 @@ func TestFiltersAndPrefixes(t *testing.T) {
 		t.Errorf("no prefix keeps the name, got %q", got)
 	}
 }
+
+func TestValidateGRPCServices(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Upstreams = []Upstream{{Name: "billing", URL: "http://a/mcp"}}
+	cfg.GRPC = []GRPCService{
+		{Name: "billing", Address: "billing:9000", Plaintext: true, Services: []string{"acme.billing.v1.InvoiceService"}},
+		{Name: "shop", Address: "", Prefix: "Bad Prefix", Services: []string{"acme.shop.v1.ShopService"}},
+	}
+	err := cfg.Validate()
+	for _, w := range []string{
+		`federation.grpc[0] (billing).name: "billing" is already the name of another upstream or gRPC service`,
+		"federation.grpc[1] (shop).address: is required",
+		"federation.grpc[1] (shop).prefix",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v lacks %q", err, w)
+		}
+	}
+	cfg.Upstreams = nil
+	cfg.GRPC = cfg.GRPC[:1]
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("valid gRPC service rejected: %v", err)
+	}
+}

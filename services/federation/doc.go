@@ -4,5 +4,7 @@
 // ProviderService for it under the upstream's name, and keeps that provider
 // registered with the registry while the upstream answers. Names may be prefixed and
 // filtered per upstream; calls go through a circuit breaker and a timeout per
-// upstream; progress, log messages and cancellation cross the hop.
+// upstream; progress, log messages and cancellation cross the hop. Plain gRPC
+// services (federation.grpc) are presented the same way, their methods as tools
+// (internal/grpcsource, grpc.go).
 package federation

@@ -9,6 +9,7 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/sdk/provider"
+	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
@@ -50,13 +51,16 @@ type Deps struct {
 	Health HealthReporter
 }
 
-// Service keeps every configured upstream connected and registered while it runs.
+// Service keeps every configured upstream connected and registered, and every
+// configured gRPC service read and registered, while it runs.
 type Service struct {
 	*lifecycle.Service
 
 	deps      Deps
 	logger    *slog.Logger
 	upstreams []*upstream
+	grpc      []*grpcsource.Source
+	first     *firstAttempts
 }
 
 // New builds the service; nothing connects before it starts.
@@ -75,9 +79,19 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	// No breaker.Observe: the session's breakers report under the same metric and
 	// provider names in the same process, and two series of one name and labels
 	// would break the scrape. The session's breaker state covers the provider.
-	s := &Service{deps: deps, logger: tel.Logger}
+	s := &Service{deps: deps, logger: tel.Logger, first: newFirstAttempts(cfg.ProviderNames())}
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
+	}
+	for _, g := range cfg.GRPC {
+		src, err := grpcsource.New(g, grpcsource.Deps{
+			Telemetry:    deps.Telemetry,
+			AfterReading: s.grpcReadings(g.Name, tel.Logger.With("provider", g.Name)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("federation: %w", err)
+		}
+		s.grpc = append(s.grpc, src)
 	}
 	s.Service = lifecycle.NewService("federation", lifecycle.Funcs{Running: s.running})
 	return s, nil
@@ -89,7 +103,15 @@ func (s *Service) running(ctx context.Context) error {
 		u.stopping = s.Stopping()
 		s.deps.Providers.Set(u.cfg.Name, u)
 		s.Go(func(ctx context.Context) error {
-			u.run(ctx, s.healthOf(u.cfg.Name), s.keepRegistered(u))
+			u.run(ctx, s.firstAttemptAndHealth(u.cfg.Name), s.keepRegistered(u))
+			return nil
+		})
+	}
+	for _, src := range s.grpc {
+		s.deps.Providers.Set(src.Name(), src)
+		s.healthOf(src.Name())(false)
+		s.Go(func(ctx context.Context) error {
+			s.runGRPC(ctx, src)
 			return nil
 		})
 	}
@@ -103,6 +125,16 @@ func (s *Service) keepRegistered(u *upstream) func(ctx context.Context) {
 	return func(ctx context.Context) {
 		// It fails only on arguments New has checked.
 		_ = provider.KeepRegisteredWatching(ctx, s.deps.Registry, u.cfg.Name, s.deps.Address, s.deps.Lease, u.logger, u.changed)
+	}
+}
+
+// firstAttemptAndHealth reports an upstream's connection state as its health, the
+// first report also ending its first attempt.
+func (s *Service) firstAttemptAndHealth(name string) func(bool) {
+	health := s.healthOf(name)
+	return func(serving bool) {
+		s.first.done(name, serving)
+		health(serving)
 	}
 }
 

@@ -247,6 +247,17 @@ func TestListingsShowWhatThePrincipalMayUse(t *testing.T) {
 		if got := h.listAll(t, tc.who, sess, "resources/templates/list", "resourceTemplates", "uriTemplate"); len(got) != 0 {
 			t.Errorf("%s templates: %v, want none (default deny)", tc.who.Subject, got)
 		}
+		// The listing differs per principal: a shared cache must not hand it on.
+		ev, err := h.handleAs(t, tc.who, stateless("tools/list", `{`+statelessMeta+`}`))
+		if err != nil || ev.err != nil {
+			t.Fatalf("stateless tools/list as %s: %v %v", tc.who.Subject, err, ev.err)
+		}
+		var result struct {
+			CacheScope string `json:"cacheScope"`
+		}
+		if err := json.Unmarshal(ev.rawResult, &result); err != nil || result.CacheScope != "private" {
+			t.Errorf("stateless tools/list as %s under a policy: %s, want cacheScope private", tc.who.Subject, ev.rawResult)
+		}
 	}
 }
 

@@ -202,6 +202,16 @@ func (s *Service) Register(r Registrar) {
 // Ready reports whether a catalogue snapshot has arrived from the registry.
 func (s *Service) Ready() bool { return s.backend.Watcher.Current() != nil }
 
+// Routes reports whether the catalogue the service serves has the provider name.
+func (s *Service) Routes(provider string) bool {
+	snap := s.backend.Watcher.Current()
+	if snap == nil {
+		return false
+	}
+	_, ok := snap.Providers[provider]
+	return ok
+}
+
 // starting launches the service's goroutines; they run until Stop.
 func (s *Service) starting(ctx context.Context) error {
 	b := s.backend

@@ -21,7 +21,7 @@ func TestParseOptions(t *testing.T) {
 		{"defaults", nil, func(o options) bool {
 			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 &&
 				o.warmup == 2*time.Second && o.sixGOMAXPROCS == 1 && o.binary != "" &&
-				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-auth", "all-stateless", "six"})
+				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-auth", "all-stateless", "federated", "six"})
 		}, nil},
 		{"layouts deduplicated in order", []string{"-layouts", "six, ceiling,six", "-binary", "/x/mcpmesh"}, func(o options) bool {
 			return slices.Equal(o.layouts, []string{"six", "ceiling"}) && o.binary == "/x/mcpmesh"

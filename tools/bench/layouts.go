@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -29,13 +30,17 @@ const (
 	layoutAllAuth = "all-auth"
 	layoutMCPGo   = peerMCPGo
 	layoutGoSDK   = peerGoSDK
+	// layoutFederated is the mesh in one process without its built-in provider, in
+	// front of the go-sdk peer as a federated upstream: each call crosses the
+	// federation hop to an MCP server of its own.
+	layoutFederated = "federated"
 )
 
 // knownLayouts are every layout, in the order of the report; defaultLayouts are those
 // that need no PostgreSQL.
 var (
-	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutAllPG, layoutSix, layoutReplicasPG}
-	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutSix}
+	knownLayouts   = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutFederated, layoutAllPG, layoutSix, layoutReplicasPG}
+	defaultLayouts = []string{layoutCeiling, layoutMCPGo, layoutGoSDK, layoutAll, layoutAllAuth, layoutAllStateless, layoutFederated, layoutSix}
 )
 
 // usesDatabase reports whether a layout keeps its state in PostgreSQL.
@@ -71,7 +76,7 @@ type server struct {
 	databasePID int
 	// authorization is the Authorization header every request carries ("" for none).
 	authorization string
-	// dir holds the layout's files (all-auth's key store), removed by stop ("": none).
+	// dir holds the layout's files (all-auth's key store, federated's configuration), removed by stop ("": none).
 	dir string
 }
 
@@ -172,6 +177,8 @@ func (st starter) start(ctx context.Context, layout string) (*server, error) {
 	case layoutAllPG:
 		env := append(slices.Clip(st.allEnv), "MCPMESH_DATABASE_URL="+dbURL)
 		_, err = s.add(ctx, st.binary, "all", env, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	case layoutFederated:
+		err = st.startFederated(ctx, s)
 	case layoutSix:
 		err = st.startSix(ctx, s)
 	case layoutReplicasPG:
@@ -312,6 +319,28 @@ func (st starter) startAllAuth(ctx context.Context, s *server) error {
 	}
 	s.authorization = "Bearer " + key
 	_, err = s.add(ctx, st.binary, "all", append(slices.Clip(st.allEnv), env...), "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
+	return err
+}
+
+// startFederated starts the go-sdk peer as the upstream, then the mesh in one process
+// with every target but the everything provider, its federation pointed at the peer
+// (no prefix, so the load calls echo by its own name).
+func (st starter) startFederated(ctx context.Context, s *server) error {
+	upstream, err := s.add(ctx, st.ceiling, "upstream", nil, peerGoSDK)
+	if err != nil {
+		return err
+	}
+	if s.dir, err = os.MkdirTemp("", "mcpmesh-bench-federated-"); err != nil {
+		return err
+	}
+	config := filepath.Join(s.dir, "mesh.yaml")
+	yaml := fmt.Sprintf("federation:\n  upstreams:\n    - name: upstream\n      url: %s/mcp\n", upstream.HTTP)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		return err
+	}
+	_, err = s.add(ctx, st.binary, "federated", st.allEnv, "-config="+config,
+		"-target=registry,federation,session,transport,health,gateway",
+		"-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0", "-log.level=warn")
 	return err
 }
 

@@ -27,6 +27,7 @@ import (
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/everything"
+	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
@@ -65,8 +66,9 @@ type Mesh struct {
 	assertionKeys *assertion.KeySet
 
 	// Built by the modules' init functions, for the modules that need each other.
-	session  *session.Service
-	provider *everything.Provider
+	session    *session.Service
+	federation *federation.Service
+	provider   *everything.Provider
 	// providers is the ProviderService of the process (nil when it serves none).
 	providers *namedservice.Mux
 	gateway   *gateway.Service

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
@@ -143,6 +144,7 @@ func (m *Mesh) initFederation() (*lifecycle.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.federation = s
 	return s.Service, nil
 }
 
@@ -202,11 +204,40 @@ func (m *Mesh) readiness() func(ctx context.Context) error {
 		if m.session != nil && !m.session.Ready() {
 			return errors.New("session: catalogue not loaded yet")
 		}
+		if err := m.federationSettled(); err != nil {
+			return err
+		}
 		if err := m.checkPeer(ctx, m.clients.sessionProbe, meshconfig.TargetSession, sessionv1.SessionService_ServiceDesc.ServiceName); err != nil {
 			return err
 		}
 		return m.checkPeer(ctx, m.clients.healthProbe, meshconfig.TargetTransport, transportv1.TransportService_ServiceDesc.ServiceName)
 	}
+}
+
+// federationSettled is nil once every provider of an in-process federation has had
+// its first attempt (an upstream's first connection, a gRPC service's first reading)
+// and each that succeeded is in the in-process session service's catalogue: clients
+// that list as soon as the process is ready then see them (a 2026-07-28 client keeps
+// its first listing for session.cache_ttl unless it listens for list_changed). A
+// provider whose first attempt failed does not hold readiness up; it registers when a
+// retry succeeds.
+func (m *Mesh) federationSettled() error {
+	if m.federation == nil {
+		return nil
+	}
+	running, succeeded := m.federation.FirstAttempts()
+	if len(running) > 0 {
+		return fmt.Errorf("federation: first connection or reading of %s not done yet", strings.Join(running, ", "))
+	}
+	if m.session == nil {
+		return nil
+	}
+	for _, name := range succeeded {
+		if !m.session.Routes(name) {
+			return fmt.Errorf("federation: provider %s is not in the session service's catalogue yet", name)
+		}
+	}
+	return nil
 }
 
 // checkPeer asks a service's grpc.health.v1 about service and words a failure for

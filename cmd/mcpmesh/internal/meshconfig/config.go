@@ -219,6 +219,15 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.Runs(TargetProviderEverything) && c.Runs(TargetFederation) {
+		// One process serves them all on its ProviderService, by name: a federated
+		// provider named like the built-in one would replace it there.
+		for _, name := range c.Federation.ProviderNames() {
+			if name == c.Everything.Name {
+				errs = append(errs, fmt.Errorf("federation: provider name %q is everything.name, the built-in provider's in this process; rename one", name))
+			}
+		}
+	}
 	if (c.Runs(TargetProviderEverything) || c.Runs(TargetFederation)) && c.Provider.Lease < 5*time.Second {
 		errs = append(errs, errors.New("provider.lease: must be at least 5s"))
 	}

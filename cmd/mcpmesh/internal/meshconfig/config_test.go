@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mcpmesh/mcpmesh/services/federation"
 )
 
 func TestTargetsExpandInDependencyOrder(t *testing.T) {
@@ -62,6 +64,9 @@ func TestValidate(t *testing.T) {
 		{"unknown target", func(c *Config) { c.Target = "registry,frontend" }, []string{`"frontend"`}},
 		{"empty target", func(c *Config) { c.Target = " , " }, []string{"target:"}},
 		{"bad shutdown", func(c *Config) { c.GRPC.ShutdownTimeout = 0 }, []string{"grpc.shutdown_timeout"}},
+		{"a federated provider named like the built-in one", func(c *Config) {
+			c.Federation.GRPC = []federation.GRPCService{{Name: "everything", Address: "127.0.0.1:9000", Plaintext: true, Services: []string{"grpc.health.v1.Health"}}}
+		}, []string{`federation: provider name "everything" is everything.name`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,8 +33,13 @@ type catalogue struct {
 	skipped []descriptors.Skipped
 }
 
-// buildCatalogue names the methods and derives their schemas.
-func buildCatalogue(set *descriptors.Set) *catalogue {
+// prefixSeparator joins a source's prefix and a tool's name, as the federation's
+// upstream MCP servers' prefixes do.
+const prefixSeparator = "__"
+
+// buildCatalogue names the methods (behind prefix, when set) and derives their
+// schemas.
+func buildCatalogue(set *descriptors.Set, prefix string) *catalogue {
 	c := &catalogue{set: set, tools: map[string]*tool{}, skipped: set.Skipped}
 	// A tool is named Service.Method, unless two allowed services share the short
 	// name: then every method of theirs goes by its full name.
@@ -51,6 +56,9 @@ func buildCatalogue(set *descriptors.Set) *catalogue {
 		name := string(svc.Name()) + "." + string(m.Name())
 		if len(services[svc.Name()]) > 1 {
 			name = string(m.FullName())
+		}
+		if prefix != "" {
+			name = prefix + prefixSeparator + name
 		}
 		t, err := newTool(name, m)
 		if err != nil {

@@ -15,10 +15,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
-	registryv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/registry/v1"
 	"github.com/mcpmesh/mcpmesh/services/federation/internal/grpcsource/shoptest"
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/tools/proc"
@@ -52,8 +49,8 @@ func meshBinary(t *testing.T) string {
 	return binary
 }
 
-// TestShopThroughTheMesh runs the whole mesh (-target=all), registers the shop's
-// source with its registry as an external provider, and calls the shop's methods as
+// TestShopThroughTheMesh runs the whole mesh (-target=all) with the shop configured
+// in federation.grpc of its configuration file, and calls the shop's methods as
 // tools through /mcp with the Go SDK client and through REST.
 func TestShopThroughTheMesh(t *testing.T) {
 	if testing.Short() {
@@ -63,7 +60,18 @@ func TestShopThroughTheMesh(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(bin)) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := proc.Start(ctx, "all", bin, nil, "-target=all", "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0")
+	config := filepath.Join(t.TempDir(), "mesh.yaml")
+	yaml := fmt.Sprintf(`federation:
+  grpc:
+    - name: shop
+      address: %s
+      plaintext: true
+      services: [%s]
+`, shoptest.Start(t, shoptest.ReflectionV1), shoptest.ShopService)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := proc.Start(ctx, "all", bin, nil, "-target=all", "-config="+config, "-grpc.listen=127.0.0.1:0", "-gateway.listen=127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,25 +84,12 @@ func TestShopThroughTheMesh(t *testing.T) {
 		}
 	})
 
-	// The source as an external provider: its own gRPC server, registered by address.
-	addr := serveAddr(t, startSource(t, shopSettings(shoptest.Start(t, shoptest.ReflectionV1))))
-	conn, err := grpc.NewClient(p.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	registry := registryv1.NewRegistryServiceClient(conn)
-	reg, err := registry.RegisterProvider(ctx, &registryv1.RegisterProviderRequest{Name: "shop", Address: addr, LeaseSeconds: 120})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_, _ = registry.DeregisterProvider(context.Background(), &registryv1.DeregisterProviderRequest{Name: "shop", LeaseId: reg.GetLeaseId()})
-	}()
-
 	var mu sync.Mutex
 	var progress []float64
 	client := mcp.NewClient(&mcp.Implementation{Name: "grpcsource-test", Version: "1.0.0"}, &mcp.ClientOptions{
+		// The client speaks 2026-07-28 and keeps a listing for its ttlMs: it must hear
+		// that the list changed when the shop's tools arrive after its first listing.
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {},
 		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -107,7 +102,8 @@ func TestShopThroughTheMesh(t *testing.T) {
 	}
 	defer session.Close()
 
-	// Registration reaches the session's catalogue asynchronously.
+	// The shop's descriptors are read, and its provider registered, after the mesh is
+	// up: the tools reach the session's catalogue asynchronously.
 	names := map[string]string{}
 	eventually.NoError(t, 20*time.Second, func() error {
 		for tool, err := range session.Tools(ctx, nil) {

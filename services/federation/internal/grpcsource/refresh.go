@@ -32,7 +32,11 @@ func (s *Source) run(ctx context.Context) error {
 // the next reading: the refresh interval after a success, the next backoff after a
 // failure.
 func (s *Source) refreshOrBackoff(ctx context.Context, retry *backoff.Backoff) time.Duration {
-	if _, err := s.Refresh(ctx); err != nil {
+	_, err := s.Refresh(ctx)
+	if ctx.Err() == nil {
+		s.afterReading(err)
+	}
+	if err != nil {
 		wait := retry.Next()
 		if ctx.Err() == nil { // not merely stopping
 			s.logger.WarnContext(ctx, "cannot read the gRPC service's descriptors; retrying", "error", err, "retry_in", wait)
@@ -57,7 +61,7 @@ func (s *Source) Refresh(ctx context.Context) (bool, error) {
 	if same {
 		return false, nil
 	}
-	c := buildCatalogue(set)
+	c := buildCatalogue(set, s.settings.Prefix)
 	for _, sk := range c.skipped {
 		s.logger.InfoContext(ctx, "gRPC method not served as a tool", "method", sk.Method, "reason", sk.Reason)
 	}

@@ -23,6 +23,8 @@ type Settings struct {
 	Services []string `koanf:"services"`
 	// Methods narrow Services to these full method names, when set.
 	Methods []string `koanf:"methods"`
+	// Prefix renames every tool to <prefix>__<Service.Method>; "" keeps the names.
+	Prefix string `koanf:"prefix"`
 	// DescriptorSetFile, when set, describes the services instead of server reflection.
 	DescriptorSetFile string `koanf:"descriptor_set_file"`
 	// Metadata is sent with every call (for example a tenant header); credentials are
@@ -118,6 +120,9 @@ func (s Settings) Validate(prefix string) error {
 	}
 	if !namePattern.MatchString(s.Name) {
 		bad("name", "%q must match %s", s.Name, namePattern)
+	}
+	if s.Prefix != "" && !namePattern.MatchString(s.Prefix) {
+		bad("prefix", "%q must match %s", s.Prefix, namePattern)
 	}
 	if strings.TrimSpace(s.Address) == "" {
 		bad("address", "is required")

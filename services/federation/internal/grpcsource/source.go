@@ -28,6 +28,9 @@ import (
 type Deps struct {
 	// Telemetry is where logs go; its zero value discards them.
 	Telemetry kit.TelemetrySettings
+	// AfterReading, when set, is called after every reading of the descriptors with
+	// its error (nil on success), for health reporting.
+	AfterReading func(err error)
 }
 
 // Registrar is where gRPC services are registered; kit/grpcserver.Server satisfies it.
@@ -45,7 +48,9 @@ type Source struct {
 
 	settings Settings
 	logger   *slog.Logger
-	conn     *grpc.ClientConn
+	// afterReading is Deps.AfterReading, or a no-op.
+	afterReading func(error)
+	conn         *grpc.ClientConn
 	// outgoing is the metadata every call carries (settings.Metadata and the values
 	// of settings.MetadataFiles).
 	outgoing metadata.MD
@@ -90,6 +95,11 @@ func New(s Settings, deps Deps) (*Source, error) {
 		outgoing: outgoing,
 		changed:  make(chan struct{}, 1),
 		reload:   make(chan struct{}, 1),
+
+		afterReading: deps.AfterReading,
+	}
+	if src.afterReading == nil {
+		src.afterReading = func(error) {}
 	}
 	src.Service = lifecycle.NewService("grpc-source-"+s.Name, lifecycle.Funcs{
 		Running:  src.run,

@@ -88,6 +88,31 @@ func TestDescribeServesAllowedMethodsAsTools(t *testing.T) {
 	}
 }
 
+// A prefix renames every tool, and a call goes by the prefixed name only.
+func TestPrefixRenamesTools(t *testing.T) {
+	s := shopSettings(shoptest.Start(t, shoptest.ReflectionV1))
+	s.Prefix = "shop"
+	client := serve(t, startSource(t, s))
+	var names []string
+	for _, tool := range describe(t, client).GetCatalogue().GetTools() {
+		names = append(names, tool.GetName())
+	}
+	var want []string
+	for _, name := range shopTools {
+		want = append(want, "shop__"+name)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("tools %v, want %v", names, want)
+	}
+	out, err := call(t, client, "shop__ShopService.GetOrder", `{"id":"o-1"}`, nil)
+	if err != nil || out.result.GetIsError() {
+		t.Fatalf("prefixed call: %v %v", err, out.result)
+	}
+	if _, err := call(t, client, "ShopService.GetOrder", `{"id":"o-1"}`, nil); status.Code(err) != codes.NotFound {
+		t.Errorf("the unprefixed name answered %v, want NotFound", err)
+	}
+}
+
 func toStrings(v any) []string {
 	var out []string
 	list, _ := v.([]any)
@@ -288,13 +313,13 @@ func TestMetadataAndDeadlineForwarded(t *testing.T) {
 }
 
 func TestSettingsValidation(t *testing.T) {
-	err := grpcsource.Settings{Name: "Bad Name", Plaintext: true, TLS: grpcsource.TLS{CertFile: "c"},
+	err := grpcsource.Settings{Name: "Bad Name", Prefix: "Shop!", Plaintext: true, TLS: grpcsource.TLS{CertFile: "c"},
 		Services: []string{"nope"}, Metadata: map[string]string{"grpc-timeout": "1", "X": "y", "authorization": "Bearer t"}}.Validate("federation.grpc[0]")
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
-		"federation.grpc[0].name", "federation.grpc[0].address: is required", "federation.grpc[0].services: \"nope\"",
+		"federation.grpc[0].name", "federation.grpc[0].prefix", "federation.grpc[0].address: is required", "federation.grpc[0].services: \"nope\"",
 		"federation.grpc[0].plaintext", "cert_file and key_file", "\"grpc-timeout\" is reserved", "\"X\" must be lowercase", "\"authorization\" looks like a credential: put it in metadata_files",
 	} {
 		if !strings.Contains(err.Error(), want) {

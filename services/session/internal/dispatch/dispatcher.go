@@ -248,9 +248,16 @@ func (d *Dispatcher) result(req *Request, capacity int) *mcpjson.Object {
 }
 
 // cacheHints adds ttlMs and cacheScope, which stateless list and read results require.
-func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object) {
+// A result the policy decides per caller (a listing filtered for the principal, a
+// read the principal was allowed) is "private": a cache shared between callers must
+// not hand it to another principal. Without rules every caller gets the same answer.
+func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object, perCaller bool) {
 	if req.stateless() {
-		o.Int("ttlMs", d.settings.CacheTTL.Milliseconds()).String("cacheScope", "public")
+		scope := "public"
+		if perCaller && !d.policy().Empty() {
+			scope = "private"
+		}
+		o.Int("ttlMs", d.settings.CacheTTL.Milliseconds()).String("cacheScope", scope)
 	}
 }
 

@@ -73,7 +73,7 @@ func (d *Dispatcher) list(ctx context.Context, req *Request, l Listing) ([]byte,
 	if next != "" {
 		o.String("nextCursor", next)
 	}
-	d.cacheHints(req, o)
+	d.cacheHints(req, o, true)
 	return o.Bytes(), nil
 }
 

@@ -63,6 +63,6 @@ func (d *Dispatcher) resourceResult(req *Request, t target, resp *providerv1.Rea
 	if m := resp.GetMeta(); mcpjson.IsObject(m) && json.Valid(m) {
 		o.Raw("_meta", m)
 	}
-	d.cacheHints(req, o)
+	d.cacheHints(req, o, true)
 	return o.Bytes(), nil
 }
