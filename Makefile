@@ -175,9 +175,11 @@ $(CONFORMANCE_SUITE): tools/conformance/package.json tools/conformance/package-l
 lint: $(BUF) $(GOLANGCI_LINT) ## buf lint and format check, go vet, golangci-lint.
 	$(BUF) lint
 	$(BUF) format --exit-code -d
+	@# --allow-parallel-runners: another checkout linting on the same machine waits for
+	@# golangci-lint's lock instead of failing this run.
 	@set -e; for m in $(filter-out gen,$(MODULES)); do \
 		echo "== vet/lint $$m"; \
-		(cd $$m && GOWORK=off go vet ./... && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...); \
+		(cd $$m && GOWORK=off go vet ./... && GOWORK=off $(GOLANGCI_LINT) run --allow-parallel-runners --config $(CURDIR)/.golangci.yml ./...); \
 	done
 
 $(GOLANGCI_LINT):
