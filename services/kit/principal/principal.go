@@ -125,8 +125,22 @@ func (c *carried) encoded() (string, error) {
 	return c.wire, c.err
 }
 
+// anonymous is the context value of every request when authentication is off: one
+// value, encoded once, shared by all of them (each hop of such a request would
+// otherwise encode or decode the same bytes again).
+var anonymous = func() *carried {
+	b, err := Encode(Anonymous)
+	if err != nil {
+		panic(err) // a fixed value: cannot happen
+	}
+	return &carried{p: Anonymous, wire: string(b)}
+}()
+
 // NewContext returns ctx carrying p.
 func NewContext(ctx context.Context, p *Principal) context.Context {
+	if p == Anonymous {
+		return context.WithValue(ctx, contextKey{}, anonymous)
+	}
 	return context.WithValue(ctx, contextKey{}, &carried{p: p})
 }
 
@@ -198,6 +212,9 @@ func FromIncoming(ctx context.Context) (_ context.Context, ok bool, _ error) {
 	case 1:
 	default:
 		return ctx, false, fmt.Errorf("%w: %d entries", ErrMalformed, len(vals))
+	}
+	if vals[0] == anonymous.wire {
+		return context.WithValue(ctx, contextKey{}, anonymous), true, nil
 	}
 	p, err := Decode([]byte(vals[0]))
 	if err != nil {

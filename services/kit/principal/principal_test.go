@@ -146,3 +146,58 @@ func TestOwnerOf(t *testing.T) {
 		t.Fatal("no principal, or the anonymous one: no owner")
 	}
 }
+
+// With authentication off every request carries the same anonymous principal: its wire
+// form is made once, and receiving it gives back that same principal without a decode.
+func TestAnonymousCrossesHopsWithoutCoding(t *testing.T) {
+	out, err := AppendToOutgoing(NewContext(context.Background(), Anonymous))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Encode(Anonymous)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := mustOutgoing(t, out)
+	if got := md.Get(MetadataKey); len(got) != 1 || got[0] != string(want) {
+		t.Fatalf("sent %q, want %q", got, want)
+	}
+	in, ok, err := FromIncoming(metadata.NewIncomingContext(context.Background(), md))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if got, _ := FromContext(in); got != Anonymous {
+		t.Fatalf("received %+v, want the shared anonymous principal", got)
+	}
+	if OwnerOf(in) != "" {
+		t.Fatal("the anonymous principal received from a peer owns something")
+	}
+	// The same subject spelled differently is not taken for the anonymous value.
+	in, ok, err = FromIncoming(metadata.NewIncomingContext(context.Background(),
+		metadata.MD{MetadataKey: {`{"method":"anonymous","sub":"anonymous","iss":"mcpmesh"}`}}))
+	if got, _ := FromContext(in); err != nil || !ok || got == Anonymous || got.Key() != Anonymous.Key() {
+		t.Fatalf("got %+v ok=%v err=%v, want a decoded equal of Anonymous", got, ok, err)
+	}
+}
+
+func BenchmarkFromIncoming(b *testing.B) {
+	for name, p := range map[string]*Principal{
+		"anonymous": Anonymous,
+		"oauth":     {Subject: "alice", Issuer: "https://idp.example", Scopes: []string{"mcp:tools"}, Method: MethodOAuth},
+	} {
+		b.Run(name, func(b *testing.B) {
+			out, err := AppendToOutgoing(NewContext(context.Background(), p))
+			if err != nil {
+				b.Fatal(err)
+			}
+			md, _ := metadata.FromOutgoingContext(out)
+			ctx := metadata.NewIncomingContext(context.Background(), md)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := FromIncoming(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
