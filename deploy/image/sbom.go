@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -45,11 +44,11 @@ func SBOM(o Options, img v1.Image, repository string) (*cdx.BOM, error) {
 	name := repository[strings.LastIndex(repository, "/")+1:]
 	q := url.Values{"arch": {o.Arch}, "repository_url": {repository}}
 	container := cdx.Component{
-		BOMRef:     "pkg:oci/" + name + "@" + url.PathEscape(digest.String()) + "?" + q.Encode(),
+		BOMRef:     "pkg:oci/" + name + "@" + url.QueryEscape(digest.String()) + "?" + q.Encode(),
 		Type:       cdx.ComponentTypeContainer,
 		Name:       repository,
 		Version:    o.Version,
-		PackageURL: "pkg:oci/" + name + "@" + url.PathEscape(digest.String()) + "?" + q.Encode(),
+		PackageURL: "pkg:oci/" + name + "@" + url.QueryEscape(digest.String()) + "?" + q.Encode(),
 		Properties: &[]cdx.Property{
 			{Name: "oci:image:digest", Value: digest.String()},
 			{Name: "oci:image:platform", Value: "linux/" + o.Arch},
@@ -69,9 +68,12 @@ func SBOM(o Options, img v1.Image, repository string) (*cdx.BOM, error) {
 	components := []cdx.Component{mainModule, certFile}
 	var moduleRefs []string
 	for _, dep := range info.Deps {
+		// The module compiled in is the replacement, listed under its own path as
+		// the binary records it and cyclonedx-gomod lists it in the archives' SBOMs:
+		// a directory of the repository (../../gen) at "(devel)".
 		m := dep
-		if dep.Replace != nil && dep.Replace.Version != "" {
-			m = &debug.Module{Path: dep.Path, Version: dep.Replace.Version, Sum: dep.Replace.Sum}
+		if dep.Replace != nil {
+			m = dep.Replace
 		}
 		c := goModule(m.Path, m.Version, m.Sum, info.GoVersion, o.Arch)
 		components = append(components, c)

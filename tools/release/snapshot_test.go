@@ -84,6 +84,9 @@ func TestReleaseSnapshot(t *testing.T) {
 		if err := verifyBlob(t, public, signature, data); err != nil {
 			t.Errorf("signature of checksums.txt does not verify with the key's public half: %v", err)
 		}
+		if _, ok := sums[filepath.Base(signature)]; ok {
+			t.Error("checksums.txt lists its own signature: it was rewritten after it was signed")
+		}
 		tampered := append(bytes.Clone(data), []byte("0000  mcpmesh_evil.tar.gz\n")...)
 		if verifyBlob(t, public, signature, tampered) == nil {
 			t.Error("the signature also verifies a changed checksums.txt")
@@ -270,7 +273,8 @@ func extractBinary(t *testing.T, archive string) string {
 
 // goVersionModules is path → version of every module `go version -m` says the binary
 // was built from, the main module included, and the main module's path. A replaced
-// module counts with the version of its replacement.
+// module counts as its replacement, path and version, as the binary records it (and
+// cyclonedx-gomod lists it).
 func goVersionModules(t *testing.T, binary string) (modules map[string]string, mainPath string) {
 	t.Helper()
 	out, err := exec.Command("go", "version", "-m", binary).CombinedOutput()
@@ -293,7 +297,10 @@ func goVersionModules(t *testing.T, binary string) (modules map[string]string, m
 			last = fields[1]
 			modules[last] = fields[2]
 		case "=>":
-			modules[last] = fields[2]
+			// The module compiled in is the replacement, under its own path: a
+			// directory of the repository (../../gen) is "(devel)".
+			delete(modules, last)
+			modules[fields[1]] = fields[2]
 		}
 	}
 	return modules, mainPath
