@@ -80,14 +80,17 @@ func tarDir(w io.Writer, root string, mtime time.Time) error {
 	return tw.Close()
 }
 
-// ReadOCIArchive unpacks an archive WriteOCIArchive wrote into dir and returns its one
-// image. The image reads its blobs from dir: keep dir until the image is used up.
+// ReadOCIArchive unpacks an archive WriteOCIArchive wrote into dir (made if missing)
+// and returns its one image. The image reads its blobs from dir: keep dir until the image is used up.
 func ReadOCIArchive(path, dir string) (v1.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
