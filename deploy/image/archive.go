@@ -23,7 +23,7 @@ func WriteOCIArchive(path, ref string, img v1.Image, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	layoutDir := filepath.Join(dir, "oci")
 	if err := WriteLayout(layoutDir, ref, img); err != nil {
 		return err
@@ -33,7 +33,7 @@ func WriteOCIArchive(path, ref string, img v1.Image, mtime time.Time) error {
 		return fmt.Errorf("OCI archive: %w", err)
 	}
 	if err := tarDir(out, layoutDir, mtime); err != nil {
-		out.Close()
+		_ = out.Close()
 		return fmt.Errorf("OCI archive %s: %w", path, err)
 	}
 	return out.Close()
@@ -87,7 +87,7 @@ func ReadOCIArchive(path, dir string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func ReadOCIArchive(path, dir string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()

@@ -49,7 +49,7 @@ func PushArchives(ref string, archives []string, options ...remote.Option) (name
 	if err != nil {
 		return name.Digest{}, err
 	}
-	defer os.RemoveAll(scratch)
+	defer func() { _ = os.RemoveAll(scratch) }()
 	var images []v1.Image
 	for i, archive := range archives {
 		img, err := ReadOCIArchive(archive, filepath.Join(scratch, strconv.Itoa(i)))

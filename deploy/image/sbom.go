@@ -123,7 +123,7 @@ func WriteSBOM(path string, bom *cdx.BOM) error {
 	}
 	enc := cdx.NewBOMEncoder(f, cdx.BOMFileFormatJSON).SetPretty(true)
 	if err := enc.Encode(bom); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("SBOM %s: %w", path, err)
 	}
 	return f.Close()
