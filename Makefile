@@ -98,7 +98,7 @@ $(RELEASE_TOOLS) &: tools/release/go.mod tools/release/go.sum
 	@touch $(RELEASE_TOOLS)
 
 .PHONY: release-snapshot
-release-snapshot: $(RELEASE_TOOLS) ## GoReleaser snapshot into dist/ (archives, checksums, SBOMs, signed with COSIGN_KEY or a throwaway key); nothing is published.
+release-snapshot: $(RELEASE_TOOLS) ## GoReleaser snapshot into dist/ (archives, linux images, checksums, SBOMs, signed with COSIGN_KEY or a throwaway key); nothing is published.
 	PATH="$(GOBIN_DIR):$$PATH" tools/release/snapshot.sh
 
 .PHONY: release-lint
@@ -106,7 +106,7 @@ release-lint: ## Lint the workflows with actionlint, check their pins, the relea
 	cd tools/release && GOWORK=off go test -count=1 -run 'TestWorkflows|TestDependabot|TestReleaseNotes|TestAlertmanager' ./...
 
 .PHONY: release-test
-release-test: $(RELEASE_TOOLS) ## Run the release snapshot and check it: checksums, SBOMs against go version -m, the signature; lint the workflows.
+release-test: $(RELEASE_TOOLS) ## Run the release snapshot and check it: checksums, SBOMs against go version -m, the signature, the images; lint the workflows.
 	cd tools/release && PATH="$(GOBIN_DIR):$$PATH" GOWORK=off go test -count=1 -timeout=30m ./...
 
 .PHONY: run

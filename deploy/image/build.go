@@ -130,7 +130,7 @@ func tarFiles(files []file, mtime time.Time) ([]byte, error) {
 }
 
 // WriteLayout writes img as an OCI image layout in dir (replacing what is there),
-// annotated with ref as its name.
+// annotated with ref as its name and with its platform.
 func WriteLayout(dir, ref string, img v1.Image) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
@@ -139,7 +139,13 @@ func WriteLayout(dir, ref string, img v1.Image) error {
 	if err != nil {
 		return fmt.Errorf("OCI layout %s: %w", dir, err)
 	}
-	return p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref}))
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	return p.AppendImage(img,
+		layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref}),
+		layout.WithPlatform(v1.Platform{OS: cf.OS, Architecture: cf.Architecture}))
 }
 
 // WriteTarball writes img as a `docker load`-able tarball tagged ref.

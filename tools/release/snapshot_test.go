@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -51,6 +52,9 @@ func TestReleaseSnapshot(t *testing.T) {
 		for _, p := range platforms {
 			base := "mcpmesh_" + version + "_" + p.os + "_" + p.arch
 			want = append(want, base+".tar.gz", base+".cdx.json")
+			if p.os == "linux" {
+				want = append(want, base+".oci.tar", base+".oci.cdx.json")
+			}
 		}
 		for _, name := range want {
 			if _, ok := sums[name]; !ok {
@@ -81,6 +85,9 @@ func TestReleaseSnapshot(t *testing.T) {
 		if err := verifyBlob(t, public, signature, data); err != nil {
 			t.Errorf("signature of checksums.txt does not verify with the key's public half: %v", err)
 		}
+		if _, ok := sums[filepath.Base(signature)]; ok {
+			t.Error("checksums.txt lists its own signature: it was rewritten after it was signed")
+		}
 		tampered := append(bytes.Clone(data), []byte("0000  mcpmesh_evil.tar.gz\n")...)
 		if verifyBlob(t, public, signature, tampered) == nil {
 			t.Error("the signature also verifies a changed checksums.txt")
@@ -100,22 +107,48 @@ func TestReleaseSnapshot(t *testing.T) {
 		base := "mcpmesh_" + version + "_" + p.os + "_" + p.arch
 		t.Run("sbom "+p.os+"/"+p.arch, func(t *testing.T) {
 			binary := extractBinary(t, filepath.Join(dist, base+".tar.gz"))
-			want := goVersionModules(t, binary)
-			got := sbomModules(t, filepath.Join(dist, base+".cdx.json"))
-			if len(want) < 20 {
-				t.Fatalf("go version -m lists only %d modules: %v", len(want), want)
-			}
-			for path, v := range want {
-				if got[path] != v {
-					t.Errorf("SBOM lists %s at %q, the binary was built with %q", path, got[path], v)
-				}
-			}
-			for path := range got {
-				if _, ok := want[path]; !ok {
-					t.Errorf("SBOM lists %s, which is not in the binary", path)
-				}
-			}
+			want, mainPath := goVersionModules(t, binary)
+			// A release binary has no VCS stamp (-buildvcs=false), so the toolchain
+			// records its main module as "(devel)"; the SBOM names the release.
+			want[mainPath] = "v" + version
+			compareModules(t, base+".cdx.json", want, sbomModules(t, filepath.Join(dist, base+".cdx.json")))
 		})
+	}
+
+	// The image of each linux platform: its configuration, the binary it carries (the
+	// archive's, byte for byte) and its SBOM.
+	for _, p := range platforms {
+		if p.os != "linux" {
+			continue
+		}
+		base := "mcpmesh_" + version + "_" + p.os + "_" + p.arch
+		t.Run("image "+p.os+"/"+p.arch, func(t *testing.T) {
+			archived, err := os.ReadFile(extractBinary(t, filepath.Join(dist, base+".tar.gz")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			digest, binary := checkImage(t, filepath.Join(dist, base+".oci.tar"), version, p.arch, archived)
+			checkImageSBOM(t, filepath.Join(dist, base+".oci.cdx.json"), version, digest, binary)
+		})
+	}
+}
+
+// compareModules fails the test for every module whose version differs between want
+// (what `go version -m` says) and got (what an SBOM lists), or that only one lists.
+func compareModules(t *testing.T, sbom string, want, got map[string]string) {
+	t.Helper()
+	if len(want) < 20 {
+		t.Fatalf("go version -m lists only %d modules: %v", len(want), want)
+	}
+	for path, v := range want {
+		if got[path] != v {
+			t.Errorf("%s lists %s at %q, the binary was built with %q", sbom, path, got[path], v)
+		}
+	}
+	for path := range got {
+		if _, ok := want[path]; !ok {
+			t.Errorf("%s lists %s, which is not in the binary", sbom, path)
+		}
 	}
 }
 
@@ -218,7 +251,7 @@ func extractBinary(t *testing.T, archive string) string {
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			t.Fatalf("%s holds no mcpmesh binary", archive)
 		}
 		if err != nil {
@@ -240,15 +273,16 @@ func extractBinary(t *testing.T, archive string) string {
 }
 
 // goVersionModules is path → version of every module `go version -m` says the binary
-// was built from, the main module included. A replaced module counts with the version
-// of its replacement.
-func goVersionModules(t *testing.T, binary string) map[string]string {
+// was built from, the main module included, and the main module's path. A replaced
+// module counts as its replacement, path and version, as the binary records it (and
+// cyclonedx-gomod lists it).
+func goVersionModules(t *testing.T, binary string) (modules map[string]string, mainPath string) {
 	t.Helper()
 	out, err := exec.Command("go", "version", "-m", binary).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go version -m: %v\n%s", err, out)
 	}
-	modules := map[string]string{}
+	modules = map[string]string{}
 	last := ""
 	for line := range strings.SplitSeq(string(out), "\n") {
 		fields := strings.Fields(line)
@@ -256,14 +290,21 @@ func goVersionModules(t *testing.T, binary string) map[string]string {
 			continue
 		}
 		switch fields[0] {
-		case "mod", "dep":
+		case "mod":
+			mainPath = fields[1]
+			last = fields[1]
+			modules[last] = fields[2]
+		case "dep":
 			last = fields[1]
 			modules[last] = fields[2]
 		case "=>":
-			modules[last] = fields[2]
+			// The module compiled in is the replacement, under its own path: a
+			// directory of the repository (../../gen) is "(devel)".
+			delete(modules, last)
+			modules[fields[1]] = fields[2]
 		}
 	}
-	return modules
+	return modules, mainPath
 }
 
 // sbomModules is path → version of every Go module component of a CycloneDX SBOM,
