@@ -47,10 +47,10 @@ type Deps struct {
 	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
 	// with OpenTelemetry's otelhttp handler.
 	Middleware func(http.Handler) http.Handler
-	// AssertionKeys is the JWKS of the keys that sign the identity assertions
-	// providers receive (kit/assertion's KeySet.JWKS, from auth.assertion), served at
-	// assertion.JWKSPath. Nil leaves the route out (404).
-	AssertionKeys []byte
+	// AssertionKeys are the keys that sign the identity assertions providers receive
+	// (kit/assertion's KeySet or FileKeys, from auth.assertion), whose JWKS is served
+	// at assertion.JWKSPath. Nil leaves the route out (404).
+	AssertionKeys JWKSSource
 	// APIKeys are the API keys when they are kept in the database (cfg.Auth's
 	// APIKeysInDatabase): an apikey.Follower the caller runs. Nil without a database,
 	// where the gateway reads auth.api_keys.file itself.
