@@ -122,6 +122,7 @@ func Default() Config {
 		Federation: federation.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
+		Admin:      Admin{TLS: AdminTLS{ClientAuth: meshtls.ClientAuthRequire, AllowedPeers: []string{}}},
 		Auth:       defaultAuth(),
 	}
 }
@@ -170,6 +171,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Telemetry.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Admin.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.GRPC.ShutdownTimeout <= 0 {
