@@ -54,8 +54,11 @@ func publishedKids(base string) ([]string, error) {
 			Kid string `json:"kid"`
 		} `json:"keys"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("JWKS: %d %v", resp.StatusCode, err)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("JWKS: HTTP %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
 	}
 	var kids []string
 	for _, k := range jwks.Keys {
