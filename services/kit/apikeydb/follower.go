@@ -146,7 +146,8 @@ func (f *Follower) Run(ctx context.Context) {
 // committed before then is in it).
 func (f *Follower) read(ctx context.Context) error {
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, f.poll)
+	// A read slower than the staleness bound could not give a copy fresh enough anyway.
+	ctx, cancel := context.WithTimeout(ctx, f.s.MaxStaleness)
 	defer cancel()
 	recs, err := f.store.Load(ctx)
 	if err != nil {
