@@ -14,11 +14,13 @@ import (
 
 const apikeyAbout = "Manages API keys (auth.mode api_key or oauth+api_key): `create` prints a new key once and\n" +
 	"stores only its HMAC-SHA256 under the pepper; `list` shows names, scopes, expiry, revocation and\n" +
-	"last use; `revoke` stops a key (a running gateway notices within a second). The store and\n" +
-	"pepper come from auth.api_keys.file and auth.api_keys.pepper_file (flags, -config or MCPMESH_*)."
+	"last use; `revoke` stops a key. With database.url set the keys are in the database's api_keys\n" +
+	"table (every gateway replica hears of a change at once, and within auth.api_keys.max_staleness\n" +
+	"at worst); without one, in auth.api_keys.file (a running gateway notices within a second). The\n" +
+	"pepper comes from auth.api_keys.pepper_file (flags, -config or MCPMESH_*)."
 
 // runAPIKey is `mcpmesh apikey create|list|revoke`.
-func runAPIKey(_ context.Context, args, environ []string, stdout, stderr io.Writer) error {
+func runAPIKey(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	usage := "mcpmesh apikey create|list|revoke [flags]"
 	if len(args) == 0 || isFlag(args[0]) {
 		if len(args) > 0 && isHelpFlag(args[0]) {
@@ -31,7 +33,9 @@ func runAPIKey(_ context.Context, args, environ []string, stdout, stderr io.Writ
 	action, args := args[0], args[1:]
 	fs := newFlagSet("mcpmesh apikey "+action+" [flags]", apikeyAbout)
 	file := fs.String("config", "", "YAML configuration file")
-	fs.String("auth.api_keys.file", "", "the key store (a JSON file)")
+	fs.String("auth.api_keys.file", "", "the key store without a database (a JSON file)")
+	fs.String("database.url", "", "PostgreSQL URL: the keys are kept in its api_keys table")
+	fs.String("database.password_file", "", "file holding the database password (overrides the URL's)")
 	fs.String("auth.api_keys.pepper_file", "", "file holding the pepper keys are hashed with")
 	var name, scopes *string
 	var expires *time.Duration
@@ -51,29 +55,30 @@ func runAPIKey(_ context.Context, args, environ []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	c := loaded.Value.Auth.APIKeys
-	if c.File == "" {
-		return errors.New("mcpmesh apikey: no key store: set -auth.api_keys.file, auth.api_keys.file in the -config file or MCPMESH_AUTH_API_KEYS_FILE")
+	store, closeStore, err := openKeyStore(ctx, loaded.Value)
+	if err != nil {
+		return fmt.Errorf("mcpmesh apikey %s: %w", action, err)
 	}
-	store := apikey.NewFileStore(c.File)
+	defer closeStore()
+	c := loaded.Value.Auth.APIKeys
 	now := time.Now().UTC()
 	switch action {
 	case "list":
-		return listAPIKeys(store, stdout, now)
+		return listAPIKeys(ctx, store, stdout, now)
 	case "revoke":
 		if *name == "" {
 			return errors.New("mcpmesh apikey revoke: -name is required")
 		}
-		if err := store.Revoke(*name, now); err != nil {
+		if err := store.Revoke(ctx, *name, now); err != nil {
 			return fmt.Errorf("mcpmesh apikey revoke: %w", err)
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", *name)
 		return nil
 	}
-	return createAPIKey(store, c.PepperFile, *name, *scopes, *expires, stdout, now)
+	return createAPIKey(ctx, store, c.PepperFile, *name, *scopes, *expires, stdout, now)
 }
 
-func createAPIKey(store *apikey.FileStore, pepperFile, name, scopes string, expires time.Duration, stdout io.Writer, now time.Time) error {
+func createAPIKey(ctx context.Context, store keyStore, pepperFile, name, scopes string, expires time.Duration, stdout io.Writer, now time.Time) error {
 	if err := apikey.ValidName(name); err != nil {
 		return fmt.Errorf("mcpmesh apikey create: -name: %w", err)
 	}
@@ -99,7 +104,7 @@ func createAPIKey(store *apikey.FileStore, pepperFile, name, scopes string, expi
 	if expires > 0 {
 		rec.ExpiresAt = now.Add(expires)
 	}
-	if err := store.Create(rec); err != nil {
+	if err := store.Create(ctx, rec); err != nil {
 		return fmt.Errorf("mcpmesh apikey create: %w", err)
 	}
 	fmt.Fprintln(stdout, key)
@@ -110,8 +115,8 @@ func splitScopes(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
-func listAPIKeys(store *apikey.FileStore, stdout io.Writer, now time.Time) error {
-	recs, err := store.Load()
+func listAPIKeys(ctx context.Context, store keyStore, stdout io.Writer, now time.Time) error {
+	recs, err := store.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("mcpmesh apikey list: %w", err)
 	}

@@ -61,3 +61,16 @@ func TestAPIKeyCommands(t *testing.T) {
 		t.Fatal("revoking an unknown key succeeded")
 	}
 }
+
+// With database.url set the keys are in the database; a key file as well is refused,
+// and so is a command with neither.
+func TestAPIKeyCommandsNameOneStore(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"apikey", "list", "-database.url", "postgres://mcpmesh@127.0.0.1:1/mcpmesh", "-auth.api_keys.file", "keys.json"}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "both database.url and auth.api_keys.file are set") {
+		t.Fatalf("both stores: %v\n%s", err, out.String())
+	}
+	if err := run(t.Context(), []string{"apikey", "list"}, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "no key store") {
+		t.Fatalf("no store: %v", err)
+	}
+}

@@ -26,7 +26,7 @@ type authentication struct {
 }
 
 // newAuthentication builds the authentication of auth.mode.
-func newAuthentication(c AuthConfig, listen string, logger *slog.Logger) (*authentication, error) {
+func newAuthentication(c AuthConfig, listen string, keys apikey.Source, logger *slog.Logger) (*authentication, error) {
 	mode, err := auth.ParseMode(c.Mode)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func newAuthentication(c AuthConfig, listen string, logger *slog.Logger) (*authe
 	out := &authentication{}
 	s := auth.Settings{Mode: mode, Logger: logger, MaxTokenBytes: c.OAuth.MaxTokenBytes}
 	if mode.APIKey {
-		v, err := newAPIKeyVerifier(c.APIKeys)
+		v, err := newAPIKeyVerifier(c, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -80,9 +80,12 @@ func metadataPaths(resource string) []string {
 	return paths
 }
 
-func newAPIKeyVerifier(c APIKeysConfig) (*auth.APIKeyVerifier, error) {
-	if c.File == "" {
-		return nil, errors.New("auth.api_keys.file: required for API keys (the PostgreSQL key store is not available yet)")
+// newAPIKeyVerifier checks keys against keys (the database's, followed by the mesh)
+// or, without a database, against auth.api_keys.file.
+func newAPIKeyVerifier(ac AuthConfig, keys apikey.Source) (*auth.APIKeyVerifier, error) {
+	c := ac.APIKeys
+	if ac.APIKeysInDatabase && keys == nil {
+		return nil, errors.New("auth.api_keys: the keys are in the database but no follower of them was given (Deps.APIKeys)")
 	}
 	pepper, err := apikey.ReadPepper(c.PepperFile)
 	if err != nil {
@@ -92,8 +95,13 @@ func newAPIKeyVerifier(c APIKeysConfig) (*auth.APIKeyVerifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth.api_keys.pepper_file: %w", err)
 	}
-	return auth.NewAPIKeyVerifier(auth.APIKeySettings{Hasher: h, Store: apikey.NewFileStore(c.File),
-		ReloadInterval: time.Second, LastUsedInterval: c.LastUsedInterval})
+	if keys == nil {
+		// A new or revoked key takes effect within a second.
+		if keys, err = apikey.NewFileSource(apikey.NewFileStore(c.File), time.Second, c.LastUsedInterval, time.Now()); err != nil {
+			return nil, fmt.Errorf("auth.api_keys.file: %w", err)
+		}
+	}
+	return auth.NewAPIKeyVerifier(auth.APIKeySettings{Hasher: h, Keys: keys})
 }
 
 func newOAuthVerifier(c OAuthConfig) (*auth.OAuthVerifier, error) {

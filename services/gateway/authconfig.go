@@ -23,6 +23,9 @@ type AuthConfig struct {
 	OAuth OAuthConfig `koanf:"oauth"`
 	// APIKeys configures API keys (modes api_key and oauth+api_key).
 	APIKeys APIKeysConfig `koanf:"api_keys"`
+	// APIKeysInDatabase is set by the mesh when database.url is: the keys are then in
+	// the database (Deps.APIKeys follows them) and auth.api_keys.file must be empty.
+	APIKeysInDatabase bool `koanf:"-"`
 }
 
 // OAuthConfig configures bearer-token checks.
@@ -66,12 +69,16 @@ type IntrospectionConfig struct {
 // APIKeysConfig configures API keys.
 type APIKeysConfig struct {
 	// File is the key store of the in-memory mode (written by `mcpmesh apikey`); with a
-	// database the keys are kept there instead.
+	// database the keys are kept there instead, and File must be empty.
 	File string `koanf:"file"`
 	// PepperFile holds the secret that keys are hashed with (HMAC-SHA256).
 	PepperFile string `koanf:"pepper_file"`
 	// LastUsedInterval is how often, at most, a key's last use is written.
 	LastUsedInterval time.Duration `koanf:"last_used_interval"`
+	// MaxStaleness, with a database, bounds how late a revocation takes effect on a
+	// replica: each re-reads the keys on every change notification and at least every
+	// third of it, and refuses every key (503) while its copy is older.
+	MaxStaleness time.Duration `koanf:"max_staleness"`
 }
 
 // DefaultAuthConfig: not configured (anonymous on loopback only), with strict OAuth
@@ -87,8 +94,14 @@ func DefaultAuthConfig() AuthConfig {
 			JWKSRefreshInterval: 30 * time.Second,
 			Introspection:       IntrospectionConfig{CacheTTL: time.Minute},
 		},
-		APIKeys: APIKeysConfig{LastUsedInterval: time.Minute},
+		APIKeys: APIKeysConfig{LastUsedInterval: time.Minute, MaxStaleness: 10 * time.Second},
 	}
+}
+
+// UsesAPIKeys reports whether auth.mode accepts API keys.
+func (c AuthConfig) UsesAPIKeys() bool {
+	mode, err := auth.ParseMode(c.Mode)
+	return err == nil && mode.APIKey
 }
 
 // validate reports every problem of the auth section, given the gateway's listen address.
@@ -108,11 +121,17 @@ func (c AuthConfig) validate(listen string) error {
 	if mode.APIKey && c.APIKeys.PepperFile == "" {
 		errs = append(errs, errors.New("auth.api_keys.pepper_file: required in mode "+c.Mode+" (the secret API keys are hashed with)"))
 	}
-	if mode.APIKey && c.APIKeys.File == "" {
-		errs = append(errs, errors.New("auth.api_keys.file: required in mode "+c.Mode+" (where `mcpmesh apikey create` keeps the keys)"))
+	switch {
+	case mode.APIKey && c.APIKeysInDatabase && c.APIKeys.File != "":
+		errs = append(errs, errors.New("auth.api_keys.file: must be empty with database.url set (the keys are kept in the database; `mcpmesh apikey` writes them there)"))
+	case mode.APIKey && !c.APIKeysInDatabase && c.APIKeys.File == "":
+		errs = append(errs, errors.New("auth.api_keys.file: required in mode "+c.Mode+" without a database (where `mcpmesh apikey create` keeps the keys)"))
 	}
 	if c.APIKeys.LastUsedInterval <= 0 {
 		errs = append(errs, errors.New("auth.api_keys.last_used_interval: must be > 0"))
+	}
+	if c.APIKeys.MaxStaleness < 100*time.Millisecond || c.APIKeys.MaxStaleness > 5*time.Minute {
+		errs = append(errs, errors.New("auth.api_keys.max_staleness: must be between 100ms and 5m"))
 	}
 	return errors.Join(errs...)
 }

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 )
@@ -25,6 +27,7 @@ func TestAuthModeGuardsNonLoopback(t *testing.T) {
 		{"unknown mode", "127.0.0.1:0", "basic", `auth.mode: unknown mode "basic"`},
 		{"oauth without issuer", "127.0.0.1:0", "oauth", "auth.oauth.issuer: required"},
 		{"api keys without pepper", "127.0.0.1:0", "api_key", "auth.api_keys.pepper_file: required"},
+		{"api keys without a file or a database", "127.0.0.1:0", "api_key", "auth.api_keys.file: required in mode api_key without a database"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +47,29 @@ func TestAuthModeGuardsNonLoopback(t *testing.T) {
 				t.Fatalf("want one line, got %q", err)
 			}
 		})
+	}
+}
+
+// With a database the keys are kept there: a key file as well is refused (which store
+// counts would be a guess), and none is needed.
+func TestAPIKeysInDatabaseConfig(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.Auth.Mode, cfg.Auth.APIKeys.PepperFile, cfg.Auth.APIKeysInDatabase = "api_key", "/run/secrets/pepper", true
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("keys in the database, no file: %v", err)
+	}
+	cfg.Auth.APIKeys.File = "/var/lib/mcpmesh/apikeys.json"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth.api_keys.file: must be empty with database.url set") {
+		t.Fatalf("keys in the database and a file: %v", err)
+	}
+	cfg.Auth.APIKeys.File, cfg.Auth.APIKeys.MaxStaleness = "", 0
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth.api_keys.max_staleness") {
+		t.Fatalf("no staleness bound: %v", err)
+	}
+	// The gateway refuses to start without the follower the mesh hands it.
+	cfg.Auth.APIKeys.MaxStaleness = time.Second
+	if _, err := gateway.New(cfg, gateway.Deps{Transport: transportv1.NewTransportServiceClient(nil)}); err == nil || !strings.Contains(err.Error(), "Deps.APIKeys") {
+		t.Fatalf("New without Deps.APIKeys: %v", err)
 	}
 }
 

@@ -41,7 +41,7 @@ type harnessOptions struct {
 	logger    *slog.Logger // nil discards
 	ready     func(context.Context) error
 	wrap      func(http.Handler) http.Handler
-	jwks      []byte // served as the assertion keys when set
+	jwks      gateway.JWKSSource // served as the assertion keys when set
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {

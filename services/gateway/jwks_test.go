@@ -16,7 +16,7 @@ func TestAssertionKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, harnessOptions{jwks: keys.JWKS()})
+	h := newHarness(t, harnessOptions{jwks: keys})
 	resp, body := h.do(h.request(http.MethodGet, assertion.JWKSPath, "", nil))
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/jwk-set+json" || string(body) != string(keys.JWKS()) {
 		t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)

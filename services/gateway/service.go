@@ -21,6 +21,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/probes"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/ratelimit"
 	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/apikey"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
 	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 )
@@ -46,10 +47,14 @@ type Deps struct {
 	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
 	// with OpenTelemetry's otelhttp handler.
 	Middleware func(http.Handler) http.Handler
-	// AssertionKeys is the JWKS of the keys that sign the identity assertions
-	// providers receive (kit/assertion's KeySet.JWKS, from auth.assertion), served at
-	// assertion.JWKSPath. Nil leaves the route out (404).
-	AssertionKeys []byte
+	// AssertionKeys are the keys that sign the identity assertions providers receive
+	// (kit/assertion's KeySet or FileKeys, from auth.assertion), whose JWKS is served
+	// at assertion.JWKSPath. Nil leaves the route out (404).
+	AssertionKeys JWKSSource
+	// APIKeys are the API keys when they are kept in the database (cfg.Auth's
+	// APIKeysInDatabase): an apikey.Follower the caller runs. Nil without a database,
+	// where the gateway reads auth.api_keys.file itself.
+	APIKeys apikey.Source
 }
 
 // Service is the HTTP edge. It holds no state another replica would need.
@@ -90,7 +95,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("gateway rate limit: %w", err)
 	}
 
-	authn, err := newAuthentication(cfg.Auth, cfg.Listen, logger)
+	authn, err := newAuthentication(cfg.Auth, cfg.Listen, deps.APIKeys, logger)
 	if err != nil {
 		return nil, fmt.Errorf("gateway auth: %w", err)
 	}

@@ -12,8 +12,12 @@ const JWKSPath = "/.well-known/jwks.json"
 // Config is the section auth.assertion.
 type Config struct {
 	// SigningKeyFiles are PEM private keys; the first signs, all are published. Empty
-	// means a key generated at start, which only a mesh in one process can use.
+	// means a key generated at start, which only a mesh in one process can use. They
+	// are re-read when they change (FileKeys).
 	SigningKeyFiles []string `koanf:"signing_key_files"`
+	// RetiredKeyGrace is how long a key taken out of SigningKeyFiles stays published,
+	// so that assertions it signed still verify; at least TTL.
+	RetiredKeyGrace time.Duration `koanf:"retired_key_grace"`
 	// Issuer is the iss of assertions.
 	Issuer string `koanf:"issuer"`
 	// TTL is the lifetime of an assertion.
@@ -21,7 +25,9 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults.
-func DefaultConfig() Config { return Config{Issuer: DefaultIssuer, TTL: DefaultTTL} }
+func DefaultConfig() Config {
+	return Config{Issuer: DefaultIssuer, TTL: DefaultTTL, RetiredKeyGrace: DefaultRetiredKeyGrace}
+}
 
 // Bounds of Config.TTL: long enough to cache, short enough that a stolen assertion is
 // soon worthless.
@@ -38,6 +44,9 @@ func (c Config) Validate() error {
 	}
 	if c.TTL < minTTL || c.TTL > maxTTL {
 		errs = append(errs, fmt.Errorf("auth.assertion.ttl: must be between %s and %s", minTTL, maxTTL))
+	}
+	if c.RetiredKeyGrace < c.TTL || c.RetiredKeyGrace > 24*time.Hour {
+		errs = append(errs, errors.New("auth.assertion.retired_key_grace: must be at least auth.assertion.ttl (assertions a retired key signed must still verify) and at most 24h"))
 	}
 	return errors.Join(errs...)
 }

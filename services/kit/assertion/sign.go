@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -37,33 +38,54 @@ type Claims struct {
 // Scopes returns Scope as a list.
 func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
 
-// Signer signs assertions with the first key of a KeySet.
+// Signer signs assertions with the first key of its Keys' current KeySet.
 type Signer struct {
-	signer jose.Signer
-	keys   *KeySet
+	keys   Keys
 	issuer string
 	ttl    time.Duration
 	now    func() time.Time
+
+	// signing is the jose signer of the KeySet last used, rebuilt when Keys gives
+	// another (the files were re-read). A pointer, so a copy of the Signer shares it.
+	signing *atomic.Pointer[keySigner]
+}
+
+type keySigner struct {
+	keys   *KeySet
+	signer jose.Signer
 }
 
 // NewSigner returns a signer; an empty issuer or a zero ttl take the defaults.
-func NewSigner(keys *KeySet, issuer string, ttl time.Duration) (*Signer, error) {
+func NewSigner(keys Keys, issuer string, ttl time.Duration) (*Signer, error) {
 	if issuer == "" {
 		issuer = DefaultIssuer
 	}
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(keys.signing.Algorithm), Key: keys.signing},
+	s := &Signer{keys: keys, issuer: issuer, ttl: ttl, now: time.Now, signing: new(atomic.Pointer[keySigner])}
+	if _, err := s.signerFor(keys.Current()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// signerFor returns the jose signer of ks, made once per KeySet.
+func (s *Signer) signerFor(ks *KeySet) (jose.Signer, error) {
+	if cur := s.signing.Load(); cur != nil && cur.keys == ks {
+		return cur.signer, nil
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(ks.signing.Algorithm), Key: ks.signing},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return nil, fmt.Errorf("assertion signer: %w", err)
 	}
-	return &Signer{signer: sig, keys: keys, issuer: issuer, ttl: ttl, now: time.Now}, nil
+	s.signing.Store(&keySigner{keys: ks, signer: sig})
+	return sig, nil
 }
 
-// Keys returns the key set the signer uses.
-func (s *Signer) Keys() *KeySet { return s.keys }
+// Keys returns the key set the signer uses now.
+func (s *Signer) Keys() *KeySet { return s.keys.Current() }
 
 // TTL is the lifetime of the assertions the signer makes.
 func (s *Signer) TTL() time.Duration { return s.ttl }
@@ -92,7 +114,11 @@ func (s *Signer) Sign(p *principal.Principal, audience string) (string, time.Tim
 		Scope:           strings.Join(p.Scopes, " "),
 		AuthMethod:      string(p.Method),
 	}
-	tok, err := jwt.Signed(s.signer).Claims(c).Serialize()
+	signer, err := s.signerFor(s.keys.Current())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	tok, err := jwt.Signed(signer).Claims(c).Serialize()
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("sign assertion: %w", err)
 	}

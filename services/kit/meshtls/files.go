@@ -8,22 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/filestamp"
 )
-
-// stamp tells whether a file changed since it was read.
-type stamp struct {
-	size    int64
-	modTime time.Time
-}
-
-func stampOf(path string) (stamp, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return stamp{}, err
-	}
-	return stamp{size: fi.Size(), modTime: fi.ModTime()}, nil
-}
 
 // Files is a certificate, its key and a CA bundle read from files, re-read when one of
 // them changes. It is safe for concurrent use.
@@ -32,7 +19,7 @@ type Files struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	stamps [3]stamp // cert, key, CA
+	stamps filestamp.Stamps // cert, key, CA
 	cert   *tls.Certificate
 	roots  *x509.CertPool
 }
@@ -55,25 +42,16 @@ func Load(cfg Config, log *slog.Logger) (*Files, error) {
 	return f, nil
 }
 
-func (f *Files) paths() [3]string { return [3]string{f.cfg.CertFile, f.cfg.KeyFile, f.cfg.CAFile} }
-
-func (f *Files) stat() ([3]stamp, error) {
-	var out [3]stamp
-	for i, p := range f.paths() {
-		if p == "" {
-			continue
-		}
-		s, err := stampOf(p)
-		if err != nil {
-			return out, fmt.Errorf("TLS file: %w", err)
-		}
-		out[i] = s
+func (f *Files) stat() (filestamp.Stamps, error) {
+	stamps, err := filestamp.Read(f.cfg.CertFile, f.cfg.KeyFile, f.cfg.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS file: %w", err)
 	}
-	return out, nil
+	return stamps, nil
 }
 
 // read loads the files and, when all are valid, makes them current.
-func (f *Files) read(stamps [3]stamp) error {
+func (f *Files) read(stamps filestamp.Stamps) error {
 	var cert *tls.Certificate
 	if f.cfg.CertFile != "" {
 		c, err := tls.LoadX509KeyPair(f.cfg.CertFile, f.cfg.KeyFile)
@@ -105,7 +83,7 @@ func (f *Files) Current() (*tls.Certificate, *x509.CertPool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	stamps, err := f.stat()
-	if err == nil && stamps != f.stamps {
+	if err == nil && !stamps.Equal(f.stamps) {
 		err = f.read(stamps)
 		if err == nil {
 			f.log.Info("TLS files reloaded", "cert_file", f.cfg.CertFile, "ca_file", f.cfg.CAFile)

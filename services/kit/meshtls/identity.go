@@ -2,6 +2,7 @@ package meshtls
 
 import (
 	"context"
+	"crypto/tls"
 	"path"
 	"strings"
 
@@ -26,12 +27,21 @@ func PeerFrom(ctx context.Context) Peer {
 	if !ok {
 		return Peer{}
 	}
-	out := Peer{Network: true}
 	info, ok := p.AuthInfo.(credentials.TLSInfo)
-	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+	if !ok {
+		return Peer{Network: true}
+	}
+	return PeerOfConnection(&info.State)
+}
+
+// PeerOfConnection is the caller of a TLS connection (an HTTP request's r.TLS; nil for
+// plaintext): its verified certificate's identities.
+func PeerOfConnection(cs *tls.ConnectionState) Peer {
+	out := Peer{Network: true}
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return out
 	}
-	leaf := info.State.VerifiedChains[0][0]
+	leaf := cs.VerifiedChains[0][0]
 	for _, u := range leaf.URIs {
 		out.Identities = append(out.Identities, u.String())
 	}

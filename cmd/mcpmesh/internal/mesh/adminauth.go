@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 )
 
 // bearerFile is a token read from a file, re-read when the file changes (a rotated
@@ -67,6 +69,19 @@ func requireBearer(b *bearerFile, h http.Handler) http.Handler {
 		if err != nil || !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mcpmesh-admin"`)
 			http.Error(w, "admin credential required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// requirePeer lets through requests whose verified client certificate has an identity
+// (URI or DNS SAN) matching allowed (admin.tls.allowed_peers); others get 403. The TLS
+// handshake has already refused clients without a certificate the CA signed.
+func requirePeer(allowed []string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !meshtls.PeerOfConnection(r.TLS).Matches(allowed) {
+			http.Error(w, "client certificate not allowed on the admin listener", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)

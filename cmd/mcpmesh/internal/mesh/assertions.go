@@ -4,9 +4,17 @@ import (
 	"log/slog"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 	"github.com/mcpmesh/mcpmesh/services/session"
 )
+
+// assertionKeySet is a fixed assertion.KeySet or, from key files, assertion.FileKeys:
+// what the session signs with and the gateway publishes.
+type assertionKeySet interface {
+	assertion.Keys
+	JWKS() []byte
+}
 
 // assertionKeys loads the keys that sign the identity assertions providers receive,
 // once per process: the session service signs with them and the gateway publishes
@@ -14,10 +22,15 @@ import (
 // gets a key generated at start; only a gateway in the same process can publish it, so
 // a session service without one logs that its providers cannot verify. A gateway
 // without key files and without a session service publishes nothing.
-func assertionKeys(cfg meshconfig.Config, logger *slog.Logger) (*assertion.KeySet, error) {
+// Key files are re-read when they change (a rotation needs no restart).
+func assertionKeys(cfg meshconfig.Config, logger *slog.Logger) (assertionKeySet, error) {
 	a := cfg.Auth.Assertion
 	if len(a.SigningKeyFiles) > 0 {
-		return assertion.LoadKeys(a.SigningKeyFiles)
+		keys, err := assertion.LoadFileKeys(a.SigningKeyFiles, a.RetiredKeyGrace, logger)
+		if err != nil {
+			return nil, err
+		}
+		return keys, nil
 	}
 	if !cfg.Runs(meshconfig.TargetSession) {
 		return nil, nil
@@ -25,7 +38,11 @@ func assertionKeys(cfg meshconfig.Config, logger *slog.Logger) (*assertion.KeySe
 	if !cfg.Runs(meshconfig.TargetGateway) {
 		logger.Warn("auth.assertion.signing_key_files is not set: provider calls carry assertions signed by a key generated at start, which no gateway publishes; set the same key files on the session and gateway processes so that providers can verify them")
 	}
-	return assertion.EphemeralKeys()
+	keys, err := assertion.EphemeralKeys()
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
 // assertionSigner is the session service's signer (nil without keys).
@@ -37,11 +54,11 @@ func (m *Mesh) assertionSigner() (*assertion.Signer, error) {
 }
 
 // assertionJWKS is what the gateway serves at assertion.JWKSPath (nil: nothing).
-func (m *Mesh) assertionJWKS() []byte {
+func (m *Mesh) assertionJWKS() gateway.JWKSSource {
 	if m.assertionKeys == nil {
 		return nil
 	}
-	return m.assertionKeys.JWKS()
+	return m.assertionKeys
 }
 
 // ReloadPolicy puts new auth.policy rules in force without a restart, if this process

@@ -128,7 +128,7 @@ func TestPolicyThroughTheMesh(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("JWKS: %d %v", resp.StatusCode, err)
 	}
-	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != m.assertionKeys.SigningKeyID() || jwks.Keys[0].D != "" {
+	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != m.assertionKeys.Current().SigningKeyID() || jwks.Keys[0].D != "" {
 		t.Fatalf("JWKS %+v", jwks)
 	}
 }

@@ -41,7 +41,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
-	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 )
 
 // Mesh is one process's set of running modules.
@@ -63,7 +62,7 @@ type Mesh struct {
 	clients       clients
 
 	// assertionKeys sign provider assertions (session) and are published (gateway).
-	assertionKeys *assertion.KeySet
+	assertionKeys assertionKeySet
 
 	// Built by the modules' init functions, for the modules that need each other.
 	session    *session.Service

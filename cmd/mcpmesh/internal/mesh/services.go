@@ -95,6 +95,10 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initGateway() (*lifecycle.Service, error) {
+	keys, err := m.apiKeyFollower()
+	if err != nil {
+		return nil, err
+	}
 	s, err := gateway.New(m.cfg.GatewayConfig(), gateway.Deps{
 		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
 		Transport: m.clients.transport,
@@ -107,13 +111,20 @@ func (m *Mesh) initGateway() (*lifecycle.Service, error) {
 		MetricsHandler: m.publicMetrics(),
 		Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
 		AssertionKeys:  m.assertionJWKS(),
+		APIKeys:        keySource(keys),
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.gateway = s
+	serve, shutdown := func() error { return s.Serve(m.httpLis) }, s.Shutdown
+	if keys != nil {
+		// The keys are followed while the gateway serves, and their last uses written
+		// once it has drained.
+		serve, shutdown = withFollower(keys, serve, shutdown)
+	}
 	// Its stop turns readiness off, ends the GET streams and drains HTTP.
-	return m.servingModule(meshconfig.TargetGateway, func() error { return s.Serve(m.httpLis) }, s.Shutdown), nil
+	return m.servingModule(meshconfig.TargetGateway, serve, shutdown), nil
 }
 
 // initRegistration keeps the everything provider registered with the registry while

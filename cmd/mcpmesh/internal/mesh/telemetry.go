@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
 	"github.com/mcpmesh/mcpmesh/services/kit/logging"
+	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
 	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 )
 
@@ -120,7 +122,12 @@ func (m *Mesh) AdminAddress() string {
 
 // serveAdmin serves the admin listener until the admin module stops.
 func (m *Mesh) serveAdmin() error {
-	if err := m.admin.Serve(m.adminLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := m.admin.Serve
+	if m.admin.TLSConfig != nil {
+		// The certificate comes from TLSConfig (reloaded files), not from arguments.
+		serve = func(l net.Listener) error { return m.admin.ServeTLS(l, "", "") }
+	}
+	if err := serve(m.adminLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve admin HTTP on %s: %w", m.adminLis.Addr(), err)
 	}
 	return nil
@@ -155,6 +162,18 @@ func (m *Mesh) listenAdmin() error {
 			return err
 		}
 		m.admin.Handler = requireBearer(token, m.admin.Handler)
+	}
+	if c := m.cfg.Admin.TLS.Meshtls(); c.Enabled() {
+		files, err := meshtls.Load(c, m.logger)
+		if err != nil {
+			return fmt.Errorf("admin.tls: %w", err)
+		}
+		if m.admin.TLSConfig, err = meshtls.ServerConfig(files, "h2", "http/1.1"); err != nil {
+			return fmt.Errorf("admin.tls: %w", err)
+		}
+		if len(c.AllowedPeers) > 0 {
+			m.admin.Handler = requirePeer(c.AllowedPeers, m.admin.Handler)
+		}
 	}
 	return nil
 }

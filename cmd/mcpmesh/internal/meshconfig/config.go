@@ -122,6 +122,7 @@ func Default() Config {
 		Federation: federation.DefaultConfig(),
 		Database:   pgdb.DefaultConfig(),
 		Telemetry:  defaultTelemetry(),
+		Admin:      Admin{TLS: AdminTLS{ClientAuth: meshtls.ClientAuthRequire, AllowedPeers: []string{}}},
 		Auth:       defaultAuth(),
 	}
 }
@@ -130,6 +131,7 @@ func Default() Config {
 func (c Config) GatewayConfig() gateway.Config {
 	g := c.Gateway
 	g.Auth = c.Auth.Gateway()
+	g.Auth.APIKeysInDatabase = c.Database.Enabled()
 	return g
 }
 
@@ -169,6 +171,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Telemetry.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Admin.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.GRPC.ShutdownTimeout <= 0 {
@@ -260,8 +265,15 @@ func (c Config) RunsGRPC() bool {
 }
 
 // UsesDatabase reports whether a target of the process uses PostgreSQL when
-// database.url is set: the session and registry services keep their state there, and
-// the health service reports it as the DATABASE component.
+// database.url is set: the session and registry services keep their state there, the
+// health service reports it as the DATABASE component, and a gateway that accepts API
+// keys reads them from it.
 func (c Config) UsesDatabase() bool {
-	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry) || c.Runs(TargetHealth))
+	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry) || c.Runs(TargetHealth) || c.APIKeysInDatabase())
+}
+
+// APIKeysInDatabase reports whether the process runs a gateway that reads its API keys
+// from the database (the api_keys table of the session service's migrations).
+func (c Config) APIKeysInDatabase() bool {
+	return c.Database.Enabled() && c.Runs(TargetGateway) && c.Auth.Gateway().UsesAPIKeys()
 }

@@ -57,6 +57,27 @@ func TestValidate(t *testing.T) {
 		}, nil},
 		{"mutual TLS needs a CA", func(c *Config) { c.GRPC.TLS.CertFile, c.GRPC.TLS.KeyFile = "c.pem", "k.pem" },
 			[]string{"grpc.tls.ca_file: required"}},
+		{"admin mutual TLS needs a CA", func(c *Config) {
+			c.Admin.Listen, c.Admin.TLS.CertFile, c.Admin.TLS.KeyFile = "127.0.0.1:9464", "c.pem", "k.pem"
+		}, []string{"admin.tls.ca_file: required"}},
+		{"admin allow-list without a certificate", func(c *Config) {
+			c.Admin.Listen, c.Admin.TLS.AllowedPeers = "127.0.0.1:9464", []string{"spiffe://x/*"}
+		}, []string{"admin.tls.cert_file: required"}},
+		{"admin TLS without an admin listener", func(c *Config) {
+			c.Admin.TLS.CertFile, c.Admin.TLS.KeyFile, c.Admin.TLS.CAFile = "c.pem", "k.pem", "ca.pem"
+		}, []string{"admin.listen is empty"}},
+		{"admin mutual TLS", func(c *Config) {
+			c.Admin.Listen = "127.0.0.1:9464"
+			c.Admin.TLS.CertFile, c.Admin.TLS.KeyFile, c.Admin.TLS.CAFile = "c.pem", "k.pem", "ca.pem"
+		}, nil},
+		{"API keys in the database need no file", func(c *Config) {
+			c.Database.URL = "postgres://mcpmesh@127.0.0.1:5432/mcpmesh"
+			c.Auth.Mode, c.Auth.APIKeys.PepperFile = "api_key", "pepper"
+		}, nil},
+		{"API keys in the database and a file", func(c *Config) {
+			c.Database.URL = "postgres://mcpmesh@127.0.0.1:5432/mcpmesh"
+			c.Auth.Mode, c.Auth.APIKeys.PepperFile, c.Auth.APIKeys.File = "api_key", "pepper", "keys.json"
+		}, []string{"auth.api_keys.file: must be empty with database.url set"}},
 		{"unknown service in service_peers", func(c *Config) { c.GRPC.TLS.ServicePeers = map[string][]string{"frontend": {"x"}} },
 			[]string{"grpc.tls.service_peers.frontend: unknown target"}},
 		{"transport needs session", func(c *Config) { c.Target = "transport" }, []string{"peers.session"}},

@@ -15,77 +15,64 @@ import (
 // APIKeySettings configures the API key verifier.
 type APIKeySettings struct {
 	Hasher *apikey.Hasher
-	Store  *apikey.FileStore
-	// ReloadInterval is how often, at most, the store is checked for changes (a new or
-	// revoked key takes effect within it).
-	ReloadInterval time.Duration
-	// LastUsedInterval is how often, at most, last uses are written to the store.
-	LastUsedInterval time.Duration
-	Now              func() time.Time
+	// Keys are the records: a file (apikey.FileSource) or the database's table as
+	// this replica last read it (apikey.Follower).
+	Keys apikey.Source
+	Now  func() time.Time
 }
 
-// APIKeyVerifier checks API keys against the store, kept in memory by hash: a request
-// costs one HMAC and a map lookup.
+// APIKeyVerifier checks API keys against the source's records, indexed in memory by
+// hash: a request costs one HMAC and a map lookup.
 type APIKeyVerifier struct {
 	s APIKeySettings
 
-	mu        sync.Mutex
-	byHash    map[string]keyEntry
-	modTime   time.Time
-	checkedAt time.Time
-	used      map[string]time.Time // last uses not yet written
-	flushedAt time.Time
+	mu     sync.Mutex
+	gen    uint64
+	byHash map[string]keyEntry
 }
 
 type keyEntry struct {
 	rec apikey.Record
-	p   *principal.Principal // built once per load, shared by every request
+	p   *principal.Principal // built once per generation, shared by every request
 }
 
-// NewAPIKeyVerifier loads the store and returns a verifier.
+// NewAPIKeyVerifier returns a verifier of s.Keys.
 func NewAPIKeyVerifier(s APIKeySettings) (*APIKeyVerifier, error) {
+	if s.Hasher == nil || s.Keys == nil {
+		return nil, errors.New("API key verifier: a hasher and a key source are required")
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	v := &APIKeyVerifier{s: s, used: map[string]time.Time{}, flushedAt: s.Now()}
-	if err := v.reload(); err != nil {
-		return nil, err
-	}
-	v.checkedAt = s.Now()
-	return v, nil
+	return &APIKeyVerifier{s: s}, nil
 }
 
-func (v *APIKeyVerifier) reload() error {
-	mod := v.s.Store.ModTime()
-	recs, err := v.s.Store.Load()
-	if err != nil {
-		return err
+// index returns the entries of snap, rebuilt only when its generation changed.
+func (v *APIKeyVerifier) index(snap apikey.Snapshot) map[string]keyEntry {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.byHash != nil && snap.Generation == v.gen {
+		return v.byHash
 	}
-	byHash := make(map[string]keyEntry, len(recs))
-	for _, r := range recs {
+	byHash := make(map[string]keyEntry, len(snap.Records))
+	for _, r := range snap.Records {
 		scopes := slices.Clone(r.Scopes)
 		slices.Sort(scopes)
 		byHash[r.Hash] = keyEntry{rec: r, p: &principal.Principal{Subject: r.Name, Issuer: "mcpmesh", Scopes: slices.Compact(scopes), Method: principal.MethodAPIKey}}
 	}
-	v.byHash, v.modTime = byHash, mod
-	return nil
+	v.byHash, v.gen = byHash, snap.Generation
+	return byHash
 }
 
 // Verify implements Verifier.
 func (v *APIKeyVerifier) Verify(_ context.Context, token string) (*principal.Principal, error) {
 	hash := v.s.Hasher.Hash(token)
 	now := v.s.Now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if now.Sub(v.checkedAt) >= v.s.ReloadInterval {
-		v.checkedAt = now
-		if mod := v.s.Store.ModTime(); !mod.Equal(v.modTime) {
-			if err := v.reload(); err != nil {
-				return nil, fmt.Errorf("%w: API keys: %w", ErrUnavailable, err)
-			}
-		}
+	snap, err := v.s.Keys.Current(now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: API keys: %w", ErrUnavailable, err)
 	}
-	e, ok := v.byHash[hash]
+	e, ok := v.index(snap)[hash]
 	if !ok {
 		return nil, invalidToken("unknown API key")
 	}
@@ -95,13 +82,6 @@ func (v *APIKeyVerifier) Verify(_ context.Context, token string) (*principal.Pri
 		}
 		return nil, invalidToken("the API key has expired")
 	}
-	v.used[hash] = now
-	if now.Sub(v.flushedAt) >= v.s.LastUsedInterval {
-		// Debounced: one write per interval for every key used in it.
-		v.flushedAt = now
-		if err := v.s.Store.TouchLastUsed(v.used); err == nil {
-			clear(v.used)
-		}
-	}
+	v.s.Keys.Used(hash, now)
 	return e.p, nil
 }

@@ -2,12 +2,15 @@ package dispatch
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"strconv"
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
@@ -106,6 +109,21 @@ func (d *Dispatcher) listen(ctx context.Context, req *Request, emit Emit) ([]byt
 		}
 		filter.Resources[uri] = true
 	}
+	// Updates of a resource tell about it: following one needs the permission to read
+	// it, as resources/subscribe does (and answers alike for a refused and an unknown URI).
+	if len(n.ResourceSubscriptions) > 0 {
+		snap := d.catalogue()
+		for _, uri := range n.ResourceSubscriptions {
+			var entry *catalogue.Entry
+			if snap != nil {
+				e, ok := snap.Resource(uri)
+				entry = entryIf(e, ok)
+			}
+			if err := d.authorize(ctx, req, policy.KindResource, uri, entry, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if len(n.TaskIDs) > maxListenResources {
 		return nil, invalidParams("subscriptions/listen: params.notifications.taskIds has more than %d ids", maxListenResources)
 	}
@@ -181,10 +199,11 @@ func acknowledged(tools, prompts, resources bool, uris, taskIDs []string) []byte
 // taskNotification renders notifications/tasks for a followed task whose status
 // changed since the last report: the DetailedTask of tasks/get (with the result, error
 // or pending inputRequests inlined). nil when there is nothing new to say, or the task
-// is gone or belongs to a stateful session (whose GET stream has its own notices).
+// is gone, belongs to a stateful session (whose GET stream has its own notices) or to
+// another principal than the listener's (whose task is never found, as in findTask).
 func (d *Dispatcher) taskNotification(ctx context.Context, subID []byte, id string, reported map[string]string) *sessionv1.HandleResponse {
 	t, err := d.tasks.Store().Get(ctx, id)
-	if err != nil || t.SessionID != "" {
+	if err != nil || t.SessionID != "" || subtle.ConstantTimeCompare([]byte(t.Owner), []byte(principal.OwnerOf(ctx))) != 1 {
 		return nil
 	}
 	state := string(t.Status) + "/" + strconv.FormatInt(t.UpdatedUnixMs, 10)
