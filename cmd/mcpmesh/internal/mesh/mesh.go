@@ -30,6 +30,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/kit"
+	"github.com/mcpmesh/mcpmesh/services/kit/apikeydb"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
@@ -71,6 +72,9 @@ type Mesh struct {
 	// providers is the ProviderService of the process (nil when it serves none).
 	providers *namedservice.Mux
 	gateway   *gateway.Service
+	// apiKeys is the copy of the database's API keys the gateway reads (nil: the
+	// keys are in auth.api_keys.file, or the gateway does not take them).
+	apiKeys *apikeydb.Follower
 
 	// modules are the process's modules, dependencies first.
 	modules []runningModule

@@ -17,6 +17,7 @@ const (
 	moduleGRPCServing     = "grpc-serving"          // accepting gRPC connections; its stop is NOT_SERVING and the drain delay
 	moduleDependencyWatch = "dependency-watch"      // grpc.health.v1 statuses that follow what services depend on
 	moduleRegistration    = "provider-registration" // the everything provider's lease with the registry
+	moduleAPIKeys         = "api-keys"              // this replica's copy of the database's API keys
 )
 
 // module is one row of the process's module table: a part that starts after its
@@ -49,6 +50,7 @@ var grpcServices = []string{
 // dependencies (resolve checks it). Reversed, it is the shutdown order:
 //
 //  1. gateway: readiness off, gateway.drain_delay, GET streams ended, HTTP drained;
+//     then api-keys (with a database): the keys' last uses written;
 //  2. federation, provider-registration: the providers deregistered (the
 //     federation's upstream connections closed, its stdio upstreams ended);
 //  3. dependency-watch: statuses no longer follow dependencies;
@@ -82,7 +84,10 @@ func moduleTable() []module {
 		{name: meshconfig.TargetFederation, deps: []string{moduleGRPCServing, meshconfig.TargetRegistry}, runs: target(meshconfig.TargetFederation), init: (*Mesh).initFederation},
 		// Last to start, first to stop: the HTTP edge drains before anything behind it
 		// goes (the dependencies on the internal modules only order the shutdown).
-		{name: meshconfig.TargetGateway, deps: []string{meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry, meshconfig.TargetHealth, moduleGRPCServing, moduleDependencyWatch, moduleRegistration, meshconfig.TargetFederation}, runs: target(meshconfig.TargetGateway), init: (*Mesh).initGateway},
+		// The gateway reads the keys while it serves; they stop after it has drained, so the
+		// last uses of the drained requests are written.
+		{name: moduleAPIKeys, runs: meshconfig.Config.APIKeysInDatabase, init: (*Mesh).initAPIKeys},
+		{name: meshconfig.TargetGateway, deps: []string{moduleAPIKeys, meshconfig.TargetTransport, meshconfig.TargetSession, meshconfig.TargetRegistry, meshconfig.TargetHealth, moduleGRPCServing, moduleDependencyWatch, moduleRegistration, meshconfig.TargetFederation}, runs: target(meshconfig.TargetGateway), init: (*Mesh).initGateway},
 	}
 }
 

@@ -60,6 +60,31 @@ func TestModuleOrderPerTarget(t *testing.T) {
 
 // Every dependency in the table is listed before the module: the table reads in
 // start order.
+// A gateway that reads its API keys from the database runs the follower of the keys as
+// a module of its own, started before the gateway and stopped after its drain.
+func TestAPIKeysModuleOnlyWithADatabase(t *testing.T) {
+	for _, tt := range []struct {
+		mode, url string
+		want      []string
+	}{
+		{"api_key", "postgres://mesh@db.example/mesh", []string{"api-keys", "gateway"}},
+		{"oauth+api_key", "postgres://mesh@db.example/mesh", []string{"api-keys", "gateway"}},
+		{"api_key", "", []string{"gateway"}},
+		{"oauth", "postgres://mesh@db.example/mesh", []string{"gateway"}},
+	} {
+		cfg := meshconfig.Default()
+		cfg.Target = "gateway"
+		cfg.Auth.Mode, cfg.Database.URL = tt.mode, tt.url
+		mods, err := resolve(moduleTable(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := moduleNames(mods); !slices.Equal(got, tt.want) {
+			t.Errorf("auth.mode %s, database %q: modules %v, want %v", tt.mode, tt.url, got, tt.want)
+		}
+	}
+}
+
 func TestModuleTableIsInStartOrder(t *testing.T) {
 	seen := map[string]bool{}
 	for _, mod := range moduleTable() {

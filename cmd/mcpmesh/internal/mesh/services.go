@@ -16,6 +16,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/gateway"
 	"github.com/mcpmesh/mcpmesh/services/health"
+	"github.com/mcpmesh/mcpmesh/services/kit/apikey"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/lifecycle"
 	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
@@ -95,9 +96,9 @@ func (m *Mesh) initHealth() (*lifecycle.Service, error) {
 }
 
 func (m *Mesh) initGateway() (*lifecycle.Service, error) {
-	keys, err := m.apiKeyFollower()
-	if err != nil {
-		return nil, err
+	var keys apikey.Source
+	if m.apiKeys != nil { // a nil *Follower must stay a nil Source
+		keys = m.apiKeys
 	}
 	s, err := gateway.New(m.cfg.GatewayConfig(), gateway.Deps{
 		Telemetry: m.telemetryFor(meshconfig.TargetGateway),
@@ -111,20 +112,14 @@ func (m *Mesh) initGateway() (*lifecycle.Service, error) {
 		MetricsHandler: m.publicMetrics(),
 		Middleware:     func(h http.Handler) http.Handler { return m.tel.HTTPHandler(h, "mcpmesh.gateway") },
 		AssertionKeys:  m.assertionJWKS(),
-		APIKeys:        keySource(keys),
+		APIKeys:        keys,
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.gateway = s
-	serve, shutdown := func() error { return s.Serve(m.httpLis) }, s.Shutdown
-	if keys != nil {
-		// The keys are followed while the gateway serves, and their last uses written
-		// once it has drained.
-		serve, shutdown = withFollower(keys, serve, shutdown)
-	}
 	// Its stop turns readiness off, ends the GET streams and drains HTTP.
-	return m.servingModule(meshconfig.TargetGateway, serve, shutdown), nil
+	return m.servingModule(meshconfig.TargetGateway, func() error { return s.Serve(m.httpLis) }, s.Shutdown), nil
 }
 
 // initRegistration keeps the everything provider registered with the registry while
