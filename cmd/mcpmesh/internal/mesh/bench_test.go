@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/callgrind"
+	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
@@ -22,7 +23,13 @@ import (
 // session and the provider, with the process's telemetry as configured by default
 // (metrics on, traces not exported). It returns once echo answers.
 func echoCaller(t testing.TB) func() error {
-	base := start(t)
+	return echoCallerWith(t, allInOne(t), "")
+}
+
+// echoCallerWith is echoCaller for a mesh of cfg, each call carrying authorization as
+// its Authorization header ("": none).
+func echoCallerWith(t testing.TB, cfg meshconfig.Config, authorization string) func() error {
+	base := startWith(t, cfg)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	t.Cleanup(client.CloseIdleConnections)
 	body := []byte(echoCall)
@@ -36,6 +43,9 @@ func echoCaller(t testing.TB) func() error {
 		req.Header.Set("MCP-Protocol-Version", "2026-07-28")
 		req.Header.Set("Mcp-Method", "tools/call")
 		req.Header.Set("Mcp-Name", "echo")
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return err
@@ -59,7 +69,18 @@ func echoCaller(t testing.TB) func() error {
 // Its allocations and CPU include the benchmark's own HTTP client, which stays the
 // same from build to build.
 func BenchmarkToolCallInProcess(b *testing.B) {
-	call := echoCaller(b)
+	benchmarkToolCall(b, echoCaller(b))
+}
+
+// BenchmarkToolCallInProcessWithAPIKey is BenchmarkToolCallInProcess with
+// auth.mode api_key, every call carrying the key: what authentication adds to one call.
+func BenchmarkToolCallInProcessWithAPIKey(b *testing.B) {
+	cfg := allInOne(b)
+	key := apiKeyFiles(b, &cfg)("bench", "mcp:tools")
+	benchmarkToolCall(b, echoCallerWith(b, cfg, "Bearer "+key))
+}
+
+func benchmarkToolCall(b *testing.B, call func() error) {
 	b.ReportAllocs()
 	cpu := processCPU(b)
 	b.ResetTimer()

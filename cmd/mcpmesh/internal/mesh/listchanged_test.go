@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmesh/mcpmesh/services/kit/apikey"
 	"github.com/mcpmesh/mcpmesh/services/session"
 )
 
@@ -64,32 +61,9 @@ func (r *recordingTransport) received() string {
 // both protocol generations (a stateful GET stream, subscriptions/listen), while a
 // principal allowed to see them gets them after the same notification.
 func TestListChangedLeaksNothingHidden(t *testing.T) {
-	dir := t.TempDir()
-	pepperFile, keysFile := filepath.Join(dir, "pepper"), filepath.Join(dir, "apikeys.json")
-	pepper := strings.Repeat("k", 48)
-	if err := os.WriteFile(pepperFile, []byte(pepper), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := apikey.NewHasher([]byte(pepper))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := apikey.NewFileStore(keysFile)
-	newKey := func(name string, scopes ...string) string {
-		key, err := apikey.NewKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := store.Create(apikey.Record{Name: name, Hash: hasher.Hash(key), Scopes: scopes, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		return key
-	}
-	viewerKey, adminKey := newKey("viewer"), newKey("admin", "dynamic")
-
 	cfg := allInOne(t)
-	cfg.Auth.Mode = "api_key"
-	cfg.Auth.APIKeys.File, cfg.Auth.APIKeys.PepperFile = keysFile, pepperFile
+	newKey := apiKeyFiles(t, &cfg)
+	viewerKey, adminKey := newKey("viewer"), newKey("admin", "dynamic")
 	cfg.Auth.Policy = session.PolicyConfig{Default: "allow", Rules: []session.PolicyRule{
 		{Name: "dynamic", Tools: []string{"test_dynamic_*"}, Prompts: []string{"test_dynamic_*"}, RequireScopes: []string{"dynamic"}},
 	}}
