@@ -208,6 +208,10 @@ bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against
 perfguard: ## Count the instructions of one tools/call through -target=all under callgrind; fail above the baseline (tools/perfguard/baseline.txt) + 10%.
 	tools/perfguard/perfguard.sh
 
+.PHONY: perfguard-auth
+perfguard-auth: ## Count the instructions of one tools/call with and without an API key: what authentication adds.
+	tools/perfguard/perfguard.sh -auth
+
 .PHONY: perfguard-update
 perfguard-update: ## Write the instruction count of one tools/call as the new perfguard baseline.
 	tools/perfguard/perfguard.sh -update

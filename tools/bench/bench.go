@@ -26,6 +26,7 @@ type options struct {
 	idleGOGC      int
 	databaseURL   string
 	pin           bool
+	authPairs     int
 }
 
 // parseOptions parses and checks the flags; every problem is reported at once.
@@ -46,6 +47,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL of the all-pg and replicas-pg layouts, migrated before each "+
 		"(default: a throwaway cluster from the local PostgreSQL binaries, removed afterwards)")
 	fs.BoolVar(&o.pin, "pin", false, "run the servers on CPU 0 (taskset) and the generator on CPU 1, as the targets in docs/performance.md are measured")
+	fs.IntVar(&o.authPairs, "auth-pairs", 3, "back-to-back pairs of all and all-auth (the layouts' own, then repeats in alternating order) "+
+		"whose median difference judges the authentication target, when both layouts are in -layouts")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -77,6 +80,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.idleGOGC < 0 {
 		errs = append(errs, errors.New("-idle-gogc: must be >= 0"))
+	}
+	if o.authPairs < 1 {
+		errs = append(errs, errors.New("-auth-pairs: must be >= 1"))
 	}
 	if o.sixGOMAXPROCS < 0 {
 		errs = append(errs, errors.New("-six-gomaxprocs: must be >= 0"))
@@ -142,6 +148,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if ctx.Err() != nil {
 			return errors.Join(append(errs, ctx.Err())...)
 		}
+	}
+	if err := repeatAuthPairs(ctx, st, opts, &rep, stderr); err != nil {
+		rep.AuthError = err.Error()
+		errs = append(errs, err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+	}
+	if ctx.Err() != nil {
+		return errors.Join(append(errs, ctx.Err())...)
 	}
 	if opts.idleSessions > 0 {
 		fmt.Fprintf(stderr, "bench: idle memory: starting layout all\n")

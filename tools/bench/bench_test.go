@@ -136,3 +136,45 @@ func TestCommandLineQuotes(t *testing.T) {
 		t.Fatalf("commandLine = %s, want %s", got, want)
 	}
 }
+
+// One run's CPU difference moves with the machine; the target is judged on the median
+// of the pairs, which one outlier does not move.
+func TestAuthCostIsTheMedianOfThePairs(t *testing.T) {
+	rep := report{
+		Rows: []row{
+			{Layout: "all", ReqPerSec: 1000, ServerCPUUS: 100, P50US: 1000, P99US: 2000},
+			{Layout: "all-auth", ReqPerSec: 800, ServerCPUUS: 130, P50US: 1500, P99US: 2500},
+		},
+		AuthRepeats: []authPair{
+			{AllCPUUS: 100, AllAuthCPUUS: 102, Ratio: 0.99},
+			{AllCPUUS: 110, AllAuthCPUUS: 91, Ratio: 1.2},
+		},
+	}
+	if cost, ok := rep.authCostUS(); !ok || cost != 2 {
+		t.Fatalf("median cost = %v, %v; want +2 (pairs +30, +2, -19)", cost, ok)
+	}
+	line := rep.authCostLine()
+	want := "- authentication cost (all-auth − all) per request: +2.0 µs of server CPU, the median of 3 back-to-back pairs (+30.0, +2.0, -19.0 µs); 0.99 × the throughput (median); p50 +0.50 ms, p99 +0.50 ms in the first pair\n"
+	if line != want {
+		t.Fatalf("line:\n%q\nwant\n%q", line, want)
+	}
+	var judged bool
+	for _, tg := range rep.targets() {
+		if strings.HasPrefix(tg.name, "authentication") {
+			judged = true
+			if !tg.judged || !tg.pass || tg.measured != "+2.0 µs" {
+				t.Fatalf("target %+v: want judged, passed, +2.0 µs", tg)
+			}
+		}
+	}
+	if !judged {
+		t.Fatal("no authentication target")
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Fatalf("median of an even count = %v, want 2.5", got)
+	}
+	rep.Rows[1].Error = "layout all-auth: exited"
+	if _, ok := rep.authCostUS(); ok || rep.authCostLine() != "" {
+		t.Fatal("a failed all-auth row still gives an authentication cost")
+	}
+}

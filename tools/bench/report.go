@@ -99,6 +99,9 @@ type report struct {
 	Rows          []row       `json:"layouts"`
 	Idle          *idleResult `json:"idle_memory,omitempty"`
 	IdleError     string      `json:"idle_memory_error,omitempty"`
+	// AuthRepeats are the pairs of all and all-auth run after the layouts (-auth-pairs).
+	AuthRepeats []authPair `json:"auth_repeats,omitempty"`
+	AuthError   string     `json:"auth_repeats_error,omitempty"`
 }
 
 func (r *report) fillEnvironment() {
@@ -231,6 +234,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	if line := r.authCostLine(); line != "" {
 		b.WriteString(line)
 	}
+	if r.AuthError != "" {
+		fmt.Fprintf(&b, "- the repeated authentication pairs stopped: %s\n", strings.ReplaceAll(r.AuthError, "\n", "\n  "))
+	}
 	if r.IdleError != "" {
 		fmt.Fprintf(&b, "- idle memory failed: %s\n", strings.ReplaceAll(r.IdleError, "\n", "\n  "))
 	}
@@ -271,21 +277,6 @@ func (r *report) storeCostLine() string {
 	}
 	return fmt.Sprintf("- store cost (all-pg − all) per request: %+.1f µs of server CPU, %s; p50 %+.2f ms, p99 %+.2f ms\n",
 		pg.ServerCPUUS-mem.ServerCPUUS, db, (pg.P50US-mem.P50US)/1000, (pg.P99US-mem.P99US)/1000)
-}
-
-// authCostLine compares all-auth with all, when both ran: what checking an API key on
-// every request adds.
-func (r *report) authCostLine() string {
-	plain, auth, ok := r.pair(layoutAll, layoutAllAuth)
-	if !ok {
-		return ""
-	}
-	ratio := 0.0
-	if plain.ReqPerSec > 0 {
-		ratio = auth.ReqPerSec / plain.ReqPerSec
-	}
-	return fmt.Sprintf("- authentication cost (all-auth − all) per request: %+.1f µs of server CPU; %.2f × the throughput; p50 %+.2f ms, p99 %+.2f ms\n",
-		auth.ServerCPUUS-plain.ServerCPUUS, ratio, (auth.P50US-plain.P50US)/1000, (auth.P99US-plain.P99US)/1000)
 }
 
 // pair returns the rows of two layouts when both ran without error.

@@ -20,9 +20,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,8 +69,19 @@ var (
 	ErrExists = errors.New("an API key of that name exists")
 )
 
-// Hasher computes the stored form of keys.
-type Hasher struct{ pepper []byte }
+// Hasher computes the stored form of keys. It is safe for concurrent use; the HMAC
+// state keyed with the pepper is reused across calls (a fresh one per key costs about
+// as much as the digest itself, and allocates).
+type Hasher struct {
+	pepper []byte
+	macs   sync.Pool // of *keyedMAC
+}
+
+type keyedMAC struct {
+	mac hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
 
 // minPepperBytes keeps the pepper a secret worth the name.
 const minPepperBytes = 32
@@ -92,10 +105,33 @@ func ReadPepper(path string) ([]byte, error) {
 
 // Hash is the stored form of key.
 func (h *Hasher) Hash(key string) string {
-	m := hmac.New(sha256.New, h.pepper)
-	m.Write([]byte(key))
-	return hex.EncodeToString(m.Sum(nil))
+	var hexSum [2 * sha256.Size]byte
+	h.AppendHex(hexSum[:0], key)
+	return string(hexSum[:])
 }
+
+// AppendHex appends the stored form of key (as Hash returns it) to dst, without
+// allocating when dst has room: a verifier looks the result up in its index as
+// m[string(dst)], which does not copy.
+func (h *Hasher) AppendHex(dst []byte, key string) []byte {
+	k, _ := h.macs.Get().(*keyedMAC)
+	if k == nil {
+		k = &keyedMAC{mac: hmac.New(sha256.New, h.pepper)}
+	}
+	k.mac.Reset()
+	k.in = append(k.in[:0], key...)
+	k.mac.Write(k.in)
+	k.mac.Sum(k.sum[:0])
+	clear(k.in) // no copy of a presented key outlives the call
+	dst = hex.AppendEncode(dst, k.sum[:])
+	if cap(k.in) <= maxPooledKeyBytes {
+		h.macs.Put(k)
+	}
+	return dst
+}
+
+// maxPooledKeyBytes keeps an oversized presented key from staying in the pool.
+const maxPooledKeyBytes = 256
 
 // NewKey returns a fresh key.
 func NewKey() (string, error) {

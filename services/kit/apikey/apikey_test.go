@@ -1,6 +1,9 @@
 package apikey
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -65,4 +68,35 @@ func TestFileStoreConcurrentWriters(t *testing.T) {
 	if err := s.Revoke("nobody", time.Now()); !errors.Is(err, ErrUnknown) {
 		t.Fatalf("unknown name: %v", err)
 	}
+}
+
+// The pooled HMAC gives every caller, concurrent or not, the digest a fresh one gives.
+func TestHasherPooledStateIsTheFreshDigest(t *testing.T) {
+	pepper := []byte(strings.Repeat("p", 40))
+	h, err := NewHasher(pepper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func(key string) string {
+		m := hmac.New(sha256.New, pepper)
+		m.Write([]byte(key))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				key := fmt.Sprintf("%sk%d-%d%s", Prefix, g, i, strings.Repeat("z", i))
+				if got, want := h.Hash(key), fresh(key); got != want {
+					t.Errorf("Hash(%q) = %s, want %s", key, got, want)
+					return
+				}
+				if got := string(h.AppendHex([]byte("x:"), key)); got != "x:"+fresh(key) {
+					t.Errorf("AppendHex = %s", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc/metadata"
@@ -56,6 +57,26 @@ type Principal struct {
 	Claims map[string]any `json:"claims,omitempty"`
 	// Method says how the caller was authenticated.
 	Method Method `json:"method"`
+
+	// prepared is set by Prepare (before the principal is shared) and never after:
+	// the context value of every request that acts for this principal.
+	prepared *carried
+}
+
+// Prepare readies p for many requests (an API key's principal, a cached token's): its
+// wire form, owner digest and fingerprint are computed now, once, and NewContext with
+// p then costs one context value per request instead of an allocation and a digest
+// each. p must not be shared, nor changed, afterwards. Prepare returns p, or an error
+// when p cannot be encoded for the wire (its claims are too large).
+func Prepare(p *Principal) (*Principal, error) {
+	c := &carried{p: p}
+	if _, err := c.encoded(); err != nil {
+		return nil, err
+	}
+	c.ownerDigest()
+	c.fingerprint()
+	p.prepared = c
+	return p, nil
 }
 
 // Anonymous is the principal of every request when authentication is off (auth.mode none).
@@ -91,30 +112,51 @@ func (p *Principal) MissingScopes(required []string) []string {
 // empty without a principal and for the anonymous principal of auth.mode none. Anonymous
 // records and records created without a principal are one kind: the previous release's
 // gateways and transports send no principal, so during a rolling upgrade (and after a
-// rollback) a record must answer both.
+// rollback) a record must answer both. The digest is computed once per context value
+// (once per principal for prepared ones).
 func OwnerOf(ctx context.Context) string {
-	p, ok := FromContext(ctx)
-	if !ok || p.Method == MethodAnonymous {
+	c, ok := ctx.Value(contextKey{}).(*carried)
+	if !ok || c.p == nil {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(p.Key()))
-	return string(sum[:])
+	return c.ownerDigest()
+}
+
+// Fingerprint is everything the principal ctx carries states (issuer, subject, client,
+// method and scopes; not the claims) as one comparable string, for caches of what is
+// derived from a principal (a provider assertion): two tokens of one subject with
+// different scopes have different fingerprints. Without a principal it is the anonymous
+// principal's.
+func Fingerprint(ctx context.Context) string {
+	c, ok := ctx.Value(contextKey{}).(*carried)
+	if !ok || c.p == nil {
+		c = Anonymous.prepared
+	}
+	return c.fingerprint()
 }
 
 type contextKey struct{}
 
-// carried is the context value: the principal and, once a call to another process has
-// needed it, its wire form, so that a request crossing several hops is encoded once
-// (and a principal received from another process is never encoded again).
+// carried is the context value: the principal and what hops derive from it, each
+// computed at most once per value: its wire form (once a call to another process needs
+// it, so that a request crossing several hops is encoded once, and a principal received
+// from another process is never encoded again), its owner digest and its fingerprint.
 type carried struct {
-	p    *Principal
-	once sync.Once
-	wire string
-	err  error
+	p *Principal
+
+	wireOnce sync.Once
+	wire     string
+	err      error
+
+	ownerOnce sync.Once
+	owner     string
+
+	fingerprintOnce sync.Once
+	fp              string
 }
 
 func (c *carried) encoded() (string, error) {
-	c.once.Do(func() {
+	c.wireOnce.Do(func() {
 		if c.wire != "" {
 			return
 		}
@@ -125,21 +167,48 @@ func (c *carried) encoded() (string, error) {
 	return c.wire, c.err
 }
 
-// anonymous is the context value of every request when authentication is off: one
-// value, encoded once, shared by all of them (each hop of such a request would
-// otherwise encode or decode the same bytes again).
-var anonymous = func() *carried {
-	b, err := Encode(Anonymous)
-	if err != nil {
+func (c *carried) ownerDigest() string {
+	c.ownerOnce.Do(func() {
+		if c.p.Method == MethodAnonymous {
+			return
+		}
+		sum := sha256.Sum256([]byte(c.p.Key()))
+		c.owner = string(sum[:])
+	})
+	return c.owner
+}
+
+func (c *carried) fingerprint() string {
+	c.fingerprintOnce.Do(func() {
+		p := c.p
+		var b strings.Builder
+		b.Grow(len(p.Issuer) + len(p.Subject) + len(p.ClientID) + len(p.Method) + 16*len(p.Scopes) + 4)
+		b.WriteString(p.Key())
+		b.WriteByte(0)
+		b.WriteString(p.ClientID)
+		b.WriteByte(0)
+		b.WriteString(string(p.Method))
+		for _, s := range p.Scopes {
+			b.WriteByte(0)
+			b.WriteString(s)
+		}
+		c.fp = b.String()
+	})
+	return c.fp
+}
+
+// The anonymous principal of every request when authentication is off is prepared
+// once: each hop of such a request would otherwise encode or decode the same bytes.
+func init() {
+	if _, err := Prepare(Anonymous); err != nil {
 		panic(err) // a fixed value: cannot happen
 	}
-	return &carried{p: Anonymous, wire: string(b)}
-}()
+}
 
 // NewContext returns ctx carrying p.
 func NewContext(ctx context.Context, p *Principal) context.Context {
-	if p == Anonymous {
-		return context.WithValue(ctx, contextKey{}, anonymous)
+	if p.prepared != nil {
+		return context.WithValue(ctx, contextKey{}, p.prepared)
 	}
 	return context.WithValue(ctx, contextKey{}, &carried{p: p})
 }
@@ -213,8 +282,8 @@ func FromIncoming(ctx context.Context) (_ context.Context, ok bool, _ error) {
 	default:
 		return ctx, false, fmt.Errorf("%w: %d entries", ErrMalformed, len(vals))
 	}
-	if vals[0] == anonymous.wire {
-		return context.WithValue(ctx, contextKey{}, anonymous), true, nil
+	if vals[0] == Anonymous.prepared.wire {
+		return context.WithValue(ctx, contextKey{}, Anonymous.prepared), true, nil
 	}
 	p, err := Decode([]byte(vals[0]))
 	if err != nil {

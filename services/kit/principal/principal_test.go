@@ -201,3 +201,56 @@ func BenchmarkFromIncoming(b *testing.B) {
 		})
 	}
 }
+
+// A prepared principal gives every request the same context value, and what hops derive
+// from it is what they would derive from the principal unprepared.
+func TestPrepareSharesWhatHopsDerive(t *testing.T) {
+	fresh := func() *Principal {
+		return &Principal{Subject: "ci", Issuer: "mcpmesh", ClientID: "c", Scopes: []string{"a", "b"}, Method: MethodAPIKey}
+	}
+	prepared, err := Prepare(fresh())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := NewContext(context.Background(), fresh())
+	one, two := NewContext(context.Background(), prepared), NewContext(context.Background(), prepared)
+	if one.Value(contextKey{}) != two.Value(contextKey{}) {
+		t.Fatal("two requests of a prepared principal carry different values")
+	}
+	if OwnerOf(one) == "" || OwnerOf(one) != OwnerOf(plain) || Fingerprint(one) != Fingerprint(plain) {
+		t.Fatalf("prepared owner/fingerprint %q/%q, unprepared %q/%q", OwnerOf(one), Fingerprint(one), OwnerOf(plain), Fingerprint(plain))
+	}
+	outPrepared, err := AppendToOutgoing(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outPlain, err := AppendToOutgoing(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := metadata.FromOutgoingContext(outPrepared)
+	b, _ := metadata.FromOutgoingContext(outPlain)
+	if got, want := a.Get(MetadataKey), b.Get(MetadataKey); len(got) != 1 || len(want) != 1 || got[0] != want[0] {
+		t.Fatalf("wire forms differ: %q and %q", got, want)
+	}
+
+	// Fingerprints tell scopes apart; no principal is the anonymous one.
+	fewer := fresh()
+	fewer.Scopes = []string{"a"}
+	if Fingerprint(NewContext(context.Background(), fewer)) == Fingerprint(one) {
+		t.Fatal("two scope sets, one fingerprint")
+	}
+	if Fingerprint(context.Background()) != Fingerprint(NewContext(context.Background(), Anonymous)) {
+		t.Fatal("no principal and the anonymous one have different fingerprints")
+	}
+
+	// A principal too large for the wire is left as it was, and still usable.
+	huge := fresh()
+	huge.Claims = map[string]any{"blob": strings.Repeat("x", MaxEncodedSize)}
+	if _, err := Prepare(huge); err == nil || huge.prepared != nil {
+		t.Fatalf("Prepare of an oversized principal: %v, prepared %v", err, huge.prepared != nil)
+	}
+	if _, err := AppendToOutgoing(NewContext(context.Background(), huge)); err == nil {
+		t.Fatal("an oversized principal crossed a hop")
+	}
+}

@@ -122,21 +122,45 @@ func TestToolCallsCounted(t *testing.T) {
 			t.Fatalf("MCPMESH_CALLGRIND_BATCHES=%q: want a positive number", v)
 		}
 	}
-	call := echoCaller(t)
+	callers := countedCallers(t)
 	// Warm up: connections, pools and caches as they are after the first requests.
-	for range 20 {
-		if err := call(); err != nil {
-			t.Fatal(err)
+	for _, call := range callers {
+		for range 20 {
+			if err := call(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	runtime.GC()
 	callgrind.ZeroStats()
 	for range batches {
-		for range calls {
-			if err := call(); err != nil {
-				t.Fatal(err)
+		for _, call := range callers {
+			for range calls {
+				if err := call(); err != nil {
+					t.Fatal(err)
+				}
 			}
+			callgrind.DumpStats("tool calls")
 		}
-		callgrind.DumpStats("tool calls")
+	}
+}
+
+// countedCallers are the callers TestToolCallsCounted counts, a dump per batch of
+// each in turn: echoCaller; or, with MCPMESH_CALLGRIND_AUTH=api_key, echoCaller and
+// then a second mesh in the same process with the API key of
+// BenchmarkToolCallInProcessWithAPIKey, so that `tools/perfguard/perfguard.sh -auth`
+// compares batches that alternate in one process (two separate runs differ by up to
+// 3.6%, more than authentication costs).
+func countedCallers(t *testing.T) []func() error {
+	switch auth := os.Getenv("MCPMESH_CALLGRIND_AUTH"); auth {
+	case "":
+		return []func() error{echoCaller(t)}
+	case "api_key":
+		cfg := allInOne(t)
+		key := apiKeyFiles(t, &cfg)("counted", "mcp:tools")
+		return []func() error{echoCaller(t), echoCallerWith(t, cfg, "Bearer "+key)}
+	default:
+		t.Fatalf("MCPMESH_CALLGRIND_AUTH=%q: want api_key or nothing", auth)
+		return nil
 	}
 }

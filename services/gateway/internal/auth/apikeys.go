@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -58,7 +59,11 @@ func (v *APIKeyVerifier) index(snap apikey.Snapshot) map[string]keyEntry {
 	for _, r := range snap.Records {
 		scopes := slices.Clone(r.Scopes)
 		slices.Sort(scopes)
-		byHash[r.Hash] = keyEntry{rec: r, p: &principal.Principal{Subject: r.Name, Issuer: "mcpmesh", Scopes: slices.Compact(scopes), Method: principal.MethodAPIKey}}
+		p := &principal.Principal{Subject: r.Name, Issuer: "mcpmesh", Scopes: slices.Compact(scopes), Method: principal.MethodAPIKey}
+		if _, err := principal.Prepare(p); err != nil {
+			continue // cannot happen: a name and scopes encode far below the bound
+		}
+		byHash[r.Hash] = keyEntry{rec: r, p: p}
 	}
 	v.byHash, v.gen = byHash, snap.Generation
 	return byHash
@@ -66,13 +71,14 @@ func (v *APIKeyVerifier) index(snap apikey.Snapshot) map[string]keyEntry {
 
 // Verify implements Verifier.
 func (v *APIKeyVerifier) Verify(_ context.Context, token string) (*principal.Principal, error) {
-	hash := v.s.Hasher.Hash(token)
+	var hexSum [2 * sha256.Size]byte
+	hash := v.s.Hasher.AppendHex(hexSum[:0], token)
 	now := v.s.Now()
 	snap, err := v.s.Keys.Current(now)
 	if err != nil {
 		return nil, fmt.Errorf("%w: API keys: %w", ErrUnavailable, err)
 	}
-	e, ok := v.index(snap)[hash]
+	e, ok := v.index(snap)[string(hash)]
 	if !ok {
 		return nil, invalidToken("unknown API key")
 	}
@@ -82,6 +88,6 @@ func (v *APIKeyVerifier) Verify(_ context.Context, token string) (*principal.Pri
 		}
 		return nil, invalidToken("the API key has expired")
 	}
-	v.s.Keys.Used(hash, now)
+	v.s.Keys.Used(e.rec.Hash, now)
 	return e.p, nil
 }

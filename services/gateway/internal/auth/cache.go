@@ -39,7 +39,11 @@ func (c *tokenCache) get(digest [sha256.Size]byte, now time.Time) (*principal.Pr
 	return e.p, true
 }
 
+// put caches p, prepared (principal.Prepare) for the requests that will share it; a
+// principal too large to prepare is cached as it is (its first hop to another process
+// refuses it).
 func (c *tokenCache) put(digest [sha256.Size]byte, p *principal.Principal, expires, now time.Time) {
+	_, _ = principal.Prepare(p)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= maxCachedTokens {
@@ -54,3 +58,25 @@ func (c *tokenCache) put(digest [sha256.Size]byte, p *principal.Principal, expir
 	}
 	c.entries[digest] = cachedToken{p: p, expires: expires}
 }
+
+// tokenDigest is the cache key of a token: its SHA-256, computed with a pooled buffer
+// (a token is a few hundred bytes; converting it for sha256.Sum256 allocates a copy
+// per request).
+func tokenDigest(token string) [sha256.Size]byte {
+	buf, _ := tokenBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	*buf = append((*buf)[:0], token...)
+	digest := sha256.Sum256(*buf)
+	clear(*buf) // no copy of a token outlives the call
+	if cap(*buf) <= maxPooledTokenBytes {
+		tokenBufs.Put(buf)
+	}
+	return digest
+}
+
+var tokenBufs sync.Pool // of *[]byte
+
+// maxPooledTokenBytes keeps an unusually large token's buffer out of the pool.
+const maxPooledTokenBytes = 4 << 10

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"slices"
@@ -71,7 +70,7 @@ func NewOAuthVerifier(s OAuthSettings) (*OAuthVerifier, error) {
 
 // Verify implements Verifier.
 func (v *OAuthVerifier) Verify(ctx context.Context, token string) (*principal.Principal, error) {
-	digest := sha256.Sum256([]byte(token))
+	digest := tokenDigest(token)
 	now := v.s.Now()
 	if p, ok := v.cache.get(digest, now); ok {
 		return p, nil

@@ -6,7 +6,6 @@ package identity
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +33,7 @@ type Attacher struct {
 }
 
 type cacheKey struct {
-	// who is everything of the principal that the assertion states.
+	// who is everything of the principal that the assertion states (principal.Fingerprint).
 	who      string
 	provider string
 }
@@ -52,17 +51,17 @@ func New(signer *assertion.Signer) *Attacher {
 // Assertion returns an assertion of the principal ctx carries (anonymous without one)
 // for provider.
 func (a *Attacher) Assertion(ctx context.Context, provider string) (string, error) {
-	who, ok := principal.FromContext(ctx)
-	if !ok {
-		who = principal.Anonymous
-	}
-	key := cacheKey{who: stated(who), provider: provider}
+	key := cacheKey{who: principal.Fingerprint(ctx), provider: provider}
 	now := a.now()
 	a.mu.RLock()
 	c, ok := a.cache[key]
 	a.mu.RUnlock()
 	if ok && now.Before(c.renew) {
 		return c.token, nil
+	}
+	who, ok := principal.FromContext(ctx)
+	if !ok {
+		who = principal.Anonymous
 	}
 	tok, exp, err := a.signer.Sign(who, provider)
 	if err != nil {
@@ -87,23 +86,6 @@ func (a *Attacher) evict(now time.Time) {
 	if len(a.cache) >= maxCached {
 		clear(a.cache)
 	}
-}
-
-// stated is the part of a principal an assertion carries, as a cache key: two tokens of
-// one subject with different scopes get different assertions.
-func stated(p *principal.Principal) string {
-	var b strings.Builder
-	b.Grow(len(p.Issuer) + len(p.Subject) + len(p.ClientID) + len(p.Method) + 16*len(p.Scopes) + 4)
-	b.WriteString(p.Key())
-	b.WriteByte(0)
-	b.WriteString(p.ClientID)
-	b.WriteByte(0)
-	b.WriteString(string(p.Method))
-	for _, s := range p.Scopes {
-		b.WriteByte(0)
-		b.WriteString(s)
-	}
-	return b.String()
 }
 
 // Wrap returns conn with every call carrying the assertion for provider. The outgoing
