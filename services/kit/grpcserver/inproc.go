@@ -124,7 +124,7 @@ func (c *inprocChannel) Invoke(ctx context.Context, method string, args, reply a
 		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 	}
 	if err := ctx.Err(); err != nil {
-		return status.FromContextError(err).Err()
+		return contextStatus(err)
 	}
 	ctx, rpc := begin(ctx, m.recording, true)
 	err := c.invoke(ctx, m, args, reply)
@@ -147,9 +147,30 @@ func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, args, reply 
 	}
 	if err := ctx.Err(); err != nil {
 		// The network would not have delivered an answer that came after the end.
-		return status.FromContextError(err).Err()
+		return contextStatus(err)
 	}
 	return moveMessage(reply, resp)
+}
+
+// Statuses of a context that ended, made once: the caller's end of a stream that it
+// leaves after the last message (it cancels its context instead of reading the end)
+// meets them on every call.
+var (
+	canceledStatus = status.FromContextError(context.Canceled).Err()
+	deadlineStatus = status.FromContextError(context.DeadlineExceeded).Err()
+)
+
+// contextStatus is status.FromContextError(err).Err(), without an allocation for the
+// two errors a context ends with.
+func contextStatus(err error) error {
+	// Compared, not errors.Is: a wrapped error keeps its own message in its status.
+	if err == context.Canceled { //nolint:errorlint // see above
+		return canceledStatus
+	}
+	if err == context.DeadlineExceeded { //nolint:errorlint // see above
+		return deadlineStatus
+	}
+	return status.FromContextError(err).Err()
 }
 
 // toStatusError makes err what a gRPC client would see: a status.
@@ -158,7 +179,7 @@ func toStatusError(ctx context.Context, err error) error {
 		return err
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return status.FromContextError(ctxErr).Err()
+		return contextStatus(ctxErr)
 	}
 	return status.Error(codes.Unknown, err.Error())
 }
@@ -200,7 +221,7 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 		return nil, status.Errorf(codes.Unimplemented, "unknown method %s", method)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, status.FromContextError(err).Err()
+		return nil, contextStatus(err)
 	}
 	clientStreams := desc.ClientStreams || m.stream.ClientStreams
 	serverStreams := desc.ServerStreams || m.stream.ServerStreams
@@ -217,7 +238,7 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 	if rpc.active() {
 		// A caller that leaves without reading to the end cancels its context: that
 		// ends its side of the call, as the network client's stream does.
-		s.stopWatch = context.AfterFunc(ctx, func() { s.finishClient(status.FromContextError(ctx.Err()).Err()) })
+		s.stopWatch = context.AfterFunc(ctx, func() { s.finishClient(contextStatus(ctx.Err())) })
 	}
 	if s.clientStreams {
 		s.reqs = make(chan any)
@@ -332,7 +353,7 @@ func (s *inprocClientStream) SendMsg(m any) error {
 	case <-s.serverCtx.Done():
 		return io.EOF // as on the network: the status comes from RecvMsg
 	case <-s.clientCtx.Done():
-		err := status.FromContextError(s.clientCtx.Err()).Err()
+		err := contextStatus(s.clientCtx.Err())
 		(*inprocStream)(s).endClient(err)
 		return err
 	}
@@ -351,7 +372,7 @@ func (s *inprocClientStream) RecvMsg(m any) error {
 		}
 		return io.EOF
 	case <-s.clientCtx.Done():
-		err := status.FromContextError(s.clientCtx.Err()).Err()
+		err := contextStatus(s.clientCtx.Err())
 		(*inprocStream)(s).endClient(err)
 		return err
 	}
@@ -372,7 +393,7 @@ func (s *inprocServerStream) SendMsg(m any) error {
 	case s.resps <- m:
 		return nil
 	case <-s.serverCtx.Done():
-		return status.FromContextError(s.serverCtx.Err()).Err()
+		return contextStatus(s.serverCtx.Err())
 	}
 }
 
@@ -395,6 +416,6 @@ func (s *inprocServerStream) RecvMsg(m any) error {
 		}
 		return io.EOF
 	case <-s.serverCtx.Done():
-		return status.FromContextError(s.serverCtx.Err()).Err()
+		return contextStatus(s.serverCtx.Err())
 	}
 }

@@ -26,6 +26,26 @@ var allowedRequestHeaders = strings.Join([]string{
 
 const allowedMethods = "GET, POST, DELETE, OPTIONS"
 
+// constantHeader is a header every answer carries with one fixed value. Wrap assigns
+// the shared one-element slice (its canonical key, len == cap) instead of calling Set,
+// which allocates a slice per header per response; a later Set replaces the slice and
+// a later Add copies it, so nothing writes into the shared one.
+type constantHeader struct {
+	name  string
+	value []string
+}
+
+var (
+	constantHeaders = []constantHeader{
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Content-Security-Policy", []string{"frame-ancestors 'none'"}},
+		{"Cache-Control", []string{"no-store"}},
+	}
+	hstsHeader = constantHeader{"Strict-Transport-Security", []string{"max-age=31536000"}}
+)
+
 // Wrap adds the security headers to every answer of h and handles CORS:
 //   - X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer, and framing
 //     forbidden (X-Frame-Options: DENY, Content-Security-Policy: frame-ancestors 'none');
@@ -38,13 +58,11 @@ const allowedMethods = "GET, POST, DELETE, OPTIONS"
 func Wrap(h http.Handler, cors CORS) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Referrer-Policy", "no-referrer")
-		hdr.Set("X-Frame-Options", "DENY")
-		hdr.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		hdr.Set("Cache-Control", "no-store")
+		for _, c := range constantHeaders {
+			hdr[c.name] = c.value
+		}
 		if r.TLS != nil {
-			hdr.Set("Strict-Transport-Security", "max-age=31536000")
+			hdr[hstsHeader.name] = hstsHeader.value
 		}
 		origin := r.Header.Get("Origin")
 		allowed := origin != "" && slices.Contains(cors.AllowedOrigins, origin)

@@ -74,3 +74,28 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("foreign origin got Access-Control-Allow-Origin %q", got)
 	}
 }
+
+// The fixed headers are shared values: a handler that adds to or replaces one changes
+// its own answer only.
+func TestHandlersCannotChangeTheSharedHeaders(t *testing.T) {
+	h := httpsec.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/changes" {
+			w.Header().Add("Cache-Control", "private")
+			w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		}
+		_, _ = w.Write([]byte("ok"))
+	}), httpsec.CORS{})
+	get := func(path string) http.Header {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Result().Header
+	}
+	changed := get("/changes")
+	if got := changed.Values("Cache-Control"); len(got) != 2 || changed.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Fatalf("the handler's own changes: Cache-Control %q, X-Frame-Options %q", got, changed.Get("X-Frame-Options"))
+	}
+	next := get("/plain")
+	if got := next.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" || next.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("the next answer: Cache-Control %q, X-Frame-Options %q", got, next.Get("X-Frame-Options"))
+	}
+}
