@@ -199,6 +199,11 @@ func TestToolCallTracesAlikeInOneProcessAndSix(t *testing.T) {
 	if trees["all"] != trees["six"] {
 		t.Fatalf("span trees differ\n-- all --\n%s-- six --\n%s", trees["all"], trees["six"])
 	}
+	// A call that succeeded ends every span without an error: the caller of each hop
+	// reads the stream's end rather than leaving it (CANCELLED on the client's side).
+	if strings.Contains(trees["all"], "Error)") {
+		t.Errorf("a successful call has error spans:\n%s", trees["all"])
+	}
 	// Three gRPC hops, each with both sides: gateway -> transport -> session -> provider.
 	hops := []string{
 		"mcpmesh.transport.v1.TransportService/",
@@ -230,9 +235,14 @@ func TestToolCallTracesAlikeInOneProcessAndSix(t *testing.T) {
 	for _, family := range []string{"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds"} {
 		methods := map[string]bool{}
 		for _, metric := range families[family].GetMetric() {
+			labels := map[string]string{}
 			for _, l := range metric.GetLabel() {
-				if l.GetName() == "rpc_method" {
-					methods[l.GetValue()] = true
+				labels[l.GetName()] = l.GetValue()
+			}
+			methods[labels["rpc_method"]] = true
+			for _, hop := range hops {
+				if strings.HasPrefix(labels["rpc_method"], hop) && labels["rpc_response_status_code"] != "OK" {
+					t.Errorf("%s counts a %s call of %s; the calls succeeded", family, labels["rpc_response_status_code"], labels["rpc_method"])
 				}
 			}
 		}

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"io"
+
+	"google.golang.org/grpc"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/kit/paramheader"
+	"github.com/mcpmesh/mcpmesh/services/kit/streamend"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
@@ -108,6 +111,7 @@ func (d *Dispatcher) runTool(callCtx, providerCtx context.Context, client provid
 				return nil, nil, err
 			}
 		case *providerv1.CallToolResponse_Result:
+			d.readEnd(callCtx, stream, route)
 			// Tool errors (isError) need not match the output schema.
 			if !e.Result.GetIsError() {
 				if err := d.checkStructured(callCtx, schemas, t, route, e.Result.GetStructuredContent()); err != nil {
@@ -116,8 +120,20 @@ func (d *Dispatcher) runTool(callCtx, providerCtx context.Context, client provid
 			}
 			return e.Result, nil, nil
 		case *providerv1.CallToolResponse_InputRequired:
+			d.readEnd(callCtx, stream, route)
 			return nil, e.InputRequired, nil
 		}
+	}
+}
+
+// readEnd reads the end of a tool call's stream once its last event (the result or
+// input_required) has arrived, so that the call ends as the provider ended it rather
+// than as CANCELLED by the session leaving (kit/streamend). A provider that sends more
+// breaks the stream's contract: logged, and the stream is left (the call's context
+// ends it).
+func (d *Dispatcher) readEnd(ctx context.Context, stream grpc.ServerStreamingClient[providerv1.CallToolResponse], route catalogue.Route) {
+	if err := streamend.Read(stream.Recv); err != nil && ctx.Err() == nil {
+		d.logger.DebugContext(ctx, "the provider's tool call stream did not end after its last event", "provider", route.Provider, "error", err)
 	}
 }
 

@@ -8,11 +8,13 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	transportv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/transport/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
+	"github.com/mcpmesh/mcpmesh/services/kit/streamend"
 	"github.com/mcpmesh/mcpmesh/services/transport/internal/jsonrpc"
 )
 
@@ -42,7 +44,8 @@ const msgInputNeedsSSE = "this request needs input from the client (sampling, el
 //     after the SSE head: a final JSON-RPC error event.
 func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleRequest, o relayOptions) error {
 	// ctx is Exchange's: it is cancelled when Exchange returns, which releases the
-	// session stream after the final event.
+	// session stream if it is left before its end (readEnd reads the end after the
+	// final event).
 	events, err := s.session.Handle(ctx, req)
 	headSent := false
 	var ids *eventIDs
@@ -107,10 +110,10 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 				return err
 			}
 		case *sessionv1.HandleResponse_Result:
-			return final(200, jsonrpc.AppendResult(nil, o.id, e.Result))
+			return s.readEnd(ctx, events, final(200, jsonrpc.AppendResult(nil, o.id, e.Result)))
 		case *sessionv1.HandleResponse_Error:
 			code := int(e.Error.GetCode())
-			return final(o.errorStatus(code), jsonrpc.AppendError(nil, o.id, code, e.Error.GetMessage(), e.Error.GetData()))
+			return s.readEnd(ctx, events, final(o.errorStatus(code), jsonrpc.AppendError(nil, o.id, code, e.Error.GetMessage(), e.Error.GetData())))
 		}
 	}
 	if gone := s.clientGone(ctx); gone != nil {
@@ -127,6 +130,16 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 	}
 	f := s.sessionFailure(ctx, req.GetMethod(), err)
 	return final(f.httpStatus, jsonrpc.AppendError(nil, o.id, f.code, f.message, nil))
+}
+
+// readEnd reads the end of the session's stream once its answer has arrived and been
+// written (written is what writing it returned), so that the call ends as the session
+// ended it rather than as CANCELLED by this side leaving (kit/streamend).
+func (s *Server) readEnd(ctx context.Context, events grpc.ServerStreamingClient[sessionv1.HandleResponse], written error) error {
+	if err := streamend.Read(events.Recv); err != nil && ctx.Err() == nil {
+		s.logger.DebugContext(ctx, "the session's stream did not end after its answer", "error", err)
+	}
+	return written
 }
 
 // notify runs a notification through session.Handle and answers 202 once the session
