@@ -19,6 +19,7 @@ import (
 // tsOAuthClient is one of the TypeScript OAuth client scripts of tools/interop: the SDK
 // generation it runs on and the protocol generation it must speak to the gateway.
 type tsOAuthClient struct {
+	generation string // of the SDK, for the subtest's name
 	script     string // in tools/interop
 	sdkPackage string // pinned in tools/interop/package.json
 	protocol   string // the MCP-Protocol-Version of its tools/list and tools/call requests
@@ -31,11 +32,11 @@ type tsOAuthClient struct {
 // session).
 var tsOAuthClients = []tsOAuthClient{
 	{
-		script: "ts-oauth-client.mjs", sdkPackage: "@modelcontextprotocol/sdk", protocol: "2025-11-25", handshake: "initialize",
+		generation: "v1 SDK", script: "ts-oauth-client.mjs", sdkPackage: "@modelcontextprotocol/sdk", protocol: "2025-11-25", handshake: "initialize",
 		steps: []string{"authorize and connect", "tools/list", "tools/call echo", "tools/call whoami", "step-up", "tools/list after step-up", "close (DELETE)"},
 	},
 	{
-		script: "ts2-oauth-client.mjs", sdkPackage: "@modelcontextprotocol/client", protocol: "2026-07-28", handshake: "server/discover",
+		generation: "v2 client", script: "ts2-oauth-client.mjs", sdkPackage: "@modelcontextprotocol/client", protocol: "2026-07-28", handshake: "server/discover",
 		steps: []string{"authorize and connect", "tools/list", "tools/call echo", "tools/call whoami", "step-up", "tools/list after step-up", "close"},
 	},
 }

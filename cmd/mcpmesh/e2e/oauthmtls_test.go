@@ -337,7 +337,7 @@ func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 		}
 	}
 	for _, c := range tsOAuthClients {
-		t.Run("TypeScript "+c.sdkPackage+" "+c.protocol+" authorization code with PKCE and step-up", func(t *testing.T) {
+		t.Run("TypeScript "+c.generation+" "+c.protocol+" authorization code with PKCE and step-up", func(t *testing.T) {
 			m.runTypeScriptOAuth(t, c, record)
 			whoamiRuns++
 		})
