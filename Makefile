@@ -28,7 +28,7 @@ BENCH_PIN ?= -pin
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The TypeScript SDK client and Node 22 of the interop tests (cmd/mcpmesh/e2e/interop_ts_test.go, oauthmtls_test.go).
+# The TypeScript SDK clients (v1 and v2) and Node 22 of the interop tests (cmd/mcpmesh/e2e/interop_ts_test.go, oauthmtls_test.go).
 INTEROP_CLIENT := tools/interop/node_modules/.package-lock.json
 
 .PHONY: tools

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -257,10 +255,11 @@ func listedToolsWith(c *http.Client, base string) ([]string, error) {
 }
 
 // TestOAuthAndMutualTLSThroughSixProcesses runs OAuth at the edge and mutual TLS inside
-// together, across the six processes: the official Go SDK client (client credentials)
-// and the official TypeScript SDK client (authorization code with PKCE, then a step-up)
-// each find the authorization server from the gateway's 401 and call tools; the
-// provider receives a mesh-signed assertion of the caller, never the client's token; a
+// together, across the six processes: the official Go SDK client (client credentials,
+// on 2025-11-25 and on 2026-07-28) and the official TypeScript clients (authorization
+// code with PKCE, then a step-up: the v1 SDK on 2025-11-25, the v2 client pinned to
+// 2026-07-28) each find the authorization server from the gateway's 401 and call tools;
+// the provider receives a mesh-signed assertion of the caller, never the client's token; a
 // token short of a tool's scope gets 403 insufficient_scope; a peer without a client
 // certificate is refused by the services that trust the principal in gRPC metadata;
 // the OpenID provider's signing key rotates during the run.
@@ -291,6 +290,8 @@ func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})
 
+	// The runs that called the witness's whoami (a skipped TypeScript run did not).
+	whoamiRuns := 0
 	for _, version := range []string{"2025-11-25", "2026-07-28"} {
 		t.Run("Go SDK client credentials "+version, func(t *testing.T) {
 			handler, err := extauth.NewClientCredentialsHandler(&extauth.ClientCredentialsHandlerConfig{
@@ -317,6 +318,7 @@ func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 			if err != nil || res.IsError {
 				t.Fatalf("tools/call whoami: %v %+v", err, res)
 			}
+			whoamiRuns++
 			var who whoamiOut
 			if err := json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &who); err != nil {
 				t.Fatal(err)
@@ -327,14 +329,24 @@ func TestOAuthAndMutualTLSThroughSixProcesses(t *testing.T) {
 		})
 	}
 
-	t.Run("TypeScript SDK authorization code with PKCE and step-up", func(t *testing.T) {
-		m.runTypeScriptOAuth(t)
-	})
+	record := func(tok string) {
+		if tok != "" {
+			tokensMu.Lock()
+			tokens = append(tokens, tok)
+			tokensMu.Unlock()
+		}
+	}
+	for _, c := range tsOAuthClients {
+		t.Run("TypeScript "+c.generation+" "+c.protocol+" authorization code with PKCE and step-up", func(t *testing.T) {
+			m.runTypeScriptOAuth(t, c, record)
+			whoamiRuns++
+		})
+	}
 
 	t.Run("the provider gets an assertion, never the token", func(t *testing.T) {
 		calls := m.witness.calls()
-		if len(calls) < 2 {
-			t.Fatalf("the witness saw %d calls, want at least one per Go SDK run", len(calls))
+		if want := max(2, whoamiRuns); len(calls) < want {
+			t.Fatalf("the witness saw %d calls, want at least %d: one per Go SDK and TypeScript client run", len(calls), want)
 		}
 		tokensMu.Lock()
 		sent := slices.Clone(tokens)
@@ -433,149 +445,4 @@ func healthCheck(addr string, opt grpc.DialOption) error {
 	defer cancel()
 	_, err = healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
 	return err
-}
-
-// tsOAuthReport is what ts-oauth-client.mjs prints on stdout.
-type tsOAuthReport struct {
-	OK          bool   `json:"ok"`
-	SDKVersion  string `json:"sdkVersion"`
-	NodeVersion string `json:"nodeVersion"`
-	TimedOut    bool   `json:"timedOut"`
-	Steps       []struct {
-		Name   string `json:"name"`
-		OK     bool   `json:"ok"`
-		Detail string `json:"detail"`
-	} `json:"steps"`
-	HTTP           []tsExchange `json:"http"`
-	Authorizations []struct {
-		ClientID            string `json:"clientId"`
-		Scope               string `json:"scope"`
-		Resource            string `json:"resource"`
-		CodeChallengeMethod string `json:"codeChallengeMethod"`
-		RedirectURI         string `json:"redirectUri"`
-	} `json:"authorizations"`
-	Tokens []struct {
-		Sub   string          `json:"sub"`
-		Aud   json.RawMessage `json:"aud"`
-		Scope string          `json:"scope"`
-	} `json:"tokens"`
-}
-
-// tsExchange is one HTTP exchange of the TypeScript client.
-type tsExchange struct {
-	Method          string `json:"method"`
-	URL             string `json:"url"`
-	Status          int    `json:"status"`
-	WWWAuthenticate string `json:"wwwAuthenticate"`
-}
-
-// tsOAuthSteps are the steps ts-oauth-client.mjs must report as passed.
-var tsOAuthSteps = []string{"authorize and connect", "tools/list", "tools/call echo", "step-up", "tools/list after step-up", "close (DELETE)"}
-
-// runTypeScriptOAuth runs tools/interop/ts-oauth-client.mjs against the mesh as the
-// pre-registered public client and checks what it did on the wire.
-func (m *oauthMesh) runTypeScriptOAuth(t *testing.T) {
-	node, script, sdkPin := tsToolchain(t)
-	script = filepath.Join(filepath.Dir(script), "ts-oauth-client.mjs")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // the script gives up after 30 s
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script, m.resource)
-	cmd.Env = append(os.Environ(),
-		"OAUTH_CLIENT_ID="+testop.PublicClientID, "OAUTH_REDIRECT_URI="+testop.PublicRedirectURI,
-		"OAUTH_USERNAME="+m.idp.Username(), "OAUTH_PASSWORD="+testop.Password, "STEP_UP_TOOL="+stepUpTool)
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-
-	var report tsOAuthReport
-	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
-		t.Fatalf("ts-oauth-client.mjs printed no report (%v; run: %v)\nstdout:\n%s\nstderr:\n%s", err, runErr, stdout.String(), stderr.String())
-	}
-	passed := map[string]bool{}
-	for _, s := range report.Steps {
-		passed[s.Name] = s.OK
-		if !s.OK {
-			t.Errorf("TypeScript SDK step %q failed: %s", s.Name, s.Detail)
-		}
-	}
-	for _, name := range tsOAuthSteps {
-		if !passed[name] {
-			t.Errorf("step %q did not pass (missing from the report?)", name)
-		}
-	}
-	if runErr != nil || !report.OK || report.TimedOut {
-		t.Fatalf("ts-oauth-client.mjs failed (exit: %v, ok=%v, timed out=%v)\nstderr:\n%s", runErr, report.OK, report.TimedOut, stderr.String())
-	}
-	if report.SDKVersion != sdkPin || !strings.HasPrefix(report.NodeVersion, "v22.") {
-		t.Errorf("ran @modelcontextprotocol/sdk %s on Node %s, want %s on Node 22", report.SDKVersion, report.NodeVersion, sdkPin)
-	}
-
-	// Discovery: the first request got the 401 naming the metadata, which the client
-	// then fetched; a 403 insufficient_scope started the step-up.
-	if len(report.HTTP) == 0 || report.HTTP[0].Status != http.StatusUnauthorized || !strings.Contains(report.HTTP[0].WWWAuthenticate, `resource_metadata="`) {
-		t.Errorf("the client's first request did not get the 401 challenge: %+v", report.HTTP[:min(1, len(report.HTTP))])
-	}
-	metadataURL := strings.TrimSuffix(m.base, "/") + "/.well-known/oauth-protected-resource/mcp"
-	if !slices.ContainsFunc(report.HTTP, func(h tsExchange) bool {
-		return h.URL == metadataURL && h.Status == http.StatusOK
-	}) {
-		t.Errorf("the client never fetched %s", metadataURL)
-	}
-	forbidden := 0
-	for _, h := range report.HTTP {
-		if h.Status == http.StatusForbidden {
-			forbidden++
-			if !strings.Contains(h.WWWAuthenticate, `error="insufficient_scope"`) || !strings.Contains(h.WWWAuthenticate, stepUpScope) {
-				t.Errorf("403 with challenge %q, want insufficient_scope naming %s", h.WWWAuthenticate, stepUpScope)
-			}
-		}
-	}
-	if forbidden != 1 {
-		t.Errorf("the client got %d answers 403, want the one that starts the step-up", forbidden)
-	}
-
-	// Two authorizations, both PKCE with S256 for the mesh's resource: the first for the
-	// scope of the 401, the second for the 403's, which adds stepUpScope.
-	if len(report.Authorizations) != 2 {
-		t.Fatalf("%d authorizations, want 2: %+v", len(report.Authorizations), report.Authorizations)
-	}
-	for i, a := range report.Authorizations {
-		if a.ClientID != testop.PublicClientID || a.CodeChallengeMethod != "S256" || a.Resource != m.resource || a.RedirectURI != testop.PublicRedirectURI {
-			t.Errorf("authorization %d: %+v; want client %s, S256, resource %s", i, a, testop.PublicClientID, m.resource)
-		}
-	}
-	first, second := strings.Fields(report.Authorizations[0].Scope), strings.Fields(report.Authorizations[1].Scope)
-	if !slices.Equal(first, []string{baseScope}) || !slices.Contains(second, baseScope) || !slices.Contains(second, stepUpScope) {
-		t.Errorf("scopes asked: %q then %q; want %s, then both %s and %s", first, second, baseScope, baseScope, stepUpScope)
-	}
-	authorize, token := m.idp.RequestedResources()
-	for _, got := range [][]string{authorize, token} {
-		if len(got) != 2 || got[0] != m.resource || got[1] != m.resource {
-			t.Errorf("the OpenID provider received resource parameters %q (authorize %q, token %q), want %s twice each", got, authorize, token, m.resource)
-		}
-	}
-
-	// The tokens: the user's, for the mesh, the second with the larger scope.
-	if len(report.Tokens) != 2 {
-		t.Fatalf("%d tokens, want 2", len(report.Tokens))
-	}
-	for i, tok := range report.Tokens {
-		var aud []string
-		if err := json.Unmarshal(tok.Aud, &aud); err != nil {
-			var one string
-			if json.Unmarshal(tok.Aud, &one) == nil {
-				aud = []string{one}
-			}
-		}
-		if tok.Sub != testop.UserSubject || !slices.Contains(aud, m.resource) {
-			t.Errorf("token %d: subject %q, audience %s; want %s for %s", i, tok.Sub, tok.Aud, testop.UserSubject, m.resource)
-		}
-	}
-	if !slices.Contains(strings.Fields(report.Tokens[1].Scope), stepUpScope) || slices.Contains(strings.Fields(report.Tokens[0].Scope), stepUpScope) {
-		t.Errorf("token scopes %q then %q; only the second may carry %s", report.Tokens[0].Scope, report.Tokens[1].Scope, stepUpScope)
-	}
-	for _, s := range report.Steps {
-		t.Logf("TypeScript SDK %s: %s: %s", report.SDKVersion, s.Name, s.Detail)
-	}
 }
