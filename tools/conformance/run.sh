@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
-# package.json, run by the pinned Node 22 beside it) against mcpmesh in three layouts: the
-# six-process layout (registry, provider-everything, session, transport, health, gateway,
+# package.json, run by the pinned Node 22 beside it) against mcpmesh in five layouts. Three
+# serve the built-in everything provider's fixtures: the six-process layout (registry, provider-everything, session, transport, health, gateway,
 # each its own process), the single process -target=all, and replicas-pg: two replicas of
 # registry, session, transport and gateway on one throwaway PostgreSQL behind a
 # round-robin balancer (built by cmd/mcpmesh/e2e TestConformanceReplicatedPostgres).
