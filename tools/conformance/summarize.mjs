@@ -1,5 +1,6 @@
 // Prints the failing and warning checks of one conformance run, scenario by scenario, and
-// writes them to DIR/failures.json. Usage: node summarize.mjs DIR BASELINE.yml
+// writes them to DIR/failures.json. Usage: node summarize.mjs DIR BASELINE.yml (BASELINE "-":
+// none, as in the federated layouts, whose verdict compare.mjs gives)
 //
 // The suite saves each scenario's checks to DIR/server-<scenario>-<timestamp>/checks.json;
 // its own summary counts failures only, while its baseline logic also treats a WARNING as a
@@ -9,7 +10,7 @@ import { join } from "node:path";
 
 const [dir, baselinePath] = process.argv.slice(2);
 const listed = new Set(
-  readFileSync(baselinePath, "utf8")
+  (baselinePath === "-" ? "" : readFileSync(baselinePath, "utf8"))
     .split("\n")
     .map((line) => line.match(/^\s*-\s*([A-Za-z0-9_-]+)/)?.[1])
     .filter(Boolean),
@@ -33,6 +34,6 @@ writeFileSync(join(dir, "failures.json"), JSON.stringify(failures, null, 2) + "\
 const names = Object.keys(failures);
 console.log(`\nFailing scenarios (${names.length}):`);
 for (const name of names) {
-  console.log(`  ${name}${listed.has(name) ? "" : "   <-- NOT IN BASELINE"}`);
+  console.log(`  ${name}${listed.has(name) || baselinePath === "-" ? "" : "   <-- NOT IN BASELINE"}`);
   for (const c of failures[name]) console.log(`      ${c.status} ${c.id}: ${c.message}`);
 }
