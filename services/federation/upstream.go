@@ -39,14 +39,23 @@ type upstream struct {
 	session *mcp.ClientSession // nil while disconnected
 	calls   map[uint64]*callSink
 	nextID  uint64
+	// forwarded are the tool calls running upstream; paused those waiting for the
+	// client's input, by request state token (relay.go).
+	forwarded map[*forwardedCall]struct{}
+	paused    map[string]*pausedCall
+	// sessionOptions are those of each connection (nil in production; tests pin a
+	// protocol version with them).
+	sessionOptions *mcp.ClientSessionOptions
 }
 
 func newUpstream(cfg Upstream, settings Config, logger *slog.Logger, breakers *breaker.Breakers) *upstream {
 	return &upstream{
 		cfg: cfg, settings: settings, breakers: breakers,
-		logger:  logger.With("upstream", cfg.Name),
-		changed: make(chan struct{}, 1),
-		calls:   map[uint64]*callSink{},
+		logger:    logger.With("upstream", cfg.Name),
+		changed:   make(chan struct{}, 1),
+		calls:     map[uint64]*callSink{},
+		forwarded: map[*forwardedCall]struct{}{},
+		paused:    map[string]*pausedCall{},
 	}
 }
 
@@ -108,8 +117,16 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
 		ResourceUpdatedHandler:     u.onResourceUpdated,
 		// Progress and log messages are tapped from the byte stream (tap.go).
+		// Requests for client input are relayed to the mesh's client (relay.go): only
+		// sampling and elicitation are advertised, as roots/list of an earlier
+		// generation's session cannot be relayed (the SDK answers it itself).
+		Capabilities:         &mcp.ClientCapabilities{},
+		CreateMessageHandler: u.relayCreateMessage,
+		ElicitationHandler:   u.relayElicitation,
+		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
+		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
-	s, err := client.Connect(connCtx, t, nil)
+	s, err := client.Connect(connCtx, t, u.sessionOptions)
 	if err != nil {
 		endConn()
 		_ = closer.Close()
