@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -29,8 +30,7 @@ import (
 //   - 2026-07-28: its result is input_required (multi round-trip); callWithInput
 //     relays the input requests and calls again with the answers and its state;
 //   - earlier generations: it sends sampling/createMessage or elicitation/create on
-//     its session. Such a request names no tool call, so it is relayed only while
-//     exactly one forwarded call of the upstream runs; otherwise it gets an error.
+//     its session. Such a request names no tool call; attribute.go finds the call.
 //
 // A paused call lives no longer than the call itself: the upstream's call timeout
 // bounds the whole exchange, client answers included; then the upstream call is
@@ -48,6 +48,7 @@ const sessionInputKey = "upstream"
 // forwardedCall is one tool call running upstream on behalf of a mesh call.
 type forwardedCall struct {
 	tool   string // the tool's name in the mesh
+	ref    string // names the call in its upstream request's _meta (attribute.go)
 	owner  [sha256.Size]byte
 	caps   clientCapabilities
 	sink   *callSink
@@ -125,8 +126,14 @@ func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.Request
 		_ = json.Unmarshal(raw, &fc.caps) // unreadable capabilities declare nothing
 	}
 	u.mu.Lock()
+	fc.ref = u.newCallRef()
 	u.forwarded[fc] = struct{}{}
+	u.refs[fc.ref] = fc
 	u.mu.Unlock()
+	if params.Meta == nil {
+		params.Meta = mcp.Meta{}
+	}
+	params.Meta[callMetaKey] = fc.ref
 	go func() {
 		defer close(fc.done)
 		defer cancel()
@@ -146,6 +153,15 @@ func (u *upstream) forgetCall(fc *forwardedCall) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	delete(u.forwarded, fc)
+	delete(u.refs, fc.ref)
+	for key, seen := range u.sighted {
+		seen = slices.DeleteFunc(seen, func(c *forwardedCall) bool { return c == fc })
+		if len(seen) == 0 {
+			delete(u.sighted, key)
+		} else {
+			u.sighted[key] = seen
+		}
+	}
 	for token, p := range u.paused {
 		if p.call == fc {
 			delete(u.paused, token)
@@ -323,27 +339,15 @@ func newPauseToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// onlyCall is the one forwarded call running, or nil when there are none or several.
-func (u *upstream) onlyCall() *forwardedCall {
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	if len(u.forwarded) != 1 {
-		return nil
-	}
-	for fc := range u.forwarded {
-		return fc
-	}
-	return nil
-}
-
 // relaySessionRequest relays a server-to-client request of an earlier-generation
-// upstream to the client of the one forwarded call running, and decodes its answer
-// into result.
+// upstream to the client of the forwarded call it belongs to (attribute.go), and
+// decodes its answer into result.
 func (u *upstream) relaySessionRequest(ctx context.Context, method string, params, result any) error {
-	fc := u.onlyCall()
+	fc := u.callAsking(method, params)
 	if fc == nil {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf(
-			"mcpmesh relays %s only while it forwards exactly one tool call to this server (the request names no call); send it while serving a tool call", method)}
+			"mcpmesh relays %s to the client of the tool call it is sent for: send it on the response stream of that call, "+
+				"or while mcpmesh forwards only one call to this server", method)}
 	}
 	req, err := json.Marshal(inputRequest{Method: method, Params: params})
 	if err != nil {
@@ -363,8 +367,8 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 	return nil
 }
 
-func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
-	var res mcp.CreateMessageResult
+func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
+	var res mcp.CreateMessageWithToolsResult
 	if err := u.relaySessionRequest(ctx, "sampling/createMessage", req.Params, &res); err != nil {
 		return nil, err
 	}

@@ -304,9 +304,53 @@ func TestRelayRefusesWhatTheClientCannotAnswer(t *testing.T) {
 // gets a clear JSON-RPC error.
 func TestRelaySessionRequestOutsideACall(t *testing.T) {
 	u := newUpstream(Upstream{Name: "idle"}, DefaultConfig(), discard(), nil)
-	_, err := u.relayCreateMessage(t.Context(), &mcp.CreateMessageRequest{Params: &mcp.CreateMessageParams{}})
+	_, err := u.relayCreateMessage(t.Context(), &mcp.CreateMessageWithToolsRequest{Params: &mcp.CreateMessageWithToolsParams{}})
 	var rpcErr *jsonrpc.Error
-	if !errors.As(err, &rpcErr) || rpcErr.Code != jsonrpc.CodeInvalidRequest || !strings.Contains(rpcErr.Message, "exactly one tool call") {
+	if !errors.As(err, &rpcErr) || rpcErr.Code != jsonrpc.CodeInvalidRequest || !strings.Contains(rpcErr.Message, "response stream of that call") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Session-level requests of a 2025-11-25 upstream serving several forwarded calls at
+// once each reach the client of the call they were sent for: the tap sees them on
+// that call's response stream.
+func TestRelayAttributesConcurrentSessionRequests(t *testing.T) {
+	_, c := relayFixture(t, "2025-11-25", 0)
+	const calls = 4
+	type paused struct {
+		session, key string
+		state        []byte
+	}
+	started := make(chan paused, calls)
+	for i := range calls {
+		session := fmt.Sprintf("s%d", i)
+		go func() {
+			resp, err := callOnce(t, c, fmt.Sprintf(`{"question":"question %d"}`, i), samplingClient(session))
+			if err != nil {
+				t.Errorf("%s: %v", session, err)
+				started <- paused{}
+				return
+			}
+			key, state := askedSampling(t, resp, fmt.Sprintf("question %d", i))
+			started <- paused{session, key, state}
+		}()
+	}
+	// Every call is paused at once, each on its own question, before any is answered.
+	var all []paused
+	for range calls {
+		all = append(all, <-started)
+	}
+	for _, p := range all {
+		if p.session == "" {
+			t.FailNow()
+		}
+		i := strings.TrimPrefix(p.session, "s")
+		resp, err := callOnce(t, c, `{"question":"question `+i+`"}`, answered(samplingClient(p.session), p.key, p.state, "answer "+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, isErr := resultText(t, resp); isErr || text != "the LLM (test-llm) said: answer "+i {
+			t.Errorf("%s: %q (error %v)", p.session, text, isErr)
+		}
 	}
 }

@@ -43,6 +43,11 @@ type upstream struct {
 	// client's input, by request state token (relay.go).
 	forwarded map[*forwardedCall]struct{}
 	paused    map[string]*pausedCall
+	// refs name the forwarded calls in their requests' _meta; sighted are the
+	// session-level requests the tap saw on a call's response stream, by method and
+	// params, not yet handled (attribute.go).
+	refs    map[string]*forwardedCall
+	sighted map[string][]*forwardedCall
 	// sessionOptions are those of each connection (nil in production; tests pin a
 	// protocol version with them).
 	sessionOptions *mcp.ClientSessionOptions
@@ -56,6 +61,8 @@ func newUpstream(cfg Upstream, settings Config, logger *slog.Logger, breakers *b
 		calls:     map[uint64]*callSink{},
 		forwarded: map[*forwardedCall]struct{}{},
 		paused:    map[string]*pausedCall{},
+		refs:      map[string]*forwardedCall{},
+		sighted:   map[string][]*forwardedCall{},
 	}
 }
 
@@ -105,7 +112,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 	defer handshake.Stop()
 	stop := context.AfterFunc(ctx, endConn) // the service stopping ends a handshake too
 	defer stop()
-	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification)
+	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification, u.callRefIn)
 	if err != nil {
 		endConn()
 		return nil, nil, err
@@ -120,9 +127,11 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		// Requests for client input are relayed to the mesh's client (relay.go): only
 		// sampling and elicitation are advertised, as roots/list of an earlier
 		// generation's session cannot be relayed (the SDK answers it itself).
-		Capabilities:         &mcp.ClientCapabilities{},
-		CreateMessageHandler: u.relayCreateMessage,
-		ElicitationHandler:   u.relayElicitation,
+		// The handler with tools sees sampling requests as sent; only plain sampling is
+		// declared.
+		Capabilities:                  &mcp.ClientCapabilities{Sampling: &mcp.SamplingCapabilities{}},
+		CreateMessageWithToolsHandler: u.relayCreateMessage,
+		ElicitationHandler:            u.relayElicitation,
 		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
