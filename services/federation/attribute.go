@@ -69,7 +69,7 @@ func requestKey(method string, params json.RawMessage) (string, bool) {
 	var p any
 	switch method {
 	case "sampling/createMessage":
-		p = new(mcp.CreateMessageWithToolsParams)
+		p = new(mcp.CreateMessageWithToolsParams) //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	case "elicitation/create":
 		p = new(mcp.ElicitParams)
 	default:

@@ -367,8 +367,8 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 	return nil
 }
 
-func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
-	var res mcp.CreateMessageWithToolsResult
+func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+	var res mcp.CreateMessageWithToolsResult //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	if err := u.relaySessionRequest(ctx, "sampling/createMessage", req.Params, &res); err != nil {
 		return nil, err
 	}

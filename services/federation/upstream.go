@@ -129,8 +129,8 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		// generation's session cannot be relayed (the SDK answers it itself).
 		// The handler with tools sees sampling requests as sent; only plain sampling is
 		// declared.
-		Capabilities:                  &mcp.ClientCapabilities{Sampling: &mcp.SamplingCapabilities{}},
-		CreateMessageWithToolsHandler: u.relayCreateMessage,
+		Capabilities:                  &mcp.ClientCapabilities{Sampling: &mcp.SamplingCapabilities{}}, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+		CreateMessageWithToolsHandler: u.relayCreateMessage,                                           //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 		ElicitationHandler:            u.relayElicitation,
 		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
