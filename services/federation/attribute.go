@@ -37,11 +37,12 @@ func (u *upstream) callRefIn(body []byte) func(line []byte) {
 	return func(line []byte) { u.sightRequest(ref, line) }
 }
 
-// sightRequest notes a sampling or elicitation request seen on the response stream of
-// the call named ref.
+// sightRequest notes a sampling, elicitation or roots request seen on the response
+// stream of the call named ref.
 func (u *upstream) sightRequest(ref string, line []byte) {
 	line = bytes.TrimPrefix(bytes.TrimSpace(line), []byte("data:"))
-	if !bytes.Contains(line, []byte(`"sampling/createMessage"`)) && !bytes.Contains(line, []byte(`"elicitation/create"`)) {
+	if !bytes.Contains(line, []byte(`"sampling/createMessage"`)) && !bytes.Contains(line, []byte(`"elicitation/create"`)) &&
+		!bytes.Contains(line, []byte(`"roots/list"`)) {
 		return
 	}
 	var msg struct {
@@ -72,8 +73,13 @@ func requestKey(method string, params json.RawMessage) (string, bool) {
 		p = new(mcp.CreateMessageWithToolsParams) //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	case "elicitation/create":
 		p = new(mcp.ElicitParams)
+	case "roots/list":
+		p = new(mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 	default:
 		return "", false
+	}
+	if len(params) == 0 || string(params) == "null" {
+		params = json.RawMessage(`{}`)
 	}
 	if err := json.Unmarshal(params, p); err != nil {
 		return "", false
@@ -85,6 +91,9 @@ func handlerKey(method string, params any) (string, bool) {
 	b, err := json.Marshal(params)
 	if err != nil {
 		return "", false
+	}
+	if string(b) == "null" {
+		b = []byte(`{}`) // roots/list without params
 	}
 	return method + "\x00" + string(b), true
 }

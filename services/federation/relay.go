@@ -383,6 +383,25 @@ func (u *upstream) relayElicitation(ctx context.Context, req *mcp.ElicitRequest)
 	return &res, nil
 }
 
+// relayRoots answers an upstream's roots/list from the client of its call; other
+// requests pass (the SDK client has no handler for roots/list to set).
+func (u *upstream) relayRoots(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method != "roots/list" {
+			return next(ctx, method, req)
+		}
+		params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		if params == nil {
+			params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		}
+		var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			return nil, err
+		}
+		return &res, nil
+	}
+}
+
 // toolError is a tool result that reports text as an error.
 func toolError(text string) *providerv1.CallToolResponse {
 	content, _ := json.Marshal([]map[string]string{{"type": "text", "text": text}})

@@ -57,6 +57,18 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "the LLM (" + res.Model + ") said: " + text.Text}}}, nil, nil
 		})
+	mcp.AddTool(s, &mcp.Tool{Name: "roots", Description: "Lists the client's roots."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			answer, ok := req.Params.InputResponses["where"].(*mcp.ListRootsResult) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			if !ok {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"where": &mcp.ListRootsParams{}}}, nil, nil //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			}
+			var uris []string
+			for _, r := range answer.Roots {
+				uris = append(uris, r.URI)
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "roots: " + strings.Join(uris, " ")}}}, nil, nil
+		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -132,7 +144,12 @@ func samplingClient(session string) *mcpv1.RequestContext {
 // callOnce runs one CallTool stream to its end and returns its last event.
 func callOnce(t *testing.T, c providerv1.ProviderServiceClient, args string, rc *mcpv1.RequestContext) (*providerv1.CallToolResponse, error) {
 	t.Helper()
-	stream, err := c.CallTool(t.Context(), &providerv1.CallToolRequest{Name: "sample", Arguments: []byte(args), Context: rc})
+	return callTool(t, c, "sample", args, rc)
+}
+
+func callTool(t *testing.T, c providerv1.ProviderServiceClient, name, args string, rc *mcpv1.RequestContext) (*providerv1.CallToolResponse, error) {
+	t.Helper()
+	stream, err := c.CallTool(t.Context(), &providerv1.CallToolRequest{Name: name, Arguments: []byte(args), Context: rc})
 	if err != nil {
 		return nil, err
 	}
@@ -352,5 +369,49 @@ func TestRelayAttributesConcurrentSessionRequests(t *testing.T) {
 		if text, isErr := resultText(t, resp); isErr || text != "the LLM (test-llm) said: answer "+i {
 			t.Errorf("%s: %q (error %v)", p.session, text, isErr)
 		}
+	}
+}
+
+// roots/list reaches the client and its answer the upstream, for both upstream
+// generations (an input request of a 2026-07-28 upstream; a roots/list request on a
+// 2025-11-25 upstream's session).
+func TestRelayRootsToTheClientAndBack(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			_, c := relayFixture(t, version, 0)
+			rc := func() *mcpv1.RequestContext {
+				rc := samplingClient("s1")
+				rc.Client.Capabilities = []byte(`{"roots":{}}`)
+				return rc
+			}
+			resp, err := callTool(t, c, "roots", `{}`, rc())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ir := resp.GetInputRequired()
+			if ir == nil || len(ir.GetInputRequests()) != 1 {
+				t.Fatalf("want input_required with one request, got %v", resp)
+			}
+			var key string
+			for k, raw := range ir.GetInputRequests() {
+				var r struct {
+					Method string `json:"method"`
+				}
+				if err := json.Unmarshal(raw, &r); err != nil || r.Method != "roots/list" {
+					t.Fatalf("relayed %s", raw)
+				}
+				key = k
+			}
+			answer := rc()
+			answer.InputResponses = map[string][]byte{key: []byte(`{"roots":[{"uri":"file:///work","name":"work"},{"uri":"file:///tmp"}]}`)}
+			answer.RequestState = ir.GetRequestState()
+			resp, err = callTool(t, c, "roots", `{}`, answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); isErr || text != "roots: file:///work file:///tmp" {
+				t.Errorf("result %q (error %v)", text, isErr)
+			}
+		})
 	}
 }

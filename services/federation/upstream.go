@@ -124,17 +124,20 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
 		ResourceUpdatedHandler:     u.onResourceUpdated,
 		// Progress and log messages are tapped from the byte stream (tap.go).
-		// Requests for client input are relayed to the mesh's client (relay.go): only
-		// sampling and elicitation are advertised, as roots/list of an earlier
-		// generation's session cannot be relayed (the SDK answers it itself).
-		// The handler with tools sees sampling requests as sent; only plain sampling is
-		// declared.
-		Capabilities:                  &mcp.ClientCapabilities{Sampling: &mcp.SamplingCapabilities{}}, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-		CreateMessageWithToolsHandler: u.relayCreateMessage,                                           //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+		// Requests for client input are relayed to the mesh's client (relay.go). The
+		// handler with tools sees sampling requests as sent; only plain sampling is
+		// declared, and roots without list_changed (the mesh's clients' changes of
+		// roots are not forwarded).
+		Capabilities: &mcp.ClientCapabilities{
+			Sampling: &mcp.SamplingCapabilities{}, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+			RootsV2:  &mcp.RootCapabilities{},     //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		},
+		CreateMessageWithToolsHandler: u.relayCreateMessage, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 		ElicitationHandler:            u.relayElicitation,
 		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
+	client.AddReceivingMiddleware(u.relayRoots)
 	s, err := client.Connect(connCtx, t, u.sessionOptions)
 	if err != nil {
 		endConn()
