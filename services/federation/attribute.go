@@ -21,19 +21,25 @@ import (
 const callMetaKey = "io.mcpmesh/federation-call"
 
 // callRefIn returns a per-call line handler for the response of an HTTP request whose
-// body is a forwarded tools/call, or nil.
+// body is a forwarded tools/call, or nil. The reference is read from _meta, not
+// searched for: the arguments are the caller's and may hold anything.
 func (u *upstream) callRefIn(body []byte) func(line []byte) {
-	marker := []byte(`"` + callMetaKey + `":"`)
-	i := bytes.Index(body, marker)
-	if i < 0 {
+	if !bytes.Contains(body, []byte(callMetaKey)) {
 		return nil
 	}
-	rest := body[i+len(marker):]
-	end := bytes.IndexByte(rest, '"')
-	if end <= 0 || end > 20 {
+	var req struct {
+		Method string `json:"method"`
+		Params struct {
+			Meta map[string]json.RawMessage `json:"_meta"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Method != "tools/call" {
 		return nil
 	}
-	ref := string(rest[:end])
+	var ref string
+	if err := json.Unmarshal(req.Params.Meta[callMetaKey], &ref); err != nil || ref == "" {
+		return nil
+	}
 	return func(line []byte) { u.sightRequest(ref, line) }
 }
 

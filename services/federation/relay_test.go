@@ -415,3 +415,20 @@ func TestRelayRootsToTheClientAndBack(t *testing.T) {
 		})
 	}
 }
+
+// The call reference is read from _meta only: arguments that imitate it do not move a
+// call's requests to another call.
+func TestCallRefInReadsMetaOnly(t *testing.T) {
+	u := newUpstream(Upstream{Name: "refs"}, DefaultConfig(), discard(), nil)
+	for body, want := range map[string]bool{
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t","arguments":{}}}`: true,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t","arguments":{"io.mcpmesh/federation-call":"f1"}}}`:            false,
+		`{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t"}}`:               false,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":7},"name":"t"}}`:                   false,
+		`not json "io.mcpmesh/federation-call":"f1"`: false,
+	} {
+		if got := u.callRefIn([]byte(body)) != nil; got != want {
+			t.Errorf("%s: recognised %v, want %v", body, got, want)
+		}
+	}
+}
