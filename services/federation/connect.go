@@ -16,9 +16,10 @@ import (
 )
 
 // transport returns the SDK transport that reaches u, and what closes what it holds
-// once the session is closed. onLine taps the inbound byte stream (tap.go). ctx
-// bounds the OAuth token requests of an HTTP upstream.
-func (u Upstream) transport(ctx context.Context, logger *slog.Logger, onLine func([]byte)) (mcp.Transport, io.Closer, error) {
+// once the session is closed. onLine taps the inbound byte stream (tap.go), and
+// forCall adds a tap of the response to an HTTP request whose body it recognises
+// (attribute.go). ctx bounds the OAuth token requests of an HTTP upstream.
+func (u Upstream) transport(ctx context.Context, logger *slog.Logger, onLine func([]byte), forCall func(body []byte) func([]byte)) (mcp.Transport, io.Closer, error) {
 	if len(u.Command) > 0 {
 		return startProcess(ctx, u.Command, u.Env, logger, onLine)
 	}
@@ -29,7 +30,7 @@ func (u Upstream) transport(ctx context.Context, logger *slog.Logger, onLine fun
 	if err != nil {
 		return nil, nil, err
 	}
-	client.Transport = tapTransport{next: client.Transport, onLine: onLine}
+	client.Transport = tapTransport{next: client.Transport, onLine: onLine, forCall: forCall}
 	if u.Transport == TransportSSE {
 		return &mcp.SSEClientTransport{Endpoint: u.URL, HTTPClient: client}, closer, nil
 	}

@@ -38,6 +38,13 @@ func (c *callSink) close() {
 	c.mu.Unlock()
 }
 
+// attach sends further deliveries to the stream of a resumed call.
+func (c *callSink) attach(send func(*providerv1.CallToolResponse) error) {
+	c.mu.Lock()
+	c.send = send
+	c.mu.Unlock()
+}
+
 // openSink registers a running call; the returned function unregisters it.
 func (u *upstream) openSink(rc *mcpv1.RequestContext, send func(*providerv1.CallToolResponse) error) (*callSink, func()) {
 	u.mu.Lock()

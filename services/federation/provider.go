@@ -113,19 +113,23 @@ func (u *upstream) catalogue(ctx context.Context, s *mcp.ClientSession) (*mcpv1.
 }
 
 // CallTool calls the tool upstream, forwarding its progress and log messages, and
-// cancelling it upstream when the mesh's call ends first.
+// cancelling it upstream when the mesh's call ends first. An upstream's request for
+// client input ends the stream with input_required; the mesh's retry with the answers
+// and the request state resumes the waiting call (relay.go).
 func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ctx := stream.Context()
 	name, ok := u.cfg.upstreamName(req.GetName())
 	if !ok || !u.cfg.Tools.keeps(name) {
 		return status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
 	}
+	if len(req.GetContext().GetRequestState()) > 0 {
+		return u.resume(name, req.GetContext(), stream)
+	}
 	params := &mcp.CallToolParams{Name: name, Arguments: json.RawMessage(`{}`)}
 	if args := req.GetArguments(); len(args) > 0 {
 		params.Arguments = json.RawMessage(args)
 	}
 	sink, done := u.openSink(req.GetContext(), stream.Send)
-	defer done()
 	if sink.logLevel != "" {
 		// The stateless generation asks for log messages per request.
 		params.Meta = mcp.Meta{mcp.MetaKeyLogLevel: sink.logLevel} //nolint:staticcheck // logging is deprecated, not gone
@@ -133,21 +137,12 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 	if sink.token != "" {
 		params.SetProgressToken(sink.token)
 	}
-	var res *mcp.CallToolResult
-	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
-		var err error
-		res, err = s.CallTool(ctx, params)
-		return err
-	})
-	sink.close() // nothing more interleaves with the outcome
-	if err != nil {
-		return u.status(ctx, "tool "+name, err)
-	}
-	w, err := rewire[wireToolResult](res)
-	if err != nil {
-		return u.status(ctx, "tool "+name, err)
-	}
-	resp := &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: toolResultProto(w)}}
+	return u.follow(ctx, u.startCall(ctx, name, req.GetContext(), params, sink, done), stream)
+}
+
+// sendIgnoringEOF sends the call's last message; a client that went away meanwhile is
+// no error of the provider's.
+func sendIgnoringEOF(stream grpc.ServerStreamingServer[providerv1.CallToolResponse], resp *providerv1.CallToolResponse) error {
 	if err := stream.Send(resp); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}

@@ -82,12 +82,30 @@ func notificationLine(line []byte) (method string, params json.RawMessage, ok bo
 type tapTransport struct {
 	next   http.RoundTripper
 	onLine func([]byte)
+	// forCall, when set, returns a further tap for the response to a POST whose body
+	// it recognises (nil for others).
+	forCall func(body []byte) func([]byte)
 }
 
 func (t tapTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var perCall func([]byte)
+	if t.forCall != nil && req.Method == http.MethodPost && req.GetBody != nil {
+		// The SDK's request bodies are in memory; GetBody reads them again.
+		if body, err := req.GetBody(); err == nil {
+			b, err := io.ReadAll(body)
+			_ = body.Close()
+			if err == nil {
+				perCall = t.forCall(b)
+			}
+		}
+	}
 	resp, err := t.next.RoundTrip(req)
 	if err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		resp.Body = &lineTap{r: resp.Body, onLine: t.onLine}
+		onLine := t.onLine
+		if perCall != nil {
+			onLine = func(line []byte) { t.onLine(line); perCall(line) }
+		}
+		resp.Body = &lineTap{r: resp.Body, onLine: onLine}
 	}
 	return resp, err
 }

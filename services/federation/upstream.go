@@ -39,14 +39,30 @@ type upstream struct {
 	session *mcp.ClientSession // nil while disconnected
 	calls   map[uint64]*callSink
 	nextID  uint64
+	// forwarded are the tool calls running upstream; paused those waiting for the
+	// client's input, by request state token (relay.go).
+	forwarded map[*forwardedCall]struct{}
+	paused    map[string]*pausedCall
+	// refs name the forwarded calls in their requests' _meta; sighted are the
+	// session-level requests the tap saw on a call's response stream, by method and
+	// params, not yet handled (attribute.go).
+	refs    map[string]*forwardedCall
+	sighted map[string][]*forwardedCall
+	// sessionOptions are those of each connection (nil in production; tests pin a
+	// protocol version with them).
+	sessionOptions *mcp.ClientSessionOptions
 }
 
 func newUpstream(cfg Upstream, settings Config, logger *slog.Logger, breakers *breaker.Breakers) *upstream {
 	return &upstream{
 		cfg: cfg, settings: settings, breakers: breakers,
-		logger:  logger.With("upstream", cfg.Name),
-		changed: make(chan struct{}, 1),
-		calls:   map[uint64]*callSink{},
+		logger:    logger.With("upstream", cfg.Name),
+		changed:   make(chan struct{}, 1),
+		calls:     map[uint64]*callSink{},
+		forwarded: map[*forwardedCall]struct{}{},
+		paused:    map[string]*pausedCall{},
+		refs:      map[string]*forwardedCall{},
+		sighted:   map[string][]*forwardedCall{},
 	}
 }
 
@@ -96,7 +112,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 	defer handshake.Stop()
 	stop := context.AfterFunc(ctx, endConn) // the service stopping ends a handshake too
 	defer stop()
-	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification)
+	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification, u.callRefIn)
 	if err != nil {
 		endConn()
 		return nil, nil, err
@@ -108,8 +124,21 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
 		ResourceUpdatedHandler:     u.onResourceUpdated,
 		// Progress and log messages are tapped from the byte stream (tap.go).
+		// Requests for client input are relayed to the mesh's client (relay.go). The
+		// handler with tools sees sampling requests as sent; only plain sampling is
+		// declared, and roots without list_changed (the mesh's clients' changes of
+		// roots are not forwarded).
+		Capabilities: &mcp.ClientCapabilities{
+			Sampling: &mcp.SamplingCapabilities{}, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+			RootsV2:  &mcp.RootCapabilities{},     //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		},
+		CreateMessageWithToolsHandler: u.relayCreateMessage, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+		ElicitationHandler:            u.relayElicitation,
+		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
+		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
-	s, err := client.Connect(connCtx, t, nil)
+	client.AddReceivingMiddleware(u.relayRoots)
+	s, err := client.Connect(connCtx, t, u.sessionOptions)
 	if err != nil {
 		endConn()
 		_ = closer.Close()

@@ -1,0 +1,183 @@
+package mesh
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmesh/mcpmesh/services/federation"
+)
+
+type questionArgs struct {
+	Question string `json:"question" jsonschema:"what to ask"`
+}
+
+// newAskingUpstream serves the tools sample (asks the client's LLM the question and
+// returns its answer) and confirm (asks the user to confirm the question, by
+// elicitation). They ask the 2026-07-28 way, with an input_required result; for a
+// client of an earlier generation the SDK sends the request on the session instead.
+func newAskingUpstream(name string) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.0.0"}, nil)
+	text := func(format string, args ...any) *mcp.CallToolResult {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(format, args...)}}}
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's LLM."},
+		func(_ context.Context, req *mcp.CallToolRequest, in questionArgs) (*mcp.CallToolResult, any, error) {
+			answer, ok := req.Params.InputResponses["llm"].(*mcp.CreateMessageWithToolsResult)
+			if !ok {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"llm": &mcp.CreateMessageParams{
+					MaxTokens: 20, Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: in.Question}}},
+				}}}, nil, nil
+			}
+			if len(answer.Content) != 1 {
+				return nil, nil, fmt.Errorf("%d content blocks", len(answer.Content))
+			}
+			said, _ := answer.Content[0].(*mcp.TextContent)
+			if said == nil {
+				return nil, nil, fmt.Errorf("content %T", answer.Content[0])
+			}
+			return text("%s asked %s, which said: %s", name, answer.Model, said.Text), nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "confirm", Description: "Asks the user to confirm."},
+		func(_ context.Context, req *mcp.CallToolRequest, in questionArgs) (*mcp.CallToolResult, any, error) {
+			answer, ok := req.Params.InputResponses["ok"].(*mcp.ElicitResult)
+			if !ok {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"ok": &mcp.ElicitParams{
+					Message:         in.Question,
+					RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"sure": map[string]any{"type": "boolean"}}},
+				}}}, nil, nil
+			}
+			return text("%s heard %s %v", name, answer.Action, answer.Content["sure"]), nil, nil
+		})
+	return s
+}
+
+// An upstream's sampling and elicitation requests reach the mesh's Go SDK client,
+// whose answers reach the upstream: for clients of both generations (2025-11-25:
+// server-to-client requests on the session's stream; 2026-07-28: an input_required
+// round trip), and for upstreams of both generations (a stateful upstream session
+// speaks 2025-11-25 and sends real requests; a stateless one speaks 2026-07-28 and
+// answers input_required).
+func TestFederationRelaysClientInput(t *testing.T) {
+	stateful := serveUpstream(t, newAskingUpstream("stateful"))
+	statelessServer := newAskingUpstream("stateless")
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return statelessServer },
+		&mcp.StreamableHTTPOptions{Stateless: true}))
+	t.Cleanup(srv.Close)
+	base := federatedMesh(t,
+		federation.Upstream{Name: "stateful", URL: stateful, Prefix: "sf"},
+		federation.Upstream{Name: "stateless", URL: srv.URL, Prefix: "sl"},
+	)
+	waitForTools(t, meshSession(t, base, nil), "sf__confirm", "sf__sample", "sl__confirm", "sl__sample")
+
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run(version, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked []string
+			client := mcp.NewClient(&mcp.Implementation{Name: "input-test", Version: "1.0.0"}, &mcp.ClientOptions{
+				CreateMessageHandler: func(_ context.Context, req *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+					q, _ := req.Params.Messages[0].Content.(*mcp.TextContent)
+					if q == nil {
+						return nil, fmt.Errorf("content %T", req.Params.Messages[0].Content)
+					}
+					mu.Lock()
+					asked = append(asked, "sampling: "+q.Text)
+					mu.Unlock()
+					return &mcp.CreateMessageResult{Model: "test-llm", Role: "assistant", Content: &mcp.TextContent{Text: "yes to " + q.Text}}, nil
+				},
+				ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					mu.Lock()
+					asked = append(asked, "elicitation: "+req.Params.Message)
+					mu.Unlock()
+					return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"sure": true}}, nil
+				},
+			})
+			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
+				&mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			t.Cleanup(func() { _ = cs.Close() })
+			for _, up := range []struct{ prefix, name string }{{"sf", "stateful"}, {"sl", "stateless"}} {
+				question := fmt.Sprintf("%s via %s?", version, up.name)
+				got, err := callText(t.Context(), cs, up.prefix+"__sample", questionArgs{Question: question})
+				if want := up.name + " asked test-llm, which said: yes to " + question; err != nil || got != want {
+					t.Errorf("%s__sample: %q, %v; want %q", up.prefix, got, err, want)
+				}
+				got, err = callText(t.Context(), cs, up.prefix+"__confirm", questionArgs{Question: "really " + question})
+				if want := up.name + " heard accept true"; err != nil || got != want {
+					t.Errorf("%s__confirm: %q, %v; want %q", up.prefix, got, err, want)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{
+				"sampling: " + version + " via stateful?", "elicitation: really " + version + " via stateful?",
+				"sampling: " + version + " via stateless?", "elicitation: really " + version + " via stateless?",
+			}
+			if fmt.Sprint(asked) != fmt.Sprint(want) {
+				t.Errorf("the client was asked %q; want %q", asked, want)
+			}
+		})
+	}
+}
+
+// A client that answers after the upstream's call timeout finds the relayed request
+// gone: the upstream's request for input ended with an error when the call timed out,
+// and the late answer gets a tool error that says what happened, not a hang.
+func TestFederationLateClientInputGetsAToolError(t *testing.T) {
+	gaveUp := make(chan error, 4)
+	s := mcp.NewServer(&mcp.Implementation{Name: "patient", Version: "1.0.0"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's LLM on the session."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in questionArgs) (*mcp.CallToolResult, any, error) {
+			_, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{ //nolint:staticcheck // the stateful generation still samples
+				MaxTokens: 20, Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: in.Question}}},
+			})
+			gaveUp <- err
+			return nil, nil, err
+		})
+	base := federatedMesh(t, federation.Upstream{Name: "patient", URL: serveUpstream(t, s), CallTimeout: 500 * time.Millisecond})
+	waitForTools(t, meshSession(t, base, nil), "sample")
+
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run(version, func(t *testing.T) {
+			client := mcp.NewClient(&mcp.Implementation{Name: "late-test", Version: "1.0.0"}, &mcp.ClientOptions{
+				CreateMessageHandler: func(ctx context.Context, _ *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+					// Answer only once the upstream stopped waiting for the answer.
+					select {
+					case err := <-gaveUp:
+						if err == nil {
+							t.Error("the upstream got an answer before the client gave one")
+						}
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					case <-time.After(15 * time.Second):
+						t.Error("the upstream kept waiting past its call timeout")
+					}
+					return &mcp.CreateMessageResult{Model: "test-llm", Role: "assistant", Content: &mcp.TextContent{Text: "too late"}}, nil
+				},
+			})
+			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
+				&mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			t.Cleanup(func() { _ = cs.Close() })
+			res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "sample", Arguments: questionArgs{Question: "slow?"}})
+			if err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			text, _ := res.Content[0].(*mcp.TextContent)
+			if !res.IsError || text == nil || !strings.Contains(text.Text, "no longer pending") || !strings.Contains(text.Text, "patient") {
+				t.Errorf("late answer: error %v, %+v", res.IsError, res.Content[0])
+			}
+		})
+	}
+}

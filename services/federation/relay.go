@@ -1,0 +1,409 @@
+package federation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+)
+
+// Relaying an upstream's requests for client input (sampling, elicitation, roots) to
+// the mesh's client. A forwarded tool call runs upstream on its own goroutine, apart
+// from the CallTool stream that started it: when the upstream asks for input, the
+// stream ends with input_required and the upstream call keeps waiting, paused under
+// an unguessable request state; the mesh's retry with the answers (the session's
+// client-input adapter, for either protocol generation) hands them to the waiting
+// call and follows it again. An upstream asks in one of two ways:
+//   - 2026-07-28: its result is input_required (multi round-trip); callWithInput
+//     relays the input requests and calls again with the answers and its state;
+//   - earlier generations: it sends sampling/createMessage or elicitation/create on
+//     its session. Such a request names no tool call; attribute.go finds the call.
+//
+// A paused call lives no longer than the call itself: the upstream's call timeout
+// bounds the whole exchange, client answers included; then the upstream call is
+// cancelled and a late retry gets a tool error.
+
+// statePrefix marks the request state of a paused call; a random token follows.
+const statePrefix = "mcpmesh-federation/1:"
+
+// maxInputRounds bounds how often one upstream call may ask for client input.
+const maxInputRounds = 8
+
+// sessionInputKey is the key of a relayed session-level request (earlier generations).
+const sessionInputKey = "upstream"
+
+// forwardedCall is one tool call running upstream on behalf of a mesh call.
+type forwardedCall struct {
+	tool   string // the tool's name in the mesh
+	ref    string // names the call in its upstream request's _meta (attribute.go)
+	owner  [sha256.Size]byte
+	caps   clientCapabilities
+	sink   *callSink
+	cancel context.CancelFunc
+
+	asks chan *clientAsk
+	done chan struct{} // closed once res and err are set
+	res  *mcp.CallToolResult
+	err  error
+}
+
+// clientAsk is one round of input requests, keyed like InputRequired.input_requests;
+// the answers come back in answer.
+type clientAsk struct {
+	requests map[string][]byte
+	answer   chan map[string][]byte // buffered: a resume never blocks
+}
+
+// pausedCall is a forwarded call waiting for the client's answers to ask.
+type pausedCall struct {
+	call *forwardedCall
+	ask  *clientAsk
+}
+
+// inputRequest is a server-to-client request as InputRequired carries it.
+type inputRequest struct {
+	Method string `json:"method"`
+	Params any    `json:"params"`
+}
+
+// clientCapabilities are the original client's declared capabilities that gate relaying.
+type clientCapabilities struct {
+	Sampling    json.RawMessage `json:"sampling"`
+	Elicitation json.RawMessage `json:"elicitation"`
+	Roots       json.RawMessage `json:"roots"`
+}
+
+// allows reports whether the client declared the capability method needs.
+func (c clientCapabilities) allows(method string) bool {
+	declared := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+	switch method {
+	case "sampling/createMessage":
+		return declared(c.Sampling)
+	case "elicitation/create":
+		return declared(c.Elicitation)
+	case "roots/list":
+		return declared(c.Roots)
+	}
+	return false
+}
+
+// ownerOf binds a paused call to the client that may resume it: its session (stateful
+// clients) and its declared identity.
+func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte("mcpmesh federation owner\x00"))
+	h.Write([]byte(rc.GetSessionId()))
+	h.Write([]byte{0})
+	h.Write(rc.GetClient().GetClientInfo())
+	var out [sha256.Size]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// startCall starts params upstream on its own goroutine; the call outlives the stream
+// that started it while it waits for client input, and ends with the upstream's
+// answer, its timeout, or fc.cancel.
+func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.RequestContext, params *mcp.CallToolParams, sink *callSink, closeSink func()) *forwardedCall {
+	callCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	fc := &forwardedCall{
+		tool: tool, owner: ownerOf(rc), sink: sink, cancel: cancel,
+		asks: make(chan *clientAsk), done: make(chan struct{}),
+	}
+	if raw := rc.GetClient().GetCapabilities(); len(raw) > 0 {
+		_ = json.Unmarshal(raw, &fc.caps) // unreadable capabilities declare nothing
+	}
+	u.mu.Lock()
+	fc.ref = u.newCallRef()
+	u.forwarded[fc] = struct{}{}
+	u.refs[fc.ref] = fc
+	u.mu.Unlock()
+	if params.Meta == nil {
+		params.Meta = mcp.Meta{}
+	}
+	params.Meta[callMetaKey] = fc.ref
+	go func() {
+		defer close(fc.done)
+		defer cancel()
+		defer closeSink()
+		defer u.forgetCall(fc)
+		fc.err = u.guard(callCtx, func(ctx context.Context, s *mcp.ClientSession) error {
+			var err error
+			fc.res, err = u.callWithInput(ctx, s, fc, params)
+			return err
+		})
+	}()
+	return fc
+}
+
+// forgetCall drops an ended call and any pause of it: a late retry finds nothing.
+func (u *upstream) forgetCall(fc *forwardedCall) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.forwarded, fc)
+	delete(u.refs, fc.ref)
+	for key, seen := range u.sighted {
+		seen = slices.DeleteFunc(seen, func(c *forwardedCall) bool { return c == fc })
+		if len(seen) == 0 {
+			delete(u.sighted, key)
+		} else {
+			u.sighted[key] = seen
+		}
+	}
+	for token, p := range u.paused {
+		if p.call == fc {
+			delete(u.paused, token)
+		}
+	}
+}
+
+// callWithInput calls the tool, relaying each input_required result of a 2026-07-28
+// upstream to the client and calling again with the answers.
+func (u *upstream) callWithInput(ctx context.Context, s *mcp.ClientSession, fc *forwardedCall, params *mcp.CallToolParams) (*mcp.CallToolResult, error) {
+	for round := 0; ; round++ {
+		res, err := s.CallTool(ctx, params)
+		if err != nil || !res.NeedsInput() {
+			return res, err
+		}
+		if len(res.InputRequests) == 0 {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the upstream is busy (input_required without input requests); try again later"}
+		}
+		if round == maxInputRounds {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("asked for client input %d times; giving up", round)}
+		}
+		requests, err := encodeInputRequests(res.InputRequests)
+		if err != nil {
+			return nil, err
+		}
+		answers, err := u.ask(ctx, fc, requests)
+		if err != nil {
+			return nil, err
+		}
+		responses := mcp.InputResponseMap{}
+		for key := range requests {
+			raw, ok := answers[key]
+			if !ok {
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("the client did not answer input request %q", key)}
+			}
+			var one mcp.InputResponseMap
+			if err := json.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, key, raw), &one); err != nil {
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("the client's answer to %q: %v", key, err)}
+			}
+			responses[key] = one[key]
+		}
+		next := *params
+		next.InputResponses, next.RequestState = responses, res.RequestState
+		params = &next
+	}
+}
+
+// encodeInputRequests renders the upstream's input requests as InputRequired carries
+// them, one JSON object with method and params per key.
+func encodeInputRequests(m mcp.InputRequestMap) (map[string][]byte, error) {
+	all, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode input requests: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(all, &raw); err != nil {
+		return nil, fmt.Errorf("encode input requests: %w", err)
+	}
+	out := make(map[string][]byte, len(raw))
+	for k, v := range raw {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// ask hands requests to the stream following fc and waits for the client's answers.
+// A request the client has not declared the capability for is refused at once.
+func (u *upstream) ask(ctx context.Context, fc *forwardedCall, requests map[string][]byte) (map[string][]byte, error) {
+	for key, raw := range requests {
+		var r struct {
+			Method string `json:"method"`
+		}
+		_ = json.Unmarshal(raw, &r)
+		if !fc.caps.allows(r.Method) {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams,
+				Message: fmt.Sprintf("input request %q: the mesh's client did not declare the capability %s needs", key, r.Method)}
+		}
+	}
+	a := &clientAsk{requests: requests, answer: make(chan map[string][]byte, 1)}
+	select {
+	case fc.asks <- a:
+	case <-fc.done:
+		return nil, errCallEnded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-u.stopping:
+		return nil, errStopping
+	}
+	select {
+	case answers := <-a.answer:
+		return answers, nil
+	case <-fc.done:
+		return nil, errCallEnded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-u.stopping:
+		return nil, errStopping
+	}
+}
+
+var (
+	errCallEnded = errors.New("the tool call this request belongs to has ended")
+	errStopping  = errors.New("the federation is stopping")
+)
+
+// follow streams fc's outcome, or ends the stream with input_required when the
+// upstream asks for client input; a cancelled stream cancels the upstream call.
+func (u *upstream) follow(ctx context.Context, fc *forwardedCall, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	select {
+	case <-fc.done:
+		fc.sink.close() // nothing more interleaves with the outcome
+		if fc.err != nil {
+			return u.status(ctx, "tool "+fc.tool, fc.err)
+		}
+		w, err := rewire[wireToolResult](fc.res)
+		if err != nil {
+			return u.status(ctx, "tool "+fc.tool, err)
+		}
+		return sendIgnoringEOF(stream, &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: toolResultProto(w)}})
+	case a := <-fc.asks:
+		fc.sink.close()
+		token, err := newPauseToken()
+		if err != nil {
+			fc.cancel()
+			return u.status(ctx, "tool "+fc.tool, err)
+		}
+		u.mu.Lock()
+		u.paused[token] = &pausedCall{call: fc, ask: a}
+		u.mu.Unlock()
+		resp := &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: &mcpv1.InputRequired{
+			InputRequests: a.requests, RequestState: []byte(statePrefix + token),
+		}}}
+		if err := stream.Send(resp); err != nil {
+			fc.cancel() // nobody will answer
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+		fc.cancel()
+		<-fc.done
+		return u.status(ctx, "tool "+fc.tool, ctx.Err())
+	}
+}
+
+// resume hands the client's answers to the paused call its request state names and
+// follows the call again. A state that names no paused call here (it expired, was
+// used, belongs to another client or to another replica) gets a tool error.
+func (u *upstream) resume(tool string, rc *mcpv1.RequestContext, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	token, ok := strings.CutPrefix(string(rc.GetRequestState()), statePrefix)
+	owner := ownerOf(rc)
+	var p *pausedCall
+	u.mu.Lock()
+	if q := u.paused[token]; ok && q != nil && q.call.tool == tool && subtle.ConstantTimeCompare(q.call.owner[:], owner[:]) == 1 {
+		p = q
+		delete(u.paused, token) // one resume per pause
+	}
+	u.mu.Unlock()
+	if p == nil {
+		return sendIgnoringEOF(stream, toolError(fmt.Sprintf(
+			"The request for client input of upstream %s is no longer pending here: it timed out, was already answered, "+
+				"or was made on another replica. Call the tool again without inputResponses and requestState.", u.cfg.Name)))
+	}
+	p.call.sink.attach(stream.Send)
+	p.ask.answer <- rc.GetInputResponses()
+	return u.follow(stream.Context(), p.call, stream)
+}
+
+// newPauseToken is 128 random bits: the request state names a paused call only to
+// whoever received it.
+func newPauseToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("request state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// relaySessionRequest relays a server-to-client request of an earlier-generation
+// upstream to the client of the forwarded call it belongs to (attribute.go), and
+// decodes its answer into result.
+func (u *upstream) relaySessionRequest(ctx context.Context, method string, params, result any) error {
+	fc := u.callAsking(method, params)
+	if fc == nil {
+		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf(
+			"mcpmesh relays %s to the client of the tool call it is sent for: send it on the response stream of that call, "+
+				"or while mcpmesh forwards only one call to this server", method)}
+	}
+	req, err := json.Marshal(inputRequest{Method: method, Params: params})
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", method, err)
+	}
+	answers, err := u.ask(ctx, fc, map[string][]byte{sessionInputKey: req})
+	if err != nil {
+		return err
+	}
+	raw, ok := answers[sessionInputKey]
+	if !ok {
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the client gave no answer to " + method}
+	}
+	if err := json.Unmarshal(raw, result); err != nil {
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("the client's answer to %s: %v", method, err)}
+	}
+	return nil
+}
+
+func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+	var res mcp.CreateMessageWithToolsResult //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
+	if err := u.relaySessionRequest(ctx, "sampling/createMessage", req.Params, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (u *upstream) relayElicitation(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	var res mcp.ElicitResult
+	if err := u.relaySessionRequest(ctx, "elicitation/create", req.Params, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// relayRoots answers an upstream's roots/list from the client of its call; other
+// requests pass (the SDK client has no handler for roots/list to set).
+func (u *upstream) relayRoots(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method != "roots/list" {
+			return next(ctx, method, req)
+		}
+		params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		if params == nil {
+			params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		}
+		var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+		if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			return nil, err
+		}
+		return &res, nil
+	}
+}
+
+// toolError is a tool result that reports text as an error.
+func toolError(text string) *providerv1.CallToolResponse {
+	content, _ := json.Marshal([]map[string]string{{"type": "text", "text": text}})
+	return &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: &mcpv1.ToolResult{Content: content, IsError: true}}}
+}

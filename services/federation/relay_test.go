@@ -1,0 +1,434 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+)
+
+// samplingUpstream is a Go SDK MCP server whose tool "sample" asks the client's LLM
+// the question in its arguments and answers with what the LLM said. It asks the
+// 2026-07-28 way (an input_required result); for a client of an earlier generation
+// the SDK turns that into a sampling/createMessage request on the session.
+func samplingUpstream(t *testing.T, stateless bool) string {
+	t.Helper()
+	s := mcp.NewServer(&mcp.Implementation{Name: "sampler", Version: "1.0.0"}, nil)
+	type args struct {
+		Question string `json:"question"`
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's LLM."},
+		func(_ context.Context, req *mcp.CallToolRequest, in args) (*mcp.CallToolResult, any, error) {
+			answer, ok := req.Params.InputResponses["llm"]
+			if !ok {
+				return &mcp.CallToolResult{
+					InputRequests: mcp.InputRequestMap{"llm": &mcp.CreateMessageParams{
+						MaxTokens: 50,
+						Messages:  []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: in.Question}}},
+					}},
+					RequestState: "asked:" + in.Question,
+				}, nil, nil
+			}
+			res, ok := answer.(*mcp.CreateMessageWithToolsResult)
+			if !ok || len(res.Content) != 1 || req.Params.RequestState != "asked:"+in.Question {
+				return nil, nil, fmt.Errorf("unexpected answer %T %+v (state %q)", answer, answer, req.Params.RequestState)
+			}
+			text, _ := res.Content[0].(*mcp.TextContent)
+			if text == nil {
+				return nil, nil, fmt.Errorf("answer content %T", res.Content[0])
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "the LLM (" + res.Model + ") said: " + text.Text}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "roots", Description: "Lists the client's roots."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			answer, ok := req.Params.InputResponses["where"].(*mcp.ListRootsResult) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			if !ok {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"where": &mcp.ListRootsParams{}}}, nil, nil //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			}
+			var uris []string
+			for _, r := range answer.Roots {
+				uris = append(uris, r.URI)
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "roots: " + strings.Join(uris, " ")}}}, nil, nil
+		})
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		for ss := range s.Sessions() {
+			_ = ss.Close()
+		}
+	})
+	return srv.URL
+}
+
+// relayFixture connects the federation to a sampling upstream (at protocolVersion;
+// "" for the newest) and serves its ProviderService over gRPC on a loopback port.
+func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duration) (*upstream, providerv1.ProviderServiceClient) {
+	t.Helper()
+	cfg := DefaultConfig()
+	breakers, err := breaker.New(cfg.Breaker, breaker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newUpstream(Upstream{Name: "sampler", URL: samplingUpstream(t, protocolVersion == ""), CallTimeout: callTimeout}, cfg, discard(), breakers)
+	if protocolVersion != "" {
+		u.sessionOptions = &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopping := make(chan struct{})
+	u.stopping = stopping
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		u.run(ctx, func(bool) {}, func(context.Context) {})
+	}()
+	t.Cleanup(func() { close(stopping); cancel(); <-ran })
+	eventually.NoError(t, 10*time.Second, func() error { _, err := u.current(); return err }, "the upstream connects")
+	s, _ := u.current()
+	if want := cmpOr(protocolVersion, statelessVersion); s.InitializeResult().ProtocolVersion != want {
+		t.Fatalf("negotiated %s, want %s", s.InitializeResult().ProtocolVersion, want)
+	}
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	providerv1.RegisterProviderServiceServer(gs, u)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return u, providerv1.NewProviderServiceClient(conn)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// samplingClient is the identity of a mesh client that declared sampling.
+func samplingClient(session string) *mcpv1.RequestContext {
+	return &mcpv1.RequestContext{
+		SessionId: session,
+		Client: &mcpv1.ClientIdentity{
+			ClientInfo:   []byte(`{"name":"relay-test","version":"1.0.0"}`),
+			Capabilities: []byte(`{"sampling":{}}`),
+		},
+	}
+}
+
+// callOnce runs one CallTool stream to its end and returns its last event.
+func callOnce(t *testing.T, c providerv1.ProviderServiceClient, args string, rc *mcpv1.RequestContext) (*providerv1.CallToolResponse, error) {
+	t.Helper()
+	return callTool(t, c, "sample", args, rc)
+}
+
+func callTool(t *testing.T, c providerv1.ProviderServiceClient, name, args string, rc *mcpv1.RequestContext) (*providerv1.CallToolResponse, error) {
+	t.Helper()
+	stream, err := c.CallTool(t.Context(), &providerv1.CallToolRequest{Name: name, Arguments: []byte(args), Context: rc})
+	if err != nil {
+		return nil, err
+	}
+	var last *providerv1.CallToolResponse
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			if last == nil {
+				return nil, errors.New("the stream ended without an event")
+			}
+			return last, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		last = resp
+	}
+}
+
+// askedSampling checks that resp relays the upstream's sampling request for question
+// and returns its key and the request state.
+func askedSampling(t *testing.T, resp *providerv1.CallToolResponse, question string) (string, []byte) {
+	t.Helper()
+	ir := resp.GetInputRequired()
+	if ir == nil || len(ir.GetInputRequests()) != 1 || len(ir.GetRequestState()) == 0 {
+		t.Fatalf("want input_required with one request and a state, got %v", resp)
+	}
+	for key, raw := range ir.GetInputRequests() {
+		var r struct {
+			Method string                  `json:"method"`
+			Params mcp.CreateMessageParams `json:"params"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("input request %s: %v", raw, err)
+		}
+		text, _ := r.Params.Messages[0].Content.(*mcp.TextContent)
+		if r.Method != "sampling/createMessage" || text == nil || text.Text != question || r.Params.MaxTokens != 50 {
+			t.Fatalf("relayed request %s", raw)
+		}
+		return key, ir.GetRequestState()
+	}
+	panic("unreachable")
+}
+
+func answered(rc *mcpv1.RequestContext, key string, state []byte, text string) *mcpv1.RequestContext {
+	rc.InputResponses = map[string][]byte{key: fmt.Appendf(nil, `{"role":"assistant","model":"test-llm","content":{"type":"text","text":%q}}`, text)}
+	rc.RequestState = state
+	return rc
+}
+
+func resultText(t *testing.T, resp *providerv1.CallToolResponse) (string, bool) {
+	t.Helper()
+	res := resp.GetResult()
+	if res == nil {
+		t.Fatalf("want a result, got %v", resp)
+	}
+	var content []struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(res.GetContent(), &content); err != nil || len(content) != 1 {
+		t.Fatalf("content %s: %v", res.GetContent(), err)
+	}
+	return content[0].Text, res.GetIsError()
+}
+
+// An upstream's sampling request ends the provider's stream with input_required; the
+// retry with the answer and the request state reaches the waiting upstream call, whose
+// result carries the answer. For a 2026-07-28 upstream the request is its
+// input_required result; for a 2025-11-25 one, a sampling/createMessage request on its
+// session.
+func TestRelaySamplingToTheClientAndBack(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			u, c := relayFixture(t, version, 0)
+			resp, err := callOnce(t, c, `{"question":"what is six times seven?"}`, samplingClient("s1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, state := askedSampling(t, resp, "what is six times seven?")
+			// The upstream's own key, or the one a session-level request is relayed under.
+			if want := map[string]string{"": "llm", "2025-11-25": sessionInputKey}[version]; key != want {
+				t.Errorf("input request key %q, want %q", key, want)
+			}
+			if !strings.HasPrefix(string(state), statePrefix) {
+				t.Errorf("request state %q", state)
+			}
+
+			// Another client cannot use the state, and its attempt does not spend it.
+			other := samplingClient("s2")
+			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(other, key, state, "stolen"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") {
+				t.Errorf("another client's resume: %q (error %v)", text, isErr)
+			}
+
+			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(samplingClient("s1"), key, state, "42"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); isErr || text != "the LLM (test-llm) said: 42" {
+				t.Errorf("result %q (error %v)", text, isErr)
+			}
+
+			// A state is good for one resume.
+			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(samplingClient("s1"), key, state, "42"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") {
+				t.Errorf("second resume: %q (error %v)", text, isErr)
+			}
+			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the finished call is forgotten")
+		})
+	}
+}
+
+func pendingCalls(u *upstream) int {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return len(u.forwarded) + len(u.paused)
+}
+
+// A paused call ends with the upstream's call timeout: the upstream call is cancelled,
+// the pause forgotten, and a late retry gets a tool error rather than a hang. An
+// unknown request state gets the same error.
+func TestRelayPendingInputTimesOut(t *testing.T) {
+	u, c := relayFixture(t, "", 300*time.Millisecond)
+	resp, err := callOnce(t, c, `{"question":"slow?"}`, samplingClient("s1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, state := askedSampling(t, resp, "slow?")
+	eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the timed-out call is forgotten")
+	for _, s := range [][]byte{state, []byte(statePrefix + "bogus"), []byte("not ours")} {
+		resp, err = callOnce(t, c, `{"question":"slow?"}`, answered(samplingClient("s1"), key, s, "late"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") || !strings.Contains(text, "sampler") {
+			t.Errorf("resume with %q: %q (error %v)", s, text, isErr)
+		}
+	}
+}
+
+// A client that did not declare sampling is not asked: the upstream's call fails with
+// a clear error at once, and nothing stays pending.
+func TestRelayRefusesWhatTheClientCannotAnswer(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			u, c := relayFixture(t, version, 0)
+			rc := samplingClient("s1")
+			rc.Client.Capabilities = []byte(`{"elicitation":{}}`)
+			resp, err := callOnce(t, c, `{"question":"?"}`, rc)
+			if err == nil {
+				if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "did not declare") {
+					t.Errorf("result %q (error %v)", text, isErr)
+				}
+			} else if !strings.Contains(status.Convert(err).Message(), "did not declare") {
+				t.Errorf("error %v", err)
+			}
+			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "nothing stays pending")
+		})
+	}
+}
+
+// A request the upstream sends while no forwarded call runs names no client to ask: it
+// gets a clear JSON-RPC error.
+func TestRelaySessionRequestOutsideACall(t *testing.T) {
+	u := newUpstream(Upstream{Name: "idle"}, DefaultConfig(), discard(), nil)
+	_, err := u.relayCreateMessage(t.Context(), &mcp.CreateMessageWithToolsRequest{Params: &mcp.CreateMessageWithToolsParams{}})
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != jsonrpc.CodeInvalidRequest || !strings.Contains(rpcErr.Message, "response stream of that call") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// Session-level requests of a 2025-11-25 upstream serving several forwarded calls at
+// once each reach the client of the call they were sent for: the tap sees them on
+// that call's response stream.
+func TestRelayAttributesConcurrentSessionRequests(t *testing.T) {
+	_, c := relayFixture(t, "2025-11-25", 0)
+	const calls = 4
+	type paused struct {
+		session, key string
+		state        []byte
+	}
+	started := make(chan paused, calls)
+	for i := range calls {
+		session := fmt.Sprintf("s%d", i)
+		go func() {
+			resp, err := callOnce(t, c, fmt.Sprintf(`{"question":"question %d"}`, i), samplingClient(session))
+			if err != nil {
+				t.Errorf("%s: %v", session, err)
+				started <- paused{}
+				return
+			}
+			key, state := askedSampling(t, resp, fmt.Sprintf("question %d", i))
+			started <- paused{session, key, state}
+		}()
+	}
+	// Every call is paused at once, each on its own question, before any is answered.
+	var all []paused
+	for range calls {
+		all = append(all, <-started)
+	}
+	for _, p := range all {
+		if p.session == "" {
+			t.FailNow()
+		}
+		i := strings.TrimPrefix(p.session, "s")
+		resp, err := callOnce(t, c, `{"question":"question `+i+`"}`, answered(samplingClient(p.session), p.key, p.state, "answer "+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, isErr := resultText(t, resp); isErr || text != "the LLM (test-llm) said: answer "+i {
+			t.Errorf("%s: %q (error %v)", p.session, text, isErr)
+		}
+	}
+}
+
+// roots/list reaches the client and its answer the upstream, for both upstream
+// generations (an input request of a 2026-07-28 upstream; a roots/list request on a
+// 2025-11-25 upstream's session).
+func TestRelayRootsToTheClientAndBack(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			_, c := relayFixture(t, version, 0)
+			rc := func() *mcpv1.RequestContext {
+				rc := samplingClient("s1")
+				rc.Client.Capabilities = []byte(`{"roots":{}}`)
+				return rc
+			}
+			resp, err := callTool(t, c, "roots", `{}`, rc())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ir := resp.GetInputRequired()
+			if ir == nil || len(ir.GetInputRequests()) != 1 {
+				t.Fatalf("want input_required with one request, got %v", resp)
+			}
+			var key string
+			for k, raw := range ir.GetInputRequests() {
+				var r struct {
+					Method string `json:"method"`
+				}
+				if err := json.Unmarshal(raw, &r); err != nil || r.Method != "roots/list" {
+					t.Fatalf("relayed %s", raw)
+				}
+				key = k
+			}
+			answer := rc()
+			answer.InputResponses = map[string][]byte{key: []byte(`{"roots":[{"uri":"file:///work","name":"work"},{"uri":"file:///tmp"}]}`)}
+			answer.RequestState = ir.GetRequestState()
+			resp, err = callTool(t, c, "roots", `{}`, answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); isErr || text != "roots: file:///work file:///tmp" {
+				t.Errorf("result %q (error %v)", text, isErr)
+			}
+		})
+	}
+}
+
+// The call reference is read from _meta only: arguments that imitate it do not move a
+// call's requests to another call.
+func TestCallRefInReadsMetaOnly(t *testing.T) {
+	u := newUpstream(Upstream{Name: "refs"}, DefaultConfig(), discard(), nil)
+	for body, want := range map[string]bool{
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t","arguments":{}}}`: true,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t","arguments":{"io.mcpmesh/federation-call":"f1"}}}`:            false,
+		`{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t"}}`:               false,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":7},"name":"t"}}`:                   false,
+		`not json "io.mcpmesh/federation-call":"f1"`: false,
+	} {
+		if got := u.callRefIn([]byte(body)) != nil; got != want {
+			t.Errorf("%s: recognised %v, want %v", body, got, want)
+		}
+	}
+}
