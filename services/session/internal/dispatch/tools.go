@@ -35,7 +35,7 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 	if err != nil {
 		return nil, err
 	}
-	entry, ok := snap.Tool(p.Name)
+	entry, ok := d.visible(ctx, policy.KindTool, p.Name)(snap.Tool(p.Name))
 	if err := d.authorize(ctx, req, policy.KindTool, p.Name, entryIf(entry, ok), args); err != nil {
 		return nil, err
 	}
