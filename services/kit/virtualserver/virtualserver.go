@@ -65,7 +65,7 @@ func FromIncoming(ctx context.Context) (context.Context, error) {
 		return ctx, fmt.Errorf("%w: %d entries", ErrMalformed, len(vals))
 	}
 	if err := CheckName(vals[0]); err != nil {
-		return ctx, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return ctx, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return context.WithValue(ctx, contextKey{}, vals[0]), nil
 }

@@ -22,7 +22,8 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) 
 	if err != nil {
 		return nil, err
 	}
-	entry, ok := d.visible(ctx, policy.KindResource, p.URI)(snap.Resource(p.URI))
+	entry, ok := snap.Resource(p.URI)
+	entry, ok = d.visible(ctx, policy.KindResource, p.URI, entry, ok)
 	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
 		return nil, err
 	}

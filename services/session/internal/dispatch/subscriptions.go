@@ -46,7 +46,8 @@ func (d *Dispatcher) subscribe(ctx context.Context, req *Request, on bool) ([]by
 	if snap == nil {
 		return nil, errCatalogueNotLoaded
 	}
-	entry, ok := d.visible(ctx, policy.KindResource, p.URI)(snap.Resource(p.URI))
+	entry, ok := snap.Resource(p.URI)
+	entry, ok = d.visible(ctx, policy.KindResource, p.URI, entry, ok)
 	// Updates of a resource tell about it: subscribing needs the permission to read it.
 	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
 		return nil, err
@@ -115,7 +116,8 @@ func (d *Dispatcher) listen(ctx context.Context, req *Request, emit Emit) ([]byt
 		for _, uri := range n.ResourceSubscriptions {
 			var entry *catalogue.Entry
 			if snap != nil {
-				entry = entryIf(d.visible(ctx, policy.KindResource, uri)(snap.Resource(uri)))
+				e, ok := snap.Resource(uri)
+				entry = entryIf(d.visible(ctx, policy.KindResource, uri, e, ok))
 			}
 			if err := d.authorize(ctx, req, policy.KindResource, uri, entry, nil); err != nil {
 				return nil, err

@@ -28,16 +28,13 @@ func (d *Dispatcher) view(ctx context.Context) *vserver.View {
 	return set.View(name)
 }
 
-// visible filters a catalogue lookup of (kind, name) through the request's virtual
-// server: a capability outside its selection is not found.
-func (d *Dispatcher) visible(ctx context.Context, kind policy.Kind, name string) func(*catalogue.Entry, bool) (*catalogue.Entry, bool) {
-	v := d.view(ctx)
-	return func(e *catalogue.Entry, ok bool) (*catalogue.Entry, bool) {
-		if v != nil && !v.Selects(kind, name) {
-			return nil, false
-		}
-		return e, ok
+// visible filters a catalogue lookup of (kind, name), its result e and ok, through the
+// request's virtual server: a capability outside its selection is not found.
+func (d *Dispatcher) visible(ctx context.Context, kind policy.Kind, name string, e *catalogue.Entry, ok bool) (*catalogue.Entry, bool) {
+	if v := d.view(ctx); v != nil && !v.Selects(kind, name) {
+		return nil, false
 	}
+	return e, ok
 }
 
 // OwnerOf is the owner recorded for a session or task created under ctx: the
