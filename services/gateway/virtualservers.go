@@ -43,6 +43,10 @@ func (a *authentication) addVirtualServers(names []string) (byName, byPath map[s
 			doc := a.document
 			doc.Resource = virtualServerResource(doc.Resource, name)
 			s.Challenge = auth.Challenge{ResourceMetadata: auth.MetadataURL(doc.Resource), Scopes: s.Challenge.Scopes}
+			if v, ok := s.OAuth.(*auth.OAuthVerifier); ok {
+				// Tokens for the mesh, and tokens for this virtual server only.
+				s.OAuth = v.AlsoFor(doc.Resource)
+			}
 			h := auth.MetadataHandler(doc)
 			byName[name] = h
 			if u, err := url.Parse(s.Challenge.ResourceMetadata); err == nil && u.Path != auth.MetadataPath+virtualServerPath(name) {

@@ -67,14 +67,15 @@ func TestVirtualServerRoutes(t *testing.T) {
 // TestVirtualServerMetadataAndChallenges: with OAuth each virtual server has RFC 9728
 // metadata of its own, whose resource is the mesh's resource with the name appended,
 // and the 401 and step-up challenges of its paths point at it; other paths keep the
-// mesh's.
+// mesh's. A token for the mesh opens every virtual server; a token issued for one
+// virtual server's URI (RFC 8707) opens that one only.
 func TestVirtualServerMetadataAndChallenges(t *testing.T) {
 	iss := newTestIssuer(t)
 	k := newRSAKey(t, "k1")
 	iss.publish(k)
 	h := newHarness(t, harnessOptions{inProcess: true, configure: func(c *gateway.Config) {
 		oauthConfig(iss, false)(c)
-		c.VirtualServers = []string{"math"}
+		c.VirtualServers = []string{"math", "ops"}
 	}})
 	resp, body := h.do(h.request(http.MethodGet, "/.well-known/oauth-protected-resource/mcp/math", "", nil))
 	var m map[string]any
@@ -115,6 +116,18 @@ func TestVirtualServerMetadataAndChallenges(t *testing.T) {
 	}
 	if resp, body := h.do(h.request(http.MethodPost, "/mcp/math", rpc("json"), mcpHeaders(token))); resp.StatusCode != http.StatusOK {
 		t.Errorf("a token for the mesh on /mcp/math: %d %s", resp.StatusCode, body)
+	}
+	claims := goodClaims(iss.url(), time.Now())
+	claims["aud"] = testResource + "/math"
+	forMath := map[string]string{"Authorization": "Bearer " + sign(t, k, claims, "", "k1")}
+	for path, want := range map[string]int{"/mcp/math": 200, "/mcp": 401, "/mcp/ops": 401, "/mcp/math?again": 200} {
+		resp, body := h.do(h.request(http.MethodPost, path, rpc("json"), mcpHeaders(forMath)))
+		if resp.StatusCode != want {
+			t.Errorf("a token for math on %s: %d %s, want %d", path, resp.StatusCode, body, want)
+		}
+		if want == 401 && !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("a token for math on %s: %q", path, resp.Header.Get("WWW-Authenticate"))
+		}
 	}
 }
 
