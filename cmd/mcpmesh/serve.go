@@ -86,7 +86,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	// auth.policy takes effect without a restart: on a change of the file or SIGHUP the
 	// configuration is loaded again from the same sources and its rules replace the
-	// ones in force (other keys need a restart).
+	// ones in force; so do the selections and rules of virtual_servers, as long as
+	// their names stay the same (other keys need a restart).
 	reload := func() {
 		again, err := config.Load(meshconfig.Default(), config.Sources{File: *file, Environ: environ, Flags: fs})
 		if err == nil {
@@ -97,6 +98,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			return
 		}
 		logger.Info("auth.policy reloaded", "rules", len(again.Value.Auth.Policy.Rules))
+		if err := m.ReloadVirtualServers(again.Value.VirtualServers); err != nil {
+			logger.Error("virtual_servers not reloaded; the previous ones stay in force", "error", err)
+			return
+		}
+		logger.Info("virtual_servers reloaded", "virtual_servers", len(again.Value.VirtualServers))
 	}
 	if err := watchReload(ctx, *file, logger, reload); err != nil {
 		return fmt.Errorf("watch %s for auth.policy changes: %w", *file, err)

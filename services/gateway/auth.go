@@ -23,6 +23,13 @@ type authentication struct {
 	metadata http.Handler
 	// metadataPaths are where it is served.
 	metadataPaths []string
+	// settings built authn; each virtual server's authenticator differs only in the
+	// challenge. resource is auth.oauth.resource ("" without OAuth).
+	settings auth.Settings
+	document auth.ProtectedResource
+	// byVirtualServer are the authenticators of /mcp/<name> and /v1/servers/<name>/
+	// (their challenges name the virtual server's metadata); see virtualservers.go.
+	byVirtualServer map[string]*auth.Authenticator
 }
 
 // newAuthentication builds the authentication of auth.mode.
@@ -51,17 +58,19 @@ func newAuthentication(c AuthConfig, listen string, keys apikey.Source, logger *
 		}
 		s.OAuth = v
 		s.Challenge = auth.Challenge{ResourceMetadata: auth.MetadataURL(c.OAuth.Resource), Scopes: c.OAuth.Scopes}
-		out.metadata = auth.MetadataHandler(auth.ProtectedResource{
+		out.document = auth.ProtectedResource{
 			Resource:               c.OAuth.Resource,
 			AuthorizationServers:   []string{c.OAuth.Issuer},
 			ScopesSupported:        c.OAuth.Scopes,
 			BearerMethodsSupported: []string{"header"},
-		})
+		}
+		out.metadata = auth.MetadataHandler(out.document)
 		out.metadataPaths = metadataPaths(c.OAuth.Resource)
 	}
 	if out.authn, err = auth.New(s); err != nil {
 		return nil, err
 	}
+	out.settings = s
 	return out, nil
 }
 
@@ -126,16 +135,16 @@ func newOAuthVerifier(c OAuthConfig) (*auth.OAuthVerifier, error) {
 
 // deniedMCP answers the session service's denials on /mcp, /sse and /messages: a step-up
 // challenge for missing scopes, JSON-RPC -32003 for a policy refusal.
-func (a *authentication) deniedMCP(w http.ResponseWriter, err error) bool {
-	return a.denied(w, err, mcphttp.WriteForbidden)
+func (a *authentication) deniedMCP(w http.ResponseWriter, r *http.Request, err error) bool {
+	return a.denied(w, r, err, mcphttp.WriteForbidden)
 }
 
 // deniedREST is deniedMCP for /v1: a policy refusal is 403 with grpc-gateway's body.
-func (a *authentication) deniedREST(w http.ResponseWriter, err error) bool {
-	return a.denied(w, err, rest.WriteForbidden)
+func (a *authentication) deniedREST(w http.ResponseWriter, r *http.Request, err error) bool {
+	return a.denied(w, r, err, rest.WriteForbidden)
 }
 
-func (a *authentication) denied(w http.ResponseWriter, err error, forbidden func(http.ResponseWriter)) bool {
+func (a *authentication) denied(w http.ResponseWriter, r *http.Request, err error, forbidden func(http.ResponseWriter)) bool {
 	d, ok := auth.DenialOf(err)
 	switch {
 	case !ok:
@@ -143,7 +152,8 @@ func (a *authentication) denied(w http.ResponseWriter, err error, forbidden func
 	case d.Policy:
 		forbidden(w)
 	default:
-		a.authn.Challenge().WriteStepUp(w, d.Scopes)
+		// The step-up challenge names the metadata of the path the client used.
+		a.authenticatorOf(r).Challenge().WriteStepUp(w, d.Scopes)
 	}
 	return true
 }

@@ -47,6 +47,9 @@ type Config struct {
 	// Auth is the top-level auth: section (not a gateway.* key): the mesh's
 	// configuration copies it here, because how the gateway may listen depends on it.
 	Auth AuthConfig `koanf:"-"`
+	// VirtualServers are the names of the top-level section virtual_servers (not a
+	// gateway.* key), each served at /mcp/<name> and /v1/servers/<name>/.
+	VirtualServers []string `koanf:"-"`
 	// Limits bound each caller, beside the replica's RateLimit.
 	Limits LimitsConfig `koanf:"limits"`
 	// CORS lets pages of the listed origins call the gateway from a browser.
@@ -158,6 +161,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("gateway.allowed_hosts[%d]: %w", i, err))
 		}
 	}
+	errs = append(errs, validateVirtualServers(c.VirtualServers, c.Auth.OAuth.Resource)...)
 	positive := []struct {
 		key string
 		d   time.Duration

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/mcpmesh/mcpmesh/services/gateway/internal/auth"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/kit/virtualserver"
 	"strings"
 	"sync"
 	"time"
@@ -49,8 +50,10 @@ type testTransport struct {
 	lastBody []byte // as received: not copied, so a reused buffer would show
 	// lastPrincipal is who the last Exchange acted for, as its context said.
 	lastPrincipal *principal.Principal
-	canceled      chan struct{} // closed when a hang or Listen stream sees its context end
-	once          sync.Once
+	// lastVirtualServer is the virtual server the last Exchange came through.
+	lastVirtualServer string
+	canceled          chan struct{} // closed when a hang or Listen stream sees its context end
+	once              sync.Once
 }
 
 func newTestTransport() *testTransport {
@@ -67,6 +70,12 @@ func (t *testTransport) principal() *principal.Principal {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.lastPrincipal
+}
+
+func (t *testTransport) virtualServer() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastVirtualServer
 }
 
 func (t *testTransport) body() []byte {
@@ -119,6 +128,7 @@ func (t *testTransport) Exchange(req *transportv1.ExchangeRequest, stream grpc.S
 	t.mu.Lock()
 	t.lastMeta = req.GetMetadata()
 	t.lastPrincipal, _ = principal.FromContext(stream.Context())
+	t.lastVirtualServer = virtualserver.FromContext(stream.Context())
 	t.lastBody = req.GetBody()
 	t.mu.Unlock()
 	var msg struct {
@@ -279,7 +289,7 @@ func (testSession) DeleteSession(_ context.Context, req *sessionv1.DeleteSession
 }
 
 // ListTools answers GET /v1/tools, which the session serves (filtered by policy).
-func (testSession) ListTools(context.Context, *sessionv1.ListToolsRequest) (*sessionv1.ListToolsResponse, error) {
+func (testSession) ListTools(ctx context.Context, _ *sessionv1.ListToolsRequest) (*sessionv1.ListToolsResponse, error) {
 	schema, err := structpb.NewStruct(map[string]any{
 		"type":       "object",
 		"properties": map[string]any{"text": map[string]any{"type": "string"}},
@@ -287,8 +297,12 @@ func (testSession) ListTools(context.Context, *sessionv1.ListToolsRequest) (*ses
 	if err != nil {
 		return nil, err
 	}
+	name := "echo"
+	if vs := virtualserver.FromContext(ctx); vs != "" {
+		name += "@" + vs // what a test of virtual servers looks for
+	}
 	return &sessionv1.ListToolsResponse{Tools: []*registryv1.ToolView{{
-		Name: "echo", Description: "Echoes its text", Provider: "everything", InputSchema: schema,
+		Name: name, Description: "Echoes its text", Provider: "everything", InputSchema: schema,
 	}}}, nil
 }
 

@@ -27,6 +27,8 @@ type routes struct {
 	deps         Deps
 	logger       *slog.Logger
 	maxBody      int64 // bounds POST bodies on /mcp and /v1
+	// virtual are the names of the virtual servers (see virtualservers.go).
+	virtual []string
 }
 
 // newRouter lays out the gateway's HTTP surface. Every route is instrumented under its
@@ -84,6 +86,30 @@ func newRouter(r routes) (http.Handler, error) {
 	legacy("POST /messages", "/messages", r.mcp.LegacyMessages)
 
 	mux.Handle("/v1/", r.metrics.InstrumentLogged("/v1/", r.limiter.Wrap(ratelimit.RouteREST, r.authn.authn.Wrap(r.perPrincipal.Wrap(restMux, principalREST)), rejectREST)))
+
+	// Virtual servers: the same handlers behind the same limits, each name with the
+	// authenticator whose challenges name its metadata; the replica's rate limit comes
+	// before the name is looked up, authentication after.
+	metadata, insertedMetadata, err := r.authn.addVirtualServers(r.virtual)
+	if err != nil {
+		return nil, err
+	}
+	perServer := func(h http.Handler, principalLimited func(http.ResponseWriter, *http.Request, string)) map[string]http.Handler {
+		out := make(map[string]http.Handler, len(r.virtual))
+		for _, name := range r.virtual {
+			out[name] = r.authn.byVirtualServer[name].Wrap(r.perPrincipal.Wrap(h, principalLimited))
+		}
+		return out
+	}
+	mcpVirtual := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, r.metrics.InstrumentLogged("/mcp/{server}", r.limiter.Wrap(ratelimit.RouteMCP, byVirtualServer(perServer(h, principalMCP), notFoundMCP), rejectMCP)))
+	}
+	mcpVirtual("POST /mcp/{server}", r.mcp.Post)
+	mcpVirtual("GET /mcp/{server}", r.mcp.Get)
+	mcpVirtual("DELETE /mcp/{server}", r.mcp.Delete)
+	mcpVirtual("/mcp/{server}", r.mcp.MethodNotAllowed)
+	mux.Handle("/v1/servers/{server}/", r.metrics.InstrumentLogged("/v1/servers/{server}/", r.limiter.Wrap(ratelimit.RouteREST,
+		byVirtualServer(perServer(underVirtualServer(restMux), principalREST), notFoundREST), rejectREST)))
 	handle("GET /openapi.json", "/openapi.json", http.HandlerFunc(serveOpenAPI))
 	handle("GET /healthz", "/healthz", http.HandlerFunc(r.probes.Healthz))
 	handle("GET /readyz", "/readyz", http.HandlerFunc(r.probes.Readyz))
@@ -91,6 +117,10 @@ func newRouter(r routes) (http.Handler, error) {
 	if r.authn.metadata != nil {
 		for _, p := range r.authn.metadataPaths {
 			handle("GET "+p, auth.MetadataPath, r.authn.metadata)
+		}
+		handle("GET "+auth.MetadataPath+"/mcp/{server}", auth.MetadataPath+"/mcp/{server}", byVirtualServer(metadata, notFoundMetadata))
+		for p, h := range insertedMetadata {
+			handle("GET "+p, auth.MetadataPath+"/mcp/{server}", h)
 		}
 	}
 	if r.deps.AssertionKeys != nil {

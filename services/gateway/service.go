@@ -141,6 +141,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps:         deps,
 		logger:       logger,
 		maxBody:      cfg.MaxBodyBytes,
+		virtual:      cfg.VirtualServers,
 	})
 	if err != nil {
 		stopStreams()

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 
-	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 )
 
-// ownerOf is the owner recorded for a session created under ctx (principal.OwnerOf).
-func ownerOf(ctx context.Context) string { return principal.OwnerOf(ctx) }
+// ownerOf is the owner recorded for a session created under ctx: the principal's,
+// scoped to the virtual server the request came through (dispatch.OwnerOf).
+func ownerOf(ctx context.Context) string { return dispatch.OwnerOf(ctx) }
 
 // owns reports whether the caller of ctx is the session's owner.
 func owns(ctx context.Context, sess store.Session) bool {

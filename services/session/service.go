@@ -23,6 +23,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/identity"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/vserver"
 	"google.golang.org/grpc"
 )
 
@@ -89,6 +90,8 @@ type Service struct {
 	// (nil: off).
 	policy atomic.Pointer[policy.Policy]
 	audit  *audit.Logger
+	// virtualServers are the virtual servers in force (SetVirtualServers swaps them).
+	virtualServers atomic.Pointer[vserver.Set]
 }
 
 // New builds the service. Call Start to begin watching the catalogue and sweeping
@@ -108,6 +111,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	vservers, err := vserver.New(deps.Authorization.VirtualServers)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)
 	}
@@ -120,6 +127,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		touchEvery: min(time.Second, cfg.SessionIdleTimeout/4),
 	}
 	s.policy.Store(pol)
+	s.virtualServers.Store(vservers)
 	replica := deps.Replica
 	if replica == "" {
 		replica, _ = os.Hostname()
@@ -183,6 +191,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Policy:               s.currentPolicy,
 		Audit:                s.audit,
 		Identity:             identityWrap,
+		VirtualServers:       s.virtualServers.Load,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new session service: %w", err)

@@ -4,13 +4,15 @@ import (
 	"context"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/kit/virtualserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
 // principalOptions send the principal of a call's context to the process that serves
-// it (kit/principal's metadata entry), on every network connection to a service of the
+// it (kit/principal's metadata entry), and the virtual server the request came through
+// (kit/virtualserver's), on every network connection to a service of the
 // mesh (Peer), never to a provider (Conn). In-process calls
 // need nothing: the context value passes through as it is.
 var principalOptions = []grpc.DialOption{
@@ -40,5 +42,5 @@ func withPrincipal(ctx context.Context) (context.Context, error) {
 		// Only a principal larger than the wire allows: a caller's claims, not the peer.
 		return ctx, status.Errorf(codes.InvalidArgument, "caller identity too large to forward: %v", err)
 	}
-	return out, nil
+	return virtualserver.AppendToOutgoing(out), nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpmesh/mcpmesh/services/kit/errorid"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/kit/virtualserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -135,13 +136,18 @@ func MaskError(ctx context.Context, logger *slog.Logger, method string, err erro
 	return status.Errorf(codes.Internal, "internal error (id %s)", id)
 }
 
-// principalContext is step 4: ctx with the caller's principal from the metadata.
+// principalContext is step 4: ctx with the caller's principal from the metadata, and
+// the virtual server the request came through.
 func principalContext(ctx context.Context) (context.Context, error) {
 	pctx, _, err := principal.FromIncoming(ctx)
 	if err != nil {
 		return ctx, status.Error(codes.Unauthenticated, "malformed caller identity in metadata")
 	}
-	return pctx, nil
+	vctx, err := virtualserver.FromIncoming(pctx)
+	if err != nil {
+		return ctx, status.Error(codes.InvalidArgument, "malformed virtual server in metadata")
+	}
+	return vctx, nil
 }
 
 // contextStream is a server stream whose handler sees another context.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/kit/virtualserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
@@ -22,10 +23,14 @@ type principalEcho struct {
 }
 
 func subjectOf(ctx context.Context) string {
-	if p, ok := principal.FromContext(ctx); ok {
-		return p.Subject + "/" + string(p.Method)
+	vs := ""
+	if name := virtualserver.FromContext(ctx); name != "" {
+		vs = "@" + name
 	}
-	return "<none>"
+	if p, ok := principal.FromContext(ctx); ok {
+		return p.Subject + "/" + string(p.Method) + vs
+	}
+	return "<none>" + vs
 }
 
 func (principalEcho) UnaryCall(ctx context.Context, _ *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
@@ -37,7 +42,8 @@ func (principalEcho) StreamingOutputCall(_ *testgrpc.StreamingOutputCallRequest,
 }
 
 // The principal crosses a real gRPC hop (kit/dial sends it, the chain's auth-context
-// step reads it) and an in-process hop (the context value itself), unary and streaming.
+// step reads it) and an in-process hop (the context value itself), unary and streaming;
+// so does the virtual server a request came through.
 func TestPrincipalCrossesProcesses(t *testing.T) {
 	s := New(Settings{Logger: slog.New(slog.DiscardHandler), DefaultDeadline: time.Second})
 	s.Register(&testgrpc.TestService_ServiceDesc, principalEcho{})
@@ -72,6 +78,7 @@ func TestPrincipalCrossesProcesses(t *testing.T) {
 			{"alice", principal.NewContext(context.Background(), alice), "alice/oauth"},
 			{"anonymous", principal.NewContext(context.Background(), principal.Anonymous), "anonymous/anonymous"},
 			{"none", context.Background(), "<none>"},
+			{"alice through math", virtualserver.NewContext(principal.NewContext(context.Background(), alice), "math"), "alice/oauth@math"},
 		} {
 			ctx, cancel := context.WithTimeout(tc.ctx, 5*time.Second)
 			resp, err := client.UnaryCall(ctx, &testgrpc.SimpleRequest{})
@@ -104,6 +111,18 @@ func TestPrincipalCrossesProcesses(t *testing.T) {
 		}
 		if status.Code(err) != codes.Unauthenticated {
 			t.Errorf("stream with principal %q: %v, want Unauthenticated", bad, err)
+		}
+		cancel()
+	}
+	// A malformed virtual server from the network is refused InvalidArgument.
+	for _, bad := range [][]string{{"Math/.."}, {"a", "b"}} {
+		ctx := context.Background()
+		for _, v := range bad {
+			ctx = metadata.AppendToOutgoingContext(ctx, virtualserver.MetadataKey, v)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if _, err := raw.UnaryCall(ctx, &testgrpc.SimpleRequest{}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("unary with virtual server %q: %v, want InvalidArgument", bad, err)
 		}
 		cancel()
 	}

@@ -69,3 +69,13 @@ func (m *Mesh) ReloadPolicy(cfg session.PolicyConfig) error {
 	}
 	return m.session.SetPolicy(cfg)
 }
+
+// ReloadVirtualServers puts new selections and rules of the virtual servers in force
+// without a restart, if this process runs the session service; a change of their
+// names, or entries that do not compile, change nothing and are reported.
+func (m *Mesh) ReloadVirtualServers(cfgs []session.VirtualServer) error {
+	if m.session == nil {
+		return nil
+	}
+	return m.session.SetVirtualServers(cfgs)
+}

@@ -62,7 +62,7 @@ func (m *Mesh) initSession() (*lifecycle.Service, error) {
 		Conns:         m.dialer,
 		DB:            m.db,
 		Version:       m.opts.build.Version,
-		Authorization: m.cfg.Auth.Authorization(),
+		Authorization: m.cfg.Authorization(),
 		Assertions:    signer,
 	})
 	if err != nil {

@@ -60,6 +60,10 @@ type Config struct {
 	Admin     Admin       `koanf:"admin"`
 	// Auth is how callers authenticate and what they may do (docs/security.md).
 	Auth Auth `koanf:"auth"`
+	// VirtualServers are named selections of the catalogue, each served at
+	// /mcp/<name> with rules of its own (docs/virtual-servers.md): the session service
+	// enforces them, the gateway routes their names.
+	VirtualServers []session.VirtualServer `koanf:"virtual_servers"`
 }
 
 // GRPC configures the process's gRPC server, shared by every gRPC target it runs.
@@ -132,7 +136,18 @@ func (c Config) GatewayConfig() gateway.Config {
 	g := c.Gateway
 	g.Auth = c.Auth.Gateway()
 	g.Auth.APIKeysInDatabase = c.Database.Enabled()
+	for _, vs := range c.VirtualServers {
+		g.VirtualServers = append(g.VirtualServers, vs.Name)
+	}
 	return g
+}
+
+// Authorization is the session service's part of the sections auth and
+// virtual_servers.
+func (c Config) Authorization() session.Authorization {
+	a := c.Auth.Authorization()
+	a.VirtualServers = c.VirtualServers
+	return a
 }
 
 // Targets returns the expanded, ordered list of targets.
@@ -203,7 +218,7 @@ func (c Config) Validate() error {
 		target string
 		err    func() error
 	}{
-		{TargetSession, c.Auth.Authorization().Validate},
+		{TargetSession, c.Authorization().Validate},
 		{TargetGateway, c.GatewayConfig().Validate},
 		{TargetTransport, c.Transport.Validate},
 		{TargetSession, c.Session.Validate},
@@ -236,7 +251,31 @@ func (c Config) Validate() error {
 	if (c.Runs(TargetProviderEverything) || c.Runs(TargetFederation)) && c.Provider.Lease < 5*time.Second {
 		errs = append(errs, errors.New("provider.lease: must be at least 5s"))
 	}
-	return errors.Join(errs...)
+	return errors.Join(distinct(errs)...)
+}
+
+// distinct drops repeated problems: a process that runs the gateway and the session
+// service checks the names of virtual_servers in both.
+func distinct(errs []error) []error {
+	var out []error
+	seen := map[string]bool{}
+	var add func(error)
+	add = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				add(e)
+			}
+			return
+		}
+		if !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	for _, err := range errs {
+		add(err)
+	}
+	return out
 }
 
 // PeerAddress is the configured address of a peer service.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mcpmesh/mcpmesh/services/federation"
+	"github.com/mcpmesh/mcpmesh/services/session"
 )
 
 func TestTargetsExpandInDependencyOrder(t *testing.T) {
@@ -109,5 +110,52 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVirtualServerConfigErrors: virtual_servers is checked for the gateway (names,
+// their metadata paths) and the session service (selections, rules) at load, every
+// problem at once and each once, whichever of the two the process runs.
+func TestVirtualServerConfigErrors(t *testing.T) {
+	bad := []session.VirtualServer{
+		{Name: "Finance", Tools: []string{"*"}},
+		{Name: "ops", Tools: []string{"*"}},
+		{Name: "ops", Prompts: []string{"*"}},
+		{Name: "nothing"},
+		{Name: "rules", Tools: []string{"*"}, Policy: session.PolicyConfig{Default: "maybe"}},
+	}
+	for _, target := range []string{"all", "gateway", "session"} {
+		t.Run(target, func(t *testing.T) {
+			c := Default()
+			c.Target = target
+			c.Peers = Peers{Transport: "127.0.0.1:1", Registry: "127.0.0.1:1", Session: "127.0.0.1:1", Health: "127.0.0.1:1"}
+			c.VirtualServers = bad
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			want := []string{`virtual_servers[0] `, `name "Finance" may hold only`, `virtual_servers[2]`, `"ops" is the name of an earlier virtual server`}
+			if target != "gateway" {
+				want = append(want, `virtual_servers[3] (nothing): selects no tools, resources or prompts`, `virtual_servers[4] (rules).policy.default: "maybe"`)
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %s:\n%v", w, err)
+				}
+			}
+			if n := strings.Count(err.Error(), `"ops" is the name of an earlier virtual server`); n != 1 {
+				t.Errorf("the repeated name is reported %d times:\n%v", n, err)
+			}
+		})
+	}
+	c := Default()
+	c.VirtualServers = []session.VirtualServer{{Name: "reports", Tools: []string{"*"}}}
+	c.Auth.Mode, c.Auth.OAuth.Issuer, c.Auth.OAuth.Resource = "oauth", "https://idp.example.com", "https://mesh.example.com/mcp/reports"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"reports" would serve its metadata at /.well-known/oauth-protected-resource/mcp/reports`) {
+		t.Errorf("a name that collides with the mesh's metadata: %v", err)
+	}
+	c.VirtualServers[0].Name = "finance"
+	if err := c.Validate(); err != nil {
+		t.Errorf("a good virtual server: %v", err)
 	}
 }

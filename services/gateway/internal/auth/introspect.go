@@ -61,7 +61,7 @@ func (in *Introspector) verify(ctx context.Context, token string, digest [sha256
 		return nil, invalidToken("the token is not active")
 	case r.Iss != "" && r.Iss != v.s.Issuer:
 		return nil, invalidToken("the token was issued by another authorization server")
-	case r.Aud != nil && !audienceHas(r.Aud, v.s.Resource):
+	case r.Aud != nil && !slices.ContainsFunc(v.audiences, func(a string) bool { return audienceHas(r.Aud, a) }):
 		return nil, invalidToken("the token was issued for another resource (audience)")
 	case r.Exp != 0 && !now.Before(time.Unix(r.Exp, 0).Add(v.s.ClockSkew)):
 		return nil, invalidToken("the token has expired")

@@ -40,6 +40,9 @@ type OAuthVerifier struct {
 	algs  []jose.SignatureAlgorithm
 	keys  *keySet
 	cache *tokenCache
+	// audiences are the audiences a token may carry, any one of them: the resource,
+	// and for a virtual server's verifier its own URI too (AlsoFor).
+	audiences jwt.Audience
 }
 
 // NewOAuthVerifier returns a verifier for s.
@@ -61,11 +64,21 @@ func NewOAuthVerifier(s OAuthSettings) (*OAuthVerifier, error) {
 		return nil, errors.New("auth: no algorithm allowed")
 	}
 	return &OAuthVerifier{
-		s:     s,
-		algs:  algs,
-		keys:  &keySet{issuer: s.Issuer, jwksURL: s.JWKSURL, interval: s.JWKSRefreshInterval, client: s.HTTPClient, now: s.Now},
-		cache: newTokenCache(),
+		s:         s,
+		algs:      algs,
+		keys:      &keySet{issuer: s.Issuer, jwksURL: s.JWKSURL, interval: s.JWKSRefreshInterval, client: s.HTTPClient, now: s.Now},
+		cache:     newTokenCache(),
+		audiences: jwt.Audience{s.Resource},
 	}, nil
+}
+
+// AlsoFor returns a verifier that also accepts tokens issued for resource (a virtual
+// server's URI, which RFC 8707 clients ask tokens for), besides every audience v
+// accepts. It shares v's keys (one JWKS fetch schedule) but not its cache of verified
+// tokens, so a token for resource is never accepted by v.
+func (v *OAuthVerifier) AlsoFor(resource string) *OAuthVerifier {
+	return &OAuthVerifier{s: v.s, algs: v.algs, keys: v.keys, cache: newTokenCache(),
+		audiences: append(slices.Clone(v.audiences), resource)}
 }
 
 // Verify implements Verifier.
@@ -123,7 +136,7 @@ func (v *OAuthVerifier) verifyJWT(ctx context.Context, token string, now time.Ti
 	if std.Expiry == nil {
 		return nil, time.Time{}, invalidToken("the token has no expiry (exp)")
 	}
-	err = std.ValidateWithLeeway(jwt.Expected{Issuer: v.s.Issuer, AnyAudience: jwt.Audience{v.s.Resource}, Time: now}, v.s.ClockSkew)
+	err = std.ValidateWithLeeway(jwt.Expected{Issuer: v.s.Issuer, AnyAudience: v.audiences, Time: now}, v.s.ClockSkew)
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
 		return nil, time.Time{}, invalidToken("the token has expired")

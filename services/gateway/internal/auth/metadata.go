@@ -41,3 +41,13 @@ func MetadataHandler(m ProtectedResource) http.Handler {
 		_, _ = w.Write(body)
 	})
 }
+
+// WriteNotFound answers a metadata request for a resource that does not exist: 404
+// with an OAuth-style error body.
+func WriteNotFound(w http.ResponseWriter, description string) {
+	body, _ := json.Marshal(map[string]string{"error": "not_found", "error_description": description})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write(body)
+}

@@ -80,3 +80,9 @@ const CodeForbidden = -32003
 func WriteForbidden(w http.ResponseWriter) {
 	writeRPCError(w, http.StatusForbidden, CodeForbidden, "Forbidden")
 }
+
+// WriteNotFound answers 404 with an id-less JSON-RPC error saying what is not there (a
+// virtual server that is not configured).
+func WriteNotFound(w http.ResponseWriter, message string) {
+	writeRPCError(w, http.StatusNotFound, mcpproto.CodeInvalidRequest, message)
+}

@@ -41,7 +41,7 @@ type Config struct {
 	ActiveHold time.Duration
 	// Denied, when set, answers a transport error that is an authorization denial and
 	// reports true; other errors get the usual failure answer.
-	Denied func(w http.ResponseWriter, err error) bool
+	Denied func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
 // Handler serves /mcp.
@@ -57,7 +57,7 @@ type Handler struct {
 	drain context.Context
 
 	tooLarge []byte // the 413 body, built once
-	denied   func(w http.ResponseWriter, err error) bool
+	denied   func(w http.ResponseWriter, r *http.Request, err error) bool
 	admit    *admission
 	// Header values shared by every response, so setting them allocates nothing.
 	// net/http only reads them.
@@ -217,7 +217,7 @@ func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, op string
 		h.logger.DebugContext(r.Context(), "MCP client went away", "op", op, "error", err)
 		return
 	}
-	if h.denied != nil && h.denied(w, err) {
+	if h.denied != nil && h.denied(w, r, err) {
 		return
 	}
 	f := failureFor(err)

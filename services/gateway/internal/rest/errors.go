@@ -62,12 +62,12 @@ func publicStatus(err error) (*status.Status, bool) {
 
 // errorHandler writes grpc-gateway's usual error body (code, message, details) with the
 // HTTP status grpc-gateway maps from the code, after masking.
-func errorHandler(logger *slog.Logger, denied func(http.ResponseWriter, error) bool) runtime.ErrorHandlerFunc {
+func errorHandler(logger *slog.Logger, denied func(http.ResponseWriter, *http.Request, error) bool) runtime.ErrorHandlerFunc {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-		if denied != nil && denied(w, err) {
+		if denied != nil && denied(w, r, err) {
 			return
 		}
 		st, masked := publicStatus(err)
@@ -135,4 +135,9 @@ func writeError(w http.ResponseWriter, httpStatus int, code codes.Code, message 
 // WriteForbidden answers a call that policy refused: 403 with no hint of what exists.
 func WriteForbidden(w http.ResponseWriter) {
 	writeError(w, http.StatusForbidden, codes.PermissionDenied, "Forbidden")
+}
+
+// WriteNotFound answers 404 with message (a path the API does not serve).
+func WriteNotFound(w http.ResponseWriter, message string) {
+	writeError(w, http.StatusNotFound, codes.NotFound, message)
 }

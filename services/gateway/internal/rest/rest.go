@@ -41,7 +41,7 @@ type Options struct {
 	MaxBodyBytes int64
 	// Denied, when set, answers an error that is an authorization denial and reports
 	// true; other errors get the usual answer.
-	Denied func(w http.ResponseWriter, err error) bool
+	Denied func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
 // NewMux returns the REST handler: the grpc-gateway mux with every REST route
@@ -135,7 +135,9 @@ func routeMiddleware(onRoute func(http.ResponseWriter, string)) runtime.Middlewa
 
 // forwardedHeader is grpc-gateway's default choice of HTTP headers passed on as gRPC
 // metadata, without the caller's credentials: the client's token never leaves the
-// gateway (the principal travels instead, see kit/principal).
+// gateway (the principal travels instead, see kit/principal). The default forwards no
+// Grpc-Metadata-* header, so a client cannot write the entries the services trust
+// (the principal, the virtual server; TestVirtualServerRoutes checks it over gRPC).
 func forwardedHeader(key string) (string, bool) {
 	switch strings.ToLower(key) {
 	case "authorization", "proxy-authorization", "cookie":

@@ -28,6 +28,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/resourcewatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/vserver"
 	"google.golang.org/grpc"
 )
 
@@ -64,6 +65,8 @@ type Deps struct {
 	Policy   func() *policy.Policy
 	Audit    *audit.Logger
 	Identity func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	// VirtualServers are the dispatcher's (see dispatch.Deps).
+	VirtualServers func() *vserver.Set
 }
 
 // Backend is the wired state of one session replica.
@@ -190,6 +193,7 @@ func New(s Settings, deps Deps) (*Backend, error) {
 		Policy:               deps.Policy,
 		Audit:                deps.Audit,
 		Identity:             deps.Identity,
+		VirtualServers:       deps.VirtualServers,
 	})
 	if deps.DB != nil {
 		handlers := map[string]pgnotify.Handler{

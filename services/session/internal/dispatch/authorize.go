@@ -8,6 +8,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/vserver"
 )
 
 // Denial is the error of a request that the policy refused. It is not a JSON-RPC error:
@@ -40,11 +41,21 @@ func (d *Dispatcher) authorize(ctx context.Context, req *Request, kind policy.Ki
 	}
 	req.audit = auditNote{capability: c, arguments: args}
 	p := d.policy()
-	if p.Empty() {
+	// The virtual server's rules apply to what it selects; a name outside its
+	// selection was made unknown by visible and is decided as unknown names are.
+	v := d.view(ctx)
+	if v != nil && (!v.Selects(kind, name) || v.Policy().Empty()) {
+		v = nil
+	}
+	if p.Empty() && v == nil {
 		return nil
 	}
 	who, _ := principal.FromContext(ctx)
 	dec := p.Decide(who, c, args)
+	if dec.Outcome == policy.Allowed && v != nil {
+		dec = v.Policy().Decide(who, c, args)
+		dec.Rule = "virtual_servers." + v.Name() + "." + dec.Rule
+	}
 	if dec.Outcome == policy.Allowed {
 		return nil
 	}
@@ -53,10 +64,21 @@ func (d *Dispatcher) authorize(ctx context.Context, req *Request, kind policy.Ki
 }
 
 // listable reports whether e appears in listings for the principal of ctx: what it
-// may use, or may use with some arguments.
-func (d *Dispatcher) listable(p *policy.Policy, who *principal.Principal, kind policy.Kind) func(*catalogue.Entry) bool {
+// may use, or may use with some arguments, and, through a virtual server v (nil for
+// none), what v selects and its rules allow too.
+func (d *Dispatcher) listable(p *policy.Policy, v *vserver.View, who *principal.Principal, kind policy.Kind) func(*catalogue.Entry) bool {
 	return func(e *catalogue.Entry) bool {
-		o := p.DecideListing(who, policy.Capability{Kind: kind, Name: e.Key, Provider: e.Route.Provider}).Outcome
+		c := policy.Capability{Kind: kind, Name: e.Key, Provider: e.Route.Provider}
+		if v != nil && !v.Selects(kind, e.Key) {
+			return false
+		}
+		if o := p.DecideListing(who, c).Outcome; o != policy.Allowed && o != policy.Undecided {
+			return false
+		}
+		if v == nil {
+			return true
+		}
+		o := v.Policy().DecideListing(who, c).Outcome
 		return o == policy.Allowed || o == policy.Undecided
 	}
 }

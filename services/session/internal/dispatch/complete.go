@@ -67,6 +67,7 @@ func (d *Dispatcher) complete(ctx context.Context, req *Request) ([]byte, error)
 	if p.Ref.Type == "ref/resource" {
 		kind, name = policy.KindResource, p.Ref.URI
 	}
+	entry, ok = d.visible(ctx, kind, name, entry, ok)
 	if err := d.authorize(ctx, req, kind, name, entryIf(entry, ok), promptArguments(p.Context.Arguments)); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/session/internal/policy"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/store"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
+	"github.com/mcpmesh/mcpmesh/services/session/internal/vserver"
 	"google.golang.org/grpc"
 )
 
@@ -108,6 +109,9 @@ type Deps struct {
 	// Identity wraps every provider connection so that calls carry the principal's
 	// assertion, given the provider's name; nil sends none.
 	Identity func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	// VirtualServers returns the virtual servers in force; nil (or a nil result) knows
+	// none, so a request through one sees nothing.
+	VirtualServers func() *vserver.Set
 }
 
 // Dispatcher handles requests. It is safe for concurrent use.
@@ -130,6 +134,8 @@ type Dispatcher struct {
 	currentPolicy func() *policy.Policy
 	audit         *audit.Logger
 	identity      func(provider string, conn grpc.ClientConnInterface) grpc.ClientConnInterface
+	// virtualServers: see Deps.
+	virtualServers func() *vserver.Set
 }
 
 // New returns a Dispatcher.
@@ -160,6 +166,8 @@ func New(settings Settings, deps Deps) *Dispatcher {
 		currentPolicy: deps.Policy,
 		audit:         deps.Audit,
 		identity:      deps.Identity,
+
+		virtualServers: deps.VirtualServers,
 	}
 }
 
@@ -250,11 +258,12 @@ func (d *Dispatcher) result(req *Request, capacity int) *mcpjson.Object {
 // cacheHints adds ttlMs and cacheScope, which stateless list and read results require.
 // A result the policy decides per caller (a listing filtered for the principal, a
 // read the principal was allowed) is "private": a cache shared between callers must
-// not hand it to another principal. Without rules every caller gets the same answer.
-func (d *Dispatcher) cacheHints(req *Request, o *mcpjson.Object, perCaller bool) {
+// not hand it to another principal. Without rules (auth.policy's, and those of the
+// virtual server the request came through) every caller gets the same answer.
+func (d *Dispatcher) cacheHints(ctx context.Context, req *Request, o *mcpjson.Object, perCaller bool) {
 	if req.stateless() {
 		scope := "public"
-		if perCaller && !d.policy().Empty() {
+		if v := d.view(ctx); perCaller && (!d.policy().Empty() || (v != nil && !v.Policy().Empty())) {
 			scope = "private"
 		}
 		o.Int("ttlMs", d.settings.CacheTTL.Milliseconds()).String("cacheScope", scope)

@@ -75,7 +75,7 @@ func (d *Dispatcher) discover(req *Request) ([]byte, error) {
 		Raw("capabilities", d.capabilities(req.ProtocolVersion)).
 		StringIf("instructions", d.instructions()).
 		Raw("_meta", meta)
-	d.cacheHints(req, o, false)
+	d.cacheHints(context.Background(), req, o, false)
 	return o.Bytes(), nil
 }
 

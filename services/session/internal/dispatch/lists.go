@@ -73,14 +73,14 @@ func (d *Dispatcher) list(ctx context.Context, req *Request, l Listing) ([]byte,
 	if next != "" {
 		o.String("nextCursor", next)
 	}
-	d.cacheHints(req, o, true)
+	d.cacheHints(ctx, req, o, true)
 	return o.Bytes(), nil
 }
 
 // Page is the one place that cuts listings, for the MCP methods and the REST API
 // alike: the page of l after cursor (an MCP cursor, "" for the first page) and the
 // cursor of the next page ("" on the last). Entries the principal of ctx may not use
-// are left out (listable); the page still holds up to size entries (0 or more than
+// are left out (listable), and so is what the request's virtual server does not select; the page still holds up to size entries (0 or more than
 // session.page_size: session.page_size) and its cursor continues after the last one
 // shown. A bad cursor is a *mcpjson.Error (invalid params).
 func (d *Dispatcher) Page(ctx context.Context, l Listing, cursor string, size int) ([]catalogue.Entry, string, error) {
@@ -99,11 +99,11 @@ func (d *Dispatcher) Page(ctx context.Context, l Listing, cursor string, size in
 		page []catalogue.Entry
 		more bool
 	)
-	if p := d.policy(); p.Empty() {
+	if p, v := d.policy(), d.view(ctx); p.Empty() && v == nil {
 		page, more = catalogue.Page(listings[l].entries(snap), after, size)
 	} else {
 		who, _ := principal.FromContext(ctx)
-		page, more = catalogue.FilteredPage(listings[l].entries(snap), after, size, d.listable(p, who, listings[l].kind))
+		page, more = catalogue.FilteredPage(listings[l].entries(snap), after, size, d.listable(p, v, who, listings[l].kind))
 	}
 	if !more || len(page) == 0 {
 		return page, "", nil

@@ -24,6 +24,7 @@ func (d *Dispatcher) getPrompt(ctx context.Context, req *Request, emit Emit) ([]
 		return nil, err
 	}
 	entry, ok := snap.Prompt(p.Name)
+	entry, ok = d.visible(ctx, policy.KindPrompt, p.Name, entry, ok)
 	if err := d.authorize(ctx, req, policy.KindPrompt, p.Name, entryIf(entry, ok), promptArguments(p.Arguments)); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) 
 		return nil, err
 	}
 	entry, ok := snap.Resource(p.URI)
+	entry, ok = d.visible(ctx, policy.KindResource, p.URI, entry, ok)
 	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
 		return nil, err
 	}
@@ -47,11 +48,11 @@ func (d *Dispatcher) readResource(ctx context.Context, req *Request, emit Emit) 
 		return resp, resp.GetInputRequired(), nil
 	}
 	return withClientInput(d, callCtx, req, cc, t, p.URI, emit, call, func(resp *providerv1.ReadResourceResponse) ([]byte, error) {
-		return d.resourceResult(req, t, resp)
+		return d.resourceResult(callCtx, req, t, resp)
 	})
 }
 
-func (d *Dispatcher) resourceResult(req *Request, t target, resp *providerv1.ReadResourceResponse) ([]byte, error) {
+func (d *Dispatcher) resourceResult(ctx context.Context, req *Request, t target, resp *providerv1.ReadResourceResponse) ([]byte, error) {
 	contents := resp.GetContents()
 	if len(contents) == 0 {
 		contents = []byte("[]")
@@ -63,6 +64,6 @@ func (d *Dispatcher) resourceResult(req *Request, t target, resp *providerv1.Rea
 	if m := resp.GetMeta(); mcpjson.IsObject(m) && json.Valid(m) {
 		o.Raw("_meta", m)
 	}
-	d.cacheHints(req, o, true)
+	d.cacheHints(ctx, req, o, true)
 	return o.Bytes(), nil
 }

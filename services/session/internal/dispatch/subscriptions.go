@@ -9,7 +9,6 @@ import (
 
 	sessionv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/session/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
-	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/fanout"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
@@ -48,6 +47,7 @@ func (d *Dispatcher) subscribe(ctx context.Context, req *Request, on bool) ([]by
 		return nil, errCatalogueNotLoaded
 	}
 	entry, ok := snap.Resource(p.URI)
+	entry, ok = d.visible(ctx, policy.KindResource, p.URI, entry, ok)
 	// Updates of a resource tell about it: subscribing needs the permission to read it.
 	if err := d.authorize(ctx, req, policy.KindResource, p.URI, entryIf(entry, ok), nil); err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (d *Dispatcher) listen(ctx context.Context, req *Request, emit Emit) ([]byt
 			var entry *catalogue.Entry
 			if snap != nil {
 				e, ok := snap.Resource(uri)
-				entry = entryIf(e, ok)
+				entry = entryIf(d.visible(ctx, policy.KindResource, uri, e, ok))
 			}
 			if err := d.authorize(ctx, req, policy.KindResource, uri, entry, nil); err != nil {
 				return nil, err
@@ -203,7 +203,7 @@ func acknowledged(tools, prompts, resources bool, uris, taskIDs []string) []byte
 // another principal than the listener's (whose task is never found, as in findTask).
 func (d *Dispatcher) taskNotification(ctx context.Context, subID []byte, id string, reported map[string]string) *sessionv1.HandleResponse {
 	t, err := d.tasks.Store().Get(ctx, id)
-	if err != nil || t.SessionID != "" || subtle.ConstantTimeCompare([]byte(t.Owner), []byte(principal.OwnerOf(ctx))) != 1 {
+	if err != nil || t.SessionID != "" || subtle.ConstantTimeCompare([]byte(t.Owner), []byte(OwnerOf(ctx))) != 1 {
 		return nil
 	}
 	state := string(t.Status) + "/" + strconv.FormatInt(t.UpdatedUnixMs, 10)

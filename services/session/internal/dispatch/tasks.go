@@ -18,6 +18,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/mcpversion"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+	"github.com/mcpmesh/mcpmesh/services/kit/virtualserver"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/tasks"
@@ -166,7 +167,7 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 	}
 	now := time.Now().UnixMilli()
 	task := tasks.Task{
-		ID: newTaskID(), SessionID: req.sessionID(), Owner: principal.OwnerOf(ctx), Status: tasks.Working,
+		ID: newTaskID(), SessionID: req.sessionID(), Owner: OwnerOf(ctx), Status: tasks.Working,
 		StatusMessage: "The operation is now in progress.",
 		CreatedUnixMs: now, UpdatedUnixMs: now, TTLMs: ttl, PollIntervalMs: s.PollInterval.Milliseconds(),
 	}
@@ -190,6 +191,7 @@ func (d *Dispatcher) startToolTask(ctx context.Context, req *Request, ttlMs int6
 		// The run outlives the request; its provider calls still act for the caller.
 		runCtx = principal.NewContext(runCtx, who)
 	}
+	runCtx = virtualserver.NewContext(runCtx, virtualserver.FromContext(ctx))
 	if req.stateless() {
 		job.start = newTaskStart()
 	}
@@ -239,7 +241,7 @@ func (d *Dispatcher) checkPrincipalTaskLimit(ctx context.Context) error {
 	if limit <= 0 || !ok || p.Method == principal.MethodAnonymous {
 		return nil
 	}
-	n, err := d.tasks.Store().CountActiveOwned(ctx, principal.OwnerOf(ctx))
+	n, err := d.tasks.Store().CountActiveOwned(ctx, OwnerOf(ctx))
 	if err != nil {
 		d.logger.WarnContext(ctx, "count the principal's tasks", "error", err)
 		return mcpjson.Errorf(mcpjson.CodeInternal, "the task store is unavailable; try again")
@@ -567,7 +569,7 @@ func (d *Dispatcher) findTask(ctx context.Context, req *Request) (tasks.Task, er
 	t, err := d.tasks.Store().Get(ctx, id)
 	// Another principal's task is answered exactly as a missing one.
 	if errors.Is(err, tasks.ErrNotFound) || (err == nil && (t.SessionID != req.sessionID() ||
-		subtle.ConstantTimeCompare([]byte(t.Owner), []byte(principal.OwnerOf(ctx))) != 1)) {
+		subtle.ConstantTimeCompare([]byte(t.Owner), []byte(OwnerOf(ctx))) != 1)) {
 		return tasks.Task{}, invalidParams("Failed to retrieve task: Task not found")
 	}
 	if err != nil {

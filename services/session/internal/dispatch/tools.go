@@ -39,6 +39,7 @@ func (d *Dispatcher) callTool(ctx context.Context, req *Request, emit Emit) ([]b
 		return nil, err
 	}
 	entry, ok := snap.Tool(p.Name)
+	entry, ok = d.visible(ctx, policy.KindTool, p.Name, entry, ok)
 	if err := d.authorize(ctx, req, policy.KindTool, p.Name, entryIf(entry, ok), args); err != nil {
 		return nil, err
 	}

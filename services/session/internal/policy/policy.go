@@ -88,8 +88,13 @@ type Policy struct {
 // ruleDefault names the default in decisions.
 const ruleDefault = "default"
 
-// New compiles cfg. A problem names its rule and key; every problem is reported.
-func New(cfg Config) (*Policy, error) {
+// New compiles cfg, the section auth.policy. A problem names its rule and key; every
+// problem is reported.
+func New(cfg Config) (*Policy, error) { return NewAt("auth.policy", cfg) }
+
+// NewAt compiles cfg found at the configuration key at (a virtual server's policy has
+// its own), which problems name.
+func NewAt(at string, cfg Config) (*Policy, error) {
 	env, err := newEnv()
 	if err != nil {
 		return nil, err
@@ -103,10 +108,10 @@ func New(cfg Config) (*Policy, error) {
 	case DefaultDeny:
 		p.defaultAllow = false
 	default:
-		errs = append(errs, fmt.Errorf("auth.policy.default: %q is not allow or deny", cfg.Default))
+		errs = append(errs, fmt.Errorf("%s.default: %q is not allow or deny", at, cfg.Default))
 	}
 	for i, rc := range cfg.Rules {
-		r, err := compileRule(env, i, rc)
+		r, err := compileRule(env, at, i, rc)
 		if err != nil {
 			errs = append(errs, err)
 			continue

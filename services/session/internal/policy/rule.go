@@ -20,12 +20,12 @@ type rule struct {
 	allow, listing cel.Program
 }
 
-func compileRule(env *cel.Env, index int, rc Rule) (*rule, error) {
+func compileRule(env *cel.Env, section string, index int, rc Rule) (*rule, error) {
 	r := &rule{name: rc.Name, scopes: rc.RequireScopes}
 	if r.name == "" {
 		r.name = fmt.Sprintf("rules[%d]", index)
 	}
-	at := fmt.Sprintf("auth.policy.rules[%d]", index)
+	at := fmt.Sprintf("%s.rules[%d]", section, index)
 	if rc.Name != "" {
 		at += " (" + rc.Name + ")"
 	}
