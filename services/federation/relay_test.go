@@ -100,7 +100,7 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 				if caps.Elicitation != nil {
 					kinds = append(kinds, "elicitation")
 				}
-				if caps.RootsV2 != nil {
+				if caps.RootsV2 != nil { //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 					kinds = append(kinds, "roots")
 				}
 			}
