@@ -100,6 +100,27 @@ func (c clientCapabilities) allows(method string) bool {
 	return false
 }
 
+// clientCapabilitiesKey is the _meta key that carries a request's client capabilities
+// (SEP-2575); a server reads it before its session's capabilities.
+const clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
+
+// relayable is what the federation declares to upstreams, narrowed to what the client
+// declared: an upstream that reads a call's capabilities asks only for input the
+// client can give (the session's capabilities are the federation's, for every client).
+func (c clientCapabilities) relayable() map[string]any {
+	out := map[string]any{}
+	if c.allows("sampling/createMessage") {
+		out["sampling"] = map[string]any{}
+	}
+	if c.allows("elicitation/create") {
+		out["elicitation"] = map[string]any{"form": map[string]any{}}
+	}
+	if c.allows("roots/list") {
+		out["roots"] = map[string]any{}
+	}
+	return out
+}
+
 // ownerOf binds a paused call to the client that may resume it: its session (stateful
 // clients) and its declared identity.
 func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
@@ -134,6 +155,7 @@ func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.Request
 		params.Meta = mcp.Meta{}
 	}
 	params.Meta[callMetaKey] = fc.ref
+	params.Meta[clientCapabilitiesKey] = fc.caps.relayable()
 	go func() {
 		defer close(fc.done)
 		defer cancel()
@@ -375,30 +397,38 @@ func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessag
 	return &res, nil
 }
 
-func (u *upstream) relayElicitation(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-	var res mcp.ElicitResult
-	if err := u.relaySessionRequest(ctx, "elicitation/create", req.Params, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
-}
-
-// relayRoots answers an upstream's roots/list from the client of its call; other
-// requests pass (the SDK client has no handler for roots/list to set).
-func (u *upstream) relayRoots(next mcp.MethodHandler) mcp.MethodHandler {
+// relayAsSent relays roots/list and elicitation/create before the SDK client's own
+// handling; other requests pass. The SDK client has no handler for roots/list to set,
+// and it checks an elicitation's schema against its own reading of the spec before its
+// handler runs (refusing, for one, a titled multi-select whose items also say
+// "type":"string") and fills the schema's defaults into the answer after: a relay
+// passes the request and the answer as sent, and the client that answers judges the
+// schema, as it would talking to the upstream directly.
+func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if method != "roots/list" {
-			return next(ctx, method, req)
+		switch method {
+		case "roots/list":
+			params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			if params == nil {
+				params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			}
+			var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+				return nil, err
+			}
+			return &res, nil
+		case "elicitation/create":
+			params, _ := req.GetParams().(*mcp.ElicitParams)
+			if params == nil {
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "elicitation/create without params"}
+			}
+			var res mcp.ElicitResult
+			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+				return nil, err
+			}
+			return &res, nil
 		}
-		params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
-		if params == nil {
-			params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
-		}
-		var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
-		if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
-			return nil, err
-		}
-		return &res, nil
+		return next(ctx, method, req)
 	}
 }
 

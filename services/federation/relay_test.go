@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,42 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 				uris = append(uris, r.URI)
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "roots: " + strings.Join(uris, " ")}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "enums", Description: "Asks the client to pick from enums."},
+		func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			pick := &mcp.ElicitParams{Message: "Pick", RequestedSchema: json.RawMessage(enumSchema)}
+			answer, ok := req.Params.InputResponses["pick"].(*mcp.ElicitResult)
+			if ip := req.Session.InitializeParams(); ip != nil && ip.ProtocolVersion < statelessVersion {
+				// Asked on the session, as the Go SDK's conformance server does (the
+				// SDK's own translation of input requests checks the schema first).
+				var err error
+				if answer, err = req.Session.Elicit(ctx, pick); err != nil {
+					return nil, nil, err
+				}
+			} else if !ok {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{"pick": pick}}, nil, nil
+			}
+			content, err := json.Marshal(answer.Content)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: answer.Action + " " + string(content)}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "caps", Description: "Tells which input kinds the caller declared."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			var kinds []string
+			if caps := req.ClientCapabilities(); caps != nil {
+				if caps.Sampling != nil {
+					kinds = append(kinds, "sampling")
+				}
+				if caps.Elicitation != nil {
+					kinds = append(kinds, "elicitation")
+				}
+				if caps.RootsV2 != nil { //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
+					kinds = append(kinds, "roots")
+				}
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Join(kinds, " ")}}}, nil, nil
 		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless}))
 	t.Cleanup(srv.Close)
@@ -430,5 +467,87 @@ func TestCallRefInReadsMetaOnly(t *testing.T) {
 		if got := u.callRefIn([]byte(body)) != nil; got != want {
 			t.Errorf("%s: recognised %v, want %v", body, got, want)
 		}
+	}
+}
+
+// enumSchema is an elicitation schema as the Go SDK's conformance server sends it for
+// SEP-1330: its titled multi-select's items say "type":"string" beside anyOf, which
+// the SDK client's own check refuses.
+const enumSchema = `{"type":"object","properties":{` +
+	`"titledMulti":{"type":"array","items":{"type":"string","anyOf":[{"const":"v1","title":"One"},{"const":"v2","title":"Two"}]}}}}`
+
+// An elicitation reaches the client with its schema as the upstream sent it, and the
+// client's answer reaches the upstream: the federation leaves judging the schema to
+// the client. (The client declines: the upstream's SDK checks an accepted answer's
+// schema itself, with the same check.)
+func TestRelayElicitationAsSent(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			_, c := relayFixture(t, version, 0)
+			rc := func() *mcpv1.RequestContext {
+				rc := samplingClient("s1")
+				rc.Client.Capabilities = []byte(`{"elicitation":{"form":{}}}`)
+				return rc
+			}
+			resp, err := callTool(t, c, "enums", `{}`, rc())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ir := resp.GetInputRequired()
+			if ir == nil || len(ir.GetInputRequests()) != 1 {
+				t.Fatalf("want input_required with one request, got %v", resp)
+			}
+			var key string
+			for k, raw := range ir.GetInputRequests() {
+				var r struct {
+					Method string `json:"method"`
+					Params struct {
+						RequestedSchema any `json:"requestedSchema"`
+					} `json:"params"`
+				}
+				var want any
+				_ = json.Unmarshal([]byte(enumSchema), &want)
+				if err := json.Unmarshal(raw, &r); err != nil || r.Method != "elicitation/create" || !reflect.DeepEqual(r.Params.RequestedSchema, want) {
+					t.Fatalf("relayed %s", raw)
+				}
+				key = k
+			}
+			answer := rc()
+			answer.InputResponses = map[string][]byte{key: []byte(`{"action":"decline"}`)}
+			answer.RequestState = ir.GetRequestState()
+			resp, err = callTool(t, c, "enums", `{}`, answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); isErr || text != "decline null" {
+				t.Errorf("result %q (error %v)", text, isErr)
+			}
+		})
+	}
+}
+
+// A forwarded call carries its caller's capabilities (those the federation can relay) in
+// _meta, so an upstream that reads a request's capabilities asks only for input the
+// caller can give, not for everything the federation declared on its session.
+func TestRelayForwardsTheCallersCapabilities(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			_, c := relayFixture(t, version, 0)
+			for declared, want := range map[string]string{
+				`{"sampling":{}}`: "sampling",
+				`{"elicitation":{},"roots":{"listChanged":true},"experimental":{}}`: "elicitation roots",
+				`{}`: "",
+			} {
+				rc := samplingClient("s1")
+				rc.Client.Capabilities = []byte(declared)
+				resp, err := callTool(t, c, "caps", `{}`, rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if text, isErr := resultText(t, resp); isErr || text != want {
+					t.Errorf("declared %s: the upstream saw %q (error %v), want %q", declared, text, isErr, want)
+				}
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
@@ -133,11 +134,14 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 			RootsV2:  &mcp.RootCapabilities{},     //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 		},
 		CreateMessageWithToolsHandler: u.relayCreateMessage, //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-		ElicitationHandler:            u.relayElicitation,
+		// Set so that elicitation is declared; relayAsSent answers before it runs.
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "elicitation/create is relayed before this handler"}
+		},
 		// A 2026-07-28 upstream's input_required results are relayed, not fulfilled here.
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
-	client.AddReceivingMiddleware(u.relayRoots)
+	client.AddReceivingMiddleware(u.relayAsSent)
 	s, err := client.Connect(connCtx, t, u.sessionOptions)
 	if err != nil {
 		endConn()

