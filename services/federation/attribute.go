@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Which forwarded call a session-level request belongs to. A request of the stateful
@@ -75,11 +77,11 @@ func (u *upstream) sightRequest(ref string, line []byte) {
 func requestKey(method string, params json.RawMessage) (string, bool) {
 	var p any
 	switch method {
-	case "sampling/createMessage":
+	case mcpproto.MethodSamplingCreateMessage:
 		p = new(mcp.CreateMessageWithToolsParams) //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-	case "elicitation/create":
+	case mcpproto.MethodElicitationCreate:
 		p = new(mcp.ElicitParams)
-	case "roots/list":
+	case mcpproto.MethodRootsList:
 		p = new(mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 	default:
 		return "", false

@@ -18,6 +18,7 @@ import (
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 )
 
 // Relaying an upstream's requests for client input (sampling, elicitation, roots) to
@@ -90,32 +91,28 @@ type clientCapabilities struct {
 func (c clientCapabilities) allows(method string) bool {
 	declared := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 	switch method {
-	case "sampling/createMessage":
+	case mcpproto.MethodSamplingCreateMessage:
 		return declared(c.Sampling)
-	case "elicitation/create":
+	case mcpproto.MethodElicitationCreate:
 		return declared(c.Elicitation)
-	case "roots/list":
+	case mcpproto.MethodRootsList:
 		return declared(c.Roots)
 	}
 	return false
 }
-
-// clientCapabilitiesKey is the _meta key that carries a request's client capabilities
-// (SEP-2575); a server reads it before its session's capabilities.
-const clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
 
 // relayable is what the federation declares to upstreams, narrowed to what the client
 // declared: an upstream that reads a call's capabilities asks only for input the
 // client can give (the session's capabilities are the federation's, for every client).
 func (c clientCapabilities) relayable() map[string]any {
 	out := map[string]any{}
-	if c.allows("sampling/createMessage") {
+	if c.allows(mcpproto.MethodSamplingCreateMessage) {
 		out["sampling"] = map[string]any{}
 	}
-	if c.allows("elicitation/create") {
+	if c.allows(mcpproto.MethodElicitationCreate) {
 		out["elicitation"] = map[string]any{"form": map[string]any{}}
 	}
-	if c.allows("roots/list") {
+	if c.allows(mcpproto.MethodRootsList) {
 		out["roots"] = map[string]any{}
 	}
 	return out
@@ -155,7 +152,7 @@ func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.Request
 		params.Meta = mcp.Meta{}
 	}
 	params.Meta[callMetaKey] = fc.ref
-	params.Meta[clientCapabilitiesKey] = fc.caps.relayable()
+	params.Meta[mcpproto.MetaClientCapabilities] = fc.caps.relayable()
 	go func() {
 		defer close(fc.done)
 		defer cancel()
@@ -391,7 +388,7 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 
 func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	var res mcp.CreateMessageWithToolsResult //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-	if err := u.relaySessionRequest(ctx, "sampling/createMessage", req.Params, &res); err != nil {
+	if err := u.relaySessionRequest(ctx, mcpproto.MethodSamplingCreateMessage, req.Params, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -407,7 +404,7 @@ func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessag
 func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
-		case "roots/list":
+		case mcpproto.MethodRootsList:
 			params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 			if params == nil {
 				params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
@@ -417,7 +414,7 @@ func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, err
 			}
 			return &res, nil
-		case "elicitation/create":
+		case mcpproto.MethodElicitationCreate:
 			params, _ := req.GetParams().(*mcp.ElicitParams)
 			if params == nil {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "elicitation/create without params"}

@@ -18,9 +18,10 @@
 // the MCP endpoint; whoami is what the witness provider's tool of that name answered
 // (the claims of the mesh's assertion it received).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
-const OVERALL_TIMEOUT_MS = 30_000;
+import { OVERALL_TIMEOUT_MS, check, sdkVersion } from './report.mjs';
+
+export { check, text } from './report.mjs';
 
 // OAuthRun is one run of a client script: its settings, its report and its steps.
 export class OAuthRun {
@@ -37,10 +38,7 @@ export class OAuthRun {
     this.username = this.#env('OAUTH_USERNAME');
     this.password = this.#env('OAUTH_PASSWORD');
     this.stepUpTool = this.#env('STEP_UP_TOOL');
-    const sdkVersion = JSON.parse(
-      readFileSync(new URL(`./node_modules/${sdkPackage}/package.json`, import.meta.url), 'utf8'),
-    ).version;
-    this.report = { ok: false, sdkPackage, sdkVersion, nodeVersion: process.version, url, steps: [], http: [], authorizations: [], tokens: [] };
+    this.report = { ok: false, sdkPackage, sdkVersion: sdkVersion(sdkPackage), nodeVersion: process.version, url, steps: [], http: [], authorizations: [], tokens: [] };
     this.failed = false;
     setTimeout(() => {
       console.error(`${scriptName}: gave up after ${OVERALL_TIMEOUT_MS} ms`);
@@ -212,15 +210,6 @@ export class OAuthRun {
     this.pendingCallback = undefined;
     return callback;
   }
-}
-
-export function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// text joins the text content of a tool result.
-export function text(content) {
-  return (content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 }
 
 // claims reads a JWT's payload (the client does not verify it: the gateway does).

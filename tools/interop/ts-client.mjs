@@ -18,13 +18,13 @@
 // transportErrors: [{during, error}]}]}.
 // Exits 0 only if every step of every run passed; 1 on a failed step or the overall
 // timeout; 2 on bad usage. Failures are also described on stderr.
-import { readFileSync } from 'node:fs';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const OVERALL_TIMEOUT_MS = 30_000;
+import { check, newReport, text } from './report.mjs';
+
 const REQUEST_TIMEOUT_MS = 10_000;
 const UPDATE_DEADLINE_MS = 10_000;
 const WATCHED_URI = 'test://watched-resource';
@@ -37,30 +37,7 @@ if (!url) {
   process.exit(2);
 }
 
-const sdkVersion = JSON.parse(
-  readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url), 'utf8'),
-).version;
-const report = { ok: false, sdkVersion, nodeVersion: process.version, url, runs: [] };
-
-function finish(ok) {
-  report.ok = ok;
-  process.stdout.write(JSON.stringify(report) + '\n');
-  process.exit(ok ? 0 : 1);
-}
-
-setTimeout(() => {
-  console.error(`ts-client: gave up after ${OVERALL_TIMEOUT_MS} ms`);
-  report.timedOut = true;
-  finish(false);
-}, OVERALL_TIMEOUT_MS);
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function text(content) {
-  return (content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-}
+const { report, finish } = newReport('ts-client', '@modelcontextprotocol/sdk', url, { runs: [] });
 
 // listAll follows nextCursor through every page of a list method.
 async function listAll(list, key) {

@@ -18,12 +18,12 @@
 // shape of ts-client.mjs's report with one run. Exits 0 only if every step passed; 1 on
 // a failed step or the overall timeout; 2 on bad usage. Failures are also described on
 // stderr.
-import { readFileSync } from 'node:fs';
 
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
+import { check, newReport, text } from './report.mjs';
+
 const PROTOCOL_VERSION = '2026-07-28';
-const OVERALL_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const UPDATE_DEADLINE_MS = 10_000;
 const WATCHED_URI = 'test://watched-resource';
@@ -36,30 +36,7 @@ if (!url) {
   process.exit(2);
 }
 
-const sdkVersion = JSON.parse(
-  readFileSync(new URL('./node_modules/@modelcontextprotocol/client/package.json', import.meta.url), 'utf8'),
-).version;
-const report = { ok: false, sdkVersion, nodeVersion: process.version, url, runs: [] };
-
-function finish(ok) {
-  report.ok = ok;
-  process.stdout.write(JSON.stringify(report) + '\n');
-  process.exit(ok ? 0 : 1);
-}
-
-setTimeout(() => {
-  console.error(`ts2-client: gave up after ${OVERALL_TIMEOUT_MS} ms`);
-  report.timedOut = true;
-  finish(false);
-}, OVERALL_TIMEOUT_MS);
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function text(content) {
-  return (content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-}
+const { report, finish } = newReport('ts2-client', '@modelcontextprotocol/client', url, { runs: [] });
 
 const run = { requested: PROTOCOL_VERSION, protocolVersion: null, protocolEra: null, sessionId: null, steps: [], http: [], transportErrors: [] };
 report.runs.push(run);

@@ -53,6 +53,14 @@ const (
 	MethodSubscriptionsListen = "subscriptions/listen"
 )
 
+// Requests a server makes of the client for input (server-to-client requests before
+// 2026-07-28, input requests of an input_required result from then on).
+const (
+	MethodSamplingCreateMessage = "sampling/createMessage"
+	MethodElicitationCreate     = "elicitation/create"
+	MethodRootsList             = "roots/list"
+)
+
 // Notifications the mesh sends or acts on.
 const (
 	NotificationInitialized               = "notifications/initialized"

@@ -3,10 +3,11 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
-	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
 	"slices"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/jsonenc"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 )
 
@@ -155,11 +156,11 @@ func declared(v json.RawMessage) bool { return mcpjson.IsObject(v) }
 // MRTR does not allow) and whether the client declared it.
 func requiredCapability(r inputRequest, caps clientCapabilities) (string, bool) {
 	switch r.Method {
-	case "sampling/createMessage":
+	case mcpproto.MethodSamplingCreateMessage:
 		return "sampling", declared(caps.Sampling)
-	case "roots/list":
+	case mcpproto.MethodRootsList:
 		return "roots", declared(caps.Roots)
-	case "elicitation/create":
+	case mcpproto.MethodElicitationCreate:
 		if caps.Elicitation == nil {
 			return "elicitation", false
 		}

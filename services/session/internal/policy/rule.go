@@ -12,9 +12,10 @@ import (
 
 // rule is a compiled Rule.
 type rule struct {
-	name                     string
-	tools, resources, prompt []glob
-	scopes                   []string
+	name string
+	// names are the capabilities the rule covers.
+	names  *Selection
+	scopes []string
 	// allow is the condition (nil without one); listing is the same condition built for
 	// partial evaluation with the arguments unknown, only when it uses them.
 	allow, listing cel.Program
@@ -30,21 +31,11 @@ func compileRule(env *cel.Env, section string, index int, rc Rule) (*rule, error
 		at += " (" + rc.Name + ")"
 	}
 	var errs []error
-	globs := func(key string, patterns []string) []glob {
-		var out []glob
-		for _, pat := range patterns {
-			g, err := compileGlob(pat)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s.%s: %w", at, key, err))
-				continue
-			}
-			out = append(out, g)
-		}
-		return out
+	names, err := NewSelection(at, rc.Tools, rc.Resources, rc.Prompts)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	r.tools = globs("tools", rc.Tools)
-	r.resources = globs("resources", rc.Resources)
-	r.prompt = globs("prompts", rc.Prompts)
+	r.names = names
 	if len(rc.Tools)+len(rc.Resources)+len(rc.Prompts) == 0 {
 		errs = append(errs, fmt.Errorf(`%s: names no tools, resources or prompts (use tools: ["*"] to cover every tool)`, at))
 	}
@@ -105,23 +96,7 @@ func usesVariable(ast *cel.Ast, name string) bool {
 	return false
 }
 
-func (r *rule) matches(c Capability) bool {
-	var globs []glob
-	switch c.Kind {
-	case KindTool:
-		globs = r.tools
-	case KindResource:
-		globs = r.resources
-	case KindPrompt:
-		globs = r.prompt
-	}
-	for _, g := range globs {
-		if g.match(c.Name) {
-			return true
-		}
-	}
-	return false
-}
+func (r *rule) matches(c Capability) bool { return r.names.Selects(c.Kind, c.Name) }
 
 // eval runs the condition for a call; an evaluation error (a missing claim, a cost
 // limit) denies.
