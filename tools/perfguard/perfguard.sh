@@ -46,9 +46,9 @@ run() {
   fi
 }
 
-# per_call WHAT STEP FIRST: the median of the dumps FIRST, FIRST+STEP, ... (in dump
+# median_per_call WHAT STEP FIRST: the median of the dumps FIRST, FIRST+STEP, ... (in dump
 # order), divided by the calls of a batch; a line on stderr gives the range.
-per_call() {
+median_per_call() {
   local totals
   mapfile -t totals < <(for f in "$work"/callgrind.out.*.*; do echo "${f##*.} $f"; done | sort -n | cut -d' ' -f2- |
     awk -v s="$2" -v f="$3" 'NR >= f && (NR - f) % s == 0' | while read -r f; do sed -n 's/^totals: //p' "$f"; done | sort -n)
@@ -64,14 +64,14 @@ per_call() {
 if $auth; then
   # Batches without and with authentication alternate in one process.
   run api_key
-  plain=$(per_call "no authentication" 2 1)
-  keyed=$(per_call "an API key" 2 2)
+  plain=$(median_per_call "no authentication" 2 1)
+  keyed=$(median_per_call "an API key" 2 2)
   echo "perfguard: instructions per tools/call: $plain without authentication, $keyed with an API key"
   echo "perfguard: authentication adds $((keyed - plain)) instructions per tools/call: $(awk -v a="$keyed" -v b="$plain" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')"
   exit 0
 fi
 run ""
-per_call=$(per_call "tools/call" 1 1)
+per_call=$(median_per_call "tools/call" 1 1)
 echo "perfguard: instructions per tools/call: $per_call"
 if $update; then
   printf '# Instructions per tools/call through -target=all (make perfguard-update; %s, %s).\n%s\n' \
