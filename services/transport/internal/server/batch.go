@@ -144,8 +144,10 @@ func (s *Server) batchRequest(ctx context.Context, md *transportv1.RequestMetada
 		}
 		switch e := ev.GetEvent().(type) {
 		case *sessionv1.HandleResponse_Result:
+			defer s.readEnd(ctx, events)
 			return jsonrpc.AppendResult(nil, msg.ID, e.Result)
 		case *sessionv1.HandleResponse_Error:
+			defer s.readEnd(ctx, events)
 			return jsonrpc.AppendError(nil, msg.ID, int(e.Error.GetCode()), e.Error.GetMessage(), e.Error.GetData())
 		}
 	}

@@ -110,10 +110,12 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 				return err
 			}
 		case *sessionv1.HandleResponse_Result:
-			return s.readEnd(ctx, events, final(200, jsonrpc.AppendResult(nil, o.id, e.Result)))
+			defer s.readEnd(ctx, events)
+			return final(200, jsonrpc.AppendResult(nil, o.id, e.Result))
 		case *sessionv1.HandleResponse_Error:
+			defer s.readEnd(ctx, events)
 			code := int(e.Error.GetCode())
-			return s.readEnd(ctx, events, final(o.errorStatus(code), jsonrpc.AppendError(nil, o.id, code, e.Error.GetMessage(), e.Error.GetData())))
+			return final(o.errorStatus(code), jsonrpc.AppendError(nil, o.id, code, e.Error.GetMessage(), e.Error.GetData()))
 		}
 	}
 	if gone := s.clientGone(ctx); gone != nil {
@@ -132,14 +134,14 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 	return final(f.httpStatus, jsonrpc.AppendError(nil, o.id, f.code, f.message, nil))
 }
 
-// readEnd reads the end of the session's stream once its answer has arrived and been
-// written (written is what writing it returned), so that the call ends as the session
-// ended it rather than as CANCELLED by this side leaving (kit/streamend).
-func (s *Server) readEnd(ctx context.Context, events grpc.ServerStreamingClient[sessionv1.HandleResponse], written error) error {
+// readEnd reads the end of the session's stream once its answer (a result or an
+// error) has arrived, so that the call ends as the session ended it rather than as
+// CANCELLED by this side leaving (kit/streamend). Callers defer it after writing the
+// answer.
+func (s *Server) readEnd(ctx context.Context, events grpc.ServerStreamingClient[sessionv1.HandleResponse]) {
 	if err := streamend.Read(events.Recv); err != nil && ctx.Err() == nil {
 		s.logger.DebugContext(ctx, "the session's stream did not end after its answer", "error", err)
 	}
-	return written
 }
 
 // notify runs a notification through session.Handle and answers 202 once the session
