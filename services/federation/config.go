@@ -31,6 +31,8 @@ type Config struct {
 	// Breaker guards each upstream: after FailureThreshold consecutive failed calls
 	// its calls fail at once for OpenTimeout.
 	Breaker breaker.Settings `koanf:"breaker"`
+	// Admin are the rules of the upstream admin API (adminsettings.go).
+	Admin AdminSettings `koanf:"admin"`
 }
 
 // Upstream is one upstream MCP server.

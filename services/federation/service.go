@@ -49,6 +49,8 @@ type Deps struct {
 	Lease time.Duration
 	// Health, when set, gets each upstream's status (SERVING while connected).
 	Health HealthReporter
+	// Store keeps the upstreams of the admin API (nil: a MemoryStore of this process).
+	Store UpstreamStore
 }
 
 // Service keeps every configured upstream connected and registered, and every
@@ -57,10 +59,14 @@ type Service struct {
 	*lifecycle.Service
 
 	deps      Deps
+	cfg       Config
 	logger    *slog.Logger
+	breakers  *breaker.Breakers
 	upstreams []*upstream
 	grpc      []*grpcsource.Source
 	first     *firstAttempts
+	// stored are the running upstreams of the store (dynamic.go).
+	stored *storedUpstreams
 }
 
 // New builds the service; nothing connects before it starts.
@@ -79,7 +85,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	// No breaker.Observe: the session's breakers report under the same metric and
 	// provider names in the same process, and two series of one name and labels
 	// would break the scrape. The session's breaker state covers the provider.
-	s := &Service{deps: deps, logger: tel.Logger, first: newFirstAttempts(cfg.ProviderNames())}
+	if deps.Store == nil {
+		deps.Store = NewMemoryStore()
+	}
+	s := &Service{deps: deps, cfg: cfg, logger: tel.Logger, breakers: breakers, first: newFirstAttempts(cfg.ProviderNames()), stored: newStoredUpstreams()}
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
 	}
@@ -115,6 +124,10 @@ func (s *Service) running(ctx context.Context) error {
 			return nil
 		})
 	}
+	s.Go(func(ctx context.Context) error {
+		s.followStore(ctx)
+		return nil
+	})
 	<-ctx.Done()
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
+	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/health"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgdb"
 	"github.com/mcpmesh/mcpmesh/services/registry"
@@ -26,6 +27,7 @@ var migrators = []struct {
 }{
 	{meshconfig.TargetRegistry, registry.Migrate, registry.CheckSchema, registry.Migrations},
 	{meshconfig.TargetSession, session.Migrate, session.CheckSchema, session.Migrations},
+	{meshconfig.TargetFederation, federation.Migrate, federation.CheckSchema, federation.Migrations},
 }
 
 // openDatabase opens the pool of a process whose targets use PostgreSQL and makes sure
@@ -170,4 +172,14 @@ func MigrateDown(ctx context.Context, service string, pool *pgxpool.Pool, logger
 		owners = append(owners, m.target)
 	}
 	return pgdb.MigrationStatus{}, fmt.Errorf("%q owns no tables; name one of %v", service, owners)
+}
+
+// upstreamStore is where the federation keeps the upstreams of its admin API: the
+// database's federation_upstreams table, shared by every replica, or (without a
+// database) the process's memory.
+func (m *Mesh) upstreamStore() federation.UpstreamStore {
+	if m.db == nil {
+		return nil
+	}
+	return federation.NewPGStore(m.db, m.telemetryFor(meshconfig.TargetFederation).Logger)
 }

@@ -56,6 +56,9 @@ type Mesh struct {
 	httpLis    net.Listener
 	adminLis   net.Listener // nil unless admin.listen is set
 	admin      *http.Server
+	// adminRoutes is the admin listener's mux, inside its credential checks (nil
+	// without admin.listen).
+	adminRoutes *http.ServeMux
 	dialer     *dial.Dialer
 	db         *pgxpool.Pool // nil when state is in memory
 	// schemaCurrent is set once the database's tables were seen current.

@@ -146,8 +146,12 @@ func (m *Mesh) initFederation() (*lifecycle.Service, error) {
 		Address:   m.providerAddress(),
 		Lease:     m.cfg.Provider.Lease,
 		Health:    m.grpcServer.Health(),
+		Store:     m.upstreamStore(),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := m.serveUpstreamAdmin(s); err != nil {
 		return nil, err
 	}
 	m.federation = s

@@ -156,6 +156,7 @@ func (m *Mesh) listenAdmin() error {
 	}
 	m.adminLis = lis
 	m.admin = newAdminServer(m.tel, m.logger, m.opts.logLevel)
+	m.adminRoutes, _ = m.admin.Handler.(*http.ServeMux)
 	if path := m.cfg.Admin.Auth.BearerTokenFile; path != "" {
 		token, err := newBearerFile(path)
 		if err != nil {

@@ -306,9 +306,10 @@ func (c Config) RunsGRPC() bool {
 // UsesDatabase reports whether a target of the process uses PostgreSQL when
 // database.url is set: the session and registry services keep their state there, the
 // health service reports it as the DATABASE component, and a gateway that accepts API
-// keys reads them from it.
+// keys reads them from it, and the federation keeps the upstreams of its admin API
+// there.
 func (c Config) UsesDatabase() bool {
-	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry) || c.Runs(TargetHealth) || c.APIKeysInDatabase())
+	return c.Database.Enabled() && (c.Runs(TargetSession) || c.Runs(TargetRegistry) || c.Runs(TargetHealth) || c.Runs(TargetFederation) || c.APIKeysInDatabase())
 }
 
 // APIKeysInDatabase reports whether the process runs a gateway that reads its API keys
