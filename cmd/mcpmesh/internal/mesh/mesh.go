@@ -59,8 +59,8 @@ type Mesh struct {
 	// adminRoutes is the admin listener's mux, inside its credential checks (nil
 	// without admin.listen).
 	adminRoutes *http.ServeMux
-	dialer     *dial.Dialer
-	db         *pgxpool.Pool // nil when state is in memory
+	dialer      *dial.Dialer
+	db          *pgxpool.Pool // nil when state is in memory
 	// schemaCurrent is set once the database's tables were seen current.
 	schemaCurrent atomic.Bool
 	clients       clients
