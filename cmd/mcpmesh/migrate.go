@@ -26,7 +26,7 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	}
 	if action == "down" {
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-			return errors.New("migrate down: name the service whose newest migration to undo: mcpmesh migrate down registry|session [flags]")
+			return errors.New("migrate down: name the service whose newest migration to undo: mcpmesh migrate down registry|session|federation [flags]")
 		}
 		service, args = args[0], args[1:]
 	}
@@ -34,7 +34,7 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 		"Creates or updates the PostgreSQL tables of the targets (default: all, so every table), under\n"+
 			"an advisory lock so replicas starting together do not race, and exits. The database comes\n"+
 			"from -database.url, the config file or MCPMESH_DATABASE_URL. `status` lists every migration,\n"+
-			"applied or pending; `down SERVICE` undoes the newest applied migration of registry or session.")
+			"applied or pending; `down SERVICE` undoes the newest applied migration of registry, session or federation.")
 	file := fs.String("config", "", "YAML configuration file")
 	fs.String("database.url", "", "PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/mcpmesh?sslmode=disable")
 	fs.String("database.password_file", "", "file holding the password (overrides the URL's)")

@@ -161,7 +161,7 @@ func MigrationStatus(ctx context.Context, cfg meshconfig.Config, pool *pgxpool.P
 }
 
 // MigrateDown undoes the newest applied migration of service (a target that owns
-// tables: registry or session).
+// tables: registry, session or federation).
 func MigrateDown(ctx context.Context, service string, pool *pgxpool.Pool, logger *slog.Logger) (pgdb.MigrationStatus, error) {
 	var owners []string
 	for _, m := range migrators {

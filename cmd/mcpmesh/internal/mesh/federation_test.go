@@ -30,6 +30,12 @@ import (
 // upstreams as its only providers, and returns its base URL.
 func federatedMesh(t testing.TB, upstreams ...federation.Upstream) string {
 	t.Helper()
+	return startWith(t, federatedConfig(t, upstreams...))
+}
+
+// federatedConfig is the configuration of federatedMesh.
+func federatedConfig(t testing.TB, upstreams ...federation.Upstream) meshconfig.Config {
+	t.Helper()
 	cfg := allInOne(t)
 	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
 		meshconfig.TargetTransport, meshconfig.TargetHealth, meshconfig.TargetGateway}, ",")
@@ -44,7 +50,7 @@ func federatedMesh(t testing.TB, upstreams ...federation.Upstream) string {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, cfg)
+	return cfg
 }
 
 // meshSession connects the official Go SDK client to the mesh's /mcp at the latest
