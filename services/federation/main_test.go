@@ -4,9 +4,11 @@ import (
 	"log/slog"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain starts PostgreSQL lazily for the store tests that ask for a database and
+// checks for leaked goroutines (pgtest.Main runs goleak).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -93,6 +93,8 @@ func (m *MemoryStore) Follow(ctx context.Context, changed func()) {
 	m.followers = append(m.followers, changed)
 	i := len(m.followers) - 1
 	m.mu.Unlock()
+	// A change made before the follower was added is seen by a read after this.
+	changed()
 	<-ctx.Done()
 	m.mu.Lock()
 	m.followers[i] = func() {}
