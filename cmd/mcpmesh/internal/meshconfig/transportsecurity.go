@@ -17,6 +17,9 @@ var GRPCServices = map[string]string{
 	TargetRegistry:           "mcpmesh.registry.v1.RegistryService",
 	TargetHealth:             "mcpmesh.health.v1.HealthService",
 	TargetProviderEverything: "mcpmesh.provider.v1.ProviderService",
+	// The federation's own service is its upstream admin API (its upstreams' providers
+	// share ProviderService with provider-everything).
+	TargetFederation: "mcpmesh.federation.v1.UpstreamAdminService",
 }
 
 // AllowList is grpc.tls's allow-list of peer identities, by gRPC service.
