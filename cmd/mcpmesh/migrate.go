@@ -83,7 +83,7 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err := mesh.Migrate(ctx, cfg, pool, logger); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fmt.Fprintf(stdout, "migrated the %s tables of %s\n", strings.Join(owners, " and "), cfg.Database.Redacted())
+	fmt.Fprintf(stdout, "migrated the %s tables of %s\n", listed(owners), cfg.Database.Redacted())
 	return nil
 }
 
@@ -99,4 +99,12 @@ func printMigrationStatus(w io.Writer, statuses []pgdb.MigrationStatus) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", st.Service, st.Version, st.File, state, at)
 	}
 	return tw.Flush()
+}
+
+// listed joins names as a sentence does: "a", "a and b", "a, b and c".
+func listed(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -6,5 +6,8 @@
 // filtered per upstream; calls go through a circuit breaker and a timeout per
 // upstream; progress, log messages and cancellation cross the hop. Plain gRPC
 // services (federation.grpc) are presented the same way, their methods as tools
-// (internal/grpcsource, grpc.go).
+// (internal/grpcsource, grpc.go). Upstreams can also be put and deleted at run time
+// through UpstreamAdminService (admin.go), kept in an UpstreamStore (memory, or a
+// PostgreSQL table followed by every replica) and reconciled by each replica
+// (dynamic.go).
 package federation

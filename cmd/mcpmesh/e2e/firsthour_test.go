@@ -58,7 +58,7 @@ func TestFirstHour(t *testing.T) {
 			t.Fatalf("exit %d, last line %q; want 1 and the line naming mcpmesh migrate", code, line)
 		}
 		code, out, line := runToEnd(t, nil, "migrate", "-database.url="+url)
-		if code != 0 || !strings.Contains(out, "migrated the registry and session tables of postgres://") {
+		if code != 0 || !strings.Contains(out, "migrated the registry, session and federation tables of postgres://") {
 			t.Fatalf("migrate: exit %d, stdout %q, last line %q", code, out, line)
 		}
 		if strings.Contains(out, "pgtest@") || strings.Contains(out, ":pgtest") {
