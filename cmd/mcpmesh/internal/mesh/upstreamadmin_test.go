@@ -1,12 +1,14 @@
 package mesh
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	federationv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/federation/v1"
@@ -198,9 +201,17 @@ func TestUpstreamAdminPutChangeDelete(t *testing.T) {
 		t.Errorf("GET beta: %+v", got.Upstream)
 	}
 
+	if err := servedAs(m, base, "beta", healthpb.HealthCheckResponse_SERVING, true); err != nil {
+		t.Fatalf("before the delete: %v", err)
+	}
+
 	admin.must(http.MethodDelete, "/v1/admin/upstreams/beta", "", nil)
 	waitForTools(t, cs, "a__whoami")
 	wantUnknownTool(t, cs, "c__whoami")
+	// Deregistered, off the process's ProviderService, reported NOT_SERVING.
+	eventually.NoError(t, 10*time.Second, func() error {
+		return servedAs(m, base, "beta", healthpb.HealthCheckResponse_NOT_SERVING, false)
+	}, "beta is gone from the registry and the provider server")
 	if code, body := admin.do(http.MethodGet, "/v1/admin/upstreams/beta", ""); code != http.StatusNotFound {
 		t.Errorf("GET a deleted upstream: %d %s, want 404", code, body)
 	}
@@ -364,6 +375,29 @@ func TestUpstreamAdminReplicasShareTheDatabase(t *testing.T) {
 	if got, want := admin.listed(), []string{"gamma UPSTREAM_SOURCE_API"}; !equalStrings(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
 	}
+}
+
+// servedAs checks how m serves the provider name: in the registry's list (GET
+// /v1/providers) and on the process's ProviderService or not, with its grpc.health.v1
+// status.
+func servedAs(m *Mesh, base, name string, health healthpb.HealthCheckResponse_ServingStatus, served bool) error {
+	if got := slices.Contains(m.providers.Names(), name); got != served {
+		return fmt.Errorf("on the provider server: %v, want %v", got, served)
+	}
+	resp, err := m.grpcServer.Health().Check(context.Background(), &healthpb.HealthCheckRequest{Service: federation.HealthName(name)})
+	if err != nil || resp.GetStatus() != health {
+		return fmt.Errorf("health %v, %v; want %v", resp.GetStatus(), err, health)
+	}
+	r, err := http.Get(base + "/v1/providers")
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if got := strings.Contains(string(body), `"name":"`+name+`"`); got != served {
+		return fmt.Errorf("in the registry's providers: %v, want %v (%s)", got, served, body)
+	}
+	return nil
 }
 
 func equalStrings(a, b []string) bool {
