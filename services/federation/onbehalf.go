@@ -8,6 +8,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 )
@@ -42,9 +44,16 @@ func (o onBehalf) forCaller(ctx context.Context) (context.Context, error) {
 	return withCallerToken(ctx, tok), nil
 }
 
+// CallTool answers a call without a token for its caller with a tool error that says
+// why (the session service shows providers' failures only as "returned an error"); a
+// cancelled or late call stays a failure.
 func (o onBehalf) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ctx, err := o.forCaller(stream.Context())
 	if err != nil {
+		switch st := status.Convert(err); st.Code() {
+		case codes.Unauthenticated, codes.PermissionDenied, codes.Unavailable:
+			return sendIgnoringEOF(stream, toolError(st.Message()))
+		}
 		return err
 	}
 	return o.upstream.CallTool(req, callerStream{ServerStreamingServer: stream, ctx: ctx})
