@@ -32,8 +32,6 @@ type exchanger struct {
 	mu       sync.Mutex
 	cache    map[callerKey]exchangedToken
 	inflight map[callerKey]*exchangeFlight
-	// exchanges counts the token requests made (tests read it).
-	exchanges int
 }
 
 // callerKey names a caller as principal.Key does: the issuer that authenticated the
@@ -107,7 +105,6 @@ func (e *exchanger) token(ctx context.Context, key callerKey, raw string) (strin
 	if !waiting {
 		f = &exchangeFlight{done: make(chan struct{})}
 		e.inflight[key] = f
-		e.exchanges++
 	}
 	e.mu.Unlock()
 	if waiting {
@@ -204,13 +201,6 @@ func (e *exchanger) failure(ctx context.Context, key callerKey, err error) error
 		e.logger.WarnContext(ctx, "token exchange failed: the token endpoint's answer is no token response", "token_url", e.cfg.TokenURL)
 	}
 	return status.Errorf(codes.Unavailable, "the token exchange for upstream %s failed: the identity provider did not answer with a token", e.upstream)
-}
-
-// Exchanges is how many token requests were made (for tests and diagnostics).
-func (e *exchanger) Exchanges() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.exchanges
 }
 
 type callerTokenKey struct{}

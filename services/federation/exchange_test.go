@@ -1,0 +1,225 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
+	"github.com/mcpmesh/mcpmesh/services/kit/principal"
+)
+
+// exchangeFixture is a mesh's assertion keys served as a JWKS, and a token endpoint
+// whose answer the test chooses.
+type exchangeFixture struct {
+	signer   *assertion.Signer
+	answer   func(w http.ResponseWriter, r *http.Request)
+	requests atomic.Int32
+	logs     bytes.Buffer
+	logMu    sync.Mutex
+	ex       *exchanger
+}
+
+func newExchangeFixture(t *testing.T) *exchangeFixture {
+	t.Helper()
+	keys, err := assertion.EphemeralKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &exchangeFixture{}
+	if f.signer, err = assertion.NewSigner(keys, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(keys.JWKS()) }))
+	t.Cleanup(jwks.Close)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
+		f.answer(w, r)
+	}))
+	t.Cleanup(idp.Close)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("fed-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := TokenExchange{
+		TokenURL: idp.URL + "/token", ClientID: "fed", ClientSecretFile: secret,
+		Audience: "docs-api", Scopes: []string{"docs.read"}, AssertionJWKSURL: jwks.URL,
+	}
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.logMu, &f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.ex = newExchanger("docs", cfg, logger)
+	t.Cleanup(f.ex.client.CloseIdleConnections)
+	return f
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (f *exchangeFixture) log() string {
+	f.logMu.Lock()
+	defer f.logMu.Unlock()
+	return f.logs.String()
+}
+
+// call is a provider call's context carrying the assertion of p for audience.
+func (f *exchangeFixture) call(t *testing.T, p *principal.Principal, audience string) (context.Context, string) {
+	t.Helper()
+	tok, _, err := f.signer.Sign(p, audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return metadata.NewIncomingContext(t.Context(), metadata.Pairs(assertion.MetadataKey, tok)), tok
+}
+
+var alice = &principal.Principal{Subject: "alice", Issuer: "https://idp", Method: principal.MethodOAuth}
+
+// A call that names no verified, authenticated caller gets no token, and the
+// identity provider is never asked.
+func TestTokenExchangeNeedsAVerifiedCaller(t *testing.T) {
+	f := newExchangeFixture(t)
+	f.answer = func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "unexpected", http.StatusTeapot) }
+	foreign := newExchangeFixture(t)
+	forged, _ := foreign.call(t, alice, "docs")
+	otherAudience, _ := f.call(t, alice, "search")
+	anonymous, _ := f.call(t, principal.Anonymous, "docs")
+	for name, tc := range map[string]struct {
+		ctx  context.Context
+		want string
+	}{
+		"no assertion":           {t.Context(), "carries no identity assertion"},
+		"signed by another mesh": {forged, "identity assertion was rejected"},
+		"for another provider":   {otherAudience, "identity assertion was rejected"},
+		"anonymous":              {anonymous, "the caller is anonymous"},
+	} {
+		_, err := f.ex.tokenFor(tc.ctx)
+		if st := status.Convert(err); st.Code() != codes.Unauthenticated || !strings.Contains(st.Message(), tc.want) || !strings.Contains(st.Message(), "upstream docs") {
+			t.Errorf("%s: %v; want Unauthenticated naming upstream docs and %q", name, err, tc.want)
+		}
+	}
+	if n := f.requests.Load(); n != 0 {
+		t.Errorf("the identity provider was asked %d times", n)
+	}
+}
+
+// The token request is RFC 8693's: the assertion as a JWT subject token, the
+// federation's client authenticated, an access token for the audience and scopes.
+// Concurrent calls of one caller share one request, and its token is kept.
+func TestTokenExchangeRequestAndCache(t *testing.T) {
+	f := newExchangeFixture(t)
+	ctx, raw := f.call(t, alice, "docs")
+	asked, release := make(chan struct{}, 1), make(chan struct{})
+	f.answer = func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-release
+		id, secret, ok := r.BasicAuth()
+		want := map[string]string{
+			"grant_type":           "urn:ietf:params:oauth:grant-type:token-exchange",
+			"subject_token":        raw,
+			"subject_token_type":   "urn:ietf:params:oauth:token-type:jwt",
+			"requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+			"audience":             "docs-api",
+			"scope":                "docs.read",
+		}
+		for k, v := range want {
+			if got := r.PostFormValue(k); got != v {
+				t.Errorf("token request %s = %q, want %q", k, got, v)
+			}
+		}
+		if !ok || id != "fed" || secret != "fed-secret" {
+			t.Errorf("token request authenticated as %q (basic %v), want the client fed", id, ok)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"alice-at-docs","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":300}`))
+	}
+	var wg sync.WaitGroup
+	tokens := make([]string, 8)
+	for i := range tokens {
+		wg.Go(func() {
+			tok, err := f.ex.tokenFor(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			tokens[i] = tok
+		})
+	}
+	<-asked // the others join the request in flight, or find its token kept
+	close(release)
+	wg.Wait()
+	if tok, err := f.ex.tokenFor(ctx); err != nil || tok != "alice-at-docs" {
+		t.Fatalf("cached token %q, %v", tok, err)
+	}
+	for i, tok := range tokens {
+		if tok != "alice-at-docs" {
+			t.Errorf("call %d got %q", i, tok)
+		}
+	}
+	if n := f.requests.Load(); n != 1 {
+		t.Errorf("%d token requests for one caller, want 1", n)
+	}
+	if strings.Contains(f.log(), "alice-at-docs") || strings.Contains(f.log(), raw) {
+		t.Errorf("the log holds a token:\n%s", f.log())
+	}
+}
+
+// A refusal names the upstream and the OAuth error code, not the provider's text;
+// an answer that is no token response is reported without its body (it may hold a
+// token), in the error and in the log.
+func TestTokenExchangeFailuresLeakNothing(t *testing.T) {
+	for name, tc := range map[string]struct {
+		status int
+		body   string
+		code   codes.Code
+		want   string
+	}{
+		"refused": {http.StatusBadRequest, `{"error":"invalid_grant","error_description":"secret-detail"}`, codes.PermissionDenied,
+			"the token exchange for upstream docs was refused by the identity provider (invalid_grant)"},
+		"server error": {http.StatusInternalServerError, `leaked-body`, codes.Unavailable,
+			"the token exchange for upstream docs failed: the identity provider did not answer with a token"},
+		"not json": {http.StatusOK, `{"access_token":"leaked-token",`, codes.Unavailable,
+			"the token exchange for upstream docs failed: the identity provider did not answer with a token"},
+		"not a bearer token": {http.StatusOK, `{"access_token":"leaked-token","token_type":"N_A","expires_in":60}`, codes.Unavailable,
+			"the token exchange for upstream docs failed: the identity provider issued no bearer access token"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newExchangeFixture(t)
+			f.answer = func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}
+			ctx, _ := f.call(t, alice, "docs")
+			_, err := f.ex.tokenFor(ctx)
+			st := status.Convert(err)
+			if st.Code() != tc.code || st.Message() != tc.want {
+				t.Errorf("%v; want %s %q", err, tc.code, tc.want)
+			}
+			for _, secret := range []string{"secret-detail", "leaked-body", "leaked-token", "fed-secret"} {
+				if strings.Contains(st.Message(), secret) || strings.Contains(f.log(), secret) {
+					t.Errorf("%q leaked: error %q, log:\n%s", secret, st.Message(), f.log())
+				}
+			}
+		})
+	}
+}
