@@ -28,7 +28,10 @@ import (
 // records the token and subject of each tool call and the subjects of every request.
 type exchangeUpstream struct {
 	idp      *testop.Provider
-	audience string
+	audience string // and its name
+	// stateless serves the 2026-07-28 generation (no session); otherwise the
+	// federation's one 2025-11-25 session carries every caller's calls.
+	stateless bool
 
 	mu       sync.Mutex
 	calls    []seenToken // tools/call, in order
@@ -39,7 +42,7 @@ type exchangeUpstream struct {
 type seenToken struct{ token, subject, actor string }
 
 func (u *exchangeUpstream) serve(t *testing.T) string {
-	s := mcp.NewServer(&mcp.Implementation{Name: "docs", Version: "1"}, nil)
+	s := mcp.NewServer(&mcp.Implementation{Name: u.audience, Version: "1"}, nil)
 	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Names the subject of the call's token."},
 		func(_ context.Context, req *mcp.CallToolRequest, _ noArgs) (*mcp.CallToolResult, any, error) {
 			token := strings.TrimPrefix(req.Extra.Header.Get("Authorization"), "Bearer ")
@@ -57,7 +60,7 @@ func (u *exchangeUpstream) serve(t *testing.T) string {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "sub=" + c.Subject}}}, nil, nil
 		})
 	closeSessionsAtEnd(t, s)
-	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: u.stateless})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		c, err := u.idp.VerifyAccessToken(token, u.audience)
@@ -124,20 +127,24 @@ func (b bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
-// Users of the mesh call a federated upstream that takes only tokens for itself: each
-// call carries a token of the calling user, got by token exchange of the mesh's
-// assertion at the identity provider (never the user's own token), kept for the
-// user's next calls; a refused exchange is a clear error; no token reaches the log.
+// Users of the mesh call federated upstreams that take only tokens for themselves, one
+// stateful (the federation's one 2025-11-25 session carries every user's calls) and
+// one stateless (2026-07-28): each call carries a token of the calling user for that
+// upstream, got by token exchange of the mesh's assertion at the identity provider
+// (never the user's own token), and kept for the user's next calls; the federation's
+// own requests carry its own token; a refused exchange is a clear tool error; no
+// token reaches the log.
 func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 	addr := closedAddress(t)
 	resource := "http://" + addr + "/mcp"
+	jwks := "http://" + addr + assertion.JWKSPath
 	idp := testop.Start(t, resource)
-	idp.TrustMeshAssertions(assertion.DefaultIssuer, "http://"+addr+assertion.JWKSPath)
-	upstream := &exchangeUpstream{idp: idp, audience: "docs"}
+	idp.TrustMeshAssertions(assertion.DefaultIssuer, jwks)
 	secretFile := filepath.Join(t.TempDir(), "federation-secret")
 	if err := os.WriteFile(secretFile, []byte(testop.FederationClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	upstreams := []*exchangeUpstream{{idp: idp, audience: "docs"}, {idp: idp, audience: "notes", stateless: true}}
 
 	cfg := allInOne(t)
 	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
@@ -147,13 +154,15 @@ func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 	cfg.Auth.OAuth.Issuer = idp.Issuer
 	cfg.Auth.OAuth.Resource = resource
 	cfg.Auth.OAuth.Scopes = []string{"mcp:tools"}
-	cfg.Federation.Upstreams = []federation.Upstream{{
-		Name: "docs", URL: upstream.serve(t),
-		Auth: federation.Auth{TokenExchange: federation.TokenExchange{
-			TokenURL: idp.Issuer + "/oauth/token", ClientID: testop.FederationClientID, ClientSecretFile: secretFile,
-			Audience: "docs", Scopes: []string{"docs.read"}, AssertionJWKSURL: "http://" + addr + assertion.JWKSPath,
-		}},
-	}}
+	for _, u := range upstreams {
+		cfg.Federation.Upstreams = append(cfg.Federation.Upstreams, federation.Upstream{
+			Name: u.audience, URL: u.serve(t), Prefix: u.audience,
+			Auth: federation.Auth{TokenExchange: federation.TokenExchange{
+				TokenURL: idp.Issuer + "/oauth/token", ClientID: testop.FederationClientID, ClientSecretFile: secretFile,
+				Audience: u.audience, Scopes: []string{u.audience + ".read"}, AssertionJWKSURL: jwks,
+			}},
+		})
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -188,44 +197,50 @@ func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 		return tok
 	}
 	userA, userB := login(idp.Username()), login(testop.SecondUsername)
+	alice, bob := bearerSession(t, base, userA), bearerSession(t, base, userB)
+	waitForTools(t, alice, "docs__whoami", "notes__whoami")
+	call := func(cs *mcp.ClientSession, tool, subject string) {
+		t.Helper()
+		if got, err := callText(t.Context(), cs, tool, map[string]any{}); err != nil || got != "sub="+subject {
+			t.Fatalf("%s as %s: %q, %v; want sub=%s", tool, subject, got, err, subject)
+		}
+	}
+	for _, u := range upstreams {
+		tool := u.audience + "__whoami"
+		call(alice, tool, testop.UserSubject)
+		call(alice, tool, testop.UserSubject)
+		call(bob, tool, testop.SecondUserSubject)
+	}
 
-	alice := bearerSession(t, base, userA)
-	waitForTools(t, alice, "whoami")
-	for range 2 {
-		if got, err := callText(t.Context(), alice, "whoami", map[string]any{}); err != nil || got != "sub="+testop.UserSubject {
-			t.Fatalf("user A's call: %q, %v; want sub=%s", got, err, testop.UserSubject)
+	var exchanged []string // every token an upstream received for a user
+	for _, u := range upstreams {
+		calls, subjects, refused := u.seen()
+		if len(calls) != 3 {
+			t.Fatalf("%s saw %d tool calls, want 3", u.audience, len(calls))
+		}
+		for i, want := range []string{testop.UserSubject, testop.UserSubject, testop.SecondUserSubject} {
+			c := calls[i]
+			if c.subject != want || c.actor != testop.FederationClientID {
+				t.Errorf("%s, call %d: the token names sub %q acted for by %q, want %q by %q", u.audience, i, c.subject, c.actor, want, testop.FederationClientID)
+			}
+			if c.token == userA || c.token == userB {
+				t.Errorf("%s, call %d: the upstream received the client's own token", u.audience, i)
+			}
+			exchanged = append(exchanged, c.token)
+		}
+		if calls[0].token != calls[1].token {
+			t.Errorf("%s: user A's second call carried another token: the exchanged token was not kept", u.audience)
+		}
+		if calls[0].token == calls[2].token {
+			t.Errorf("%s: users A and B were given the same token", u.audience)
+		}
+		if refused != 0 || !slices.Contains(subjects, testop.FederationClientID) {
+			t.Errorf("%s refused %d requests and saw the subjects %v; want none refused, and the federation's own requests (connecting, the catalogue) as %s",
+				u.audience, refused, slices.Compact(slices.Sorted(slices.Values(subjects))), testop.FederationClientID)
 		}
 	}
-	bob := bearerSession(t, base, userB)
-	if got, err := callText(t.Context(), bob, "whoami", map[string]any{}); err != nil || got != "sub="+testop.SecondUserSubject {
-		t.Fatalf("user B's call: %q, %v; want sub=%s", got, err, testop.SecondUserSubject)
-	}
-
-	calls, subjects, refused := upstream.seen()
-	if len(calls) != 3 {
-		t.Fatalf("the upstream saw %d tool calls, want 3", len(calls))
-	}
-	for i, want := range []string{testop.UserSubject, testop.UserSubject, testop.SecondUserSubject} {
-		c := calls[i]
-		if c.subject != want || c.actor != testop.FederationClientID {
-			t.Errorf("call %d: the upstream's token names sub %q acted for by %q, want %q by %q", i, c.subject, c.actor, want, testop.FederationClientID)
-		}
-		if c.token == userA || c.token == userB {
-			t.Errorf("call %d: the upstream received the client's own token", i)
-		}
-	}
-	if calls[0].token != calls[1].token {
-		t.Error("user A's second call carried another token: the exchanged token was not kept")
-	}
-	if calls[0].token == calls[2].token {
-		t.Error("users A and B were given the same token")
-	}
-	if got := idp.Exchanges(); got[testop.UserSubject] != 1 || got[testop.SecondUserSubject] != 1 {
-		t.Errorf("token exchanges by subject: %v, want one each for %s and %s", got, testop.UserSubject, testop.SecondUserSubject)
-	}
-	if refused != 0 || !slices.Contains(subjects, testop.FederationClientID) {
-		t.Errorf("the upstream refused %d requests and saw the subjects %v; want none refused, and the federation's own requests (connecting, the catalogue) as %s",
-			refused, slices.Compact(slices.Sorted(slices.Values(subjects))), testop.FederationClientID)
+	if got := idp.Exchanges(); got[testop.UserSubject] != 2 || got[testop.SecondUserSubject] != 2 {
+		t.Errorf("token exchanges by subject: %v, want two each (one per upstream) for %s and %s", got, testop.UserSubject, testop.SecondUserSubject)
 	}
 
 	// A principal whose exchange the identity provider refuses: the service client
@@ -235,8 +250,7 @@ func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := bearerSession(t, base, service)
-	res, err := svc.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	res, err := bearerSession(t, base, service).CallTool(t.Context(), &mcp.CallToolParams{Name: "docs__whoami", Arguments: map[string]any{}})
 	refusal := fmt.Sprint(err)
 	if err == nil {
 		if len(res.Content) > 0 {
@@ -248,23 +262,26 @@ func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 			t.Fatalf("the refused caller's call succeeded: %s", refusal)
 		}
 	}
-	if !strings.Contains(refusal, "token exchange for upstream docs was refused") || !strings.Contains(refusal, "invalid_grant") {
-		t.Errorf("the refused caller got %q; want it to name the refused token exchange for upstream docs (invalid_grant)", refusal)
+	if want := "the token exchange for upstream docs was refused by the identity provider (invalid_grant)"; refusal != want {
+		t.Errorf("the refused caller got %q, want %q", refusal, want)
 	}
-	if calls, _, _ := upstream.seen(); len(calls) != 3 {
-		t.Errorf("the upstream saw %d tool calls after the refusal, want still 3", len(calls))
+	if calls, _, _ := upstreams[0].seen(); len(calls) != 3 {
+		t.Errorf("docs saw %d tool calls after the refusal, want still 3", len(calls))
 	}
 
-	// Nothing secret in the log: neither the users' tokens, nor the exchanged ones, nor
-	// the federation's secret.
+	// Nothing secret in the log: neither the clients' tokens, nor the exchanged ones,
+	// nor the federation's secret.
 	log := logs.String()
-	if !strings.Contains(log, "token exchange refused") {
-		t.Errorf("the log does not report the refused exchange:\n%s", log)
+	for _, want := range []string{"upstream=docs protocol_version=2025-11-25", "upstream=notes protocol_version=2026-07-28", "token exchange refused"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q:\n%s", want, log)
+		}
 	}
-	for name, secret := range map[string]string{
-		"user A's token": userA, "user B's token": userB, "the service's token": service,
-		"A's exchanged token": calls[0].token, "B's exchanged token": calls[2].token, "the client secret": testop.FederationClientSecret,
-	} {
+	secrets := map[string]string{"user A's token": userA, "user B's token": userB, "the service's token": service, "the client secret": testop.FederationClientSecret}
+	for i, tok := range exchanged {
+		secrets[fmt.Sprintf("exchanged token %d", i)] = tok
+	}
+	for name, secret := range secrets {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log holds %s", name)
 		}
