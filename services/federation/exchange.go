@@ -28,15 +28,19 @@ type exchanger struct {
 	client   *http.Client
 	logger   *slog.Logger
 	now      func() time.Time
+	timeout  time.Duration // of one token request
 
 	mu       sync.Mutex
 	cache    map[callerKey]exchangedToken
 	inflight map[callerKey]*exchangeFlight
 }
 
-// callerKey names a caller as principal.Key does: the issuer that authenticated the
-// principal and its subject, both from a verified assertion.
-type callerKey struct{ issuer, subject string }
+// callerKey names a caller as principal.Key does, the issuer that authenticated the
+// principal and its subject, and what else of the caller the identity provider may
+// base the token on (the client it came through, its scopes, how it authenticated):
+// all from a verified assertion, so a token kept for one caller is never another's,
+// nor a caller's through a client with broader scopes.
+type callerKey struct{ issuer, subject, clientID, scope, method string }
 
 type exchangedToken struct {
 	token  string
@@ -59,13 +63,18 @@ const (
 	renewExchangedBefore = 30 * time.Second
 )
 
-func newExchanger(upstream string, cfg TokenExchange, logger *slog.Logger) *exchanger {
+func newExchanger(upstream string, cfg TokenExchange, timeout time.Duration, logger *slog.Logger) *exchanger {
 	return &exchanger{
-		upstream: upstream, cfg: cfg, logger: logger, now: time.Now,
+		upstream: upstream, cfg: cfg, logger: logger, now: time.Now, timeout: timeout,
 		// The mesh's keys are fetched at the first call and again when a key id is
 		// unknown (rotation), at most every 30 s.
 		verifier: &assertion.Verifier{Keys: &assertion.RemoteKeys{URL: cfg.AssertionJWKSURL}, Audience: upstream, Issuer: cfg.AssertionIssuer},
-		client:   &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		// A token endpoint that redirects is not followed: the request carries the
+		// client secret and the caller's assertion.
+		client: &http.Client{
+			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		cache:    map[callerKey]exchangedToken{},
 		inflight: map[callerKey]*exchangeFlight{},
 	}
@@ -90,11 +99,14 @@ func (e *exchanger) tokenFor(ctx context.Context) (string, error) {
 	if claims.AuthMethod == string(principal.MethodAnonymous) {
 		return "", status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the caller is anonymous: authenticate to the mesh", e.upstream)
 	}
-	return e.token(ctx, callerKey{issuer: claims.PrincipalIssuer, subject: claims.Subject}, raw)
+	key := callerKey{issuer: claims.PrincipalIssuer, subject: claims.Subject, clientID: claims.ClientID, scope: claims.Scope, method: claims.AuthMethod}
+	return e.token(ctx, key, raw)
 }
 
-// token returns the caller's cached token, or exchanges raw for one; concurrent calls
-// of one caller share a token request.
+// token returns the caller's cached token, or exchanges raw for one. Concurrent calls
+// of one caller share a token request, which runs on its own (bounded by the
+// upstream's call timeout), so that the caller that started it may go away without
+// failing the others.
 func (e *exchanger) token(ctx context.Context, key callerKey, raw string) (string, error) {
 	e.mu.Lock()
 	if t, ok := e.cache[key]; ok && e.now().Before(t.expiry.Add(-renewExchangedBefore)) {
@@ -105,16 +117,21 @@ func (e *exchanger) token(ctx context.Context, key callerKey, raw string) (strin
 	if !waiting {
 		f = &exchangeFlight{done: make(chan struct{})}
 		e.inflight[key] = f
+		go e.fly(context.WithoutCancel(ctx), key, raw, f)
 	}
 	e.mu.Unlock()
-	if waiting {
-		select {
-		case <-f.done:
-			return f.tok.token, f.err
-		case <-ctx.Done():
-			return "", status.FromContextError(ctx.Err()).Err()
-		}
+	select {
+	case <-f.done:
+		return f.tok.token, f.err
+	case <-ctx.Done():
+		return "", status.FromContextError(ctx.Err()).Err()
 	}
+}
+
+// fly makes the token request of f and keeps its token.
+func (e *exchanger) fly(ctx context.Context, key callerKey, raw string, f *exchangeFlight) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
 	f.tok, f.err = e.exchange(ctx, key, raw)
 	e.mu.Lock()
 	delete(e.inflight, key)
@@ -123,7 +140,6 @@ func (e *exchanger) token(ctx context.Context, key callerKey, raw string) (strin
 	}
 	e.mu.Unlock()
 	close(f.done)
-	return f.tok.token, f.err
 }
 
 // keep caches t; e.mu is held.
@@ -189,7 +205,7 @@ func (e *exchanger) failure(ctx context.Context, key callerKey, err error) error
 	var transport *url.Error
 	switch {
 	case errors.As(err, &refused):
-		e.logger.WarnContext(ctx, "token exchange refused by the identity provider", "principal_iss", key.issuer, "sub", key.subject, "error", string(refused.ErrorType))
+		e.logger.WarnContext(ctx, "token exchange refused by the identity provider", "principal_iss", key.issuer, "sub", key.subject, "client_id", key.clientID, "error", string(refused.ErrorType))
 		return status.Errorf(codes.PermissionDenied, "the token exchange for upstream %s was refused by the identity provider (%s)", e.upstream, refused.ErrorType)
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Errorf(codes.DeadlineExceeded, "the token exchange for upstream %s: the identity provider did not answer in time", e.upstream)

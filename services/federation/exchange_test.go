@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -58,7 +59,7 @@ func newExchangeFixture(t *testing.T) *exchangeFixture {
 		Audience: "docs-api", Scopes: []string{"docs.read"}, AssertionJWKSURL: jwks.URL,
 	}
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.logMu, &f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.ex = newExchanger("docs", cfg, logger)
+	f.ex = newExchanger("docs", cfg, 10*time.Second, logger)
 	t.Cleanup(f.ex.client.CloseIdleConnections)
 	return f
 }
@@ -178,6 +179,18 @@ func TestTokenExchangeRequestAndCache(t *testing.T) {
 	if n := f.requests.Load(); n != 1 {
 		t.Errorf("%d token requests for one caller, want 1", n)
 	}
+	// The same user through a client with other scopes is another caller: the
+	// identity provider may issue it another token.
+	narrower := *alice
+	narrower.ClientID, narrower.Scopes = "ide", []string{"mcp:tools"}
+	other, otherRaw := f.call(t, &narrower, "docs")
+	raw = otherRaw
+	if _, err := f.ex.tokenFor(other); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.requests.Load(); n != 2 {
+		t.Errorf("%d token requests after a call through another client, want 2", n)
+	}
 	if strings.Contains(f.log(), "alice-at-docs") || strings.Contains(f.log(), raw) {
 		t.Errorf("the log holds a token:\n%s", f.log())
 	}
@@ -199,12 +212,18 @@ func TestTokenExchangeFailuresLeakNothing(t *testing.T) {
 			"the token exchange for upstream docs failed: the identity provider did not answer with a token"},
 		"not json": {http.StatusOK, `{"access_token":"leaked-token",`, codes.Unavailable,
 			"the token exchange for upstream docs failed: the identity provider did not answer with a token"},
+		"redirect": {http.StatusTemporaryRedirect, ``, codes.Unavailable,
+			"the token exchange for upstream docs failed: the identity provider did not answer with a token"},
 		"not a bearer token": {http.StatusOK, `{"access_token":"leaked-token","token_type":"N_A","expires_in":60}`, codes.Unavailable,
 			"the token exchange for upstream docs failed: the identity provider issued no bearer access token"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newExchangeFixture(t)
-			f.answer = func(w http.ResponseWriter, _ *http.Request) {
+			f.answer = func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/token" {
+					t.Errorf("the federation followed the token endpoint's redirect to %s", r.URL.Path)
+				}
+				w.Header().Set("Location", "/elsewhere")
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(tc.status)
 				_, _ = w.Write([]byte(tc.body))

@@ -20,7 +20,7 @@ func (u *upstream) provider() providerv1.ProviderServiceServer {
 	if !u.cfg.Auth.TokenExchange.configured() {
 		return u
 	}
-	return onBehalf{upstream: u, tokens: newExchanger(u.cfg.Name, u.cfg.Auth.TokenExchange, u.logger)}
+	return onBehalf{upstream: u, tokens: newExchanger(u.cfg.Name, u.cfg.Auth.TokenExchange, u.timeout(), u.logger)}
 }
 
 // onBehalf serves a token_exchange upstream: the requests made for a caller (tool
@@ -32,12 +32,9 @@ type onBehalf struct {
 	tokens *exchanger
 }
 
-// forCaller bounds the token request by the upstream's call timeout; the returned
-// context keeps the caller's deadline, not that bound.
+// forCaller returns ctx carrying the caller's token for the upstream.
 func (o onBehalf) forCaller(ctx context.Context) (context.Context, error) {
-	bounded, cancel := context.WithTimeout(ctx, o.timeout())
-	defer cancel()
-	tok, err := o.tokens.tokenFor(bounded)
+	tok, err := o.tokens.tokenFor(ctx)
 	if err != nil {
 		return nil, err
 	}
