@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 	"github.com/mcpmesh/mcpmesh/services/kit/principal"
 )
@@ -241,4 +243,70 @@ func TestTokenExchangeFailuresLeakNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every ProviderService method is either made for a caller or the federation's own; a
+// method added to the service must be sorted here, or it would be made with the
+// federation's token for every caller. Those made for a caller are refused without
+// one, before the upstream is asked (which, disconnected here, would say so).
+func TestEveryProviderMethodIsSortedForTokenExchange(t *testing.T) {
+	f := newExchangeFixture(t)
+	f.answer = func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "unexpected", http.StatusTeapot) }
+	cfg := Upstream{Name: "docs", URL: "https://docs/mcp", Auth: Auth{TokenExchange: f.ex.cfg}}
+	p := newUpstream(cfg, DefaultConfig(), discard(), nil).provider()
+	ctx := t.Context() // no assertion
+	refused := func(err error) bool { return status.Code(err) == codes.Unauthenticated }
+	forCaller := map[string]func() bool{
+		"CallTool": func() bool {
+			stream := &recordingStream{ctx: ctx}
+			err := p.CallTool(&providerv1.CallToolRequest{Name: "search"}, stream)
+			return err == nil && len(stream.sent) == 1 && stream.sent[0].GetResult().GetIsError() &&
+				strings.Contains(string(stream.sent[0].GetResult().GetContent()), "carries no identity assertion")
+		},
+		"ReadResource": func() bool {
+			_, err := p.ReadResource(ctx, &providerv1.ReadResourceRequest{Uri: "docs://a"})
+			return refused(err)
+		},
+		"GetPrompt": func() bool {
+			_, err := p.GetPrompt(ctx, &providerv1.GetPromptRequest{Name: "p"})
+			return refused(err)
+		},
+		"Complete": func() bool {
+			_, err := p.Complete(ctx, &providerv1.CompleteRequest{Ref: []byte(`{"type":"ref/prompt","name":"p"}`)})
+			return refused(err)
+		},
+	}
+	own := map[string]bool{"Describe": true, "WatchResources": true}
+	desc := providerv1.ProviderService_ServiceDesc
+	names := []string{}
+	for _, m := range desc.Methods {
+		names = append(names, m.MethodName)
+	}
+	for _, s := range desc.Streams {
+		names = append(names, s.StreamName)
+	}
+	for _, name := range names {
+		switch check, ok := forCaller[name]; {
+		case ok:
+			if !check() {
+				t.Errorf("%s without a caller was not refused as having none", name)
+			}
+		case !own[name]:
+			t.Errorf("%s is neither made for a caller nor the federation's own", name)
+		}
+	}
+}
+
+// recordingStream is a CallTool stream that keeps what is sent.
+type recordingStream struct {
+	grpc.ServerStreamingServer[providerv1.CallToolResponse]
+	ctx  context.Context
+	sent []*providerv1.CallToolResponse
+}
+
+func (s *recordingStream) Context() context.Context { return s.ctx }
+
+func (s *recordingStream) Send(r *providerv1.CallToolResponse) error {
+	s.sent = append(s.sent, r)
+	return nil
 }
