@@ -19,12 +19,13 @@ import (
 // (stdio and legacy SSE upstreams, the standalone stream) fall back to the one call in
 // flight, if there is exactly one.
 
-// callMetaKey is the _meta key of a forwarded tools/call that carries its reference.
+// callMetaKey is the _meta key of a forwarded tools/call or prompts/get that carries
+// its reference.
 const callMetaKey = "io.mcpmesh/federation-call"
 
 // callRefIn returns a per-call line handler for the response of an HTTP request whose
-// body is a forwarded tools/call, or nil. The reference is read from _meta, not
-// searched for: the arguments are the caller's and may hold anything.
+// body is a forwarded tools/call or prompts/get, or nil. The reference is read from
+// _meta, not searched for: the arguments are the caller's and may hold anything.
 func (u *upstream) callRefIn(body []byte) func(line []byte) {
 	if !bytes.Contains(body, []byte(callMetaKey)) {
 		return nil
@@ -35,7 +36,7 @@ func (u *upstream) callRefIn(body []byte) func(line []byte) {
 			Meta map[string]json.RawMessage `json:"_meta"`
 		} `json:"params"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil || req.Method != "tools/call" {
+	if err := json.Unmarshal(body, &req); err != nil || (req.Method != mcpproto.MethodToolsCall && req.Method != mcpproto.MethodPromptsGet) {
 		return nil
 	}
 	var ref string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
@@ -76,6 +77,9 @@ type Auth struct {
 	BearerFile string `koanf:"bearer_file"`
 	// OAuth gets tokens by the OAuth 2.0 client credentials grant.
 	OAuth OAuthClient `koanf:"oauth"`
+	// TokenExchange gets, for each caller, a token of that caller for the upstream by
+	// RFC 8693 token exchange of the caller's identity assertion (tokenexchange.go).
+	TokenExchange TokenExchange `koanf:"token_exchange"`
 }
 
 // OAuthClient is an OAuth 2.0 client credentials grant.
@@ -197,12 +201,13 @@ func (u Upstream) validate(at string) error {
 
 func (a Auth) validate(at string, http bool) error {
 	var errs []error
-	if a.BearerFile != "" && a.OAuth.configured() {
-		errs = append(errs, fmt.Errorf("%s.auth: set bearer_file or oauth, not both", at))
+	if kinds := a.kinds(); len(kinds) > 1 {
+		errs = append(errs, fmt.Errorf("%s.auth: set one of bearer_file, oauth and token_exchange, not %s", at, strings.Join(kinds, " and ")))
 	}
-	if (a.BearerFile != "" || a.OAuth.configured()) && !http {
+	if len(a.kinds()) > 0 && !http {
 		errs = append(errs, fmt.Errorf("%s.auth: only an HTTP upstream (url) takes credentials", at))
 	}
+	errs = append(errs, a.TokenExchange.validate(at+".auth.token_exchange"))
 	if o := a.OAuth; o.configured() {
 		if p, err := url.Parse(o.TokenURL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("%s.auth.oauth.token_url: %q must be an absolute http or https URL", at, o.TokenURL))

@@ -6,6 +6,10 @@ import (
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
+	exchange := TokenExchange{
+		TokenURL: "https://idp/oauth/v2/token", ClientID: "mcpmesh-federation", ClientSecretFile: "/run/secrets/fed",
+		Audience: "docs-mcp", AssertionJWKSURL: "http://gateway:8080/.well-known/jwks.json",
+	}
 	tests := []struct {
 		name     string
 		upstream Upstream
@@ -24,9 +28,16 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"unknown transport", Upstream{Name: "x", URL: "http://x/mcp", Transport: "ws"}, []string{".transport:"}},
 		{"transport without url", Upstream{Name: "x", Command: []string{"x"}, Transport: "sse"}, []string{"only for an HTTP upstream"}},
 		{"bad glob", Upstream{Name: "x", URL: "http://x/mcp", Tools: Filter{Include: []string{"[a"}}}, []string{".tools: bad glob"}},
-		{"two credentials", Upstream{Name: "x", URL: "http://x/mcp", Auth: Auth{BearerFile: "/t", OAuth: OAuthClient{ClientID: "c"}}}, []string{"not both"}},
+		{"two credentials", Upstream{Name: "x", URL: "http://x/mcp", Auth: Auth{BearerFile: "/t", OAuth: OAuthClient{ClientID: "c"}}}, []string{"not bearer_file and oauth"}},
 		{"credentials for stdio", Upstream{Name: "x", Command: []string{"x"}, Auth: Auth{BearerFile: "/t"}}, []string{"only an HTTP upstream"}},
 		{"incomplete oauth", Upstream{Name: "x", URL: "http://x/mcp", Auth: Auth{OAuth: OAuthClient{ClientID: "c"}}}, []string{"token_url", "client_secret_file"}},
+		{"token exchange", Upstream{Name: "d", URL: "https://d/mcp", Auth: Auth{TokenExchange: exchange}}, nil},
+		{"token exchange on loopback", Upstream{Name: "d", URL: "http://127.0.0.1:9/mcp", Auth: Auth{TokenExchange: with(exchange, func(x *TokenExchange) { x.TokenURL = "http://127.0.0.1:8/token" })}}, nil},
+		{"token exchange over plain http", Upstream{Name: "x", URL: "https://x/mcp", Auth: Auth{TokenExchange: with(exchange, func(x *TokenExchange) { x.TokenURL = "http://idp/token" })}}, []string{"token_exchange.token_url", "http only on loopback"}},
+		{"incomplete token exchange", Upstream{Name: "x", URL: "https://x/mcp", Auth: Auth{TokenExchange: TokenExchange{TokenURL: "https://idp/token", Resource: "docs#x"}}}, []string{"token_exchange.client_id", "token_exchange.client_secret_file", "token_exchange.resource", "token_exchange.assertion_jwks_url"}},
+		{"token exchange for nobody", Upstream{Name: "x", URL: "https://x/mcp", Auth: Auth{TokenExchange: with(exchange, func(x *TokenExchange) { x.Audience = "" })}}, []string{"set audience or resource"}},
+		{"token exchange and oauth", Upstream{Name: "x", URL: "https://x/mcp", Auth: Auth{OAuth: OAuthClient{ClientID: "c"}, TokenExchange: exchange}}, []string{"not oauth and token_exchange"}},
+		{"token exchange for stdio", Upstream{Name: "x", Command: []string{"x"}, Auth: Auth{TokenExchange: exchange}}, []string{"only an HTTP upstream"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,4 +122,10 @@ func TestValidateGRPCServices(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("valid gRPC service rejected: %v", err)
 	}
+}
+
+// with returns x changed by change.
+func with(x TokenExchange, change func(*TokenExchange)) TokenExchange {
+	change(&x)
+	return x
 }

@@ -70,6 +70,8 @@ func (a Auth) httpClient(ctx context.Context, base http.RoundTripper) (*http.Cli
 		// token requests go through base too.
 		ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Transport: base})
 		return cc.Client(ctx), nil
+	case a.TokenExchange.configured():
+		return a.TokenExchange.httpClient(ctx, base)
 	default:
 		return &http.Client{Transport: base}, nil
 	}

@@ -125,7 +125,7 @@ func (s *Service) startStored(ctx context.Context, spec Upstream) *storedRun {
 	runCtx, cancel := context.WithCancel(ctx)
 	u.stopping = runCtx.Done()
 	r := &storedRun{spec: spec, cancel: cancel, done: make(chan struct{})}
-	s.deps.Providers.Set(spec.Name, u)
+	s.deps.Providers.Set(spec.Name, u.provider())
 	started := s.Go(func(context.Context) error {
 		defer close(r.done)
 		u.run(runCtx, s.healthOf(spec.Name), s.keepRegistered(u))

@@ -17,6 +17,8 @@ import (
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstatus"
 )
 
 // The ProviderService of one upstream: each method checks the name against the
@@ -122,8 +124,13 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 	if !ok || !u.cfg.Tools.keeps(name) {
 		return status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
 	}
+	what := "tool " + name
 	if len(req.GetContext().GetRequestState()) > 0 {
-		return u.resume(name, req.GetContext(), stream)
+		fc := u.resume(what, req.GetContext(), stream.Send)
+		if fc == nil {
+			return sendIgnoringEOF(stream, toolError(u.notPending("Call the tool again")))
+		}
+		return u.followTool(ctx, fc, stream)
 	}
 	params := &mcp.CallToolParams{Name: name, Arguments: json.RawMessage(`{}`)}
 	if args := req.GetArguments(); len(args) > 0 {
@@ -137,7 +144,37 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 	if sink.token != "" {
 		params.SetProgressToken(sink.token)
 	}
-	return u.follow(ctx, u.startCall(ctx, name, req.GetContext(), params, sink, done), stream)
+	send := func(ctx context.Context, s *mcp.ClientSession, meta mcp.Meta, responses mcp.InputResponseMap, state string) (mcp.Result, error) {
+		p := *params
+		p.Meta, p.InputResponses, p.RequestState = meta, responses, state
+		res, err := s.CallTool(ctx, &p)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	return u.followTool(ctx, u.startCall(ctx, what, req.GetContext(), params.Meta, sink, done, send), stream)
+}
+
+// followTool streams a forwarded tool call's progress and log messages and then its
+// result, or ends the stream with input_required when the upstream asks for input.
+func (u *upstream) followTool(ctx context.Context, fc *forwardedCall, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+	ir, err := u.await(ctx, fc)
+	if err != nil {
+		return err
+	}
+	if ir != nil {
+		if err := stream.Send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: ir}}); err != nil {
+			fc.cancel() // nobody will answer
+			return err
+		}
+		return nil
+	}
+	w, err := rewire[wireToolResult](fc.res)
+	if err != nil {
+		return u.status(ctx, fc.what, err)
+	}
+	return sendIgnoringEOF(stream, &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: toolResultProto(w)}})
 }
 
 // sendIgnoringEOF sends the call's last message; a client that went away meanwhile is
@@ -170,24 +207,46 @@ func (u *upstream) ReadResource(ctx context.Context, req *providerv1.ReadResourc
 	return &providerv1.ReadResourceResponse{Contents: contents, Meta: metaJSON(res.Meta)}, nil
 }
 
-// GetPrompt renders a prompt upstream.
+// GetPrompt renders a prompt upstream. An upstream's request for client input is
+// answered with input_required, as for a tool call; the mesh's retry with the answers
+// and the request state resumes the waiting prompts/get (relay.go).
 func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
 	name, ok := u.cfg.upstreamName(req.GetName())
 	if !ok || !u.cfg.Prompts.keeps(name) {
 		return nil, status.Errorf(codes.NotFound, "unknown prompt %q", req.GetName())
 	}
-	var res *mcp.GetPromptResult
-	err := u.guard(ctx, func(ctx context.Context, s *mcp.ClientSession) error {
-		var err error
-		res, err = s.GetPrompt(ctx, &mcp.GetPromptParams{Name: name, Arguments: req.GetArguments()})
-		return err
-	})
+	what := "prompt " + name
+	var fc *forwardedCall
+	if len(req.GetContext().GetRequestState()) > 0 {
+		if fc = u.resume(what, req.GetContext(), nil); fc == nil {
+			return nil, status.Error(codes.InvalidArgument, u.notPending("Get the prompt again"))
+		}
+	} else {
+		args := req.GetArguments()
+		send := func(ctx context.Context, s *mcp.ClientSession, meta mcp.Meta, responses mcp.InputResponseMap, state string) (mcp.Result, error) {
+			res, err := s.GetPrompt(ctx, &mcp.GetPromptParams{Name: name, Arguments: args, Meta: meta, InputResponses: responses, RequestState: state})
+			if err != nil {
+				return nil, err
+			}
+			return res, nil
+		}
+		// A prompt has no progress or log messages to forward: its sink stays closed.
+		fc = u.startCall(ctx, what, req.GetContext(), nil, &callSink{}, func() {}, send)
+	}
+	ir, err := u.await(ctx, fc)
 	if err != nil {
-		return nil, u.status(ctx, "prompt "+name, err)
+		return nil, err
+	}
+	if ir != nil {
+		return &providerv1.GetPromptResponse{InputRequired: ir}, nil
+	}
+	res, _ := fc.res.(*mcp.GetPromptResult)
+	if res == nil {
+		return nil, u.status(ctx, what, fmt.Errorf("result %T", fc.res))
 	}
 	messages, err := json.Marshal(res.Messages)
 	if err != nil {
-		return nil, u.status(ctx, "prompt "+name, err)
+		return nil, u.status(ctx, what, err)
 	}
 	return &providerv1.GetPromptResponse{Description: res.Description, Messages: messages, Meta: metaJSON(res.Meta)}, nil
 }
@@ -256,6 +315,11 @@ func (u *upstream) status(ctx context.Context, what string, err error) error {
 			return status.Errorf(codes.InvalidArgument, "%s", rpcErr.Message)
 		case codeResourceNotFound:
 			return status.Errorf(codes.NotFound, "%s: %s", what, rpcErr.Message)
+		case mcpproto.CodeMissingClientCapability:
+			// The caller did not declare what the upstream needs (the federation passes
+			// the caller's capabilities in the request's _meta): the session answers the
+			// client with the upstream's code, message and data (kit/rpcstatus).
+			return rpcstatus.Error(codes.FailedPrecondition, "MISSING_CLIENT_CAPABILITY", int(rpcErr.Code), rpcErr.Message, rpcErr.Data)
 		}
 		u.logger.WarnContext(ctx, "upstream returned an error", "request", what, "code", rpcErr.Code, "error", rpcErr.Message)
 		return status.Errorf(codes.Internal, "%s: upstream %s failed: %s", what, u.cfg.Name, rpcErr.Message)

@@ -9,12 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"google.golang.org/grpc"
 
 	mcpv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/mcp/v1"
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
@@ -22,20 +22,21 @@ import (
 )
 
 // Relaying an upstream's requests for client input (sampling, elicitation, roots) to
-// the mesh's client. A forwarded tool call runs upstream on its own goroutine, apart
-// from the CallTool stream that started it: when the upstream asks for input, the
-// stream ends with input_required and the upstream call keeps waiting, paused under
-// an unguessable request state; the mesh's retry with the answers (the session's
+// the mesh's client, for tool calls and prompts alike. A forwarded request runs
+// upstream on its own goroutine, apart from the provider call (a CallTool stream, a
+// GetPrompt) that started it: when the upstream asks for input, the provider call
+// answers input_required and the upstream request keeps waiting, paused under an
+// unguessable request state; the mesh's retry with the answers (the session's
 // client-input adapter, for either protocol generation) hands them to the waiting
-// call and follows it again. An upstream asks in one of two ways:
-//   - 2026-07-28: its result is input_required (multi round-trip); callWithInput
-//     relays the input requests and calls again with the answers and its state;
+// request and follows it again. An upstream asks in one of two ways:
+//   - 2026-07-28: its result is input_required (multi round-trip); withInput relays
+//     the input requests and sends the request again with the answers and its state;
 //   - earlier generations: it sends sampling/createMessage or elicitation/create on
-//     its session. Such a request names no tool call; attribute.go finds the call.
+//     its session. Such a request names no call; attribute.go finds the call.
 //
 // A paused call lives no longer than the call itself: the upstream's call timeout
 // bounds the whole exchange, client answers included; then the upstream call is
-// cancelled and a late retry gets a tool error.
+// cancelled and a late retry gets an error that says so (a tool error for a tool).
 
 // statePrefix marks the request state of a paused call; a random token follows.
 const statePrefix = "mcpmesh-federation/1:"
@@ -46,9 +47,10 @@ const maxInputRounds = 8
 // sessionInputKey is the key of a relayed session-level request (earlier generations).
 const sessionInputKey = "upstream"
 
-// forwardedCall is one tool call running upstream on behalf of a mesh call.
+// forwardedCall is one tools/call or prompts/get running upstream on behalf of a mesh
+// request.
 type forwardedCall struct {
-	tool   string // the tool's name in the mesh
+	what   string // "tool <name>" or "prompt <name>": binds the request state, names the call in errors
 	ref    string // names the call in its upstream request's _meta (attribute.go)
 	owner  [sha256.Size]byte
 	caps   clientCapabilities
@@ -57,9 +59,13 @@ type forwardedCall struct {
 
 	asks chan *clientAsk
 	done chan struct{} // closed once res and err are set
-	res  *mcp.CallToolResult
+	res  mcp.Result    // *mcp.CallToolResult or *mcp.GetPromptResult
 	err  error
 }
+
+// upstreamRequest sends a forwarded request upstream once: with meta as its _meta and,
+// after the first round, the client's answers and the upstream's state.
+type upstreamRequest func(ctx context.Context, s *mcp.ClientSession, meta mcp.Meta, responses mcp.InputResponseMap, state string) (mcp.Result, error)
 
 // clientAsk is one round of input requests, keyed like InputRequired.input_requests;
 // the answers come back in answer.
@@ -131,13 +137,14 @@ func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
 	return out
 }
 
-// startCall starts params upstream on its own goroutine; the call outlives the stream
-// that started it while it waits for client input, and ends with the upstream's
+// startCall starts a request upstream on its own goroutine, with meta (the request's
+// own _meta, if any) and the relay's keys as its _meta; the call outlives the provider
+// call that started it while it waits for client input, and ends with the upstream's
 // answer, its timeout, or fc.cancel.
-func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.RequestContext, params *mcp.CallToolParams, sink *callSink, closeSink func()) *forwardedCall {
+func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.RequestContext, meta mcp.Meta, sink *callSink, closeSink func(), send upstreamRequest) *forwardedCall {
 	callCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	fc := &forwardedCall{
-		tool: tool, owner: ownerOf(rc), sink: sink, cancel: cancel,
+		what: what, owner: ownerOf(rc), sink: sink, cancel: cancel,
 		asks: make(chan *clientAsk), done: make(chan struct{}),
 	}
 	if raw := rc.GetClient().GetCapabilities(); len(raw) > 0 {
@@ -148,11 +155,12 @@ func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.Request
 	u.forwarded[fc] = struct{}{}
 	u.refs[fc.ref] = fc
 	u.mu.Unlock()
-	if params.Meta == nil {
-		params.Meta = mcp.Meta{}
+	meta = maps.Clone(meta)
+	if meta == nil {
+		meta = mcp.Meta{}
 	}
-	params.Meta[callMetaKey] = fc.ref
-	params.Meta[mcpproto.MetaClientCapabilities] = fc.caps.relayable()
+	meta[callMetaKey] = fc.ref
+	meta[mcpproto.MetaClientCapabilities] = fc.caps.relayable()
 	go func() {
 		defer close(fc.done)
 		defer cancel()
@@ -160,7 +168,7 @@ func (u *upstream) startCall(ctx context.Context, tool string, rc *mcpv1.Request
 		defer u.forgetCall(fc)
 		fc.err = u.guard(callCtx, func(ctx context.Context, s *mcp.ClientSession) error {
 			var err error
-			fc.res, err = u.callWithInput(ctx, s, fc, params)
+			fc.res, err = u.withInput(ctx, s, fc, meta, send)
 			return err
 		})
 	}()
@@ -188,21 +196,27 @@ func (u *upstream) forgetCall(fc *forwardedCall) {
 	}
 }
 
-// callWithInput calls the tool, relaying each input_required result of a 2026-07-28
-// upstream to the client and calling again with the answers.
-func (u *upstream) callWithInput(ctx context.Context, s *mcp.ClientSession, fc *forwardedCall, params *mcp.CallToolParams) (*mcp.CallToolResult, error) {
+// withInput sends the request, relaying each input_required result of a 2026-07-28
+// upstream to the client and sending it again with the answers.
+func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forwardedCall, meta mcp.Meta, send upstreamRequest) (mcp.Result, error) {
+	var responses mcp.InputResponseMap
+	var state string
 	for round := 0; ; round++ {
-		res, err := s.CallTool(ctx, params)
-		if err != nil || !res.NeedsInput() {
-			return res, err
+		res, err := send(ctx, s, meta, responses, state)
+		if err != nil {
+			return nil, err
 		}
-		if len(res.InputRequests) == 0 {
+		asked, next, needsInput := inputRequired(res)
+		if !needsInput {
+			return res, nil
+		}
+		if len(asked) == 0 {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the upstream is busy (input_required without input requests); try again later"}
 		}
 		if round == maxInputRounds {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("asked for client input %d times; giving up", round)}
 		}
-		requests, err := encodeInputRequests(res.InputRequests)
+		requests, err := encodeInputRequests(asked)
 		if err != nil {
 			return nil, err
 		}
@@ -210,7 +224,7 @@ func (u *upstream) callWithInput(ctx context.Context, s *mcp.ClientSession, fc *
 		if err != nil {
 			return nil, err
 		}
-		responses := mcp.InputResponseMap{}
+		responses = mcp.InputResponseMap{}
 		for key := range requests {
 			raw, ok := answers[key]
 			if !ok {
@@ -222,10 +236,20 @@ func (u *upstream) callWithInput(ctx context.Context, s *mcp.ClientSession, fc *
 			}
 			responses[key] = one[key]
 		}
-		next := *params
-		next.InputResponses, next.RequestState = responses, res.RequestState
-		params = &next
+		state = next
 	}
+}
+
+// inputRequired returns the input requests and state of a result that asks for client
+// input (multi round-trip results: tools/call and prompts/get).
+func inputRequired(res mcp.Result) (mcp.InputRequestMap, string, bool) {
+	switch r := res.(type) {
+	case *mcp.CallToolResult:
+		return r.InputRequests, r.RequestState, r.NeedsInput()
+	case *mcp.GetPromptResult:
+		return r.InputRequests, r.RequestState, r.NeedsInput()
+	}
+	return nil, "", false
 }
 
 // encodeInputRequests renders the upstream's input requests as InputRequired carries
@@ -282,70 +306,68 @@ func (u *upstream) ask(ctx context.Context, fc *forwardedCall, requests map[stri
 }
 
 var (
-	errCallEnded = errors.New("the tool call this request belongs to has ended")
+	errCallEnded = errors.New("the call this request belongs to has ended")
 	errStopping  = errors.New("the federation is stopping")
 )
 
-// follow streams fc's outcome, or ends the stream with input_required when the
-// upstream asks for client input; a cancelled stream cancels the upstream call.
-func (u *upstream) follow(ctx context.Context, fc *forwardedCall, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+// await waits for fc's end (nil, nil: fc.res is its result) or for its next round of
+// input requests, which it pauses fc for and returns as input_required; the caller
+// that cannot deliver them calls fc.cancel. A provider call that ends first cancels
+// the upstream call.
+func (u *upstream) await(ctx context.Context, fc *forwardedCall) (*mcpv1.InputRequired, error) {
 	select {
 	case <-fc.done:
 		fc.sink.close() // nothing more interleaves with the outcome
 		if fc.err != nil {
-			return u.status(ctx, "tool "+fc.tool, fc.err)
+			return nil, u.status(ctx, fc.what, fc.err)
 		}
-		w, err := rewire[wireToolResult](fc.res)
-		if err != nil {
-			return u.status(ctx, "tool "+fc.tool, err)
-		}
-		return sendIgnoringEOF(stream, &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_Result{Result: toolResultProto(w)}})
+		return nil, nil
 	case a := <-fc.asks:
 		fc.sink.close()
 		token, err := newPauseToken()
 		if err != nil {
 			fc.cancel()
-			return u.status(ctx, "tool "+fc.tool, err)
+			return nil, u.status(ctx, fc.what, err)
 		}
 		u.mu.Lock()
 		u.paused[token] = &pausedCall{call: fc, ask: a}
 		u.mu.Unlock()
-		resp := &providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: &mcpv1.InputRequired{
-			InputRequests: a.requests, RequestState: []byte(statePrefix + token),
-		}}}
-		if err := stream.Send(resp); err != nil {
-			fc.cancel() // nobody will answer
-			return err
-		}
-		return nil
+		return &mcpv1.InputRequired{InputRequests: a.requests, RequestState: []byte(statePrefix + token)}, nil
 	case <-ctx.Done():
 		fc.cancel()
 		<-fc.done
-		return u.status(ctx, "tool "+fc.tool, ctx.Err())
+		return nil, u.status(ctx, fc.what, ctx.Err())
 	}
 }
 
-// resume hands the client's answers to the paused call its request state names and
-// follows the call again. A state that names no paused call here (it expired, was
-// used, belongs to another client or to another replica) gets a tool error.
-func (u *upstream) resume(tool string, rc *mcpv1.RequestContext, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
+// resume hands the client's answers to the paused call its request state names, whose
+// further progress and log messages go to send (nil: none), and returns the call to
+// await again. Nil when the state names no paused call of what for this client here
+// (it expired, was used, belongs to another client or to another replica): notPending
+// says so.
+func (u *upstream) resume(what string, rc *mcpv1.RequestContext, send func(*providerv1.CallToolResponse) error) *forwardedCall {
 	token, ok := strings.CutPrefix(string(rc.GetRequestState()), statePrefix)
 	owner := ownerOf(rc)
 	var p *pausedCall
 	u.mu.Lock()
-	if q := u.paused[token]; ok && q != nil && q.call.tool == tool && subtle.ConstantTimeCompare(q.call.owner[:], owner[:]) == 1 {
+	if q := u.paused[token]; ok && q != nil && q.call.what == what && subtle.ConstantTimeCompare(q.call.owner[:], owner[:]) == 1 {
 		p = q
 		delete(u.paused, token) // one resume per pause
 	}
 	u.mu.Unlock()
 	if p == nil {
-		return sendIgnoringEOF(stream, toolError(fmt.Sprintf(
-			"The request for client input of upstream %s is no longer pending here: it timed out, was already answered, "+
-				"or was made on another replica. Call the tool again without inputResponses and requestState.", u.cfg.Name)))
+		return nil
 	}
-	p.call.sink.attach(stream.Send)
+	p.call.sink.attach(send)
 	p.ask.answer <- rc.GetInputResponses()
-	return u.follow(stream.Context(), p.call, stream)
+	return p.call
+}
+
+// notPending tells the client that its retry's request state names no paused call
+// here, and how to start again (again: "Call the tool again").
+func (u *upstream) notPending(again string) string {
+	return fmt.Sprintf("The request for client input of upstream %s is no longer pending here: it timed out, was already answered, "+
+		"or was made on another replica. %s without inputResponses and requestState.", u.cfg.Name, again)
 }
 
 // newPauseToken is 128 random bits: the request state names a paused call only to
@@ -365,7 +387,7 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 	fc := u.callAsking(method, params)
 	if fc == nil {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf(
-			"mcpmesh relays %s to the client of the tool call it is sent for: send it on the response stream of that call, "+
+			"mcpmesh relays %s to the client of the tools/call or prompts/get it is sent for: send it on the response stream of that call, "+
 				"or while mcpmesh forwards only one call to this server", method)}
 	}
 	req, err := json.Marshal(inputRequest{Method: method, Params: params})

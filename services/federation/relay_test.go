@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -24,6 +25,8 @@ import (
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
 	"github.com/mcpmesh/mcpmesh/services/kit/breaker"
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstatus"
 )
 
 // samplingUpstream is a Go SDK MCP server whose tool "sample" asks the client's LLM
@@ -105,6 +108,30 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 				}
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Join(kinds, " ")}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "needs_sampling", Description: "Fails with -32021 unless the caller declared sampling."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			if caps := req.ClientCapabilities(); caps != nil && caps.Sampling != nil {
+				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "sampling declared"}}}, nil, nil
+			}
+			return nil, nil, &jsonrpc.Error{Code: mcp.CodeMissingRequiredClientCapabilities, Message: "sampling capability required",
+				Data: json.RawMessage(`{"requiredCapabilities":{"sampling":{}}}`)}
+		})
+	s.AddPrompt(&mcp.Prompt{Name: "brief", Description: "Asks the user for the context of the prompt."},
+		func(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			answer, ok := req.Params.InputResponses["context"].(*mcp.ElicitResult)
+			if !ok {
+				return &mcp.GetPromptResult{InputRequests: mcp.InputRequestMap{"context": &mcp.ElicitParams{
+					Message:         "What context should the prompt use?",
+					RequestedSchema: json.RawMessage(`{"type":"object","properties":{"context":{"type":"string"}},"required":["context"]}`),
+				}}, RequestState: "asked for context"}, nil
+			}
+			if req.Params.RequestState != "asked for context" {
+				return nil, fmt.Errorf("request state %q", req.Params.RequestState)
+			}
+			return &mcp.GetPromptResult{Description: "briefed", Messages: []*mcp.PromptMessage{
+				{Role: "user", Content: &mcp.TextContent{Text: fmt.Sprintf("Context: %v (%s)", answer.Content["context"], answer.Action)}},
+			}}, nil
 		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless}))
 	t.Cleanup(srv.Close)
@@ -460,7 +487,8 @@ func TestCallRefInReadsMetaOnly(t *testing.T) {
 	for body, want := range map[string]bool{
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t","arguments":{}}}`: true,
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"t","arguments":{"io.mcpmesh/federation-call":"f1"}}}`:            false,
-		`{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t"}}`:               false,
+		`{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"name":"t"}}`:               true,
+		`{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"_meta":{"io.mcpmesh/federation-call":"f1"},"uri":"t"}}`:             false,
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"_meta":{"io.mcpmesh/federation-call":7},"name":"t"}}`:                   false,
 		`not json "io.mcpmesh/federation-call":"f1"`: false,
 	} {
@@ -547,6 +575,130 @@ func TestRelayForwardsTheCallersCapabilities(t *testing.T) {
 				if text, isErr := resultText(t, resp); isErr || text != want {
 					t.Errorf("declared %s: the upstream saw %q (error %v), want %q", declared, text, isErr, want)
 				}
+			}
+		})
+	}
+}
+
+// elicitingClient is the identity of a mesh client that declared elicitation.
+func elicitingClient(session string) *mcpv1.RequestContext {
+	rc := samplingClient(session)
+	rc.Client.Capabilities = []byte(`{"elicitation":{}}`)
+	return rc
+}
+
+// An upstream's elicitation while it renders a prompt reaches the client as the
+// prompt's input_required, and the retry with the answer and the request state
+// reaches the waiting prompts/get, as for a tool call: for a 2026-07-28 upstream its
+// input_required result, for a 2025-11-25 one an elicitation/create request on its
+// session (sent on the prompt's response stream). The state resumes that prompt only,
+// for that client only, once.
+func TestRelayPromptElicitationToTheClientAndBack(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			u, c := relayFixture(t, version, 0)
+			resp, err := c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: elicitingClient("s1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ir := resp.GetInputRequired()
+			if ir == nil || len(ir.GetInputRequests()) != 1 || !strings.HasPrefix(string(ir.GetRequestState()), statePrefix) || len(resp.GetMessages()) != 0 {
+				t.Fatalf("want input_required with one request and a state, got %v", resp)
+			}
+			var key string
+			for k, raw := range ir.GetInputRequests() {
+				var r struct {
+					Method string           `json:"method"`
+					Params mcp.ElicitParams `json:"params"`
+				}
+				if err := json.Unmarshal(raw, &r); err != nil || r.Method != "elicitation/create" || r.Params.Message != "What context should the prompt use?" {
+					t.Fatalf("relayed %s (%v)", raw, err)
+				}
+				key = k
+			}
+			if want := map[string]string{"": "context", "2025-11-25": sessionInputKey}[version]; key != want {
+				t.Errorf("input request key %q, want %q", key, want)
+			}
+			retry := func(rc *mcpv1.RequestContext) *mcpv1.RequestContext {
+				rc.InputResponses = map[string][]byte{key: []byte(`{"action":"accept","content":{"context":"the quarterly report"}}`)}
+				rc.RequestState = ir.GetRequestState()
+				return rc
+			}
+
+			// Neither another client nor a tool call can use the state, and their
+			// attempts do not spend it.
+			_, err = c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: retry(elicitingClient("s2"))})
+			if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "no longer pending") ||
+				!strings.Contains(st.Message(), "Get the prompt again") {
+				t.Errorf("another client's retry: %v", err)
+			}
+			tool, err := callTool(t, c, "sample", `{"question":"?"}`, retry(elicitingClient("s1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, tool); !isErr || !strings.Contains(text, "no longer pending") {
+				t.Errorf("a tool call with the prompt's state: %q (error %v)", text, isErr)
+			}
+
+			resp, err = c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: retry(elicitingClient("s1"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var messages []struct {
+				Content struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			}
+			if err := json.Unmarshal(resp.GetMessages(), &messages); err != nil || resp.GetInputRequired() != nil || resp.GetDescription() != "briefed" ||
+				len(messages) != 1 || messages[0].Content.Text != "Context: the quarterly report (accept)" {
+				t.Errorf("prompt %v (%v)", resp, err)
+			}
+
+			// A state is good for one retry.
+			_, err = c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: retry(elicitingClient("s1"))})
+			if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "no longer pending") {
+				t.Errorf("second retry: %v", err)
+			}
+			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the finished prompt is forgotten")
+		})
+	}
+}
+
+// A prompt whose client did not declare elicitation is not asked for it: the upstream
+// gets an error at once, the prompt fails, and nothing stays pending.
+func TestRelayPromptRefusesWhatTheClientCannotAnswer(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			u, c := relayFixture(t, version, 0)
+			_, err := c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: samplingClient("s1")})
+			if err == nil {
+				t.Fatal("the prompt succeeded without the client's answer")
+			}
+			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "nothing stays pending")
+		})
+	}
+}
+
+// An upstream's -32021 (MissingRequiredClientCapability: the caller's capabilities,
+// passed in the call's _meta, lack one the tool needs) reaches the session as a status
+// carrying the JSON-RPC code, message and data (kit/rpcstatus), not as an internal
+// error; with the capability declared the tool runs.
+func TestRelayPassesMissingClientCapability(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
+			_, c := relayFixture(t, version, 0)
+			_, err := callTool(t, c, "needs_sampling", `{}`, elicitingClient("s1"))
+			code, msg, data, ok := rpcstatus.JSONRPC(err)
+			if status.Code(err) != codes.FailedPrecondition || !ok || code != mcpproto.CodeMissingClientCapability ||
+				msg != "sampling capability required" || string(data) != `{"requiredCapabilities":{"sampling":{}}}` {
+				t.Errorf("got %v: code %d, message %q, data %s (carried %v)", err, code, msg, data, ok)
+			}
+			resp, err := callTool(t, c, "needs_sampling", `{}`, samplingClient("s1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, isErr := resultText(t, resp); isErr || text != "sampling declared" {
+				t.Errorf("with sampling declared: %q (error %v)", text, isErr)
 			}
 		})
 	}

@@ -110,7 +110,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 func (s *Service) running(ctx context.Context) error {
 	for _, u := range s.upstreams {
 		u.stopping = s.Stopping()
-		s.deps.Providers.Set(u.cfg.Name, u)
+		s.deps.Providers.Set(u.cfg.Name, u.provider())
 		s.Go(func(ctx context.Context) error {
 			u.run(ctx, s.firstAttemptAndHealth(u.cfg.Name), s.keepRegistered(u))
 			return nil

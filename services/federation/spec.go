@@ -38,6 +38,13 @@ func upstreamFromProto(p *federationv1.Upstream) Upstream {
 			TokenURL: o.GetTokenUrl(), ClientID: o.GetClientId(), ClientSecretFile: o.GetClientSecretFile(),
 			Scopes: o.GetScopes(), Audience: o.GetAudience(), Resource: o.GetResource(),
 		}
+	case *federationv1.Auth_TokenExchange:
+		x := a.TokenExchange
+		u.Auth.TokenExchange = TokenExchange{
+			TokenURL: x.GetTokenUrl(), ClientID: x.GetClientId(), ClientSecretFile: x.GetClientSecretFile(),
+			Scopes: x.GetScopes(), Audience: x.GetAudience(), Resource: x.GetResource(),
+			AssertionJWKSURL: x.GetAssertionJwksUrl(), AssertionIssuer: x.GetAssertionIssuer(),
+		}
 	}
 	return u
 }
@@ -70,6 +77,13 @@ func upstreamProto(u Upstream) *federationv1.Upstream {
 		p.Auth = &federationv1.Auth{Kind: &federationv1.Auth_Oauth{Oauth: &federationv1.OAuthClient{
 			TokenUrl: o.TokenURL, ClientId: o.ClientID, ClientSecretFile: o.ClientSecretFile,
 			Scopes: o.Scopes, Audience: o.Audience, Resource: o.Resource,
+		}}}
+	case u.Auth.TokenExchange.configured():
+		x := u.Auth.TokenExchange
+		p.Auth = &federationv1.Auth{Kind: &federationv1.Auth_TokenExchange{TokenExchange: &federationv1.TokenExchange{
+			TokenUrl: x.TokenURL, ClientId: x.ClientID, ClientSecretFile: x.ClientSecretFile,
+			Scopes: x.Scopes, Audience: x.Audience, Resource: x.Resource,
+			AssertionJwksUrl: x.AssertionJWKSURL, AssertionIssuer: x.AssertionIssuer,
 		}}}
 	}
 	return p

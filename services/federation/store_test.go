@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -142,10 +143,14 @@ func TestUpstreamMessage(t *testing.T) {
 	for _, u := range []Upstream{
 		fullUpstream("full"),
 		{Name: "bearer", URL: "http://127.0.0.1:9/mcp", Auth: Auth{BearerFile: "/run/secrets/token"}},
+		{Name: "exchange", URL: "https://upstream.example/mcp", Auth: Auth{TokenExchange: TokenExchange{
+			TokenURL: "https://idp.example/token", ClientID: "mesh", ClientSecretFile: "/run/secrets/client", Scopes: []string{"mcp"},
+			Audience: "upstream", Resource: "https://upstream.example/mcp", AssertionJWKSURL: "https://mesh.example/.well-known/jwks.json", AssertionIssuer: "mesh",
+		}}},
 		{Name: "stdio", Command: []string{"server", "--stdio"}, Env: []string{"API_KEY=s3cret", "MODE=fast"}},
 	} {
 		back := upstreamFromProto(upstreamProto(u))
-		if !sameSpec(back, u) || back.CallTimeout != u.CallTimeout || back.Auth.OAuth.ClientSecretFile != u.Auth.OAuth.ClientSecretFile {
+		if !sameSpec(back, u) || !reflect.DeepEqual(back.Auth, u.Auth) || back.CallTimeout != u.CallTimeout {
 			t.Errorf("%s: came back as %+v", u.Name, back)
 		}
 		if err := back.validate("upstream"); err != nil {

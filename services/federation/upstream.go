@@ -40,8 +40,8 @@ type upstream struct {
 	session *mcp.ClientSession // nil while disconnected
 	calls   map[uint64]*callSink
 	nextID  uint64
-	// forwarded are the tool calls running upstream; paused those waiting for the
-	// client's input, by request state token (relay.go).
+	// forwarded are the tool calls and prompts running upstream; paused those waiting
+	// for the client's input, by request state token (relay.go).
 	forwarded map[*forwardedCall]struct{}
 	paused    map[string]*pausedCall
 	// refs name the forwarded calls in their requests' _meta; sighted are the

@@ -27,7 +27,8 @@
 // expired or misdirected requestState; -32603 for structuredContent that fails the
 // outputSchema (a provider bug), for a provider that did not answer ("is unavailable")
 // or not within session.tool_call_timeout ("timed out"); -32021 when a provider asks a
-// 2026-07-28 client for input it did not declare in _meta clientCapabilities. A
+// 2026-07-28 client for input it did not declare in _meta clientCapabilities, or fails
+// with that code itself (kit/rpcstatus: a federated upstream's own check). A
 // provider's request for client input reaches a stateful client as server-to-client
 // requests on the request's stream (the input_required adapter,
 // internal/dispatch/clientinput.go), and the answers come back through Respond.

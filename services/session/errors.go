@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstatus"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/dispatch"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/events"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
@@ -86,7 +86,7 @@ func (s *Service) toStatus(ctx context.Context, method string, err error) error 
 
 // errorDomain marks the statuses whose message is written for the caller: the
 // gateway shows them as they are (services/gateway/internal/rest).
-const errorDomain = "mcpmesh"
+const errorDomain = rpcstatus.Domain
 
 // callStatuses turns the kind of a JSON-RPC error of the unary calls into a gRPC code;
 // the gateway's REST mapping makes it an HTTP status (table in docs/protocol.md).
@@ -107,17 +107,7 @@ func callStatus(e *mcpjson.Error) error {
 	if !ok {
 		code = codes.Internal
 	}
-	meta := map[string]string{"jsonrpc_code": strconv.Itoa(int(e.Code))}
-	if len(e.Data) > 0 {
-		meta["jsonrpc_data"] = string(e.Data)
-	}
-	st, err := status.New(code, e.Message).WithDetails(&errdetails.ErrorInfo{
-		Domain: errorDomain, Reason: code.String(), Metadata: meta,
-	})
-	if err != nil {
-		return status.Error(code, e.Message)
-	}
-	return st.Err()
+	return rpcstatus.Error(code, code.String(), int(e.Code), e.Message, e.Data)
 }
 
 // The denial contract with the gateway: PermissionDenied with an ErrorInfo of this

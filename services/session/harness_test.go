@@ -23,6 +23,7 @@ import (
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 	"github.com/mcpmesh/mcpmesh/services/kit/grpcserver"
 	"github.com/mcpmesh/mcpmesh/services/kit/pgtest"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstatus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -91,6 +92,14 @@ func (p *testProvider) CallTool(req *providerv1.CallToolRequest, stream grpc.Ser
 		return stream.Context().Err()
 	case "p_gone":
 		return status.Error(codes.NotFound, "no such tool")
+	case "p_fail_with":
+		// Fails with the JSON-RPC code its arguments name, carried as kit/rpcstatus
+		// carries it (a federated upstream's -32021).
+		var args struct {
+			Code int `json:"code"`
+		}
+		_ = json.Unmarshal(req.GetArguments(), &args)
+		return rpcstatus.Error(codes.FailedPrecondition, "TEST", args.Code, "sampling capability required", []byte(`{"requiredCapabilities":{"sampling":{}}}`))
 	case "p_input":
 		return send(&providerv1.CallToolResponse{Event: &providerv1.CallToolResponse_InputRequired{InputRequired: &mcpv1.InputRequired{}}})
 	case "p_struct":

@@ -50,6 +50,7 @@ func inputFixture(providerAddr, _ string) *registryv1.WatchCatalogueResponse {
 			tool("struct", "p_struct", `{"type":"object"}`, sumSchema),
 			tool("ask", "p_ask", `{"type":"object"}`, ""),
 			tool("ask2", "p_ask", `{"type":"object"}`, ""),
+			tool("fail_with", "p_fail_with", `{"type":"object"}`, ""),
 		},
 		Resources: []*registryv1.RoutedResource{{Provider: "p", Resource: &mcpv1.Resource{Uri: "mem://a", Name: "a"}}},
 		Prompts:   []*registryv1.RoutedPrompt{{Name: "askp", Provider: "p", Prompt: &mcpv1.Prompt{Name: "p_ask_prompt"}}},
@@ -369,4 +370,28 @@ func TestParamHeaders(t *testing.T) {
 	}
 	sess := h.initialize(t, "2025-11-25")
 	h.mustResult(t, stateful(sess, "tools/call", args))
+}
+
+// A provider's failure that carries -32021 (kit/rpcstatus: a federated upstream found
+// that the caller did not declare a capability) reaches the client as -32021 with the
+// provider's message and data, for clients of both generations, as the session's own
+// check answers; a provider cannot have its failure reach the client with other codes.
+func TestProviderMissingCapabilityReachesTheClient(t *testing.T) {
+	h := newHarnessWith(t, nil, inputFixture, nil)
+	sess := h.initialize(t, "2025-11-25")
+	for _, req := range []*sessionv1.HandleRequest{
+		statelessCall("tools/call", `{}`, "c", `{"name":"fail_with","arguments":{"code":-32021}}`),
+		stateful(sess, "tools/call", `{"name":"fail_with","arguments":{"code":-32021}}`),
+	} {
+		e := h.mustError(t, req, -32021)
+		if e.GetMessage() != "sampling capability required" || string(e.GetData()) != `{"requiredCapabilities":{"sampling":{}}}` {
+			t.Errorf("%s: message %q, data %s", req.GetProtocolVersion(), e.GetMessage(), e.GetData())
+		}
+	}
+	for _, code := range []string{"-32601", "-32602", "-32000"} {
+		e := h.mustError(t, statelessCall("tools/call", `{}`, "c", `{"name":"fail_with","arguments":{"code":`+code+`}}`), -32603)
+		if !strings.Contains(e.GetMessage(), "provider p returned an error") || len(e.GetData()) > 0 {
+			t.Errorf("code %s: %q, data %s", code, e.GetMessage(), e.GetData())
+		}
+	}
 }

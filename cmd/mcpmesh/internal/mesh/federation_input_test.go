@@ -2,17 +2,22 @@ package mesh
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmesh/mcpmesh/services/federation"
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 type questionArgs struct {
@@ -21,7 +26,7 @@ type questionArgs struct {
 
 // newAskingUpstream serves the tools sample (asks the client's LLM the question and
 // returns its answer) and confirm (asks the user to confirm the question, by
-// elicitation). They ask the 2026-07-28 way, with an input_required result; for a
+// elicitation), and the prompt brief (asks the user for its context, by elicitation). They ask the 2026-07-28 way, with an input_required result; for a
 // client of an earlier generation the SDK sends the request on the session instead.
 func newAskingUpstream(name string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.0.0"}, nil)
@@ -55,6 +60,19 @@ func newAskingUpstream(name string) *mcp.Server {
 				}}}, nil, nil
 			}
 			return text("%s heard %s %v", name, answer.Action, answer.Content["sure"]), nil, nil
+		})
+	s.AddPrompt(&mcp.Prompt{Name: "brief", Description: "Asks the user for the context of the prompt."},
+		func(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			answer, ok := req.Params.InputResponses["context"].(*mcp.ElicitResult)
+			if !ok {
+				return &mcp.GetPromptResult{InputRequests: mcp.InputRequestMap{"context": &mcp.ElicitParams{
+					Message:         "Context for " + name + "?",
+					RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"context": map[string]any{"type": "string"}}},
+				}}}, nil
+			}
+			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{
+				{Role: "user", Content: &mcp.TextContent{Text: fmt.Sprintf("%s was told: %v", name, answer.Content["context"])}},
+			}}, nil
 		})
 	return s
 }
@@ -180,4 +198,164 @@ func TestFederationLateClientInputGetsAToolError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An upstream's elicitation while it renders a prompt reaches the mesh's Go SDK
+// client, whose answer reaches the upstream's prompt, as for a tool call: for clients
+// of both generations (2025-11-25: an elicitation/create request on the session's
+// stream; 2026-07-28: the prompt's input_required round trip) and upstreams of both
+// generations (the stateful one's SDK sends elicitation/create on its session while
+// serving prompts/get; the stateless one answers input_required).
+func TestFederationRelaysClientInputForPrompts(t *testing.T) {
+	stateful := serveUpstream(t, newAskingUpstream("stateful"))
+	statelessServer := newAskingUpstream("stateless")
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return statelessServer },
+		&mcp.StreamableHTTPOptions{Stateless: true}))
+	t.Cleanup(srv.Close)
+	base := federatedMesh(t,
+		federation.Upstream{Name: "stateful", URL: stateful, Prefix: "sf"},
+		federation.Upstream{Name: "stateless", URL: srv.URL, Prefix: "sl"},
+	)
+	waitForTools(t, meshSession(t, base, nil), "sf__confirm", "sf__sample", "sl__confirm", "sl__sample")
+
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run(version, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked []string
+			client := mcp.NewClient(&mcp.Implementation{Name: "prompt-input-test", Version: "1.0.0"}, &mcp.ClientOptions{
+				ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					mu.Lock()
+					asked = append(asked, req.Params.Message)
+					mu.Unlock()
+					return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"context": "context from " + version}}, nil
+				},
+			})
+			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
+				&mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			t.Cleanup(func() { _ = cs.Close() })
+			for _, up := range []struct{ prefix, name string }{{"sf", "stateful"}, {"sl", "stateless"}} {
+				res, err := cs.GetPrompt(t.Context(), &mcp.GetPromptParams{Name: up.prefix + "__brief"})
+				if err != nil {
+					t.Errorf("%s__brief: %v", up.prefix, err)
+					continue
+				}
+				want := up.name + " was told: context from " + version
+				if text, ok := promptText(res); !ok || text != want {
+					t.Errorf("%s__brief: %+v; want the text %q", up.prefix, res.Messages, want)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := []string{"Context for stateful?", "Context for stateless?"}; fmt.Sprint(asked) != fmt.Sprint(want) {
+				t.Errorf("the client was asked %q; want %q", asked, want)
+			}
+		})
+	}
+}
+
+// promptText is the text of a prompt result's one text message.
+func promptText(res *mcp.GetPromptResult) (string, bool) {
+	if len(res.Messages) != 1 {
+		return "", false
+	}
+	text, ok := res.Messages[0].Content.(*mcp.TextContent)
+	if !ok {
+		return "", false
+	}
+	return text.Text, true
+}
+
+// newCapabilityCheckingUpstream serves the tool needs_sampling, which fails with -32021
+// (MissingRequiredClientCapability) when the request's capabilities lack sampling, as
+// the Go SDK's conformance server does (SEP-2575).
+func newCapabilityCheckingUpstream(name string) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1.0.0"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "needs_sampling", Description: "Needs the sampling capability."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			if caps := req.ClientCapabilities(); caps != nil && caps.Sampling != nil {
+				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "sampling declared"}}}, nil, nil
+			}
+			return nil, nil, &jsonrpc.Error{Code: mcp.CodeMissingRequiredClientCapabilities, Message: "sampling capability required but not declared by client",
+				Data: json.RawMessage(`{"requiredCapabilities":{"sampling":{}}}`)}
+		})
+	return s
+}
+
+// An upstream's -32021 reaches the client as the mesh's own -32021 does: a client
+// that did not declare sampling calls a federated tool whose upstream needs it (a
+// stateful and a stateless upstream) and the built-in provider's
+// test_missing_capability (the session's own check) in the same mesh, and gets the
+// same code and data.requiredCapabilities from each, through the Go SDK client of
+// either generation, and HTTP 400 from each over a raw 2026-07-28 POST (the
+// 2026-07-28 spec: MissingRequiredClientCapabilityError "MUST" be 400 on HTTP).
+func TestFederationPassesMissingClientCapability(t *testing.T) {
+	stateful := serveUpstream(t, newCapabilityCheckingUpstream("stateful"))
+	statelessServer := newCapabilityCheckingUpstream("stateless")
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return statelessServer },
+		&mcp.StreamableHTTPOptions{Stateless: true}))
+	t.Cleanup(srv.Close)
+	cfg := allInOne(t) // the built-in provider and the federation in one mesh
+	cfg.Federation.Upstreams = []federation.Upstream{
+		{Name: "stateful", URL: stateful, Prefix: "sf"},
+		{Name: "stateless", URL: srv.URL, Prefix: "sl"},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	base := startWith(t, cfg)
+	tools := []string{"test_missing_capability", "sf__needs_sampling", "sl__needs_sampling"}
+	probe := meshSession(t, base, nil)
+	eventually.NoError(t, 15*time.Second, func() error {
+		got, err := toolNames(t.Context(), probe)
+		if err != nil {
+			return err
+		}
+		for _, want := range tools {
+			if !slices.Contains(got, want) {
+				return fmt.Errorf("%s is not listed", want)
+			}
+		}
+		return nil
+	}, "the mesh lists %v", tools)
+
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run(version, func(t *testing.T) {
+			client := mcp.NewClient(&mcp.Implementation{Name: "capability-test", Version: "1.0.0"}, nil)
+			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1},
+				&mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			t.Cleanup(func() { _ = cs.Close() })
+			for _, tool := range tools {
+				_, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
+				var rpcErr *jsonrpc.Error
+				if !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeMissingRequiredClientCapabilities || !requiresSampling(rpcErr.Data) {
+					t.Errorf("%s: %v; want -32021 requiring sampling", tool, err)
+				}
+			}
+		})
+	}
+	for _, tool := range tools {
+		body, headers := toolCallRequest(map[string]string{"MCP-Protocol-Version": "2026-07-28"}, tool, `{}`)
+		resp, raw := post(t, base+"/mcp", body, headers)
+		var out struct {
+			Error *jsonrpc.Error `json:"error"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != http.StatusBadRequest || out.Error == nil ||
+			out.Error.Code != mcp.CodeMissingRequiredClientCapabilities || !requiresSampling(out.Error.Data) {
+			t.Errorf("%s over a 2026-07-28 POST: HTTP %d %s; want 400 and -32021 requiring sampling", tool, resp.StatusCode, raw)
+		}
+	}
+}
+
+// requiresSampling reports whether the data of a -32021 names sampling as required.
+func requiresSampling(data json.RawMessage) bool {
+	var d struct {
+		RequiredCapabilities map[string]json.RawMessage `json:"requiredCapabilities"`
+	}
+	return json.Unmarshal(data, &d) == nil && len(d.RequiredCapabilities) == 1 && string(d.RequiredCapabilities["sampling"]) == "{}"
 }

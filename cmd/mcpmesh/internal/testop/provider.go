@@ -50,7 +50,7 @@ type Provider struct {
 // Rotate.
 func Start(t testing.TB, resource string) *Provider {
 	t.Helper()
-	p := &Provider{st: &storage{resource: resource, audiences: map[string][]string{}}}
+	p := &Provider{st: &storage{resource: resource, audiences: map[string][]string{}, exchanges: map[string]int{}}}
 	first := NewKey(t, "key-1")
 	p.st.current, p.st.keys = first, []*RSAKey{first}
 
@@ -60,7 +60,8 @@ func Start(t testing.TB, resource string) *Provider {
 	p.Issuer = "http://" + srv.Listener.Addr().String()
 
 	p.st.Storage = example.NewStorageWithClients(example.NewUserStore(p.Issuer), map[string]*example.Client{
-		PublicClientID: example.NativeClient(PublicClientID, PublicRedirectURI),
+		PublicClientID:     example.NativeClient(PublicClientID, PublicRedirectURI),
+		FederationClientID: example.WebClient(FederationClientID, FederationClientSecret),
 	})
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
@@ -100,6 +101,15 @@ func resourcesFrom(ctx context.Context) []string {
 	return r
 }
 
+type audienceKey struct{}
+
+// audienceFrom is the audience parameters of the token request (the OP library does
+// not hand them to the storage for client credentials and subject token checks).
+func audienceFrom(ctx context.Context) []string {
+	a, _ := ctx.Value(audienceKey{}).([]string)
+	return a
+}
+
 // recordResources notes the resource parameters of authorization and token requests
 // and hands the authorization request's to the storage through the context.
 func (p *Provider) recordResources(next http.Handler) http.Handler {
@@ -117,6 +127,7 @@ func (p *Provider) recordResources(next http.Handler) http.Handler {
 				r = r.WithContext(context.WithValue(r.Context(), resourcesKey{}, resources))
 			} else {
 				p.tokenResources = append(p.tokenResources, resources...)
+				r = r.WithContext(context.WithValue(r.Context(), audienceKey{}, r.Form["audience"]))
 			}
 			p.mu.Unlock()
 		}

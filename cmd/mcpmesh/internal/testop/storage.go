@@ -20,6 +20,11 @@ type storage struct {
 	current   *RSAKey
 	keys      []*RSAKey           // published
 	audiences map[string][]string // auth request id → the resources it asked for
+	// Token exchange (exchange.go): the mesh whose assertions are trusted, the
+	// subjects refused, and the exchanges granted by subject.
+	trust     *meshTrust
+	refused   []string
+	exchanges map[string]int
 }
 
 // mcpClient is a registered client as the mesh's tokens need it: JWT access tokens,
@@ -34,10 +39,19 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	if err != nil {
 		return nil, err
 	}
+	if clientID == FederationClientID {
+		return exchangeClient{c}, nil
+	}
 	return mcpClient{c}, nil
 }
 
 func (s *storage) ClientCredentials(ctx context.Context, clientID, clientSecret string) (op.Client, error) {
+	if clientID == FederationClientID {
+		if err := s.AuthorizeClientIDSecret(ctx, clientID, clientSecret); err != nil {
+			return nil, err
+		}
+		return s.GetClientByClientID(ctx, clientID)
+	}
 	c, err := s.Storage.ClientCredentials(ctx, clientID, clientSecret)
 	if err != nil {
 		return nil, err
@@ -45,7 +59,12 @@ func (s *storage) ClientCredentials(ctx context.Context, clientID, clientSecret 
 	return mcpClient{c}, nil
 }
 
-func (s *storage) ClientCredentialsTokenRequest(_ context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+// ClientCredentialsTokenRequest issues the mesh's resource as the audience, or for the
+// federation's client the audience it asked for.
+func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	if aud := audienceFrom(ctx); clientID == FederationClientID && len(aud) > 0 {
+		return &oidc.JWTTokenRequest{Subject: clientID, Audience: aud, Scopes: scopes}, nil
+	}
 	return &oidc.JWTTokenRequest{Subject: clientID, Audience: []string{s.resource}, Scopes: scopes}, nil
 }
 

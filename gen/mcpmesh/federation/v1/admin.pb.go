@@ -297,6 +297,7 @@ type Auth struct {
 	//
 	//	*Auth_BearerFile
 	//	*Auth_Oauth
+	//	*Auth_TokenExchange
 	Kind          isAuth_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -357,6 +358,15 @@ func (x *Auth) GetOauth() *OAuthClient {
 	return nil
 }
 
+func (x *Auth) GetTokenExchange() *TokenExchange {
+	if x != nil {
+		if x, ok := x.Kind.(*Auth_TokenExchange); ok {
+			return x.TokenExchange
+		}
+	}
+	return nil
+}
+
 type isAuth_Kind interface {
 	isAuth_Kind()
 }
@@ -371,9 +381,126 @@ type Auth_Oauth struct {
 	Oauth *OAuthClient `protobuf:"bytes,2,opt,name=oauth,proto3,oneof"`
 }
 
+type Auth_TokenExchange struct {
+	// For each caller, a token of that caller got by RFC 8693 token exchange of the
+	// mesh's assertion of the caller.
+	TokenExchange *TokenExchange `protobuf:"bytes,3,opt,name=token_exchange,json=tokenExchange,proto3,oneof"`
+}
+
 func (*Auth_BearerFile) isAuth_Kind() {}
 
 func (*Auth_Oauth) isAuth_Kind() {}
+
+func (*Auth_TokenExchange) isAuth_Kind() {}
+
+// TokenExchange is an RFC 8693 token exchange on behalf of the caller
+// (federation.upstreams[].auth.token_exchange).
+type TokenExchange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The identity provider's token endpoint: https, or http on loopback.
+	TokenUrl string `protobuf:"bytes,1,opt,name=token_url,json=tokenUrl,proto3" json:"token_url,omitempty"`
+	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// A file holding the client secret.
+	ClientSecretFile string   `protobuf:"bytes,3,opt,name=client_secret_file,json=clientSecretFile,proto3" json:"client_secret_file,omitempty"`
+	Scopes           []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// Sent as the "audience" and RFC 8707 "resource" parameters; at least one names the
+	// upstream.
+	Audience string `protobuf:"bytes,5,opt,name=audience,proto3" json:"audience,omitempty"`
+	Resource string `protobuf:"bytes,6,opt,name=resource,proto3" json:"resource,omitempty"`
+	// Where the mesh publishes the keys of its identity assertions, to verify the
+	// caller's assertion before it is exchanged.
+	AssertionJwksUrl string `protobuf:"bytes,7,opt,name=assertion_jwks_url,json=assertionJwksUrl,proto3" json:"assertion_jwks_url,omitempty"`
+	// The iss of the mesh's assertions; empty means "mcpmesh".
+	AssertionIssuer string `protobuf:"bytes,8,opt,name=assertion_issuer,json=assertionIssuer,proto3" json:"assertion_issuer,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *TokenExchange) Reset() {
+	*x = TokenExchange{}
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenExchange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenExchange) ProtoMessage() {}
+
+func (x *TokenExchange) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenExchange.ProtoReflect.Descriptor instead.
+func (*TokenExchange) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TokenExchange) GetTokenUrl() string {
+	if x != nil {
+		return x.TokenUrl
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetClientSecretFile() string {
+	if x != nil {
+		return x.ClientSecretFile
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *TokenExchange) GetAudience() string {
+	if x != nil {
+		return x.Audience
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetAssertionJwksUrl() string {
+	if x != nil {
+		return x.AssertionJwksUrl
+	}
+	return ""
+}
+
+func (x *TokenExchange) GetAssertionIssuer() string {
+	if x != nil {
+		return x.AssertionIssuer
+	}
+	return ""
+}
 
 // OAuthClient is an OAuth 2.0 client credentials grant.
 type OAuthClient struct {
@@ -393,7 +520,7 @@ type OAuthClient struct {
 
 func (x *OAuthClient) Reset() {
 	*x = OAuthClient{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[3]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -405,7 +532,7 @@ func (x *OAuthClient) String() string {
 func (*OAuthClient) ProtoMessage() {}
 
 func (x *OAuthClient) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[3]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -418,7 +545,7 @@ func (x *OAuthClient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuthClient.ProtoReflect.Descriptor instead.
 func (*OAuthClient) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *OAuthClient) GetTokenUrl() string {
@@ -472,7 +599,7 @@ type ListUpstreamsRequest struct {
 
 func (x *ListUpstreamsRequest) Reset() {
 	*x = ListUpstreamsRequest{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[4]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +611,7 @@ func (x *ListUpstreamsRequest) String() string {
 func (*ListUpstreamsRequest) ProtoMessage() {}
 
 func (x *ListUpstreamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[4]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +624,7 @@ func (x *ListUpstreamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpstreamsRequest.ProtoReflect.Descriptor instead.
 func (*ListUpstreamsRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 // ListUpstreamsResponse holds the upstreams, ordered by name.
@@ -510,7 +637,7 @@ type ListUpstreamsResponse struct {
 
 func (x *ListUpstreamsResponse) Reset() {
 	*x = ListUpstreamsResponse{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[5]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +649,7 @@ func (x *ListUpstreamsResponse) String() string {
 func (*ListUpstreamsResponse) ProtoMessage() {}
 
 func (x *ListUpstreamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[5]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +662,7 @@ func (x *ListUpstreamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpstreamsResponse.ProtoReflect.Descriptor instead.
 func (*ListUpstreamsResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListUpstreamsResponse) GetUpstreams() []*Upstream {
@@ -555,7 +682,7 @@ type GetUpstreamRequest struct {
 
 func (x *GetUpstreamRequest) Reset() {
 	*x = GetUpstreamRequest{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[6]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +694,7 @@ func (x *GetUpstreamRequest) String() string {
 func (*GetUpstreamRequest) ProtoMessage() {}
 
 func (x *GetUpstreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[6]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +707,7 @@ func (x *GetUpstreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUpstreamRequest.ProtoReflect.Descriptor instead.
 func (*GetUpstreamRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetUpstreamRequest) GetName() string {
@@ -600,7 +727,7 @@ type GetUpstreamResponse struct {
 
 func (x *GetUpstreamResponse) Reset() {
 	*x = GetUpstreamResponse{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[7]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +739,7 @@ func (x *GetUpstreamResponse) String() string {
 func (*GetUpstreamResponse) ProtoMessage() {}
 
 func (x *GetUpstreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[7]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +752,7 @@ func (x *GetUpstreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUpstreamResponse.ProtoReflect.Descriptor instead.
 func (*GetUpstreamResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetUpstreamResponse) GetUpstream() *Upstream {
@@ -647,7 +774,7 @@ type PutUpstreamRequest struct {
 
 func (x *PutUpstreamRequest) Reset() {
 	*x = PutUpstreamRequest{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[8]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +786,7 @@ func (x *PutUpstreamRequest) String() string {
 func (*PutUpstreamRequest) ProtoMessage() {}
 
 func (x *PutUpstreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[8]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +799,7 @@ func (x *PutUpstreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutUpstreamRequest.ProtoReflect.Descriptor instead.
 func (*PutUpstreamRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PutUpstreamRequest) GetName() string {
@@ -701,7 +828,7 @@ type PutUpstreamResponse struct {
 
 func (x *PutUpstreamResponse) Reset() {
 	*x = PutUpstreamResponse{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[9]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +840,7 @@ func (x *PutUpstreamResponse) String() string {
 func (*PutUpstreamResponse) ProtoMessage() {}
 
 func (x *PutUpstreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[9]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +853,7 @@ func (x *PutUpstreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutUpstreamResponse.ProtoReflect.Descriptor instead.
 func (*PutUpstreamResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PutUpstreamResponse) GetUpstream() *Upstream {
@@ -753,7 +880,7 @@ type DeleteUpstreamRequest struct {
 
 func (x *DeleteUpstreamRequest) Reset() {
 	*x = DeleteUpstreamRequest{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[10]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +892,7 @@ func (x *DeleteUpstreamRequest) String() string {
 func (*DeleteUpstreamRequest) ProtoMessage() {}
 
 func (x *DeleteUpstreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[10]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +905,7 @@ func (x *DeleteUpstreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUpstreamRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUpstreamRequest) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteUpstreamRequest) GetName() string {
@@ -797,7 +924,7 @@ type DeleteUpstreamResponse struct {
 
 func (x *DeleteUpstreamResponse) Reset() {
 	*x = DeleteUpstreamResponse{}
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[11]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +936,7 @@ func (x *DeleteUpstreamResponse) String() string {
 func (*DeleteUpstreamResponse) ProtoMessage() {}
 
 func (x *DeleteUpstreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[11]
+	mi := &file_mcpmesh_federation_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +949,7 @@ func (x *DeleteUpstreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUpstreamResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUpstreamResponse) Descriptor() ([]byte, []int) {
-	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_mcpmesh_federation_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 var File_mcpmesh_federation_v1_admin_proto protoreflect.FileDescriptor
@@ -848,12 +975,22 @@ const file_mcpmesh_federation_v1_admin_proto_rawDesc = "" +
 	"updateTime\"<\n" +
 	"\x06Filter\x12\x18\n" +
 	"\ainclude\x18\x01 \x03(\tR\ainclude\x12\x18\n" +
-	"\aexclude\x18\x02 \x03(\tR\aexclude\"m\n" +
+	"\aexclude\x18\x02 \x03(\tR\aexclude\"\xbc\x01\n" +
 	"\x04Auth\x12!\n" +
 	"\vbearer_file\x18\x01 \x01(\tH\x00R\n" +
 	"bearerFile\x12:\n" +
-	"\x05oauth\x18\x02 \x01(\v2\".mcpmesh.federation.v1.OAuthClientH\x00R\x05oauthB\x06\n" +
-	"\x04kind\"\xc5\x01\n" +
+	"\x05oauth\x18\x02 \x01(\v2\".mcpmesh.federation.v1.OAuthClientH\x00R\x05oauth\x12M\n" +
+	"\x0etoken_exchange\x18\x03 \x01(\v2$.mcpmesh.federation.v1.TokenExchangeH\x00R\rtokenExchangeB\x06\n" +
+	"\x04kind\"\xa0\x02\n" +
+	"\rTokenExchange\x12\x1b\n" +
+	"\ttoken_url\x18\x01 \x01(\tR\btokenUrl\x12\x1b\n" +
+	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12,\n" +
+	"\x12client_secret_file\x18\x03 \x01(\tR\x10clientSecretFile\x12\x16\n" +
+	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x1a\n" +
+	"\baudience\x18\x05 \x01(\tR\baudience\x12\x1a\n" +
+	"\bresource\x18\x06 \x01(\tR\bresource\x12,\n" +
+	"\x12assertion_jwks_url\x18\a \x01(\tR\x10assertionJwksUrl\x12)\n" +
+	"\x10assertion_issuer\x18\b \x01(\tR\x0fassertionIssuer\"\xc5\x01\n" +
 	"\vOAuthClient\x12\x1b\n" +
 	"\ttoken_url\x18\x01 \x01(\tR\btokenUrl\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12,\n" +
@@ -900,50 +1037,52 @@ func file_mcpmesh_federation_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_mcpmesh_federation_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mcpmesh_federation_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mcpmesh_federation_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_mcpmesh_federation_v1_admin_proto_goTypes = []any{
 	(UpstreamSource)(0),            // 0: mcpmesh.federation.v1.UpstreamSource
 	(*Upstream)(nil),               // 1: mcpmesh.federation.v1.Upstream
 	(*Filter)(nil),                 // 2: mcpmesh.federation.v1.Filter
 	(*Auth)(nil),                   // 3: mcpmesh.federation.v1.Auth
-	(*OAuthClient)(nil),            // 4: mcpmesh.federation.v1.OAuthClient
-	(*ListUpstreamsRequest)(nil),   // 5: mcpmesh.federation.v1.ListUpstreamsRequest
-	(*ListUpstreamsResponse)(nil),  // 6: mcpmesh.federation.v1.ListUpstreamsResponse
-	(*GetUpstreamRequest)(nil),     // 7: mcpmesh.federation.v1.GetUpstreamRequest
-	(*GetUpstreamResponse)(nil),    // 8: mcpmesh.federation.v1.GetUpstreamResponse
-	(*PutUpstreamRequest)(nil),     // 9: mcpmesh.federation.v1.PutUpstreamRequest
-	(*PutUpstreamResponse)(nil),    // 10: mcpmesh.federation.v1.PutUpstreamResponse
-	(*DeleteUpstreamRequest)(nil),  // 11: mcpmesh.federation.v1.DeleteUpstreamRequest
-	(*DeleteUpstreamResponse)(nil), // 12: mcpmesh.federation.v1.DeleteUpstreamResponse
-	(*durationpb.Duration)(nil),    // 13: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*TokenExchange)(nil),          // 4: mcpmesh.federation.v1.TokenExchange
+	(*OAuthClient)(nil),            // 5: mcpmesh.federation.v1.OAuthClient
+	(*ListUpstreamsRequest)(nil),   // 6: mcpmesh.federation.v1.ListUpstreamsRequest
+	(*ListUpstreamsResponse)(nil),  // 7: mcpmesh.federation.v1.ListUpstreamsResponse
+	(*GetUpstreamRequest)(nil),     // 8: mcpmesh.federation.v1.GetUpstreamRequest
+	(*GetUpstreamResponse)(nil),    // 9: mcpmesh.federation.v1.GetUpstreamResponse
+	(*PutUpstreamRequest)(nil),     // 10: mcpmesh.federation.v1.PutUpstreamRequest
+	(*PutUpstreamResponse)(nil),    // 11: mcpmesh.federation.v1.PutUpstreamResponse
+	(*DeleteUpstreamRequest)(nil),  // 12: mcpmesh.federation.v1.DeleteUpstreamRequest
+	(*DeleteUpstreamResponse)(nil), // 13: mcpmesh.federation.v1.DeleteUpstreamResponse
+	(*durationpb.Duration)(nil),    // 14: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
 }
 var file_mcpmesh_federation_v1_admin_proto_depIdxs = []int32{
 	2,  // 0: mcpmesh.federation.v1.Upstream.tools:type_name -> mcpmesh.federation.v1.Filter
 	2,  // 1: mcpmesh.federation.v1.Upstream.resources:type_name -> mcpmesh.federation.v1.Filter
 	2,  // 2: mcpmesh.federation.v1.Upstream.prompts:type_name -> mcpmesh.federation.v1.Filter
 	3,  // 3: mcpmesh.federation.v1.Upstream.auth:type_name -> mcpmesh.federation.v1.Auth
-	13, // 4: mcpmesh.federation.v1.Upstream.call_timeout:type_name -> google.protobuf.Duration
+	14, // 4: mcpmesh.federation.v1.Upstream.call_timeout:type_name -> google.protobuf.Duration
 	0,  // 5: mcpmesh.federation.v1.Upstream.source:type_name -> mcpmesh.federation.v1.UpstreamSource
-	14, // 6: mcpmesh.federation.v1.Upstream.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 7: mcpmesh.federation.v1.Auth.oauth:type_name -> mcpmesh.federation.v1.OAuthClient
-	1,  // 8: mcpmesh.federation.v1.ListUpstreamsResponse.upstreams:type_name -> mcpmesh.federation.v1.Upstream
-	1,  // 9: mcpmesh.federation.v1.GetUpstreamResponse.upstream:type_name -> mcpmesh.federation.v1.Upstream
-	1,  // 10: mcpmesh.federation.v1.PutUpstreamRequest.upstream:type_name -> mcpmesh.federation.v1.Upstream
-	1,  // 11: mcpmesh.federation.v1.PutUpstreamResponse.upstream:type_name -> mcpmesh.federation.v1.Upstream
-	5,  // 12: mcpmesh.federation.v1.UpstreamAdminService.ListUpstreams:input_type -> mcpmesh.federation.v1.ListUpstreamsRequest
-	7,  // 13: mcpmesh.federation.v1.UpstreamAdminService.GetUpstream:input_type -> mcpmesh.federation.v1.GetUpstreamRequest
-	9,  // 14: mcpmesh.federation.v1.UpstreamAdminService.PutUpstream:input_type -> mcpmesh.federation.v1.PutUpstreamRequest
-	11, // 15: mcpmesh.federation.v1.UpstreamAdminService.DeleteUpstream:input_type -> mcpmesh.federation.v1.DeleteUpstreamRequest
-	6,  // 16: mcpmesh.federation.v1.UpstreamAdminService.ListUpstreams:output_type -> mcpmesh.federation.v1.ListUpstreamsResponse
-	8,  // 17: mcpmesh.federation.v1.UpstreamAdminService.GetUpstream:output_type -> mcpmesh.federation.v1.GetUpstreamResponse
-	10, // 18: mcpmesh.federation.v1.UpstreamAdminService.PutUpstream:output_type -> mcpmesh.federation.v1.PutUpstreamResponse
-	12, // 19: mcpmesh.federation.v1.UpstreamAdminService.DeleteUpstream:output_type -> mcpmesh.federation.v1.DeleteUpstreamResponse
-	16, // [16:20] is the sub-list for method output_type
-	12, // [12:16] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	15, // 6: mcpmesh.federation.v1.Upstream.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: mcpmesh.federation.v1.Auth.oauth:type_name -> mcpmesh.federation.v1.OAuthClient
+	4,  // 8: mcpmesh.federation.v1.Auth.token_exchange:type_name -> mcpmesh.federation.v1.TokenExchange
+	1,  // 9: mcpmesh.federation.v1.ListUpstreamsResponse.upstreams:type_name -> mcpmesh.federation.v1.Upstream
+	1,  // 10: mcpmesh.federation.v1.GetUpstreamResponse.upstream:type_name -> mcpmesh.federation.v1.Upstream
+	1,  // 11: mcpmesh.federation.v1.PutUpstreamRequest.upstream:type_name -> mcpmesh.federation.v1.Upstream
+	1,  // 12: mcpmesh.federation.v1.PutUpstreamResponse.upstream:type_name -> mcpmesh.federation.v1.Upstream
+	6,  // 13: mcpmesh.federation.v1.UpstreamAdminService.ListUpstreams:input_type -> mcpmesh.federation.v1.ListUpstreamsRequest
+	8,  // 14: mcpmesh.federation.v1.UpstreamAdminService.GetUpstream:input_type -> mcpmesh.federation.v1.GetUpstreamRequest
+	10, // 15: mcpmesh.federation.v1.UpstreamAdminService.PutUpstream:input_type -> mcpmesh.federation.v1.PutUpstreamRequest
+	12, // 16: mcpmesh.federation.v1.UpstreamAdminService.DeleteUpstream:input_type -> mcpmesh.federation.v1.DeleteUpstreamRequest
+	7,  // 17: mcpmesh.federation.v1.UpstreamAdminService.ListUpstreams:output_type -> mcpmesh.federation.v1.ListUpstreamsResponse
+	9,  // 18: mcpmesh.federation.v1.UpstreamAdminService.GetUpstream:output_type -> mcpmesh.federation.v1.GetUpstreamResponse
+	11, // 19: mcpmesh.federation.v1.UpstreamAdminService.PutUpstream:output_type -> mcpmesh.federation.v1.PutUpstreamResponse
+	13, // 20: mcpmesh.federation.v1.UpstreamAdminService.DeleteUpstream:output_type -> mcpmesh.federation.v1.DeleteUpstreamResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_federation_v1_admin_proto_init() }
@@ -954,6 +1093,7 @@ func file_mcpmesh_federation_v1_admin_proto_init() {
 	file_mcpmesh_federation_v1_admin_proto_msgTypes[2].OneofWrappers = []any{
 		(*Auth_BearerFile)(nil),
 		(*Auth_Oauth)(nil),
+		(*Auth_TokenExchange)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -961,7 +1101,7 @@ func file_mcpmesh_federation_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_federation_v1_admin_proto_rawDesc), len(file_mcpmesh_federation_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

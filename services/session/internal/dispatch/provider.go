@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	providerv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/provider/v1"
+	"github.com/mcpmesh/mcpmesh/services/kit/mcpproto"
 	"github.com/mcpmesh/mcpmesh/services/kit/namedservice"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstatus"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/catalogue"
 	"github.com/mcpmesh/mcpmesh/services/session/internal/mcpjson"
 	"google.golang.org/grpc/codes"
@@ -78,6 +80,9 @@ func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route ca
 	if clientCancelled(callCtx) {
 		return errCancelled
 	}
+	if e := passedThrough(err); e != nil {
+		return e
+	}
 	st, _ := status.FromError(err)
 	switch st.Code() {
 	case codes.NotFound:
@@ -103,6 +108,23 @@ func (d *Dispatcher) providerFailure(callCtx context.Context, t target, route ca
 			"provider", route.Provider, "error", err)
 		return mcpjson.Errorf(mcpjson.CodeInternal, "%s %s failed: provider %s returned an error", t.kind, t.name, route.Provider)
 	}
+}
+
+// passedThrough is the JSON-RPC error a provider's failure carries for the client
+// (kit/rpcstatus), when its code is one a provider may answer with: -32021, the caller
+// did not declare a capability the request needs (a federated upstream checks the
+// capabilities the federation passes in the request's _meta). Its data is kept when it
+// is a JSON object. Nil for any other failure, which the gRPC code decides.
+func passedThrough(err error) error {
+	code, msg, data, ok := rpcstatus.JSONRPC(err)
+	if !ok || code != mcpproto.CodeMissingClientCapability {
+		return nil
+	}
+	e := &mcpjson.Error{Code: mcpjson.CodeMissingClientCapability, Message: msg}
+	if mcpjson.IsObject(data) {
+		e.Data = data
+	}
+	return e
 }
 
 func (d *Dispatcher) unreachable(callCtx context.Context, t target, route catalogue.Route, err error) error {
