@@ -387,8 +387,11 @@ func servedAs(m *Mesh, base, name string, health healthpb.HealthCheckResponse_Se
 		return fmt.Errorf("on the provider server: %v, want %v", got, served)
 	}
 	resp, err := m.grpcServer.Health().Check(context.Background(), &healthpb.HealthCheckRequest{Service: federation.HealthName(name)})
-	if err != nil || resp.GetStatus() != health {
-		return fmt.Errorf("health %v, %v; want %v", resp.GetStatus(), err, health)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	if resp.GetStatus() != health {
+		return fmt.Errorf("health %v, want %v", resp.GetStatus(), health)
 	}
 	r, err := http.Get(base + "/v1/providers")
 	if err != nil {
