@@ -88,10 +88,10 @@ manifests: ## Render deploy/kubernetes/mcpmesh.yaml from the Helm chart (deploy/
 # Release tools pinned in tools/release/go.mod (a module of its own, outside go.work:
 # GoReleaser and cosign bring some 450 modules that would otherwise lift the versions the
 # server is built with in workspace mode).
-RELEASE_TOOLS := $(GOBIN_DIR)/goreleaser $(GOBIN_DIR)/cosign $(GOBIN_DIR)/cyclonedx-gomod $(GOBIN_DIR)/actionlint
+RELEASE_TOOLS := $(GOBIN_DIR)/goreleaser $(GOBIN_DIR)/cosign $(GOBIN_DIR)/actionlint
 
 .PHONY: release-tools
-release-tools: $(RELEASE_TOOLS) ## Build GoReleaser, cosign, cyclonedx-gomod and actionlint (tools/release/go.mod) into bin/.
+release-tools: $(RELEASE_TOOLS) ## Build GoReleaser, cosign and actionlint (tools/release/go.mod) into bin/.
 
 $(RELEASE_TOOLS) &: tools/release/go.mod tools/release/go.sum
 	cd tools/release && GOWORK=off GOBIN=$(GOBIN_DIR) go install tool

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -181,15 +182,90 @@ func TestSBOMDescribesTheImage(t *testing.T) {
 	if len(info.Deps) < 20 {
 		t.Fatalf("the binary records only %d modules", len(info.Deps))
 	}
+	local := 0
 	for _, dep := range info.Deps {
-		if dep.Replace != nil {
+		want := dep.Version
+		switch {
+		case dep.Replace != nil && strings.HasPrefix(dep.Replace.Path, "../"):
+			// One of the repository's own modules, built from its folder: listed
+			// under its module path at the release's version, not as "../../gen".
+			want = "v1.2.3"
+			local++
+		case dep.Replace != nil:
 			dep = dep.Replace // what was compiled in, under its own path
+			want = dep.Version
 		}
-		if listed[dep.Path].Version != dep.Version {
-			t.Errorf("module %s: the SBOM says %q, the binary %q", dep.Path, listed[dep.Path].Version, dep.Version)
+		if c := listed[dep.Path]; c.Version != want || !strings.HasPrefix(c.PackageURL, "pkg:golang/"+dep.Path+"@") {
+			t.Errorf("module %s: the SBOM says %q (%s), want %q", dep.Path, c.Version, c.PackageURL, want)
+		}
+	}
+	if local == 0 {
+		t.Error("the binary records none of the repository's own modules as replaced by a folder; the test checks nothing of them")
+	}
+	for _, c := range *back.Components {
+		if strings.Contains(c.PackageURL, "/../") || c.Version == "(devel)" {
+			t.Errorf("component %s %s (%s) names a folder, not a module", c.Name, c.Version, c.PackageURL)
 		}
 	}
 	if want := len(info.Deps) + 2; len(*back.Components) != want {
 		t.Errorf("%d components, want %d (the binary, the CA bundle and each module)", len(*back.Components), want)
+	}
+}
+
+// TestBinarySBOMNamesEveryModule: a release archive's SBOM (deploy/cmd/mksbom) describes
+// the binary by its SHA-256 at the release's version, and lists every module the binary
+// records, for its platform; the repository's own modules, which the binary records as
+// folders at "(devel)", under their module paths at the release's version.
+func TestBinarySBOMNamesEveryModule(t *testing.T) {
+	path := buildBinary(t)
+	bom, err := image.BinarySBOM(path, "v1.2.3", time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(binary)
+	main := bom.Metadata.Component
+	if main.Name != info.Main.Path || main.Version != "v1.2.3" || main.Hashes == nil || (*main.Hashes)[0].Value != hex.EncodeToString(sum[:]) {
+		t.Errorf("metadata.component %+v, want %s at v1.2.3 with sha256 %x", main, info.Main.Path, sum)
+	}
+	if bom.Metadata.Timestamp != "2023-11-14T22:13:20Z" {
+		t.Errorf("timestamp %s, want the given time", bom.Metadata.Timestamp)
+	}
+	platform := "goos=" + runtime.GOOS + "&goarch=" + runtime.GOARCH
+	listed := map[string]string{}
+	for _, c := range *bom.Components {
+		listed[c.Name] = c.Version
+		if !strings.HasPrefix(c.PackageURL, "pkg:golang/"+c.Name+"@") || !strings.HasSuffix(c.PackageURL, platform) {
+			t.Errorf("component %s: package URL %s, want pkg:golang/%s@... for %s", c.Name, c.PackageURL, c.Name, platform)
+		}
+	}
+	own := 0
+	for _, dep := range info.Deps {
+		want := dep.Version
+		switch {
+		case dep.Replace != nil && strings.HasPrefix(dep.Replace.Path, "../"):
+			want = "v1.2.3"
+			own++
+		case dep.Replace != nil:
+			dep = dep.Replace
+			want = dep.Version
+		}
+		if listed[dep.Path] != want {
+			t.Errorf("module %s: the SBOM says %q, want %q", dep.Path, listed[dep.Path], want)
+		}
+	}
+	if own < 5 || len(*bom.Components) != len(info.Deps) {
+		t.Errorf("%d components for %d modules, %d of them the repository's own", len(*bom.Components), len(info.Deps), own)
+	}
+	deps := (*bom.Dependencies)[0]
+	if deps.Ref != main.BOMRef || len(*deps.Dependencies) != len(info.Deps) {
+		t.Errorf("dependencies: %s -> %d modules, want the binary -> %d", deps.Ref, len(*deps.Dependencies), len(info.Deps))
 	}
 }

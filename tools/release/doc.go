@@ -1,5 +1,5 @@
-// Package release pins the release tools (GoReleaser, cosign, cyclonedx-gomod,
-// actionlint) as Go tool directives and tests what they make: the snapshot release of
+// Package release pins the release tools (GoReleaser, cosign, actionlint) as Go tool
+// directives and tests what they make: the snapshot release of
 // `make release-snapshot` (checksums, CycloneDX SBOMs, the cosign signature, the
 // container images of the linux platforms) and the
 // GitHub workflows (actionlint, actions pinned by commit).

@@ -269,8 +269,7 @@ func checkImageSBOM(t *testing.T, path, version, manifestDigest, binary string) 
 		t.Fatal(err)
 	}
 	binarySum := sha256.Sum256(data)
-	want, mainPath := goVersionModules(t, binary)
-	want[mainPath] = "v" + version
+	want, mainPath := goVersionModules(t, binary, version)
 	got := map[string]string{}
 	binaryListed := false
 	if bom.Components != nil {

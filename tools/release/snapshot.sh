@@ -5,7 +5,7 @@
 # (GoReleaser only reads the commit and its date from git when a tag exists). The
 # checksums are signed with the key file COSIGN_KEY (password in COSIGN_PASSWORD);
 # without one, with a throwaway key whose public half is left in dist/cosign.pub.
-# GoReleaser, cosign and cyclonedx-gomod come from PATH (bin/).
+# GoReleaser and cosign come from PATH (bin/).
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mcpmesh-snapshot.XXXXXX")

@@ -35,7 +35,7 @@ var platforms = []struct{ os, arch string }{
 // public half verifies (and that a changed file fails), and SBOMs that list every
 // module compiled into the archive's binary with the version `go version -m` shows.
 func TestReleaseSnapshot(t *testing.T) {
-	requireTools(t, "goreleaser", "cosign", "cyclonedx-gomod")
+	requireTools(t, "goreleaser", "cosign")
 	root := repoRoot(t)
 
 	keys := t.TempDir()
@@ -107,10 +107,7 @@ func TestReleaseSnapshot(t *testing.T) {
 		base := "mcpmesh_" + version + "_" + p.os + "_" + p.arch
 		t.Run("sbom "+p.os+"/"+p.arch, func(t *testing.T) {
 			binary := extractBinary(t, filepath.Join(dist, base+".tar.gz"))
-			want, mainPath := goVersionModules(t, binary)
-			// A release binary has no VCS stamp (-buildvcs=false), so the toolchain
-			// records its main module as "(devel)"; the SBOM names the release.
-			want[mainPath] = "v" + version
+			want, _ := goVersionModules(t, binary, version)
 			compareModules(t, base+".cdx.json", want, sbomModules(t, filepath.Join(dist, base+".cdx.json")))
 		})
 	}
@@ -273,10 +270,12 @@ func extractBinary(t *testing.T, archive string) string {
 }
 
 // goVersionModules is path → version of every module `go version -m` says the binary
-// was built from, the main module included, and the main module's path. A replaced
-// module counts as its replacement, path and version, as the binary records it (and
-// cyclonedx-gomod lists it).
-func goVersionModules(t *testing.T, binary string) (modules map[string]string, mainPath string) {
+// was built from, and the main module's path. The main module and the repository's
+// own modules (replaced by their folders: "=> ../../gen (devel)") are at the release's
+// version, v<version>: the binary has no VCS stamp, and the folders were built from
+// the release's commit. Any other replaced module counts as its replacement, path and
+// version, the code compiled in.
+func goVersionModules(t *testing.T, binary, version string) (modules map[string]string, mainPath string) {
 	t.Helper()
 	out, err := exec.Command("go", "version", "-m", binary).CombinedOutput()
 	if err != nil {
@@ -293,16 +292,21 @@ func goVersionModules(t *testing.T, binary string) (modules map[string]string, m
 		case "mod":
 			mainPath = fields[1]
 			last = fields[1]
-			modules[last] = fields[2]
+			modules[last] = "v" + version
 		case "dep":
 			last = fields[1]
 			modules[last] = fields[2]
 		case "=>":
-			// The module compiled in is the replacement, under its own path: a
-			// directory of the repository (../../gen) is "(devel)".
+			if strings.HasPrefix(fields[1], "../") || strings.HasPrefix(fields[1], "./") {
+				modules[last] = "v" + version
+				continue
+			}
 			delete(modules, last)
 			modules[fields[1]] = fields[2]
 		}
+	}
+	if mainPath == "" {
+		t.Fatalf("go version -m %s names no main module:\n%s", binary, out)
 	}
 	return modules, mainPath
 }

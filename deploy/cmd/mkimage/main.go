@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"time"
 
 	"github.com/mcpmesh/mcpmesh/deploy/image"
 )
@@ -34,16 +32,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mkimage: set -binary and at least one of -oci-layout, -oci-archive, -tarball")
 		os.Exit(2)
 	}
-	// SOURCE_DATE_EPOCH (reproducible-builds.org) fixes every timestamp.
-	o.Created = time.Unix(0, 0).UTC()
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "mkimage: SOURCE_DATE_EPOCH:", err)
-			os.Exit(2)
-		}
-		o.Created = time.Unix(sec, 0).UTC()
+	created, err := image.SourceDateEpoch()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mkimage:", err)
+		os.Exit(2)
 	}
+	o.Created = created
 	if err := build(o, *ref, out); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
