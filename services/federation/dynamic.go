@@ -2,6 +2,8 @@ package federation
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -21,6 +23,7 @@ type storedUpstreams struct {
 
 	mu      sync.Mutex
 	running map[string]*storedRun
+	read    bool // the store has been read once
 }
 
 // storedRun is one running upstream of the store.
@@ -78,6 +81,14 @@ func (s *Service) followStore(ctx context.Context) {
 	}
 }
 
+// firstReconcile is the first reconcile of a replica: the upstreams it starts hold
+// readiness up until their first connection ends, as configured ones do, so that a
+// replica that starts later is ready with the stored upstreams in its catalogue.
+func (s *Service) firstReconcile(names []string) {
+	s.first.add(names...)
+	s.first.done(storeReading, false)
+}
+
 // reconcile makes the running upstreams of the store those of list.
 func (s *Service) reconcile(ctx context.Context, list []StoredUpstream) {
 	want := make(map[string]Upstream, len(list))
@@ -98,6 +109,10 @@ func (s *Service) reconcile(ctx context.Context, list []StoredUpstream) {
 	st := s.stored
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if !st.read {
+		st.read = true
+		s.firstReconcile(slices.Collect(maps.Keys(want)))
+	}
 	for name, r := range st.running {
 		if spec, ok := want[name]; ok && sameSpec(spec, r.spec) {
 			continue
@@ -128,7 +143,7 @@ func (s *Service) startStored(ctx context.Context, spec Upstream) *storedRun {
 	s.deps.Providers.Set(spec.Name, u.provider())
 	started := s.Go(func(context.Context) error {
 		defer close(r.done)
-		u.run(runCtx, s.healthOf(spec.Name), s.keepRegistered(u))
+		u.run(runCtx, s.firstAttemptAndHealth(spec.Name), s.keepRegistered(u))
 		return nil
 	})
 	if !started {
@@ -146,6 +161,7 @@ func (s *Service) stopStored(ctx context.Context, r *storedRun) {
 	r.cancel()
 	<-r.done
 	s.deps.Providers.Remove(r.spec.Name)
+	s.first.forget(r.spec.Name)
 	s.healthOf(r.spec.Name)(false)
 	s.logger.InfoContext(ctx, "stored upstream stopped", "upstream", r.spec.Name)
 }

@@ -24,6 +24,28 @@ func newFirstAttempts(names []string) *firstAttempts {
 	return f
 }
 
+// storeReading stands, among the first attempts, for the first reading of the
+// upstream store: until it succeeds the stored upstreams are not known yet.
+const storeReading = "the stored upstreams"
+
+// add records first attempts starting (the stored upstreams read at start).
+func (f *firstAttempts) add(names ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range names {
+		f.pending[n] = true
+	}
+}
+
+// forget drops name, whose provider is gone (a deleted stored upstream): it neither
+// holds readiness up nor is expected in the catalogue any more.
+func (f *firstAttempts) forget(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.pending, name)
+	f.succeeded = slices.DeleteFunc(f.succeeded, func(n string) bool { return n == name })
+}
+
 // done records the end of name's first attempt; later calls change nothing.
 func (f *firstAttempts) done(name string, ok bool) {
 	f.mu.Lock()

@@ -88,7 +88,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Store == nil {
 		deps.Store = NewMemoryStore()
 	}
-	s := &Service{deps: deps, cfg: cfg, logger: tel.Logger, breakers: breakers, first: newFirstAttempts(cfg.ProviderNames()), stored: newStoredUpstreams()}
+	s := &Service{deps: deps, cfg: cfg, logger: tel.Logger, breakers: breakers, first: newFirstAttempts(append(cfg.ProviderNames(), storeReading)), stored: newStoredUpstreams()}
 	for _, u := range cfg.Upstreams {
 		s.upstreams = append(s.upstreams, newUpstream(u, cfg, tel.Logger, breakers))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,8 +219,10 @@ func TestUpstreamAdminPutChangeDelete(t *testing.T) {
 	if code, body := admin.do(http.MethodDelete, "/v1/admin/upstreams/beta", ""); code != http.StatusNotFound {
 		t.Errorf("DELETE a deleted upstream: %d %s, want 404", code, body)
 	}
-	// The configured upstream went on answering throughout.
+	// The configured upstream went on answering throughout, and the process stays
+	// ready (the deleted upstream is not expected in the catalogue any more).
 	waitForToolText(t, cs, "a__whoami", "alpha pid")
+	waitReady(t, base)
 }
 
 // Bad requests get the status and a message that names what to change, and leave the
@@ -338,7 +341,19 @@ func upstreamAdminClient(t testing.TB, m *Mesh) federationv1.UpstreamAdminServic
 // about a second; one deleted on the other leaves both.
 func TestUpstreamAdminReplicasShareTheDatabase(t *testing.T) {
 	db := pgtest.NewDatabase(t)
-	beta := serveUpstream(t, newUpstreamServer("beta", nil))
+	// beta answers initialize (a request without a session) after 300 ms, so that a
+	// replica ready before beta's first connection ended would list no beta tools.
+	betaServer := newUpstreamServer("beta", nil)
+	betaHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return betaServer }, nil)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Mcp-Session-Id") == "" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		betaHandler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	closeSessionsAtEnd(t, betaServer)
+	beta := slow.URL
 	gamma := serveUpstream(t, newUpstreamServer("gamma", nil))
 	replica := func(admin bool) (*Mesh, string) {
 		cfg := federatedConfig(t)
@@ -358,6 +373,10 @@ func TestUpstreamAdminReplicasShareTheDatabase(t *testing.T) {
 
 	second, secondBase := replica(false)
 	onSecond := meshSession(t, secondBase, nil)
+	// Ready means the stored upstreams are in its catalogue already.
+	if names, err := toolNames(t.Context(), onSecond); err != nil || !slices.Contains(names, "b__whoami") {
+		t.Errorf("the later replica, once ready, lists %v (%v); want b__whoami among them", names, err)
+	}
 	waitForToolText(t, onSecond, "b__whoami", "beta pid")
 
 	// A put on the first replica reaches the second through the database.
