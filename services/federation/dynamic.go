@@ -24,6 +24,9 @@ type storedUpstreams struct {
 	mu      sync.Mutex
 	running map[string]*storedRun
 	read    bool // the store has been read once
+	// ignored are the stored upstreams this replica does not run, and why (logged
+	// once).
+	ignored map[string]string
 }
 
 // storedRun is one running upstream of the store.
@@ -91,24 +94,30 @@ func (s *Service) firstReconcile(names []string) {
 
 // reconcile makes the running upstreams of the store those of list.
 func (s *Service) reconcile(ctx context.Context, list []StoredUpstream) {
+	st := s.stored
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	want := make(map[string]Upstream, len(list))
+	ignored := map[string]string{}
 	for _, su := range list {
 		switch {
 		case s.configuredName(su.Name) != "":
 			// The configuration file gained this name after the upstream was put: the
 			// configured one is served, the stored one is not.
-			s.logger.WarnContext(ctx, "stored upstream ignored: the configuration file defines the same name", "upstream", su.Name)
-			continue
+			ignored[su.Name] = "stored upstream ignored: the configuration file defines the same name"
 		case len(su.Command) > 0 && !s.cfg.Admin.AllowCommands:
 			// Another replica's configuration may allow commands; this one's does not.
-			s.logger.WarnContext(ctx, "stored stdio upstream not started: federation.admin.allow_commands is off", "upstream", su.Name)
-			continue
+			ignored[su.Name] = "stored stdio upstream not started: federation.admin.allow_commands is off"
+		default:
+			want[su.Name] = su.Upstream
 		}
-		want[su.Name] = su.Upstream
 	}
-	st := s.stored
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	for name, why := range ignored {
+		if st.ignored[name] != why { // once, not at every resync
+			s.logger.WarnContext(ctx, why, "upstream", name)
+		}
+	}
+	st.ignored = ignored
 	if !st.read {
 		st.read = true
 		s.firstReconcile(slices.Collect(maps.Keys(want)))

@@ -427,3 +427,28 @@ func servedAs(m *Mesh, base, name string, health healthpb.HealthCheckResponse_Se
 func equalStrings(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n") && len(a) == len(b)
 }
+
+// With federation.admin.allow_commands the API puts a stdio upstream (the test binary
+// as an MCP server), which the federation starts; answers show its environment's
+// names, never the values.
+func TestUpstreamAdminCommandsWhenAllowed(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := federatedConfig(t)
+	cfg.Federation.Admin.AllowCommands = true
+	m, base := startMesh(t, cfg)
+	client := upstreamAdminClient(t, m)
+	put, err := client.PutUpstream(t.Context(), &federationv1.PutUpstreamRequest{Name: "local", Upstream: &federationv1.Upstream{
+		Command: []string{exe}, Env: []string{stdioUpstreamEnv + "=local"}, Prefix: "l",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := put.GetUpstream().GetEnv(); len(got) != 1 || got[0] != stdioUpstreamEnv+"=****" {
+		t.Errorf("env answered as %v, want the value masked", got)
+	}
+	cs := meshSession(t, base, nil)
+	waitForToolText(t, cs, "l__whoami", "local pid")
+}
