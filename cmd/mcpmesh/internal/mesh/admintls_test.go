@@ -17,8 +17,8 @@ import (
 
 // TestAdminListenerWithMutualTLS serves the admin listener over mutual TLS with an
 // allow-list and a bearer token: only a client whose certificate the CA signed and
-// whose identity is on the list, and which sends the token, reads /metrics and
-// /loglevel; a certificate of the CA off the list gets 403, no certificate or one of
+// whose identity is on the list, and which sends the token, reads /metrics,
+// /loglevel and the upstream admin API; a certificate of the CA off the list gets 403, no certificate or one of
 // another CA fails the handshake, plain HTTP gets nothing.
 func TestAdminListenerWithMutualTLS(t *testing.T) {
 	dir := t.TempDir()
@@ -101,6 +101,9 @@ func TestAdminListenerWithMutualTLS(t *testing.T) {
 		{"allowed certificate and token: /metrics", client(&scraper), https + "/metrics", token, http.StatusOK},
 		{"allowed certificate and token: /loglevel", client(&scraper), https + "/loglevel", token, http.StatusOK},
 		{"allowed certificate, no token", client(&scraper), https + "/metrics", "", http.StatusUnauthorized},
+		{"allowed certificate and token: the upstream admin API", client(&scraper), https + "/v1/admin/upstreams", token, http.StatusOK},
+		{"the upstream admin API without the token", client(&scraper), https + "/v1/admin/upstreams", "", http.StatusUnauthorized},
+		{"the upstream admin API off the allow-list", client(&stranger), https + "/v1/admin/upstreams", token, http.StatusForbidden},
 		{"certificate of the CA off the allow-list", client(&stranger), https + "/metrics", token, http.StatusForbidden},
 		{"certificate of another CA", client(&impostor), https + "/metrics", token, 0},
 		{"no client certificate", client(nil), https + "/metrics", token, 0},
