@@ -84,6 +84,9 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if adminAddr := m.AdminAddress(); adminAddr != "" {
 		fmt.Fprintf(stdout, "  admin          http://%s/metrics\n", adminAddr)
 	}
+	if u := m.UpstreamAdminURL(); u != "" {
+		fmt.Fprintf(stdout, "  upstreams      %s\n", u)
+	}
 	// auth.policy takes effect without a restart: on a change of the file or SIGHUP the
 	// configuration is loaded again from the same sources and its rules replace the
 	// ones in force; so do the selections and rules of virtual_servers, as long as

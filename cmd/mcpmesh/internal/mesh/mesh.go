@@ -59,8 +59,10 @@ type Mesh struct {
 	// adminRoutes is the admin listener's mux, inside its credential checks (nil
 	// without admin.listen).
 	adminRoutes *http.ServeMux
-	dialer      *dial.Dialer
-	db          *pgxpool.Pool // nil when state is in memory
+	// upstreamAdminServed is set when adminRoutes serve the upstream admin API.
+	upstreamAdminServed bool
+	dialer              *dial.Dialer
+	db                  *pgxpool.Pool // nil when state is in memory
 	// schemaCurrent is set once the database's tables were seen current.
 	schemaCurrent atomic.Bool
 	clients       clients

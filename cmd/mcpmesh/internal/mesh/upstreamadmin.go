@@ -61,7 +61,21 @@ func (m *Mesh) serveUpstreamAdmin(f *federation.Service) error {
 	}
 	m.adminRoutes.Handle("/v1/admin/upstreams", http.MaxBytesHandler(mux, upstreamAdminBodyLimit))
 	m.adminRoutes.Handle("/v1/admin/upstreams/", http.MaxBytesHandler(mux, upstreamAdminBodyLimit))
+	m.upstreamAdminServed = true
 	return nil
+}
+
+// UpstreamAdminURL is the URL of the upstream admin API's REST routes, or "" when
+// this process does not serve them.
+func (m *Mesh) UpstreamAdminURL() string {
+	if !m.upstreamAdminServed {
+		return ""
+	}
+	scheme := "http"
+	if m.admin.TLSConfig != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + m.AdminAddress() + "/v1/admin/upstreams"
 }
 
 // adminProtected reports whether the admin listener asks every caller for a
