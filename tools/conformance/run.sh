@@ -23,10 +23,11 @@
 # the SDK's own mode for 2025-11-25, and -stateless, its mode for 2026-07-28), and each
 # layout is compared with the direct run of the mode it mirrors (direct_mode_of):
 # federated with the stateful run, federated-stateless and federated-stdio with the
-# stateless one (a stdio server at 2026-07-28 keeps no session state either: its results
-# through the mesh match the stateless mode's, scenario for scenario, but for the listed
-# entries). compare.mjs fails a suite when a scenario that passes directly in that mode
-# fails through the mesh and is not listed in the layout's own baseline,
+# stateless one. The suite cannot reach a stdio server; at 2026-07-28 a stdio server keeps
+# no session state either, and the results bear the pairing out: through the mesh the
+# stdio upstream fails the same scenarios as the stateless HTTP one, with the same check
+# counts, in every suite. compare.mjs fails a suite when a scenario that passes directly
+# in that mode fails through the mesh and is not listed in the layout's own baseline,
 # expected-failures-<layout>.yml (each entry with its reason), or when a listed one
 # passes. Scenarios the server fails in that mode cannot be held against the mesh; those
 # the mesh makes pass are reported.
