@@ -164,7 +164,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m).
 CONFORMANCE_SUITE := tools/conformance/node_modules/.package-lock.json
 
 .PHONY: conformance
-conformance: build go-sdk-everything $(CONFORMANCE_SUITE) ## Run the official MCP conformance suites (0.1.16 and 0.2.0-alpha.12) against six processes, -target=all, two replicas on PostgreSQL, and the Go SDK's fixtures server behind the federation (HTTP and stdio) against the same server directly.
+conformance: build go-sdk-everything $(CONFORMANCE_SUITE) ## Run the official MCP conformance suites (0.1.16 and 0.2.0-alpha.12) against six processes, -target=all, two replicas on PostgreSQL, and the Go SDK's fixtures server behind the federation (HTTP stateful, HTTP stateless, stdio) against the same server directly in the mode each mirrors.
 	tools/conformance/run.sh
 
 # The official Go SDK's conformance fixtures server, at the version tools/go.mod pins

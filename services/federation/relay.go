@@ -34,6 +34,9 @@ import (
 //   - earlier generations: it sends sampling/createMessage or elicitation/create on
 //     its session. Such a request names no call; attribute.go finds the call.
 //
+// A 2026-07-28 client may send inputResponses with its first call, before anyone asked:
+// a 2026-07-28 upstream gets them with that call (upFrontResponses).
+//
 // A paused call lives no longer than the call itself: the upstream's call timeout
 // bounds the whole exchange, client answers included; then the upstream call is
 // cancelled and a late retry gets an error that says so (a tool error for a tool).
@@ -61,6 +64,10 @@ type forwardedCall struct {
 	done chan struct{} // closed once res and err are set
 	res  mcp.Result    // *mcp.CallToolResult or *mcp.GetPromptResult
 	err  error
+
+	// upFront are the client's inputResponses sent with the first call (no request
+	// state): passed on with the call to a 2026-07-28 upstream (upFrontResponses).
+	upFront map[string][]byte
 }
 
 // upstreamRequest sends a forwarded request upstream once: with meta as its _meta and,
@@ -144,7 +151,7 @@ func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
 func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.RequestContext, meta mcp.Meta, sink *callSink, closeSink func(), send upstreamRequest) *forwardedCall {
 	callCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	fc := &forwardedCall{
-		what: what, owner: ownerOf(rc), sink: sink, cancel: cancel,
+		what: what, owner: ownerOf(rc), upFront: rc.GetInputResponses(), sink: sink, cancel: cancel,
 		asks: make(chan *clientAsk), done: make(chan struct{}),
 	}
 	if raw := rc.GetClient().GetCapabilities(); len(raw) > 0 {
@@ -199,7 +206,10 @@ func (u *upstream) forgetCall(fc *forwardedCall) {
 // withInput sends the request, relaying each input_required result of a 2026-07-28
 // upstream to the client and sending it again with the answers.
 func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forwardedCall, meta mcp.Meta, send upstreamRequest) (mcp.Result, error) {
-	var responses mcp.InputResponseMap
+	responses, err := upFrontResponses(s, fc.upFront)
+	if err != nil {
+		return nil, err
+	}
 	var state string
 	for round := 0; ; round++ {
 		res, err := send(ctx, s, meta, responses, state)
@@ -230,14 +240,41 @@ func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forw
 			if !ok {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("the client did not answer input request %q", key)}
 			}
-			var one mcp.InputResponseMap
-			if err := json.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, key, raw), &one); err != nil {
-				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("the client's answer to %q: %v", key, err)}
+			if responses[key], err = decodeInputResponse(key, raw); err != nil {
+				return nil, err
 			}
-			responses[key] = one[key]
 		}
 		state = next
 	}
+}
+
+// upFrontResponses are the inputResponses a client sent with its first call, before
+// anyone asked (2026-07-28, no requestState), as the first send passes them upstream:
+// the server decides what they answer, and ignores what it does not recognise or need
+// (basic/patterns/mrtr "Error Handling"), as it would talking to the client directly.
+// A stateful-era upstream has no inputResponses: they are not passed to it.
+func upFrontResponses(s *mcp.ClientSession, upFront map[string][]byte) (mcp.InputResponseMap, error) {
+	if len(upFront) == 0 || s.InitializeResult().ProtocolVersion < statelessVersion {
+		return nil, nil
+	}
+	responses := make(mcp.InputResponseMap, len(upFront))
+	for key, raw := range upFront {
+		var err error
+		if responses[key], err = decodeInputResponse(key, raw); err != nil {
+			return nil, err
+		}
+	}
+	return responses, nil
+}
+
+// decodeInputResponse reads the client's answer under key (an ElicitResult,
+// CreateMessageResult or ListRootsResult); an answer that is none of them is -32602.
+func decodeInputResponse(key string, raw []byte) (mcp.InputResponse, error) {
+	var one mcp.InputResponseMap
+	if err := json.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, key, raw), &one); err != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("the client's answer to %q: %v", key, err)}
+	}
+	return one[key], nil
 }
 
 // inputRequired returns the input requests and state of a result that asks for client

@@ -703,3 +703,64 @@ func TestRelayPassesMissingClientCapability(t *testing.T) {
 		})
 	}
 }
+
+// inputResponsesUpFront is a first call (no request state) of an elicitation-capable
+// client that sends its answers before anyone asked: one to the "enums" tool's "pick"
+// and one nobody asks for (2026-07-28 basic/patterns/mrtr: a server ignores what it does
+// not recognise or need).
+func inputResponsesUpFront(session string, pick string) *mcpv1.RequestContext {
+	rc := elicitingClient(session)
+	rc.InputResponses = map[string][]byte{
+		"pick":    []byte(pick),
+		"unasked": []byte(`{"action":"accept","content":{"foo":"bar"}}`),
+	}
+	return rc
+}
+
+// A 2026-07-28 caller's inputResponses sent with its first call reach a 2026-07-28
+// upstream with the call, unasked ones too: the tool finds its answer and finishes
+// without asking. One that is no input response at all is -32602 (InvalidArgument). A
+// 2025-11-25 upstream has no inputResponses: it asks on its session, and the client
+// answers that request as usual.
+func TestRelayPassesInputResponsesSentUpFront(t *testing.T) {
+	const pick = `{"action":"accept","content":{"titledMulti":["v2"]}}`
+	t.Run(statelessVersion, func(t *testing.T) {
+		u, c := relayFixture(t, "", 0)
+		resp, err := callTool(t, c, "enums", `{}`, inputResponsesUpFront("s1", pick))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, isErr := resultText(t, resp); isErr || text != `accept {"titledMulti":["v2"]}` {
+			t.Errorf("result %q (error %v)", text, isErr)
+		}
+
+		_, err = callTool(t, c, "enums", `{}`, inputResponsesUpFront("s1", `{"neither":"action, role nor roots"}`))
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), `the client's answer to "pick"`) {
+			t.Errorf("an answer that is no input response: %v", err)
+		}
+		eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "nothing stays pending")
+	})
+	t.Run("2025-11-25", func(t *testing.T) {
+		u, c := relayFixture(t, "2025-11-25", 0)
+		resp, err := callTool(t, c, "enums", `{}`, inputResponsesUpFront("s1", pick))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ir := resp.GetInputRequired()
+		if ir == nil || len(ir.GetInputRequests()) != 1 || ir.GetInputRequests()[sessionInputKey] == nil {
+			t.Fatalf("want the upstream's session request as input_required, got %v", resp)
+		}
+		retry := elicitingClient("s1")
+		// (Declined: the upstream's SDK checks an accepted answer against the enums schema.)
+		retry.InputResponses = map[string][]byte{sessionInputKey: []byte(`{"action":"decline"}`)}
+		retry.RequestState = ir.GetRequestState()
+		resp, err = callTool(t, c, "enums", `{}`, retry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, isErr := resultText(t, resp); isErr || text != "decline null" {
+			t.Errorf("result %q (error %v)", text, isErr)
+		}
+		eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the finished call is forgotten")
+	})
+}

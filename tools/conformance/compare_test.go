@@ -12,9 +12,10 @@ import (
 )
 
 // TestCompareVerdict runs compare.mjs on made-up result folders: a scenario that fails
-// through the mesh and passes directly in some mode is a regression, and fails the run
-// unless the baseline lists it; a listed scenario that is no regression fails it too;
-// a scenario the server fails in every mode, or that passes through the mesh, does not.
+// through the mesh and passes directly in the compared mode (in some mode, given several)
+// is a regression, and fails the run unless the baseline lists it; a listed scenario that
+// is no regression fails it too; a scenario the server fails in the compared mode (in
+// every mode, given several), or that passes through the mesh, does not.
 func TestCompareVerdict(t *testing.T) {
 	node := findNode(t)
 	// Direct runs: "broken" fails in both modes, "moody" only in the stateless one,
@@ -26,19 +27,24 @@ func TestCompareVerdict(t *testing.T) {
 		name     string
 		mesh     map[string]string
 		baseline string
+		direct   []string // the direct runs compared with; nil: both modes
 		wantOK   bool
 		want     string // in the output
 	}{
-		{"all as directly", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", true, "VERDICT: ok"},
-		{"a failure the server has in every mode", map[string]string{"broken": "WARNING", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", true, "VERDICT: ok"},
-		{"the mesh makes one pass", map[string]string{"broken": "SUCCESS", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", true, "fail directly, pass through the mesh (1)\n      broken"},
-		{"a regression", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "WARNING", "gone": "SUCCESS"}, "s: []\n", false, "fine   <-- NOT IN BASELINE"},
-		{"a regression in one mode only", map[string]string{"broken": "FAILURE", "moody": "FAILURE", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", false, "moody   <-- NOT IN BASELINE"},
-		{"no checks through the mesh", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS"}, "s: []\n", false, "gone   <-- NOT IN BASELINE (no checks through the mesh)"},
-		{"a listed regression", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "FAILURE", "gone": "SUCCESS"}, "s:\n  - fine  # why\n", true, "fine   (baseline)"},
-		{"listed in another suite's section", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "FAILURE", "gone": "SUCCESS"}, "other:\n  - fine\ns: []\n", false, "fine   <-- NOT IN BASELINE"},
-		{"a stale entry", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s:\n  - fine\n", false, "no regression now (delete them) (1)\n      fine"},
-		{"a listed failure the server has too", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s:\n  - broken\n", false, "no regression now (delete them) (1)\n      broken"},
+		{"all as directly", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", nil, true, "VERDICT: ok"},
+		{"a failure the server has in every mode", map[string]string{"broken": "WARNING", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", nil, true, "VERDICT: ok"},
+		{"the mesh makes one pass", map[string]string{"broken": "SUCCESS", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", nil, true, "fail directly, pass through the mesh (1)\n      broken"},
+		{"a regression", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "WARNING", "gone": "SUCCESS"}, "s: []\n", nil, false, "fine   <-- NOT IN BASELINE"},
+		{"a regression in one mode only", map[string]string{"broken": "FAILURE", "moody": "FAILURE", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", nil, false, "moody   <-- NOT IN BASELINE"},
+		{"no checks through the mesh", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS"}, "s: []\n", nil, false, "gone   <-- NOT IN BASELINE (no checks through the mesh)"},
+		{"a listed regression", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "FAILURE", "gone": "SUCCESS"}, "s:\n  - fine  # why\n", nil, true, "fine   (baseline)"},
+		{"listed in another suite's section", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "FAILURE", "gone": "SUCCESS"}, "other:\n  - fine\ns: []\n", nil, false, "fine   <-- NOT IN BASELINE"},
+		{"a stale entry", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s:\n  - fine\n", nil, false, "no regression now (delete them) (1)\n      fine"},
+		{"as directly in the compared mode", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", []string{stateless}, true, "VERDICT: ok"},
+		{"against the mode that fails it too", map[string]string{"broken": "FAILURE", "moody": "FAILURE", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", []string{stateless}, true, "failing directly: 2"},
+		{"against the mode that passes it", map[string]string{"broken": "FAILURE", "moody": "FAILURE", "fine": "SUCCESS", "gone": "SUCCESS"}, "s: []\n", []string{stateful}, false, "moody   <-- NOT IN BASELINE"},
+		{"listed, and failing in the compared mode too", map[string]string{"broken": "FAILURE", "moody": "FAILURE", "fine": "SUCCESS", "gone": "SUCCESS"}, "s:\n  - moody\n", []string{stateless}, false, "no regression now (delete them) (1)\n      moody"},
+		{"a listed failure the server has too", map[string]string{"broken": "FAILURE", "moody": "SUCCESS", "fine": "SUCCESS", "gone": "SUCCESS"}, "s:\n  - broken\n", nil, false, "no regression now (delete them) (1)\n      broken"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +53,11 @@ func TestCompareVerdict(t *testing.T) {
 			if err := os.WriteFile(baseline, []byte(tc.baseline), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command(node, "compare.mjs", "s", mesh, baseline, stateful, stateless).CombinedOutput()
+			direct := tc.direct
+			if direct == nil {
+				direct = []string{stateful, stateless}
+			}
+			out, err := exec.Command(node, append([]string{"compare.mjs", "s", mesh, baseline}, direct...)...).CombinedOutput()
 			var exit *exec.ExitError
 			switch {
 			case err == nil && !tc.wantOK:

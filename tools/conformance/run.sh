@@ -7,24 +7,30 @@
 # round-robin balancer (built by cmd/mcpmesh/e2e TestConformanceReplicatedPostgres).
 # The stdio bridge is out of reach: the suite's server mode speaks HTTP only (--url).
 #
-# Two more layouts put a conformant server behind the mesh instead of the built-in
+# Three more layouts put a conformant server behind the mesh instead of the built-in
 # provider: the official Go SDK's conformance fixtures server (conformance/everything-server
 # of github.com/modelcontextprotocol/go-sdk, built by make conformance as
 # bin/go-sdk-everything) is the one federation upstream, with prefix "" so the fixtures keep
 # their names, and the mesh runs every target but provider-everything in one process:
-#   federated        the server over Streamable HTTP (stateful: the federation speaks
-#                    2025-11-25 to it)
-#   federated-stdio  the server as a stdio upstream the federation starts (it negotiates
-#                    2026-07-28)
+#   federated            the server over Streamable HTTP in its stateful mode
+#                        (-stateless=false: the federation speaks 2025-11-25 to it)
+#   federated-stateless  the server over Streamable HTTP in its -stateless mode (it
+#                        negotiates 2026-07-28)
+#   federated-stdio      the server as a stdio upstream the federation starts (it
+#                        negotiates 2026-07-28)
 # Their verdict is not a baseline of the suite: before the first of them the suites also
 # run directly against the server over HTTP, once in each of its modes (-stateless=false,
-# the SDK's own mode for 2025-11-25, and -stateless, its mode for 2026-07-28), and
-# compare.mjs fails a suite when a scenario that passes directly in some mode fails
-# through the mesh and is not listed in the layout's own baseline,
-# expected-failures-federated.yml or expected-failures-federated-stdio.yml (the two
-# speak different protocol versions to the server, so their results differ; each entry
-# with its reason), or when a listed one passes. Scenarios the server fails in both modes
-# cannot be held against the mesh; those the mesh makes pass are reported.
+# the SDK's own mode for 2025-11-25, and -stateless, its mode for 2026-07-28), and each
+# layout is compared with the direct run of the mode it mirrors (direct_mode_of):
+# federated with the stateful run, federated-stateless and federated-stdio with the
+# stateless one. The suite cannot reach a stdio server; at 2026-07-28 a stdio server keeps
+# no session state either, and the results bear the pairing out: through the mesh the
+# stdio upstream fails the same scenarios as the stateless HTTP one, with the same check
+# counts, in every suite. compare.mjs fails a suite when a scenario that passes directly
+# in that mode fails through the mesh and is not listed in the layout's own baseline,
+# expected-failures-<layout>.yml (each entry with its reason), or when a listed one
+# passes. Scenarios the server fails in that mode cannot be held against the mesh; those
+# the mesh makes pass are reported.
 #
 # Against each layout it runs four suites, each with its own expected-failures baseline:
 #   stable      the latest stable release (0.1.16), server scenarios, --suite all
@@ -44,7 +50,8 @@
 # bin/go-sdk-everything and runs npm ci first)
 # Environment: MCPMESH_BIN (default bin/mcpmesh), GO_SDK_EVERYTHING_BIN (default
 # bin/go-sdk-everything), CONFORMANCE_RESULTS (default tools/conformance/results),
-# CONFORMANCE_LAYOUTS (default "six all replicas-pg federated federated-stdio"),
+# CONFORMANCE_LAYOUTS (default "six all replicas-pg federated federated-stateless
+# federated-stdio"),
 # CONFORMANCE_SUITES (default "stable 2025-11-25 2026-07-28 extensions"), CONFORMANCE_URL
 # (a running mesh's /mcp: run the suites against it, start nothing).
 # Per-check JSON lands in $CONFORMANCE_RESULTS/<layout>/<suite>/server-<scenario>-<time>/checks.json,
@@ -63,7 +70,15 @@ next=$here/node_modules/conformance-next/dist/index.js
 upstream_bin=${GO_SDK_EVERYTHING_BIN:-$root/bin/go-sdk-everything}
 # federated_baseline_of LAYOUT names the baseline of one federated layout.
 federated_baseline_of() { echo "$here/expected-failures-$1.yml"; }
-layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg federated federated-stdio}
+# direct_mode_of LAYOUT names the server's HTTP mode a federated layout is compared with:
+# the one that speaks the protocol generation the federation negotiates with the upstream.
+direct_mode_of() {
+  case $1 in
+    federated) echo stateful ;;
+    *) echo stateless ;;
+  esac
+}
+layouts=${CONFORMANCE_LAYOUTS:-six all replicas-pg federated federated-stateless federated-stdio}
 suites=${CONFORMANCE_SUITES:-stable 2025-11-25 2026-07-28 extensions}
 
 # baseline_of SUITE names the expected-failures file of one suite.
@@ -82,7 +97,7 @@ for s in $suites; do
 done
 
 # is_federated LAYOUT: the layouts whose upstream is the Go SDK's fixtures server.
-is_federated() { [[ $1 == federated || $1 == federated-stdio ]]; }
+is_federated() { [[ $1 == federated || $1 == federated-stateless || $1 == federated-stdio ]]; }
 federated_baselines=()
 for layout in $layouts; do is_federated "$layout" && federated_baselines+=("$(federated_baseline_of "$layout")"); done
 if ((${#federated_baselines[@]} > 0)); then
@@ -222,6 +237,11 @@ start_federated_mesh() {
 
 start_federated() {
   start_upstream upstream false
+  start_federated_mesh "      url: $upstream_url"
+}
+
+start_federated-stateless() {
+  start_upstream upstream true
   start_federated_mesh "      url: $upstream_url"
 }
 
@@ -368,7 +388,7 @@ for layout in $layouts; do
       run_suites "$s" "$out" - || true
       "$node" "$here/summarize.mjs" "$out" -
       "$node" "$here/compare.mjs" "$s" "$out" "$(federated_baseline_of "$layout")" \
-        "$results/direct/stateful/$s" "$results/direct/stateless/$s" || status=1
+        "$results/direct/$(direct_mode_of "$layout")/$s" || status=1
     else
       run_suites "$s" "$out" "$(baseline_of "$s")" || status=1
       # The suite's own verdict (expected, stale and unexpected failures) ends its output.

@@ -359,3 +359,78 @@ func requiresSampling(data json.RawMessage) bool {
 	}
 	return json.Unmarshal(data, &d) == nil && len(d.RequiredCapabilities) == 1 && string(d.RequiredCapabilities["sampling"]) == "{}"
 }
+
+// A 2026-07-28 client that sends inputResponses with its first tools/call or
+// prompts/get (no requestState), before anyone asked, gets the result at once from a
+// 2026-07-28 upstream: the mesh passes the answers on with the call, unasked ones too (the server
+// ignores what it does not need). A 2025-11-25 upstream has no inputResponses: it asks
+// on its session, and the client gets that request as input_required.
+func TestFederationPassesInputResponsesSentUpFront(t *testing.T) {
+	stateful := serveUpstream(t, newAskingUpstream("stateful"))
+	statelessServer := newAskingUpstream("stateless")
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return statelessServer },
+		&mcp.StreamableHTTPOptions{Stateless: true}))
+	t.Cleanup(srv.Close)
+	base := federatedMesh(t,
+		federation.Upstream{Name: "stateful", URL: stateful, Prefix: "sf"},
+		federation.Upstream{Name: "stateless", URL: srv.URL, Prefix: "sl"},
+	)
+	waitForTools(t, meshSession(t, base, nil), "sf__confirm", "sf__sample", "sl__confirm", "sl__sample")
+
+	// send makes one first request (no requestState) with the answers up front, also one
+	// nobody asks for.
+	send := func(method, name, arguments string) map[string]json.RawMessage {
+		t.Helper()
+		body := `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":{"name":"` + name + `","arguments":` + arguments + `,` +
+			`"inputResponses":{"ok":{"action":"accept","content":{"sure":true}},"context":{"action":"accept","content":{"context":"up front"}},` +
+			`"unasked":{"action":"decline"}},` +
+			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"up-front","version":"1"},` +
+			`"io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}}}`
+		resp, raw := post(t, base+"/mcp", body, map[string]string{"Accept": "application/json, text/event-stream",
+			"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": method, "Mcp-Name": name})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: HTTP %d: %s", method, name, resp.StatusCode, raw)
+		}
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			for line := range strings.Lines(string(raw)) {
+				if data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok && strings.Contains(data, `"result"`) {
+					raw = []byte(data)
+				}
+			}
+		}
+		var out struct {
+			Result map[string]json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil || out.Result == nil {
+			t.Fatalf("%s %s: %s (%v)", method, name, raw, err)
+		}
+		return out.Result
+	}
+
+	call := func(tool string) map[string]json.RawMessage {
+		t.Helper()
+		return send("tools/call", tool, `{"question":"sure?"}`)
+	}
+
+	res := call("sl__confirm")
+	var content []mcp.TextContent
+	if err := json.Unmarshal(res["content"], &content); err != nil || len(content) != 1 || content[0].Text != "stateless heard accept true" ||
+		res["resultType"] != nil && string(res["resultType"]) != `"complete"` {
+		t.Errorf("2026-07-28 upstream: %v (%v)", res, err)
+	}
+
+	res = call("sf__confirm")
+	var requests map[string]json.RawMessage
+	if err := json.Unmarshal(res["inputRequests"], &requests); err != nil || string(res["resultType"]) != `"input_required"` ||
+		len(requests) != 1 || requests["upstream"] == nil {
+		t.Errorf("2025-11-25 upstream: want its session request as input_required, got %v (%v)", res, err)
+	}
+
+	res = send("prompts/get", "sl__brief", `{}`)
+	var messages []struct {
+		Content mcp.TextContent `json:"content"`
+	}
+	if err := json.Unmarshal(res["messages"], &messages); err != nil || len(messages) != 1 || messages[0].Content.Text != "stateless was told: up front" {
+		t.Errorf("2026-07-28 upstream's prompt: %v (%v)", res, err)
+	}
+}
