@@ -84,6 +84,25 @@ func TestShopThroughTheMesh(t *testing.T) {
 		}
 	})
 
+	// A client connects once the process is ready, as behind a Kubernetes Service:
+	// /readyz waits for the shop's first reading and for its tools to reach the
+	// session's catalogue. Without it a 2026-07-28 client that lists before the shop
+	// registers keeps that listing for its ttlMs, and the list_changed that follows can
+	// come before its subscriptions/listen is in place (the protocol has no catch-up);
+	// TestFederationGRPCServiceStartedLate covers a service that arrives later.
+	eventually.NoError(t, 20*time.Second, func() error {
+		resp, err := http.Get(p.HTTP + "/readyz")
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz: %d %s", resp.StatusCode, body)
+		}
+		return nil
+	}, "the mesh is ready")
+
 	var mu sync.Mutex
 	var progress []float64
 	client := mcp.NewClient(&mcp.Implementation{Name: "grpcsource-test", Version: "1.0.0"}, &mcp.ClientOptions{
@@ -102,8 +121,7 @@ func TestShopThroughTheMesh(t *testing.T) {
 	}
 	defer session.Close()
 
-	// The shop's descriptors are read, and its provider registered, after the mesh is
-	// up: the tools reach the session's catalogue asynchronously.
+	// The process is ready, so the shop's tools are in the session's catalogue.
 	names := map[string]string{}
 	eventually.NoError(t, 20*time.Second, func() error {
 		for tool, err := range session.Tools(ctx, nil) {
