@@ -283,7 +283,8 @@ func processes(t *testing.T, r rendered) []process {
 		}
 		targets := strings.Split(cfg.Target, ",")
 		if cfg.Target == "all" {
-			targets = []string{"registry", "provider-everything", "session", "transport", "health", "gateway"}
+			// The targets of -target=all, as `mcpmesh serve` lists them at start.
+			targets = []string{"registry", "provider-everything", "federation", "session", "transport", "health", "gateway"}
 		}
 		out = append(out, process{deployment: d.Name, component: d.Labels["app.kubernetes.io/component"], container: c, config: cfg, targets: targets})
 	}
@@ -472,12 +473,35 @@ func TestDeploymentsMatchTheBinary(t *testing.T) {
 				t.Errorf("Job %s: %v", j.Name, err)
 			} else if cfg.Database.URL == "" {
 				t.Errorf("Job %s: no database.url", j.Name)
+			} else {
+				checkMigratesForEveryProcess(t, j.Name, cfg.Target, procs)
 			}
 			if hook := j.Annotations["helm.sh/hook"]; !strings.Contains(hook, "pre-upgrade") {
 				t.Errorf("Job %s: hook %q; migrations must run before an upgrade's new pods", j.Name, hook)
 			}
 		}
 	})
+}
+
+// tableOwners are the services whose tables `mcpmesh migrate` creates (mesh.OwnsTables);
+// a process running one of them with a database refuses to start without its tables.
+var tableOwners = []string{"registry", "session", "federation"}
+
+// checkMigratesForEveryProcess fails when the migration Job's -target leaves out the
+// tables of a service some Deployment runs ("all" runs every one of them).
+func checkMigratesForEveryProcess(t *testing.T, job, jobTarget string, procs []process) {
+	t.Helper()
+	migrated := strings.Split(jobTarget, ",")
+	for _, p := range procs {
+		for _, target := range p.targets {
+			for _, owner := range tableOwners {
+				runs := target == owner || target == "all"
+				if runs && !slices.Contains(migrated, owner) && !slices.Contains(migrated, "all") {
+					t.Errorf("Job %s migrates %s, but %s runs %s, whose tables it leaves out", job, jobTarget, p.deployment, owner)
+				}
+			}
+		}
+	}
 }
 
 func serviceHasPort(s *corev1.Service, port string) bool {
