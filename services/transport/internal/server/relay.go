@@ -43,10 +43,12 @@ const msgInputNeedsSSE = "this request needs input from the client (sampling, el
 //   - the session fails before anything was written: a mapped status and error body;
 //     after the SSE head: a final JSON-RPC error event.
 func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleRequest, o relayOptions) error {
-	// ctx is Exchange's: it is cancelled when Exchange returns, which releases the
-	// session stream if it is left before its end (readEnd reads the end after the
-	// final event).
-	events, err := s.session.Handle(ctx, req)
+	// The session stream follows ctx (Exchange's, cancelled when Exchange returns) until
+	// its answer has been written; its end is then read in the background
+	// (streamend.Later), so that Exchange ends with the answer.
+	call := streamend.NewLater(ctx)
+	defer call.End()
+	events, err := s.session.Handle(call.Context(), req)
 	headSent := false
 	var ids *eventIDs
 	startSSE := func() error {
@@ -110,10 +112,10 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 				return err
 			}
 		case *sessionv1.HandleResponse_Result:
-			defer s.readEnd(ctx, events)
+			defer call.ReadLater(func(ctx context.Context) { s.readEnd(ctx, events) })
 			return final(200, jsonrpc.AppendResult(nil, o.id, e.Result))
 		case *sessionv1.HandleResponse_Error:
-			defer s.readEnd(ctx, events)
+			defer call.ReadLater(func(ctx context.Context) { s.readEnd(ctx, events) })
 			code := int(e.Error.GetCode())
 			return final(o.errorStatus(code), jsonrpc.AppendError(nil, o.id, code, e.Error.GetMessage(), e.Error.GetData()))
 		}
@@ -136,8 +138,8 @@ func (s *Server) relay(ctx context.Context, out sink, req *sessionv1.HandleReque
 
 // readEnd reads the end of the session's stream once its answer (a result or an
 // error) has arrived, so that the call ends as the session ended it rather than as
-// CANCELLED by this side leaving (kit/streamend). Callers defer it after writing the
-// answer.
+// CANCELLED by this side leaving (kit/streamend). Callers run it after writing the
+// answer: in the background for a single request (relay), in turn for a batch.
 func (s *Server) readEnd(ctx context.Context, events grpc.ServerStreamingClient[sessionv1.HandleResponse]) {
 	if err := streamend.Read(events.Recv); err != nil && ctx.Err() == nil {
 		s.logger.DebugContext(ctx, "the session's stream did not end after its answer", "error", err)
