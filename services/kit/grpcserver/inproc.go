@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/workers"
 )
 
 // inprocChannel is a grpc.ClientConnInterface that calls the services registered on it
@@ -45,7 +47,7 @@ type inprocChannel struct {
 
 	unaryInt  grpc.UnaryServerInterceptor
 	streamInt grpc.StreamServerInterceptor
-	workers   workerPool
+	workers   workers.Pool[*inprocStream]
 	// recorder records both sides of each call as otelgrpc records a network call
 	// (see stats.go); nil when not instrumented.
 	recorder *callRecorder
@@ -67,7 +69,7 @@ type inprocMethod struct {
 const streamBuffer = 4
 
 func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor, tel InProcessTelemetry) *inprocChannel {
-	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: newWorkerPool(), recorder: newCallRecorder(tel)}
+	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: workers.New((*inprocStream).run), recorder: newCallRecorder(tel)}
 	c.methods.Store(&map[string]inprocMethod{})
 	return c
 }
@@ -285,7 +287,7 @@ func (s *inprocStream) start() {
 	sctx, rpc := begin(serverContext(s.clientCtx), s.method.recording, false)
 	s.serverRPC = rpc
 	s.serverCtx, s.cancel = context.WithCancel(sctx)
-	s.ch.workers.run(s)
+	s.ch.workers.Run(s)
 }
 
 // endClient ends the caller's side of the call once, with err (nil: io.EOF). It runs

@@ -1,6 +1,10 @@
 package streamend
 
-import "context"
+import (
+	"context"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/workers"
+)
 
 // Later is the context of a call whose stream's end may be read after the caller has
 // returned.
@@ -19,7 +23,15 @@ type Later struct {
 	cancel   context.CancelFunc
 	stop     func() bool // stops following the parent
 	detached bool
+	read     func(ctx context.Context)
 }
+
+// readers run the reads of ReadLater on workers that keep their grown stacks (a read
+// ends the call's telemetry, which goes deep).
+var readers = workers.New(func(l *Later) {
+	defer l.cancel()
+	l.read(l.ctx)
+})
 
 // NewLater derives a call's context from parent, with parent's values and deadline
 // (so a read of the end is bounded as the call was). Call End when the caller returns.
@@ -44,18 +56,16 @@ func NewLater(parent context.Context) *Later {
 // Context is the call's context.
 func (l *Later) Context() context.Context { return l.ctx }
 
-// ReadLater runs read (which reads the stream's end) on a goroutine of its own and
-// ends the call after it. When the parent has already ended, the call is cancelled
+// ReadLater runs read (which reads the stream's end) on a worker goroutine and ends
+// the call after it. When the parent has already ended, the call is cancelled
 // and there is nothing to read.
 func (l *Later) ReadLater(read func(ctx context.Context)) {
 	if !l.stop() {
 		return
 	}
 	l.detached = true
-	go func() {
-		defer l.cancel()
-		read(l.ctx)
-	}()
+	l.read = read
+	readers.Run(l)
 }
 
 // End ends the call unless ReadLater has taken it over.
