@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,12 +148,21 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 // "" for the newest) and serves its ProviderService over gRPC on a loopback port.
 func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duration) (*upstream, providerv1.ProviderServiceClient) {
 	t.Helper()
+	u, c, _ := federationInstance(t, samplingUpstream(t, protocolVersion == ""), protocolVersion, callTimeout)
+	return u, c
+}
+
+// federationInstance is one federation's upstream "sampler" at url (speaking
+// protocolVersion; "" for the newest) and its ProviderService over gRPC on a loopback
+// port; stop ends both (the test's end does too).
+func federationInstance(t *testing.T, url, protocolVersion string, callTimeout time.Duration) (*upstream, providerv1.ProviderServiceClient, func()) {
+	t.Helper()
 	cfg := DefaultConfig()
 	breakers, err := breaker.New(cfg.Breaker, breaker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := newUpstream(Upstream{Name: "sampler", URL: samplingUpstream(t, protocolVersion == ""), CallTimeout: callTimeout}, cfg, discard(), breakers)
+	u := newUpstream(Upstream{Name: "sampler", URL: url, CallTimeout: callTimeout}, cfg, discard(), breakers)
 	if protocolVersion != "" {
 		u.sessionOptions = &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion}
 	}
@@ -164,7 +174,9 @@ func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duratio
 		defer close(ran)
 		u.run(ctx, func(bool) {}, func(context.Context) {})
 	}()
-	t.Cleanup(func() { close(stopping); cancel(); <-ran })
+	gs := grpc.NewServer()
+	stop := sync.OnceFunc(func() { gs.Stop(); close(stopping); cancel(); <-ran })
+	t.Cleanup(stop)
 	eventually.NoError(t, 10*time.Second, func() error { _, err := u.current(); return err }, "the upstream connects")
 	s, _ := u.current()
 	if want := cmpOr(protocolVersion, statelessVersion); s.InitializeResult().ProtocolVersion != want {
@@ -175,16 +187,14 @@ func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
 	providerv1.RegisterProviderServiceServer(gs, u)
 	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return u, providerv1.NewProviderServiceClient(conn)
+	return u, providerv1.NewProviderServiceClient(conn), stop
 }
 
 func cmpOr(a, b string) string {
