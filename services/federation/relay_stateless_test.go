@@ -207,7 +207,7 @@ func TestRelayStopsAfterMaxInputRounds(t *testing.T) {
 		rc.RequestState = ir.GetRequestState()
 	}
 	_, err := callEvents(t, instances[(maxInputRounds+1)%2], "nag", rc)
-	if st := status.Convert(err); st.Code() != codes.Internal || !strings.Contains(st.Message(), fmt.Sprintf("asked for client input %d times; giving up", maxInputRounds)) {
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), fmt.Sprintf("upstream sampler asked for client input %d times; giving up", maxInputRounds)) {
 		t.Errorf("round %d: %v; want the federation to give up", maxInputRounds+1, err)
 	}
 }
