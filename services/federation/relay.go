@@ -256,7 +256,9 @@ func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forw
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the upstream is busy (input_required without input requests); try again later"}
 		}
 		if round == maxInputRounds {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("asked for client input %d times; giving up", round)}
+			// Invalid params, so that the session tells the client why (an internal
+			// error reaches it without the provider's message).
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("upstream %s asked for client input %d times; giving up", u.cfg.Name, round)}
 		}
 		requests, err := encodeInputRequests(asked)
 		if err != nil {

@@ -153,9 +153,40 @@ func naggingUpstream(t *testing.T) string {
 				RequestState: fmt.Sprintf("round %d", round),
 			}, nil, nil
 		})
+	mcp.AddTool(s, &mcp.Tool{Name: "shed", Description: "Asks for an immediate retry once."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			if req.Params.RequestState != "try again" {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{}, RequestState: "try again"}, nil, nil
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "served on the retry"}}}, nil, nil
+		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// An input_required without input requests (the upstream sheds load and asks for an
+// immediate retry) is relayed with a retry state, and the retry reaches the upstream
+// with its requestState.
+func TestRelayInputRequiredWithoutRequests(t *testing.T) {
+	_, c, _ := federationInstance(t, naggingUpstream(t), "", 0)
+	events, err := callEvents(t, c, "shed", elicitingClient("s1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir := events[len(events)-1].GetInputRequired()
+	if ir == nil || len(ir.GetInputRequests()) != 0 || !isRetryState(ir.GetRequestState()) {
+		t.Fatalf("want input_required with a retry state and no input requests, got %v", events)
+	}
+	rc := elicitingClient("s1")
+	rc.RequestState = ir.GetRequestState()
+	resp, err := callTool(t, c, "shed", `{}`, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, isErr := resultText(t, resp); isErr || text != "served on the retry" {
+		t.Errorf("the retry: %q (error %v)", text, isErr)
+	}
 }
 
 // callEvents runs one CallTool stream to its end and returns every event.
