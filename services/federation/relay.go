@@ -144,8 +144,8 @@ func (c clientCapabilities) relayable() map[string]any {
 	return out
 }
 
-// ownerOf binds a paused call to the client that may resume it: its session (stateful
-// clients) and its declared identity.
+// ownerOf binds a paused call (or a retry state) to the client that may resume it: its
+// session (stateful clients) and its declared identity.
 func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte("mcpmesh federation owner\x00"))
