@@ -98,6 +98,7 @@ func (p *callerSessions) acquire(ctx context.Context, c caller) (*callerSession,
 			return nil, &callerSessionError{fmt.Errorf("%w: all %d sessions with the upstream are busy", errTooManyCallers, p.settings.Max)}
 		}
 		cs = &callerSession{pool: p, key: c.key, ready: make(chan struct{})}
+		cs.token.Store(&c.token) // the handshake's
 		p.byCaller[c.key] = cs
 		p.wg.Go(func() { p.open(cs) })
 	}
