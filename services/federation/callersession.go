@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,9 +65,17 @@ var errTooManyCallers = errors.New("too many callers at once")
 
 // callerSessionError is a caller's session that could not be opened: the call fails
 // with a message that says so (never over the federation's session).
-type callerSessionError struct{ err error }
+type callerSessionError struct {
+	err error
+	// refused is the upstream's 401 or 403 to the handshake: it refused the caller,
+	// and is up (the breaker does not count it).
+	refused int
+}
 
 func (e *callerSessionError) Error() string {
+	if e.refused != 0 {
+		return fmt.Sprintf("the upstream refused a session of the caller (%d %s)", e.refused, http.StatusText(e.refused))
+	}
 	return "cannot open a session of the caller: " + e.err.Error()
 }
 
@@ -95,7 +104,7 @@ func (p *callerSessions) acquire(ctx context.Context, c caller) (*callerSession,
 	if cs == nil {
 		if len(p.byCaller) >= p.settings.Max && !p.evictLocked() {
 			p.mu.Unlock()
-			return nil, &callerSessionError{fmt.Errorf("%w: all %d sessions with the upstream are busy", errTooManyCallers, p.settings.Max)}
+			return nil, &callerSessionError{err: fmt.Errorf("%w: all %d sessions with the upstream are busy", errTooManyCallers, p.settings.Max)}
 		}
 		cs = &callerSession{pool: p, key: c.key, ready: make(chan struct{})}
 		cs.token.Store(&c.token) // the handshake's
@@ -125,19 +134,23 @@ func (p *callerSessions) acquire(ctx context.Context, c caller) (*callerSession,
 // open makes cs's handshake, on its own (a caller that goes away does not end it for
 // the others waiting), bounded by the connect timeout and by the pool's end.
 func (p *callerSessions) open(cs *callerSession) {
-	s, closeFn, err := p.u.connect(p.ctx, cs)
+	refused := &refusals{}
+	s, closeFn, err := p.u.connect(watchRefusals(p.ctx, refused), cs)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer close(cs.ready)
 	if err != nil {
-		cs.err = &callerSessionError{err}
+		cs.err = &callerSessionError{err: err}
+		if st := int(refused.status.Load()); st == http.StatusUnauthorized || st == http.StatusForbidden {
+			cs.err = &callerSessionError{err: err, refused: st}
+		}
 		p.forgetLocked(cs) // the next call tries again
 		p.u.logger.WarnContext(p.ctx, "cannot open a session of the caller with the upstream", "principal_iss", cs.key.issuer, "sub", cs.key.subject, "error", err)
 		return
 	}
 	cs.session, cs.closeFn = s, closeFn
 	if p.closed || cs.gone {
-		cs.err = &callerSessionError{fmt.Errorf("%s: %w", p.u.cfg.Name, errDisconnected)}
+		cs.err = &callerSessionError{err: fmt.Errorf("%s: %w", p.u.cfg.Name, errDisconnected)}
 		p.wg.Go(closeFn)
 		return
 	}
@@ -257,19 +270,21 @@ func (cs *callerSession) lastToken() string {
 	return ""
 }
 
-// sessionGone notes that the upstream answered a request of a call 404: it no longer
-// knows the session the request was made on, and refused the request.
-type sessionGone struct{ seen atomic.Bool }
+// refusals notes the HTTP status of the upstream's last refusal (4xx) of a request
+// made with a context that watches for it: a 404 of a call's request on a caller's
+// session (the upstream no longer knows the session, and the request never ran), a 401
+// or 403 of a caller's handshake (the upstream refused the caller).
+type refusals struct{ status atomic.Int32 }
 
-type sessionGoneKey struct{}
+type refusalsKey struct{}
 
-func withSessionGone(ctx context.Context, g *sessionGone) context.Context {
-	return context.WithValue(ctx, sessionGoneKey{}, g)
+func watchRefusals(ctx context.Context, r *refusals) context.Context {
+	return context.WithValue(ctx, refusalsKey{}, r)
 }
 
-// noteSessionGone marks the call of ctx, if it watches for it.
-func noteSessionGone(ctx context.Context) {
-	if g, ok := ctx.Value(sessionGoneKey{}).(*sessionGone); ok {
-		g.seen.Store(true)
+// noteRefusal records status for the request of ctx, if it watches for refusals.
+func noteRefusal(ctx context.Context, status int) {
+	if r, ok := ctx.Value(refusalsKey{}).(*refusals); ok {
+		r.status.Store(int32(status)) //nolint:gosec // an HTTP status
 	}
 }

@@ -221,7 +221,7 @@ func newCallerFixture(t *testing.T, tune func(*Config)) *callerFixture {
 	if tune != nil {
 		tune(&settings)
 	}
-	breakers, err := breaker.New(settings.Breaker, breaker.Options{})
+	breakers, err := breaker.New(settings.Breaker, breaker.Options{IsFailure: breakerFailure})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,15 +476,18 @@ func TestCallerSessionsAfterUpstreamRestart(t *testing.T) {
 }
 
 // A caller whose session the upstream refuses gets a tool error that says why; the
-// call is never made over the federation's session.
+// call is never made over the federation's session, and the refusals do not open the
+// upstream's breaker for the other callers (the upstream is up).
 func TestCallerSessionRefusedIsAToolError(t *testing.T) {
 	c := newCallerFixture(t, nil)
 	c.b.mu.Lock()
 	c.b.forbid = "alice"
 	c.b.mu.Unlock()
-	_, err := c.call(t, alice, false)
-	if err == nil || !strings.Contains(err.Error(), "tool error: tool whoami: upstream docs: cannot open a session of the caller") || !strings.Contains(err.Error(), "Forbidden") {
-		t.Fatalf("%v; want a tool error saying the caller's session could not be opened (Forbidden)", err)
+	for range DefaultConfig().Breaker.FailureThreshold + 1 {
+		_, err := c.call(t, alice, false)
+		if want := "tool error: tool whoami: upstream docs: the upstream refused a session of the caller (403 Forbidden)"; err == nil || err.Error() != want {
+			t.Fatalf("%v; want %q", err, want)
+		}
 	}
 	if calls := c.b.of("tools/call", ""); len(calls) != 0 {
 		t.Errorf("the upstream saw the tool calls %v", calls)
@@ -492,5 +495,5 @@ func TestCallerSessionRefusedIsAToolError(t *testing.T) {
 	if n := c.callers(); n != 0 {
 		t.Errorf("%d callers' sessions kept after a refused handshake", n)
 	}
-	c.mustCall(t, bob) // another caller is not held up
+	c.mustCall(t, bob)
 }

@@ -140,8 +140,8 @@ func (t callerOrOwn) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := t.next.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusNotFound {
-		noteSessionGone(req.Context())
+	if err == nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		noteRefusal(req.Context(), resp.StatusCode)
 	}
 	return resp, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -309,10 +310,10 @@ func (u *upstream) guardConn(ctx context.Context, fn func(context.Context, upstr
 			if err != nil {
 				return err
 			}
-			gone := &sessionGone{}
-			err = fn(withSessionGone(ctx, gone), c)
+			refused := &refusals{}
+			err = fn(watchRefusals(ctx, refused), c)
 			release()
-			if err == nil || c.caller == nil || attempt > 0 || !gone.seen.Load() || ctx.Err() != nil {
+			if err == nil || c.caller == nil || attempt > 0 || refused.status.Load() != http.StatusNotFound || ctx.Err() != nil {
 				return err
 			}
 			c.caller.pool.discard(c.caller)
@@ -322,10 +323,12 @@ func (u *upstream) guardConn(ctx context.Context, fn func(context.Context, upstr
 }
 
 // upstreamAnswered tells an error the upstream sent (it is up, the request was
-// wrong or failed there) from a failure to reach it, which the breaker counts.
+// wrong or failed there, or it refused a caller's session) from a failure to reach
+// it, which the breaker counts.
 func upstreamAnswered(err error) bool {
 	var rpcErr *jsonrpc.Error
-	return errors.As(err, &rpcErr)
+	var refused *callerSessionError
+	return errors.As(err, &rpcErr) || (errors.As(err, &refused) && refused.refused != 0)
 }
 
 // status maps an upstream failure to the gRPC code the session service expects of a
