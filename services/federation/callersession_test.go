@@ -43,6 +43,10 @@ type boundUpstream struct {
 	issued   map[string]int // tokens exchanged, by subject
 	requests []seenRequest
 	forbid   string // a subject the upstream refuses
+
+	// The tool wait signals waiting and answers once release is closed.
+	waiting chan struct{}
+	release chan struct{}
 }
 
 type seenRequest struct {
@@ -52,16 +56,28 @@ type seenRequest struct {
 
 func newBoundUpstream(t *testing.T, f *exchangeFixture) *boundUpstream {
 	t.Helper()
-	b := &boundUpstream{issued: map[string]int{}}
+	b := &boundUpstream{issued: map[string]int{}, waiting: make(chan struct{}, 1), release: make(chan struct{})}
 	f.answer = b.token
 	b.srv = mcp.NewServer(&mcp.Implementation{Name: "docs", Version: "1"}, nil)
 	mcp.AddTool(b.srv, &mcp.Tool{Name: "whoami", Description: "Names the user and the session of the call."},
 		func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			//nolint:staticcheck // logging is deprecated from 2026-07-28, this upstream is 2025-11-25
+			_ = req.Session.Log(ctx, &mcp.LoggingMessageParams{Level: "info", Data: "for " + req.Extra.TokenInfo.UserID})
 			if tok := req.Params.GetProgressToken(); tok != nil {
 				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: 1, Message: "for " + req.Extra.TokenInfo.UserID})
 			}
 			text := fmt.Sprintf("sub=%s session=%s", req.Extra.TokenInfo.UserID, req.Session.ID())
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil, nil
+		})
+	mcp.AddTool(b.srv, &mcp.Tool{Name: "wait", Description: "Answers once the test releases it."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			b.waiting <- struct{}{}
+			select {
+			case <-b.release:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "released"}}}, nil, nil
 		})
 	verify := func(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
 		user, ok := strings.CutPrefix(token, "tok-")
@@ -496,4 +512,36 @@ func TestCallerSessionRefusedIsAToolError(t *testing.T) {
 		t.Errorf("%d callers' sessions kept after a refused handshake", n)
 	}
 	c.mustCall(t, bob)
+}
+
+// An upstream's log message reaches the one call in flight on the session it came on,
+// whatever runs on other sessions: alice's call gets the message of her tool while
+// bob's call runs on his session (one federation session would have two calls in
+// flight, and forward the message to neither).
+func TestCallerSessionLogsReachTheirCaller(t *testing.T) {
+	c := newCallerFixture(t, nil)
+	bobCtx, _ := c.f.call(t, bob, "docs")
+	bobDone := make(chan error, 1)
+	go func() {
+		bobDone <- c.p.CallTool(&providerv1.CallToolRequest{Name: "wait", Context: &mcpv1.RequestContext{LogLevel: "debug"}}, &recordingStream{ctx: bobCtx})
+	}()
+	<-c.b.waiting
+	aliceCtx, _ := c.f.call(t, alice, "docs")
+	stream := &recordingStream{ctx: aliceCtx}
+	if err := c.p.CallTool(&providerv1.CallToolRequest{Name: "whoami", Context: &mcpv1.RequestContext{LogLevel: "debug"}}, stream); err != nil {
+		t.Fatal(err)
+	}
+	close(c.b.release)
+	if err := <-bobDone; err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, r := range stream.sent {
+		if l := r.GetLog(); l != nil {
+			logs = append(logs, string(l.GetData()))
+		}
+	}
+	if !slices.Equal(logs, []string{`"for alice"`}) {
+		t.Errorf("alice's call got the log messages %q, want the one of her tool", logs)
+	}
 }

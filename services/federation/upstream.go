@@ -38,8 +38,8 @@ type upstream struct {
 
 	mu      sync.RWMutex
 	session *mcp.ClientSession // nil while disconnected
-	// callers are the sessions of the callers of a token_exchange upstream that keeps
-	// sessions, those of the connection session is (callersession.go); nil otherwise.
+	// callers are the callers' own sessions of a token_exchange upstream that keeps
+	// sessions, which end with session (callersession.go); nil otherwise.
 	callers *callerSessions
 	calls   map[uint64]*callSink
 	nextID  uint64
