@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -472,10 +473,11 @@ func TestCallerSessionsAfterUpstreamRestart(t *testing.T) {
 	shared, _ := c.u.current()
 	c.b.restart(t)
 	eventually.NoError(t, 15*time.Second, func() error {
-		if s, err := c.u.current(); err != nil || s == shared {
-			return fmt.Errorf("not reconnected (%v)", err)
+		s, err := c.u.current()
+		if err == nil && s == shared {
+			err = errors.New("still the connection from before the restart")
 		}
-		return nil
+		return err
 	}, "the federation reconnects")
 	if n := c.callers(); n != 0 {
 		t.Errorf("%d callers' sessions open on the new connection before any call", n)

@@ -58,7 +58,7 @@ func (u *userBoundUpstream) serve(t *testing.T) string {
 	verify := func(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
 		c, err := u.idp.VerifyAccessToken(token, u.audience)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
+			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
 		return &auth.TokenInfo{UserID: c.Subject, Expiration: c.Expiry.Time()}, nil
 	}
