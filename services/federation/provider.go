@@ -118,7 +118,8 @@ func (u *upstream) catalogue(ctx context.Context, s *mcp.ClientSession) (*mcpv1.
 // CallTool calls the tool upstream, forwarding its progress and log messages, and
 // cancelling it upstream when the mesh's call ends first. An upstream's request for
 // client input ends the stream with input_required; the mesh's retry with the answers
-// and the request state resumes the waiting call (relay.go).
+// and the request state calls a 2026-07-28 upstream again, or resumes the waiting call
+// of an earlier generation's (relay.go).
 func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ctx := stream.Context()
 	name, ok := u.cfg.upstreamName(req.GetName())
@@ -126,7 +127,13 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 		return status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
 	}
 	what := "tool " + name
-	if len(req.GetContext().GetRequestState()) > 0 {
+	var retry *retryState
+	if state := req.GetContext().GetRequestState(); isRetryState(state) {
+		var err error
+		if retry, err = u.retryOf(what, req.GetContext(), "Call the tool again"); err != nil {
+			return err
+		}
+	} else if len(state) > 0 {
 		fc := u.resume(what, req.GetContext(), stream.Send)
 		if fc == nil {
 			return sendIgnoringEOF(stream, toolError(u.notPending("Call the tool again")))
@@ -154,7 +161,7 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 		}
 		return res, nil
 	}
-	return u.followTool(ctx, u.startCall(ctx, what, req.GetContext(), params.Meta, sink, done, send), stream)
+	return u.followTool(ctx, u.startCall(ctx, what, req.GetContext(), params.Meta, sink, done, send, retry), stream)
 }
 
 // followTool streams a forwarded tool call's progress and log messages and then its
@@ -215,7 +222,8 @@ func (u *upstream) ReadResource(ctx context.Context, req *providerv1.ReadResourc
 
 // GetPrompt renders a prompt upstream. An upstream's request for client input is
 // answered with input_required, as for a tool call; the mesh's retry with the answers
-// and the request state resumes the waiting prompts/get (relay.go).
+// and the request state gets the prompt from a 2026-07-28 upstream again, or resumes
+// the waiting prompts/get of an earlier generation's (relay.go).
 func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
 	name, ok := u.cfg.upstreamName(req.GetName())
 	if !ok || !u.cfg.Prompts.keeps(name) {
@@ -223,11 +231,18 @@ func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptReque
 	}
 	what := "prompt " + name
 	var fc *forwardedCall
-	if len(req.GetContext().GetRequestState()) > 0 {
+	var retry *retryState
+	if state := req.GetContext().GetRequestState(); isRetryState(state) {
+		var err error
+		if retry, err = u.retryOf(what, req.GetContext(), "Get the prompt again"); err != nil {
+			return nil, err
+		}
+	} else if len(state) > 0 {
 		if fc = u.resume(what, req.GetContext(), nil); fc == nil {
 			return nil, status.Error(codes.InvalidArgument, u.notPending("Get the prompt again"))
 		}
-	} else {
+	}
+	if fc == nil {
 		args := req.GetArguments()
 		send := func(ctx context.Context, s *mcp.ClientSession, meta mcp.Meta, responses mcp.InputResponseMap, state string) (mcp.Result, error) {
 			res, err := s.GetPrompt(ctx, &mcp.GetPromptParams{Name: name, Arguments: args, Meta: meta, InputResponses: responses, RequestState: state})
@@ -237,7 +252,7 @@ func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptReque
 			return res, nil
 		}
 		// A prompt has no progress or log messages to forward: its sink stays closed.
-		fc = u.startCall(ctx, what, req.GetContext(), nil, &callSink{}, func() {}, send)
+		fc = u.startCall(ctx, what, req.GetContext(), nil, &callSink{}, func() {}, send, retry)
 	}
 	ir, err := u.await(ctx, fc)
 	if err != nil {

@@ -52,7 +52,9 @@ type Settings struct {
 
 // Telemetry holds the providers of one process; build one with Setup.
 type Telemetry struct {
-	tracer     *sdktrace.TracerProvider
+	sdkTracer *sdktrace.TracerProvider
+	// tracer is sdkTracer as every instrumentation gets it (unsampledParentsFollowed).
+	tracer     trace.TracerProvider
 	meter      *sdkmetric.MeterProvider
 	registry   *prometheus.Registry
 	propagator propagation.TextMapPropagator
@@ -138,7 +140,8 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 		// sampling is still honoured, so the flag travels on to processes that export.
 		traceOpts = append(traceOpts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 	}
-	t.tracer = sdktrace.NewTracerProvider(traceOpts...)
+	t.sdkTracer = sdktrace.NewTracerProvider(traceOpts...)
+	t.tracer = unsampledParentsFollowed{sdk: t.sdkTracer}
 	return t, nil
 }
 
@@ -230,7 +233,7 @@ func (t *Telemetry) HTTPHandler(h http.Handler, operation string) http.Handler {
 // exporter it returns at once.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	var errs []error
-	if err := t.tracer.Shutdown(ctx); err != nil {
+	if err := t.sdkTracer.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shut down tracer provider: %w", err))
 	}
 	if err := t.meter.Shutdown(ctx); err != nil {
