@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -168,6 +169,11 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 func (u *upstream) followTool(ctx context.Context, fc *forwardedCall, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ir, err := u.await(ctx, fc)
 	if err != nil {
+		if fc.failedToOpenCallerSession() {
+			// The session service shows a provider's failure only as "returned an
+			// error": the caller learns why from a tool error.
+			return sendIgnoringEOF(stream, toolError(status.Convert(err).Message()))
+		}
 		return err
 	}
 	if ir != nil {
@@ -297,23 +303,47 @@ func (u *upstream) Complete(ctx context.Context, req *providerv1.CompleteRequest
 	return &providerv1.CompleteResponse{Values: c.Values, Total: int32(min(c.Total, 1<<31-1)), HasMore: c.HasMore}, nil //nolint:gosec // bounded above
 }
 
-// guard runs one upstream request on the live session, through the upstream's
-// breaker and within its timeout.
+// guard runs one upstream request on the live session it goes over (currentFor),
+// through the upstream's breaker and within its timeout.
 func (u *upstream) guard(ctx context.Context, fn func(context.Context, *mcp.ClientSession) error) error {
-	s, err := u.current()
-	if err != nil {
+	return u.guardConn(ctx, func(ctx context.Context, c upstreamConn) error { return fn(ctx, c.session) })
+}
+
+// guardConn is guard with the connection. A request the upstream refused because it
+// no longer knows the caller's session it was made on (404: the session expired, or
+// the upstream restarted) never ran there: it is made once more, on a new session of
+// the caller.
+func (u *upstream) guardConn(ctx context.Context, fn func(context.Context, upstreamConn) error) error {
+	if _, err := u.current(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout())
 	defer cancel()
-	return u.breakers.Do(ctx, u.cfg.Name, func() error { return fn(ctx, s) })
+	return u.breakers.Do(ctx, u.cfg.Name, func() error {
+		for attempt := 0; ; attempt++ {
+			c, release, err := u.currentFor(ctx)
+			if err != nil {
+				return err
+			}
+			refused := &refusals{}
+			err = fn(watchRefusals(ctx, refused), c)
+			release()
+			if err == nil || c.caller == nil || attempt > 0 || refused.status.Load() != http.StatusNotFound || ctx.Err() != nil {
+				return err
+			}
+			c.caller.pool.discard(c.caller)
+			u.logger.InfoContext(ctx, "the upstream no longer knows the caller's session; making the request again on a new one", "error", err)
+		}
+	})
 }
 
 // upstreamAnswered tells an error the upstream sent (it is up, the request was
-// wrong or failed there) from a failure to reach it, which the breaker counts.
+// wrong or failed there, or it refused a caller's session) from a failure to reach
+// it, which the breaker counts.
 func upstreamAnswered(err error) bool {
 	var rpcErr *jsonrpc.Error
-	return errors.As(err, &rpcErr)
+	var refused *callerSessionError
+	return errors.As(err, &rpcErr) || (errors.As(err, &refused) && refused.refused != 0)
 }
 
 // status maps an upstream failure to the gRPC code the session service expects of a
@@ -338,6 +368,8 @@ func (u *upstream) status(ctx context.Context, what string, err error) error {
 		}
 		u.logger.WarnContext(ctx, "upstream returned an error", "request", what, "code", rpcErr.Code, "error", rpcErr.Message)
 		return status.Errorf(codes.Internal, "%s: upstream %s failed: %s", what, u.cfg.Name, rpcErr.Message)
+	case errors.As(err, new(*callerSessionError)):
+		return status.Errorf(codes.Unavailable, "%s: upstream %s: %v", what, u.cfg.Name, err)
 	case errors.Is(err, breaker.ErrOpen):
 		return status.Errorf(codes.Unavailable, "%s: upstream %s is failing; its circuit breaker is open", what, u.cfg.Name)
 	case errors.Is(err, errDisconnected):

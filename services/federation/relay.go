@@ -65,6 +65,9 @@ type forwardedCall struct {
 	caps   clientCapabilities
 	sink   *callSink
 	cancel context.CancelFunc
+	// session is the one the call was sent on (u.mu); the upstream's requests on it
+	// may be for this call (attribute.go).
+	session *mcp.ClientSession
 
 	asks chan *clientAsk
 	done chan struct{} // closed once res and err are set
@@ -188,13 +191,34 @@ func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.Request
 		defer cancel()
 		defer closeSink()
 		defer u.forgetCall(fc)
-		fc.err = u.guard(callCtx, func(ctx context.Context, s *mcp.ClientSession) error {
+		fc.err = u.guardConn(callCtx, func(ctx context.Context, c upstreamConn) error {
+			u.sendingOn(fc, c)
 			var err error
-			fc.res, err = u.withInput(ctx, s, fc, meta, send)
+			fc.res, err = u.withInput(ctx, c.session, fc, meta, send)
 			return err
 		})
 	}()
 	return fc
+}
+
+// sendingOn notes the connection fc is sent on: the upstream's messages on it may be
+// for fc, those on another connection are not.
+func (u *upstream) sendingOn(fc *forwardedCall, c upstreamConn) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fc.session = c.session
+	fc.sink.via = c.caller
+}
+
+// failedToOpenCallerSession reports whether fc ended because its caller's session
+// could not be opened.
+func (fc *forwardedCall) failedToOpenCallerSession() bool {
+	select {
+	case <-fc.done:
+		return errors.As(fc.err, new(*callerSessionError))
+	default:
+		return false
+	}
 }
 
 // forgetCall drops an ended call and any pause of it: a late retry finds nothing.
@@ -491,8 +515,8 @@ func newPauseToken() (string, error) {
 // relaySessionRequest relays a server-to-client request of an earlier-generation
 // upstream to the client of the forwarded call it belongs to (attribute.go), and
 // decodes its answer into result.
-func (u *upstream) relaySessionRequest(ctx context.Context, method string, params, result any) error {
-	fc := u.callAsking(method, params)
+func (u *upstream) relaySessionRequest(ctx context.Context, on mcp.Session, method string, params, result any) error {
+	fc := u.callAsking(on, method, params)
 	if fc == nil {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf(
 			"mcpmesh relays %s to the client of the tools/call or prompts/get it is sent for: send it on the response stream of that call, "+
@@ -518,7 +542,7 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 
 func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	var res mcp.CreateMessageWithToolsResult //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-	if err := u.relaySessionRequest(ctx, mcpproto.MethodSamplingCreateMessage, req.Params, &res); err != nil {
+	if err := u.relaySessionRequest(ctx, req.Session, mcpproto.MethodSamplingCreateMessage, req.Params, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -540,7 +564,7 @@ func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 				params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 			}
 			var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
-			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			if err := u.relaySessionRequest(ctx, req.GetSession(), method, params, &res); err != nil {
 				return nil, err
 			}
 			return &res, nil
@@ -550,7 +574,7 @@ func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "elicitation/create without params"}
 			}
 			var res mcp.ElicitResult
-			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			if err := u.relaySessionRequest(ctx, req.GetSession(), method, params, &res); err != nil {
 				return nil, err
 			}
 			return &res, nil
