@@ -49,8 +49,8 @@ type inprocChannel struct {
 	unaryInt  grpc.UnaryServerInterceptor
 	streamInt grpc.StreamServerInterceptor
 	workers   workers.Pool[*inprocStream]
-	// recorder records both sides of each call as otelgrpc records a network call
-	// (see stats.go); nil when not instrumented.
+	// recorder records both sides of each call as a network call is recorded
+	// (kit/rpcstats); nil when not instrumented.
 	recorder *rpcstats.Recorder
 }
 
