@@ -110,4 +110,3 @@ func TestUnsampledTraceCrossesANetworkHop(t *testing.T) {
 		t.Fatalf("an unsampled call exported %d spans (%s ...)", len(spans), spans[0].Name)
 	}
 }
-
