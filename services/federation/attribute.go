@@ -107,10 +107,11 @@ func handlerKey(method string, params any) (string, bool) {
 	return method + "\x00" + string(b), true
 }
 
-// callAsking finds the forwarded call a session-level request belongs to: the one the
-// tap saw it on, else the only call in flight. Two calls that asked the very same
-// question at once cannot be told apart, and get neither.
-func (u *upstream) callAsking(method string, params any) *forwardedCall {
+// callAsking finds the forwarded call a session-level request on session on belongs
+// to: the one the tap saw it on, else the only call in flight on that session. Two
+// calls that asked the very same question at once cannot be told apart, and get
+// neither.
+func (u *upstream) callAsking(on mcp.Session, method string, params any) *forwardedCall {
 	key, ok := handlerKey(method, params)
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -130,13 +131,17 @@ func (u *upstream) callAsking(method string, params any) *forwardedCall {
 			return fc
 		}
 	}
-	if len(u.forwarded) != 1 {
-		return nil
-	}
+	var only *forwardedCall
 	for fc := range u.forwarded {
-		return fc
+		if mcp.Session(fc.session) != on {
+			continue
+		}
+		if only != nil {
+			return nil
+		}
+		only = fc
 	}
-	return nil
+	return only
 }
 
 // newCallRef names a forwarded call on this upstream's connections; u.mu is held.

@@ -34,6 +34,19 @@ type Config struct {
 	Breaker breaker.Settings `koanf:"breaker"`
 	// Admin are the rules of the upstream admin API (adminsettings.go).
 	Admin AdminSettings `koanf:"admin"`
+	// CallerSessions bound the sessions the federation opens per caller with a
+	// token_exchange upstream that keeps sessions (callersession.go).
+	CallerSessions CallerSessionSettings `koanf:"caller_sessions"`
+}
+
+// CallerSessionSettings bound the callers' sessions of one token_exchange upstream.
+type CallerSessionSettings struct {
+	// Max is how many callers' sessions one upstream may have open; past it, the
+	// least recently used idle one is closed.
+	Max int `koanf:"max"`
+	// IdleTimeout closes a caller's session unused for that long (shorter than the
+	// upstream's own session timeout spares a refused request and a new handshake).
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
 }
 
 // Upstream is one upstream MCP server.
@@ -111,6 +124,7 @@ func DefaultConfig() Config {
 		ReconnectMin:   200 * time.Millisecond,
 		ReconnectMax:   30 * time.Second,
 		Breaker:        breaker.DefaultSettings(),
+		CallerSessions: CallerSessionSettings{Max: 256, IdleTimeout: 5 * time.Minute},
 	}
 }
 
@@ -130,6 +144,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("federation.reconnect_min/reconnect_max: need 0 < min <= max, got %s and %s", c.ReconnectMin, c.ReconnectMax))
 	}
 	errs = append(errs, c.Breaker.ValidateAt("federation.breaker"))
+	if c.CallerSessions.Max < 1 {
+		errs = append(errs, fmt.Errorf("federation.caller_sessions.max: must be >= 1, got %d", c.CallerSessions.Max))
+	}
+	if c.CallerSessions.IdleTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("federation.caller_sessions.idle_timeout: must be > 0, got %s", c.CallerSessions.IdleTimeout))
+	}
 	seen := map[string]bool{}
 	for i, u := range c.Upstreams {
 		at := fmt.Sprintf("federation.upstreams[%d]", i)

@@ -18,15 +18,17 @@ import (
 // transport returns the SDK transport that reaches u, and what closes what it holds
 // once the session is closed. onLine taps the inbound byte stream (tap.go), and
 // forCall adds a tap of the response to an HTTP request whose body it recognises
-// (attribute.go). ctx bounds the OAuth token requests of an HTTP upstream.
-func (u Upstream) transport(ctx context.Context, logger *slog.Logger, onLine func([]byte), forCall func(body []byte) func([]byte)) (mcp.Transport, io.Closer, error) {
+// (attribute.go). ctx bounds the OAuth token requests of an HTTP upstream. last is
+// nil for the federation's own connection; for a caller's connection to a
+// token_exchange upstream (callersession.go) it is the caller's last token.
+func (u Upstream) transport(ctx context.Context, logger *slog.Logger, onLine func([]byte), forCall func(body []byte) func([]byte), last func() string) (mcp.Transport, io.Closer, error) {
 	if len(u.Command) > 0 {
 		return startProcess(ctx, u.Command, u.Env, logger, onLine)
 	}
 	// Each connection has its own HTTP transport, whose idle connections close with it.
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	closer := closerFunc(func() error { base.CloseIdleConnections(); return nil })
-	client, err := u.Auth.httpClient(ctx, base)
+	client, err := u.Auth.httpClient(ctx, base, last)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -42,8 +44,9 @@ type closerFunc func() error
 func (f closerFunc) Close() error { return f() }
 
 // httpClient is the HTTP client that carries a's credentials. Secret files are read
-// at each connection, so a rotated secret is used from the next reconnect on.
-func (a Auth) httpClient(ctx context.Context, base http.RoundTripper) (*http.Client, error) {
+// at each connection, so a rotated secret is used from the next reconnect on. last
+// is set for a caller's connection only (token_exchange).
+func (a Auth) httpClient(ctx context.Context, base http.RoundTripper, last func() string) (*http.Client, error) {
 	switch {
 	case a.BearerFile != "":
 		token, err := readSecret(a.BearerFile)
@@ -71,7 +74,7 @@ func (a Auth) httpClient(ctx context.Context, base http.RoundTripper) (*http.Cli
 		ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Transport: base})
 		return cc.Client(ctx), nil
 	case a.TokenExchange.configured():
-		return a.TokenExchange.httpClient(ctx, base)
+		return a.TokenExchange.httpClient(ctx, base, last)
 	default:
 		return &http.Client{Transport: base}, nil
 	}

@@ -80,13 +80,13 @@ func newExchanger(upstream string, cfg TokenExchange, timeout time.Duration, log
 	}
 }
 
-// tokenFor returns the exchanged token for the upstream of the caller ctx's
-// assertion names, or the gRPC status the call fails with: a call that names no
+// callerFor returns the caller ctx's assertion names, with its exchanged token for
+// the upstream, or the gRPC status the call fails with: a call that names no
 // authenticated caller is refused, never made with the federation's own token.
-func (e *exchanger) tokenFor(ctx context.Context) (string, error) {
+func (e *exchanger) callerFor(ctx context.Context) (caller, error) {
 	raw, err := assertion.FromIncoming(ctx)
 	if errors.Is(err, assertion.ErrMissing) {
-		return "", status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the call carries no identity assertion of a caller", e.upstream)
+		return caller{}, status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the call carries no identity assertion of a caller", e.upstream)
 	}
 	var claims *assertion.Claims
 	if err == nil {
@@ -94,13 +94,17 @@ func (e *exchanger) tokenFor(ctx context.Context) (string, error) {
 	}
 	if err != nil {
 		e.logger.WarnContext(ctx, "caller assertion rejected; no token exchange", "error", err)
-		return "", status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the caller's identity assertion was rejected", e.upstream)
+		return caller{}, status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the caller's identity assertion was rejected", e.upstream)
 	}
 	if claims.AuthMethod == string(principal.MethodAnonymous) {
-		return "", status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the caller is anonymous: authenticate to the mesh", e.upstream)
+		return caller{}, status.Errorf(codes.Unauthenticated, "upstream %s is called on behalf of the caller (token exchange), and the caller is anonymous: authenticate to the mesh", e.upstream)
 	}
 	key := callerKey{issuer: claims.PrincipalIssuer, subject: claims.Subject, clientID: claims.ClientID, scope: claims.Scope, method: claims.AuthMethod}
-	return e.token(ctx, key, raw)
+	tok, err := e.token(ctx, key, raw)
+	if err != nil {
+		return caller{}, err
+	}
+	return caller{key: key, token: tok}, nil
 }
 
 // token returns the caller's cached token, or exchanges raw for one. Concurrent calls
@@ -219,15 +223,27 @@ func (e *exchanger) failure(ctx context.Context, key callerKey, err error) error
 	return status.Errorf(codes.Unavailable, "the token exchange for upstream %s failed: the identity provider did not answer with a token", e.upstream)
 }
 
-type callerTokenKey struct{}
+// caller is a verified caller of a token_exchange upstream and its exchanged token.
+type caller struct {
+	key   callerKey
+	token string
+}
 
-// withCallerToken marks ctx's upstream requests as made for the caller whose token
-// this is (callerOrOwn sends it).
-func withCallerToken(ctx context.Context, token string) context.Context {
-	return context.WithValue(ctx, callerTokenKey{}, token)
+type callerContextKey struct{}
+
+// withCaller marks ctx's upstream requests as made for c: they carry c's token
+// (callerOrOwn sends it), over c's own session when the upstream keeps sessions
+// (callersession.go).
+func withCaller(ctx context.Context, c caller) context.Context {
+	return context.WithValue(ctx, callerContextKey{}, c)
+}
+
+func callerOf(ctx context.Context) (caller, bool) {
+	c, ok := ctx.Value(callerContextKey{}).(caller)
+	return c, ok && c.token != ""
 }
 
 func callerToken(ctx context.Context) (string, bool) {
-	t, ok := ctx.Value(callerTokenKey{}).(string)
-	return t, ok && t != ""
+	c, ok := callerOf(ctx)
+	return c.token, ok
 }

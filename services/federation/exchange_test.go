@@ -113,7 +113,7 @@ func TestTokenExchangeNeedsAVerifiedCaller(t *testing.T) {
 		"for another provider":   {otherAudience, "identity assertion was rejected"},
 		"anonymous":              {anonymous, "the caller is anonymous"},
 	} {
-		_, err := f.ex.tokenFor(tc.ctx)
+		_, err := f.ex.callerFor(tc.ctx)
 		if st := status.Convert(err); st.Code() != codes.Unauthenticated || !strings.Contains(st.Message(), tc.want) || !strings.Contains(st.Message(), "upstream docs") {
 			t.Errorf("%s: %v; want Unauthenticated naming upstream docs and %q", name, err, tc.want)
 		}
@@ -160,18 +160,18 @@ func TestTokenExchangeRequestAndCache(t *testing.T) {
 	tokens := make([]string, 8)
 	for i := range tokens {
 		wg.Go(func() {
-			tok, err := f.ex.tokenFor(ctx)
+			c, err := f.ex.callerFor(ctx)
 			if err != nil {
 				t.Error(err)
 			}
-			tokens[i] = tok
+			tokens[i] = c.token
 		})
 	}
 	<-asked // the others join the request in flight, or find its token kept
 	close(release)
 	wg.Wait()
-	if tok, err := f.ex.tokenFor(ctx); err != nil || tok != "alice-at-docs" {
-		t.Fatalf("cached token %q, %v", tok, err)
+	if c, err := f.ex.callerFor(ctx); err != nil || c.token != "alice-at-docs" {
+		t.Fatalf("cached token %q, %v", c.token, err)
 	}
 	for i, tok := range tokens {
 		if tok != "alice-at-docs" {
@@ -187,7 +187,7 @@ func TestTokenExchangeRequestAndCache(t *testing.T) {
 	narrower.ClientID, narrower.Scopes = "ide", []string{"mcp:tools"}
 	other, otherRaw := f.call(t, &narrower, "docs")
 	raw = otherRaw
-	if _, err := f.ex.tokenFor(other); err != nil {
+	if _, err := f.ex.callerFor(other); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.requests.Load(); n != 2 {
@@ -231,7 +231,7 @@ func TestTokenExchangeFailuresLeakNothing(t *testing.T) {
 				_, _ = w.Write([]byte(tc.body))
 			}
 			ctx, _ := f.call(t, alice, "docs")
-			_, err := f.ex.tokenFor(ctx)
+			_, err := f.ex.callerFor(ctx)
 			st := status.Convert(err)
 			if st.Code() != tc.code || st.Message() != tc.want {
 				t.Errorf("%v; want %s %q", err, tc.code, tc.want)

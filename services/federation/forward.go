@@ -18,6 +18,9 @@ import (
 type callSink struct {
 	token    string // the progress token sent upstream; "" when no progress was asked
 	logLevel string // the client's minimum level; "" for no log messages
+	// via is the caller's session the call was sent on; nil for the federation's
+	// (upstream.mu). Only that session's messages reach the call.
+	via *callerSession
 
 	mu   sync.Mutex
 	send func(*providerv1.CallToolResponse) error // nil once the call ended
@@ -65,8 +68,9 @@ func (u *upstream) openSink(rc *mcpv1.RequestContext, send func(*providerv1.Call
 	}
 }
 
-// onNotification forwards one tapped notification (see tap.go).
-func (u *upstream) onNotification(line []byte) {
+// onNotification forwards one notification tapped on the connection of from (nil: the
+// federation's own; see tap.go).
+func (u *upstream) onNotification(from *callerSession, line []byte) {
 	method, params, ok := notificationLine(line)
 	if !ok {
 		return
@@ -75,24 +79,24 @@ func (u *upstream) onNotification(line []byte) {
 	case "notifications/progress":
 		var p mcp.ProgressNotificationParams
 		if err := json.Unmarshal(params, &p); err == nil {
-			u.onProgress(&p)
+			u.onProgress(from, &p)
 		}
 	case "notifications/message":
 		var p mcp.LoggingMessageParams //nolint:staticcheck // deprecated from 2026-07-28, still sent by stateful upstreams
 		if err := json.Unmarshal(params, &p); err == nil {
-			u.onLog(&p)
+			u.onLog(from, &p)
 		}
 	}
 }
 
 // onProgress forwards an upstream progress notification to the call whose token it
-// carries.
-func (u *upstream) onProgress(p *mcp.ProgressNotificationParams) {
+// carries, sent on the connection the notification came on.
+func (u *upstream) onProgress(from *callerSession, p *mcp.ProgressNotificationParams) {
 	token := fmt.Sprint(p.ProgressToken)
 	u.mu.RLock()
 	var sink *callSink
 	for _, c := range u.calls {
-		if c.token != "" && c.token == token {
+		if c.token != "" && c.token == token && c.via == from {
 			sink = c
 			break
 		}
@@ -107,9 +111,10 @@ func (u *upstream) onProgress(p *mcp.ProgressNotificationParams) {
 }
 
 // onLog logs an upstream's log message and forwards it to the running call when
-// exactly one runs: MCP log notifications name no request, so with several calls in
-// flight the message cannot be attributed and only the federation's log has it.
-func (u *upstream) onLog(p *mcp.LoggingMessageParams) { //nolint:staticcheck // see onNotification
+// exactly one runs on the connection it came on: MCP log notifications name no
+// request, so with several calls in flight the message cannot be attributed and only
+// the federation's log has it.
+func (u *upstream) onLog(from *callerSession, p *mcp.LoggingMessageParams) { //nolint:staticcheck // see onNotification
 	data, err := json.Marshal(p.Data)
 	if err != nil {
 		data = []byte("null")
@@ -117,10 +122,15 @@ func (u *upstream) onLog(p *mcp.LoggingMessageParams) { //nolint:staticcheck // 
 	u.logger.Debug("upstream log message", "level", string(p.Level), "logger", p.Logger, "data", string(data))
 	u.mu.RLock()
 	var sink *callSink
-	if len(u.calls) == 1 {
-		for _, c := range u.calls {
+	n := 0
+	for _, c := range u.calls {
+		if c.via == from {
 			sink = c
+			n++
 		}
+	}
+	if n != 1 {
+		sink = nil
 	}
 	u.mu.RUnlock()
 	if sink == nil || !levelAtLeast(string(p.Level), sink.logLevel) {

@@ -25,20 +25,21 @@ func (u *upstream) provider() providerv1.ProviderServiceServer {
 
 // onBehalf serves a token_exchange upstream: the requests made for a caller (tool
 // calls, resource reads, prompts, completions) carry that caller's exchanged token,
-// got before the request starts; the rest (Describe, subscriptions) are the
-// federation's own and carry its token (callerOrOwn).
+// got before the request starts, and go over that caller's own session when the
+// upstream keeps sessions (callersession.go); the rest (Describe, subscriptions) are
+// the federation's own and carry its token (callerOrOwn).
 type onBehalf struct {
 	*upstream
 	tokens *exchanger
 }
 
-// forCaller returns ctx carrying the caller's token for the upstream.
+// forCaller returns ctx carrying the caller and its token for the upstream.
 func (o onBehalf) forCaller(ctx context.Context) (context.Context, error) {
-	tok, err := o.tokens.tokenFor(ctx)
+	c, err := o.tokens.callerFor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return withCallerToken(ctx, tok), nil
+	return withCaller(ctx, c), nil
 }
 
 // CallTool answers a call without a token for its caller with a tool error that says
@@ -89,9 +90,14 @@ type callerStream struct {
 func (s callerStream) Context() context.Context { return s.ctx }
 
 // httpClient sends each request with the caller's exchanged token when its context
-// carries one, and otherwise with the federation's own token: the client
-// credentials grant of the same client, for the same audience, resource and scopes.
-func (x TokenExchange) httpClient(ctx context.Context, base http.RoundTripper) (*http.Client, error) {
+// carries one. Otherwise, on the federation's own connection (last nil), it sends the
+// federation's own token: the client credentials grant of the same client, for the
+// same audience, resource and scopes; on a caller's connection, the caller's last
+// token (its session's stream and the DELETE that ends it).
+func (x TokenExchange) httpClient(ctx context.Context, base http.RoundTripper, last func() string) (*http.Client, error) {
+	if last != nil {
+		return &http.Client{Transport: callerOrOwn{last: last, next: base}}, nil
+	}
 	secret, err := readSecret(x.ClientSecretFile)
 	if err != nil {
 		return nil, fmt.Errorf("auth.token_exchange.client_secret_file: %w", err)
@@ -110,16 +116,21 @@ func (x TokenExchange) httpClient(ctx context.Context, base http.RoundTripper) (
 	return &http.Client{Transport: callerOrOwn{own: cc.TokenSource(ctx), next: base}}, nil
 }
 
-// callerOrOwn sets the bearer token of each request: the caller's, or the
-// federation's own.
+// callerOrOwn sets the bearer token of each request: the caller's, or else the
+// caller's last on a caller's connection, the federation's own on its own.
 type callerOrOwn struct {
-	own  oauth2.TokenSource
+	own  oauth2.TokenSource // the federation's connection
+	last func() string      // a caller's connection
 	next http.RoundTripper
 }
 
 func (t callerOrOwn) RoundTrip(req *http.Request) (*http.Response, error) {
 	token, ok := callerToken(req.Context())
-	if !ok {
+	switch {
+	case ok:
+	case t.last != nil:
+		token = t.last()
+	default:
 		own, err := t.own.Token()
 		if err != nil {
 			return nil, fmt.Errorf("the federation's own token (client credentials): %w", err)
@@ -128,5 +139,9 @@ func (t callerOrOwn) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+token)
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		noteRefusal(req.Context(), resp.StatusCode)
+	}
+	return resp, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -117,7 +118,8 @@ func (u *upstream) catalogue(ctx context.Context, s *mcp.ClientSession) (*mcpv1.
 // CallTool calls the tool upstream, forwarding its progress and log messages, and
 // cancelling it upstream when the mesh's call ends first. An upstream's request for
 // client input ends the stream with input_required; the mesh's retry with the answers
-// and the request state resumes the waiting call (relay.go).
+// and the request state calls a 2026-07-28 upstream again, or resumes the waiting call
+// of an earlier generation's (relay.go).
 func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ctx := stream.Context()
 	name, ok := u.cfg.upstreamName(req.GetName())
@@ -125,7 +127,13 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 		return status.Errorf(codes.NotFound, "unknown tool %q", req.GetName())
 	}
 	what := "tool " + name
-	if len(req.GetContext().GetRequestState()) > 0 {
+	var retry *retryState
+	if state := req.GetContext().GetRequestState(); isRetryState(state) {
+		var err error
+		if retry, err = u.retryOf(what, req.GetContext(), "Call the tool again"); err != nil {
+			return err
+		}
+	} else if len(state) > 0 {
 		fc := u.resume(what, req.GetContext(), stream.Send)
 		if fc == nil {
 			return sendIgnoringEOF(stream, toolError(u.notPending("Call the tool again")))
@@ -153,7 +161,7 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 		}
 		return res, nil
 	}
-	return u.followTool(ctx, u.startCall(ctx, what, req.GetContext(), params.Meta, sink, done, send), stream)
+	return u.followTool(ctx, u.startCall(ctx, what, req.GetContext(), params.Meta, sink, done, send, retry), stream)
 }
 
 // followTool streams a forwarded tool call's progress and log messages and then its
@@ -161,6 +169,11 @@ func (u *upstream) CallTool(req *providerv1.CallToolRequest, stream grpc.ServerS
 func (u *upstream) followTool(ctx context.Context, fc *forwardedCall, stream grpc.ServerStreamingServer[providerv1.CallToolResponse]) error {
 	ir, err := u.await(ctx, fc)
 	if err != nil {
+		if fc.failedToOpenCallerSession() {
+			// The session service shows a provider's failure only as "returned an
+			// error": the caller learns why from a tool error.
+			return sendIgnoringEOF(stream, toolError(status.Convert(err).Message()))
+		}
 		return err
 	}
 	if ir != nil {
@@ -209,7 +222,8 @@ func (u *upstream) ReadResource(ctx context.Context, req *providerv1.ReadResourc
 
 // GetPrompt renders a prompt upstream. An upstream's request for client input is
 // answered with input_required, as for a tool call; the mesh's retry with the answers
-// and the request state resumes the waiting prompts/get (relay.go).
+// and the request state gets the prompt from a 2026-07-28 upstream again, or resumes
+// the waiting prompts/get of an earlier generation's (relay.go).
 func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptRequest) (*providerv1.GetPromptResponse, error) {
 	name, ok := u.cfg.upstreamName(req.GetName())
 	if !ok || !u.cfg.Prompts.keeps(name) {
@@ -217,11 +231,18 @@ func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptReque
 	}
 	what := "prompt " + name
 	var fc *forwardedCall
-	if len(req.GetContext().GetRequestState()) > 0 {
+	var retry *retryState
+	if state := req.GetContext().GetRequestState(); isRetryState(state) {
+		var err error
+		if retry, err = u.retryOf(what, req.GetContext(), "Get the prompt again"); err != nil {
+			return nil, err
+		}
+	} else if len(state) > 0 {
 		if fc = u.resume(what, req.GetContext(), nil); fc == nil {
 			return nil, status.Error(codes.InvalidArgument, u.notPending("Get the prompt again"))
 		}
-	} else {
+	}
+	if fc == nil {
 		args := req.GetArguments()
 		send := func(ctx context.Context, s *mcp.ClientSession, meta mcp.Meta, responses mcp.InputResponseMap, state string) (mcp.Result, error) {
 			res, err := s.GetPrompt(ctx, &mcp.GetPromptParams{Name: name, Arguments: args, Meta: meta, InputResponses: responses, RequestState: state})
@@ -231,7 +252,7 @@ func (u *upstream) GetPrompt(ctx context.Context, req *providerv1.GetPromptReque
 			return res, nil
 		}
 		// A prompt has no progress or log messages to forward: its sink stays closed.
-		fc = u.startCall(ctx, what, req.GetContext(), nil, &callSink{}, func() {}, send)
+		fc = u.startCall(ctx, what, req.GetContext(), nil, &callSink{}, func() {}, send, retry)
 	}
 	ir, err := u.await(ctx, fc)
 	if err != nil {
@@ -282,23 +303,47 @@ func (u *upstream) Complete(ctx context.Context, req *providerv1.CompleteRequest
 	return &providerv1.CompleteResponse{Values: c.Values, Total: int32(min(c.Total, 1<<31-1)), HasMore: c.HasMore}, nil //nolint:gosec // bounded above
 }
 
-// guard runs one upstream request on the live session, through the upstream's
-// breaker and within its timeout.
+// guard runs one upstream request on the live session it goes over (currentFor),
+// through the upstream's breaker and within its timeout.
 func (u *upstream) guard(ctx context.Context, fn func(context.Context, *mcp.ClientSession) error) error {
-	s, err := u.current()
-	if err != nil {
+	return u.guardConn(ctx, func(ctx context.Context, c upstreamConn) error { return fn(ctx, c.session) })
+}
+
+// guardConn is guard with the connection. A request the upstream refused because it
+// no longer knows the caller's session it was made on (404: the session expired, or
+// the upstream restarted) never ran there: it is made once more, on a new session of
+// the caller.
+func (u *upstream) guardConn(ctx context.Context, fn func(context.Context, upstreamConn) error) error {
+	if _, err := u.current(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout())
 	defer cancel()
-	return u.breakers.Do(ctx, u.cfg.Name, func() error { return fn(ctx, s) })
+	return u.breakers.Do(ctx, u.cfg.Name, func() error {
+		for attempt := 0; ; attempt++ {
+			c, release, err := u.currentFor(ctx)
+			if err != nil {
+				return err
+			}
+			refused := &refusals{}
+			err = fn(watchRefusals(ctx, refused), c)
+			release()
+			if err == nil || c.caller == nil || attempt > 0 || refused.status.Load() != http.StatusNotFound || ctx.Err() != nil {
+				return err
+			}
+			c.caller.pool.discard(c.caller)
+			u.logger.InfoContext(ctx, "the upstream no longer knows the caller's session; making the request again on a new one", "error", err)
+		}
+	})
 }
 
 // upstreamAnswered tells an error the upstream sent (it is up, the request was
-// wrong or failed there) from a failure to reach it, which the breaker counts.
+// wrong or failed there, or it refused a caller's session) from a failure to reach
+// it, which the breaker counts.
 func upstreamAnswered(err error) bool {
 	var rpcErr *jsonrpc.Error
-	return errors.As(err, &rpcErr)
+	var refused *callerSessionError
+	return errors.As(err, &rpcErr) || (errors.As(err, &refused) && refused.refused != 0)
 }
 
 // status maps an upstream failure to the gRPC code the session service expects of a
@@ -323,6 +368,8 @@ func (u *upstream) status(ctx context.Context, what string, err error) error {
 		}
 		u.logger.WarnContext(ctx, "upstream returned an error", "request", what, "code", rpcErr.Code, "error", rpcErr.Message)
 		return status.Errorf(codes.Internal, "%s: upstream %s failed: %s", what, u.cfg.Name, rpcErr.Message)
+	case errors.As(err, new(*callerSessionError)):
+		return status.Errorf(codes.Unavailable, "%s: upstream %s: %v", what, u.cfg.Name, err)
 	case errors.Is(err, breaker.ErrOpen):
 		return status.Errorf(codes.Unavailable, "%s: upstream %s is failing; its circuit breaker is open", what, u.cfg.Name)
 	case errors.Is(err, errDisconnected):

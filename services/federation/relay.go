@@ -22,17 +22,23 @@ import (
 )
 
 // Relaying an upstream's requests for client input (sampling, elicitation, roots) to
-// the mesh's client, for tool calls and prompts alike. A forwarded request runs
-// upstream on its own goroutine, apart from the provider call (a CallTool stream, a
-// GetPrompt) that started it: when the upstream asks for input, the provider call
-// answers input_required and the upstream request keeps waiting, paused under an
-// unguessable request state; the mesh's retry with the answers (the session's
-// client-input adapter, for either protocol generation) hands them to the waiting
-// request and follows it again. An upstream asks in one of two ways:
-//   - 2026-07-28: its result is input_required (multi round-trip); withInput relays
-//     the input requests and sends the request again with the answers and its state;
+// the mesh's client, for tool calls and prompts alike. An upstream asks in one of two
+// ways:
+//   - 2026-07-28: its result is input_required (multi round-trip). The provider call
+//     answers input_required at once, under a request state that carries the
+//     upstream's own state and what the retry needs (retrystate.go); the mesh's retry
+//     with the answers, on any federation replica, sends the request upstream again
+//     with the answers and that state. Nothing waits on the federation.
 //   - earlier generations: it sends sampling/createMessage or elicitation/create on
-//     its session. Such a request names no call; attribute.go finds the call.
+//     its session, and waits for the answer on that connection. Such a request names
+//     no call; attribute.go finds the call. A forwarded request runs upstream on its
+//     own goroutine, apart from the provider call (a CallTool stream, a GetPrompt)
+//     that started it: the provider call answers input_required and the upstream
+//     request keeps waiting, paused in this replica's memory under an unguessable
+//     request state; the mesh's retry with the answers (the session's client-input
+//     adapter, for either protocol generation) hands them to the waiting request and
+//     follows it again. Only this replica can, while the call lasts: the upstream holds
+//     the open request on this replica's connection.
 //
 // A 2026-07-28 client may send inputResponses with its first call, before anyone asked:
 // a 2026-07-28 upstream gets them with that call (upFrontResponses).
@@ -59,6 +65,9 @@ type forwardedCall struct {
 	caps   clientCapabilities
 	sink   *callSink
 	cancel context.CancelFunc
+	// session is the one the call was sent on (u.mu); the upstream's requests on it
+	// may be for this call (attribute.go).
+	session *mcp.ClientSession
 
 	asks chan *clientAsk
 	done chan struct{} // closed once res and err are set
@@ -66,8 +75,15 @@ type forwardedCall struct {
 	err  error
 
 	// upFront are the client's inputResponses sent with the first call (no request
-	// state): passed on with the call to a 2026-07-28 upstream (upFrontResponses).
+	// state): passed on with the call to a 2026-07-28 upstream (upFrontResponses). On
+	// a retry (retry set) they are the answers, passed on as sent.
 	upFront map[string][]byte
+	// retry is the state of a 2026-07-28 upstream's earlier input_required this call
+	// retries (nil for a first call).
+	retry *retryState
+	// asked, once done, is the input_required a 2026-07-28 upstream answered, relayed
+	// with a retry state (nil: res or err is the outcome).
+	asked *mcpv1.InputRequired
 }
 
 // upstreamRequest sends a forwarded request upstream once: with meta as its _meta and,
@@ -131,8 +147,8 @@ func (c clientCapabilities) relayable() map[string]any {
 	return out
 }
 
-// ownerOf binds a paused call to the client that may resume it: its session (stateful
-// clients) and its declared identity.
+// ownerOf binds a paused call (or a retry state) to the client that may resume it: its
+// session (stateful clients) and its declared identity.
 func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte("mcpmesh federation owner\x00"))
@@ -147,11 +163,13 @@ func ownerOf(rc *mcpv1.RequestContext) [sha256.Size]byte {
 // startCall starts a request upstream on its own goroutine, with meta (the request's
 // own _meta, if any) and the relay's keys as its _meta; the call outlives the provider
 // call that started it while it waits for client input, and ends with the upstream's
-// answer, its timeout, or fc.cancel.
-func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.RequestContext, meta mcp.Meta, sink *callSink, closeSink func(), send upstreamRequest) *forwardedCall {
+// answer, its timeout, or fc.cancel. retry is the state of the input_required the
+// request retries (nil for a first call).
+func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.RequestContext, meta mcp.Meta, sink *callSink, closeSink func(),
+	send upstreamRequest, retry *retryState) *forwardedCall {
 	callCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	fc := &forwardedCall{
-		what: what, owner: ownerOf(rc), upFront: rc.GetInputResponses(), sink: sink, cancel: cancel,
+		what: what, owner: ownerOf(rc), upFront: rc.GetInputResponses(), retry: retry, sink: sink, cancel: cancel,
 		asks: make(chan *clientAsk), done: make(chan struct{}),
 	}
 	if raw := rc.GetClient().GetCapabilities(); len(raw) > 0 {
@@ -173,13 +191,34 @@ func (u *upstream) startCall(ctx context.Context, what string, rc *mcpv1.Request
 		defer cancel()
 		defer closeSink()
 		defer u.forgetCall(fc)
-		fc.err = u.guard(callCtx, func(ctx context.Context, s *mcp.ClientSession) error {
+		fc.err = u.guardConn(callCtx, func(ctx context.Context, c upstreamConn) error {
+			u.sendingOn(fc, c)
 			var err error
-			fc.res, err = u.withInput(ctx, s, fc, meta, send)
+			fc.res, err = u.withInput(ctx, c.session, fc, meta, send)
 			return err
 		})
 	}()
 	return fc
+}
+
+// sendingOn notes the connection fc is sent on: the upstream's messages on it may be
+// for fc, those on another connection are not.
+func (u *upstream) sendingOn(fc *forwardedCall, c upstreamConn) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fc.session = c.session
+	fc.sink.via = c.caller
+}
+
+// failedToOpenCallerSession reports whether fc ended because its caller's session
+// could not be opened.
+func (fc *forwardedCall) failedToOpenCallerSession() bool {
+	select {
+	case <-fc.done:
+		return errors.As(fc.err, new(*callerSessionError))
+	default:
+		return false
+	}
 }
 
 // forgetCall drops an ended call and any pause of it: a late retry finds nothing.
@@ -203,15 +242,32 @@ func (u *upstream) forgetCall(fc *forwardedCall) {
 	}
 }
 
-// withInput sends the request, relaying each input_required result of a 2026-07-28
-// upstream to the client and sending it again with the answers.
+// withInput sends the request, relaying each input_required result to the client: a
+// 2026-07-28 upstream's at once, with a retry state (relayStateless, which sets
+// fc.asked); an earlier generation's by pausing the call until the client answers,
+// then sending the request again with the answers.
 func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forwardedCall, meta mcp.Meta, send upstreamRequest) (mcp.Result, error) {
-	responses, err := upFrontResponses(s, fc.upFront)
+	stateless := s.InitializeResult().ProtocolVersion >= statelessVersion
+	var (
+		responses mcp.InputResponseMap
+		state     string
+		round     int // rounds of client input so far
+		err       error
+	)
+	if fc.retry != nil {
+		if !stateless {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf(
+				"upstream %s no longer speaks %s, whose input_required this retries", u.cfg.Name, statelessVersion)}
+		}
+		state, round = fc.retry.State, fc.retry.Round
+		responses, err = decodeInputResponses(fc.upFront)
+	} else {
+		responses, err = upFrontResponses(s, fc.upFront)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var state string
-	for round := 0; ; round++ {
+	for ; ; round++ {
 		res, err := send(ctx, s, meta, responses, state)
 		if err != nil {
 			return nil, err
@@ -220,14 +276,20 @@ func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forw
 		if !needsInput {
 			return res, nil
 		}
-		if len(asked) == 0 {
+		if !stateless && len(asked) == 0 {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the upstream is busy (input_required without input requests); try again later"}
 		}
 		if round == maxInputRounds {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("asked for client input %d times; giving up", round)}
+			// Invalid params, so that the session tells the client why (an internal
+			// error reaches it without the provider's message).
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("upstream %s asked for client input %d times; giving up", u.cfg.Name, round)}
 		}
 		requests, err := encodeInputRequests(asked)
 		if err != nil {
+			return nil, err
+		}
+		if stateless {
+			fc.asked, err = u.relayStateless(fc, requests, next, round+1)
 			return nil, err
 		}
 		answers, err := u.ask(ctx, fc, requests)
@@ -248,19 +310,44 @@ func (u *upstream) withInput(ctx context.Context, s *mcp.ClientSession, fc *forw
 	}
 }
 
+// relayStateless is a 2026-07-28 upstream's input_required as the provider call
+// answers it: the upstream's input requests (none: the client retries at once, as
+// the upstream asked) under a retry state for round. Requests the client has not
+// declared the capability for are refused, as for a paused call.
+func (u *upstream) relayStateless(fc *forwardedCall, requests map[string][]byte, upstreamState string, round int) (*mcpv1.InputRequired, error) {
+	if err := fc.caps.check(requests); err != nil {
+		return nil, err
+	}
+	state, err := retryState{Upstream: u.cfg.Name, What: fc.what, Owner: fc.owner[:], Round: round, State: upstreamState}.encode()
+	if err != nil {
+		return nil, err
+	}
+	return &mcpv1.InputRequired{InputRequests: requests, RequestState: state}, nil
+}
+
 // upFrontResponses are the inputResponses a client sent with its first call, before
 // anyone asked (2026-07-28, no requestState), as the first send passes them upstream:
 // the server decides what they answer, and ignores what it does not recognise or need
 // (basic/patterns/mrtr "Error Handling"), as it would talking to the client directly.
 // A stateful-era upstream has no inputResponses: they are not passed to it.
 func upFrontResponses(s *mcp.ClientSession, upFront map[string][]byte) (mcp.InputResponseMap, error) {
-	if len(upFront) == 0 || s.InitializeResult().ProtocolVersion < statelessVersion {
+	if s.InitializeResult().ProtocolVersion < statelessVersion {
 		return nil, nil
 	}
-	responses := make(mcp.InputResponseMap, len(upFront))
-	for key, raw := range upFront {
+	return decodeInputResponses(upFront)
+}
+
+// decodeInputResponses reads a retry's answers, all of them: the upstream decides
+// what they answer, and asks again for what is missing (basic/patterns/mrtr, "Error
+// Handling").
+func decodeInputResponses(raw map[string][]byte) (mcp.InputResponseMap, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	responses := make(mcp.InputResponseMap, len(raw))
+	for key, answer := range raw {
 		var err error
-		if responses[key], err = decodeInputResponse(key, raw); err != nil {
+		if responses[key], err = decodeInputResponse(key, answer); err != nil {
 			return nil, err
 		}
 	}
@@ -307,18 +394,26 @@ func encodeInputRequests(m mcp.InputRequestMap) (map[string][]byte, error) {
 	return out, nil
 }
 
-// ask hands requests to the stream following fc and waits for the client's answers.
-// A request the client has not declared the capability for is refused at once.
-func (u *upstream) ask(ctx context.Context, fc *forwardedCall, requests map[string][]byte) (map[string][]byte, error) {
+// check refuses input requests the client has not declared the capability for.
+func (c clientCapabilities) check(requests map[string][]byte) error {
 	for key, raw := range requests {
 		var r struct {
 			Method string `json:"method"`
 		}
 		_ = json.Unmarshal(raw, &r)
-		if !fc.caps.allows(r.Method) {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams,
+		if !c.allows(r.Method) {
+			return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams,
 				Message: fmt.Sprintf("input request %q: the mesh's client did not declare the capability %s needs", key, r.Method)}
 		}
+	}
+	return nil
+}
+
+// ask hands requests to the stream following fc and waits for the client's answers.
+// A request the client has not declared the capability for is refused at once.
+func (u *upstream) ask(ctx context.Context, fc *forwardedCall, requests map[string][]byte) (map[string][]byte, error) {
+	if err := fc.caps.check(requests); err != nil {
+		return nil, err
 	}
 	a := &clientAsk{requests: requests, answer: make(chan map[string][]byte, 1)}
 	select {
@@ -347,10 +442,10 @@ var (
 	errStopping  = errors.New("the federation is stopping")
 )
 
-// await waits for fc's end (nil, nil: fc.res is its result) or for its next round of
-// input requests, which it pauses fc for and returns as input_required; the caller
-// that cannot deliver them calls fc.cancel. A provider call that ends first cancels
-// the upstream call.
+// await waits for fc's end (nil, nil: fc.res is its result; or the input_required of a
+// 2026-07-28 upstream, fc.asked) or for its next round of input requests, which it
+// pauses fc for and returns as input_required; the caller that cannot deliver them
+// calls fc.cancel. A provider call that ends first cancels the upstream call.
 func (u *upstream) await(ctx context.Context, fc *forwardedCall) (*mcpv1.InputRequired, error) {
 	select {
 	case <-fc.done:
@@ -358,7 +453,7 @@ func (u *upstream) await(ctx context.Context, fc *forwardedCall) (*mcpv1.InputRe
 		if fc.err != nil {
 			return nil, u.status(ctx, fc.what, fc.err)
 		}
-		return nil, nil
+		return fc.asked, nil
 	case a := <-fc.asks:
 		fc.sink.close()
 		token, err := newPauseToken()
@@ -420,8 +515,8 @@ func newPauseToken() (string, error) {
 // relaySessionRequest relays a server-to-client request of an earlier-generation
 // upstream to the client of the forwarded call it belongs to (attribute.go), and
 // decodes its answer into result.
-func (u *upstream) relaySessionRequest(ctx context.Context, method string, params, result any) error {
-	fc := u.callAsking(method, params)
+func (u *upstream) relaySessionRequest(ctx context.Context, on mcp.Session, method string, params, result any) error {
+	fc := u.callAsking(on, method, params)
 	if fc == nil {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf(
 			"mcpmesh relays %s to the client of the tools/call or prompts/get it is sent for: send it on the response stream of that call, "+
@@ -447,7 +542,7 @@ func (u *upstream) relaySessionRequest(ctx context.Context, method string, param
 
 func (u *upstream) relayCreateMessage(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
 	var res mcp.CreateMessageWithToolsResult //nolint:staticcheck // sampling is deprecated from 2026-07-28, not gone: upstreams still ask
-	if err := u.relaySessionRequest(ctx, mcpproto.MethodSamplingCreateMessage, req.Params, &res); err != nil {
+	if err := u.relaySessionRequest(ctx, req.Session, mcpproto.MethodSamplingCreateMessage, req.Params, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -469,7 +564,7 @@ func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 				params = &mcp.ListRootsParams{} //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
 			}
 			var res mcp.ListRootsResult //nolint:staticcheck // roots are deprecated from 2026-07-28, not gone: upstreams still ask
-			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			if err := u.relaySessionRequest(ctx, req.GetSession(), method, params, &res); err != nil {
 				return nil, err
 			}
 			return &res, nil
@@ -479,7 +574,7 @@ func (u *upstream) relayAsSent(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "elicitation/create without params"}
 			}
 			var res mcp.ElicitResult
-			if err := u.relaySessionRequest(ctx, method, params, &res); err != nil {
+			if err := u.relaySessionRequest(ctx, req.GetSession(), method, params, &res); err != nil {
 				return nil, err
 			}
 			return &res, nil

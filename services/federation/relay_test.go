@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,12 +148,21 @@ func samplingUpstream(t *testing.T, stateless bool) string {
 // "" for the newest) and serves its ProviderService over gRPC on a loopback port.
 func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duration) (*upstream, providerv1.ProviderServiceClient) {
 	t.Helper()
+	u, c, _ := federationInstance(t, samplingUpstream(t, protocolVersion == ""), protocolVersion, callTimeout)
+	return u, c
+}
+
+// federationInstance is one federation's upstream "sampler" at url (speaking
+// protocolVersion; "" for the newest) and its ProviderService over gRPC on a loopback
+// port; stop ends both (the test's end does too).
+func federationInstance(t *testing.T, url, protocolVersion string, callTimeout time.Duration) (*upstream, providerv1.ProviderServiceClient, func()) {
+	t.Helper()
 	cfg := DefaultConfig()
 	breakers, err := breaker.New(cfg.Breaker, breaker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := newUpstream(Upstream{Name: "sampler", URL: samplingUpstream(t, protocolVersion == ""), CallTimeout: callTimeout}, cfg, discard(), breakers)
+	u := newUpstream(Upstream{Name: "sampler", URL: url, CallTimeout: callTimeout}, cfg, discard(), breakers)
 	if protocolVersion != "" {
 		u.sessionOptions = &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion}
 	}
@@ -164,7 +174,9 @@ func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duratio
 		defer close(ran)
 		u.run(ctx, func(bool) {}, func(context.Context) {})
 	}()
-	t.Cleanup(func() { close(stopping); cancel(); <-ran })
+	gs := grpc.NewServer()
+	stop := sync.OnceFunc(func() { gs.Stop(); close(stopping); cancel(); <-ran })
+	t.Cleanup(stop)
 	eventually.NoError(t, 10*time.Second, func() error { _, err := u.current(); return err }, "the upstream connects")
 	s, _ := u.current()
 	if want := cmpOr(protocolVersion, statelessVersion); s.InitializeResult().ProtocolVersion != want {
@@ -175,16 +187,14 @@ func relayFixture(t *testing.T, protocolVersion string, callTimeout time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
 	providerv1.RegisterProviderServiceServer(gs, u)
 	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return u, providerv1.NewProviderServiceClient(conn)
+	return u, providerv1.NewProviderServiceClient(conn), stop
 }
 
 func cmpOr(a, b string) string {
@@ -280,10 +290,11 @@ func resultText(t *testing.T, resp *providerv1.CallToolResponse) (string, bool) 
 }
 
 // An upstream's sampling request ends the provider's stream with input_required; the
-// retry with the answer and the request state reaches the waiting upstream call, whose
-// result carries the answer. For a 2026-07-28 upstream the request is its
-// input_required result; for a 2025-11-25 one, a sampling/createMessage request on its
-// session.
+// retry with the answer and the request state reaches the upstream, whose result
+// carries the answer. For a 2026-07-28 upstream the request is its input_required
+// result, relayed with a retry state, and the retry calls the upstream again; for a
+// 2025-11-25 one, a sampling/createMessage request on its session, and the retry
+// resumes the paused call.
 func TestRelaySamplingToTheClientAndBack(t *testing.T) {
 	for _, version := range []string{"", "2025-11-25"} {
 		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
@@ -297,17 +308,20 @@ func TestRelaySamplingToTheClientAndBack(t *testing.T) {
 			if want := map[string]string{"": "llm", "2025-11-25": sessionInputKey}[version]; key != want {
 				t.Errorf("input request key %q, want %q", key, want)
 			}
-			if !strings.HasPrefix(string(state), statePrefix) {
-				t.Errorf("request state %q", state)
+			if want := map[string]string{"": retryStatePrefix, "2025-11-25": statePrefix}[version]; !strings.HasPrefix(string(state), want) {
+				t.Errorf("request state %q, want the prefix %q", state, want)
 			}
 
 			// Another client cannot use the state, and its attempt does not spend it.
 			other := samplingClient("s2")
 			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(other, key, state, "stolen"))
-			if err != nil {
+			if version == "" {
+				if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "issued to another client") {
+					t.Errorf("another client's retry: %v", err)
+				}
+			} else if err != nil {
 				t.Fatal(err)
-			}
-			if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") {
+			} else if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") {
 				t.Errorf("another client's resume: %q (error %v)", text, isErr)
 			}
 
@@ -319,12 +333,18 @@ func TestRelaySamplingToTheClientAndBack(t *testing.T) {
 				t.Errorf("result %q (error %v)", text, isErr)
 			}
 
-			// A state is good for one resume.
-			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(samplingClient("s1"), key, state, "42"))
+			// A paused call's state is good for one resume. A 2026-07-28 upstream's is
+			// not spent by the federation: the upstream decides (this one keeps no
+			// record, and answers again).
+			resp, err = callOnce(t, c, `{"question":"what is six times seven?"}`, answered(samplingClient("s1"), key, state, "43"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if text, isErr := resultText(t, resp); !isErr || !strings.Contains(text, "no longer pending") {
+			text, isErr := resultText(t, resp)
+			if version == "" && (isErr || text != "the LLM (test-llm) said: 43") {
+				t.Errorf("second retry: %q (error %v)", text, isErr)
+			}
+			if version != "" && (!isErr || !strings.Contains(text, "no longer pending")) {
 				t.Errorf("second resume: %q (error %v)", text, isErr)
 			}
 			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the finished call is forgotten")
@@ -338,11 +358,12 @@ func pendingCalls(u *upstream) int {
 	return len(u.forwarded) + len(u.paused)
 }
 
-// A paused call ends with the upstream's call timeout: the upstream call is cancelled,
-// the pause forgotten, and a late retry gets a tool error rather than a hang. An
-// unknown request state gets the same error.
+// A paused call (a 2025-11-25 upstream's request on its session) ends with the
+// upstream's call timeout: the upstream call is cancelled, the pause forgotten, and a
+// late retry gets a tool error rather than a hang. An unknown request state gets the
+// same error.
 func TestRelayPendingInputTimesOut(t *testing.T) {
-	u, c := relayFixture(t, "", 300*time.Millisecond)
+	u, c := relayFixture(t, "2025-11-25", 300*time.Millisecond)
 	resp, err := callOnce(t, c, `{"question":"slow?"}`, samplingClient("s1"))
 	if err != nil {
 		t.Fatal(err)
@@ -589,10 +610,11 @@ func elicitingClient(session string) *mcpv1.RequestContext {
 
 // An upstream's elicitation while it renders a prompt reaches the client as the
 // prompt's input_required, and the retry with the answer and the request state
-// reaches the waiting prompts/get, as for a tool call: for a 2026-07-28 upstream its
-// input_required result, for a 2025-11-25 one an elicitation/create request on its
-// session (sent on the prompt's response stream). The state resumes that prompt only,
-// for that client only, once.
+// reaches the upstream's prompts/get, as for a tool call: for a 2026-07-28 upstream its
+// input_required result (the retry gets the prompt again), for a 2025-11-25 one an
+// elicitation/create request on its session (sent on the prompt's response stream;
+// the retry resumes the waiting prompts/get). The state serves that prompt only, for
+// that client only; a paused prompt's, once.
 func TestRelayPromptElicitationToTheClientAndBack(t *testing.T) {
 	for _, version := range []string{"", "2025-11-25"} {
 		t.Run(cmpOr(version, statelessVersion), func(t *testing.T) {
@@ -602,7 +624,8 @@ func TestRelayPromptElicitationToTheClientAndBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			ir := resp.GetInputRequired()
-			if ir == nil || len(ir.GetInputRequests()) != 1 || !strings.HasPrefix(string(ir.GetRequestState()), statePrefix) || len(resp.GetMessages()) != 0 {
+			prefix := map[string]string{"": retryStatePrefix, "2025-11-25": statePrefix}[version]
+			if ir == nil || len(ir.GetInputRequests()) != 1 || !strings.HasPrefix(string(ir.GetRequestState()), prefix) || len(resp.GetMessages()) != 0 {
 				t.Fatalf("want input_required with one request and a state, got %v", resp)
 			}
 			var key string
@@ -627,16 +650,20 @@ func TestRelayPromptElicitationToTheClientAndBack(t *testing.T) {
 
 			// Neither another client nor a tool call can use the state, and their
 			// attempts do not spend it.
+			refusal := map[string]string{"": "issued to another client", "2025-11-25": "no longer pending"}[version]
 			_, err = c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: retry(elicitingClient("s2"))})
-			if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "no longer pending") ||
+			if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), refusal) ||
 				!strings.Contains(st.Message(), "Get the prompt again") {
 				t.Errorf("another client's retry: %v", err)
 			}
 			tool, err := callTool(t, c, "sample", `{"question":"?"}`, retry(elicitingClient("s1")))
-			if err != nil {
+			if version == "" {
+				if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "issued for prompt brief, not tool sample") {
+					t.Errorf("a tool call with the prompt's state: %v", err)
+				}
+			} else if err != nil {
 				t.Fatal(err)
-			}
-			if text, isErr := resultText(t, tool); !isErr || !strings.Contains(text, "no longer pending") {
+			} else if text, isErr := resultText(t, tool); !isErr || !strings.Contains(text, "no longer pending") {
 				t.Errorf("a tool call with the prompt's state: %q (error %v)", text, isErr)
 			}
 
@@ -654,9 +681,13 @@ func TestRelayPromptElicitationToTheClientAndBack(t *testing.T) {
 				t.Errorf("prompt %v (%v)", resp, err)
 			}
 
-			// A state is good for one retry.
+			// A paused prompt's state is good for one retry; a 2026-07-28 upstream's is
+			// the upstream's to judge (this one renders the prompt again).
 			_, err = c.GetPrompt(t.Context(), &providerv1.GetPromptRequest{Name: "brief", Context: retry(elicitingClient("s1"))})
-			if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "no longer pending") {
+			if version == "" && err != nil {
+				t.Errorf("second retry: %v", err)
+			}
+			if st := status.Convert(err); version != "" && (st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "no longer pending")) {
 				t.Errorf("second retry: %v", err)
 			}
 			eventually.True(t, 5*time.Second, func() bool { return pendingCalls(u) == 0 }, "the finished prompt is forgotten")

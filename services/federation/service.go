@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -78,7 +79,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("federation: need a registry client, a provider server, an address and a lease of at least 1s")
 	}
 	tel := deps.Telemetry.WithDefaults()
-	breakers, err := breaker.New(cfg.Breaker, breaker.Options{IsFailure: func(err error) bool { return !upstreamAnswered(err) }})
+	breakers, err := breaker.New(cfg.Breaker, breaker.Options{IsFailure: breakerFailure})
 	if err != nil {
 		return nil, fmt.Errorf("federation breakers: %w", err)
 	}
@@ -104,6 +105,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	s.Service = lifecycle.NewService("federation", lifecycle.Funcs{Running: s.running})
 	return s, nil
+}
+
+// breakerFailure is what an upstream's breaker counts: a failure to reach the
+// upstream, not its answers, nor a caller waiting for a session while all are busy.
+func breakerFailure(err error) bool {
+	return !upstreamAnswered(err) && !errors.Is(err, errTooManyCallers)
 }
 
 // running serves and keeps connected each upstream until the service stops.

@@ -63,7 +63,7 @@ func FuzzNotificationLine(f *testing.F) {
 	f.Add([]byte(`{"method":"notifications/message","params":null}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		u := newUpstream(Upstream{Name: "fuzz"}, DefaultConfig(), discard(), nil)
-		u.onNotification(line) // must not panic, whatever the upstream sends
+		u.onNotification(nil, line) // must not panic, whatever the upstream sends
 		_, _, _ = notificationLine(line)
 	})
 }

@@ -41,6 +41,9 @@ type upstream struct {
 
 	mu      sync.RWMutex
 	session *mcp.ClientSession // nil while disconnected
+	// callers are the callers' own sessions of a token_exchange upstream that keeps
+	// sessions, which end with session (callersession.go); nil otherwise.
+	callers *callerSessions
 	calls   map[uint64]*callSink
 	nextID  uint64
 	// forwarded are the tool calls and prompts running upstream; paused those waiting
@@ -83,9 +86,39 @@ func (u *upstream) current() (*mcp.ClientSession, error) {
 	return u.session, nil
 }
 
-func (u *upstream) setSession(s *mcp.ClientSession) {
+// currentFor is the live connection a request for ctx goes over: the caller's own
+// session when ctx names a caller (onBehalf) and the upstream keeps sessions, else
+// the federation's. release ends the request's use of it.
+func (u *upstream) currentFor(ctx context.Context) (conn upstreamConn, release func(), err error) {
+	u.mu.RLock()
+	s, callers := u.session, u.callers
+	u.mu.RUnlock()
+	if s == nil {
+		return upstreamConn{}, nil, fmt.Errorf("%s: %w", u.cfg.Name, errDisconnected)
+	}
+	c, ok := callerOf(ctx)
+	if !ok || callers == nil {
+		return upstreamConn{session: s}, func() {}, nil
+	}
+	cs, err := callers.acquire(ctx, c)
+	if err != nil {
+		return upstreamConn{}, nil, err
+	}
+	return upstreamConn{session: cs.session, caller: cs}, func() { callers.release(cs) }, nil
+}
+
+// upstreamConn is a connection a request goes over: the federation's own session
+// (caller nil), or a caller's.
+type upstreamConn struct {
+	session *mcp.ClientSession
+	caller  *callerSession
+}
+
+// setSession makes s the live connection, with the sessions of its callers; nil, nil
+// while disconnected.
+func (u *upstream) setSession(s *mcp.ClientSession, callers *callerSessions) {
 	u.mu.Lock()
-	u.session = s
+	u.session, u.callers = s, callers
 	u.mu.Unlock()
 }
 
@@ -106,8 +139,13 @@ func (u *upstream) timeout() time.Duration {
 }
 
 // connect opens a client session with the upstream (initialize, or server/discover
-// for the 2026-07-28 generation, as the SDK negotiates).
-func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), error) {
+// for the 2026-07-28 generation, as the SDK negotiates): the federation's own (owner
+// nil), which subscribes to the upstream's resources, or one of a caller of a
+// token_exchange upstream (callersession.go), whose requests carry that caller's
+// token. Both relay the upstream's requests for client input and tap its progress and
+// log messages alike. The returned function closes the session; it may be called
+// more than once.
+func (u *upstream) connect(ctx context.Context, owner *callerSession) (*mcp.ClientSession, func(), error) {
 	// Transports keep the context they connect with for the connection's life (the
 	// legacy SSE stream is a GET made with it): it ends when the session is closed, or
 	// when the handshake takes longer than the connect timeout.
@@ -116,11 +154,47 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 	defer handshake.Stop()
 	stop := context.AfterFunc(ctx, endConn) // the service stopping ends a handshake too
 	defer stop()
-	t, closer, err := u.cfg.transport(connCtx, u.logger, u.onNotification, u.callRefIn)
+	var last func() string
+	if owner != nil {
+		last = owner.lastToken
+	}
+	onLine := func(line []byte) { u.onNotification(owner, line) }
+	t, closer, err := u.cfg.transport(connCtx, u.logger, onLine, u.callRefIn, last)
 	if err != nil {
 		endConn()
 		return nil, nil, err
 	}
+	s, err := u.newClient().Connect(connCtx, t, u.sessionOptions)
+	if err != nil {
+		endConn()
+		_ = closer.Close()
+		return nil, nil, err
+	}
+	if !handshake.Stop() {
+		// The timer fired as the handshake ended: the connection's context is gone.
+		_ = s.Close()
+		endConn()
+		_ = closer.Close()
+		return nil, nil, fmt.Errorf("handshake took longer than %s", u.settings.ConnectTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.settings.ConnectTimeout)
+	defer cancel()
+	// Ask for every log message; each call's stream gets those at its client's level.
+	// (Logging is deprecated from 2026-07-28 on, but stateful upstreams still have it.)
+	if caps := s.InitializeResult().Capabilities; caps != nil && caps.Logging != nil { //nolint:staticcheck // see above
+		if err := s.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil { //nolint:staticcheck // see above
+			u.logger.DebugContext(ctx, "upstream refused logging/setLevel", "error", err)
+		}
+	}
+	if owner == nil {
+		u.subscribeAll(ctx, s)
+	}
+	var once sync.Once
+	return s, func() { once.Do(func() { _ = s.Close(); endConn(); _ = closer.Close() }) }, nil
+}
+
+// newClient is the SDK client of every connection to the upstream.
+func (u *upstream) newClient() *mcp.Client {
 	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
 		Logger:                     u.logger,
 		ToolListChangedHandler:     u.onToolListChanged,
@@ -145,30 +219,7 @@ func (u *upstream) connect(ctx context.Context) (*mcp.ClientSession, func(), err
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 	})
 	client.AddReceivingMiddleware(u.relayAsSent)
-	s, err := client.Connect(connCtx, t, u.sessionOptions)
-	if err != nil {
-		endConn()
-		_ = closer.Close()
-		return nil, nil, err
-	}
-	if !handshake.Stop() {
-		// The timer fired as the handshake ended: the connection's context is gone.
-		_ = s.Close()
-		endConn()
-		_ = closer.Close()
-		return nil, nil, fmt.Errorf("handshake took longer than %s", u.settings.ConnectTimeout)
-	}
-	ctx, cancel := context.WithTimeout(ctx, u.settings.ConnectTimeout)
-	defer cancel()
-	// Ask for every log message; each call's stream gets those at its client's level.
-	// (Logging is deprecated from 2026-07-28 on, but stateful upstreams still have it.)
-	if caps := s.InitializeResult().Capabilities; caps != nil && caps.Logging != nil { //nolint:staticcheck // see above
-		if err := s.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil { //nolint:staticcheck // see above
-			u.logger.DebugContext(ctx, "upstream refused logging/setLevel", "error", err)
-		}
-	}
-	u.subscribeAll(ctx, s)
-	return s, func() { _ = s.Close(); endConn(); _ = closer.Close() }, nil
+	return client
 }
 
 // run keeps the upstream connected until ctx ends: it connects, and reconnects with
@@ -183,7 +234,7 @@ func (u *upstream) run(ctx context.Context, health func(serving bool), register 
 	registered := false
 	retry := backoff.New(backoff.Config{Min: u.settings.ReconnectMin, Max: u.settings.ReconnectMax})
 	for ctx.Err() == nil {
-		s, closeSession, err := u.connect(ctx)
+		s, closeSession, err := u.connect(ctx, nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -201,7 +252,8 @@ func (u *upstream) run(ctx context.Context, health func(serving bool), register 
 		u.logger.InfoContext(ctx, "connected to upstream", "protocol_version", s.InitializeResult().ProtocolVersion,
 			"server", s.InitializeResult().ServerInfo.Name, "after_attempts", retry.Attempts())
 		retry.Reset()
-		u.setSession(s)
+		callers := u.callerSessionsOf(s)
+		u.setSession(s, callers)
 		u.signalChanged()
 		health(true)
 		if !registered {
@@ -209,7 +261,8 @@ func (u *upstream) run(ctx context.Context, health func(serving bool), register 
 			wg.Go(func() { register(ctx) })
 		}
 		why := u.serve(ctx, s)
-		u.setSession(nil)
+		u.setSession(nil, nil)
+		callers.close() // the callers' sessions end with the connection they belong to
 		closeSession()
 		if ctx.Err() != nil {
 			return

@@ -180,12 +180,16 @@ func (w readyWait) run(ctx context.Context, cc *grpc.ClientConn, call func() (se
 		_, err := call()
 		return err
 	}
-	giveUp := time.Now().Add(w.limit)
-	if half := time.Now().Add(time.Until(deadline) / 2); w.halfTheDeadline && half.Before(giveUp) {
+	start := time.Now()
+	giveUp := start.Add(w.limit)
+	if half := start.Add(deadline.Sub(start) / 2); w.halfTheDeadline && half.Before(giveUp) {
 		giveUp = half
 	}
 	for attempt := 1; ; attempt++ {
-		awaitReady(ctx, cc, time.Until(giveUp))
+		// A ready connection (nearly every call) needs no wait, nor its timer.
+		if cc.GetState() != connectivity.Ready {
+			awaitReady(ctx, cc, time.Until(giveUp))
+		}
 		sent, err := call()
 		if status.Code(err) != codes.Unavailable || ctx.Err() != nil || !time.Now().Before(giveUp) || attempt == readyAttempts {
 			return err

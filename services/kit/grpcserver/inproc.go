@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstats"
 	"github.com/mcpmesh/mcpmesh/services/kit/workers"
 )
 
@@ -48,9 +49,9 @@ type inprocChannel struct {
 	unaryInt  grpc.UnaryServerInterceptor
 	streamInt grpc.StreamServerInterceptor
 	workers   workers.Pool[*inprocStream]
-	// recorder records both sides of each call as otelgrpc records a network call
-	// (see stats.go); nil when not instrumented.
-	recorder *callRecorder
+	// recorder records both sides of each call as a network call is recorded
+	// (kit/rpcstats); nil when not instrumented.
+	recorder *rpcstats.Recorder
 }
 
 type inprocMethod struct {
@@ -61,7 +62,7 @@ type inprocMethod struct {
 	unaryInfo  *grpc.UnaryServerInfo
 	streamInfo *grpc.StreamServerInfo
 	// recording is the method's telemetry, built once; nil when not instrumented.
-	recording *methodRecording
+	recording *rpcstats.Method
 }
 
 // streamBuffer is how many messages a stream handler may send before a caller reads.
@@ -69,7 +70,7 @@ type inprocMethod struct {
 const streamBuffer = 4
 
 func newInprocChannel(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor, tel InProcessTelemetry) *inprocChannel {
-	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: workers.New((*inprocStream).run), recorder: newCallRecorder(tel)}
+	c := &inprocChannel{unaryInt: unary, streamInt: stream, workers: workers.New((*inprocStream).run), recorder: rpcstats.New(tel.TracerProvider, tel.MeterProvider)}
 	c.methods.Store(&map[string]inprocMethod{})
 	return c
 }
@@ -93,14 +94,14 @@ func (c *inprocChannel) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for i := range desc.Methods {
 		md := &desc.Methods[i]
 		name := "/" + desc.ServiceName + "/" + md.MethodName
-		next[name] = inprocMethod{impl: impl, unary: md, unaryInfo: &grpc.UnaryServerInfo{Server: impl, FullMethod: name}, recording: c.recorder.method(name)}
+		next[name] = inprocMethod{impl: impl, unary: md, unaryInfo: &grpc.UnaryServerInfo{Server: impl, FullMethod: name}, recording: c.recorder.Method(name)}
 	}
 	for i := range desc.Streams {
 		sd := &desc.Streams[i]
 		name := "/" + desc.ServiceName + "/" + sd.StreamName
 		next[name] = inprocMethod{impl: impl, stream: sd, streamInfo: &grpc.StreamServerInfo{
 			FullMethod: name, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams,
-		}, recording: c.recorder.method(name)}
+		}, recording: c.recorder.Method(name)}
 	}
 	c.methods.Store(&next)
 }
@@ -128,14 +129,14 @@ func (c *inprocChannel) Invoke(ctx context.Context, method string, args, reply a
 	if err := ctx.Err(); err != nil {
 		return contextStatus(err)
 	}
-	ctx, rpc := begin(ctx, m.recording, true)
+	ctx, rpc := rpcstats.Begin(ctx, m.recording, true)
 	err := c.invoke(ctx, m, args, reply)
-	rpc.end(ctx, err)
+	rpc.End(ctx, err)
 	return err
 }
 
 func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, args, reply any) error {
-	sctx, srpc := begin(serverContext(ctx), m.recording, false)
+	sctx, srpc := rpcstats.Begin(serverContext(ctx), m.recording, false)
 	sctx, cancel := context.WithCancel(sctx)
 	defer cancel()
 	dec := func(in any) error { return moveMessage(in, args) }
@@ -143,7 +144,7 @@ func (c *inprocChannel) invoke(ctx context.Context, m inprocMethod, args, reply 
 	if err != nil {
 		err = toStatusError(ctx, err)
 	}
-	srpc.end(sctx, err)
+	srpc.End(sctx, err)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 	}
 	clientStreams := desc.ClientStreams || m.stream.ClientStreams
 	serverStreams := desc.ServerStreams || m.stream.ServerStreams
-	ctx, rpc := begin(ctx, m.recording, true)
+	ctx, rpc := rpcstats.Begin(ctx, m.recording, true)
 	s := &inprocStream{
 		clientCtx:     ctx,
 		ch:            c,
@@ -237,7 +238,7 @@ func (c *inprocChannel) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 		resps:         make(chan any, streamBuffer),
 		clientRPC:     rpc,
 	}
-	if rpc.active() {
+	if rpc.Active() {
 		// A caller that leaves without reading to the end cancels its context: that
 		// ends its side of the call, as the network client's stream does.
 		s.stopWatch = context.AfterFunc(ctx, func() { s.finishClient(contextStatus(ctx.Err())) })
@@ -261,7 +262,7 @@ type inprocStream struct {
 	serverStreams        bool
 	// The stats of each side (zero when not instrumented); the client's side ends
 	// once, when the caller sees the end or leaves.
-	clientRPC, serverRPC rpcStats
+	clientRPC, serverRPC rpcstats.Call
 	clientEndOnce        sync.Once
 	stopWatch            func() bool
 
@@ -284,7 +285,7 @@ type inprocStream struct {
 // nothing registered on the caller's context) and runs the handler.
 func (s *inprocStream) start() {
 	s.started = true
-	sctx, rpc := begin(serverContext(s.clientCtx), s.method.recording, false)
+	sctx, rpc := rpcstats.Begin(serverContext(s.clientCtx), s.method.recording, false)
 	s.serverRPC = rpc
 	s.serverCtx, s.cancel = context.WithCancel(sctx)
 	s.ch.workers.Run(s)
@@ -293,7 +294,7 @@ func (s *inprocStream) start() {
 // endClient ends the caller's side of the call once, with err (nil: io.EOF). It runs
 // on the caller's goroutine; the watch on the caller's context calls finishClient.
 func (s *inprocStream) endClient(err error) {
-	if !s.clientRPC.active() {
+	if !s.clientRPC.Active() {
 		return
 	}
 	if s.stopWatch != nil {
@@ -303,7 +304,7 @@ func (s *inprocStream) endClient(err error) {
 }
 
 func (s *inprocStream) finishClient(err error) {
-	s.clientEndOnce.Do(func() { s.clientRPC.end(s.clientCtx, err) })
+	s.clientEndOnce.Do(func() { s.clientRPC.End(s.clientCtx, err) })
 }
 
 func (s *inprocStream) run() {
@@ -321,7 +322,7 @@ func (s *inprocStream) run() {
 	}
 	s.err = err
 	// Before resps closes: the caller sees the end after the server's side ended.
-	s.serverRPC.end(s.serverCtx, err)
+	s.serverRPC.End(s.serverCtx, err)
 }
 
 // inprocClientStream is the caller's end.

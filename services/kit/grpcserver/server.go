@@ -30,8 +30,8 @@ type Settings struct {
 	// records nothing.
 	StatsHandler stats.Handler
 	// InProcessTelemetry records both sides of in-process calls with the same spans
-	// and rpc.client.* / rpc.server.* metrics as otelgrpc records a network hop, at a
-	// fraction of the cost (see InProcessTelemetry). Zero records nothing.
+	// and rpc.client.* / rpc.server.* metrics as a network hop (kit/rpcstats). Zero
+	// records nothing.
 	InProcessTelemetry InProcessTelemetry
 }
 

@@ -27,11 +27,14 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstats"
 )
 
-// instrumented is a Server whose calls are recorded by otelgrpc into an in-memory span
-// exporter and a manual metric reader, and a client of its services over one
-// channel: "network" (loopback TCP) or "in-process".
+// instrumented is a Server whose calls are recorded into an in-memory span exporter
+// and a manual metric reader, and a client of its services over one channel:
+// "network" (loopback TCP, recorded by otelgrpc's stats handlers, the reference),
+// "network-rpcstats" (loopback TCP, recorded by kit/rpcstats' handlers, which the mesh
+// uses) or "in-process".
 type instrumented struct {
 	spans   *tracetest.InMemoryExporter
 	metrics *sdkmetric.ManualReader
@@ -47,10 +50,14 @@ func newInstrumented(t *testing.T, channel string, svc testgrpc.TestServiceServe
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	prop := propagation.TraceContext{}
 	opts := []otelgrpc.Option{otelgrpc.WithTracerProvider(tp), otelgrpc.WithMeterProvider(mp), otelgrpc.WithPropagators(prop)}
-	clientStats := otelgrpc.NewClientHandler(opts...)
+	clientStats, serverStats := otelgrpc.NewClientHandler(opts...), otelgrpc.NewServerHandler(opts...)
+	if channel == "network-rpcstats" {
+		rec := rpcstats.New(tp, mp)
+		clientStats, serverStats = rpcstats.NewClientHandler(rec, prop), rpcstats.NewServerHandler(rec, prop)
+	}
 	s := New(Settings{
 		Logger:             slog.New(slog.DiscardHandler),
-		StatsHandler:       otelgrpc.NewServerHandler(opts...),
+		StatsHandler:       serverStats,
 		InProcessTelemetry: InProcessTelemetry{TracerProvider: tp, MeterProvider: mp},
 	})
 	s.Register(&testgrpc.TestService_ServiceDesc, svc)
@@ -63,7 +70,7 @@ func newInstrumented(t *testing.T, channel string, svc testgrpc.TestServiceServe
 	case "in-process":
 		t.Cleanup(func() { s.Shutdown(context.Background()) })
 		in.client = testgrpc.NewTestServiceClient(s.InProcess())
-	case "network":
+	case "network", "network-rpcstats":
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -151,51 +158,55 @@ func rpcDurations(t *testing.T, r *sdkmetric.ManualReader) []string {
 	return out
 }
 
+// observedService and observedCalls are the calls whose recordings are compared:
+// unary, server stream, a failing call.
+var observedService = &inprocService{
+	unaryCall: func(ctx context.Context, req *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+		if string(req.GetPayload().GetBody()) == "fail" {
+			return nil, status.Error(codes.NotFound, "no such thing")
+		}
+		return &testgrpc.SimpleResponse{Payload: req.GetPayload()}, nil
+	},
+	streamOut: func(_ *testgrpc.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testgrpc.StreamingOutputCallResponse]) error {
+		for range 2 {
+			if err := stream.Send(&testgrpc.StreamingOutputCallResponse{Payload: payload("x")}); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+func observedCalls(t *testing.T, in *instrumented) {
+	ctx, root := in.tracer.Start(context.Background(), "root")
+	defer root.End()
+	if _, err := in.client.UnaryCall(ctx, &testgrpc.SimpleRequest{Payload: payload("ok")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.client.UnaryCall(ctx, &testgrpc.SimpleRequest{Payload: payload("fail")}); status.Code(err) != codes.NotFound {
+		t.Fatalf("want NotFound, got %v", err)
+	}
+	stream, err := in.client.StreamingOutputCall(ctx, &testgrpc.StreamingOutputCallRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := stream.Recv(); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // An in-process call yields the client and server spans and the rpc.client and
 // rpc.server metrics that the same call over the network yields: unary, server
 // stream, a failing call, and a stream the caller leaves early.
 func TestInProcessCallsAreObservedLikeNetworkCalls(t *testing.T) {
-	svc := &inprocService{
-		unaryCall: func(ctx context.Context, req *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
-			if string(req.GetPayload().GetBody()) == "fail" {
-				return nil, status.Error(codes.NotFound, "no such thing")
-			}
-			return &testgrpc.SimpleResponse{Payload: req.GetPayload()}, nil
-		},
-		streamOut: func(_ *testgrpc.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testgrpc.StreamingOutputCallResponse]) error {
-			for range 2 {
-				if err := stream.Send(&testgrpc.StreamingOutputCallResponse{Payload: payload("x")}); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	calls := func(t *testing.T, in *instrumented) {
-		ctx, root := in.tracer.Start(context.Background(), "root")
-		defer root.End()
-		if _, err := in.client.UnaryCall(ctx, &testgrpc.SimpleRequest{Payload: payload("ok")}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := in.client.UnaryCall(ctx, &testgrpc.SimpleRequest{Payload: payload("fail")}); status.Code(err) != codes.NotFound {
-			t.Fatalf("want NotFound, got %v", err)
-		}
-		stream, err := in.client.StreamingOutputCall(ctx, &testgrpc.StreamingOutputCallRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := stream.Recv(); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	results := map[string][2]string{}
 	for _, channel := range []string{"network", "in-process"} {
-		in := newInstrumented(t, channel, svc)
-		calls(t, in)
+		in := newInstrumented(t, channel, observedService)
+		observedCalls(t, in)
 		// The server's side may end a moment after the caller saw the end.
 		var spans, metrics string
 		// The comparison below reports what arrived when it is still incomplete.
@@ -251,7 +262,7 @@ func TestInProcessUnsampledCallsRecordMetricsOnly(t *testing.T) {
 	unsampled := trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, Remote: true, // TraceFlags 0: not sampled
 	}))
-	for _, channel := range []string{"network", "in-process"} {
+	for _, channel := range []string{"network", "network-rpcstats", "in-process"} {
 		in := newInstrumented(t, channel, svc)
 		if _, err := in.client.UnaryCall(unsampled, &testgrpc.SimpleRequest{Payload: payload("ok")}); err != nil {
 			t.Fatal(err)
@@ -271,9 +282,85 @@ func TestInProcessUnsampledCallsRecordMetricsOnly(t *testing.T) {
 	}
 }
 
-// The in-process channel records into otelgrpc's instruments: same scope, same version.
-func TestInProcessScopeIsOtelgrpcs(t *testing.T) {
-	if scopeName != otelgrpc.ScopeName || scopeVersion != otelgrpc.Version {
-		t.Fatalf("scope %s %s, otelgrpc's is %s %s", scopeName, scopeVersion, otelgrpc.ScopeName, otelgrpc.Version)
+// The mesh's network stats handlers (kit/rpcstats) record what otelgrpc's record: the
+// same spans (names, kinds, statuses with their descriptions, attributes, parents)
+// and the same rpc.*.call.duration series (every attribute), for the same calls.
+func TestNetworkCallsAreRecordedLikeOtelgrpc(t *testing.T) {
+	results := map[string][2]string{}
+	for _, channel := range []string{"network", "network-rpcstats"} {
+		in := newInstrumented(t, channel, observedService)
+		observedCalls(t, in)
+		var spans, metrics string
+		eventually.Within(5*time.Second, func() bool {
+			series := detailedDurations(t, in.metrics)
+			spans, metrics = detailedSpans(in.spans.GetSpans()), strings.Join(series, "\n")
+			return len(in.spans.GetSpans()) == 7 && len(series) == 6
+		})
+		results[channel] = [2]string{spans, metrics}
 	}
+	otel, ours := results["network"], results["network-rpcstats"]
+	if otel[0] != ours[0] {
+		t.Errorf("spans differ:\notelgrpc\n%s\nrpcstats\n%s", otel[0], ours[0])
+	}
+	if otel[1] != ours[1] {
+		t.Errorf("rpc metrics differ:\notelgrpc\n%s\nrpcstats\n%s", otel[1], ours[1])
+	}
+	for _, want := range []string{"server.address=127.0.0.1", "server.port=<port>", "rpc.response.status_code=NOT_FOUND", "error.type=NOT_FOUND"} {
+		if !strings.Contains(ours[1], want) {
+			t.Errorf("rpcstats' series lack %s:\n%s", want, ours[1])
+		}
+	}
+}
+
+// attrString lists attributes sorted, with the listener's port (different in each
+// run) replaced by <port>.
+func attrString(attrs []attribute.KeyValue) string {
+	out := make([]string, 0, len(attrs))
+	for _, a := range attrs {
+		v := a.Value.Emit()
+		if a.Key == "server.port" {
+			v = "<port>"
+		}
+		out = append(out, string(a.Key)+"="+v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// detailedSpans describes each span with its parent's name, one line each, sorted.
+func detailedSpans(stubs tracetest.SpanStubs) string {
+	names := map[trace.SpanID]string{}
+	for _, s := range stubs {
+		names[s.SpanContext.SpanID()] = s.Name
+	}
+	lines := make([]string, 0, len(stubs))
+	for _, s := range stubs {
+		lines = append(lines, fmt.Sprintf("%s <- %s (%s, %s %q) %s", s.Name, names[s.Parent.SpanID()], s.SpanKind,
+			s.Status.Code, s.Status.Description, attrString(s.Attributes)))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// detailedDurations lists the rpc.*.call.duration series with all their attributes.
+func detailedDurations(t *testing.T, r *sdkmetric.ManualReader) []string {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok {
+				continue
+			}
+			for _, dp := range h.DataPoints {
+				out = append(out, fmt.Sprintf("%s %s/%s %s x%d", m.Name, sm.Scope.Name, sm.Scope.Version, attrString(dp.Attributes.ToSlice()), dp.Count))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -9,12 +9,12 @@ import (
 	"os"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
+	"github.com/mcpmesh/mcpmesh/services/kit/rpcstats"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
@@ -52,7 +52,11 @@ type Settings struct {
 
 // Telemetry holds the providers of one process; build one with Setup.
 type Telemetry struct {
-	tracer     *sdktrace.TracerProvider
+	sdkTracer *sdktrace.TracerProvider
+	// tracer is sdkTracer as every instrumentation gets it (unsampledParentsFollowed).
+	tracer trace.TracerProvider
+	// rpc records the gRPC calls of the stats handlers.
+	rpc        *rpcstats.Recorder
 	meter      *sdkmetric.MeterProvider
 	registry   *prometheus.Registry
 	propagator propagation.TextMapPropagator
@@ -138,7 +142,9 @@ func Setup(ctx context.Context, s Settings) (*Telemetry, error) {
 		// sampling is still honoured, so the flag travels on to processes that export.
 		traceOpts = append(traceOpts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 	}
-	t.tracer = sdktrace.NewTracerProvider(traceOpts...)
+	t.sdkTracer = sdktrace.NewTracerProvider(traceOpts...)
+	t.tracer = unsampledParentsFollowed{sdk: t.sdkTracer}
+	t.rpc = rpcstats.New(t.tracer, t.meter)
 	return t, nil
 }
 
@@ -185,16 +191,17 @@ func (t *Telemetry) Settings(logger *slog.Logger) kit.TelemetrySettings {
 }
 
 // GRPCServerStatsHandler instruments the server side of gRPC calls: one span per
-// call (child of the caller's span) and the rpc.server.* metrics. kit/grpcserver
-// applies it to network and in-process calls alike.
+// call (child of the caller's span) and the rpc.server.* metrics, as otelgrpc's
+// server handler records them (kit/rpcstats). kit/grpcserver applies it to network
+// calls; its in-process channel records the same with the same recorder.
 func (t *Telemetry) GRPCServerStatsHandler() stats.Handler {
-	return otelgrpc.NewServerHandler(t.otelgrpcOptions()...)
+	return rpcstats.NewServerHandler(t.rpc, t.propagator)
 }
 
 // GRPCClientStatsHandler instruments the client side of gRPC calls: one span per
 // call, its context sent to the server, and the rpc.client.* metrics.
 func (t *Telemetry) GRPCClientStatsHandler() stats.Handler {
-	return otelgrpc.NewClientHandler(t.otelgrpcOptions()...)
+	return rpcstats.NewClientHandler(t.rpc, t.propagator)
 }
 
 // GRPCServerOption instruments a gRPC server with GRPCServerStatsHandler.
@@ -205,14 +212,6 @@ func (t *Telemetry) GRPCServerOption() grpc.ServerOption {
 // GRPCDialOption instruments gRPC client connections with GRPCClientStatsHandler.
 func (t *Telemetry) GRPCDialOption() grpc.DialOption {
 	return grpc.WithStatsHandler(t.GRPCClientStatsHandler())
-}
-
-func (t *Telemetry) otelgrpcOptions() []otelgrpc.Option {
-	return []otelgrpc.Option{
-		otelgrpc.WithTracerProvider(t.tracer),
-		otelgrpc.WithMeterProvider(t.meter),
-		otelgrpc.WithPropagators(t.propagator),
-	}
 }
 
 // HTTPHandler instruments an HTTP handler: a server span continuing the trace of the
@@ -230,7 +229,7 @@ func (t *Telemetry) HTTPHandler(h http.Handler, operation string) http.Handler {
 // exporter it returns at once.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	var errs []error
-	if err := t.tracer.Shutdown(ctx); err != nil {
+	if err := t.sdkTracer.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shut down tracer provider: %w", err))
 	}
 	if err := t.meter.Shutdown(ctx); err != nil {

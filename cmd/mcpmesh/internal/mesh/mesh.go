@@ -134,9 +134,9 @@ func New(cfg meshconfig.Config, logger *slog.Logger, opts ...Option) (_ *Mesh, e
 	if err != nil {
 		return nil, err
 	}
-	// Network and in-process hops are recorded alike: otelgrpc's handlers over the
-	// network, the in-process channel's own cheaper recording of the same spans and
-	// metrics in process.
+	// Network and in-process hops are recorded alike, by one recorder (kit/rpcstats)
+	// of the spans and metrics otelgrpc records: as stats handlers over the network,
+	// inside the in-process channel in process.
 	if cfg.RunsGRPC() {
 		m.grpcServer = grpcserver.New(grpcserver.Settings{
 			Logger:          logger,

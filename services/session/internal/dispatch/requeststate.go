@@ -14,7 +14,10 @@ import (
 // between an input_required result and its retry. It is signed, not encrypted: the
 // client must not be able to change it, bind it to another tool or another client, or
 // use it after it expires (MRTR "Server Requirements"; the state is attacker-controlled
-// input).
+// input). Providers rely on it: the federation's retry state of a 2026-07-28
+// upstream (services/federation/retrystate.go) has no signature of its own, so a
+// provider's state must reach a provider again only through verify (or, for stateful
+// clients and tasks, without passing through the client).
 //
 // Layout before base64url (no padding):
 //

@@ -1,8 +1,10 @@
-package grpcserver
+package rpcstats
 
 import (
 	"context"
+	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,30 +18,20 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// InProcessTelemetry is what the in-process channel records its calls with: for each
-// side of a call the span and the rpc.client.call.duration / rpc.server.call.duration
-// measurement that otelgrpc's stats handlers record for a network call (same span
-// names, kinds, statuses and attributes; same instruments, so that in-process and
-// network calls of one process add up to the same series).
+// Recorder records gRPC calls as otelgrpc's stats handlers do: for each side of a
+// call, the span and the rpc.client.call.duration / rpc.server.call.duration
+// measurement (same span names, kinds, statuses and attributes; same instruments, so
+// that the calls of one process recorded here and by otelgrpc add up to the same
+// series). It serves the in-process channel (kit/grpcserver) and the network hops
+// (ClientHandler, ServerHandler).
 //
-// It records them directly, without otelgrpc's per-call work, because an in-process
-// call needs none of it: the caller's context, span included, reaches the handler as
-// it is (no trace context to inject into metadata and extract again), the span names
-// and attribute sets of a method are built once, and a call whose caller is not
-// sampled starts no spans at all (the mesh's samplers follow the parent, so such
-// spans would never be recorded; only their fresh span ids are lost, and the handler
-// logs the caller's). Only the stable RPC conventions are recorded, whatever
-// OTEL_SEMCONV_STABILITY_OPT_IN asks of otelgrpc.
-type InProcessTelemetry struct {
-	// TracerProvider starts the spans; nil starts none.
-	TracerProvider trace.TracerProvider
-	// MeterProvider holds the duration histograms; nil records none.
-	MeterProvider metric.MeterProvider
-}
-
-// callRecorder is an InProcessTelemetry made ready for calls. A nil *callRecorder
-// records nothing.
-type callRecorder struct {
+// It records them without otelgrpc's per-call work: the span names and attribute sets
+// of a method are built once, and a call whose caller is not sampled starts no spans at
+// all (the mesh's samplers follow the parent, so such spans would never be recorded;
+// only their fresh span ids are lost, and the handler logs the caller's). Only the
+// stable RPC conventions are recorded, whatever OTEL_SEMCONV_STABILITY_OPT_IN asks of
+// otelgrpc. A nil *Recorder records nothing.
+type Recorder struct {
 	tracer                         trace.Tracer
 	clientDuration, serverDuration metric.Float64Histogram
 }
@@ -57,16 +49,18 @@ const (
 // configuration everywhere in a process to be one instrument.
 var durationBuckets = metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
-func newCallRecorder(t InProcessTelemetry) *callRecorder {
-	if t.TracerProvider == nil && t.MeterProvider == nil {
+// New returns the Recorder of spans from tp and measurements into mp; either may be
+// nil (nothing of that kind is recorded), both nil gives the nil Recorder.
+func New(tp trace.TracerProvider, mp metric.MeterProvider) *Recorder {
+	if tp == nil && mp == nil {
 		return nil
 	}
-	r := &callRecorder{}
-	if t.TracerProvider != nil {
-		r.tracer = t.TracerProvider.Tracer(scopeName, trace.WithInstrumentationVersion(scopeVersion))
+	r := &Recorder{}
+	if tp != nil {
+		r.tracer = tp.Tracer(scopeName, trace.WithInstrumentationVersion(scopeVersion))
 	}
-	if t.MeterProvider != nil {
-		meter := t.MeterProvider.Meter(scopeName,
+	if mp != nil {
+		meter := mp.Meter(scopeName,
 			metric.WithInstrumentationVersion(scopeVersion), metric.WithSchemaURL(semconv.SchemaURL))
 		// An instrument that cannot be made (the SDK reports why to its error
 		// handler) leaves its side unmeasured.
@@ -83,16 +77,19 @@ func newCallRecorder(t InProcessTelemetry) *callRecorder {
 // knownCodes is the number of gRPC status codes whose endings are cached.
 const knownCodes = 17
 
-// methodRecording is what is the same for every call of one method: built once,
-// at registration.
-type methodRecording struct {
-	rec *callRecorder
+// Method is what is the same for every call of one method: built once.
+type Method struct {
+	rec *Recorder
 	// name is the span name, "package.Service/Method".
 	name string
 	// attrs are the span's and the metric's method attributes.
 	attrs                    []attribute.KeyValue
 	clientStart, serverStart []trace.SpanStartOption
 	clientEnds, serverEnds   [knownCodes]atomic.Pointer[callEnding]
+	// addressedEnds are the endings of network client calls, which also name the
+	// server's address (addressedEnding).
+	addressedEnds sync.Map
+	addressed     atomic.Int64
 }
 
 // callEnding is what ends a call of one method with one status code, on one side.
@@ -104,7 +101,8 @@ type callEnding struct {
 	recordOpts []metric.RecordOption
 }
 
-func (r *callRecorder) method(fullMethod string) *methodRecording {
+// Method returns the recording of the method named fullMethod ("/package.Service/Method").
+func (r *Recorder) Method(fullMethod string) *Method {
 	if r == nil {
 		return nil
 	}
@@ -115,7 +113,7 @@ func (r *callRecorder) method(fullMethod string) *methodRecording {
 		attrs = []attribute.KeyValue{semconv.RPCMethod(name)}
 	}
 	attrs = append(attrs, semconv.RPCSystemNameGRPC)
-	return &methodRecording{
+	return &Method{
 		rec:         r,
 		name:        name,
 		attrs:       attrs,
@@ -125,7 +123,7 @@ func (r *callRecorder) method(fullMethod string) *methodRecording {
 }
 
 // ending returns the (cached) ending of a call with code on one side.
-func (m *methodRecording) ending(client bool, code codes.Code) *callEnding {
+func (m *Method) ending(client bool, code codes.Code) *callEnding {
 	if int(code) >= knownCodes {
 		return m.newEnding(client, code)
 	}
@@ -141,7 +139,35 @@ func (m *methodRecording) ending(client bool, code codes.Code) *callEnding {
 	return e
 }
 
-func (m *methodRecording) newEnding(client bool, code codes.Code) *callEnding {
+// addressedEnding is the (cached) ending of a network client call with code answered
+// from address ("host:port"): its measurement also carries server.address and
+// server.port, as otelgrpc's does. Addresses are the mesh's peers and providers, a
+// bounded set; past maxAddressedEnds endings are built per call instead of kept.
+func (m *Method) addressedEnding(code codes.Code, address string) *callEnding {
+	key := addressedKey{code: code, address: address}
+	if e, ok := m.addressedEnds.Load(key); ok {
+		return e.(*callEnding)
+	}
+	e := m.buildEnding(true, code, serverAddressAttrs(address)...)
+	if m.addressed.Add(1) <= maxAddressedEnds {
+		m.addressedEnds.Store(key, e)
+	}
+	return e
+}
+
+type addressedKey struct {
+	code    codes.Code
+	address string
+}
+
+// maxAddressedEnds bounds the addressed endings kept per method.
+const maxAddressedEnds = 1024
+
+func (m *Method) newEnding(client bool, code codes.Code) *callEnding {
+	return m.buildEnding(client, code)
+}
+
+func (m *Method) buildEnding(client bool, code codes.Code, extra ...attribute.KeyValue) *callEnding {
 	e := &callEnding{statusAttr: semconv.RPCResponseStatusCode(canonicalCode(code))}
 	if client {
 		e.isError = code != codes.OK
@@ -151,8 +177,8 @@ func (m *methodRecording) newEnding(client bool, code codes.Code) *callEnding {
 			e.isError = true
 		}
 	}
-	attrs := make([]attribute.KeyValue, 0, len(m.attrs)+2)
-	attrs = append(append(attrs, m.attrs...), e.statusAttr)
+	attrs := make([]attribute.KeyValue, 0, len(m.attrs)+len(extra)+2)
+	attrs = append(append(append(attrs, m.attrs...), extra...), e.statusAttr)
 	if e.isError {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(canonicalCode(code)))
 	}
@@ -160,25 +186,26 @@ func (m *methodRecording) newEnding(client bool, code codes.Code) *callEnding {
 	return e
 }
 
-// rpcStats is one side of one in-process call being recorded. The zero value records
-// nothing, so an uninstrumented channel pays nothing.
-type rpcStats struct {
-	method *methodRecording
+// Call is one side of one call being recorded. The zero value records nothing, so an
+// uninstrumented channel pays nothing.
+type Call struct {
+	method *Method
 	client bool
 	span   trace.Span // nil when the call started none
 	begin  time.Time
 }
 
-func (r rpcStats) active() bool { return r.method != nil }
+// Active reports whether the call is being recorded.
+func (r Call) Active() bool { return r.method != nil }
 
-// begin begins one side of a call. Its span, when the caller's trace is sampled (or
+// Begin begins one side of a call. Its span, when the caller's trace is sampled (or
 // has yet to be decided), is in the returned context: the handler's side continues
 // from the caller's.
-func begin(ctx context.Context, m *methodRecording, client bool) (context.Context, rpcStats) {
+func Begin(ctx context.Context, m *Method, client bool) (context.Context, Call) {
 	if m == nil {
-		return ctx, rpcStats{}
+		return ctx, Call{}
 	}
-	r := rpcStats{method: m, client: client, begin: time.Now()}
+	r := Call{method: m, client: client, begin: time.Now()}
 	if m.rec.tracer == nil {
 		return ctx, r
 	}
@@ -198,13 +225,28 @@ func begin(ctx context.Context, m *methodRecording, client bool) (context.Contex
 	return ctx, r
 }
 
-// end reports the end of the call with its status error (nil: OK).
-func (r rpcStats) end(ctx context.Context, err error) {
+// End reports the end of the call with its status error (nil: OK).
+func (r Call) End(ctx context.Context, err error) {
 	if r.method == nil {
 		return
 	}
-	code := status.Code(err)
-	e := r.method.ending(r.client, code)
+	r.finish(ctx, err, r.method.ending(r.client, status.Code(err)))
+}
+
+// EndAddressed is End for a network client call answered from serverAddress
+// ("host:port"; "" when the call never reached a server).
+func (r Call) EndAddressed(ctx context.Context, err error, serverAddress string) {
+	if r.method == nil {
+		return
+	}
+	if serverAddress == "" || !r.client {
+		r.End(ctx, err)
+		return
+	}
+	r.finish(ctx, err, r.method.addressedEnding(status.Code(err), serverAddress))
+}
+
+func (r Call) finish(ctx context.Context, err error, e *callEnding) {
 	if r.span != nil && r.span.IsRecording() {
 		if e.isError {
 			r.span.SetStatus(otelcodes.Error, status.Convert(err).Message())
@@ -233,4 +275,18 @@ func canonicalCode(code codes.Code) string {
 		return names[code]
 	}
 	return "CODE(" + strconv.FormatInt(int64(code), 10) + ")"
+}
+
+// serverAddressAttrs are server.address and server.port of "host:port", as otelgrpc
+// names a call's server (only server.address when there is no numeric port).
+func serverAddressAttrs(hostport string) []attribute.KeyValue {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return []attribute.KeyValue{semconv.ServerAddress(hostport)}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return []attribute.KeyValue{semconv.ServerAddress(host)}
+	}
+	return []attribute.KeyValue{semconv.ServerAddress(host), semconv.ServerPort(p)}
 }
