@@ -42,6 +42,18 @@ func KeepRegistered(ctx context.Context, client registryv1.RegistryServiceClient
 // list_changed notifications. A change while unregistered needs no refresh: the next
 // registration describes the provider anyway.
 func KeepRegisteredWatching(ctx context.Context, client registryv1.RegistryServiceClient, name, address string, lease time.Duration, logger *slog.Logger, changed <-chan struct{}) error {
+	return KeepRegisteredAnnouncing(ctx, client, name, address, lease, logger, changed, nil)
+}
+
+// KeepRegisteredAnnouncing is KeepRegisteredWatching for a provider that passes on list
+// changes its description may not show, as a gateway to another MCP server does with
+// that server's list_changed (it may re-add what it had). At each signal on changed
+// it calls announced, which returns the lists signalled since its last call, and the
+// refresh announces them (RefreshProviderRequest.announce): the registry tells clients
+// those lists changed even when the new description is the same. Lists announced
+// while unregistered are dropped: the next registration describes the provider anyway.
+// A nil announced announces nothing, as KeepRegisteredWatching.
+func KeepRegisteredAnnouncing(ctx context.Context, client registryv1.RegistryServiceClient, name, address string, lease time.Duration, logger *slog.Logger, changed <-chan struct{}, announced func() []registryv1.CatalogueList) error {
 	if client == nil || name == "" || address == "" || lease < time.Second {
 		return errors.New("keep registered: need a registry client, a name, an address and a lease of at least 1s")
 	}
@@ -49,7 +61,7 @@ func KeepRegisteredWatching(ctx context.Context, client registryv1.RegistryServi
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &registration{
-		client: client, name: name, address: address, lease: lease, changed: changed,
+		client: client, name: name, address: address, lease: lease, changed: changed, announced: announced,
 		logger: logger.With("provider", name, "address", address),
 		retry:  &pace{min: retryMin, max: retryMax},
 	}
@@ -66,6 +78,8 @@ type registration struct {
 	lease   time.Duration
 	logger  *slog.Logger
 	changed <-chan struct{} // nil: the catalogue never changes
+	// announced returns the lists to announce with a refresh (nil: none).
+	announced func() []registryv1.CatalogueList
 
 	leaseID  string        // empty while not registered
 	interval time.Duration // heartbeat interval: a third of the granted lease
@@ -107,23 +121,28 @@ func (r *registration) sleep(ctx context.Context, d time.Duration) bool {
 			return true
 		case <-r.changed:
 			t.Stop()
+			var lists []registryv1.CatalogueList
+			if r.announced != nil {
+				lists = r.announced()
+			}
 			if r.leaseID != "" {
-				r.refresh(ctx)
+				r.refresh(ctx, lists)
 			}
 		}
 	}
 }
 
-// refresh asks the registry to describe the provider again. A failure is logged: the
-// registry describes the provider anew when it registers again.
-func (r *registration) refresh(ctx context.Context) {
+// refresh asks the registry to describe the provider again, announcing lists. A
+// failure is logged: the registry describes the provider anew when it registers again
+// (the announcement is lost).
+func (r *registration) refresh(ctx context.Context, lists []registryv1.CatalogueList) {
 	callCtx, cancel := context.WithTimeout(ctx, r.callTimeout())
 	defer cancel()
-	if _, err := r.client.RefreshProvider(callCtx, &registryv1.RefreshProviderRequest{Name: r.name}); err != nil {
-		r.logger.WarnContext(ctx, "cannot tell the registry that the catalogue changed", "error", err)
+	if _, err := r.client.RefreshProvider(callCtx, &registryv1.RefreshProviderRequest{Name: r.name, Announce: lists}); err != nil {
+		r.logger.WarnContext(ctx, "cannot tell the registry that the catalogue changed", "error", err, "announced", lists)
 		return
 	}
-	r.logger.InfoContext(ctx, "catalogue change sent to the registry")
+	r.logger.InfoContext(ctx, "catalogue change sent to the registry", "announced", lists)
 }
 
 // register tries once and returns how long to wait before the next step.

@@ -88,7 +88,11 @@ func (r *testRegistry) DeregisterProvider(_ context.Context, req *registryv1.Der
 }
 
 func (r *testRegistry) RefreshProvider(_ context.Context, req *registryv1.RefreshProviderRequest) (*registryv1.RefreshProviderResponse, error) {
-	r.event("refresh " + req.GetName())
+	e := "refresh " + req.GetName()
+	for _, l := range req.GetAnnounce() {
+		e += " " + l.String()
+	}
+	r.event(e)
 	return &registryv1.RefreshProviderResponse{}, nil
 }
 
@@ -328,4 +332,37 @@ func TestServeRejectsShortLease(t *testing.T) {
 	if err := srv.Serve(t.Context(), lis, ServeOptions{Registry: "127.0.0.1:1", Lease: 500 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "at least 1s") {
 		t.Errorf("Serve with a 500ms lease: %v", err)
 	}
+}
+
+// TestKeepRegisteredAnnouncesLists: each refresh announces the lists signalled since
+// the previous one, and only those.
+func TestKeepRegisteredAnnouncesLists(t *testing.T) {
+	reg := newTestRegistry()
+	client := serveRegistry(t, reg)
+	changed := make(chan struct{}, 1)
+	pending := make(chan []registryv1.CatalogueList, 1)
+	announced := func() []registryv1.CatalogueList {
+		select {
+		case l := <-pending:
+			return l
+		default:
+			return nil
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- KeepRegisteredAnnouncing(ctx, client, "upstream", "127.0.0.1:7001", time.Minute, discardLogger(), changed, announced)
+	}()
+	expectEvents(t, reg, "register lease-1")
+	pending <- []registryv1.CatalogueList{registryv1.CatalogueList_CATALOGUE_LIST_TOOLS, registryv1.CatalogueList_CATALOGUE_LIST_PROMPTS}
+	changed <- struct{}{}
+	expectEvents(t, reg, "refresh upstream CATALOGUE_LIST_TOOLS CATALOGUE_LIST_PROMPTS")
+	changed <- struct{}{} // a change of connection, say: nothing to announce
+	expectEvents(t, reg, "refresh upstream")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, reg, "deregister lease-1")
 }

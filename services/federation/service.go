@@ -140,11 +140,12 @@ func (s *Service) running(ctx context.Context) error {
 }
 
 // keepRegistered keeps an upstream's provider registered (from its first connection
-// on), and turns its catalogue changes into registry refreshes.
+// on), and turns its catalogue changes into registry refreshes that announce the
+// lists the upstream said changed (announce.go).
 func (s *Service) keepRegistered(u *upstream) func(ctx context.Context) {
 	return func(ctx context.Context) {
 		// It fails only on arguments New has checked.
-		_ = provider.KeepRegisteredWatching(ctx, s.deps.Registry, u.cfg.Name, s.deps.Address, s.deps.Lease, u.logger, u.changed)
+		_ = provider.KeepRegisteredAnnouncing(ctx, s.deps.Registry, u.cfg.Name, s.deps.Address, s.deps.Lease, u.logger, u.changed, u.announced.take)
 	}
 }
 

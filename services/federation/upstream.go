@@ -32,6 +32,9 @@ type upstream struct {
 	// changed signals a catalogue change (list_changed from the upstream, or a new
 	// connection) to the registration, which asks the registry to describe it again.
 	changed chan struct{}
+	// announced are the lists the upstream said changed, for the next refresh
+	// (announce.go).
+	announced pendingLists
 	// watchers are the mesh's WatchResources streams; stopping ends them.
 	watchers watchers
 	stopping <-chan struct{}
@@ -194,9 +197,9 @@ func (u *upstream) connect(ctx context.Context, owner *callerSession) (*mcp.Clie
 func (u *upstream) newClient() *mcp.Client {
 	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
 		Logger:                     u.logger,
-		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { u.signalChanged() },
-		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { u.signalChanged() },
-		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { u.signalChanged() },
+		ToolListChangedHandler:     u.onToolListChanged,
+		PromptListChangedHandler:   u.onPromptListChanged,
+		ResourceListChangedHandler: u.onResourceListChanged,
 		ResourceUpdatedHandler:     u.onResourceUpdated,
 		// Progress and log messages are tapped from the byte stream (tap.go).
 		// Requests for client input are relayed to the mesh's client (relay.go). The

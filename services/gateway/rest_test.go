@@ -172,7 +172,7 @@ func TestOpenAPI(t *testing.T) {
 			Title   string `json:"title"`
 			Version string `json:"version"`
 		} `json:"info"`
-		Paths       map[string]json.RawMessage `json:"paths"`
+		Paths       map[string]map[string]json.RawMessage `json:"paths"`
 		Definitions map[string]struct {
 			Properties map[string]struct {
 				Type string `json:"type"`
@@ -188,6 +188,25 @@ func TestOpenAPI(t *testing.T) {
 	for _, path := range []string{"/v1/tools", "/v1/tools/{name}:call", "/v1/resources:read", "/v1/prompts/{name}:get"} {
 		if _, ok := doc.Paths[path]; !ok {
 			t.Errorf("paths lack %s: %d paths", path, len(doc.Paths))
+		}
+	}
+	// The document lists only what the gateway serves: the upstream admin API is the
+	// admin listener's (its own document, TestUpstreamAdminOpenAPI in cmd/mcpmesh).
+	for path := range doc.Paths {
+		if strings.HasPrefix(path, "/v1/admin/") {
+			t.Errorf("the gateway's document lists %s, which only the admin listener serves", path)
+		}
+	}
+	// Every documented operation is routed: a route the gateway lacks answers as an
+	// unknown path does, whatever the method.
+	missResp, miss := h.do(h.request(http.MethodGet, "/v1/no-such-route", "", nil))
+	for path, ops := range doc.Paths {
+		concrete := strings.NewReplacer("{name}", "echo", "{sessionId}", "no-such-session").Replace(path)
+		for method := range ops {
+			resp, body := h.do(h.request(strings.ToUpper(method), concrete, "{}", map[string]string{"Content-Type": "application/json"}))
+			if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == missResp.StatusCode && string(body) == string(miss) {
+				t.Errorf("%s %s is documented but not served: %d %s", strings.ToUpper(method), concrete, resp.StatusCode, body)
+			}
 		}
 	}
 	// The arguments of a call are a JSON object on the wire (rawjson.go), and the

@@ -110,12 +110,17 @@ func (s *Service) DeregisterProvider(ctx context.Context, req *registryv1.Deregi
 }
 
 // RefreshProvider calls the provider's Describe again and replaces its catalogue,
-// keeping its lease.
+// keeping its lease. The lists the request announces count as changed for watchers
+// even when the new description lists the same entries (announce.go).
 func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshProviderRequest) (*registryv1.RefreshProviderResponse, error) {
 	const method = "RefreshProvider"
 	name := req.GetName()
 	if name == "" {
 		return nil, statusOf(ctx, s.log, method, fail(errInvalidArgument, nil, "name is required"))
+	}
+	announce, err := announcedLists(req.GetAnnounce())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, method, err)
 	}
 	before, err := s.store.Get(ctx, name)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && before.Expired(s.now())) {
@@ -139,7 +144,7 @@ func (s *Service) RefreshProvider(ctx context.Context, req *registryv1.RefreshPr
 		// The store applies the new description only if the lease and address are
 		// still the ones read above, so a registration on another replica meanwhile
 		// is kept.
-		current, err = s.store.Redescribe(ctx, fresh)
+		current, err = s.store.Redescribe(ctx, fresh, announce)
 	}
 	if err == nil {
 		err = s.publishChangeLocked(ctx)

@@ -42,6 +42,7 @@ func watchMessage(prev, next *catalogue.Snapshot) *registryv1.WatchCatalogueResp
 		Resources:         next.Resources,
 		ResourceTemplates: next.ResourceTemplates,
 		Prompts:           next.Prompts,
+		Announcements:     next.Announcements,
 		ToolsChanged:      first || prev.ToolsDigest != next.ToolsDigest,
 		ResourcesChanged:  first || prev.ResourcesDigest != next.ResourcesDigest,
 		PromptsChanged:    first || prev.PromptsDigest != next.PromptsDigest,

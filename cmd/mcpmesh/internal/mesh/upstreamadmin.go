@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	federationv1 "github.com/mcpmesh/mcpmesh/gen/mcpmesh/federation/v1"
+	"github.com/mcpmesh/mcpmesh/gen/openapi"
 	"github.com/mcpmesh/mcpmesh/services/federation"
 	"github.com/mcpmesh/mcpmesh/services/kit/dial"
 	"github.com/mcpmesh/mcpmesh/services/kit/meshtls"
@@ -19,7 +20,9 @@ import (
 // every internal service; over HTTP (REST, /v1/admin/upstreams) on the admin
 // listener only, and only when that listener asks callers for a credential
 // (admin.auth.bearer_token_file, or admin.tls with client_auth: require). Never on the
-// gateway's public listener.
+// gateway's public listener. The admin listener serves the API's own OpenAPI
+// document at /openapi.json beside the routes, behind the same credential; the
+// gateway's /openapi.json leaves the API out.
 
 // upstreamAdminBodyLimit bounds a request body of the REST routes: an upstream's spec
 // is small.
@@ -61,8 +64,16 @@ func (m *Mesh) serveUpstreamAdmin(f *federation.Service) error {
 	}
 	m.adminRoutes.Handle("/v1/admin/upstreams", http.MaxBytesHandler(mux, upstreamAdminBodyLimit))
 	m.adminRoutes.Handle("/v1/admin/upstreams/", http.MaxBytesHandler(mux, upstreamAdminBodyLimit))
+	m.adminRoutes.HandleFunc("GET /openapi.json", serveAdminOpenAPI)
 	m.upstreamAdminServed = true
 	return nil
+}
+
+// serveAdminOpenAPI answers with the generated OpenAPI document of the upstream admin
+// API (gen/openapi, from buf.gen.yaml).
+func serveAdminOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapi.AdminJSON)
 }
 
 // UpstreamAdminURL is the URL of the upstream admin API's REST routes, or "" when

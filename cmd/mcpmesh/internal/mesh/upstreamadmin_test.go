@@ -296,8 +296,8 @@ func TestUpstreamAdminRefusesBadInput(t *testing.T) {
 	}
 }
 
-// Without a credential on the admin listener the REST routes are not served there
-// (its /metrics is); the gRPC service on the mesh's gRPC port still answers, with the
+// Without a credential on the admin listener the REST routes and their OpenAPI
+// document are not served there (its /metrics is); the gRPC service on the mesh's gRPC port still answers, with the
 // same checks (a command is PermissionDenied).
 func TestUpstreamAdminOverGRPCOnly(t *testing.T) {
 	cfg := federatedConfig(t)
@@ -306,6 +306,9 @@ func TestUpstreamAdminOverGRPCOnly(t *testing.T) {
 	admin := adminAPI{t: t, base: "http://" + m.AdminAddress()}
 	if code, body := admin.do(http.MethodGet, "/v1/admin/upstreams", ""); code != http.StatusNotFound {
 		t.Errorf("GET /v1/admin/upstreams on an admin listener without a credential: %d %s, want 404", code, body)
+	}
+	if code, body := admin.do(http.MethodGet, "/openapi.json", ""); code != http.StatusNotFound {
+		t.Errorf("GET /openapi.json on an admin listener without a credential: %d %s, want 404", code, body)
 	}
 	if code, _ := admin.do(http.MethodGet, "/metrics", ""); code != http.StatusOK {
 		t.Errorf("/metrics: %d, want 200", code)

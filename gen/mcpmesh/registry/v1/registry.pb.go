@@ -28,6 +28,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CatalogueList is one of the lists MCP clients get list_changed notifications for.
+type CatalogueList int32
+
+const (
+	CatalogueList_CATALOGUE_LIST_UNSPECIFIED CatalogueList = 0
+	CatalogueList_CATALOGUE_LIST_TOOLS       CatalogueList = 1
+	// Resources and resource templates, as MCP's resources/list_changed.
+	CatalogueList_CATALOGUE_LIST_RESOURCES CatalogueList = 2
+	CatalogueList_CATALOGUE_LIST_PROMPTS   CatalogueList = 3
+)
+
+// Enum value maps for CatalogueList.
+var (
+	CatalogueList_name = map[int32]string{
+		0: "CATALOGUE_LIST_UNSPECIFIED",
+		1: "CATALOGUE_LIST_TOOLS",
+		2: "CATALOGUE_LIST_RESOURCES",
+		3: "CATALOGUE_LIST_PROMPTS",
+	}
+	CatalogueList_value = map[string]int32{
+		"CATALOGUE_LIST_UNSPECIFIED": 0,
+		"CATALOGUE_LIST_TOOLS":       1,
+		"CATALOGUE_LIST_RESOURCES":   2,
+		"CATALOGUE_LIST_PROMPTS":     3,
+	}
+)
+
+func (x CatalogueList) Enum() *CatalogueList {
+	p := new(CatalogueList)
+	*p = x
+	return p
+}
+
+func (x CatalogueList) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CatalogueList) Descriptor() protoreflect.EnumDescriptor {
+	return file_mcpmesh_registry_v1_registry_proto_enumTypes[0].Descriptor()
+}
+
+func (CatalogueList) Type() protoreflect.EnumType {
+	return &file_mcpmesh_registry_v1_registry_proto_enumTypes[0]
+}
+
+func (x CatalogueList) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CatalogueList.Descriptor instead.
+func (CatalogueList) EnumDescriptor() ([]byte, []int) {
+	return file_mcpmesh_registry_v1_registry_proto_rawDescGZIP(), []int{0}
+}
+
 // Provider is one registered provider.
 type Provider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -462,8 +516,14 @@ func (*DeregisterProviderResponse) Descriptor() ([]byte, []int) {
 
 // RefreshProviderRequest re-reads a provider's catalogue.
 type RefreshProviderRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The lists the provider says changed although the registry may not see it in the
+	// new description: a federated server that sent list_changed may have re-added
+	// what it had, or changed what its lists do not show. Clients are told these lists
+	// changed (once per request) even when the description is the same. Lists not
+	// named here are announced only when their entries differ.
+	Announce      []CatalogueList `protobuf:"varint,2,rep,packed,name=announce,proto3,enum=mcpmesh.registry.v1.CatalogueList" json:"announce,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -503,6 +563,13 @@ func (x *RefreshProviderRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *RefreshProviderRequest) GetAnnounce() []CatalogueList {
+	if x != nil {
+		return x.Announce
+	}
+	return nil
 }
 
 // RefreshProviderResponse returns the refreshed provider.
@@ -1434,12 +1501,17 @@ type WatchCatalogueResponse struct {
 	ResourceTemplates []*RoutedResourceTemplate `protobuf:"bytes,5,rep,name=resource_templates,json=resourceTemplates,proto3" json:"resource_templates,omitempty"`
 	// Ordered by exposed name.
 	Prompts []*RoutedPrompt `protobuf:"bytes,6,rep,name=prompts,proto3" json:"prompts,omitempty"`
-	// Which kinds changed since the previous snapshot, for list_changed notifications.
+	// Which kinds changed since the previous snapshot, for list_changed notifications
+	// (entries that differ, or a provider's announcement).
 	ToolsChanged     bool `protobuf:"varint,7,opt,name=tools_changed,json=toolsChanged,proto3" json:"tools_changed,omitempty"`
 	ResourcesChanged bool `protobuf:"varint,8,opt,name=resources_changed,json=resourcesChanged,proto3" json:"resources_changed,omitempty"`
 	PromptsChanged   bool `protobuf:"varint,9,opt,name=prompts_changed,json=promptsChanged,proto3" json:"prompts_changed,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The providers that announced list changes (RefreshProvider's announce), ordered by
+	// name; providers that never did are left out. A count that moves between two
+	// snapshots is a change of that list, whatever its entries.
+	Announcements []*ListAnnouncements `protobuf:"bytes,10,rep,name=announcements,proto3" json:"announcements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchCatalogueResponse) Reset() {
@@ -1535,6 +1607,84 @@ func (x *WatchCatalogueResponse) GetPromptsChanged() bool {
 	return false
 }
 
+func (x *WatchCatalogueResponse) GetAnnouncements() []*ListAnnouncements {
+	if x != nil {
+		return x.Announcements
+	}
+	return nil
+}
+
+// ListAnnouncements counts, per list, the changes one provider announced through
+// RefreshProvider since the registry first recorded it (a new registration under the
+// same name keeps the counts).
+type ListAnnouncements struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      string                 `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Tools         int64                  `protobuf:"varint,2,opt,name=tools,proto3" json:"tools,omitempty"`
+	Resources     int64                  `protobuf:"varint,3,opt,name=resources,proto3" json:"resources,omitempty"`
+	Prompts       int64                  `protobuf:"varint,4,opt,name=prompts,proto3" json:"prompts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAnnouncements) Reset() {
+	*x = ListAnnouncements{}
+	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnouncements) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnouncements) ProtoMessage() {}
+
+func (x *ListAnnouncements) ProtoReflect() protoreflect.Message {
+	mi := &file_mcpmesh_registry_v1_registry_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnouncements.ProtoReflect.Descriptor instead.
+func (*ListAnnouncements) Descriptor() ([]byte, []int) {
+	return file_mcpmesh_registry_v1_registry_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListAnnouncements) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *ListAnnouncements) GetTools() int64 {
+	if x != nil {
+		return x.Tools
+	}
+	return 0
+}
+
+func (x *ListAnnouncements) GetResources() int64 {
+	if x != nil {
+		return x.Resources
+	}
+	return 0
+}
+
+func (x *ListAnnouncements) GetPrompts() int64 {
+	if x != nil {
+		return x.Prompts
+	}
+	return 0
+}
+
 var File_mcpmesh_registry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
@@ -1569,9 +1719,10 @@ const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
 	"\x19DeregisterProviderRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
 	"\blease_id\x18\x02 \x01(\tR\aleaseId\"\x1c\n" +
-	"\x1aDeregisterProviderResponse\",\n" +
+	"\x1aDeregisterProviderResponse\"l\n" +
 	"\x16RefreshProviderRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
+	"\bannounce\x18\x02 \x03(\x0e2\".mcpmesh.registry.v1.CatalogueListR\bannounce\"T\n" +
 	"\x17RefreshProviderResponse\x129\n" +
 	"\bprovider\x18\x01 \x01(\v2\x1d.mcpmesh.registry.v1.ProviderR\bprovider\"\x16\n" +
 	"\x14ListProvidersRequest\"T\n" +
@@ -1628,7 +1779,7 @@ const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12.\n" +
 	"\x06prompt\x18\x03 \x01(\v2\x16.mcpmesh.mcp.v1.PromptR\x06prompt\"\x17\n" +
-	"\x15WatchCatalogueRequest\"\xff\x03\n" +
+	"\x15WatchCatalogueRequest\"\xcd\x04\n" +
 	"\x16WatchCatalogueResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12;\n" +
 	"\tproviders\x18\x02 \x03(\v2\x1d.mcpmesh.registry.v1.ProviderR\tproviders\x125\n" +
@@ -1638,7 +1789,19 @@ const file_mcpmesh_registry_v1_registry_proto_rawDesc = "" +
 	"\aprompts\x18\x06 \x03(\v2!.mcpmesh.registry.v1.RoutedPromptR\aprompts\x12#\n" +
 	"\rtools_changed\x18\a \x01(\bR\ftoolsChanged\x12+\n" +
 	"\x11resources_changed\x18\b \x01(\bR\x10resourcesChanged\x12'\n" +
-	"\x0fprompts_changed\x18\t \x01(\bR\x0epromptsChanged2\xbe\b\n" +
+	"\x0fprompts_changed\x18\t \x01(\bR\x0epromptsChanged\x12L\n" +
+	"\rannouncements\x18\n" +
+	" \x03(\v2&.mcpmesh.registry.v1.ListAnnouncementsR\rannouncements\"}\n" +
+	"\x11ListAnnouncements\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
+	"\x05tools\x18\x02 \x01(\x03R\x05tools\x12\x1c\n" +
+	"\tresources\x18\x03 \x01(\x03R\tresources\x12\x18\n" +
+	"\aprompts\x18\x04 \x01(\x03R\aprompts*\x83\x01\n" +
+	"\rCatalogueList\x12\x1e\n" +
+	"\x1aCATALOGUE_LIST_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CATALOGUE_LIST_TOOLS\x10\x01\x12\x1c\n" +
+	"\x18CATALOGUE_LIST_RESOURCES\x10\x02\x12\x1a\n" +
+	"\x16CATALOGUE_LIST_PROMPTS\x10\x032\xbe\b\n" +
 	"\x0fRegistryService\x12o\n" +
 	"\x10RegisterProvider\x12,.mcpmesh.registry.v1.RegisterProviderRequest\x1a-.mcpmesh.registry.v1.RegisterProviderResponse\x12Z\n" +
 	"\tHeartbeat\x12%.mcpmesh.registry.v1.HeartbeatRequest\x1a&.mcpmesh.registry.v1.HeartbeatResponse\x12u\n" +
@@ -1663,88 +1826,93 @@ func file_mcpmesh_registry_v1_registry_proto_rawDescGZIP() []byte {
 	return file_mcpmesh_registry_v1_registry_proto_rawDescData
 }
 
-var file_mcpmesh_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_mcpmesh_registry_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_mcpmesh_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_mcpmesh_registry_v1_registry_proto_goTypes = []any{
-	(*Provider)(nil),                      // 0: mcpmesh.registry.v1.Provider
-	(*RegisterProviderRequest)(nil),       // 1: mcpmesh.registry.v1.RegisterProviderRequest
-	(*RegisterProviderResponse)(nil),      // 2: mcpmesh.registry.v1.RegisterProviderResponse
-	(*HeartbeatRequest)(nil),              // 3: mcpmesh.registry.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),             // 4: mcpmesh.registry.v1.HeartbeatResponse
-	(*DeregisterProviderRequest)(nil),     // 5: mcpmesh.registry.v1.DeregisterProviderRequest
-	(*DeregisterProviderResponse)(nil),    // 6: mcpmesh.registry.v1.DeregisterProviderResponse
-	(*RefreshProviderRequest)(nil),        // 7: mcpmesh.registry.v1.RefreshProviderRequest
-	(*RefreshProviderResponse)(nil),       // 8: mcpmesh.registry.v1.RefreshProviderResponse
-	(*ListProvidersRequest)(nil),          // 9: mcpmesh.registry.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),         // 10: mcpmesh.registry.v1.ListProvidersResponse
-	(*ListToolsRequest)(nil),              // 11: mcpmesh.registry.v1.ListToolsRequest
-	(*ToolView)(nil),                      // 12: mcpmesh.registry.v1.ToolView
-	(*ListToolsResponse)(nil),             // 13: mcpmesh.registry.v1.ListToolsResponse
-	(*ListResourcesRequest)(nil),          // 14: mcpmesh.registry.v1.ListResourcesRequest
-	(*ListResourcesResponse)(nil),         // 15: mcpmesh.registry.v1.ListResourcesResponse
-	(*ListResourceTemplatesRequest)(nil),  // 16: mcpmesh.registry.v1.ListResourceTemplatesRequest
-	(*ListResourceTemplatesResponse)(nil), // 17: mcpmesh.registry.v1.ListResourceTemplatesResponse
-	(*ListPromptsRequest)(nil),            // 18: mcpmesh.registry.v1.ListPromptsRequest
-	(*ListPromptsResponse)(nil),           // 19: mcpmesh.registry.v1.ListPromptsResponse
-	(*RoutedTool)(nil),                    // 20: mcpmesh.registry.v1.RoutedTool
-	(*RoutedResource)(nil),                // 21: mcpmesh.registry.v1.RoutedResource
-	(*RoutedResourceTemplate)(nil),        // 22: mcpmesh.registry.v1.RoutedResourceTemplate
-	(*RoutedPrompt)(nil),                  // 23: mcpmesh.registry.v1.RoutedPrompt
-	(*WatchCatalogueRequest)(nil),         // 24: mcpmesh.registry.v1.WatchCatalogueRequest
-	(*WatchCatalogueResponse)(nil),        // 25: mcpmesh.registry.v1.WatchCatalogueResponse
-	(*timestamppb.Timestamp)(nil),         // 26: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),               // 27: google.protobuf.Struct
-	(*v1.Tool)(nil),                       // 28: mcpmesh.mcp.v1.Tool
-	(*v1.Resource)(nil),                   // 29: mcpmesh.mcp.v1.Resource
-	(*v1.ResourceTemplate)(nil),           // 30: mcpmesh.mcp.v1.ResourceTemplate
-	(*v1.Prompt)(nil),                     // 31: mcpmesh.mcp.v1.Prompt
+	(CatalogueList)(0),                    // 0: mcpmesh.registry.v1.CatalogueList
+	(*Provider)(nil),                      // 1: mcpmesh.registry.v1.Provider
+	(*RegisterProviderRequest)(nil),       // 2: mcpmesh.registry.v1.RegisterProviderRequest
+	(*RegisterProviderResponse)(nil),      // 3: mcpmesh.registry.v1.RegisterProviderResponse
+	(*HeartbeatRequest)(nil),              // 4: mcpmesh.registry.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),             // 5: mcpmesh.registry.v1.HeartbeatResponse
+	(*DeregisterProviderRequest)(nil),     // 6: mcpmesh.registry.v1.DeregisterProviderRequest
+	(*DeregisterProviderResponse)(nil),    // 7: mcpmesh.registry.v1.DeregisterProviderResponse
+	(*RefreshProviderRequest)(nil),        // 8: mcpmesh.registry.v1.RefreshProviderRequest
+	(*RefreshProviderResponse)(nil),       // 9: mcpmesh.registry.v1.RefreshProviderResponse
+	(*ListProvidersRequest)(nil),          // 10: mcpmesh.registry.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),         // 11: mcpmesh.registry.v1.ListProvidersResponse
+	(*ListToolsRequest)(nil),              // 12: mcpmesh.registry.v1.ListToolsRequest
+	(*ToolView)(nil),                      // 13: mcpmesh.registry.v1.ToolView
+	(*ListToolsResponse)(nil),             // 14: mcpmesh.registry.v1.ListToolsResponse
+	(*ListResourcesRequest)(nil),          // 15: mcpmesh.registry.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),         // 16: mcpmesh.registry.v1.ListResourcesResponse
+	(*ListResourceTemplatesRequest)(nil),  // 17: mcpmesh.registry.v1.ListResourceTemplatesRequest
+	(*ListResourceTemplatesResponse)(nil), // 18: mcpmesh.registry.v1.ListResourceTemplatesResponse
+	(*ListPromptsRequest)(nil),            // 19: mcpmesh.registry.v1.ListPromptsRequest
+	(*ListPromptsResponse)(nil),           // 20: mcpmesh.registry.v1.ListPromptsResponse
+	(*RoutedTool)(nil),                    // 21: mcpmesh.registry.v1.RoutedTool
+	(*RoutedResource)(nil),                // 22: mcpmesh.registry.v1.RoutedResource
+	(*RoutedResourceTemplate)(nil),        // 23: mcpmesh.registry.v1.RoutedResourceTemplate
+	(*RoutedPrompt)(nil),                  // 24: mcpmesh.registry.v1.RoutedPrompt
+	(*WatchCatalogueRequest)(nil),         // 25: mcpmesh.registry.v1.WatchCatalogueRequest
+	(*WatchCatalogueResponse)(nil),        // 26: mcpmesh.registry.v1.WatchCatalogueResponse
+	(*ListAnnouncements)(nil),             // 27: mcpmesh.registry.v1.ListAnnouncements
+	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),               // 29: google.protobuf.Struct
+	(*v1.Tool)(nil),                       // 30: mcpmesh.mcp.v1.Tool
+	(*v1.Resource)(nil),                   // 31: mcpmesh.mcp.v1.Resource
+	(*v1.ResourceTemplate)(nil),           // 32: mcpmesh.mcp.v1.ResourceTemplate
+	(*v1.Prompt)(nil),                     // 33: mcpmesh.mcp.v1.Prompt
 }
 var file_mcpmesh_registry_v1_registry_proto_depIdxs = []int32{
-	26, // 0: mcpmesh.registry.v1.Provider.lease_expires_at:type_name -> google.protobuf.Timestamp
-	26, // 1: mcpmesh.registry.v1.Provider.registered_at:type_name -> google.protobuf.Timestamp
-	0,  // 2: mcpmesh.registry.v1.RegisterProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
-	0,  // 3: mcpmesh.registry.v1.RefreshProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
-	0,  // 4: mcpmesh.registry.v1.ListProvidersResponse.providers:type_name -> mcpmesh.registry.v1.Provider
-	27, // 5: mcpmesh.registry.v1.ToolView.input_schema:type_name -> google.protobuf.Struct
-	27, // 6: mcpmesh.registry.v1.ToolView.output_schema:type_name -> google.protobuf.Struct
-	27, // 7: mcpmesh.registry.v1.ToolView.annotations:type_name -> google.protobuf.Struct
-	12, // 8: mcpmesh.registry.v1.ListToolsResponse.tools:type_name -> mcpmesh.registry.v1.ToolView
-	21, // 9: mcpmesh.registry.v1.ListResourcesResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
-	22, // 10: mcpmesh.registry.v1.ListResourceTemplatesResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
-	23, // 11: mcpmesh.registry.v1.ListPromptsResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
-	28, // 12: mcpmesh.registry.v1.RoutedTool.tool:type_name -> mcpmesh.mcp.v1.Tool
-	29, // 13: mcpmesh.registry.v1.RoutedResource.resource:type_name -> mcpmesh.mcp.v1.Resource
-	30, // 14: mcpmesh.registry.v1.RoutedResourceTemplate.resource_template:type_name -> mcpmesh.mcp.v1.ResourceTemplate
-	31, // 15: mcpmesh.registry.v1.RoutedPrompt.prompt:type_name -> mcpmesh.mcp.v1.Prompt
-	0,  // 16: mcpmesh.registry.v1.WatchCatalogueResponse.providers:type_name -> mcpmesh.registry.v1.Provider
-	20, // 17: mcpmesh.registry.v1.WatchCatalogueResponse.tools:type_name -> mcpmesh.registry.v1.RoutedTool
-	21, // 18: mcpmesh.registry.v1.WatchCatalogueResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
-	22, // 19: mcpmesh.registry.v1.WatchCatalogueResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
-	23, // 20: mcpmesh.registry.v1.WatchCatalogueResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
-	1,  // 21: mcpmesh.registry.v1.RegistryService.RegisterProvider:input_type -> mcpmesh.registry.v1.RegisterProviderRequest
-	3,  // 22: mcpmesh.registry.v1.RegistryService.Heartbeat:input_type -> mcpmesh.registry.v1.HeartbeatRequest
-	5,  // 23: mcpmesh.registry.v1.RegistryService.DeregisterProvider:input_type -> mcpmesh.registry.v1.DeregisterProviderRequest
-	7,  // 24: mcpmesh.registry.v1.RegistryService.RefreshProvider:input_type -> mcpmesh.registry.v1.RefreshProviderRequest
-	9,  // 25: mcpmesh.registry.v1.RegistryService.ListProviders:input_type -> mcpmesh.registry.v1.ListProvidersRequest
-	11, // 26: mcpmesh.registry.v1.RegistryService.ListTools:input_type -> mcpmesh.registry.v1.ListToolsRequest
-	14, // 27: mcpmesh.registry.v1.RegistryService.ListResources:input_type -> mcpmesh.registry.v1.ListResourcesRequest
-	16, // 28: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:input_type -> mcpmesh.registry.v1.ListResourceTemplatesRequest
-	18, // 29: mcpmesh.registry.v1.RegistryService.ListPrompts:input_type -> mcpmesh.registry.v1.ListPromptsRequest
-	24, // 30: mcpmesh.registry.v1.RegistryService.WatchCatalogue:input_type -> mcpmesh.registry.v1.WatchCatalogueRequest
-	2,  // 31: mcpmesh.registry.v1.RegistryService.RegisterProvider:output_type -> mcpmesh.registry.v1.RegisterProviderResponse
-	4,  // 32: mcpmesh.registry.v1.RegistryService.Heartbeat:output_type -> mcpmesh.registry.v1.HeartbeatResponse
-	6,  // 33: mcpmesh.registry.v1.RegistryService.DeregisterProvider:output_type -> mcpmesh.registry.v1.DeregisterProviderResponse
-	8,  // 34: mcpmesh.registry.v1.RegistryService.RefreshProvider:output_type -> mcpmesh.registry.v1.RefreshProviderResponse
-	10, // 35: mcpmesh.registry.v1.RegistryService.ListProviders:output_type -> mcpmesh.registry.v1.ListProvidersResponse
-	13, // 36: mcpmesh.registry.v1.RegistryService.ListTools:output_type -> mcpmesh.registry.v1.ListToolsResponse
-	15, // 37: mcpmesh.registry.v1.RegistryService.ListResources:output_type -> mcpmesh.registry.v1.ListResourcesResponse
-	17, // 38: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:output_type -> mcpmesh.registry.v1.ListResourceTemplatesResponse
-	19, // 39: mcpmesh.registry.v1.RegistryService.ListPrompts:output_type -> mcpmesh.registry.v1.ListPromptsResponse
-	25, // 40: mcpmesh.registry.v1.RegistryService.WatchCatalogue:output_type -> mcpmesh.registry.v1.WatchCatalogueResponse
-	31, // [31:41] is the sub-list for method output_type
-	21, // [21:31] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	28, // 0: mcpmesh.registry.v1.Provider.lease_expires_at:type_name -> google.protobuf.Timestamp
+	28, // 1: mcpmesh.registry.v1.Provider.registered_at:type_name -> google.protobuf.Timestamp
+	1,  // 2: mcpmesh.registry.v1.RegisterProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
+	0,  // 3: mcpmesh.registry.v1.RefreshProviderRequest.announce:type_name -> mcpmesh.registry.v1.CatalogueList
+	1,  // 4: mcpmesh.registry.v1.RefreshProviderResponse.provider:type_name -> mcpmesh.registry.v1.Provider
+	1,  // 5: mcpmesh.registry.v1.ListProvidersResponse.providers:type_name -> mcpmesh.registry.v1.Provider
+	29, // 6: mcpmesh.registry.v1.ToolView.input_schema:type_name -> google.protobuf.Struct
+	29, // 7: mcpmesh.registry.v1.ToolView.output_schema:type_name -> google.protobuf.Struct
+	29, // 8: mcpmesh.registry.v1.ToolView.annotations:type_name -> google.protobuf.Struct
+	13, // 9: mcpmesh.registry.v1.ListToolsResponse.tools:type_name -> mcpmesh.registry.v1.ToolView
+	22, // 10: mcpmesh.registry.v1.ListResourcesResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
+	23, // 11: mcpmesh.registry.v1.ListResourceTemplatesResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
+	24, // 12: mcpmesh.registry.v1.ListPromptsResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
+	30, // 13: mcpmesh.registry.v1.RoutedTool.tool:type_name -> mcpmesh.mcp.v1.Tool
+	31, // 14: mcpmesh.registry.v1.RoutedResource.resource:type_name -> mcpmesh.mcp.v1.Resource
+	32, // 15: mcpmesh.registry.v1.RoutedResourceTemplate.resource_template:type_name -> mcpmesh.mcp.v1.ResourceTemplate
+	33, // 16: mcpmesh.registry.v1.RoutedPrompt.prompt:type_name -> mcpmesh.mcp.v1.Prompt
+	1,  // 17: mcpmesh.registry.v1.WatchCatalogueResponse.providers:type_name -> mcpmesh.registry.v1.Provider
+	21, // 18: mcpmesh.registry.v1.WatchCatalogueResponse.tools:type_name -> mcpmesh.registry.v1.RoutedTool
+	22, // 19: mcpmesh.registry.v1.WatchCatalogueResponse.resources:type_name -> mcpmesh.registry.v1.RoutedResource
+	23, // 20: mcpmesh.registry.v1.WatchCatalogueResponse.resource_templates:type_name -> mcpmesh.registry.v1.RoutedResourceTemplate
+	24, // 21: mcpmesh.registry.v1.WatchCatalogueResponse.prompts:type_name -> mcpmesh.registry.v1.RoutedPrompt
+	27, // 22: mcpmesh.registry.v1.WatchCatalogueResponse.announcements:type_name -> mcpmesh.registry.v1.ListAnnouncements
+	2,  // 23: mcpmesh.registry.v1.RegistryService.RegisterProvider:input_type -> mcpmesh.registry.v1.RegisterProviderRequest
+	4,  // 24: mcpmesh.registry.v1.RegistryService.Heartbeat:input_type -> mcpmesh.registry.v1.HeartbeatRequest
+	6,  // 25: mcpmesh.registry.v1.RegistryService.DeregisterProvider:input_type -> mcpmesh.registry.v1.DeregisterProviderRequest
+	8,  // 26: mcpmesh.registry.v1.RegistryService.RefreshProvider:input_type -> mcpmesh.registry.v1.RefreshProviderRequest
+	10, // 27: mcpmesh.registry.v1.RegistryService.ListProviders:input_type -> mcpmesh.registry.v1.ListProvidersRequest
+	12, // 28: mcpmesh.registry.v1.RegistryService.ListTools:input_type -> mcpmesh.registry.v1.ListToolsRequest
+	15, // 29: mcpmesh.registry.v1.RegistryService.ListResources:input_type -> mcpmesh.registry.v1.ListResourcesRequest
+	17, // 30: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:input_type -> mcpmesh.registry.v1.ListResourceTemplatesRequest
+	19, // 31: mcpmesh.registry.v1.RegistryService.ListPrompts:input_type -> mcpmesh.registry.v1.ListPromptsRequest
+	25, // 32: mcpmesh.registry.v1.RegistryService.WatchCatalogue:input_type -> mcpmesh.registry.v1.WatchCatalogueRequest
+	3,  // 33: mcpmesh.registry.v1.RegistryService.RegisterProvider:output_type -> mcpmesh.registry.v1.RegisterProviderResponse
+	5,  // 34: mcpmesh.registry.v1.RegistryService.Heartbeat:output_type -> mcpmesh.registry.v1.HeartbeatResponse
+	7,  // 35: mcpmesh.registry.v1.RegistryService.DeregisterProvider:output_type -> mcpmesh.registry.v1.DeregisterProviderResponse
+	9,  // 36: mcpmesh.registry.v1.RegistryService.RefreshProvider:output_type -> mcpmesh.registry.v1.RefreshProviderResponse
+	11, // 37: mcpmesh.registry.v1.RegistryService.ListProviders:output_type -> mcpmesh.registry.v1.ListProvidersResponse
+	14, // 38: mcpmesh.registry.v1.RegistryService.ListTools:output_type -> mcpmesh.registry.v1.ListToolsResponse
+	16, // 39: mcpmesh.registry.v1.RegistryService.ListResources:output_type -> mcpmesh.registry.v1.ListResourcesResponse
+	18, // 40: mcpmesh.registry.v1.RegistryService.ListResourceTemplates:output_type -> mcpmesh.registry.v1.ListResourceTemplatesResponse
+	20, // 41: mcpmesh.registry.v1.RegistryService.ListPrompts:output_type -> mcpmesh.registry.v1.ListPromptsResponse
+	26, // 42: mcpmesh.registry.v1.RegistryService.WatchCatalogue:output_type -> mcpmesh.registry.v1.WatchCatalogueResponse
+	33, // [33:43] is the sub-list for method output_type
+	23, // [23:33] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_mcpmesh_registry_v1_registry_proto_init() }
@@ -1757,13 +1925,14 @@ func file_mcpmesh_registry_v1_registry_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mcpmesh_registry_v1_registry_proto_rawDesc), len(file_mcpmesh_registry_v1_registry_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   26,
+			NumEnums:      1,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_mcpmesh_registry_v1_registry_proto_goTypes,
 		DependencyIndexes: file_mcpmesh_registry_v1_registry_proto_depIdxs,
+		EnumInfos:         file_mcpmesh_registry_v1_registry_proto_enumTypes,
 		MessageInfos:      file_mcpmesh_registry_v1_registry_proto_msgTypes,
 	}.Build()
 	File_mcpmesh_registry_v1_registry_proto = out.File

@@ -44,16 +44,21 @@ func Build(rev int64, records []store.Record) (*Snapshot, Report) {
 	s.Resources, rep.ShadowedResources = buildResources(recs)
 	s.ResourceTemplates, rep.ShadowedTemplates = buildTemplates(recs)
 
-	s.ToolsDigest = digestOf(s.Tools)
-	s.PromptsDigest = digestOf(s.Prompts)
+	s.Announcements = buildAnnouncements(recs)
+
+	tools := newDigester()
+	addAll(tools, s.Tools)
+	tools.announced(s.Announcements, (*registryv1.ListAnnouncements).GetTools)
+	s.ToolsDigest = tools.sum()
+	prompts := newDigester()
+	addAll(prompts, s.Prompts)
+	prompts.announced(s.Announcements, (*registryv1.ListAnnouncements).GetPrompts)
+	s.PromptsDigest = prompts.sum()
 	res := newDigester()
-	for _, r := range s.Resources {
-		res.add(r)
-	}
+	addAll(res, s.Resources)
 	res.endList()
-	for _, t := range s.ResourceTemplates {
-		res.add(t)
-	}
+	addAll(res, s.ResourceTemplates)
+	res.announced(s.Announcements, (*registryv1.ListAnnouncements).GetResources)
 	s.ResourcesDigest = res.sum()
 	routing := make([]*registryv1.Provider, len(s.Providers))
 	for i, p := range s.Providers {
@@ -84,6 +89,17 @@ func buildProviders(recs []store.Record) []*registryv1.Provider {
 	out := make([]*registryv1.Provider, len(recs))
 	for i, r := range recs {
 		out[i] = ProviderView(r)
+	}
+	return out
+}
+
+// buildAnnouncements lists the providers' announcement counts; recs are sorted by name.
+func buildAnnouncements(recs []store.Record) []*registryv1.ListAnnouncements {
+	var out []*registryv1.ListAnnouncements
+	for _, r := range recs {
+		if a := r.Announced; a != (store.Announced{}) {
+			out = append(out, &registryv1.ListAnnouncements{Provider: r.Name, Tools: a.Tools, Resources: a.Resources, Prompts: a.Prompts})
+		}
 	}
 	return out
 }
@@ -199,6 +215,26 @@ func (d *digester) add(m proto.Message) {
 
 func (d *digester) endList() { d.h.Write([]byte{0xff}) }
 
+// announced ends the list and mixes in each provider's count of one list's
+// announcements (count picks it), so that an announcement changes the digest.
+func (d *digester) announced(list []*registryv1.ListAnnouncements, count func(*registryv1.ListAnnouncements) int64) {
+	d.endList()
+	for _, a := range list {
+		if n := count(a); n != 0 {
+			d.h.Write([]byte(a.GetProvider()))
+			var b [9]byte // a zero byte ends the name: provider names have none
+			binary.LittleEndian.PutUint64(b[1:], uint64(n))
+			d.h.Write(b[:])
+		}
+	}
+}
+
+func addAll[M proto.Message](d *digester, list []M) {
+	for _, m := range list {
+		d.add(m)
+	}
+}
+
 func (d *digester) sum() Digest {
 	var out Digest
 	d.h.Sum(out[:0])
@@ -207,8 +243,6 @@ func (d *digester) sum() Digest {
 
 func digestOf[M proto.Message](list []M) Digest {
 	d := newDigester()
-	for _, m := range list {
-		d.add(m)
-	}
+	addAll(d, list)
 	return d.sum()
 }

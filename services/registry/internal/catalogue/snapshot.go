@@ -23,9 +23,13 @@ type Snapshot struct {
 	Resources         []*registryv1.RoutedResource
 	ResourceTemplates []*registryv1.RoutedResourceTemplate
 	Prompts           []*registryv1.RoutedPrompt
+	// Announcements are the providers' counts of announced list changes, ordered by
+	// provider (those with none left out).
+	Announcements []*registryv1.ListAnnouncements
 
-	// Digests of the parts clients get list_changed notifications for. Resources
-	// covers templates too, as MCP's resources/list_changed does.
+	// Digests of the parts clients get list_changed notifications for, each with the
+	// providers' announcements of that list. Resources covers templates too, as MCP's
+	// resources/list_changed does.
 	ToolsDigest, ResourcesDigest, PromptsDigest Digest
 	// ProvidersDigest covers what routing depends on (names, addresses, versions),
 	// not lease times.
@@ -45,7 +49,7 @@ func (s *Snapshot) SameContent(o *Snapshot) bool {
 func (s *Snapshot) WithRevision(rev int64) *Snapshot {
 	return &Snapshot{
 		Revision: rev, Providers: s.Providers, Tools: s.Tools, Resources: s.Resources,
-		ResourceTemplates: s.ResourceTemplates, Prompts: s.Prompts,
+		ResourceTemplates: s.ResourceTemplates, Prompts: s.Prompts, Announcements: s.Announcements,
 		ToolsDigest: s.ToolsDigest, ResourcesDigest: s.ResourcesDigest,
 		PromptsDigest: s.PromptsDigest, ProvidersDigest: s.ProvidersDigest,
 	}

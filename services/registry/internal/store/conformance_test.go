@@ -52,6 +52,8 @@ func sameRecord(got, want Record) string {
 		return fmt.Sprintf("version/instructions %q/%q, want %q/%q", got.Version, got.Instructions, want.Version, want.Instructions)
 	case (got.Catalogue == nil) != (want.Catalogue == nil) || !proto.Equal(got.Catalogue, want.Catalogue):
 		return fmt.Sprintf("catalogue %v, want %v", got.Catalogue, want.Catalogue)
+	case got.Announced != want.Announced:
+		return fmt.Sprintf("announced %+v, want %+v", got.Announced, want.Announced)
 	}
 	return ""
 }
@@ -215,7 +217,7 @@ var conformanceCases = []struct {
 		fresh.Catalogue = &mcpv1.Catalogue{Tools: []*mcpv1.Tool{{Name: "other", InputSchema: []byte(`{}`)}}}
 		want := leased("a", "L1")
 		want.Version, want.Instructions, want.Catalogue = fresh.Version, fresh.Instructions, fresh.Catalogue
-		got, err := st.Redescribe(t.Context(), fresh)
+		got, err := st.Redescribe(t.Context(), fresh, Announced{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,17 +233,49 @@ var conformanceCases = []struct {
 		moved := leased("a", "L2")
 		moved.Address = "elsewhere:1"
 		for _, rec := range []Record{stale, moved, leased("gone", "L1")} {
-			if _, err := st.Redescribe(t.Context(), rec); !errors.Is(err, ErrNotFound) {
+			if _, err := st.Redescribe(t.Context(), rec, Announced{Tools: 1}); !errors.Is(err, ErrNotFound) {
 				t.Errorf("redescribe %s lease %s at %s: %v, want ErrNotFound", rec.Name, rec.LeaseID, rec.Address, err)
 			}
 		}
 		wantRecord(t, st, leased("a", "L2"))
 		s := static("s")
 		s.Version = "3"
-		if _, err := st.Redescribe(t.Context(), s); err != nil {
+		if _, err := st.Redescribe(t.Context(), s, Announced{}); err != nil {
 			t.Fatalf("redescribe a static record: %v", err)
 		}
 		wantRecord(t, st, s)
+	}},
+	{"redescribe adds announcements, which a new registration keeps", func(t *testing.T, st Store) {
+		a := leased("a", "L1")
+		a.Announced = Announced{Tools: 7} // ignored by Put
+		put(t, st, a)
+		want := leased("a", "L1")
+		wantRecord(t, st, want)
+		for _, add := range []Announced{{Tools: 1}, {Tools: 1, Prompts: 1}, {Resources: 1}, {}} {
+			got, err := st.Redescribe(t.Context(), leased("a", "L1"), add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Announced = want.Announced.add(add)
+			if diff := sameRecord(got, want); diff != "" {
+				t.Fatalf("after announcing %+v: %s", add, diff)
+			}
+		}
+		if want.Announced != (Announced{Tools: 2, Resources: 1, Prompts: 1}) {
+			t.Fatalf("counted %+v", want.Announced)
+		}
+		// Registering again (another lease, another address) keeps the counts.
+		again := leased("a", "L2")
+		again.Address = "elsewhere:1"
+		put(t, st, again)
+		again.Announced = want.Announced
+		wantRecord(t, st, again)
+		// A record deleted and put again starts afresh.
+		if err := st.Delete(t.Context(), "a", "L2"); err != nil {
+			t.Fatal(err)
+		}
+		put(t, st, leased("a", "L3"))
+		wantRecord(t, st, leased("a", "L3"))
 	}},
 	{"delete expired removes exactly the expired leases", func(t *testing.T, st Store) {
 		var want []string

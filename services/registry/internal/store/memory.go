@@ -22,6 +22,7 @@ func NewMemory() *Memory { return &Memory{records: map[string]Record{}} }
 func (m *Memory) Put(_ context.Context, rec Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	rec.Announced = m.records[rec.Name].Announced
 	m.records[rec.Name] = rec
 	return nil
 }
@@ -51,7 +52,7 @@ func (m *Memory) Renew(_ context.Context, name, leaseID string, now time.Time) (
 }
 
 // Redescribe implements Store.
-func (m *Memory) Redescribe(_ context.Context, rec Record) (Record, error) {
+func (m *Memory) Redescribe(_ context.Context, rec Record, announce Announced) (Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, ok := m.records[rec.Name]
@@ -59,6 +60,7 @@ func (m *Memory) Redescribe(_ context.Context, rec Record) (Record, error) {
 		return Record{}, fmt.Errorf("redescribe %s: %w", rec.Name, ErrNotFound)
 	}
 	cur.Version, cur.Instructions, cur.Catalogue = rec.Version, rec.Instructions, rec.Catalogue
+	cur.Announced = cur.Announced.add(announce)
 	m.records[rec.Name] = cur
 	return cur, nil
 }

@@ -54,11 +54,16 @@ func NewPostgres(pool *pgxpool.Pool, opts ...PostgresOption) *Postgres {
 	return p
 }
 
-const providerColumns = `name, address, lease_id, lease_ms, lease_expires_at, registered_at, version, instructions, catalogue, owner`
+// writtenColumns are those Put writes; providerColumns those every read returns.
+const (
+	writtenColumns  = `name, address, lease_id, lease_ms, lease_expires_at, registered_at, version, instructions, catalogue, owner`
+	providerColumns = writtenColumns + `, tools_announced, resources_announced, prompts_announced`
+)
 
 // putSQL adds or replaces a record; every write takes a new revision from the table's
-// sequence, so readers can tell which rows changed since a revision they saw.
-const putSQL = `INSERT INTO providers (` + providerColumns + `)
+// sequence, so readers can tell which rows changed since a revision they saw. A
+// replaced row keeps its announcement counts.
+const putSQL = `INSERT INTO providers (` + writtenColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (name) DO UPDATE SET
 	address = EXCLUDED.address,
@@ -125,20 +130,23 @@ func (p *Postgres) Renew(ctx context.Context, name, leaseID string, now time.Tim
 	return rec, nil
 }
 
-// redescribeSQL replaces the description of a record only while it keeps the lease
-// and address the caller read.
+// redescribeSQL replaces the description of a record, and adds to its announcement
+// counts, only while it keeps the lease and address the caller read.
 const redescribeSQL = `UPDATE providers
-SET version = $4, instructions = $5, catalogue = $6, revision = nextval('providers_revision_seq')
+SET version = $4, instructions = $5, catalogue = $6, revision = nextval('providers_revision_seq'),
+	tools_announced = tools_announced + $7, resources_announced = resources_announced + $8,
+	prompts_announced = prompts_announced + $9
 WHERE name = $1 AND lease_id = $2 AND address = $3
 RETURNING ` + providerColumns
 
 // Redescribe implements Store.
-func (p *Postgres) Redescribe(ctx context.Context, rec Record) (Record, error) {
+func (p *Postgres) Redescribe(ctx context.Context, rec Record, announce Announced) (Record, error) {
 	cat, err := marshalCatalogue(rec.Catalogue)
 	if err != nil {
 		return Record{}, fmt.Errorf("redescribe %s: %w", rec.Name, err)
 	}
-	rows, err := p.pool.Query(ctx, redescribeSQL, rec.Name, rec.LeaseID, rec.Address, rec.Version, rec.Instructions, cat)
+	rows, err := p.pool.Query(ctx, redescribeSQL, rec.Name, rec.LeaseID, rec.Address, rec.Version, rec.Instructions, cat,
+		announce.Tools, announce.Resources, announce.Prompts)
 	if err != nil {
 		return Record{}, wrap(fmt.Sprintf("redescribe %s", rec.Name), err)
 	}
@@ -213,7 +221,8 @@ func scanRecord(row pgx.CollectableRow) (Record, error) {
 		cat     []byte
 	)
 	if err := row.Scan(&rec.Name, &rec.Address, &rec.LeaseID, &leaseMs, &expires, &rec.RegisteredAt,
-		&rec.Version, &rec.Instructions, &cat, &rec.Owner); err != nil {
+		&rec.Version, &rec.Instructions, &cat, &rec.Owner,
+		&rec.Announced.Tools, &rec.Announced.Resources, &rec.Announced.Prompts); err != nil {
 		return Record{}, err
 	}
 	rec.Lease = time.Duration(leaseMs) * time.Millisecond

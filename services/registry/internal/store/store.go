@@ -42,6 +42,21 @@ type Record struct {
 	// Owner is the identity that registered the provider (see registry's ownership
 	// rules); empty for static providers and registrations without one.
 	Owner string
+	// Announced counts the list changes the provider announced (Redescribe's
+	// announce) since the store first held a record of its name.
+	Announced Announced
+}
+
+// Announced counts, per list, the changes a provider announced: lists it said changed
+// although its description may not show it (a federated server's list_changed). As an
+// argument of Redescribe it is the increment.
+type Announced struct {
+	Tools, Resources, Prompts int64
+}
+
+// add returns the sum of a and b.
+func (a Announced) add(b Announced) Announced {
+	return Announced{Tools: a.Tools + b.Tools, Resources: a.Resources + b.Resources, Prompts: a.Prompts + b.Prompts}
 }
 
 // Static reports whether the record came from configuration rather than a lease.
@@ -54,7 +69,9 @@ func (r Record) Expired(now time.Time) bool {
 
 // Store holds provider records by name. Implementations are safe for concurrent use.
 type Store interface {
-	// Put adds or replaces the record with the same name.
+	// Put adds or replaces the record with the same name. rec.Announced is ignored: a
+	// new record starts at zero, a replaced one keeps its counts (a provider that
+	// registers again has announced nothing new).
 	Put(ctx context.Context, rec Record) error
 	// Get returns the record named name, expired or not, or ErrNotFound.
 	Get(ctx context.Context, name string) (Record, error)
@@ -62,10 +79,10 @@ type Store interface {
 	// when the name is unknown, the lease id differs or the lease expired at now.
 	Renew(ctx context.Context, name, leaseID string, now time.Time) (Record, error)
 	// Redescribe replaces the Version, Instructions and Catalogue of the record named
-	// rec.Name, provided it still has rec's LeaseID and Address: a registration that
-	// happened in between (on any replica) wins. It returns the updated record, or
-	// ErrNotFound when no record matches.
-	Redescribe(ctx context.Context, rec Record) (Record, error)
+	// rec.Name and adds announce to its Announced counts, provided it still has rec's
+	// LeaseID and Address: a registration that happened in between (on any replica)
+	// wins. It returns the updated record, or ErrNotFound when no record matches.
+	Redescribe(ctx context.Context, rec Record, announce Announced) (Record, error)
 	// Delete removes the record named name if its lease id is leaseID, or ErrNotFound.
 	Delete(ctx context.Context, name, leaseID string) error
 	// DeleteExpired removes every lease that expired at now and returns their names.

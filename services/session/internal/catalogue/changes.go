@@ -10,23 +10,62 @@ const (
 )
 
 // Changed lists the kinds whose list differs between two snapshots (a list of
-// resources includes its templates). A first snapshot (old nil) changes nothing:
+// resources includes its templates), or that a provider in both announced changed in
+// between (a federated server's list_changed: its clients would have heard of it,
+// even if what it lists is the same). A first snapshot (old nil) changes nothing:
 // there was no list a client could have seen.
 func Changed(old, next *Snapshot) []string {
 	if old == nil || next == nil {
 		return nil
 	}
+	announced := announcedBetween(old, next)
 	var kinds []string
-	if !sameEntries(old.Tools, next.Tools) {
+	if announced.tools != 0 || !sameEntries(old.Tools, next.Tools) {
 		kinds = append(kinds, KindTools)
 	}
-	if !sameEntries(old.Resources, next.Resources) || !sameEntries(old.Templates, next.Templates) {
+	if announced.resources != 0 || !sameEntries(old.Resources, next.Resources) || !sameEntries(old.Templates, next.Templates) {
 		kinds = append(kinds, KindResources)
 	}
-	if !sameEntries(old.Prompts, next.Prompts) {
+	if announced.prompts != 0 || !sameEntries(old.Prompts, next.Prompts) {
 		kinds = append(kinds, KindPrompts)
 	}
 	return kinds
+}
+
+// announcements are one provider's counts of announced list changes (the registry's
+// ListAnnouncements).
+type announcements struct{ tools, resources, prompts int64 }
+
+// announcedBetween marks (non-zero) each list whose count moved between the snapshots
+// for a provider present in both. A provider that came or went changed the lists by
+// its entries, if it had any, and its counts say nothing then.
+func announcedBetween(old, next *Snapshot) announcements {
+	var moved announcements
+	mark := func(name string) {
+		if _, ok := old.Providers[name]; !ok {
+			return
+		}
+		if _, ok := next.Providers[name]; !ok {
+			return
+		}
+		a, b := old.announced[name], next.announced[name]
+		if a.tools != b.tools {
+			moved.tools = 1
+		}
+		if a.resources != b.resources {
+			moved.resources = 1
+		}
+		if a.prompts != b.prompts {
+			moved.prompts = 1
+		}
+	}
+	for name := range old.announced {
+		mark(name)
+	}
+	for name := range next.announced {
+		mark(name)
+	}
+	return moved
 }
 
 // sameEntries compares what clients of any version see of two sorted lists.

@@ -32,6 +32,17 @@ func TestChanged(t *testing.T) {
 			r.Prompts = nil
 			r.Tools = append(r.Tools, &registryv1.RoutedTool{Name: "add", Provider: "p", Tool: &mcpv1.Tool{Name: "add"}})
 		}, []string{KindTools, KindPrompts}},
+		// A provider announced a list changed; its entries are the same.
+		{"tools announced", func(r *registryv1.WatchCatalogueResponse) {
+			r.Announcements = []*registryv1.ListAnnouncements{{Provider: "p", Tools: 1}}
+		}, []string{KindTools}},
+		{"resources and prompts announced", func(r *registryv1.WatchCatalogueResponse) {
+			r.Announcements = []*registryv1.ListAnnouncements{{Provider: "p", Resources: 3, Prompts: 1}}
+		}, []string{KindResources, KindPrompts}},
+		{"tools announced by a provider that just came", func(r *registryv1.WatchCatalogueResponse) {
+			r.Providers = append(r.Providers, &registryv1.Provider{Name: "q", Address: "inproc"})
+			r.Announcements = []*registryv1.ListAnnouncements{{Provider: "q", Tools: 4}}
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,5 +55,26 @@ func TestChanged(t *testing.T) {
 	}
 	if got := Changed(nil, Build(base())); got != nil {
 		t.Fatalf("a first snapshot changed %v", got)
+	}
+
+	// Counts compare between snapshots: the same counts again change nothing; a count
+	// that moves (or resets, when the provider registered afresh) changes its list.
+	announced := func(tools, prompts int64) *Snapshot {
+		r := base()
+		r.Announcements = []*registryv1.ListAnnouncements{{Provider: "p", Tools: tools, Prompts: prompts}}
+		return Build(r)
+	}
+	for _, tc := range []struct {
+		name      string
+		old, next *Snapshot
+		want      []string
+	}{
+		{"same counts", announced(2, 1), announced(2, 1), nil},
+		{"tools moved", announced(2, 1), announced(3, 1), []string{KindTools}},
+		{"counts reset", announced(2, 1), Build(base()), []string{KindTools, KindPrompts}},
+	} {
+		if got := Changed(tc.old, tc.next); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Changed = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -50,6 +50,8 @@ type Snapshot struct {
 	Prompts      []Entry
 	// Providers maps each provider's name to its address.
 	Providers map[string]string
+	// announced are the providers' counts of announced list changes (changes.go).
+	announced map[string]announcements
 
 	toolIndex     map[string]int
 	resourceIndex map[string]int
@@ -71,6 +73,12 @@ func Build(resp *registryv1.WatchCatalogueResponse) *Snapshot {
 		}
 	}
 	s := &Snapshot{Revision: resp.GetRevision(), Instructions: strings.Join(instructions, "\n\n"), Providers: addr}
+	for _, a := range resp.GetAnnouncements() {
+		if s.announced == nil {
+			s.announced = map[string]announcements{}
+		}
+		s.announced[a.GetProvider()] = announcements{tools: a.GetTools(), resources: a.GetResources(), prompts: a.GetPrompts()}
+	}
 
 	for _, t := range resp.GetTools() {
 		e := Entry{
