@@ -317,7 +317,7 @@ func TestNetworkCallsAreRecordedLikeOtelgrpc(t *testing.T) {
 func attrString(attrs []attribute.KeyValue) string {
 	out := make([]string, 0, len(attrs))
 	for _, a := range attrs {
-		v := a.Value.Emit()
+		v := a.Value.String()
 		if a.Key == "server.port" {
 			v = "<port>"
 		}
