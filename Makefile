@@ -218,9 +218,12 @@ perfguard: ## Count the instructions of one tools/call through -target=all under
 perfguard-auth: ## Count the instructions of one tools/call with and without an API key: what authentication adds.
 	tools/perfguard/perfguard.sh -auth
 
-.PHONY: perfguard-six
-perfguard-six: build bin/mcpmesh-bench ## Count the instructions of one tools/call across the six processes of the six layout (SIX_BINARIES to compare builds).
-	tools/perfguard/six.sh $(SIX_BINARIES)
+.PHONY: perfguard-six perfguard-all
+perfguard-six: build bin/mcpmesh-bench ## Count the instructions of one tools/call across the six processes of the six layout under load (BINARIES to compare builds).
+	tools/perfguard/layout.sh six $(BINARIES)
+
+perfguard-all: build bin/mcpmesh-bench ## Count the instructions of one tools/call in -target=all under load (BINARIES to compare builds).
+	tools/perfguard/layout.sh all $(BINARIES)
 
 .PHONY: perfguard-update
 perfguard-update: ## Write the instruction count of one tools/call as the new perfguard baseline.

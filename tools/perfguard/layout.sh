@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# six.sh [BINARY ...]: counts the machine instructions one tools/call costs across the
-# six processes of `mcpmesh-bench -layouts six` (gateway, transport, session, registry,
-# health, the everything provider), each under valgrind's callgrind, for each BINARY
-# (default ./bin/mcpmesh). Throughput of the six processes on two cores moves by 10-30%
-# between back-to-back runs; this count does not, so it compares builds (run it for the
-# old and the new binary) where a throughput pair cannot.
+# layout.sh LAYOUT [BINARY ...]: counts the machine instructions one tools/call costs
+# across the processes of `mcpmesh-bench -layouts LAYOUT` (six: gateway, transport,
+# session, registry, health and the everything provider; all: one process), each under
+# valgrind's callgrind, for each BINARY (default ./bin/mcpmesh). Throughput on two cores
+# moves by 10-30% between back-to-back runs; this count does not, so it compares builds
+# (run it for the old and the new binary) where a throughput pair cannot.
 #
 # The load is SIX_C sessions (default 4) calling echo in a closed loop; after SIX_WARMUP
 # seconds of load (default 25) the counters of every process are zeroed, and after
@@ -12,13 +12,18 @@
 # window divides them. It judges nothing: it prints a line per process and the total.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+layout=${1:-}
+case "$layout" in
+  six | all) shift ;;
+  *) echo "usage: layout.sh six|all [BINARY ...]" >&2; exit 2 ;;
+esac
 conns=${SIX_C:-4}
 warmup=${SIX_WARMUP:-25}
 window=${SIX_WINDOW:-40}
 for tool in valgrind callgrind_control curl; do
-  command -v "$tool" >/dev/null || { echo "six.sh: $tool is not installed" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "layout.sh: $tool is not installed" >&2; exit 1; }
 done
-[ -x "$root/bin/mcpmesh-bench" ] || { echo "six.sh: build the bench first (make bin/mcpmesh-bench)" >&2; exit 1; }
+[ -x "$root/bin/mcpmesh-bench" ] || { echo "layout.sh: build the bench first (make bin/mcpmesh-bench)" >&2; exit 1; }
 [ $# -gt 0 ] || set -- "$root/bin/mcpmesh"
 
 # answered is the gateway's count of tools/call answers (POST /mcp, 200).
@@ -38,7 +43,7 @@ count() {
 GODEBUG=asyncpreemptoff=1 exec valgrind --tool=callgrind --callgrind-out-file=$work/callgrind.out.%p "$binary" "\$@"
 EOF
   chmod +x "$wrapper"
-  "$root/bin/mcpmesh-bench" -c "$conns" -d $((warmup + window + 60))s -warmup 5s -layouts six -idle-sessions 0 \
+  "$root/bin/mcpmesh-bench" -c "$conns" -d $((warmup + window + 60))s -warmup 5s -layouts "$layout" -idle-sessions 0 \
     -binary "$wrapper" > "$work/bench.txt" 2>&1 &
   bench=$!
   url=""
@@ -48,7 +53,7 @@ EOF
     kill -0 "$bench" 2>/dev/null || { cat "$work/bench.txt" >&2; exit 1; }
     sleep 1
   done
-  [ -n "$url" ] || { echo "six.sh: the six processes did not start" >&2; cat "$work/bench.txt" >&2; exit 1; }
+  [ -n "$url" ] || { echo "layout.sh: the processes did not start" >&2; cat "$work/bench.txt" >&2; exit 1; }
   sleep "$warmup"
   pids=$(pgrep -f "valgrind.bin.*$work" || true)
   c0=$(answered "$url")
@@ -61,13 +66,13 @@ EOF
   wait "$bench" 2>/dev/null || true
   pkill -f "valgrind.bin.*$work" 2>/dev/null || true
   local calls=$((c1 - c0))
-  [ "$calls" -gt 0 ] || { echo "six.sh: no tools/call answered in the window" >&2; exit 1; }
+  [ "$calls" -gt 0 ] || { echo "layout.sh: no tools/call answered in the window" >&2; exit 1; }
   total=0
   for p in $pids; do
     local f n target
     f=$(ls "$work"/callgrind.out."$p".* 2>/dev/null | sort | tail -1)
     n=$(sed -n 's/^summary: //p' "$f")
-    target=$(grep -o -- '-target=[a-z-]*' "$f" | head -1)
+    target=$(grep -o -- '-target=[a-z-]*' "$f" | head -1 || true)
     printf '%s %-32s %10d instructions per tools/call\n' "$(basename "$binary")" "${target#-target=}" $((n / calls))
     total=$((total + n))
   done
