@@ -136,11 +136,30 @@ func tree(stubs tracetest.SpanStubs) []span {
 // status code) with their counts.
 func rpcDurations(t *testing.T, r *sdkmetric.ManualReader) []string {
 	t.Helper()
+	var out []string
+	for _, p := range histogramPoints(t, r) {
+		method, _ := p.attrs.Value(attribute.Key("rpc.method"))
+		code, _ := p.attrs.Value(attribute.Key("rpc.response.status_code"))
+		out = append(out, fmt.Sprintf("%s %s %s x%d", p.name, method.AsString(), code.AsString(), p.count))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// histogramPoint is one series of a histogram the reader collected.
+type histogramPoint struct {
+	name, scope string
+	attrs       attribute.Set
+	count       uint64
+}
+
+func histogramPoints(t *testing.T, r *sdkmetric.ManualReader) []histogramPoint {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := r.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []histogramPoint
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			h, ok := m.Data.(metricdata.Histogram[float64])
@@ -148,13 +167,10 @@ func rpcDurations(t *testing.T, r *sdkmetric.ManualReader) []string {
 				continue
 			}
 			for _, dp := range h.DataPoints {
-				method, _ := dp.Attributes.Value(attribute.Key("rpc.method"))
-				code, _ := dp.Attributes.Value(attribute.Key("rpc.response.status_code"))
-				out = append(out, fmt.Sprintf("%s %s %s x%d", m.Name, method.AsString(), code.AsString(), dp.Count))
+				out = append(out, histogramPoint{name: m.Name, scope: sm.Scope.Name + "/" + sm.Scope.Version, attrs: dp.Attributes, count: dp.Count})
 			}
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
@@ -345,21 +361,9 @@ func detailedSpans(stubs tracetest.SpanStubs) string {
 // detailedDurations lists the rpc.*.call.duration series with all their attributes.
 func detailedDurations(t *testing.T, r *sdkmetric.ManualReader) []string {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := r.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			h, ok := m.Data.(metricdata.Histogram[float64])
-			if !ok {
-				continue
-			}
-			for _, dp := range h.DataPoints {
-				out = append(out, fmt.Sprintf("%s %s/%s %s x%d", m.Name, sm.Scope.Name, sm.Scope.Version, attrString(dp.Attributes.ToSlice()), dp.Count))
-			}
-		}
+	for _, p := range histogramPoints(t, r) {
+		out = append(out, fmt.Sprintf("%s %s %s x%d", p.name, p.scope, attrString(p.attrs.ToSlice()), p.count))
 	}
 	slices.Sort(out)
 	return out

@@ -57,7 +57,13 @@ func startWith(t testing.TB, cfg meshconfig.Config) string {
 // startMesh is startWith that also returns the mesh.
 func startMesh(t testing.TB, cfg meshconfig.Config) (*Mesh, string) {
 	t.Helper()
-	m, err := New(cfg, slog.New(slog.DiscardHandler))
+	return startMeshLogging(t, cfg, slog.New(slog.DiscardHandler))
+}
+
+// startMeshLogging is startMesh logging to logger.
+func startMeshLogging(t testing.TB, cfg meshconfig.Config, logger *slog.Logger) (*Mesh, string) {
+	t.Helper()
+	m, err := New(cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

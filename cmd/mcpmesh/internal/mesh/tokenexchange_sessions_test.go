@@ -7,24 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/meshconfig"
 	"github.com/mcpmesh/mcpmesh/cmd/mcpmesh/internal/testop"
 	"github.com/mcpmesh/mcpmesh/services/federation"
-	"github.com/mcpmesh/mcpmesh/services/kit/assertion"
 )
 
 // userBoundUpstream is a 2025-11-25 MCP server over Streamable HTTP that binds each
@@ -155,67 +149,12 @@ func (r *statusRecorder) status() int {
 // of one user open one session; the upstream refuses nothing, never sees the clients'
 // own tokens, and every request on a user's session carries that user's token.
 func TestFederationTokenExchangeOneSessionPerCaller(t *testing.T) {
-	addr := closedAddress(t)
-	resource := "http://" + addr + "/mcp"
-	jwks := "http://" + addr + assertion.JWKSPath
-	idp := testop.Start(t, resource)
-	idp.TrustMeshAssertions(assertion.DefaultIssuer, jwks)
-	secretFile := filepath.Join(t.TempDir(), "federation-secret")
-	if err := os.WriteFile(secretFile, []byte(testop.FederationClientSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	upstream := &userBoundUpstream{idp: idp, audience: "docs"}
-
-	cfg := allInOne(t)
-	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
-		meshconfig.TargetTransport, meshconfig.TargetHealth, meshconfig.TargetGateway}, ",")
-	cfg.Gateway.Listen = addr
-	cfg.Auth.Mode = "oauth"
-	cfg.Auth.OAuth.Issuer = idp.Issuer
-	cfg.Auth.OAuth.Resource = resource
-	cfg.Auth.OAuth.Scopes = []string{"mcp:tools"}
-	cfg.Federation.Upstreams = []federation.Upstream{{
-		Name: "docs", URL: upstream.serve(t), Prefix: "docs",
-		Auth: federation.Auth{TokenExchange: federation.TokenExchange{
-			TokenURL: idp.Issuer + "/oauth/token", ClientID: testop.FederationClientID, ClientSecretFile: secretFile,
-			Audience: "docs", Scopes: []string{"docs.read"}, AssertionJWKSURL: jwks,
-		}},
-	}}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	m, err := New(cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
+	var upstream *userBoundUpstream
+	tx := startTokenExchangeMesh(t, func(idp *testop.Provider, exchange func(audience string) federation.TokenExchange) []federation.Upstream {
+		upstream = &userBoundUpstream{idp: idp, audience: "docs"}
+		return []federation.Upstream{{Name: "docs", URL: upstream.serve(t), Prefix: "docs", Auth: federation.Auth{TokenExchange: exchange("docs")}}}
 	})
-	base := "http://" + addr
-	waitReady(t, base)
-
-	login := func(username string) string {
-		t.Helper()
-		tok, err := idp.UserToken(t.Context(), username, testop.Password, resource, "mcp:tools")
-		if err != nil {
-			t.Fatalf("log in as %s: %v", username, err)
-		}
-		return tok
-	}
-	userA, userB := login(idp.Username()), login(testop.SecondUsername)
-	alice, bob := bearerSession(t, base, userA), bearerSession(t, base, userB)
+	idp, logs, userA, userB, alice, bob := tx.idp, tx.logs, tx.userA, tx.userB, tx.alice, tx.bob
 	waitForTools(t, alice, "docs__whoami")
 	sessionsOf := map[string][]string{} // by subject, of each call
 	var mu sync.Mutex

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -135,69 +134,17 @@ func (b bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // own requests carry its own token; a refused exchange is a clear tool error; no
 // token reaches the log.
 func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
-	addr := closedAddress(t)
-	resource := "http://" + addr + "/mcp"
-	jwks := "http://" + addr + assertion.JWKSPath
-	idp := testop.Start(t, resource)
-	idp.TrustMeshAssertions(assertion.DefaultIssuer, jwks)
-	secretFile := filepath.Join(t.TempDir(), "federation-secret")
-	if err := os.WriteFile(secretFile, []byte(testop.FederationClientSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	upstreams := []*exchangeUpstream{{idp: idp, audience: "docs"}, {idp: idp, audience: "notes", stateless: true}}
-
-	cfg := allInOne(t)
-	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
-		meshconfig.TargetTransport, meshconfig.TargetHealth, meshconfig.TargetGateway}, ",")
-	cfg.Gateway.Listen = addr
-	cfg.Auth.Mode = "oauth"
-	cfg.Auth.OAuth.Issuer = idp.Issuer
-	cfg.Auth.OAuth.Resource = resource
-	cfg.Auth.OAuth.Scopes = []string{"mcp:tools"}
-	for _, u := range upstreams {
-		cfg.Federation.Upstreams = append(cfg.Federation.Upstreams, federation.Upstream{
-			Name: u.audience, URL: u.serve(t), Prefix: u.audience,
-			Auth: federation.Auth{TokenExchange: federation.TokenExchange{
-				TokenURL: idp.Issuer + "/oauth/token", ClientID: testop.FederationClientID, ClientSecretFile: secretFile,
-				Audience: u.audience, Scopes: []string{u.audience + ".read"}, AssertionJWKSURL: jwks,
-			}},
-		})
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	m, err := New(cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return after cancel")
+	var upstreams []*exchangeUpstream
+	tx := startTokenExchangeMesh(t, func(idp *testop.Provider, exchange func(audience string) federation.TokenExchange) []federation.Upstream {
+		upstreams = []*exchangeUpstream{{idp: idp, audience: "docs"}, {idp: idp, audience: "notes", stateless: true}}
+		var cfgs []federation.Upstream
+		for _, u := range upstreams {
+			cfgs = append(cfgs, federation.Upstream{Name: u.audience, URL: u.serve(t), Prefix: u.audience,
+				Auth: federation.Auth{TokenExchange: exchange(u.audience)}})
 		}
+		return cfgs
 	})
-	base := "http://" + addr
-	waitReady(t, base)
-
-	login := func(username string) string {
-		t.Helper()
-		tok, err := idp.UserToken(t.Context(), username, testop.Password, resource, "mcp:tools")
-		if err != nil {
-			t.Fatalf("log in as %s: %v", username, err)
-		}
-		return tok
-	}
-	userA, userB := login(idp.Username()), login(testop.SecondUsername)
-	alice, bob := bearerSession(t, base, userA), bearerSession(t, base, userB)
+	idp, base, logs, userA, userB, alice, bob := tx.idp, tx.base, tx.logs, tx.userA, tx.userB, tx.alice, tx.bob
 	waitForTools(t, alice, "docs__whoami", "notes__whoami")
 	call := func(cs *mcp.ClientSession, tool, subject string) {
 		t.Helper()
@@ -286,4 +233,64 @@ func TestFederationTokenExchangeOnBehalfOfTheCaller(t *testing.T) {
 			t.Errorf("the log holds %s", name)
 		}
 	}
+}
+
+// tokenExchangeMesh is an in-process mesh whose gateway takes OAuth tokens of the test
+// identity provider and whose federation exchanges its callers' assertions there for
+// tokens of its upstreams; with the tokens and sessions of two users.
+type tokenExchangeMesh struct {
+	idp          *testop.Provider
+	base         string      // the gateway's URL
+	logs         *syncBuffer // the mesh's log, debug level
+	userA, userB string      // the users' own tokens
+	alice, bob   *mcp.ClientSession
+}
+
+// startTokenExchangeMesh starts that mesh with the upstreams that upstreams returns;
+// exchange is the auth.token_exchange of an upstream of that audience (scope
+// "<audience>.read").
+func startTokenExchangeMesh(t *testing.T, upstreams func(idp *testop.Provider, exchange func(audience string) federation.TokenExchange) []federation.Upstream) *tokenExchangeMesh {
+	t.Helper()
+	addr := closedAddress(t)
+	resource := "http://" + addr + "/mcp"
+	jwks := "http://" + addr + assertion.JWKSPath
+	idp := testop.Start(t, resource)
+	idp.TrustMeshAssertions(assertion.DefaultIssuer, jwks)
+	secretFile := filepath.Join(t.TempDir(), "federation-secret")
+	if err := os.WriteFile(secretFile, []byte(testop.FederationClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exchange := func(audience string) federation.TokenExchange {
+		return federation.TokenExchange{
+			TokenURL: idp.Issuer + "/oauth/token", ClientID: testop.FederationClientID, ClientSecretFile: secretFile,
+			Audience: audience, Scopes: []string{audience + ".read"}, AssertionJWKSURL: jwks,
+		}
+	}
+
+	cfg := allInOne(t)
+	cfg.Target = strings.Join([]string{meshconfig.TargetRegistry, meshconfig.TargetFederation, meshconfig.TargetSession,
+		meshconfig.TargetTransport, meshconfig.TargetHealth, meshconfig.TargetGateway}, ",")
+	cfg.Gateway.Listen = addr
+	cfg.Auth.Mode = "oauth"
+	cfg.Auth.OAuth.Issuer = idp.Issuer
+	cfg.Auth.OAuth.Resource = resource
+	cfg.Auth.OAuth.Scopes = []string{"mcp:tools"}
+	cfg.Federation.Upstreams = upstreams(idp, exchange)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	_, base := startMeshLogging(t, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+
+	login := func(username string) string {
+		t.Helper()
+		tok, err := idp.UserToken(t.Context(), username, testop.Password, resource, "mcp:tools")
+		if err != nil {
+			t.Fatalf("log in as %s: %v", username, err)
+		}
+		return tok
+	}
+	tx := &tokenExchangeMesh{idp: idp, base: base, logs: logs, userA: login(idp.Username()), userB: login(testop.SecondUsername)}
+	tx.alice, tx.bob = bearerSession(t, base, tx.userA), bearerSession(t, base, tx.userB)
+	return tx
 }
