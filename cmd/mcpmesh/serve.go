@@ -71,8 +71,10 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	gcPercent, gcFromEnv := applyGCDefault(environ)
 	grpcAddr, httpAddr := m.Addresses()
-	logger.Info("mcpmesh serving", "version", info.Version, "commit", info.Commit, "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr, "admin", m.AdminAddress())
+	logger.Info("mcpmesh serving", "version", info.Version, "commit", info.Commit, "targets", cfg.Targets(), "grpc", grpcAddr, "http", httpAddr, "admin", m.AdminAddress(),
+		"gogc", gcPercent, "gogc_from_env", gcFromEnv)
 	if httpAddr != "" {
 		base := "http://" + httpAddr
 		fmt.Fprintf(stdout, "mcpmesh %s serving %v\n  MCP endpoint   %s/mcp\n  REST API       %s/v1/tools  %s/v1/providers  %s/v1/health\n  OpenAPI        %s/openapi.json\n  probes         %s/healthz  %s/readyz\n  metrics        %s/metrics\n",
