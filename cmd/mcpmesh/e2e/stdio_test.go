@@ -44,6 +44,9 @@ func newSessionProxy(t *testing.T, base string) *sessionProxy {
 	}
 	p := &sessionProxy{}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	// Its own connection pool: httptest servers closed by other subtests close the idle
+	// connections of http.DefaultTransport.
+	rp.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if id := resp.Header.Get("Mcp-Session-Id"); id != "" {
 			p.mu.Lock()
