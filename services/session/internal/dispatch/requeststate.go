@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -103,10 +104,12 @@ func (s *stateSigner) sign(providerState []byte, target, client [digestLen]byte)
 // verify checks a token and returns the provider's state. The signature is checked
 // first, so the other checks read authentic data.
 func (s *stateSigner) verify(token string, target, client [digestLen]byte) ([]byte, error) {
-	if len(token) > maxStateToken {
+	// One string per token: the decoder skips CR and LF, and strict decoding refuses
+	// other values of the unused bits of the last character.
+	if len(token) > maxStateToken || strings.ContainsAny(token, "\r\n") {
 		return nil, errStateForged
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) < stateHeaderLen+stateMACLen || b[0] != stateVersion {
 		return nil, errStateForged
 	}
