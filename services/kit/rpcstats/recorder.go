@@ -36,7 +36,7 @@ type Recorder struct {
 	clientDuration, serverDuration metric.Float64Histogram
 }
 
-// The instrumentation scope is otelgrpc's (TestInProcessScopeIsOtelgrpcs keeps them
+// The instrumentation scope is otelgrpc's (TestScopeIsOtelgrpcs keeps them
 // equal), so that in-process and network calls record into the same instruments.
 // Named here rather than imported, so that every module using this package does not
 // need otelgrpc and its dependencies.
@@ -125,7 +125,7 @@ func (r *Recorder) Method(fullMethod string) *Method {
 // ending returns the (cached) ending of a call with code on one side.
 func (m *Method) ending(client bool, code codes.Code) *callEnding {
 	if int(code) >= knownCodes {
-		return m.newEnding(client, code)
+		return m.buildEnding(client, code)
 	}
 	slot := &m.serverEnds[code]
 	if client {
@@ -134,7 +134,7 @@ func (m *Method) ending(client bool, code codes.Code) *callEnding {
 	if e := slot.Load(); e != nil {
 		return e
 	}
-	e := m.newEnding(client, code)
+	e := m.buildEnding(client, code)
 	slot.Store(e)
 	return e
 }
@@ -162,10 +162,6 @@ type addressedKey struct {
 
 // maxAddressedEnds bounds the addressed endings kept per method.
 const maxAddressedEnds = 1024
-
-func (m *Method) newEnding(client bool, code codes.Code) *callEnding {
-	return m.buildEnding(client, code)
-}
 
 func (m *Method) buildEnding(client bool, code codes.Code, extra ...attribute.KeyValue) *callEnding {
 	e := &callEnding{statusAttr: semconv.RPCResponseStatusCode(canonicalCode(code))}

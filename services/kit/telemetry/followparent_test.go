@@ -2,15 +2,11 @@ package telemetry_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/buildinfo"
@@ -83,23 +79,10 @@ func TestSpansUnderAnUnsampledParentAreNotStarted(t *testing.T) {
 // caller's trace id, and neither side exports a span.
 func TestUnsampledTraceCrossesANetworkHop(t *testing.T) {
 	tel, exp := exporting(t)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer(tel.GRPCServerOption())
-	rec := traceRecorder{Server: health.NewServer(), seen: make(chan trace.SpanContext, 1)}
-	healthpb.RegisterHealthServer(srv, rec)
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), tel.GRPCDialOption())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	rec, srv, client := serveTraced(t, tel)
 
 	ctx := tel.Propagator().Extract(context.Background(), metadataCarrier{"traceparent": "00-" + parentTrace + "-" + parentSpan + "-00"})
-	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+	if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-rec.seen; got.TraceID().String() != parentTrace || got.IsSampled() {

@@ -14,6 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
+	"github.com/mcpmesh/mcpmesh/services/kit/telemetry"
 )
 
 // traceRecorder is a health server that remembers the trace id its handler saw.
@@ -31,25 +32,11 @@ func TestGRPCOptionsPropagateAndMeasure(t *testing.T) {
 	tel := setup(t)
 	defer func() { _ = tel.Shutdown(context.Background()) }()
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer(tel.GRPCServerOption())
-	rec := traceRecorder{Server: health.NewServer(), seen: make(chan trace.SpanContext, 1)}
-	healthpb.RegisterHealthServer(srv, rec)
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
-
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), tel.GRPCDialOption())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	rec, _, client := serveTraced(t, tel)
 
 	// A sampled caller, as if the request had come in with a traceparent header.
 	ctx := tel.Propagator().Extract(context.Background(), metadataCarrier{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
-	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+	if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := (<-rec.seen).TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
@@ -91,4 +78,26 @@ func (c metadataCarrier) Keys() []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// serveTraced serves a traceRecorder over loopback gRPC, instrumented by tel's stats
+// handlers on both ends; it returns the recorder, the server and a client. Both stop
+// when the test ends.
+func serveTraced(t *testing.T, tel *telemetry.Telemetry) (traceRecorder, *grpc.Server, healthpb.HealthClient) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(tel.GRPCServerOption())
+	rec := traceRecorder{Server: health.NewServer(), seen: make(chan trace.SpanContext, 1)}
+	healthpb.RegisterHealthServer(srv, rec)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), tel.GRPCDialOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return rec, srv, healthpb.NewHealthClient(conn)
 }
