@@ -66,7 +66,7 @@ var (
 	testSpanID, _  = trace.SpanIDFromHex("00f067aa0ba902b7")
 )
 
-// withSpan puts a span context in every request, as otelhttp does in the mesh.
+// withSpan puts a span context in every request, as the tracing middleware does in the mesh.
 func withSpan(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := trace.ContextWithSpanContext(r.Context(), trace.NewSpanContext(trace.SpanContextConfig{
@@ -189,16 +189,16 @@ func TestAccessLogOff(t *testing.T) {
 	}
 }
 
-// waitCounted waits until mcpmesh_http_requests_total sums to at least n outside
-// /metrics itself.
-func waitCounted(t *testing.T, h *harness, n float64) {
+// waitCounted waits until http_server_request_duration_seconds counts at least n
+// requests outside /metrics itself.
+func waitCounted(t *testing.T, h *harness, n uint64) {
 	t.Helper()
-	var sum float64
+	var sum uint64
 	if !eventually.Within(10*time.Second, func() bool {
 		sum = 0
-		for _, m := range scrapeMetrics(t, h)["mcpmesh_http_requests_total"].GetMetric() {
-			if labels(m) != "code=200,method=GET,route=/metrics" {
-				sum += m.GetCounter().GetValue()
+		for request, count := range requestCounts(scrapeMetrics(t, h)) {
+			if request != "200 GET /metrics" {
+				sum += count
 			}
 		}
 		return sum >= n

@@ -63,25 +63,33 @@ func TestMetrics(t *testing.T) {
 	h.do(h.request(http.MethodGet, "/no/such/path/123", "", nil))
 	families := scrapeMetrics(t, h)
 
-	counts := map[string]float64{}
-	for _, m := range families["mcpmesh_http_requests_total"].GetMetric() {
-		counts[labels(m)] = m.GetCounter().GetValue()
-	}
+	counts := requestCounts(families)
 	for _, want := range []string{
-		"code=200,method=POST,route=/mcp",
-		"code=200,method=POST,route=/v1/tools/{name=*}:call",
-		"code=404,method=GET,route=other",
+		"200 POST /mcp",
+		"200 POST /v1/tools/{name=*}:call",
+		"404 GET /",
 	} {
 		if counts[want] != 1 {
-			t.Errorf("counter %s = %v; have %v", want, counts[want], counts)
+			t.Errorf("http_server_request_duration_seconds count of %s = %v; have %v", want, counts[want], counts)
 		}
 	}
-	durations := map[string]uint64{}
-	for _, m := range families["mcpmesh_http_request_duration_seconds"].GetMetric() {
-		durations[labels(m)] = m.GetHistogram().GetSampleCount()
+	// The attributes of the HTTP semantic conventions, none taken from the Host header
+	// (a client could multiply the series with it).
+	wantLabels := "http_request_method,http_response_status_code,http_route,network_protocol_name,network_protocol_version,url_scheme"
+	for _, m := range families["http_server_request_duration_seconds"].GetMetric() {
+		var names []string
+		for _, l := range m.GetLabel() {
+			names = append(names, l.GetName())
+		}
+		if got := strings.Join(names, ","); got != wantLabels {
+			t.Errorf("http_server_request_duration_seconds labels %s, want %s", got, wantLabels)
+		}
 	}
-	if durations["method=POST,route=/mcp"] != 1 {
-		t.Errorf("duration histogram: %v, want one POST /mcp", durations)
+	// One HTTP request metric, not two that count the same requests.
+	for _, duplicate := range []string{"mcpmesh_http_requests_total", "mcpmesh_http_request_duration_seconds", "http_server_request_body_size_bytes"} {
+		if families[duplicate] != nil {
+			t.Errorf("%s is exposed besides http_server_request_duration_seconds", duplicate)
+		}
 	}
 	streams := families["mcpmesh_mcp_streams_open"]
 	if streams == nil || streams.GetType() != dto.MetricType_GAUGE || len(streams.GetMetric()) != 1 || streams.GetMetric()[0].GetGauge().GetValue() != 0 {
@@ -109,6 +117,27 @@ func scrapeMetrics(t *testing.T, h *harness) map[string]*dto.MetricFamily {
 		t.Fatalf("parse /metrics: %v\n%s", err, body)
 	}
 	return families
+}
+
+// requestCounts reads the request counts of http_server_request_duration_seconds by
+// "code method route".
+func requestCounts(families map[string]*dto.MetricFamily) map[string]uint64 {
+	counts := map[string]uint64{}
+	for _, m := range families["http_server_request_duration_seconds"].GetMetric() {
+		var code, method, route string
+		for _, l := range m.GetLabel() {
+			switch l.GetName() {
+			case "http_response_status_code":
+				code = l.GetValue()
+			case "http_request_method":
+				method = l.GetValue()
+			case "http_route":
+				route = l.GetValue()
+			}
+		}
+		counts[code+" "+method+" "+route] += m.GetHistogram().GetSampleCount()
+	}
+	return counts
 }
 
 func labels(m *dto.Metric) string {

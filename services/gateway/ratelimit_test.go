@@ -73,11 +73,8 @@ func TestRateLimit(t *testing.T) {
 		if limited["route=mcp"] != 1 || limited["route=rest"] != 1 {
 			t.Fatalf("mcpmesh_gateway_rate_limited_total %v, want one rejection per route", limited)
 		}
-		counted := map[string]float64{}
-		for _, m := range scrapeMetrics(t, h)["mcpmesh_http_requests_total"].GetMetric() {
-			counted[labels(m)] = m.GetCounter().GetValue()
-		}
-		if counted["code=429,method=POST,route=/mcp"] != 1 {
+		counted := requestCounts(scrapeMetrics(t, h))
+		if counted["429 POST /mcp"] != 1 {
 			t.Fatalf("requests %v: the rejection must be counted under its route", counted)
 		}
 	})

@@ -129,8 +129,8 @@ func newRouter(r routes) (http.Handler, error) {
 	if r.deps.MetricsHandler != nil {
 		handle("GET /metrics", "/metrics", r.deps.MetricsHandler)
 	}
-	// Everything else: one label for all unknown paths.
-	handle("/", "other", http.NotFoundHandler())
+	// Everything else: one route for all unknown paths.
+	handle("/", "/", http.NotFoundHandler())
 	return mux, nil
 }
 

@@ -367,7 +367,7 @@ func TestSixProcessesTelemetry(t *testing.T) {
 			}
 		}
 		want := map[string][]string{
-			"gateway":   {"http_server_request_duration_seconds", "mcpmesh_http_requests_total", "rpc_client_call_duration_seconds"},
+			"gateway":   {"http_server_request_duration_seconds", "mcpmesh_mcp_streams_open", "rpc_client_call_duration_seconds"},
 			"transport": {"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds"},
 			"session":   {"rpc_server_call_duration_seconds", "mcp_server_operation_duration_seconds", "mcpmesh_sessions_created_total", "mcpmesh_sessions_active", "mcpmesh_provider_call_duration_seconds"},
 			"provider":  {"rpc_server_call_duration_seconds"},

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
@@ -212,17 +211,6 @@ func (t *Telemetry) GRPCServerOption() grpc.ServerOption {
 // GRPCDialOption instruments gRPC client connections with GRPCClientStatsHandler.
 func (t *Telemetry) GRPCDialOption() grpc.DialOption {
 	return grpc.WithStatsHandler(t.GRPCClientStatsHandler())
-}
-
-// HTTPHandler instruments an HTTP handler: a server span continuing the trace of the
-// request headers, and the http.server.* metrics. operation names the span until the
-// route is known.
-func (t *Telemetry) HTTPHandler(h http.Handler, operation string) http.Handler {
-	return otelhttp.NewHandler(h, operation,
-		otelhttp.WithTracerProvider(t.tracer),
-		otelhttp.WithMeterProvider(t.meter),
-		otelhttp.WithPropagators(t.propagator),
-	)
 }
 
 // Shutdown flushes pending spans and stops the providers, bounded by ctx. Without an

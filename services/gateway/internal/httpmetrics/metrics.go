@@ -10,6 +10,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
 )
 
 // instrumentationName is the OpenTelemetry scope of the gateway's metrics.
@@ -17,42 +19,35 @@ const instrumentationName = "github.com/mcpmesh/mcpmesh/services/gateway"
 
 // Metrics holds the gateway's instruments.
 type Metrics struct {
-	requests metric.Int64Counter
-	duration metric.Float64Histogram
+	duration httpconv.ServerRequestDuration
 	streams  metric.Int64UpDownCounter
 	// accessLog receives one line per request on logged routes; nil logs none.
 	accessLog *slog.Logger
 
 	mu sync.RWMutex
-	// Attribute sets are built once per label combination, so the hot path neither
-	// hashes nor allocates them; kept as slices so that passing them as variadic
-	// options allocates nothing either.
-	counterOpts map[counterKey][]metric.AddOption
-	timerOpts   map[timerKey][]metric.RecordOption
+	// Attribute sets are built once per combination, so the hot path neither hashes
+	// nor allocates them; kept as slices so that passing them as variadic options
+	// allocates nothing either.
+	recordOpts map[requestKey][]metric.RecordOption
 }
 
-type counterKey struct {
+// requestKey is what a request's attributes are built from; every field is bounded
+// (routes are the gateway's patterns, methods outside a fixed set are _OTHER).
+type requestKey struct {
 	route, method string
 	code          int
+	https         bool
+	protocol      string
 }
 
-type timerKey struct{ route, method string }
-
-// New creates the gateway's instruments on mp. Their Prometheus names are
-// mcpmesh_http_requests_total, mcpmesh_http_request_duration_seconds and
-// mcpmesh_mcp_streams_open. accessLog, when not nil, receives the access log.
+// New creates the gateway's instruments on mp: http.server.request.duration of the
+// HTTP semantic conventions (Prometheus: http_server_request_duration_seconds, whose
+// _count is the request count) and mcpmesh.mcp.streams.open (mcpmesh_mcp_streams_open).
+// accessLog, when not nil, receives the access log.
 func New(mp metric.MeterProvider, accessLog *slog.Logger) (*Metrics, error) {
 	meter := mp.Meter(instrumentationName)
-	requests, err := meter.Int64Counter("mcpmesh.http.requests",
-		metric.WithUnit("{request}"),
-		metric.WithDescription("HTTP requests served by the gateway, by route pattern, method and status code."))
-	if err != nil {
-		return nil, err
-	}
-	duration, err := meter.Float64Histogram("mcpmesh.http.request.duration",
-		metric.WithUnit("s"),
-		metric.WithDescription("Time to serve an HTTP request, by route pattern and method (whole stream for SSE)."),
-		// Sub-millisecond buckets: in-process hops cost microseconds.
+	duration, err := httpconv.NewServerRequestDuration(meter,
+		// Sub-millisecond buckets: the gateway answers many requests in microseconds.
 		metric.WithExplicitBucketBoundaries(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
 	if err != nil {
 		return nil, err
@@ -66,12 +61,10 @@ func New(mp metric.MeterProvider, accessLog *slog.Logger) (*Metrics, error) {
 	// The gauge exists from the start, at zero.
 	streams.Add(context.Background(), 0)
 	return &Metrics{
-		requests:    requests,
-		duration:    duration,
-		streams:     streams,
-		accessLog:   accessLog,
-		counterOpts: map[counterKey][]metric.AddOption{},
-		timerOpts:   map[timerKey][]metric.RecordOption{},
+		duration:   duration,
+		streams:    streams,
+		accessLog:  accessLog,
+		recordOpts: map[requestKey][]metric.RecordOption{},
 	}, nil
 }
 
@@ -87,39 +80,70 @@ func (g StreamGauge) Inc() { g.c.Add(context.Background(), 1) }
 // Dec counts a stream closed.
 func (g StreamGauge) Dec() { g.c.Add(context.Background(), -1) }
 
-// Observe records one finished request.
-func (m *Metrics) Observe(ctx context.Context, route, method string, code int, elapsed time.Duration) {
-	method = normalizeMethod(method)
-	ck := counterKey{route, method, code}
-	tk := timerKey{route, method}
+// observe records one finished request of r under route with status code.
+func (m *Metrics) observe(r *http.Request, route string, code int, elapsed time.Duration) {
+	key := requestKey{route: route, method: standardMethod(r.Method), code: code, https: r.TLS != nil, protocol: protocolVersion(r)}
 	m.mu.RLock()
-	c, okc := m.counterOpts[ck]
-	t, okt := m.timerOpts[tk]
+	opts, ok := m.recordOpts[key]
 	m.mu.RUnlock()
-	if !okc || !okt {
+	if !ok {
 		m.mu.Lock()
-		if c, okc = m.counterOpts[ck]; !okc {
-			c = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(
-				attribute.String("route", route), attribute.String("method", method), attribute.String("code", strconv.Itoa(code))))}
-			m.counterOpts[ck] = c
-		}
-		if t, okt = m.timerOpts[tk]; !okt {
-			t = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("route", route), attribute.String("method", method)))}
-			m.timerOpts[tk] = t
+		if opts, ok = m.recordOpts[key]; !ok {
+			opts = []metric.RecordOption{metric.WithAttributeSet(key.attributes())}
+			m.recordOpts[key] = opts
 		}
 		m.mu.Unlock()
 	}
-	m.requests.Add(ctx, 1, c...)
-	m.duration.Record(ctx, elapsed.Seconds(), t...)
+	m.duration.Inst().Record(r.Context(), elapsed.Seconds(), opts...)
 }
 
-// normalizeMethod keeps the method label bounded.
-func normalizeMethod(m string) string {
+// attributes are the request's attributes as the HTTP semantic conventions name
+// them. server.address and server.port are left out: they would come from the
+// client's Host header, a label any caller could multiply.
+func (k requestKey) attributes() attribute.Set {
+	scheme := "http"
+	if k.https {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(k.method),
+		semconv.URLScheme(scheme),
+		semconv.HTTPRoute(k.route),
+		semconv.HTTPResponseStatusCode(k.code),
+		semconv.NetworkProtocolName("http"),
+	}
+	if k.protocol != "" {
+		attrs = append(attrs, semconv.NetworkProtocolVersion(k.protocol))
+	}
+	if k.code >= http.StatusInternalServerError {
+		// The conventions' error.type of a server error is its status code.
+		attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(k.code)))
+	}
+	return attribute.NewSet(attrs...)
+}
+
+// standardMethod keeps the method attribute bounded, as the conventions do.
+func standardMethod(m string) string {
 	switch m {
 	case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch,
-		http.MethodHead, http.MethodOptions:
+		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
 		return m
 	default:
-		return "OTHER"
+		return "_OTHER"
+	}
+}
+
+// protocolVersion is network.protocol.version of r ("1.1", "2", ...), empty when
+// it is none the server speaks.
+func protocolVersion(r *http.Request) string {
+	switch {
+	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
+		return "1.1"
+	case r.ProtoMajor == 2:
+		return "2"
+	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
+		return "1.0"
+	default:
+		return ""
 	}
 }

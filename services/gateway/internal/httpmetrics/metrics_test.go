@@ -2,6 +2,7 @@ package httpmetrics
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,19 +13,32 @@ import (
 )
 
 func TestInstrument(t *testing.T) {
+	base := func(method, route string, code int64) []attribute.KeyValue {
+		return []attribute.KeyValue{
+			attribute.String("http.request.method", method),
+			attribute.String("url.scheme", "http"),
+			attribute.String("http.route", route),
+			attribute.Int64("http.response.status_code", code),
+			attribute.String("network.protocol.name", "http"),
+			attribute.String("network.protocol.version", "1.1"),
+		}
+	}
 	tests := []struct {
-		name      string
-		method    string
-		handler   http.HandlerFunc
-		wantRoute string
-		wantCode  string
-		wantVerb  string
+		name    string
+		method  string
+		tls     bool
+		handler http.HandlerFunc
+		want    []attribute.KeyValue
 	}{
-		{"explicit status", http.MethodPost, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }, "/r", "418", "POST"},
-		{"implicit 200 by write", http.MethodGet, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) }, "/r", "200", "GET"},
-		{"nothing written", http.MethodDelete, func(http.ResponseWriter, *http.Request) {}, "/r", "200", "DELETE"},
-		{"route refined", http.MethodGet, func(w http.ResponseWriter, _ *http.Request) { SetRoute(w, "/v1/tools") }, "/v1/tools", "200", "GET"},
-		{"odd method bounded", "BREW", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) }, "/r", "404", "OTHER"},
+		{"explicit status", http.MethodPost, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }, base("POST", "/r", 418)},
+		{"implicit 200 by write", http.MethodGet, false, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) }, base("GET", "/r", 200)},
+		{"nothing written", http.MethodDelete, false, func(http.ResponseWriter, *http.Request) {}, base("DELETE", "/r", 200)},
+		{"route refined", http.MethodGet, false, func(w http.ResponseWriter, _ *http.Request) { SetRoute(w, "/v1/tools") }, base("GET", "/v1/tools", 200)},
+		{"odd method bounded", "BREW", false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) }, base("_OTHER", "/r", 404)},
+		{"server error typed", http.MethodPost, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) },
+			append(base("POST", "/r", 502), attribute.String("error.type", "502"))},
+		{"https", http.MethodGet, true, func(http.ResponseWriter, *http.Request) {},
+			append(base("GET", "/r", 200), attribute.String("url.scheme", "https"))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,35 +47,42 @@ func TestInstrument(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.Instrument("/r", tc.handler).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, "/r", nil))
+			req := httptest.NewRequest(tc.method, "/r", nil)
+			// A client's Host header must not become an attribute.
+			req.Host = "attacker.example:1234"
+			if tc.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			handler := m.Instrument("/r", tc.handler)
+			handler.ServeHTTP(httptest.NewRecorder(), req)
+			handler.ServeHTTP(httptest.NewRecorder(), req)
 			var rm metricdata.ResourceMetrics
 			if err := reader.Collect(context.Background(), &rm); err != nil {
 				t.Fatal(err)
 			}
-			var counted, timed int
+			want := attribute.NewSet(tc.want...)
+			var series int
 			for _, sm := range rm.ScopeMetrics {
 				for _, metric := range sm.Metrics {
 					switch metric.Name {
-					case "mcpmesh.http.requests":
-						for _, p := range metric.Data.(metricdata.Sum[int64]).DataPoints {
-							want := attribute.NewSet(attribute.String("route", tc.wantRoute), attribute.String("method", tc.wantVerb), attribute.String("code", tc.wantCode))
-							if !p.Attributes.Equals(&want) || p.Value != 1 {
-								t.Errorf("requests point %v = %d, want %v = 1", p.Attributes.ToSlice(), p.Value, want.ToSlice())
-							}
-							counted++
+					case "http.server.request.duration":
+						if metric.Unit != "s" {
+							t.Errorf("unit %q, want s", metric.Unit)
 						}
-					case "mcpmesh.http.request.duration":
 						for _, p := range metric.Data.(metricdata.Histogram[float64]).DataPoints {
-							if p.Count != 1 {
-								t.Errorf("duration count %d", p.Count)
+							if !p.Attributes.Equals(&want) || p.Count != 2 {
+								t.Errorf("point %v count %d, want %v count 2", p.Attributes.ToSlice(), p.Count, want.ToSlice())
 							}
-							timed++
+							series++
 						}
+					case "mcpmesh.mcp.streams.open":
+					default:
+						t.Errorf("unexpected instrument %s", metric.Name)
 					}
 				}
 			}
-			if counted != 1 || timed != 1 {
-				t.Errorf("%d request series and %d duration series, want 1 and 1", counted, timed)
+			if series != 1 {
+				t.Errorf("%d duration series, want 1", series)
 			}
 		})
 	}

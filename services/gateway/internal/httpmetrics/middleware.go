@@ -65,7 +65,7 @@ func SetRoute(w http.ResponseWriter, route string) {
 	}
 }
 
-// Instrument wraps h so that each request is counted and timed under route.
+// Instrument wraps h so that each request is timed (and so counted) under route.
 func (m *Metrics) Instrument(route string, h http.Handler) http.Handler {
 	return m.instrument(route, h, false)
 }
@@ -88,7 +88,7 @@ func (m *Metrics) instrument(route string, h http.Handler, logged bool) http.Han
 				code = http.StatusOK
 			}
 			elapsed := time.Since(start)
-			m.Observe(r.Context(), rec.route, r.Method, code, elapsed)
+			m.observe(r, rec.route, code, elapsed)
 			if logged {
 				m.logAccess(r, code, rec.bytes, elapsed)
 			}
