@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/httprecord"
 )
 
 // httpScope is the instrumentation scope of the HTTP server spans.
@@ -52,12 +54,9 @@ func (s *httpServerTracing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	span.SetAttributes(requestAttributes(r)...)
-	sw := &statusWriter{ResponseWriter: w}
-	s.next.ServeHTTP(sw, r)
-	code := sw.status
-	if code == 0 {
-		code = http.StatusOK
-	}
+	rec := httprecord.Wrap(w)
+	s.next.ServeHTTP(&rec, r)
+	code := rec.Status()
 	if route := routeOf(r.Pattern); route != "" {
 		span.SetName(r.Method + " " + route)
 		span.SetAttributes(semconv.HTTPRoute(route))
@@ -98,35 +97,3 @@ func routeOf(pattern string) string {
 	}
 	return ""
 }
-
-// statusWriter remembers the status a handler writes. It keeps Flush (event
-// streams) and Unwrap (http.ResponseController) of the writer it wraps.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
