@@ -92,7 +92,7 @@ func TestHTTPHandlerRecordsASampledRequest(t *testing.T) {
 				"user_agent.original":       attribute.StringValue("probe/1"),
 			} {
 				if attrs[key] != want {
-					t.Errorf("attribute %s = %v, want %v", key, attrs[key].Emit(), want.Emit())
+					t.Errorf("attribute %s = %v, want %v", key, attrs[key].String(), want.String())
 				}
 			}
 			if span.Status.Code != tc.wantStatus {
