@@ -45,7 +45,7 @@ type Deps struct {
 	// shows every metric of the process). Nil leaves /metrics out (404).
 	MetricsHandler http.Handler
 	// Middleware, when set, wraps the whole HTTP surface (outermost), for example
-	// with OpenTelemetry's otelhttp handler.
+	// with kit/telemetry's HTTPHandler (the server span).
 	Middleware func(http.Handler) http.Handler
 	// AssertionKeys are the keys that sign the identity assertions providers receive
 	// (kit/assertion's KeySet or FileKeys, from auth.assertion), whose JWKS is served
