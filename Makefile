@@ -208,7 +208,7 @@ bench: build bin/mcpmesh-bench ## Measure throughput, latency and memory against
 	@# about 3 minutes on 2 cores; all runs again at the same load, for the store's cost.
 	@# A throwaway cluster from the local PostgreSQL binaries unless BENCH_DATABASE_URL is set.
 	./bin/mcpmesh-bench -c $${BENCH_PG_C:-200} -d $${BENCH_PG_D:-5s} -layouts ceiling,all,all-pg,replicas-pg \
-		-idle-sessions 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
+		-idle-sessions 0 -get-streams 0 -binary ./bin/mcpmesh -database-url "$${BENCH_DATABASE_URL:-}"
 
 .PHONY: perfguard
 perfguard: ## Count the instructions of one tools/call through -target=all under callgrind; fail above the baseline (tools/perfguard/baseline.txt) + 10%.

@@ -20,6 +20,7 @@ type options struct {
 	binary        string
 	layouts       []string
 	idleSessions  int
+	getStreams    int
 	warmup        time.Duration
 	jsonPath      string
 	sixGOMAXPROCS int
@@ -40,6 +41,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	layouts := fs.String("layouts", strings.Join(defaultLayouts, ","), "comma-separated layouts to run: "+strings.Join(knownLayouts, ", ")+
 		" (all-pg and replicas-pg keep their state in PostgreSQL)")
 	fs.IntVar(&o.idleSessions, "idle-sessions", 10000, "idle sessions for the memory run (0 skips it)")
+	fs.IntVar(&o.getStreams, "get-streams", 8000, "sessions with an open GET stream each for the stream-memory run, one connection each (0 skips it)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before each measured window, not counted")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.IntVar(&o.sixGOMAXPROCS, "six-gomaxprocs", 1, "GOMAXPROCS of each process of the six and replicas-pg layouts (0 leaves it unset)")
@@ -78,6 +80,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.idleSessions < 0 {
 		errs = append(errs, errors.New("-idle-sessions: must be >= 0"))
 	}
+	if o.getStreams < 0 {
+		errs = append(errs, errors.New("-get-streams: must be >= 0"))
+	}
 	if o.idleGOGC < 0 {
 		errs = append(errs, errors.New("-idle-gogc: must be >= 0"))
 	}
@@ -87,8 +92,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.sixGOMAXPROCS < 0 {
 		errs = append(errs, errors.New("-six-gomaxprocs: must be >= 0"))
 	}
-	if len(o.layouts) == 0 && o.idleSessions == 0 {
-		errs = append(errs, errors.New("nothing to do: no layout and -idle-sessions=0"))
+	if len(o.layouts) == 0 && o.idleSessions == 0 && o.getStreams == 0 {
+		errs = append(errs, errors.New("nothing to do: no layout, -idle-sessions=0 and -get-streams=0"))
 	}
 	return o, errors.Join(errs...)
 }
@@ -157,12 +162,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return errors.Join(append(errs, ctx.Err())...)
 	}
-	if opts.idleSessions > 0 {
+	for _, run := range []struct {
+		count   int
+		streams bool
+		into    **idleResult
+		failed  *string
+	}{
+		{opts.idleSessions, false, &rep.Idle, &rep.IdleError},
+		{opts.getStreams, true, &rep.Streams, &rep.StreamsError},
+	} {
+		if run.count == 0 {
+			continue
+		}
 		fmt.Fprintf(stderr, "bench: idle memory: starting layout all\n")
-		idle, err := benchIdle(ctx, st, opts, stderr)
-		rep.Idle = &idle
+		idle, err := benchIdle(ctx, st, opts, run.count, run.streams, stderr)
+		*run.into = &idle
 		if err != nil {
-			rep.IdleError = err.Error()
+			*run.failed = err.Error()
 			errs = append(errs, err)
 			fmt.Fprintf(stderr, "bench: idle memory: %v\n", err)
 		}
@@ -225,8 +241,9 @@ func benchLayout(ctx context.Context, st starter, layout string, opts options, p
 	return row, nil
 }
 
-// benchIdle starts a fresh single-process mesh and measures idle-session memory.
-func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer) (res idleResult, err error) {
+// benchIdle starts a fresh single-process mesh and measures the memory of sessions
+// idle sessions, or with streams of sessions with an open GET stream each.
+func benchIdle(ctx context.Context, st starter, opts options, sessions int, streams bool, progress io.Writer) (res idleResult, err error) {
 	if opts.idleGOGC > 0 {
 		st.allEnv = []string{fmt.Sprintf("GOGC=%d", opts.idleGOGC)}
 	}
@@ -236,7 +253,8 @@ func benchIdle(ctx context.Context, st starter, opts options, progress io.Writer
 	}
 	defer func() { err = errors.Join(err, srv.stop()) }()
 	res, err = measureIdle(ctx, srv, idleSpec{
-		Sessions:    opts.idleSessions,
+		Sessions:    sessions,
+		Streams:     streams,
 		Connections: idleConnections,
 		WarmupCalls: idleWarmupCalls,
 		Settle:      idleSettle,

@@ -19,15 +19,15 @@ func TestParseOptions(t *testing.T) {
 		wantErr []string
 	}{
 		{"defaults", nil, func(o options) bool {
-			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 &&
+			return o.concurrency == 1000 && o.duration == 10*time.Second && o.idleSessions == 10000 && o.getStreams == 8000 &&
 				o.warmup == 2*time.Second && o.sixGOMAXPROCS == 1 && o.binary != "" &&
 				slices.Equal(o.layouts, []string{"ceiling", "mcp-go", "go-sdk", "all", "all-auth", "all-stateless", "federated", "six"})
 		}, nil},
 		{"layouts deduplicated in order", []string{"-layouts", "six, ceiling,six", "-binary", "/x/mcpmesh"}, func(o options) bool {
 			return slices.Equal(o.layouts, []string{"six", "ceiling"}) && o.binary == "/x/mcpmesh"
 		}, nil},
-		{"every problem at once", []string{"-c", "0", "-d", "0s", "-warmup", "-1s", "-idle-sessions", "-1", "-layouts", "ceiling,nine"},
-			nil, []string{"-c:", "-d:", "-warmup:", "-idle-sessions:", `unknown layout "nine"`}},
+		{"every problem at once", []string{"-c", "0", "-d", "0s", "-warmup", "-1s", "-idle-sessions", "-1", "-get-streams", "-2", "-layouts", "ceiling,nine"},
+			nil, []string{"-c:", "-d:", "-warmup:", "-idle-sessions:", "-get-streams:", `unknown layout "nine"`}},
 		{"postgres layouts and database URL", []string{"-layouts", "all-pg,replicas-pg", "-database-url", "postgres://u:p@db:5432/mesh"}, func(o options) bool {
 			return slices.Equal(o.layouts, []string{"all-pg", "replicas-pg"}) && o.databaseURL == "postgres://u:p@db:5432/mesh"
 		}, nil},
@@ -35,7 +35,10 @@ func TestParseOptions(t *testing.T) {
 			return o.databaseURL == "" && slices.Equal(o.layouts, []string{"all-pg"})
 		}, nil},
 		{"unknown layout lists the postgres ones", []string{"-layouts", "replicas"}, nil, []string{`unknown layout "replicas"`, "all-pg", "replicas-pg"}},
-		{"nothing to do", []string{"-layouts", "", "-idle-sessions", "0"}, nil, []string{"nothing to do"}},
+		{"nothing to do", []string{"-layouts", "", "-idle-sessions", "0", "-get-streams", "0"}, nil, []string{"nothing to do"}},
+		{"GET streams only", []string{"-layouts", "", "-idle-sessions", "0", "-get-streams", "100"}, func(o options) bool {
+			return o.getStreams == 100 && len(o.layouts) == 0
+		}, nil},
 		{"stray argument", []string{"all"}, nil, []string{"unexpected arguments"}},
 	}
 	for _, tt := range tests {
@@ -75,6 +78,8 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		},
 		Idle: &idleResult{Sessions: 100, Opened: 100, Connections: 32, RSSBase: 10 << 20, RSSHalf: 11 << 20, RSSFull: 12 << 20,
 			PerSessionSlope: 2048, PerSessionOverall: 4096},
+		Streams: &idleResult{Sessions: 200, Opened: 200, Connections: 32, Streams: true, RSSBase: 10 << 20, RSSHalf: 12 << 20, RSSFull: 14 << 20,
+			PerSessionSlope: 20 << 10, PerSessionOverall: 20 << 10},
 	}
 	rep.fillEnvironment()
 	var b strings.Builder
@@ -105,6 +110,9 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 		"- six ≥ 0.25 of the ceiling: not measured",
 		"- all-pg ≥ 0.9 × all: 0.80 — FAIL",
 		"- idle session ≤ 512 B: 2.00 KiB — FAIL",
+		"GET stream memory (layout all, 200 sessions with an open GET stream each",
+		"**20.00 KiB per stream, its session included**",
+		"- open GET stream ≤ 16.00 KiB: 20.00 KiB — FAIL",
 		"command: `mcpmesh-bench -c 10`",
 		"nproc: ", "go: go", "GOMAXPROCS: generator ", "date: ",
 	} {
@@ -125,7 +133,7 @@ func TestReportMarkdownAndJSON(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Rows) != 7 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[1].RatioToMCPGo != 0.8 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 {
+	if len(back.Rows) != 7 || back.Rows[1].RatioToCeiling != 0.5 || back.Rows[1].RatioToMCPGo != 0.8 || back.Rows[3].DatabaseCPUUS != 40.5 || back.Idle.PerSessionSlope != 2048 || !back.Streams.Streams {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 }

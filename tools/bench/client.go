@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -173,6 +174,35 @@ func (c *client) initialize(ctx context.Context) error {
 		return fmt.Errorf("notifications/initialized: %w", statusError{resp.StatusCode, snippet(c.resp.Bytes())})
 	}
 	return nil
+}
+
+// openStream opens the session's GET stream (server-sent events) and returns its body,
+// left open: the stream lives, and holds its connection, until the body is closed or
+// ctx ends.
+func (c *client) openStream(ctx context.Context) (io.ReadCloser, error) {
+	header := c.withAuthorization(http.Header{"Accept": {"text/event-stream"}})
+	for _, key := range []string{"Mcp-Session-Id", "Mcp-Protocol-Version"} {
+		header[key] = c.header[key]
+	}
+	req := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        c.endpoint,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     header,
+		Host:       c.endpoint.Host,
+	}).WithContext(ctx)
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET stream: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("GET stream: %w (Content-Type %q)", statusError{resp.StatusCode, snippet(body)}, resp.Header.Get("Content-Type"))
+	}
+	return resp.Body, nil
 }
 
 // negotiatedVersion picks result.protocolVersion out of an initialize response (JSON or

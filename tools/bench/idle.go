@@ -22,6 +22,9 @@ type idleSpec struct {
 	WarmupCalls int
 	Settle      time.Duration // pause before each RSS reading
 	GOGC        int           // of the server process, for the report (0: inherited)
+	// Streams opens each session's GET stream and keeps it open (one connection each)
+	// until the run ends: the figures are then per open stream, session included.
+	Streams bool
 }
 
 // idleResult holds the server's RSS before any idle session, after half of them and
@@ -32,6 +35,7 @@ type idleResult struct {
 	Failed      int    `json:"failed"`
 	Connections int    `json:"connections"`
 	GOGC        int    `json:"server_gogc,omitempty"`
+	Streams     bool   `json:"get_streams,omitempty"`
 	RSSBase     uint64 `json:"rss_base_bytes"`
 	RSSHalf     uint64 `json:"rss_half_bytes"`
 	RSSFull     uint64 `json:"rss_full_bytes"`
@@ -59,7 +63,13 @@ func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Wr
 	}
 	transport := newTransport(spec.Connections)
 	defer transport.CloseIdleConnections()
-	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections, GOGC: spec.GOGC}
+	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections, GOGC: spec.GOGC, Streams: spec.Streams}
+	var streams []io.Closer
+	defer func() {
+		for _, s := range streams {
+			_ = s.Close()
+		}
+	}()
 
 	fmt.Fprintf(progress, "bench: idle memory: warming up with %d echo calls on each of %d connections\n", spec.WarmupCalls, spec.Connections)
 	if err := warmIdle(ctx, transport, endpoint, spec.Connections, spec.WarmupCalls); err != nil {
@@ -84,8 +94,13 @@ func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Wr
 		into   *uint64
 		opened *int
 	}{{half, &res.RSSHalf, new(int)}, {spec.Sessions - half, &res.RSSFull, &secondHalf}} {
-		fmt.Fprintf(progress, "bench: idle memory: opening %d sessions\n", step.count)
-		opened, errs := openIdle(ctx, transport, endpoint, step.count, spec.Connections)
+		what := "sessions"
+		if spec.Streams {
+			what = "sessions, each with its GET stream"
+		}
+		fmt.Fprintf(progress, "bench: idle memory: opening %d %s\n", step.count, what)
+		opened, open, errs := openIdle(ctx, transport, endpoint, step.count, spec.Connections, spec.Streams)
+		streams = append(streams, open...)
 		*step.opened = opened
 		res.Opened += opened
 		res.Failed += len(errs)
@@ -107,32 +122,43 @@ func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Wr
 	return res, nil
 }
 
-// openIdle opens count stateful sessions through workers clients and leaves them idle
-// (no GET stream). It returns how many opened and the errors of the others.
-func openIdle(ctx context.Context, transport http.RoundTripper, endpoint *url.URL, count, workers int) (int, []error) {
-	ctx, cancel := context.WithTimeout(ctx, idleOpenTimeout)
+// openIdle opens count stateful sessions through workers clients and leaves them idle;
+// with streams, each also opens its GET stream, returned open (on ctx, so the streams
+// outlive this call). It returns how many opened, the open streams and the errors of
+// the others.
+func openIdle(ctx context.Context, transport http.RoundTripper, endpoint *url.URL, count, workers int, streams bool) (int, []io.Closer, []error) {
+	openCtx, cancel := context.WithTimeout(ctx, idleOpenTimeout)
 	defer cancel()
 	var next atomic.Int64
 	var opened atomic.Int64
-	var mu sync.Mutex
+	var mu sync.Mutex // errors are rare and streams few per second: off the measured path
 	var errs []error
+	var open []io.Closer
 	var wg sync.WaitGroup
 	for range min(workers, count) {
 		wg.Go(func() {
-			for next.Add(1) <= int64(count) && ctx.Err() == nil {
+			for next.Add(1) <= int64(count) && openCtx.Err() == nil {
 				c := newClient(transport, endpoint)
-				if err := c.initialize(ctx); err != nil {
-					mu.Lock() // errors are rare and off the measured path
-					errs = append(errs, err)
-					mu.Unlock()
-					continue
+				err := c.initialize(openCtx)
+				var stream io.ReadCloser
+				if err == nil && streams {
+					stream, err = c.openStream(ctx)
 				}
-				opened.Add(1)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else if stream != nil {
+					open = append(open, stream)
+				}
+				mu.Unlock()
+				if err == nil {
+					opened.Add(1)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	return int(opened.Load()), errs
+	return int(opened.Load()), open, errs
 }
 
 // warmIdle opens one session per connection and calls echo calls times on each.

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/eventually"
 )
 
 // fakeMCP is a small stateful Streamable HTTP server that enforces what the generator
@@ -236,7 +238,7 @@ func TestOpenIdle(t *testing.T) {
 	}
 	transport := newTransport(4)
 	defer transport.CloseIdleConnections()
-	opened, errs := openIdle(testContext(t), transport, endpoint, 50, 4)
+	opened, _, errs := openIdle(testContext(t), transport, endpoint, 50, 4, false)
 	if opened != 50 || len(errs) != 0 {
 		t.Fatalf("opened %d, errors %v; want 50 and none", opened, errs)
 	}
@@ -263,5 +265,48 @@ func TestWarmIdle(t *testing.T) {
 	}
 	if got := mcp.calls.Load(); got != 15 {
 		t.Fatalf("server saw %d echo calls, want 3 connections x 5", got)
+	}
+}
+
+// TestOpenIdleWithStreams: each session opens its GET stream, which stays open (one
+// connection each) until the caller closes it.
+func TestOpenIdleWithStreams(t *testing.T) {
+	mcp := newFakeMCP()
+	var open atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			mcp.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Accept") != "text/event-stream" || r.Header.Get("Mcp-Session-Id") == "" || r.Header.Get("Mcp-Protocol-Version") != protocolVersion {
+			http.Error(w, "bad GET", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		open.Add(1)
+		defer open.Add(-1)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	endpoint, err := url.Parse(srv.URL + "/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := newTransport(4)
+	defer transport.CloseIdleConnections()
+	opened, streams, errs := openIdle(testContext(t), transport, endpoint, 20, 4, true)
+	if opened != 20 || len(streams) != 20 || len(errs) != 0 {
+		t.Fatalf("opened %d with %d streams, errors %v; want 20, 20 and none", opened, len(streams), errs)
+	}
+	if got := open.Load(); got != 20 {
+		t.Fatalf("server holds %d open streams after openIdle returned, want 20", got)
+	}
+	for _, s := range streams {
+		_ = s.Close()
+	}
+	if !eventually.Within(10*time.Second, func() bool { return open.Load() == 0 }) {
+		t.Fatalf("%d streams still open after every body was closed", open.Load())
 	}
 }

@@ -99,6 +99,9 @@ type report struct {
 	Rows          []row       `json:"layouts"`
 	Idle          *idleResult `json:"idle_memory,omitempty"`
 	IdleError     string      `json:"idle_memory_error,omitempty"`
+	// Streams is the stream-memory run: sessions with an open GET stream each.
+	Streams      *idleResult `json:"get_stream_memory,omitempty"`
+	StreamsError string      `json:"get_stream_memory_error,omitempty"`
 	// AuthRepeats are the pairs of all and all-auth run after the layouts (-auth-pairs).
 	AuthRepeats []authPair `json:"auth_repeats,omitempty"`
 	AuthError   string     `json:"auth_repeats_error,omitempty"`
@@ -195,9 +198,11 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	if r.Idle != nil {
-		b.WriteString(r.idleLine())
-		b.WriteString("\n\n")
+	for _, run := range []*idleResult{r.Idle, r.Streams} {
+		if run != nil {
+			b.WriteString(run.line())
+			b.WriteString("\n\n")
+		}
 	}
 	b.WriteString(r.targetsSection())
 	b.WriteString("\n")
@@ -239,6 +244,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	}
 	if r.IdleError != "" {
 		fmt.Fprintf(&b, "- idle memory failed: %s\n", strings.ReplaceAll(r.IdleError, "\n", "\n  "))
+	}
+	if r.StreamsError != "" {
+		fmt.Fprintf(&b, "- GET stream memory failed: %s\n", strings.ReplaceAll(r.StreamsError, "\n", "\n  "))
 	}
 	b.WriteString("- req/s counts successful tools/call answers; errors are non-200 answers, bodies without \"result\" and transport failures; CPU is utime+stime from /proc (10 ms ticks) over the measured window, divided by the answers in it\n")
 	fmt.Fprintf(&b, "\ncommand: `%s`  \n", r.Command)
@@ -301,24 +309,31 @@ func sixProcs(n int) string {
 	return fmt.Sprint(n)
 }
 
-// idleLine is the idle-memory sentence of the report.
-func (r *report) idleLine() string {
-	i := r.Idle
+// line is the memory sentence of the report for this run.
+func (i *idleResult) line() string {
+	what, unit := "Idle memory", "idle sessions"
+	if i.Streams {
+		what, unit = "GET stream memory", "sessions with an open GET stream each (one connection per stream)"
+	}
 	if i.Opened == 0 {
-		return fmt.Sprintf("Idle memory (layout all, %d sessions): not measured.", i.Sessions)
+		return fmt.Sprintf("%s (layout all, %d %s): not measured.", what, i.Sessions, unit)
 	}
 	gogc := "inherited GOGC"
 	if i.GOGC > 0 {
 		gogc = fmt.Sprintf("server GOGC=%d so RSS tracks live memory", i.GOGC)
 	}
-	line := fmt.Sprintf("Idle memory (layout all, %d idle sessions over %d connections, %s, %s settle): "+
-		"**%s per session** (slope of VmRSS between %d and %d sessions, used because it leaves out one-off costs and is less sensitive to GC timing); "+
+	per := "session"
+	if i.Streams {
+		per = "stream, its session included"
+	}
+	line := fmt.Sprintf("%s (layout all, %d %s, sessions opened over %d connections, %s, %s settle): "+
+		"**%s per %s** (slope of VmRSS between %d and %d, used because it leaves out one-off costs and is less sensitive to GC timing); "+
 		"overall (RSS at %d - RSS before) / %d = %s; RSS %s -> %s -> %s.",
-		i.Opened, i.Connections, gogc, idleSettle, formatBytes(i.PerSessionSlope), i.Sessions/2, i.Sessions,
+		what, i.Opened, unit, i.Connections, gogc, idleSettle, formatBytes(i.PerSessionSlope), per, i.Sessions/2, i.Sessions,
 		i.Sessions, i.Opened, formatBytes(i.PerSessionOverall),
 		formatBytes(float64(i.RSSBase)), formatBytes(float64(i.RSSHalf)), formatBytes(float64(i.RSSFull)))
 	if i.Failed > 0 {
-		line += fmt.Sprintf(" %d sessions failed to open (%s).", i.Failed, strings.Join(i.FirstErrors, "; "))
+		line += fmt.Sprintf(" %d failed to open (%s).", i.Failed, strings.Join(i.FirstErrors, "; "))
 	}
 	return line
 }

@@ -9,13 +9,14 @@ import (
 // ratios within one run. Latency targets are set for 1000 and 50 sessions; at other
 // concurrencies they are not judged.
 const (
-	targetAllRatio       = 0.9  // of the ceiling, all and all-stateless
-	targetAllOverMCPGo   = 1.2  // × mcp-go
-	targetAllCPUUS       = 30.0 // server CPU per request
-	targetFairness       = 5.0  // p99 ≤ 5 × p50 at 1000 sessions
-	targetSixRatio       = 0.25 // of the ceiling
-	targetAllPGOverAll   = 0.9  // × all
-	targetIdleBytes      = 512  // per idle session
+	targetAllRatio       = 0.9      // of the ceiling, all and all-stateless
+	targetAllOverMCPGo   = 1.2      // × mcp-go
+	targetAllCPUUS       = 30.0     // server CPU per request
+	targetFairness       = 5.0      // p99 ≤ 5 × p50 at 1000 sessions
+	targetSixRatio       = 0.25     // of the ceiling
+	targetAllPGOverAll   = 0.9      // × all
+	targetIdleBytes      = 512      // per idle session
+	targetStreamBytes    = 16 << 10 // per open GET stream, its session included
 	manySessions         = 1000
 	fewSessions          = 50
 	targetAllP99ManyUS   = 100e3
@@ -111,7 +112,11 @@ func (r *report) targets() []target {
 	if r.Idle != nil && r.IdleError == "" {
 		idle.measured, idle.pass, idle.judged = formatBytes(r.Idle.PerSessionSlope), r.Idle.PerSessionSlope <= targetIdleBytes, true
 	}
-	return append(out, idle)
+	stream := target{name: fmt.Sprintf("open GET stream ≤ %s", formatBytes(targetStreamBytes))}
+	if r.Streams != nil && r.StreamsError == "" {
+		stream.measured, stream.pass, stream.judged = formatBytes(r.Streams.PerSessionSlope), r.Streams.PerSessionSlope <= targetStreamBytes, true
+	}
+	return append(out, idle, stream)
 }
 
 // targetsSection is the report's list of targets with pass or fail.
