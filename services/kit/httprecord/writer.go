@@ -1,6 +1,6 @@
-// Package httprecord wraps an http.ResponseWriter to remember what a handler wrote:
-// the status and the size of the body, for the middleware that measures, logs or
-// traces the request after the handler returns.
+// Package httprecord serves the middleware that measures, logs or traces HTTP
+// requests: a wrapped http.ResponseWriter that remembers what a handler wrote (the
+// status and the size of the body), and the bounded form of a request's method.
 package httprecord
 
 import (

@@ -51,3 +51,14 @@ func TestWriterRemembersStatusAndSize(t *testing.T) {
 		})
 	}
 }
+
+func TestMethodIsBounded(t *testing.T) {
+	for method, want := range map[string]string{
+		http.MethodGet: http.MethodGet, http.MethodPost: http.MethodPost, http.MethodTrace: http.MethodTrace,
+		"get": httprecord.OtherMethod, "BREW": httprecord.OtherMethod, "": httprecord.OtherMethod,
+	} {
+		if got := httprecord.Method(method); got != want {
+			t.Errorf("Method(%q) = %q, want %q", method, got, want)
+		}
+	}
+}

@@ -58,7 +58,11 @@ func (s *httpServerTracing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.next.ServeHTTP(&rec, r)
 	code := rec.Status()
 	if route := routeOf(r.Pattern); route != "" {
-		span.SetName(r.Method + " " + route)
+		name := httprecord.Method(r.Method)
+		if name == httprecord.OtherMethod {
+			name = "HTTP" // the conventions' span name for such a method
+		}
+		span.SetName(name + " " + route)
 		span.SetAttributes(semconv.HTTPRoute(route))
 	}
 	span.SetAttributes(semconv.HTTPResponseStatusCode(code))
@@ -74,12 +78,16 @@ func requestAttributes(r *http.Request) []attribute.KeyValue {
 	if r.TLS != nil {
 		scheme = "https"
 	}
+	method := httprecord.Method(r.Method)
 	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.HTTPRequestMethodKey.String(method),
 		semconv.URLScheme(scheme),
 		semconv.URLPath(r.URL.Path),
 		semconv.ServerAddress(r.Host),
 		semconv.NetworkProtocolVersion(strings.TrimPrefix(r.Proto, "HTTP/")),
+	}
+	if method == httprecord.OtherMethod {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(r.Method))
 	}
 	if ua := r.UserAgent(); ua != "" {
 		attrs = append(attrs, semconv.UserAgentOriginal(ua))

@@ -34,7 +34,7 @@ func tracedMux(t *testing.T, ratio float64) (http.Handler, *tracetest.InMemoryEx
 	var seen trace.SpanContext
 	var flushed bool
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		seen = trace.SpanContextFromContext(r.Context())
 		if r.PathValue("id") == "broken" {
 			w.WriteHeader(http.StatusBadGateway)
@@ -49,16 +49,20 @@ func tracedMux(t *testing.T, ratio float64) (http.Handler, *tracetest.InMemoryEx
 
 func TestHTTPHandlerRecordsASampledRequest(t *testing.T) {
 	for _, tc := range []struct {
-		path       string
-		wantCode   int64
-		wantStatus codes.Code
+		method, path string
+		wantName     string
+		wantMethod   string
+		wantCode     int64
+		wantStatus   codes.Code
 	}{
-		{"/items/7", http.StatusOK, codes.Unset},
-		{"/items/broken", http.StatusBadGateway, codes.Error},
+		{http.MethodGet, "/items/7", "GET /items/{id}", "GET", http.StatusOK, codes.Unset},
+		{http.MethodGet, "/items/broken", "GET /items/{id}", "GET", http.StatusBadGateway, codes.Error},
+		// A method of the client's invention names neither the span nor the attribute.
+		{"BREW", "/items/7", "HTTP /items/{id}", "_OTHER", http.StatusOK, codes.Unset},
 	} {
-		t.Run(tc.path, func(t *testing.T) {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			h, exporter, seen, flushed := tracedMux(t, 0)
-			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			req := httptest.NewRequest(tc.method, tc.path, nil)
 			req.Header.Set("traceparent", sampled)
 			req.Header.Set("User-Agent", "probe/1")
 			h.ServeHTTP(httptest.NewRecorder(), req)
@@ -68,8 +72,8 @@ func TestHTTPHandlerRecordsASampledRequest(t *testing.T) {
 				t.Fatalf("%d spans, want 1", len(spans))
 			}
 			span := spans[0]
-			if span.Name != "GET /items/{id}" || span.SpanKind != trace.SpanKindServer {
-				t.Errorf("span %q kind %v, want \"GET /items/{id}\" server", span.Name, span.SpanKind)
+			if span.Name != tc.wantName || span.SpanKind != trace.SpanKindServer {
+				t.Errorf("span %q kind %v, want %q server", span.Name, span.SpanKind, tc.wantName)
 			}
 			if span.Parent.TraceID().String() != parentTrace || span.Parent.SpanID().String() != parentSpan {
 				t.Errorf("parent %v, want the traceparent's span", span.Parent)
@@ -85,7 +89,7 @@ func TestHTTPHandlerRecordsASampledRequest(t *testing.T) {
 				attrs[kv.Key] = kv.Value
 			}
 			for key, want := range map[attribute.Key]attribute.Value{
-				"http.request.method":       attribute.StringValue("GET"),
+				"http.request.method":       attribute.StringValue(tc.wantMethod),
 				"http.route":                attribute.StringValue("/items/{id}"),
 				"url.path":                  attribute.StringValue(tc.path),
 				"http.response.status_code": attribute.Int64Value(tc.wantCode),

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
+
+	"github.com/mcpmesh/mcpmesh/services/kit/httprecord"
 )
 
 // instrumentationName is the OpenTelemetry scope of the gateway's metrics.
@@ -82,7 +84,7 @@ func (g StreamGauge) Dec() { g.c.Add(context.Background(), -1) }
 
 // observe records one finished request of r under route with status code.
 func (m *Metrics) observe(r *http.Request, route string, code int, elapsed time.Duration) {
-	key := requestKey{route: route, method: standardMethod(r.Method), code: code, https: r.TLS != nil, protocol: protocolVersion(r)}
+	key := requestKey{route: route, method: httprecord.Method(r.Method), code: code, https: r.TLS != nil, protocol: protocolVersion(r)}
 	m.mu.RLock()
 	opts, ok := m.recordOpts[key]
 	m.mu.RUnlock()
@@ -120,17 +122,6 @@ func (k requestKey) attributes() attribute.Set {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(k.code)))
 	}
 	return attribute.NewSet(attrs...)
-}
-
-// standardMethod keeps the method attribute bounded, as the conventions do.
-func standardMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch,
-		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	default:
-		return "_OTHER"
-	}
 }
 
 // protocolVersion is network.protocol.version of r ("1.1", "2", ...), empty when
