@@ -230,14 +230,7 @@ func TestRunLoadStopsWhenCancelled(t *testing.T) {
 
 func TestOpenIdle(t *testing.T) {
 	mcp := newFakeMCP()
-	srv := httptest.NewServer(mcp)
-	defer srv.Close()
-	endpoint, err := url.Parse(srv.URL + "/mcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := newTransport(4)
-	defer transport.CloseIdleConnections()
+	endpoint, transport := serveMCP(t, mcp)
 	opened, _, errs := openIdle(testContext(t), transport, endpoint, 50, 4, false)
 	if opened != 50 || len(errs) != 0 {
 		t.Fatalf("opened %d, errors %v; want 50 and none", opened, errs)
@@ -273,7 +266,7 @@ func TestWarmIdle(t *testing.T) {
 func TestOpenIdleWithStreams(t *testing.T) {
 	mcp := newFakeMCP()
 	var open atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			mcp.ServeHTTP(w, r)
 			return
@@ -288,14 +281,8 @@ func TestOpenIdleWithStreams(t *testing.T) {
 		open.Add(1)
 		defer open.Add(-1)
 		<-r.Context().Done()
-	}))
-	defer srv.Close()
-	endpoint, err := url.Parse(srv.URL + "/mcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := newTransport(4)
-	defer transport.CloseIdleConnections()
+	})
+	endpoint, transport := serveMCP(t, handler)
 	opened, streams, errs := openIdle(testContext(t), transport, endpoint, 20, 4, true)
 	if opened != 20 || len(streams) != 20 || len(errs) != 0 {
 		t.Fatalf("opened %d with %d streams, errors %v; want 20, 20 and none", opened, len(streams), errs)
@@ -309,4 +296,19 @@ func TestOpenIdleWithStreams(t *testing.T) {
 	if !eventually.Within(10*time.Second, func() bool { return open.Load() == 0 }) {
 		t.Fatalf("%d streams still open after every body was closed", open.Load())
 	}
+}
+
+// serveMCP serves h and returns its /mcp endpoint and a transport of four connections,
+// both closed when the test ends.
+func serveMCP(t *testing.T, h http.Handler) (*url.URL, *http.Transport) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	endpoint, err := url.Parse(srv.URL + "/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := newTransport(4)
+	t.Cleanup(transport.CloseIdleConnections)
+	return endpoint, transport
 }
