@@ -162,29 +162,25 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return errors.Join(append(errs, ctx.Err())...)
 	}
-	for _, run := range []struct {
-		count   int
-		streams bool
-		into    **idleResult
-		failed  *string
-	}{
-		{opts.idleSessions, false, &rep.Idle, &rep.IdleError},
-		{opts.getStreams, true, &rep.Streams, &rep.StreamsError},
-	} {
-		if run.count == 0 {
-			continue
+	// memory runs one memory measurement of count sessions (none when count is 0 or
+	// the bench is cancelled): its result and, when it failed, why.
+	memory := func(count int, streams bool) (*idleResult, string) {
+		if count == 0 || ctx.Err() != nil {
+			return nil, ""
 		}
 		fmt.Fprintf(stderr, "bench: idle memory: starting layout all\n")
-		idle, err := benchIdle(ctx, st, opts, run.count, run.streams, stderr)
-		*run.into = &idle
+		res, err := benchIdle(ctx, st, opts, count, streams, stderr)
 		if err != nil {
-			*run.failed = err.Error()
 			errs = append(errs, err)
 			fmt.Fprintf(stderr, "bench: idle memory: %v\n", err)
+			return &res, err.Error()
 		}
-		if ctx.Err() != nil {
-			return errors.Join(append(errs, ctx.Err())...)
-		}
+		return &res, ""
+	}
+	rep.Idle, rep.IdleError = memory(opts.idleSessions, false)
+	rep.Streams, rep.StreamsError = memory(opts.getStreams, true)
+	if ctx.Err() != nil {
+		return errors.Join(append(errs, ctx.Err())...)
 	}
 	if err := rep.writeMarkdown(stdout); err != nil {
 		errs = append(errs, err)

@@ -1,6 +1,7 @@
 // Package httprecord serves the middleware that measures, logs or traces HTTP
 // requests: a wrapped http.ResponseWriter that remembers what a handler wrote (the
-// status and the size of the body), and the bounded form of a request's method.
+// status and the size of the body), and the bounded forms of a request's method,
+// scheme and protocol version that metrics and spans label it with.
 package httprecord
 
 import (

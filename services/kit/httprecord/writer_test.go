@@ -1,6 +1,7 @@
 package httprecord_test
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +60,32 @@ func TestMethodIsBounded(t *testing.T) {
 	} {
 		if got := httprecord.Method(method); got != want {
 			t.Errorf("Method(%q) = %q, want %q", method, got, want)
+		}
+	}
+}
+
+func TestSchemeAndProtocolVersion(t *testing.T) {
+	for _, tc := range []struct {
+		major, minor int
+		tls          bool
+		wantScheme   string
+		wantVersion  string
+	}{
+		{1, 1, false, "http", "1.1"},
+		{1, 0, false, "http", "1.0"},
+		{2, 0, true, "https", "2"},
+		{3, 0, true, "https", ""}, // not one this server speaks: no unbounded value
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.ProtoMajor, r.ProtoMinor = tc.major, tc.minor
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := httprecord.Scheme(r); got != tc.wantScheme {
+			t.Errorf("HTTP/%d.%d tls=%v: Scheme %q, want %q", tc.major, tc.minor, tc.tls, got, tc.wantScheme)
+		}
+		if got := httprecord.ProtocolVersion(r); got != tc.wantVersion {
+			t.Errorf("HTTP/%d.%d: ProtocolVersion %q, want %q", tc.major, tc.minor, got, tc.wantVersion)
 		}
 	}
 }

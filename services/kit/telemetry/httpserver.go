@@ -74,17 +74,15 @@ func (s *httpServerTracing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requestAttributes are the request's span attributes of the HTTP semantic
 // conventions. Unlike metric attributes they may be unbounded (path, host, peer).
 func requestAttributes(r *http.Request) []attribute.KeyValue {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
 	method := httprecord.Method(r.Method)
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(method),
-		semconv.URLScheme(scheme),
+		semconv.URLScheme(httprecord.Scheme(r)),
 		semconv.URLPath(r.URL.Path),
 		semconv.ServerAddress(r.Host),
-		semconv.NetworkProtocolVersion(strings.TrimPrefix(r.Proto, "HTTP/")),
+	}
+	if v := httprecord.ProtocolVersion(r); v != "" {
+		attrs = append(attrs, semconv.NetworkProtocolVersion(v))
 	}
 	if method == httprecord.OtherMethod {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(r.Method))

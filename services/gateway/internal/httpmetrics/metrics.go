@@ -38,7 +38,7 @@ type Metrics struct {
 type requestKey struct {
 	route, method string
 	code          int
-	https         bool
+	scheme        string
 	protocol      string
 }
 
@@ -84,7 +84,7 @@ func (g StreamGauge) Dec() { g.c.Add(context.Background(), -1) }
 
 // observe records one finished request of r under route with status code.
 func (m *Metrics) observe(r *http.Request, route string, code int, elapsed time.Duration) {
-	key := requestKey{route: route, method: httprecord.Method(r.Method), code: code, https: r.TLS != nil, protocol: protocolVersion(r)}
+	key := requestKey{route: route, method: httprecord.Method(r.Method), code: code, scheme: httprecord.Scheme(r), protocol: httprecord.ProtocolVersion(r)}
 	m.mu.RLock()
 	opts, ok := m.recordOpts[key]
 	m.mu.RUnlock()
@@ -103,13 +103,9 @@ func (m *Metrics) observe(r *http.Request, route string, code int, elapsed time.
 // them. server.address and server.port are left out: they would come from the
 // client's Host header, a label any caller could multiply.
 func (k requestKey) attributes() attribute.Set {
-	scheme := "http"
-	if k.https {
-		scheme = "https"
-	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(k.method),
-		semconv.URLScheme(scheme),
+		semconv.URLScheme(k.scheme),
 		semconv.HTTPRoute(k.route),
 		semconv.HTTPResponseStatusCode(k.code),
 		semconv.NetworkProtocolName("http"),
@@ -122,19 +118,4 @@ func (k requestKey) attributes() attribute.Set {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(k.code)))
 	}
 	return attribute.NewSet(attrs...)
-}
-
-// protocolVersion is network.protocol.version of r ("1.1", "2", ...), empty when
-// it is none the server speaks.
-func protocolVersion(r *http.Request) string {
-	switch {
-	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
-		return "1.1"
-	case r.ProtoMajor == 2:
-		return "2"
-	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
-	default:
-		return ""
-	}
 }
