@@ -48,8 +48,12 @@ type idleResult struct {
 	FirstErrors       []string `json:"first_errors,omitempty"`
 }
 
-// idleOpenTimeout bounds opening all idle sessions.
-const idleOpenTimeout = 5 * time.Minute
+// idleOpenTimeout bounds opening all idle sessions; idleHeaderTimeout bounds the wait
+// for the answer to each of their requests.
+const (
+	idleOpenTimeout   = 5 * time.Minute
+	idleHeaderTimeout = 30 * time.Second
+)
 
 // measureIdle reads the RSS of the single process of srv while idle sessions pile up.
 func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Writer) (idleResult, error) {
@@ -62,6 +66,9 @@ func measureIdle(ctx context.Context, srv *server, spec idleSpec, progress io.Wr
 		return idleResult{}, fmt.Errorf("idle memory: %w", err)
 	}
 	transport := newTransport(spec.Connections)
+	// A server out of file descriptors leaves new connections unanswered in the
+	// listen backlog: such a session or stream fails to open instead of hanging the run.
+	transport.ResponseHeaderTimeout = idleHeaderTimeout
 	defer transport.CloseIdleConnections()
 	res := idleResult{Sessions: spec.Sessions, Connections: spec.Connections, GOGC: spec.GOGC, Streams: spec.Streams}
 	var streams []io.Closer
